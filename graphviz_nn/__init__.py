@@ -1,0 +1,34 @@
+"""graphviz_nn: draw computation graphs, step through backprop, export the diagrams.
+
+>>> import graphviz_nn as gnn
+>>> res = gnn.evaluate("x^2 + 3xy", {"x": 2, "y": 1})
+>>> res.value, res.gradients
+(10.0, {'x': 7.0, 'y': 6.0})
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .api import Evaluation, canonical, evaluate, inputs, parse
+from .errors import (GnnError, LayoutNotFoundError, LimitError, MissingValueError, ParseError,
+                     RenderError, ShapeError, UnknownNameError, ValueInputError)
+
+__all__ = [
+    "Evaluation", "evaluate", "parse", "canonical", "inputs", "render", "gradient_check",
+    "GnnError", "ParseError", "UnknownNameError", "MissingValueError", "ShapeError",
+    "ValueInputError", "LimitError", "RenderError", "LayoutNotFoundError",
+]
+__version__ = "0.1.0"
+
+
+def gradient_check(res: Evaluation, eps: float = 1e-6) -> dict[str, tuple[Any, Any, float]]:
+    """Backprop gradients beside central finite differences, with the relative error."""
+    return res.gradient_check(eps)
+
+
+def render(res: Evaluation, **options: Any) -> str:
+    """Draw an evaluation as SVG text (see :class:`graphviz_nn.render.RenderOptions`)."""
+    from .render import render_svg
+
+    return render_svg(res, **options)

@@ -1,0 +1,91 @@
+"""The fully parenthesized reading of a program, so a student sees how the text was read.
+
+Printing walks the tree with an explicit stack (trees can be 10,000 levels deep).
+
+>>> from graphviz_nn.parser import parse
+>>> canonical(parse("sin(xy)/z + e^<xz>/(xy)"))
+'((sin((x * y)) / z) + (exp((x * z)) / (x * y)))'
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from .ops import OPS
+from .syntax import ArrayLit, Assign, Call, Const, Expr, Num, Program, Var
+
+__all__ = ["canonical", "expr_text", "format_number"]
+
+Resolver = Callable[[Call], str]
+
+
+def format_number(value: float) -> str:
+    """Integers without ``.0``, others as Python writes them.
+
+    >>> format_number(250.0), format_number(0.5), format_number(-2.0), format_number(1e-3)
+    ('250', '0.5', '-2', '0.001')
+    """
+    value = float(value)
+    if value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return repr(value)
+
+
+def _array_text(value: np.ndarray) -> str:
+    if value.ndim == 0:
+        return format_number(float(value))
+    return "[" + ", ".join(_array_text(v) for v in value) + "]"
+
+
+def _default_resolver(call: Call) -> str:
+    return "mul"
+
+
+def expr_text(expr: Expr, resolve: Resolver = _default_resolver) -> str:
+    """Canonical text of one expression; ``resolve`` maps an implicit product to ``mul``/``matmul``."""
+    out: list[str] = []
+    stack: list[object] = [expr]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            out.append(item)
+        elif isinstance(item, Num):
+            out.append(format_number(item.value))
+        elif isinstance(item, (Const, Var)):
+            out.append(item.name)
+        elif isinstance(item, ArrayLit):
+            out.append(_array_text(item.value))
+        elif isinstance(item, Call):
+            stack.extend(reversed(_pieces(item, resolve)))
+    return "".join(out)
+
+
+def _pieces(call: Call, resolve: Resolver) -> list[object]:
+    op = resolve(call) if call.op == "juxt" else call.op
+    spec = OPS[op]
+    if spec.infix:
+        return ["(", call.args[0], f" {spec.text} ", call.args[1], ")"]
+    if op == "neg":
+        return ["(-", call.args[0], ")"]
+    pieces: list[object] = ["[" if op == "concat" else f"{spec.text}("]
+    for i, arg in enumerate(call.args):
+        if i:
+            pieces.append(", ")
+        pieces.append(arg)
+    for _name, value in call.params:
+        pieces.append(", " + format_number(value))
+    pieces.append("]" if op == "concat" else ")")
+    return pieces
+
+
+def canonical(program: Program, resolve: Resolver = _default_resolver) -> str:
+    """Canonical text of a whole program: statements joined by ``; ``."""
+    parts = []
+    for stmt in program.statements:
+        if isinstance(stmt, Assign):
+            parts.append(f"{stmt.name} = {expr_text(stmt.expr, resolve)}")
+        else:
+            parts.append(expr_text(stmt, resolve))
+    return "; ".join(parts)

@@ -1,0 +1,173 @@
+"""``graphviz-nn``: evaluate and draw from the command line.
+
+Errors exit with code 2 and one message on stderr (with a caret under the column for syntax
+errors); a traceback never reaches the user.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from .api import Evaluation, evaluate, to_jsonable
+from .errors import GnnError, ValueInputError
+from .graph import node_formula
+from .values import parse_assignment
+
+__all__ = ["main", "build_parser"]
+
+EXIT_USER_ERROR = 2
+EXIT_INTERNAL = 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with the ``eval`` and ``render`` commands."""
+    parser = argparse.ArgumentParser(
+        prog="graphviz-nn",
+        description="Turn an expression or program into a computation graph; run forward and "
+                    "backward passes; draw and export it.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("text", nargs="?", help="expression or program, e.g. 'sin(xy)/z + e^<xz>/(xy)'")
+        p.add_argument("--at", action="append", default=[], metavar="NAME=VALUE",
+                       help="value of an input: a number or a JSON array (repeatable)")
+        p.add_argument("--file", metavar="PATH", help="read the expression or program from a file")
+        p.add_argument("--no-merge", action="store_true",
+                       help="keep a tree: do not merge identical subexpressions")
+
+    ev = sub.add_parser("eval", help="print values and gradients (a table, or --json)")
+    common(ev)
+    ev.add_argument("--json", action="store_true", help="print one JSON object")
+    ev.add_argument("--check", action="store_true", help="add a finite-difference gradient check")
+
+    rd = sub.add_parser("render", help="draw the graph to SVG, PNG, PDF, DOT, JSON or TikZ")
+    common(rd)
+    rd.add_argument("-o", "--output", required=True, metavar="OUT",
+                    help="output file; the format comes from its suffix (.svg .png .pdf .dot .json .tex)")
+    rd.add_argument("--format", help="output format when the suffix does not say it")
+    rd.add_argument("--theme", default="lecture", help="micrograd, lecture or print")
+    rd.add_argument("--no-values", action="store_true", help="hide node values")
+    rd.add_argument("--no-grads", action="store_true", help="hide gradients")
+    rd.add_argument("--edge-labels", action="store_true",
+                    help="show local derivative and contribution on edges")
+    rd.add_argument("--rankdir", default="LR", type=str.upper, choices=["LR", "TB"], help="direction")
+    rd.add_argument("--step", type=int, default=None, help="draw the state after trace step K")
+    rd.add_argument("--digits", type=int, default=4, help="significant digits (default 4)")
+    rd.add_argument("--color-by-sign", action="store_true", help="colour gradients by sign")
+    return parser
+
+
+def _source(args: argparse.Namespace) -> str:
+    if args.file:
+        try:
+            return Path(args.file).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ValueInputError(f"cannot read {args.file}: {exc.strerror or exc}") from None
+    if not args.text:
+        raise ValueInputError("give an expression, e.g. graphviz-nn eval 'x^2 + 3xy' --at x=2 --at y=1, "
+                              "or --file PATH")
+    return args.text
+
+
+def load(args: argparse.Namespace) -> Evaluation:
+    """Evaluate what the command line names."""
+    text = _source(args)
+    values = dict(parse_assignment(a) for a in args.at)
+    return evaluate(text, values, merge=not args.no_merge)
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return ""
+    if np.ndim(value) == 0:
+        return f"{float(value):.6g}"
+    return np.array2string(np.asarray(value), precision=4, separator=", ", max_line_width=60,
+                           threshold=20).replace("\n", " ")
+
+
+def table(res: Evaluation) -> str:
+    """A readable table: node, label, formula, value, gradient; then the output and gradients."""
+    rows = [("node", "label", "formula", "value", "grad")]
+    for node, attrs in res.graph.nodes(data=True):
+        rows.append((node, attrs["label"], node_formula(res.graph, node), _fmt(attrs["value"]),
+                     _fmt(attrs["grad"])))
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:4])) + "  " + row[4]
+             for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths) + "  " + "-" * 4)
+    lines.append("")
+    lines.append(f"read as: {res.canonical}")
+    lines.append(f"output {res.output_name or ''} = {_fmt(res.value)}".replace("  ", " "))
+    for name, grad in res.gradients.items():
+        lines.append(f"d output / d {name} = {_fmt(grad)}")
+    return "\n".join(lines)
+
+
+def _check_lines(res: Evaluation) -> list[str]:
+    lines = ["", "gradient check (central differences):"]
+    for name, (analytic, numeric, rel) in res.gradient_check().items():
+        lines.append(f"  {name}: backprop {_fmt(analytic)}  numeric {_fmt(numeric)}  relative error {rel:.2e}")
+    return lines
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    """``graphviz-nn eval``."""
+    res = load(args)
+    if args.json:
+        payload = res.to_json()
+        if args.check:
+            payload["gradient_check"] = {
+                k: {"backprop": to_jsonable(a), "numeric": to_jsonable(n), "relative_error": r}
+                for k, (a, n, r) in res.gradient_check().items()}
+        print(json.dumps(payload, ensure_ascii=False))
+    else:
+        out = [table(res)]
+        if args.check:
+            out += _check_lines(res)
+        print("\n".join(out))
+    for warning in res.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    return 0
+
+
+def run_render(args: argparse.Namespace) -> int:
+    """``graphviz-nn render``."""
+    from .export import export_bytes
+    from .render import RenderOptions
+
+    res = load(args)
+    out = Path(args.output)
+    fmt = (args.format or out.suffix.lstrip(".")).lower()
+    options = RenderOptions(theme=args.theme, show_values=not args.no_values, show_grads=not args.no_grads,
+                            edge_labels=args.edge_labels, rankdir=args.rankdir, step=args.step,
+                            digits=args.digits, color_by_sign=args.color_by_sign)
+    data = export_bytes(res, fmt, options)
+    try:
+        out.write_bytes(data)
+    except OSError as exc:
+        raise ValueInputError(f"cannot write {out}: {exc.strerror or exc}") from None
+    for warning in res.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(f"wrote {out} ({len(data):,} bytes)", file=sys.stderr)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``graphviz-nn`` console script; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        return run_eval(args) if args.command == "eval" else run_render(args)
+    except GnnError as err:
+        print(f"error: {err.render()}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # a bug of ours: one line, never a traceback
+        print(f"internal error ({type(exc).__name__}): {exc}. Please report this input.", file=sys.stderr)
+        return EXIT_INTERNAL

@@ -1,0 +1,176 @@
+"""Text -> tokens with spans.
+
+Punctuation tokens use their own text as kind (``'('``, ``'||'``, ``','`` …); the other kinds are
+``NUM``, ``WORD`` (a run of letters with trailing digits and an optional ``_`` subscript, a Greek
+letter, or a LaTeX name such as ``\\alpha``/``\\sin``), ``CMD`` (``\\frac``, ``\\sqrt``),
+``TOP`` (``\\top``), ``NL`` (statement break) and ``EOF``. Spelling variants are folded here:
+``**`` -> ``^``; ``·``, ``×``, ``⊙``, ``\\cdot``, ``\\times``, ``\\odot`` -> ``*``; ``−`` -> ``-``;
+``ᵀ`` -> ``T``.
+
+>>> [t.kind for t in tokenize("2x^{2} + \\\\sin(y)")]
+['NUM', 'WORD', '^', '{', 'NUM', '}', '+', 'WORD', '(', 'WORD', ')', 'EOF']
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .errors import ParseError
+from .names import GREEK, GREEK_LETTERS
+from .ops import FUNCTIONS
+
+__all__ = ["Token", "tokenize"]
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """One token: ``kind``, the text it stands for, its ``(start, end)`` span, and whether
+    whitespace preceded it."""
+
+    kind: str
+    text: str
+    span: tuple[int, int]
+    space_before: bool = False
+    tight: bool = False
+    """Set by the parser on the second and later pieces of a split letter run (``xy``)."""
+
+
+_UNDERSCORED = re.compile(r"[A-Za-z]+(?:_[A-Za-z]+)+")
+_NUMBER = re.compile(r"(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_WORD = re.compile(r"[A-Za-z]+[0-9]*(?:_(?:\{[A-Za-z0-9,\\ ]*\}|[0-9]+|[A-Za-z]))?")
+_SUBSCRIPT_TAIL = re.compile(r"[0-9]*(?:_(?:\{[A-Za-z0-9,\\ ]*\}|[0-9]+|[A-Za-z]))?")
+_COMMAND = re.compile(r"\\([A-Za-z]+)")
+_BRACED_WORD = re.compile(r"\s*\{\s*([A-Za-z][A-Za-z0-9]*)\s*\}")
+
+_SINGLE = {
+    "+": "+", "-": "-", "−": "-", "*": "*", "·": "*", "×": "*", "⊙": "*", "∗": "*", "⋅": "*",
+    "/": "/", "÷": "/", "^": "^", "@": "@", "(": "(", ")": ")", "[": "[", "]": "]",
+    "{": "{", "}": "}", "<": "<", ">": ">", "⟨": "<", "⟩": ">", ",": ",", "=": "=", ";": ";",
+    "|": "|", "ᵀ": "T", "‖": "||",
+}
+_OPENERS = {"(", "[", "{"}
+_CLOSERS = {")", "]", "}"}
+
+# LaTeX commands folded into ordinary tokens.
+_CMD_AS = {
+    "cdot": "*", "times": "*", "odot": "*", "ast": "*", "div": "/",
+    "|": "||", "lVert": "||", "rVert": "||", "Vert": "||", "lvert": "|", "rvert": "|", "vert": "|",
+    "{": "{", "}": "}", "top": "TOP", "intercal": "TOP", "langle": "<", "rangle": ">",
+}
+_CMD_SKIP = {"left", "right", "big", "Big", "bigl", "bigr", "Bigl", "Bigr", "bigg", "Bigg",
+             "biggl", "biggr", "quad", "qquad", "displaystyle", "limits"}
+_CMD_STRUCT = {"frac", "dfrac", "tfrac", "sqrt"}
+_CMD_WRAPPERS = {"mathrm", "mathbf", "mathit", "boldsymbol", "bm", "operatorname", "text", "mathsf",
+                 "vec"}
+_CMD_FUNCS = {"sin", "cos", "tan", "exp", "log", "ln", "tanh", "max", "min", "sigma"}
+
+
+def tokenize(source: str) -> list[Token]:
+    """Split ``source`` into tokens; raise :class:`ParseError` at an unknown character."""
+    tokens: list[Token] = []
+    i = 0
+    n = len(source)
+    depth = 0
+    space = False
+
+    def add(kind: str, text: str, start: int, end: int) -> None:
+        nonlocal space
+        tokens.append(Token(kind, text, (start, end), space))
+        space = False
+
+    while i < n:
+        ch = source[i]
+        if ch in " \t\r":
+            space = True
+            i += 1
+            continue
+        if ch == "#":
+            end = source.find("\n", i)
+            i = n if end == -1 else end
+            continue
+        if ch == "\n":
+            if depth == 0:
+                add("NL", "\n", i, i + 1)
+            space = True
+            i += 1
+            continue
+        if ch.isdigit() or (ch == "." and i + 1 < n and source[i + 1].isdigit()):
+            m = _NUMBER.match(source, i)
+            assert m is not None  # the guard above guarantees a digit
+            add("NUM", m.group(), i, m.end())
+            i = m.end()
+            continue
+        if ch.isascii() and ch.isalpha():
+            m = _UNDERSCORED.match(source, i)
+            if m is not None and m.group().lower() in FUNCTIONS:  # leaky_relu, not leaky_r·elu
+                add("WORD", m.group(), i, m.end())
+                i = m.end()
+                continue
+            m = _WORD.match(source, i)
+            assert m is not None
+            add("WORD", m.group(), i, m.end())
+            i = m.end()
+            continue
+        if ch in GREEK_LETTERS:
+            m = _SUBSCRIPT_TAIL.match(source, i + 1)
+            end = m.end() if m else i + 1
+            add("WORD", GREEK_LETTERS[ch] + source[i + 1:end], i, end)
+            i = end
+            continue
+        if ch == "\\":
+            i = _lex_command(source, i, add)
+            continue
+        if ch == "*" and source.startswith("**", i):
+            add("^", "**", i, i + 2)
+            i += 2
+            continue
+        if ch == "|" and source.startswith("||", i):
+            add("||", "||", i, i + 2)
+            i += 2
+            continue
+        kind = _SINGLE.get(ch)
+        if kind is None:
+            raise ParseError(f"unknown character {ch!r}", (i, i + 1), source)
+        if kind in _OPENERS:
+            depth += 1
+        elif kind in _CLOSERS:
+            depth = max(0, depth - 1)
+        add(kind, ch, i, i + 1)
+        i += 1
+    tokens.append(Token("EOF", "", (n, n), space))
+    return tokens
+
+
+def _lex_command(source: str, i: int, add) -> int:
+    """Lex one LaTeX command starting at the backslash ``source[i]``; return the next index."""
+    nxt = source[i + 1] if i + 1 < len(source) else ""
+    if nxt in ",;:! ":
+        return i + 2  # spacing
+    if nxt in "|{}":
+        add(_CMD_AS[nxt], "\\" + nxt, i, i + 2)
+        return i + 2
+    m = _COMMAND.match(source, i)
+    if m is None:
+        raise ParseError("a backslash must start a LaTeX command such as \\frac", (i, i + 1), source)
+    name, end = m.group(1), m.end()
+    if name in _CMD_SKIP:
+        return end
+    if name in _CMD_AS:
+        add(_CMD_AS[name], m.group(), i, end)
+        return end
+    if name in _CMD_STRUCT:
+        add("CMD", "sqrt" if name == "sqrt" else "frac", i, end)
+        return end
+    if name in _CMD_WRAPPERS:
+        inner = _BRACED_WORD.match(source, end)
+        if inner is None:
+            raise ParseError(f"\\{name} needs a name in braces, like \\{name}{{x}}", (i, end), source)
+        add("WORD", inner.group(1), i, inner.end())
+        return inner.end()
+    if name in GREEK or name in _CMD_FUNCS:
+        tail = _SUBSCRIPT_TAIL.match(source, end)
+        stop = tail.end() if tail else end
+        add("WORD", name + source[end:stop], i, stop)
+        return stop
+    raise ParseError(f"unknown LaTeX command \\{name}", (i, end), source)

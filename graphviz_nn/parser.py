@@ -1,0 +1,457 @@
+"""Tokens -> syntax tree: a Pratt parser whose binding powers come from the op registry.
+
+Reading rules (documented for users in docs/LANGUAGE.md):
+
+* juxtaposition multiplies with the precedence of ``*`` (``1/2 x`` is ``(1/2)·x``);
+* a run of letters that is not a known name is a product of single letters that binds tighter
+  than any explicit operator but looser than ``^`` (``1/xy`` is ``1/(x·y)``, ``xy^2`` is ``x·y²``);
+* an exponent binds one factor (``3x^2y`` is ``3·x²·y``, ``e^xy`` is ``eˣ·y``); ``^`` is
+  right-associative and ``-x^2`` is ``−(x²)``;
+* ``e^…`` is one ``exp`` node;
+* a multi-letter name applied like a function that is not a known function is an error.
+
+>>> from graphviz_nn.canonical import canonical
+>>> canonical(parse("3x^2y"))
+'((3 * (x ^ 2)) * y)'
+"""
+
+from __future__ import annotations
+
+import difflib
+import sys
+from contextlib import contextmanager
+from typing import Iterable, Iterator
+
+import numpy as np
+
+from .errors import LimitError, ParseError, UnknownNameError
+from .lexer import Token, tokenize
+from .names import GREEK, canonical_name
+from .ops import CONSTANTS, FUNCTIONS, INFIX, OPS
+from .syntax import ArrayLit, Assign, Call, Const, Expr, Num, Program, Var
+
+__all__ = ["parse", "assigned_names", "MAX_DEPTH", "MAX_CHARS"]
+
+MAX_DEPTH = 500
+"""Deepest nesting of brackets, powers and unary signs a text may have."""
+MAX_CHARS = 2_000_000
+"""Longest text the parser accepts (the app uses a smaller limit)."""
+
+BP_ADD = OPS["add"].binding_power
+BP_MUL = OPS["mul"].binding_power
+BP_UNARY = 30
+BP_TIGHT = 35
+BP_POW = OPS["pow"].binding_power
+
+_CLOSER = {"(": ")", "[": "]", "{": "}", "<": ">"}
+_FACTOR_START = {"NUM", "NAME", "CONST", "FUNC", "(", "[", "{", "CMD"}
+
+
+def parse(source: str, known: Iterable[str] = (), *, max_depth: int = MAX_DEPTH,
+          max_chars: int = MAX_CHARS) -> Program:
+    """Parse an expression or program.
+
+    ``known`` are names that stay whole (given a value by the user); names assigned in the
+    program are added automatically.
+    """
+    if len(source) > max_chars:
+        raise LimitError(f"input is {len(source):,} characters; the limit is {max_chars:,}")
+    if not source.strip():
+        raise ParseError("empty input: type an expression such as x^2 + 3xy", (0, 0), source)
+    tokens = tokenize(source)
+    names = {canonical_name(k) for k in known} | assigned_names(tokens)
+    with _recursion_room(max_depth):
+        return _Parser(source, _expand_words(tokens, names, source), names, max_depth).program()
+
+
+def assigned_names(tokens: list[Token]) -> set[str]:
+    """Names on the left of ``=`` at the start of a statement."""
+    found: set[str] = set()
+    at_start = True
+    for i, tok in enumerate(tokens):
+        if at_start and tok.kind == "WORD" and i + 1 < len(tokens) and tokens[i + 1].kind == "=":
+            found.add(canonical_name(tok.text))
+        at_start = tok.kind in ("NL", ";")
+    return found
+
+
+@contextmanager
+def _recursion_room(max_depth: int) -> Iterator[None]:
+    """The parser recurses about four frames per nesting level; make room, then restore."""
+    old = sys.getrecursionlimit()
+    need = 8 * max_depth + 1000
+    if old < need:
+        sys.setrecursionlimit(need)
+    try:
+        yield
+    finally:
+        if old < need:
+            sys.setrecursionlimit(old)
+
+
+# ---------------------------------------------------------------- letter runs
+
+def _multi_letter_names(known: set[str]) -> list[str]:
+    pool = {n for n in FUNCTIONS if n.isalpha()} | set(GREEK) | {"pi"} | {k for k in known if k.isalpha()}
+    return sorted((n for n in pool if len(n) > 1), key=len, reverse=True)
+
+
+def _classify(text: str, span: tuple[int, int], space: bool, known: set[str], tight: bool) -> Token:
+    """One name -> a NAME, FUNC or CONST token."""
+    name = canonical_name(text)
+    if name in known:
+        return Token("NAME", name, span, space, tight)
+    if text.lower() in FUNCTIONS and (len(text) > 1 or text in FUNCTIONS):
+        return Token("FUNC", FUNCTIONS[text.lower()], span, space, tight)
+    if name in CONSTANTS:
+        return Token("CONST", name, span, space, tight)
+    return Token("NAME", name, span, space, tight)
+
+
+def _expand_words(tokens: list[Token], known: set[str], source: str) -> list[Token]:
+    """Replace WORD tokens by NAME/FUNC/CONST tokens, splitting unknown letter runs."""
+    multi = _multi_letter_names(known)
+    out: list[Token] = []
+    for idx, tok in enumerate(tokens):
+        if tok.kind != "WORD":
+            out.append(tok)
+            continue
+        text = tok.text
+        letters = text.rstrip("0123456789") if "_" not in text else text.split("_", 1)[0].rstrip("0123456789")
+        whole = canonical_name(text)
+        if (whole in known or text.lower() in FUNCTIONS or len(letters) <= 1 or whole in CONSTANTS
+                or letters in GREEK or source[tok.span[0]] == "\\"):
+            out.append(_classify(text, tok.span, tok.space_before, known, False))
+            continue
+        following = tokens[idx + 1] if idx + 1 < len(tokens) else None
+        if following is not None and following.kind == "(" and not following.space_before:
+            raise UnknownNameError(_unknown_function_message(text), tok.span, source)
+        out.extend(_split_run(text, letters, tok, known, multi))
+    return out
+
+
+def _split_run(text: str, letters: str, tok: Token, known: set[str], multi: list[str]) -> list[Token]:
+    """``xy1`` -> x, y1 (tight); known multi-letter names are matched greedily."""
+    tail = text[len(letters):]
+    pieces: list[str] = []
+    p = 0
+    while p < len(letters):
+        match = next((m for m in multi if letters.startswith(m, p)), None)
+        step = len(match) if match else 1
+        pieces.append(letters[p:p + step])
+        p += step
+    pieces[-1] += tail
+    start = tok.span[0]
+    result = []
+    for k, piece in enumerate(pieces):
+        end = start + len(piece)
+        result.append(_classify(piece, (start, end), tok.space_before if k == 0 else False, known, k > 0))
+        start = end
+    return result
+
+
+def _unknown_function_message(text: str) -> str:
+    names = sorted({n for n in FUNCTIONS if n.isascii()})
+    close = difflib.get_close_matches(text.lower(), names, n=1, cutoff=0.7)
+    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    return (f"unknown function '{text}'{hint}; known functions: {', '.join(names)}; "
+            f"for a product, write the factors with '*' or spaces")
+
+
+# ---------------------------------------------------------------- the parser
+
+class _Parser:
+    def __init__(self, source: str, tokens: list[Token], known: set[str], max_depth: int):
+        self.source = source
+        self.tokens = tokens
+        self.known = known
+        self.max_depth = max_depth
+        self.pos = 0
+        self.depth = 0
+        self.bars: list[str] = []
+
+    # -- token helpers
+    def peek(self, k: int = 0) -> Token:
+        return self.tokens[min(self.pos + k, len(self.tokens) - 1)]
+
+    def advance(self) -> Token:
+        tok = self.tokens[self.pos]
+        if tok.kind != "EOF":
+            self.pos += 1
+        return tok
+
+    def error(self, tok: Token, message: str | None = None) -> ParseError:
+        if message is None:
+            message = "unexpected end of input" if tok.kind == "EOF" else f"unexpected {_show(tok)}"
+        return ParseError(message, tok.span, self.source)
+
+    def expect_closer(self, opener: Token) -> Token:
+        want = _CLOSER[opener.kind]
+        tok = self.peek()
+        if tok.kind == want:
+            return self.advance()
+        if tok.kind in ("EOF", "NL", ";"):
+            raise ParseError(f"unclosed '{opener.text}'", opener.span, self.source)
+        raise self.error(tok, f"unexpected {_show(tok)}; expected '{want}' to close '{opener.text}' "
+                              f"at column {opener.span[0] + 1}")
+
+    # -- statements
+    def program(self) -> Program:
+        statements: list[Assign | Expr] = []
+        defaults: dict[str, object] = {}
+        assigned: dict[str, Assign] = {}
+        while True:
+            while self.peek().kind in ("NL", ";"):
+                self.advance()
+            if self.peek().kind == "EOF":
+                break
+            if statements and not isinstance(statements[-1], Assign):
+                raise self.error(self.peek(), "only the last statement may be a bare expression; "
+                                              "name the earlier one, like 'a = …'")
+            statements.append(self.statement(assigned, defaults))
+            nxt = self.peek()
+            if nxt.kind not in ("NL", ";", "EOF"):
+                raise self.error(nxt)
+        if not statements:
+            raise ParseError("empty input: type an expression such as x^2 + 3xy", (0, 0), self.source)
+        return Program(statements, self.source, defaults)
+
+    def statement(self, assigned: dict[str, Assign], defaults: dict[str, object]) -> Assign | Expr:
+        first, second = self.peek(), self.peek(1)
+        if second.kind != "=":
+            return self.expr(0)
+        if first.kind != "NAME":
+            raise self.error(first, f"the left of '=' must be a name, not {_show(first)}")
+        self.advance()
+        self.advance()
+        if first.text in assigned:
+            raise ParseError(f"'{first.text}' is assigned twice", first.span, self.source)
+        if self.peek().kind in ("NL", ";", "EOF"):
+            raise self.error(self.peek(), f"'{first.text} =' needs an expression or a value")
+        expr = self.expr(0)
+        literal = _literal_value(expr)
+        if literal is not None:
+            defaults[first.text] = literal
+        stmt = Assign(first.text, expr, first.span)
+        assigned[first.text] = stmt
+        return stmt
+
+    # -- expressions
+    def expr(self, rbp: int) -> Expr:
+        self.depth += 1
+        if self.depth > self.max_depth:
+            raise LimitError(f"expression nested deeper than {self.max_depth} levels", self.peek().span,
+                             self.source)
+        left = self.prefix()
+        while True:
+            tok = self.peek()
+            kind = tok.kind
+            if kind in INFIX:
+                spec = OPS[INFIX[kind]]
+                if spec.binding_power <= rbp:
+                    break
+                self.advance()
+                if kind == "^":
+                    left = self.power(left, tok)
+                    continue
+                right = self.expr(spec.binding_power)
+                left = Call(spec.name, (left, right), (_start(left), _end(right)))
+            elif kind == "T":
+                if BP_POW <= rbp:
+                    break
+                self.advance()
+                left = Call("transpose", (left,), (_start(left), tok.span[1]))
+            elif self.starts_factor(tok):
+                bp = BP_TIGHT if tok.tight else BP_MUL
+                if bp <= rbp:
+                    break
+                right = self.expr(bp)
+                left = Call("juxt", (left, right), (_start(left), _end(right)))
+            else:
+                break
+        self.depth -= 1
+        return left
+
+    def starts_factor(self, tok: Token) -> bool:
+        if tok.kind in _FACTOR_START:
+            return True
+        if tok.kind in ("||", "|"):
+            return not self.bars or self.bars[-1] != tok.kind
+        return False
+
+    def power(self, base: Expr, caret: Token) -> Expr:
+        nxt = self.peek()
+        if self.is_transpose_mark(nxt):
+            end = self.skip_transpose_mark()
+            return Call("transpose", (base,), (_start(base), end))
+        if nxt.kind == "<":
+            opener = self.advance()
+            self.depth += 1
+            exponent = self.expr(0)
+            self.depth -= 1
+            close = self.expect_closer(opener)
+            span_end = close.span[1]
+        else:
+            if nxt.kind in ("EOF", "NL", ";"):
+                raise self.error(nxt, "'^' needs an exponent")
+            exponent = self.expr(BP_POW - 1)
+            span_end = _end(exponent)
+        if isinstance(base, Const) and base.name == "e":
+            return Call("exp", (exponent,), (_start(base), span_end))
+        return Call("pow", (base, exponent), (_start(base), span_end))
+
+    def is_transpose_mark(self, tok: Token) -> bool:
+        if tok.kind == "TOP" or (tok.kind == "NAME" and tok.text == "T" and "T" not in self.known
+                                 and not self.peek(1).tight):
+            return True
+        if tok.kind == "{":
+            inner, close = self.peek(1), self.peek(2)
+            return close.kind == "}" and (inner.kind == "TOP" or (inner.kind == "NAME" and inner.text == "T"
+                                                                    and "T" not in self.known))
+        return False
+
+    def skip_transpose_mark(self) -> int:
+        if self.peek().kind == "{":
+            self.advance()
+            self.advance()
+        return self.advance().span[1]
+
+    def prefix(self) -> Expr:
+        tok = self.advance()
+        kind = tok.kind
+        if kind == "NUM":
+            return Num(float(tok.text), tok.span)
+        if kind == "NAME":
+            return Var(tok.text, tok.span)
+        if kind == "CONST":
+            return Const(tok.text, tok.span)
+        if kind == "FUNC":
+            return self.call(tok)
+        if kind == "-":
+            operand = self.expr(BP_UNARY)
+            return Call("neg", (operand,), (tok.span[0], _end(operand)))
+        if kind == "+":
+            return self.expr(BP_UNARY)
+        if kind in ("(", "{"):
+            inner = self.expr(0)
+            self.expect_closer(tok)
+            return inner
+        if kind == "[":
+            return self.bracket(tok)
+        if kind in ("||", "|"):
+            self.bars.append(kind)
+            inner = self.expr(0)
+            close = self.peek()
+            if close.kind != kind:
+                if close.kind in ("EOF", "NL", ";"):
+                    raise ParseError(f"unclosed '{tok.text}'", tok.span, self.source)
+                raise self.error(close)
+            self.advance()
+            self.bars.pop()
+            return Call("norm" if kind == "||" else "abs", (inner,), (tok.span[0], close.span[1]))
+        if kind == "CMD":
+            if tok.text == "frac":
+                num = self.group_argument(tok)
+                den = self.group_argument(tok)
+                return Call("div", (num, den), (tok.span[0], _end(den)))
+            arg = self.group_argument(tok)
+            return Call("sqrt", (arg,), (tok.span[0], _end(arg)))
+        if kind == "<":
+            raise self.error(tok, "'<' groups only an exponent, as in e^<xz>")
+        raise self.error(tok)
+
+    def group_argument(self, cmd: Token) -> Expr:
+        if self.peek().kind == "{":
+            opener = self.advance()
+            inner = self.expr(0)
+            self.expect_closer(opener)
+            return inner
+        if not self.starts_factor(self.peek()):
+            raise self.error(self.peek(), f"\\{cmd.text} needs an argument in braces, like \\{cmd.text}{{x}}")
+        return self.expr(BP_UNARY)
+
+    def bracket(self, opener: Token) -> Expr:
+        items = [self.expr(0)]
+        while self.peek().kind == ",":
+            self.advance()
+            items.append(self.expr(0))
+        close = self.expect_closer(opener)
+        span = (opener.span[0], close.span[1])
+        if len(items) == 1:
+            only = items[0]
+            if isinstance(only, ArrayLit) and self.tokens[self.pos - 2].kind == "]":
+                return ArrayLit(only.value[np.newaxis], span)  # [[0, 1, 2]] is a 1×3 matrix
+            return only
+        values = [_literal_value(item) for item in items]
+        if all(v is not None for v in values):
+            shapes = {np.shape(v) for v in values}
+            if len(shapes) != 1:
+                raise ParseError("rows of a matrix must all have the same length", span, self.source)
+            return ArrayLit(np.array(values, dtype=float), span)
+        return Call("concat", tuple(items), span)
+
+    def call(self, tok: Token) -> Expr:
+        spec = OPS[tok.text]
+        nxt = self.peek()
+        if nxt.kind == "(":
+            opener = self.advance()
+            args = [self.expr(0)]
+            while self.peek().kind == ",":
+                self.advance()
+                args.append(self.expr(0))
+            close = self.expect_closer(opener)
+            end = close.span[1]
+        elif nxt.kind == "{":
+            args = [self.group_argument(tok)]
+            end = _end(args[0])
+        elif self.starts_factor(nxt) or nxt.kind in ("-", "+"):
+            args = [self.expr(BP_UNARY)]
+            end = _end(args[0])
+        else:
+            raise self.error(nxt, f"{tok.text} needs an argument, like {tok.text}(x)")
+        return self.finish_call(tok, spec.name, args, end)
+
+    def finish_call(self, tok: Token, op: str, args: list[Expr], end: int) -> Expr:
+        spec = OPS[op]
+        arity = spec.arity or 1
+        most = arity + len(spec.params)
+        if not arity <= len(args) <= most:
+            want = f"{arity}" if most == arity else f"{arity} to {most}"
+            plural = "s" if most != 1 else ""
+            raise ParseError(f"{tok.text} takes {want} argument{plural}, got {len(args)}",
+                             (tok.span[0], end), self.source)
+        params: list[tuple[str, float]] = []
+        for (pname, _default), arg in zip(spec.params, args[arity:]):
+            value = _literal_value(arg)
+            if value is None or np.ndim(value) != 0:
+                raise ParseError(f"the {pname} of {tok.text} must be a number", (_start(arg), _end(arg)),
+                                 self.source)
+            params.append((pname, float(value)))
+        return Call(op, tuple(args[:arity]), (tok.span[0], end), tuple(params))
+
+
+def _literal_value(expr: Expr) -> float | np.ndarray | None:
+    """The number or array a literal stands for (``-2``, ``[1, 2]``), else ``None``."""
+    if isinstance(expr, Num):
+        return expr.value
+    if isinstance(expr, ArrayLit):
+        return expr.value
+    if isinstance(expr, Call) and expr.op == "neg":
+        inner = _literal_value(expr.args[0])
+        return None if inner is None else -inner
+    return None
+
+
+def _start(expr: Expr) -> int:
+    return expr.span[0]
+
+
+def _end(expr: Expr) -> int:
+    return expr.span[1]
+
+
+def _show(tok: Token) -> str:
+    if tok.kind == "NL":
+        return "line break"
+    return f"'{tok.text}'"
+
