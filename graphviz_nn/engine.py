@@ -8,6 +8,7 @@ independent points gives each point's own derivative.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -44,8 +45,10 @@ class TraceStep:
 
 def _tidy(value: Any) -> Any:
     """Scalars as ``float``, arrays as float ndarrays."""
-    if value is None:
-        return None
+    if value is None or type(value) is float:
+        return value
+    if isinstance(value, (np.floating, int)):
+        return float(value)
     if np.ndim(value) == 0:
         return float(value)
     return np.asarray(value, dtype=float)
@@ -123,11 +126,19 @@ def backward(graph: nx.MultiDiGraph, first_index: int = 1) -> list[TraceStep]:
     return steps
 
 
+def _finite(value: Any) -> bool:
+    if value is None:
+        return True
+    if type(value) is float:
+        return math.isfinite(value)
+    return bool(np.all(np.isfinite(value)))
+
+
 def mark_nonfinite(graph: nx.MultiDiGraph) -> list[str]:
     """Flag nodes whose value or gradient holds nan/inf; return their ids."""
     flagged = []
     for node, attrs in graph.nodes(data=True):
-        bad = any(v is not None and not np.all(np.isfinite(v)) for v in (attrs["value"], attrs["grad"]))
+        bad = not (_finite(attrs["value"]) and _finite(attrs["grad"]))
         attrs["nonfinite"] = bool(bad)
         if bad:
             flagged.append(node)

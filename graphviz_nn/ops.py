@@ -80,6 +80,8 @@ class OpSpec:
 # ---------------------------------------------------------------- shape rules
 
 def _elementwise_shape(shapes: list[Shape], params: dict) -> Shape:
+    if all(s == shapes[0] for s in shapes):
+        return shapes[0]
     try:
         return tuple(np.broadcast_shapes(*shapes))
     except ValueError:
