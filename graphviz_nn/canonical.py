@@ -84,7 +84,9 @@ def canonical(program: Program, resolve: Resolver = _default_resolver) -> str:
     """Canonical text of a whole program: statements joined by ``; ``."""
     parts = []
     for stmt in program.statements:
-        if isinstance(stmt, Assign):
+        if isinstance(stmt, Assign) and stmt.name in program.defaults:
+            parts.append(f"{stmt.name} = {_array_text(np.asarray(program.defaults[stmt.name]))}")
+        elif isinstance(stmt, Assign):
             parts.append(f"{stmt.name} = {expr_text(stmt.expr, resolve)}")
         else:
             parts.append(expr_text(stmt, resolve))
