@@ -17,7 +17,7 @@ import networkx as nx
 import numpy as np
 
 from . import engine
-from .canonical import canonical as _canonical
+from .printer import canonical as _canonical
 from .errors import GnnError
 from .graph import MAX_NODES, build_graph, input_names
 from .parser import MAX_CHARS, MAX_DEPTH, parse

@@ -12,7 +12,7 @@ from typing import Any, Mapping
 import networkx as nx
 import numpy as np
 
-from .canonical import _array_text, canonical, format_number
+from .printer import _array_text, canonical, format_number
 from .errors import GnnError, LimitError, MissingValueError, ParseError, ShapeError
 from .names import display_label
 from .ops import CONSTANTS, OPS, format_shape

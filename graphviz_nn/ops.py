@@ -213,6 +213,38 @@ def _concat_vjp(i: int, g: Array, out: Array, *args: Array) -> Array:
     return float(piece[0]) if np.ndim(args[i]) == 0 else piece.reshape(np.shape(args[i]))
 
 
+def _softmax(a: Array) -> Array:
+    a = np.asarray(a, dtype=float)
+    shifted = np.exp(a - np.max(a, axis=-1, keepdims=True))
+    return shifted / np.sum(shifted, axis=-1, keepdims=True)
+
+
+def _softmax_vjp(i: int, g: Array, out: Array, a: Array) -> Array:
+    s = np.asarray(out, dtype=float)
+    g = np.asarray(g, dtype=float)
+    return s * (g - np.sum(g * s, axis=-1, keepdims=True))
+
+
+def _prepend_one(a: Array) -> Array:
+    a = np.asarray(a, dtype=float)
+    if a.ndim <= 1:
+        return np.concatenate([[1.0], np.atleast_1d(a)])
+    return np.concatenate([np.ones(a.shape[:-1] + (1,)), a], axis=-1)
+
+
+def _prepend_one_shape(shapes: list[Shape], params: dict) -> Shape:
+    s = shapes[0]
+    if len(s) > 2:
+        raise ValueError(f"prepend1 takes a scalar, vector or matrix, got {format_shape(s)}")
+    return (2,) if s == () else s[:-1] + (s[-1] + 1,)
+
+
+def _prepend_one_vjp(i: int, g: Array, out: Array, a: Array) -> Array:
+    g = np.asarray(g, dtype=float)
+    piece = g[..., 1:]
+    return float(piece[0]) if np.ndim(a) == 0 else piece.reshape(np.shape(a))
+
+
 def _norm_local(i: int, out: Array, a: Array) -> Array:
     a = np.asarray(a, dtype=float)
     return a / out if out != 0 else np.zeros_like(a)
@@ -297,6 +329,13 @@ _SPECS = [
         derivative_latex=("\\frac{{1}}{{n}}\\mathbf{{1}}",)),
     _op("norm", 1, lambda a: np.sqrt(np.sum(np.square(a))), "‖·‖", "norm", "\\left\\|{0}\\right\\|",
         shape=_reduce_shape, local=_norm_local, derivative_latex=("\\frac{{{0}}}{{\\left\\|{0}\\right\\|}}",)),
+    _op("softmax", 1, _softmax, "softmax", "softmax", "\\operatorname{{softmax}}\\left({0}\\right)",
+        shape=_same_shape, vjp=_softmax_vjp,
+        derivative_latex=("\\operatorname{{diag}}(s) - s s^\\top",),
+        description="softmax over the last axis"),
+    _op("prepend1", 1, _prepend_one, "[1, ·]", "prepend1", "\\begin{{bmatrix}}1 & {0}\\end{{bmatrix}}",
+        shape=_prepend_one_shape, vjp=_prepend_one_vjp,
+        description="put a constant 1 in front (a folded intercept x0 = 1); for a matrix, a column of ones"),
     _op("transpose", 1, lambda a: np.transpose(a), "ᵀ", "transpose", "{{{0}}}^\\top", shape=_transpose_shape,
         vjp=lambda i, g, out, a: np.transpose(g), derivative_latex=("\\delta^\\top",)),
     _op("concat", None, _concat_forward, "[ , ]", "concat", "\\left[{args}\\right]", shape=_concat_shape,

@@ -10,7 +10,7 @@ Reading rules (documented for users in docs/LANGUAGE.md):
 * ``e^…`` is one ``exp`` node;
 * a multi-letter name applied like a function that is not a known function is an error.
 
->>> from graphviz_nn.canonical import canonical
+>>> from graphviz_nn.printer import canonical
 >>> canonical(parse("3x^2y"))
 '((3 * (x ^ 2)) * y)'
 """
