@@ -1,0 +1,137 @@
+"""The Streamlit page through streamlit.testing.v1.AppTest (no browser)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from graphviz_nn.pipeline import list_examples
+
+st_testing = pytest.importorskip("streamlit.testing.v1")
+AppTest = st_testing.AppTest
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+
+
+def start(**query: str) -> "AppTest":
+    at = AppTest.from_file(APP, default_timeout=60)
+    for key, value in query.items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def graph(at: "AppTest") -> str:
+    """The drawn SVG of the current graph (not the greyed one)."""
+    shown = [m.value for m in at.markdown if 'class="gnn-graph" data-state="current"' in m.value]
+    assert len(shown) == 1
+    return shown[0]
+
+
+def texts(at: "AppTest") -> str:
+    return "\n".join(m.value for m in at.markdown)
+
+
+def test_default_page_renders() -> None:
+    at = start()
+    assert not at.exception
+    assert not at.error
+    assert at.text_area(key="text").value == "x^2 + 3xy"
+    svg = graph(at)
+    assert "<svg" in svg and "<?xml" not in svg
+    # x = 2, y = 1 by default: f = 10, df/dx = 7, df/dy = 6.
+    assert "f = 10" in texts(at) and "∂f/∂x = 7" in texts(at) and "∂f/∂y = 6" in texts(at)
+    assert at.slider(key="step").value == at.slider(key="step").max  # the finished graph
+    assert len(at.get("download_button")) == 5
+
+
+def test_editing_the_expression_and_a_value_changes_the_graph() -> None:
+    at = start()
+    before = graph(at)
+    at.text_area(key="text").set_value("x*y + y").run()
+    assert not at.exception and not at.error
+    after_text = graph(at)
+    assert after_text != before
+    # x = 2, y = 1: 3; then y = 4: 2*4 + 4 = 12, df/dx = y = 4, df/dy = x + 1 = 3.
+    assert "f = 3" in texts(at)
+    at.number_input(key="num:y").set_value(4).run()
+    assert "f = 12" in texts(at) and "∂f/∂x = 4" in texts(at) and "∂f/∂y = 3" in texts(at)
+    assert graph(at) != after_text
+    assert at.query_params["expr"] == ["x*y + y"] or at.query_params["expr"] == "x*y + y"
+
+
+def test_the_step_slider_and_buttons_move_the_highlight() -> None:
+    at = start()
+    full = graph(at)
+    n = at.slider(key="step").value
+    at.slider(key="step").set_value(3).run()
+    third = graph(at)
+    assert third != full
+    assert "Step 3 of" in texts(at)
+    assert at.latex and "= 4" in at.latex[0].value  # x^2 = 2^2 = 4 is the third node
+    at.button(key="next").click().run()
+    assert at.slider(key="step").value == 4 and graph(at) != third
+    at.button(key="prev").click().run()
+    at.button(key="prev").click().run()
+    assert at.slider(key="step").value == 2
+    at.slider(key="step").set_value(0).run()
+    assert "Step 0 of" in texts(at)
+    at.button(key="prev").click().run()
+    assert at.slider(key="step").value == 0  # clamped
+    at.slider(key="step").set_value(n).run()
+    assert graph(at) == full
+
+
+def test_a_bad_expression_shows_the_error_and_keeps_the_last_graph() -> None:
+    at = start()
+    good = graph(at)
+    at.text_area(key="text").set_value("x + * y").run()
+    assert not at.exception
+    assert at.text_area(key="text").value == "x + * y"  # the user's text stays
+    message = at.error[0].value
+    assert "column 5" in message and "x + * y" in message
+    lines = message.splitlines()
+    line = next(i for i, s in enumerate(lines) if s.strip() == "x + * y")
+    assert lines[line + 1].index("^") == lines[line].index("*")
+    stale = [m.value for m in at.markdown if 'data-state="stale"' in m.value]
+    assert len(stale) == 1 and "grayscale" in stale[0]
+    svg_of = lambda html: re.search(r"<svg.*</svg>", html, re.S).group(0)  # noqa: E731
+    assert svg_of(stale[0]) == svg_of(good)
+    assert at.number_input(key="num:x").value == 2  # the value fields survive the typo
+    at.text_area(key="text").set_value("x + y").run()
+    assert not at.error and "f = 3" in texts(at)
+
+
+def test_shape_and_value_errors_are_explained_in_words() -> None:
+    at = start()
+    at.text_area(key="text").set_value("W @ v").run()  # both default to scalars
+    assert at.error and not at.exception
+    assert any("shape" in i.value.lower() for i in at.info)
+    at.text_area(key="text").set_value("v = [1, 2]\nv @ v").run()
+    assert not at.error and "f = 5" in texts(at)  # 1*1 + 2*2
+    at.text_input(key="val:v").set_value("[1, oops]").run()
+    assert at.error and not at.exception
+    assert any("JSON array" in i.value for i in at.info)
+
+
+def test_the_url_reproduces_a_view() -> None:
+    at = start(expr="a*b", v_a="3", v_b="5")
+    assert at.text_area(key="text").value == "a*b"
+    assert "f = 15" in texts(at) and "∂f/∂a = 5" in texts(at)
+
+
+EXAMPLES = list_examples()
+
+
+@pytest.mark.skipif(not EXAMPLES, reason="no examples/*.gnn yet")
+def test_each_example_loads() -> None:
+    at = start()
+    titles = at.selectbox(key="example").options
+    assert len(titles) == len(EXAMPLES)
+    for example in EXAMPLES:
+        at.selectbox(key="example").set_value(example.title).run()
+        assert not at.exception, example.slug
+        assert not at.error, (example.slug, [e.value for e in at.error])
+        assert at.text_area(key="text").value == example.text
+        assert "<svg" in graph(at)

@@ -1,0 +1,100 @@
+"""Step captions: forward formulas with values, backward upstream × local = contribution,
+sums at fan-out nodes. Expected texts are worked out by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import graphviz_nn as gnn
+from graphviz_nn.captions import (all_captions, caption_at, format_latex_number, format_number,
+                                  latex_name)
+
+
+def captions_of(text: str, values: dict) -> list:
+    return all_captions(gnn.evaluate(text, values))
+
+
+def test_issue_example_forward_caption() -> None:
+    caps = captions_of("z1 = w1*x + w01", {"w1": 3, "x": 1, "w01": -1})
+    plains = [c.plain for c in caps]
+    assert "z1 = w1·x + w01 = 3·1 + (−1) = 2" in plains
+    latex = caps[plains.index("z1 = w1·x + w01 = 3·1 + (−1) = 2")].latex
+    assert latex == r"z_{1} = w_{1} \cdot x + w_{01} = 3 \cdot 1 + \left(-1\right) = 2"
+
+
+def test_forward_steps_go_node_by_node() -> None:
+    # x^2 + 3xy at x=2, y=1: x^2 = 4, xy = 2, 3xy = 6, sum 10.
+    caps = captions_of("x^2 + 3xy", {"x": 2, "y": 1})
+    forward = [c.plain for c in caps if c.phase == "forward"]
+    assert "x = 2" in forward and "y = 1" in forward
+    assert "x^2 = 2^2 = 4" in forward
+    assert "x·y = 2·1 = 2" in forward
+    assert "3·x·y = 3·2·1 = 6" in forward
+    assert forward[-1] == "x^2 + 3·x·y = 2^2 + 3·2·1 = 10"
+    assert caps[0].phase == "start" and caps[0].plain == ""
+
+
+def test_backward_steps_show_upstream_times_local_and_the_fan_out_sum() -> None:
+    caps = captions_of("x^2 + 3xy", {"x": 2, "y": 1})
+    backward = [c for c in caps if c.phase == "backward"]
+    assert backward[0].plain == "∂f/∂f = 1"  # the seed
+    plains = [c.plain for c in backward]
+    # x feeds x^2 (local 2x = 4) and x·y (upstream 3, local y = 1): 4 + 3 = 7 in some order.
+    last_x = [p for p in plains if "∂f/∂x =" in p][-1]
+    assert last_x.endswith(("3 + 4 = 7", "4 + 3 = 7"))
+    assert any(p.startswith("∂f/∂(x^2) × ∂(x^2)/∂x = 1 × 4 = 4") for p in plains)
+    assert any("∂(x·y)/∂y = 3 × 2 = 6" in p for p in plains)
+    first_x = [c for c in backward if "∂f/∂x =" in c.plain][0]
+    assert "1 of 2" in first_x.plain and "so far" in first_x.words
+    assert "sum" in [c for c in backward if "∂f/∂x =" in c.plain][-1].words
+
+
+def test_named_output_and_negative_local() -> None:
+    # L = (g - y)^2 with g = 5, y = 2: dL/d(g - y) = 2*3 = 6; d(g - y)/dy = -1 -> -6.
+    caps = captions_of("L = (g - y)^2", {"g": 5, "y": 2})
+    plains = [c.plain for c in caps]
+    assert "L = (g − y)^2 = (5 − 2)^2 = 9" in plains
+    assert plains[-1].startswith("∂L/∂(g − y) × ∂(g − y)/∂y = 6 × (−1) = −6") or any(
+        p.startswith("∂L/∂(g − y) × ∂(g − y)/∂y = 6 × (−1) = −6") for p in plains)
+    assert caps[len(caps) - len([c for c in caps if c.phase == "backward"])].plain == "∂L/∂L = 1"
+
+
+def test_structural_ops_have_no_single_local_factor() -> None:
+    caps = captions_of("w @ x", {"w": [1, 2], "x": [3, 4]})
+    matmul = [c for c in caps if c.phase == "backward" and "flows back" in c.plain]
+    assert matmul and "vector-Jacobian" in matmul[0].words
+
+
+def test_every_caption_has_latex_with_balanced_braces() -> None:
+    res = gnn.evaluate("sin(xy)/z + e^(xz)/(xy)", {"x": 1, "y": 2, "z": 3})
+    for k in range(1, len(res.trace) + 1):
+        cap = caption_at(res, k)
+        assert cap.latex and cap.words and cap.title
+        assert cap.latex.count("{") == cap.latex.count("}")
+        assert cap.latex.count(r"\left") == cap.latex.count(r"\right")
+
+
+@pytest.mark.parametrize("value, text", [
+    (-1.0, "−1"), (2.0, "2"), (0.841470984807896, "0.8415"), (np.array([4.0, 12, 8]), "[4, 12, 8]"),
+    (np.array([[4.0, 4, 8], [8, 8, 16]]), "[[4, 4, 8], [8, 8, 16]]"), (np.zeros((5, 5)), "array 5×5"),
+    (float("nan"), "nan"),
+])
+def test_format_number(value: object, text: str) -> None:
+    assert format_number(value) == text
+
+
+@pytest.mark.parametrize("value, text", [
+    (-1.0, "-1"), (np.array([1.0, 2.0]), r"\begin{bmatrix}1 \\ 2\end{bmatrix}"),
+    (np.array([[1.0, 2.0]]), r"\begin{bmatrix}1 & 2\end{bmatrix}"),
+])
+def test_format_latex_number(value: object, text: str) -> None:
+    assert format_latex_number(value) == text
+
+
+@pytest.mark.parametrize("name, latex", [
+    ("x", "x"), ("w1", "w_{1}"), ("w01", "w_{01}"), ("w_10", "w_{10}"), ("alpha", r"\alpha"),
+    ("beta_2", r"\beta_{2}"), ("yhat", r"\mathrm{yhat}"),
+])
+def test_latex_name(name: str, latex: str) -> None:
+    assert latex_name(name) == latex

@@ -1,0 +1,204 @@
+"""The app's pure pipeline, without Streamlit: values, gradients, errors, examples, exports.
+
+Expected numbers are derived by hand (or taken from the seed sheets), never from the code
+under test.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from graphviz_nn import pipeline
+from graphviz_nn.pipeline import ViewOptions, build_view, input_fields, inline_svg, list_examples
+
+# f = x^2 + 3xy at x=2, y=1: f = 4 + 6 = 10, df/dx = 2x + 3y = 7, df/dy = 3x = 6.
+HAND = [
+    ("x^2 + 3xy", {"x": "2", "y": "1"}, "10", {"x": "7", "y": "6"}),
+    ("x^2 + 3xy", {"x": "1", "y": "2"}, "7", {"x": "8", "y": "3"}),
+    # (x + y) z at x=-2, y=5, z=-4 (CS231n): f = -12, df/dx = df/dy = z = -4, df/dz = 3.
+    ("(x + y) z", {"x": "-2", "y": "5", "z": "-4"}, "−12", {"x": "−4", "y": "−4", "z": "3"}),
+    # x*y with vectors: sum is not involved, so use a dot product: w @ x = 1*3 + 2*4 = 11.
+    ("w @ x", {"w": "[1, 2]", "x": "[3, 4]"}, "11", {"w": "[3, 4]", "x": "[1, 2]"}),
+]
+
+
+@pytest.mark.parametrize("text, values, value, grads", HAND)
+def test_values_and_gradients_by_hand(text: str, values: dict, value: str, grads: dict) -> None:
+    view = build_view(text, values, draw=False)
+    assert view.issue is None
+    assert view.value == value
+    assert dict(view.gradients) == grads
+
+
+def test_view_has_canonical_trace_table_and_captions() -> None:
+    view = build_view("x^2 + 3xy", {"x": "2", "y": "1"})
+    assert view.ok and view.canonical
+    assert "x" in view.canonical and "y" in view.canonical
+    assert view.n_steps == len(view.rows) > 0
+    assert len(view.captions) == view.n_steps + 1  # step 0 is the bare graph
+    assert view.step == view.n_steps  # no step given: the finished graph
+    assert [r.step for r in view.rows] == list(range(1, view.n_steps + 1))
+    assert view.rows[0].phase == "forward" and view.rows[-1].phase == "backward"
+    assert view.svg.lstrip().startswith(("<?xml", "<svg"))
+    assert ">10<" in view.svg.replace("= ", "").replace("=", "")  # the output value is drawn
+
+
+def test_step_changes_the_drawing_and_caption() -> None:
+    bare = build_view("x^2 + 3xy", {"x": "2", "y": "1"}, step=0)
+    full = build_view("x^2 + 3xy", {"x": "2", "y": "1"})
+    assert bare.step == 0 and bare.svg != full.svg
+    assert bare.caption is not None and bare.caption.phase == "start"
+    assert full.caption is not None and full.caption.phase == "backward"
+    clamped = build_view("x^2 + 3xy", {"x": "2", "y": "1"}, step=10_000)
+    assert clamped.step == full.n_steps
+
+
+def test_defaults_make_a_new_expression_draw_at_once() -> None:
+    fields = input_fields("sin(a b) + c")
+    assert [f.name for f in fields] == ["a", "b", "c"]
+    assert all(f.default for f in fields)
+    assert len({f.default for f in fields}) == 3  # distinct, so products are easy to follow
+    assert build_view("sin(a b) + c", {}, draw=False).ok
+
+
+def test_program_defaults_fill_the_fields_and_user_values_override_them() -> None:
+    text = "x = 1\nw = [[1, 2]]\nz = w @ [x, x]\n"
+    fields = {f.name: f for f in input_fields(text)}
+    assert fields["x"].default == "1" and not fields["x"].is_array
+    assert fields["w"].is_array and fields["w"].default == "[[1, 2]]"
+    # z = w @ [x, x] = 1*x + 2*x = 3x; with x = 2: 6, dz/dx = 3.
+    view = build_view(text, {"x": "2"}, draw=False)
+    assert view.value.strip("[]") == "6"
+    assert dict(view.gradients)["x"] == "3"
+
+
+ERRORS = [
+    ("x*", {}, "syntax"),
+    ("sin(x", {"x": "1"}, "syntax"),
+    ("x $ y", {}, "syntax"),
+    ("x*y", {"x": "2", "y": ""}, "missing"),
+    ("x*y", {"x": "abc", "y": "1"}, "value"),
+    ("W @ x", {"W": "[[1, 2], [3, 4]]", "x": "[1, 2, 3]"}, "shape"),
+]
+
+
+@pytest.mark.parametrize("text, values, kind", ERRORS)
+def test_bad_input_comes_back_as_an_issue_never_an_exception(text: str, values: dict, kind: str) -> None:
+    view = build_view(text, values)
+    assert view.issue is not None
+    assert view.issue.kind == kind
+    assert view.issue.explanation
+    assert "Traceback" not in view.issue.message
+    assert not view.svg
+
+
+def test_syntax_error_has_a_caret_under_the_column() -> None:
+    view = build_view("x + * y", {})
+    issue = view.issue
+    assert issue is not None and issue.kind == "syntax" and issue.column == 5
+    lines = issue.message.splitlines()
+    assert lines[1].strip() == "x + * y"
+    assert lines[2].index("^") == lines[1].index("*")
+
+
+def test_missing_value_names_the_inputs() -> None:
+    view = build_view("x*y + z", {"x": "1", "y": "", "z": " "}, draw=False)
+    assert view.issue is not None and view.issue.names == ("y", "z")
+    assert "y" in view.issue.explanation and "z" in view.issue.explanation
+
+
+def test_nonfinite_results_are_explained_in_words() -> None:
+    view = build_view("log(x)", {"x": "0"}, draw=False)
+    assert view.ok
+    assert view.value == "−inf"
+    assert "not finite" in view.nonfinite and "log" in view.nonfinite
+    assert build_view("log(x)", {"x": "1"}, draw=False).nonfinite == ""
+
+
+def test_options_reach_the_renderer() -> None:
+    lr = build_view("x*y", {"x": "2", "y": "3"}, ViewOptions(rankdir="LR"))
+    tb = build_view("x*y", {"x": "2", "y": "3"}, ViewOptions(rankdir="TB"))
+    no_grads = build_view("x*y", {"x": "2", "y": "3"}, ViewOptions(show_grads=False))
+    assert lr.svg != tb.svg
+    assert lr.svg != no_grads.svg
+    bad = build_view("x*y", {"x": "2", "y": "3"}, ViewOptions(theme="no-such-theme"))
+    assert bad.issue is not None and bad.issue.kind == "render"
+
+
+def test_downloaded_svg_is_the_drawn_svg() -> None:
+    values = {"x": "2", "y": "1"}
+    options = ViewOptions()
+    view = build_view("x^2 + 3xy", values, options, step=5)
+    data = pipeline.export("x^2 + 3xy", values, options, 5, "svg")
+    assert data.decode("utf-8") == view.svg
+
+
+@pytest.mark.parametrize("fmt, magic", [("png", b"\x89PNG"), ("pdf", b"%PDF"), ("dot", b"digraph"),
+                                        ("tex", b"tikzpicture")])
+def test_every_download_format(fmt: str, magic: bytes) -> None:
+    data = pipeline.export("x^2 + 3xy", {"x": "2", "y": "1"}, ViewOptions(), None, fmt)
+    assert magic in data[:4000]
+
+
+def test_inline_svg_strips_the_prolog_and_zooms() -> None:
+    svg = '<?xml version="1.0"?>\n<!DOCTYPE svg>\n<!-- x -->\n<svg width="100pt" height="50pt" viewBox="0 0 100 50"><g/></svg>'
+    out = inline_svg(svg, 150)
+    assert out.startswith("<svg") and "<!" not in out and "<?" not in out
+    assert 'width="150pt"' in out and 'height="75pt"' in out and 'viewBox="0 0 100 50"' in out
+    assert inline_svg(svg, 100).startswith('<svg width="100pt"')
+
+
+def test_example_loader(tmp_path: Path) -> None:
+    (tmp_path / "b.gnn").write_text("# Second one\n# more\nx = 2\nx^2\n", encoding="utf-8")
+    (tmp_path / "a.gnn").write_text("\n#   First   \ny = 1\n", encoding="utf-8")
+    (tmp_path / "notes.txt").write_text("# ignored\n", encoding="utf-8")
+    found = list_examples(tmp_path)
+    assert [(e.slug, e.title) for e in found] == [("a", "First"), ("b", "Second one")]
+    assert found[1].text == "# Second one\n# more\nx = 2\nx^2\n"
+    assert list_examples(tmp_path / "missing") == []
+
+
+EXAMPLES = list_examples()
+
+
+@pytest.mark.skipif(not EXAMPLES, reason="no examples/*.gnn yet")
+@pytest.mark.parametrize("example", EXAMPLES, ids=[e.slug for e in EXAMPLES])
+def test_every_example_evaluates_and_draws(example: pipeline.Example) -> None:
+    view = build_view(example.text, {})
+    assert view.issue is None, view.issue
+    assert view.svg and view.n_steps > 0
+    assert all(c.plain or c.step == 0 for c in view.captions)
+
+
+def _example(slug: str) -> pipeline.Example:
+    found = [e for e in EXAMPLES if e.slug == slug]
+    if not found:
+        pytest.skip(f"examples/{slug}.gnn not present")
+    return found[0]
+
+
+def test_seed_000_four_layer_chain() -> None:
+    # MIT 6.390 recitation 8: g = 5, L = (5 - 2)^2 = 9, dL/dw1 = dL/dw01 = 24.
+    view = build_view(_example("mit_4layer_chain").text, {}, draw=False)
+    grads = dict(view.gradients)
+    assert view.value == "9"
+    assert grads["w1"] == "24" and grads["w01"] == "24"
+
+
+def test_seed_002_alpha_beta_network() -> None:
+    # CMU 10-301 recitation 5: dl/dbeta = [4 12 8], dl/dalpha = [[4 4 8], [8 8 16]], l = 8.
+    view = build_view(_example("cmu_alpha_beta").text, {}, draw=False)
+    grads = dict(view.gradients)
+    assert view.value in ("8", "[8]")  # yhat is β (1×3) @ [1, z]: a 1-vector
+    assert grads["beta"] == "[[4, 12, 8]]"
+    assert grads["alpha"] == "[[4, 4, 8], [8, 8, 16]]"
+
+
+def test_seed_004_program() -> None:
+    # a = xy + z = 5, b = 2x a = 10, w = ab = 50; dw/dx = b*y + a*(2a + 2x*y) = 20 + 5*(10+4) = 90,
+    # dw/dy = b*x + a*2x*x = 10 + 10 = 20, dw/dz = b + a*2x = 10 + 10 = 20.
+    view = build_view(_example("nyu_program").text, {}, draw=False)
+    assert view.output == "w" and view.value == "50"
+    assert dict(view.gradients) == {"x": "90", "y": "20", "z": "20"}
