@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -18,7 +19,8 @@ import numpy as np
 from .api import Evaluation, evaluate, to_jsonable
 from .errors import GnnError, ValueInputError
 from .graph import node_formula
-from .values import parse_assignment
+from .network import Network, from_chain, load_spec
+from .values import parse_assignment, to_value
 
 __all__ = ["main", "build_parser"]
 
@@ -41,11 +43,21 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--file", metavar="PATH", help="read the expression or program from a file")
         p.add_argument("--no-merge", action="store_true",
                        help="keep a tree: do not merge identical subexpressions")
+        net = p.add_argument_group("neural-network specs")
+        net.add_argument("--spec", metavar="FILE.toml", help="a network spec file ([network] and [values])")
+        net.add_argument("--chain", metavar="CHAIN", help="a layer chain, e.g. 'Linear(2->2) -> ReLU -> Linear(2->1)'")
+        net.add_argument("--loss", help="mse, sse, half_sse, bce, cross_entropy or none (with --chain)")
+        net.add_argument("--bias", default=None, help="separate (default) or folded (with --chain)")
+        net.add_argument("--init", help="missing parameters: random, or a number (with --chain)")
+        net.add_argument("--seed", type=int, default=0, help="seed for --init random")
 
     ev = sub.add_parser("eval", help="print values and gradients (a table, or --json)")
     common(ev)
     ev.add_argument("--json", action="store_true", help="print one JSON object")
     ev.add_argument("--check", action="store_true", help="add a finite-difference gradient check")
+    ev.add_argument("--sgd-steps", type=int, default=0, metavar="N",
+                    help="with a network: take N gradient-descent steps and report the loss per step")
+    ev.add_argument("--lr", type=float, default=0.1, help="learning rate for --sgd-steps (default 0.1)")
 
     rd = sub.add_parser("render", help="draw the graph to SVG, PNG, PDF, DOT, JSON or TikZ")
     common(rd)
@@ -76,11 +88,49 @@ def _source(args: argparse.Namespace) -> str:
     return args.text
 
 
+def load_network(args: argparse.Namespace) -> Network | None:
+    """The network named by ``--spec`` or ``--chain`` (``--at`` values override the spec's)."""
+    values = dict(parse_assignment(a) for a in args.at)
+    if args.spec:
+        net = load_spec(args.spec)
+        return replace(net, values={**net.values, **values}) if values else net
+    if args.chain:
+        init: Any = args.init
+        if init is not None and init.lower() != "random":
+            init = to_value(init, "--init")
+        return from_chain(args.chain, values, loss=args.loss, bias=args.bias or "separate", init=init,
+                          seed=args.seed)
+    return None
+
+
 def load(args: argparse.Namespace) -> Evaluation:
     """Evaluate what the command line names."""
+    net = load_network(args)
+    if net is not None:
+        return net.evaluate()
     text = _source(args)
     values = dict(parse_assignment(a) for a in args.at)
     return evaluate(text, values, merge=not args.no_merge)
+
+
+def run_training(args: argparse.Namespace) -> int:
+    """``graphviz-nn eval --spec FILE --sgd-steps N --lr η``."""
+    net = load_network(args)
+    if net is None:
+        raise ValueInputError("--sgd-steps needs a network: --spec FILE.toml or --chain CHAIN")
+    result = net.train(args.sgd_steps, args.lr)
+    params = {name: to_jsonable(np.asarray(result.network.values[name])) for name in net.parameters}
+    if args.json:
+        print(json.dumps({"losses": result.losses, "lr": args.lr, "steps": args.sgd_steps,
+                          "parameters": params}))
+        return 0
+    print(f"{'step':>5}  loss")
+    for i, loss in enumerate(result.losses):
+        print(f"{i:>5}  {loss:.6g}")
+    print("\nparameters after the last step:")
+    for name in net.parameters:
+        print(f"  {name} = {_fmt(result.network.values[name])}")
+    return 0
 
 
 def _fmt(value: Any) -> str:
@@ -119,6 +169,8 @@ def _check_lines(res: Evaluation) -> list[str]:
 
 def run_eval(args: argparse.Namespace) -> int:
     """``graphviz-nn eval``."""
+    if args.sgd_steps:
+        return run_training(args)
     res = load(args)
     if args.json:
         payload = res.to_json()
