@@ -130,7 +130,7 @@ class _Builder:
             shape = spec.shape(shapes, dict(call.params))
         except ValueError as exc:
             raise self.error(ShapeError, f"shape mismatch in '{spec.text or spec.name}': {exc}", call.span) from None
-        params = dict(call.params)
+        params = {**dict(spec.params), **dict(call.params)}  # defaults visible to the renderer
         key = ("op", op, tuple(args), call.params) if self.merge else None
         return self.add_node(key, kind="op", op=op, label=spec.symbol, shape=shape, params=params,
                              span=call.span, args=list(args))

@@ -98,6 +98,8 @@ def tokenize(source: str) -> list[Token]:
         if ch.isdigit() or (ch == "." and i + 1 < n and source[i + 1].isdigit()):
             m = _NUMBER.match(source, i)
             assert m is not None  # the guard above guarantees a digit
+            if m.end() < n and source[m.end()] == "." :
+                raise ParseError("malformed number", (i, m.end() + 1), source)
             add("NUM", m.group(), i, m.end())
             i = m.end()
             continue
@@ -145,7 +147,7 @@ def tokenize(source: str) -> list[Token]:
 def _lex_command(source: str, i: int, add) -> int:
     """Lex one LaTeX command starting at the backslash ``source[i]``; return the next index."""
     nxt = source[i + 1] if i + 1 < len(source) else ""
-    if nxt in ",;:! ":
+    if nxt in ",;:!":
         return i + 2  # spacing
     if nxt in "|{}":
         add(_CMD_AS[nxt], "\\" + nxt, i, i + 2)
