@@ -239,7 +239,9 @@ def _step_panel(text: str, values: tuple[tuple[str, str], ...], options: ViewOpt
     cols = st.columns(len(pipeline.EXPORT_FORMATS) + 1, vertical_alignment="center")
     cols[0].markdown("**Download this step**")
     for col, (fmt, ext, mime, label) in zip(cols[1:], pipeline.EXPORT_FORMATS):
-        col.download_button(label, data=download_data(text, values, options, view.step, fmt),
+        # The SVG is the drawing on the page: hand it over directly; others are made on click.
+        data = view.svg.encode("utf-8") if fmt == "svg" else download_data(text, values, options, view.step, fmt)
+        col.download_button(label, data=data,
                             file_name=f"graph-step{view.step}.{ext}", mime=mime,
                             on_click="ignore", key=f"download_{fmt}", width="stretch")
 
@@ -311,9 +313,6 @@ def main() -> None:
             st.caption("The last graph that worked, greyed out until the text is fixed:")
             st.markdown(graph_html(last["svg"], zoom, options.background == "dark", greyed=True),
                         unsafe_allow_html=True)
-    total = view.seconds.get("total")
-    if total is not None:
-        st.caption(f"Server time for this view (parse, evaluate, draw): {1000 * total:.0f} ms")
 
 
 try:

@@ -1,0 +1,126 @@
+"""End to end in a real browser: Debian's chromium driven by playwright over loopback only.
+
+Skips only where no chromium is installed (.ci/run installs it with apt when it can).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def app_url() -> Iterator[str]:
+    """``streamlit run app.py`` on a free loopback port, stopped by PID afterwards."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
+         "--server.port", str(port), "--server.headless", "true",
+         "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
+                    if reply.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+                pytest.fail(f"streamlit did not start: {err[-2000:]}")
+            time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        pytest.skip("chromium is not installed (.ci/run installs it with apt as root)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def test_type_set_values_step_and_download(app_url: str, browser: object, tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    page.set_default_timeout(30_000)
+    expect.set_options(timeout=30_000)
+    page.goto(app_url)
+    drawn = page.locator('.gnn-graph[data-state="current"] svg')
+    expect(drawn).to_be_visible()
+
+    box = page.get_by_role("textbox", name="Expression or program")
+    box.fill("x^2 + 3xy")
+    box.press("Control+Enter")
+    for name, value in (("x", "3"), ("y", "2")):
+        field = page.get_by_role("spinbutton", name=name, exact=True)
+        field.fill(value)
+        field.press("Enter")
+    # f = x^2 + 3xy at x=3, y=2: 9 + 18 = 27; df/dx = 2x + 3y = 12; df/dy = 3x = 9.
+    summary = page.get_by_text(re.compile(r"f = 27"))
+    expect(summary).to_be_visible()
+    expect(page.get_by_text(re.compile(r"∂f/∂x = 12 · ∂f/∂y = 9"))).to_be_visible()
+    svg_text = drawn.text_content() or ""
+    assert "27" in svg_text and "12" in svg_text and "9" in svg_text
+
+    # Step back one step, then forward to the end with Next.
+    caption = page.locator("strong", has_text=re.compile(r"^Step \d+ of \d+"))
+    match = re.match(r"Step (\d+) of (\d+)", caption.first.text_content() or "")
+    assert match is not None and match.group(1) == match.group(2)  # starts at the end
+    n = int(match.group(2))
+    page.get_by_role("button", name="Prev").click()
+    expect(page.locator("strong", has_text=f"Step {n - 1} of {n}")).to_be_visible()
+    expect(drawn).to_contain_text(f"step {n - 1} of {n}")
+    page.get_by_role("button", name="Next").click()
+    expect(page.locator("strong", has_text=f"Step {n} of {n}")).to_be_visible()
+    expect(drawn).to_contain_text(f"step {n} of {n}")
+    expect(drawn).to_contain_text("27")
+
+    with page.expect_download() as info:
+        page.get_by_role("button", name="SVG", exact=True).click()
+    target = tmp_path / "graph.svg"
+    info.value.save_as(target)
+    svg = target.read_text(encoding="utf-8")
+    assert "<svg" in svg and "</svg>" in svg
+    assert "27" in svg and "12" in svg
+    assert info.value.suggested_filename == f"graph-step{n}.svg"
+    page.close()
