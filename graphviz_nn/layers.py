@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from .errors import ParseError
 
-__all__ = ["Layer", "parse_chain", "program_text", "ACTIVATIONS", "LOSSES", "linear_layers"]
+__all__ = ["Layer", "Statement", "statements", "parse_chain", "program_text", "ACTIVATIONS", "LOSSES", "linear_layers"]
 
 ACTIVATIONS = {
     "relu": "relu", "sigmoid": "sigmoid", "tanh": "tanh", "identity": "", "linear_act": "",
@@ -177,12 +177,22 @@ def _arguments(toks: list[tuple[str, str, tuple[int, int]]], chain: str, span: t
     return args
 
 
-def program_text(layers: list[Layer], loss: str, bias: str, *, batch: bool) -> str:
-    """The statements a chain stands for, in our own language."""
-    lines: list[str] = []
+@dataclass(frozen=True)
+class Statement:
+    """One statement of an expanded chain: which Linear layer it belongs to (1-based), whether
+    it is the layer's pre-activation, its name and its right-hand side."""
+
+    layer: int
+    pre_activation: bool
+    name: str
+    rhs: str
+
+
+def statements(layers: list[Layer], bias: str, *, batch: bool) -> list[Statement]:
+    """The statements of the network part of a chain (the last one is named ``yhat``)."""
+    result: list[Statement] = []
     h = "x"
     k = 0
-    names: list[str] = []
     for layer in layers:
         if layer.kind == "linear":
             k += 1
@@ -195,17 +205,23 @@ def program_text(layers: list[Layer], loss: str, bias: str, *, batch: bool) -> s
             continue  # the identity adds nothing to the graph
         else:
             name = f"a{k}"
-            if names and names[-1] == name:
-                name = f"{name}_{len(names)}"
+            if result and result[-1].name == name:
+                name = f"{name}_{len(result)}"
             fn = ACTIVATIONS[layer.kind]
             arg = h if layer.param is None else f"{h}, {layer.param:g}"
             rhs = f"{fn}({arg})" if fn else h
             if layer.scale != 1.0:
                 rhs = f"{layer.scale:g} {rhs}"
-        lines.append(f"{name} = {rhs}")
-        names.append(name)
+        result.append(Statement(k, layer.kind == "linear", name, rhs))
         h = name
-    lines[-1] = "yhat = " + lines[-1].split(" = ", 1)[1]
+    last = result[-1]
+    result[-1] = Statement(last.layer, last.pre_activation, "yhat", last.rhs)
+    return result
+
+
+def program_text(layers: list[Layer], loss: str, bias: str, *, batch: bool) -> str:
+    """The statements a chain stands for, in our own language."""
+    lines = [f"{st.name} = {st.rhs}" for st in statements(layers, bias, batch=batch)]
     if LOSSES[loss]:
         lines.append(LOSSES[loss])
     return "\n".join(lines)
