@@ -59,6 +59,12 @@ def build_parser() -> argparse.ArgumentParser:
                     help="with a network: take N gradient-descent steps and report the loss per step")
     ev.add_argument("--lr", type=float, default=0.1, help="learning rate for --sgd-steps (default 0.1)")
 
+    ex = sub.add_parser("explain", help="write d output / d input as products of local derivatives along every path")
+    common(ex)
+    ex.add_argument("--wrt", action="append", required=True, metavar="NAME",
+                    help="target input (repeat for a second target: shared factors are marked)")
+    ex.add_argument("--latex", action="store_true", help="print the chain rule in LaTeX")
+
     rd = sub.add_parser("render", help="draw the graph to SVG, PNG, PDF, DOT, JSON or TikZ")
     common(rd)
     rd.add_argument("-o", "--output", required=True, metavar="OUT",
@@ -211,11 +217,26 @@ def run_render(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_explain(args: argparse.Namespace) -> int:
+    """``graphviz-nn explain``."""
+    from .chainrule import explain, factor_table
+
+    rules = explain(load(args), args.wrt)
+    if args.latex:
+        print("\n".join(rule.latex for rule in rules))
+    else:
+        print(factor_table(rules), end="")
+    return 0
+
+
+COMMANDS = {"eval": run_eval, "render": run_render, "explain": run_explain}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``graphviz-nn`` console script; returns the exit code."""
     args = build_parser().parse_args(argv)
     try:
-        return run_eval(args) if args.command == "eval" else run_render(args)
+        return COMMANDS[args.command](args)
     except GnnError as err:
         print(f"error: {err.render()}", file=sys.stderr)
         return EXIT_USER_ERROR
