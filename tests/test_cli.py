@@ -141,6 +141,21 @@ def test_nonfinite_numbers_as_strings(text, at, value, grad):
         assert data["gradients"]["x"] == grad
 
 
+def test_nonfinite_entries_inside_arrays():
+    data = run_json("eval", "log(x)", "--at", "x=[0, 1]")
+    assert data["output"]["value"] == ["-inf", 0.0]
+    assert data["gradients"]["x"] == ["inf", 1.0]
+
+
+def test_table_has_value_and_gradient_columns():
+    proc = run("eval", "x*y", "--at", "x=2", "--at", "y=5")
+    assert proc.returncode == 0, proc.stderr
+    rows = [line.split() for line in proc.stdout.splitlines()]
+    x_rows = [r for r in rows if r and r[0] == "n0"]
+    assert x_rows, proc.stdout
+    assert "2" in x_rows[0] and "5" in x_rows[0]  # value of x and d(xy)/dx
+
+
 def test_file_program(tmp_path):
     path = tmp_path / "net.gnn"
     path.write_text(
@@ -155,6 +170,7 @@ def test_file_program(tmp_path):
     )
     data = run_json("eval", "--file", str(path))
     assert data["output"]["value"] == 50.0
+    assert data["output"]["name"] == "w"
     assert data["gradients"] == {"x": 90.0, "y": 20.0, "z": 20.0}
     assert data["canonical"] == "x = 1; y = 2; z = 3; a = ((x * y) + z); b = ((x + x) * a); w = (a * b)"
 

@@ -7,6 +7,8 @@ import re
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import graphviz_nn as gnn
 from graphviz_nn.errors import LimitError
@@ -36,6 +38,7 @@ SYNTAX = [
     ("(x + (y * 2)", {"x": 1, "y": 1}, gnn.ParseError, "unclosed '('", 1, 1),
     ("2 * (x + sin(y)", {"x": 1, "y": 1}, gnn.ParseError, "unclosed '('", 1, 5),
     ("a = x; a = y", {"x": 1, "y": 1}, gnn.GnnError, "'a' is assigned twice", 1, 8),
+    ("x = 2; x = 3", {}, gnn.GnnError, "'x' is assigned twice", 1, 8),
     # multi-line programs report the line too
     ("a = x\nb = a\na = y", {"x": 1, "y": 1}, gnn.GnnError, "'a' is assigned twice", 3, 1),
     ("a = x\nb = $", {"x": 1}, gnn.ParseError, "unknown character '$'", 2, 5),
@@ -244,3 +247,48 @@ def test_hundred_thousand_node_program_evaluates():
 
 def test_limit_error_is_a_gnn_error():
     assert issubclass(LimitError, gnn.GnnError)
+
+
+# --------------------------------------------------------------------------------------
+# Malformed input is always a GnnError with a position, never another exception
+# --------------------------------------------------------------------------------------
+
+MALFORMED = [
+    "sin()", "max(x)", "max(x, y, z)", "= x", "x =", "a = ", ",", "[,]", "x, y", "(x, y)",
+    r"\frac{x}", r"\sqrt", "e^", "|x", "||x|", "x^", "((", "))", r"\unknowncmd x",
+    "x y = 3", "1 = x", "a = b = c", "sin", "x +* y", "x ** ** y", "[[1, 2], [3]]", "{x", "x}",
+    "e^<x", "e^<>", "a = x\n= 2", "@x", "x @", "_x", "x_", "x_{", r"\left( x",
+    "leaky_relu(x, y, z)", "#only a comment", "   ", ";",
+]
+
+
+@pytest.mark.parametrize("text", MALFORMED)
+def test_malformed_input_is_a_gnn_error(text):
+    with pytest.raises(gnn.GnnError) as info:
+        gnn.canonical(text)
+    err = info.value
+    assert err.message
+    if err.span is not None:
+        assert 0 <= err.span[0] <= err.span[1] <= len(text)
+    assert "Traceback" not in err.render()
+
+
+TOKENS = [
+    "x", "y", "xy", "2", ".5", "1e-3", "+", "-", "*", "/", "^", "**", "@", "(", ")", "[", "]",
+    "{", "}", "|", "||", ",", ";", "\n", "=", "a", "a =", "sin", "sin(", "max(", r"\frac",
+    r"\sqrt", r"\alpha", "α", "e^", "e^<", ">", "_", "_{", "1", " ", "#", "ᵀ", "^T", "π",
+    "σ", "⊙", "$", "leaky_relu(", r"\left(", r"\right)", r"\cdot",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(TOKENS), max_size=14))
+def test_random_token_soup_never_crashes(tokens):
+    text = "".join(tokens).replace("\\n", "\n")
+    values = {"x": 0.7, "y": 1.3, "a": 0.2, "e": 1.0, "alpha": 0.5}
+    try:
+        res = gnn.evaluate(text, {k: v for k, v in values.items() if k != "e"})
+    except gnn.GnnError as err:
+        err.render()
+        return
+    assert res.canonical

@@ -399,6 +399,17 @@ CONVENTIONS = [
     ("sum(x) + mean(x)", {"x": 2.0}, 4.0, {"x": 2.0}),
     ("x + x", {"x": 2.0}, 4.0, {"x": 2.0}),
     ("x*x + x", {"x": 3.0}, 12.0, {"x": 7.0}),
+    # a constant exponent needs no log of the base: fine at 0 and for negative bases
+    ("x^2", {"x": 0.0}, 0.0, {"x": 0.0}),
+    ("x^2", {"x": -3.0}, 9.0, {"x": -6.0}),
+    ("x^3", {"x": -2.0}, -8.0, {"x": 12.0}),
+    ("x^-1", {"x": -2.0}, -0.5, {"x": -0.25}),
+    # numerically stable activations far from 0 (the true values are finite)
+    ("sigmoid(x)", {"x": -1000.0}, 0.0, {"x": 0.0}),
+    ("sigmoid(x)", {"x": 1000.0}, 1.0, {"x": 0.0}),
+    ("softplus(x)", {"x": 1000.0}, 1000.0, {"x": 1.0}),
+    ("softplus(x)", {"x": -1000.0}, 0.0, {"x": 0.0}),
+    ("tanh(x)", {"x": 1000.0}, 1.0, {"x": 0.0}),
     ("2.5E2 x", {"x": 2.0}, 500.0, {"x": 250.0}),
     ("1e-3 x", {"x": 2.0}, 0.002, {"x": 0.001}),
 ]
@@ -409,6 +420,7 @@ def test_conventions(text, values, value, grads):
     res = gnn.evaluate(text, values)
     assert float(res.value) == pytest.approx(value, rel=1e-12, abs=1e-15)
     assert {k: float(v) for k, v in res.gradients.items()} == pytest.approx(grads, rel=1e-12, abs=1e-15)
+    assert res.nonfinite == []  # every value and gradient here is finite
 
 
 def test_scalar_results_are_floats():
@@ -475,9 +487,27 @@ TENSORS = [
           {"W": np.outer(np.full(2, 0.5), U), "u": W.T @ np.full(2, 0.5)}),
     _case("||W u - p||^2", {"W": W, "u": U, "p": P}, np.sum((W @ U - P) ** 2),
           {"W": np.outer(2 * (W @ U - P), U), "u": W.T @ (2 * (W @ U - P)), "p": -2 * (W @ U - P)}),
+    _case("W + c", {"W": W, "c": np.array([1.0, 2.0, 3.0])}, W + np.array([1.0, 2.0, 3.0]),
+          {"W": np.ones((2, 3)), "c": np.full(3, 2.0)}),
+    _case("max(u, v)", {"u": np.array([1.0, 2.0, 3.0]), "v": np.array([1.0, 0.0, 5.0])},
+          np.array([1.0, 2.0, 5.0]), {"u": np.array([1.0, 1.0, 0.0]), "v": np.array([0.0, 0.0, 1.0])}),
+    _case("min(u, v)", {"u": np.array([1.0, 2.0, 3.0]), "v": np.array([1.0, 0.0, 5.0])},
+          np.array([1.0, 0.0, 3.0]), {"u": np.array([1.0, 0.0, 1.0]), "v": np.array([0.0, 1.0, 0.0])}),
+    _case("|u|", {"u": np.array([-1.0, 0.0, 2.0])}, np.array([1.0, 0.0, 2.0]),
+          {"u": np.array([-1.0, 0.0, 1.0])}),
+    _case("relu(u) + leaky_relu(u, 0.2)", {"u": np.array([-1.0, 0.0, 2.0])},
+          np.array([-0.2, 0.0, 4.0]), {"u": np.array([0.2, 0.2, 2.0])}),
+    _case("u^2", {"u": U}, U**2, {"u": 2 * U}),
+    # integer arrays must not truncate gradients
+    _case("sum(n / 2)", {"n": np.array([1, 2, 3])}, 3.0, {"n": np.full(3, 0.5)}),
+    _case("sum(M k) / 4", {"M": np.array([[1, 2], [3, 4]]), "k": np.array([1, 1])}, 2.5,
+          {"M": np.full((2, 2), 0.25), "k": np.array([1.0, 1.5])}),
     # concatenation
     _case("[s, u]", {"s": S, "u": U}, np.concatenate([[S], U]), {"s": 1.0, "u": np.ones(3)}),
     _case("sum([s, 2 s, u])", {"s": S, "u": U}, 3 * S + U.sum(), {"s": 3.0, "u": np.ones(3)}),
+    _case("W [s, t, s]", {"W": W, "s": S, "t": 0.5}, W @ np.array([S, 0.5, S]),
+          {"W": np.outer(np.ones(2), [S, 0.5, S]), "s": W[:, 0].sum() + W[:, 2].sum(),
+           "t": W[:, 1].sum()}),
 ]
 
 
