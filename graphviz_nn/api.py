@@ -45,6 +45,11 @@ class Evaluation:
     warnings: list[str] = field(default_factory=list)
 
     @property
+    def reading(self) -> str:
+        """How the text was read, with only the brackets precedence needs (``x^2 + 3·x·y``)."""
+        return self.graph.graph["reading"]
+
+    @property
     def forward_steps(self) -> int:
         """How many trace steps belong to the forward pass (one per node)."""
         return self.graph.number_of_nodes()
@@ -62,6 +67,7 @@ class Evaluation:
         g = self.graph
         return {
             "canonical": self.canonical,
+            "reading": self.reading,
             "output": {"name": self.output_name or "output", "id": self.output,
                        "value": to_jsonable(self.value)},
             "gradients": {k: to_jsonable(v) for k, v in self.gradients.items()},

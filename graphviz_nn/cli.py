@@ -159,7 +159,8 @@ def table(res: Evaluation) -> str:
              for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths) + "  " + "-" * 4)
     lines.append("")
-    lines.append(f"read as: {res.canonical}")
+    lines.append(f"read as: {res.reading}")
+    lines.append(f"canonical: {res.canonical}")
     lines.append(f"output {res.output_name or ''} = {_fmt(res.value)}".replace("  ", " "))
     for name, grad in res.gradients.items():
         lines.append(f"d output / d {name} = {_fmt(grad)}")

@@ -12,7 +12,7 @@ from typing import Any, Mapping
 import networkx as nx
 import numpy as np
 
-from .printer import _array_text, canonical, format_number
+from .printer import _array_text, canonical, format_number, reading
 from .errors import GnnError, LimitError, MissingValueError, ParseError, ShapeError
 from .names import display_label
 from .ops import CONSTANTS, OPS, format_shape
@@ -170,12 +170,17 @@ class _Builder:
             else:
                 output, output_name = self.expression(stmt), None
         g = self.graph
+
+        def resolve(call: Call) -> str:
+            return self.resolved.get(id(call), "mul")
+
         g.graph.update(
             output=output,
             output_name=output_name,
             inputs=dict(self.inputs),
             source=self.program.source,
-            canonical=canonical(self.program, lambda call: self.resolved.get(id(call), "mul")),
+            canonical=canonical(self.program, resolve),
+            reading=reading(self.program, resolve),
         )
         return g
 

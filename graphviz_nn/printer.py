@@ -16,7 +16,7 @@ import numpy as np
 from .ops import OPS
 from .syntax import ArrayLit, Assign, Call, Const, Expr, Num, Program, Var
 
-__all__ = ["canonical", "expr_text", "format_number"]
+__all__ = ["canonical", "expr_text", "format_number", "reading", "reading_text"]
 
 Resolver = Callable[[Call], str]
 
@@ -90,4 +90,87 @@ def canonical(program: Program, resolve: Resolver = _default_resolver) -> str:
             parts.append(f"{stmt.name} = {expr_text(stmt.expr, resolve)}")
         else:
             parts.append(expr_text(stmt, resolve))
+    return "; ".join(parts)
+
+
+_BP_LEAF = 100
+_BP_NEG = 30
+_READ_SYMBOL = {"add": " + ", "sub": " − ", "mul": "·", "div": "/", "matmul": " @ ", "pow": "^"}
+
+
+def _read_bp(call: object, resolve: Resolver) -> int:
+    if not isinstance(call, Call):
+        if isinstance(call, Num) and call.value < 0:
+            return _BP_NEG
+        return _BP_LEAF
+    op = resolve(call) if call.op == "juxt" else call.op
+    if op == "neg":
+        return _BP_NEG
+    spec = OPS[op]
+    return spec.binding_power if spec.infix else _BP_LEAF
+
+
+def _read_pieces(call: Call, resolve: Resolver) -> list[object]:
+    op = resolve(call) if call.op == "juxt" else call.op
+    spec = OPS[op]
+    if spec.infix:
+        left, right = call.args
+        bp = spec.binding_power
+        lb, rb = _read_bp(left, resolve), _read_bp(right, resolve)
+        wrap_left = lb < bp or (spec.right_assoc and lb <= bp)
+        wrap_right = rb < bp or (not spec.right_assoc and rb == bp and op not in ("add", "mul")) or rb == _BP_NEG
+        return [*_wrapped(left, wrap_left), _READ_SYMBOL[op], *_wrapped(right, wrap_right)]
+    if op == "neg":
+        return ["−", *_wrapped(call.args[0], _read_bp(call.args[0], resolve) < _BP_NEG)]
+    if op == "transpose":
+        return [*_wrapped(call.args[0], _read_bp(call.args[0], resolve) < _BP_LEAF), "ᵀ"]
+    if op == "norm":
+        return ["‖", call.args[0], "‖"]
+    if op == "abs":
+        return ["|", call.args[0], "|"]
+    return _pieces(call, resolve)
+
+
+def _wrapped(expr: object, wrap: bool) -> list[object]:
+    return ["(", expr, ")"] if wrap else [expr]
+
+
+def reading_text(expr: Expr, resolve: Resolver = _default_resolver) -> str:
+    """A readable form with only the brackets precedence needs and ``·`` for products.
+
+    >>> from graphviz_nn.parser import parse
+    >>> reading(parse("x^2 + 3xy"))
+    'x^2 + 3·x·y'
+    >>> reading(parse("sin(xy)/z + e^<xz>/(xy)"))
+    'sin(x·y)/z + exp(x·z)/(x·y)'
+    >>> reading(parse("a - (b - c) - -2"))
+    'a − (b − c) − (−2)'
+    """
+    out: list[str] = []
+    stack: list[object] = [expr]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            out.append(item)
+        elif isinstance(item, Num):
+            out.append(format_number(item.value).replace("-", "−"))
+        elif isinstance(item, (Const, Var)):
+            out.append("π" if getattr(item, "name", "") == "pi" and isinstance(item, Const) else item.name)
+        elif isinstance(item, ArrayLit):
+            out.append(_array_text(item.value))
+        elif isinstance(item, Call):
+            stack.extend(reversed(_read_pieces(item, resolve)))
+    return "".join(out)
+
+
+def reading(program: Program, resolve: Resolver = _default_resolver) -> str:
+    """:func:`reading_text` of a whole program, statements joined by ``; ``."""
+    parts = []
+    for stmt in program.statements:
+        if isinstance(stmt, Assign) and stmt.name in program.defaults:
+            parts.append(f"{stmt.name} = {_array_text(np.asarray(program.defaults[stmt.name]))}")
+        elif isinstance(stmt, Assign):
+            parts.append(f"{stmt.name} = {reading_text(stmt.expr, resolve)}")
+        else:
+            parts.append(reading_text(stmt, resolve))
     return "; ".join(parts)
