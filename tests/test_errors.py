@@ -256,6 +256,7 @@ def test_limit_error_is_a_gnn_error():
 MALFORMED = [
     "sin()", "max(x)", "max(x, y, z)", "= x", "x =", "a = ", ",", "[,]", "x, y", "(x, y)",
     r"\frac{x}", r"\sqrt", "e^", "|x", "||x|", "x^", "((", "))", r"\unknowncmd x",
+    "2..3", "2.5.1", "x \\ y",
     "x y = 3", "1 = x", "a = b = c", "sin", "x +* y", "x ** ** y", "[[1, 2], [3]]", "{x", "x}",
     "e^<x", "e^<>", "a = x\n= 2", "@x", "x @", "_x", "x_", "x_{", r"\left( x",
     "leaky_relu(x, y, z)", "#only a comment", "   ", ";",

@@ -160,6 +160,8 @@ CHECKED = [
     ("gelu(x) softplus(y) + sqrt(x^2 + y^2)", {"x": 0.7, "y": -0.4}),
     ("1/2 ||W x - y||^2", {"W": np.array([[1.0, -2.0], [0.5, 3.0]]), "x": np.array([0.2, 0.4]),
                            "y": np.array([1.0, -1.0])}),
+    ("relu(x) + y", {"x": -1.0, "y": 2.0}),  # a zero gradient is not a relative error
+    ("sin(xy)/z", {"x": np.array([1.0, 0.5]), "y": np.array([2.0, -1.0]), "z": np.array([3.0, 1.5])}),
 ]
 
 
@@ -181,3 +183,19 @@ def test_gradient_check_detects_nothing_wrong_at_known_point():
     report = gnn.gradient_check(res)
     for name, expected in {"x": 90.0, "y": 20.0, "z": 20.0}.items():
         assert report[name][1] == pytest.approx(expected, rel=1e-6)
+
+
+def test_constant_operands_get_a_backward_step():
+    """One backward step per edge, including the edge from a constant (d(2x)/d2 = x = 5)."""
+    res = gnn.evaluate("2*x", {"x": 5.0})
+    g = res.graph
+    out = g.graph["output"]
+    const = [n for n, d in g.nodes(data=True) if d["kind"] == "constant"][0]
+    x = g.graph["inputs"]["x"]
+    assert len(res.trace) == 3 + 1 + 2
+    steps = res.trace[4:]
+    assert [tuple(s.edge) for s in steps] == [(const, out, 0), (x, out, 1)]
+    assert [float(s.local) for s in steps] == [5.0, 2.0]
+    assert [float(s.contribution) for s in steps] == [5.0, 2.0]
+    assert float(g.nodes[const]["grad"]) == 5.0
+    assert res.gradients == {"x": 2.0}
