@@ -290,6 +290,13 @@ def test_random_expressions_against_sympy(case):
         assert_close(res.gradients[name], expected_grads[name], atol=1e-9 * scale,
                      what=f"d/d{name} of {note}")
 
+    # keeping a tree (no merging) changes the graph, never the numbers
+    tree_res = gnn.evaluate(node.text, values, merge=False)
+    assert_close(tree_res.value, expected_value, what=f"merge=False value of {note}")
+    for name in used:
+        assert_close(tree_res.gradients[name], expected_grads[name], atol=1e-9 * scale,
+                     what=f"merge=False d/d{name} of {note}")
+
     # the same tree through plain math + central finite differences
     assert_close(node.at(env), expected_value, rtol=1e-9, atol=1e-9, what="math oracle")
     for name in used:
