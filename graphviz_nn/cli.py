@@ -65,6 +65,14 @@ def build_parser() -> argparse.ArgumentParser:
                     help="target input (repeat for a second target: shared factors are marked)")
     ex.add_argument("--latex", action="store_true", help="print the chain rule in LaTeX")
 
+    cg = sub.add_parser("code", help="export the graph as a standalone NumPy or PyTorch script")
+    common(cg)
+    cg.add_argument("--lang", choices=["numpy", "torch"], default="numpy", help="numpy (default) or torch")
+    cg.add_argument("--steps", type=int, default=0,
+                    help="with a network: a training loop of N gradient-descent steps")
+    cg.add_argument("--lr", type=float, default=0.1, help="learning rate for --steps (default 0.1)")
+    cg.add_argument("-o", "--output", metavar="OUT.py", help="write the script here instead of printing it")
+
     rd = sub.add_parser("render", help="draw the graph to SVG, PNG, PDF, DOT, JSON or TikZ")
     common(rd)
     rd.add_argument("-o", "--output", required=True, metavar="OUT",
@@ -230,7 +238,29 @@ def run_explain(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"eval": run_eval, "render": run_render, "explain": run_explain}
+def run_code(args: argparse.Namespace) -> int:
+    """``graphviz-nn code``."""
+    from .codegen import numpy_script, torch_script
+
+    net = load_network(args)
+    res = net.evaluate() if net is not None else load(args)
+    parameters = net.parameters if net is not None else ()
+    if args.steps and net is None:
+        raise ValueInputError("--steps needs a network: --spec FILE.toml or --chain CHAIN")
+    make = numpy_script if args.lang == "numpy" else torch_script
+    script = make(res, steps=args.steps, lr=args.lr, parameters=parameters)
+    if args.output:
+        try:
+            Path(args.output).write_text(script, encoding="utf-8")
+        except OSError as exc:
+            raise ValueInputError(f"cannot write {args.output}: {exc.strerror or exc}") from None
+        print(f"wrote {args.output}", file=sys.stderr)
+    else:
+        print(script, end="")
+    return 0
+
+
+COMMANDS = {"eval": run_eval, "render": run_render, "explain": run_explain, "code": run_code}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

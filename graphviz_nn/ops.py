@@ -14,7 +14,7 @@ operators, the binding power the parser uses.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
 import numpy as np
@@ -69,6 +69,12 @@ class OpSpec:
     params: tuple[tuple[str, float], ...] = ()
     derivative_latex: tuple[str, ...] = ()
     description: str = ""
+    numpy_code: str = ""
+    """Forward as numpy source (``{0}``, ``{1}``: operands; ``{slope}`` etc.: params), for code export."""
+    numpy_vjp: tuple[str, ...] = ()
+    """Per operand, numpy source of what flows back (``{g}``: upstream, ``{out}``: result)."""
+    torch_code: str = ""
+    """Forward as PyTorch source, for code export."""
     extra: dict = field(default_factory=dict)
 
     @property
@@ -345,6 +351,52 @@ _SPECS = [
         shape=_same_shape, local=lambda i, out, a: 1.0, derivative_latex=("1",),
         description="a named copy (b = a)"),
 ]
+
+# Source templates for exported NumPy and PyTorch scripts (graphviz_nn/codegen.py), beside the
+# numpy functions above so the two stay in step: forward, then per operand what flows back.
+_CODE: dict[str, tuple[str, tuple[str, ...], str]] = {
+    "add": ("{0} + {1}", ("{g}", "{g}"), "{0} + {1}"),
+    "sub": ("{0} - {1}", ("{g}", "-{g}"), "{0} - {1}"),
+    "mul": ("{0} * {1}", ("{g} * {1}", "{g} * {0}"), "{0} * {1}"),
+    "div": ("{0} / {1}", ("{g} / {1}", "-{g} * {out} / {1}"), "{0} / {1}"),
+    "matmul": ("{0} @ {1}", ("_matmul_grad_a({g}, {0}, {1})", "_matmul_grad_b({g}, {0}, {1})"), "{0} @ {1}"),
+    "pow": ("np.power({0}, {1})", ("{g} * {1} * np.power({0}, {1} - 1)", "{g} * {out} * np.log({0})"),
+            "torch.pow({0}, {1})"),
+    "neg": ("-{0}", ("-{g}",), "-{0}"),
+    "exp": ("np.exp({0})", ("{g} * {out}",), "torch.exp({0})"),
+    "log": ("np.log({0})", ("{g} / {0}",), "torch.log({0})"),
+    "sin": ("np.sin({0})", ("{g} * np.cos({0})",), "torch.sin({0})"),
+    "cos": ("np.cos({0})", ("-{g} * np.sin({0})",), "torch.cos({0})"),
+    "tan": ("np.tan({0})", ("{g} * (1 + {out} ** 2)",), "torch.tan({0})"),
+    "sqrt": ("np.sqrt({0})", ("{g} * 0.5 / {out}",), "torch.sqrt({0})"),
+    "abs": ("np.abs({0})", ("{g} * np.sign({0})",), "torch.abs({0})"),
+    "tanh": ("np.tanh({0})", ("{g} * (1 - {out} ** 2)",), "torch.tanh({0})"),
+    "sigmoid": ("1 / (1 + np.exp(-{0}))", ("{g} * {out} * (1 - {out})",), "torch.sigmoid({0})"),
+    "relu": ("np.maximum({0}, 0.0)", ("{g} * ({0} > 0)",), "torch.relu({0})"),
+    "leaky_relu": ("np.where({0} > 0, {0}, {slope} * {0})", ("{g} * np.where({0} > 0, 1.0, {slope})",),
+                   "torch.nn.functional.leaky_relu({0}, {slope})"),
+    "softplus": ("np.logaddexp(0.0, {beta} * {0}) / {beta}", ("{g} / (1 + np.exp(-{beta} * {0}))",),
+                 "torch.nn.functional.softplus({0}, beta={beta})"),
+    "gelu": ("0.5 * {0} * (1 + _erf({0} / np.sqrt(2)))",
+             ("{g} * (0.5 * (1 + _erf({0} / np.sqrt(2))) + {0} * np.exp(-0.5 * {0} ** 2) / np.sqrt(2 * np.pi))",),
+             "torch.nn.functional.gelu({0})"),
+    "max": ("np.where({0} >= {1}, {0}, {1})", ("{g} * ({0} >= {1})", "{g} * ({0} < {1})"),
+            "torch.where({0} >= {1}, {0}, {1})"),
+    "min": ("np.where({0} <= {1}, {0}, {1})", ("{g} * ({0} <= {1})", "{g} * ({0} > {1})"),
+            "torch.where({0} <= {1}, {0}, {1})"),
+    "sum": ("np.sum({0})", ("{g} * np.ones_like({0})",), "torch.sum({0})"),
+    "mean": ("np.mean({0})", ("{g} * np.ones_like({0}) / np.size({0})",), "torch.mean({0})"),
+    "norm": ("np.sqrt(np.sum({0} ** 2))", ("{g} * {0} / {out}",), "torch.sqrt(torch.sum({0} ** 2))"),
+    "transpose": ("np.transpose({0})", ("np.transpose({g})",), "_transpose({0})"),
+    "softmax": ("_softmax({0})", ("{out} * ({g} - np.sum({g} * {out}, axis=-1, keepdims=True))",),
+                "torch.softmax({0}, dim=-1)"),
+    "prepend1": ("_prepend1({0})", ("_unprepend1({g}, {0})",), "_prepend1({0})"),
+    "concat": ("_concat({args})", ("_unconcat({g}, {i}, {args})",), "_concat({args})"),
+    "identity": ("{0}", ("{g}",), "{0}"),
+}
+
+_SPECS = [replace(spec, numpy_code=_CODE[spec.name][0], numpy_vjp=_CODE[spec.name][1],
+                  torch_code=_CODE[spec.name][2]) for spec in _SPECS]
 
 OPS: dict[str, OpSpec] = {spec.name: spec for spec in _SPECS}
 """Every op by name."""
