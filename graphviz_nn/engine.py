@@ -75,7 +75,7 @@ def forward(graph: nx.MultiDiGraph, values: Mapping[str, Any]) -> list[TraceStep
 
 
 def requires_grad(graph: nx.MultiDiGraph) -> dict[str, bool]:
-    """Which nodes depend on an input (only those receive gradients)."""
+    """Which nodes depend on an input (the gradients anyone can use; code export skips the rest)."""
     result: dict[str, bool] = {}
     for node, attrs in graph.nodes(data=True):
         result[node] = attrs["kind"] == "input" or (
@@ -88,7 +88,6 @@ def backward(graph: nx.MultiDiGraph, first_index: int = 1) -> list[TraceStep]:
     ``contribution`` on edges; returns the backward steps (seed first)."""
     nodes = graph.nodes
     edges = graph.edges
-    needs = requires_grad(graph)
     output = graph.graph["output"]
     out_value = nodes[output]["value"]
     seed = 1.0 if np.ndim(out_value) == 0 else np.ones(np.shape(out_value))
@@ -105,8 +104,6 @@ def backward(graph: nx.MultiDiGraph, first_index: int = 1) -> list[TraceStep]:
             out = attrs["value"]
             params = attrs["params"]
             for i, source in enumerate(attrs["args"]):
-                if not needs[source]:
-                    continue
                 local = _tidy(local_derivative(spec, i, out, args, params))
                 contribution = _tidy(vjp(spec, i, g, out, args, params, local))
                 previous = grads.get(source)
@@ -118,11 +115,8 @@ def backward(graph: nx.MultiDiGraph, first_index: int = 1) -> list[TraceStep]:
                 steps.append(TraceStep(first_index + len(steps), "backward", node, (source, node, i),
                                        upstream=g, local=local, contribution=contribution, grad_after=total))
     for node, attrs in nodes(data=True):
-        if needs[node] or node == output:
-            grad = grads.get(node)
-            attrs["grad"] = grad if grad is not None else _tidy(np.zeros(np.shape(attrs["value"])))
-        else:
-            attrs["grad"] = None
+        grad = grads.get(node)
+        attrs["grad"] = grad if grad is not None else _tidy(np.zeros(np.shape(attrs["value"])))
     return steps
 
 
@@ -137,8 +131,12 @@ def _finite(value: Any) -> bool:
 def mark_nonfinite(graph: nx.MultiDiGraph) -> list[str]:
     """Flag nodes whose value or gradient holds nan/inf; return their ids."""
     flagged = []
+    needs = requires_grad(graph)
     for node, attrs in graph.nodes(data=True):
-        bad = not (_finite(attrs["value"]) and _finite(attrs["grad"]))
+        # The gradient of a node that depends on no input (a constant, or -1 in x^-1) can be
+        # undefined where nothing needs it (d x^2 / d 2 at x < 0): only its value counts.
+        grad = attrs["grad"] if needs[node] else None
+        bad = not (_finite(attrs["value"]) and _finite(grad))
         attrs["nonfinite"] = bool(bad)
         if bad:
             flagged.append(node)
