@@ -73,6 +73,14 @@ def build_parser() -> argparse.ArgumentParser:
     cg.add_argument("--lr", type=float, default=0.1, help="learning rate for --steps (default 0.1)")
     cg.add_argument("-o", "--output", metavar="OUT.py", help="write the script here instead of printing it")
 
+    pl = sub.add_parser("plot", help="plot a one-variable expression and its backprop derivative")
+    pl.add_argument("text", help="expression, e.g. 'gelu(x)'")
+    pl.add_argument("-o", "--output", required=True, metavar="OUT", help="OUT.svg, OUT.png or OUT.pdf")
+    pl.add_argument("--var", help="the variable to plot (default: the only input without a value)")
+    pl.add_argument("--range", nargs=2, type=float, default=(-3.0, 3.0), metavar=("LO", "HI"))
+    pl.add_argument("--points", type=int, default=601)
+    pl.add_argument("--at", action="append", default=[], metavar="NAME=VALUE", help="values of other inputs")
+
     rd = sub.add_parser("render", help="draw the graph to SVG, PNG, PDF, DOT, JSON or TikZ")
     common(rd)
     rd.add_argument("-o", "--output", required=True, metavar="OUT",
@@ -260,7 +268,24 @@ def run_code(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"eval": run_eval, "render": run_render, "explain": run_explain, "code": run_code}
+def run_plot(args: argparse.Namespace) -> int:
+    """``graphviz-nn plot``."""
+    from .plots import plot_bytes, sample
+
+    out = Path(args.output)
+    fmt = out.suffix.lstrip(".").lower()
+    data = sample(args.text, args.var, args.range[0], args.range[1], args.points,
+                  dict(parse_assignment(a) for a in args.at))
+    payload = plot_bytes(data, fmt)
+    try:
+        out.write_bytes(payload)
+    except OSError as exc:
+        raise ValueInputError(f"cannot write {out}: {exc.strerror or exc}") from None
+    print(f"wrote {out} ({len(payload):,} bytes)", file=sys.stderr)
+    return 0
+
+
+COMMANDS = {"eval": run_eval, "render": run_render, "explain": run_explain, "code": run_code, "plot": run_plot}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
