@@ -1,0 +1,88 @@
+"""Bytes of a picture in every export format.
+
+========  ====================================================================
+``svg``   laid out by ``dot`` or ``graphviz-pure``
+``png``   laid out by ``dot`` or ``graphviz-pure`` (150 dpi)
+``pdf``   ``dot -Tpdf``; with graphviz-pure, its drawing operations written as
+          vector PDF by :mod:`graphviz_nn.pdf` (no extra dependency)
+``dot``   the DOT source (no binary)
+``json``  the evaluation as JSON (``res.to_json()``; no binary)
+``tex``   a standalone TikZ picture at the Graphviz layout positions
+========  ====================================================================
+
+>>> format_for_path("figure.SVG")
+'svg'
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from . import layout
+from .errors import RenderError
+from .render import RenderOptions, to_dot
+
+__all__ = ["FORMATS", "PNG_DPI", "export_bytes", "export_file", "format_for_path"]
+
+FORMATS = ("svg", "png", "pdf", "dot", "json", "tex")
+PNG_DPI = 150
+
+
+def format_for_path(path: str | Path) -> str:
+    """The export format named by a file's suffix; unknown suffixes raise RenderError."""
+    suffix = Path(path).suffix.lower().lstrip(".")
+    if suffix == "gv":
+        suffix = "dot"
+    if suffix not in FORMATS:
+        raise RenderError(f"cannot tell the format of {str(path)!r}; use one of: "
+                          + ", ".join(f".{f}" for f in FORMATS))
+    return suffix
+
+
+def _json_bytes(res: Any) -> bytes:
+    to_json = getattr(res, "to_json", None)
+    if to_json is None:
+        raise RenderError("JSON export needs an evaluation result (gnn.evaluate(...))")
+    text = to_json()
+    if isinstance(text, bytes):
+        return text
+    if not isinstance(text, str):
+        text = json.dumps(text, ensure_ascii=False, indent=2)
+    return text.encode("utf-8")
+
+
+def export_bytes(res: Any, fmt: str, options: RenderOptions | None = None) -> bytes:
+    """The picture (or data) of ``res`` in format ``fmt``, one of :data:`FORMATS`."""
+    if fmt not in FORMATS:
+        raise RenderError(f"unknown export format {fmt!r}; choose one of: {', '.join(FORMATS)}")
+    opts = options if options is not None else RenderOptions()
+    if fmt == "json":
+        return _json_bytes(res)
+    if fmt == "tex":
+        from .tikz import tikz_document
+
+        return tikz_document(res, opts).encode("utf-8")
+    source = to_dot(res, opts)
+    if fmt == "dot":
+        return source.encode("utf-8")
+    program = layout.find_program(opts.layout_program)
+    if fmt == "png":
+        return layout.run_layout(source, "png", program, opts.timeout, (f"-Gdpi={PNG_DPI}",))
+    if fmt == "pdf" and "pdf" not in program.formats:
+        from .pdf import xdot_json_to_pdf
+
+        return xdot_json_to_pdf(layout.run_layout(source, "json", program, opts.timeout))
+    return layout.run_layout(source, fmt, program, opts.timeout)
+
+
+def export_file(res: Any, path: str | Path, options: RenderOptions | None = None, fmt: str | None = None) -> Path:
+    """Write ``res`` to ``path`` in ``fmt`` (default: from the suffix); returns the path."""
+    target = Path(path)
+    data = export_bytes(res, fmt or format_for_path(target), options)
+    try:
+        target.write_bytes(data)
+    except OSError as exc:
+        raise RenderError(f"cannot write {str(target)!r}: {exc.strerror or exc}") from exc
+    return target
