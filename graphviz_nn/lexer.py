@@ -14,7 +14,7 @@ letter, or a LaTeX name such as ``\\alpha``/``\\sin``), ``CMD`` (``\\frac``, ``\
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .errors import ParseError
 from .names import GREEK, GREEK_LETTERS
@@ -23,20 +23,26 @@ from .ops import FUNCTIONS
 __all__ = ["Token", "tokenize"]
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
-    """One token: ``kind``, the text it stands for, its ``(start, end)`` span, and whether
-    whitespace preceded it."""
+class Token(NamedTuple):
+    """One token: ``kind``, the text it stands for, its ``(start, end)`` span, whether whitespace
+    preceded it, and ``tight``: set by the parser on the second and later pieces of a split
+    letter run (``xy``)."""
 
     kind: str
     text: str
     span: tuple[int, int]
     space_before: bool = False
     tight: bool = False
-    """Set by the parser on the second and later pieces of a split letter run (``xy``)."""
 
 
 _UNDERSCORED = re.compile(r"[A-Za-z]+(?:_[A-Za-z]+)+")
+_MASTER = re.compile(
+    r"(?P<ws>[ \t\r]+)|(?P<comment>#[^\n]*)|(?P<nl>\n)"
+    r"|(?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)"
+    r"|(?P<under>[A-Za-z]+(?:_[A-Za-z]+)+)"
+    r"|(?P<word>[A-Za-z]+[0-9]*(?:_(?:\{[A-Za-z0-9,\\ ]*\}|[0-9]+|[A-Za-z]))?)"
+    r"|(?P<pow>\*\*)|(?P<norm>\|\|)|(?P<punct>[-+*/^@()\[\]{},=;|<>])"
+)
 _NUMBER = re.compile(r"(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _WORD = re.compile(r"[A-Za-z]+[0-9]*(?:_(?:\{[A-Za-z0-9,\\ ]*\}|[0-9]+|[A-Za-z]))?")
 _SUBSCRIPT_TAIL = re.compile(r"[0-9]*(?:_(?:\{[A-Za-z0-9,\\ ]*\}|[0-9]+|[A-Za-z]))?")
@@ -79,41 +85,46 @@ def tokenize(source: str) -> list[Token]:
         tokens.append(Token(kind, text, (start, end), space))
         space = False
 
+    append = tokens.append
+    master = _MASTER.match
+    single = _SINGLE
     while i < n:
-        ch = source[i]
-        if ch in " \t\r":
-            space = True
-            i += 1
+        m = master(source, i)
+        group = m.lastgroup if m is not None else None
+        if group is not None:
+            end = m.end()
+            if group == "ws":
+                space = True
+            elif group == "word":
+                append(Token("WORD", m.group(), (i, end), space))
+                space = False
+            elif group == "punct":
+                text = m.group()
+                kind = single[text]
+                if kind in _OPENERS:
+                    depth += 1
+                elif kind in _CLOSERS:
+                    depth = max(0, depth - 1)
+                append(Token(kind, text, (i, end), space))
+                space = False
+            elif group == "num":
+                if end < n and source[end] == ".":
+                    raise ParseError("malformed number", (i, end + 1), source)
+                append(Token("NUM", m.group(), (i, end), space))
+                space = False
+            elif group == "nl":
+                if depth == 0:
+                    add("NL", "\n", i, end)
+                space = True
+            elif group == "under":
+                if m.group().lower() not in FUNCTIONS:  # x_a…, not leaky_relu
+                    end = _WORD.match(source, i).end()
+                add("WORD", source[i:end], i, end)
+            elif group != "comment":  # '**' or '||'
+                add("^" if group == "pow" else "||", m.group(), i, end)
+            i = end
             continue
-        if ch == "#":
-            end = source.find("\n", i)
-            i = n if end == -1 else end
-            continue
-        if ch == "\n":
-            if depth == 0:
-                add("NL", "\n", i, i + 1)
-            space = True
-            i += 1
-            continue
-        if ch.isdigit() or (ch == "." and i + 1 < n and source[i + 1].isdigit()):
-            m = _NUMBER.match(source, i)
-            assert m is not None  # the guard above guarantees a digit
-            if m.end() < n and source[m.end()] == "." :
-                raise ParseError("malformed number", (i, m.end() + 1), source)
-            add("NUM", m.group(), i, m.end())
-            i = m.end()
-            continue
-        if ch.isascii() and ch.isalpha():
-            m = _UNDERSCORED.match(source, i)
-            if m is not None and m.group().lower() in FUNCTIONS:  # leaky_relu, not leaky_r·elu
-                add("WORD", m.group(), i, m.end())
-                i = m.end()
-                continue
-            m = _WORD.match(source, i)
-            assert m is not None
-            add("WORD", m.group(), i, m.end())
-            i = m.end()
-            continue
+        ch = source[i]  # the rest: Greek letters, LaTeX commands, Unicode operators
         if ch in GREEK_LETTERS:
             m = _SUBSCRIPT_TAIL.match(source, i + 1)
             end = m.end() if m else i + 1
@@ -122,14 +133,6 @@ def tokenize(source: str) -> list[Token]:
             continue
         if ch == "\\":
             i = _lex_command(source, i, add)
-            continue
-        if ch == "*" and source.startswith("**", i):
-            add("^", "**", i, i + 2)
-            i += 2
-            continue
-        if ch == "|" and source.startswith("||", i):
-            add("||", "||", i, i + 2)
-            i += 2
             continue
         kind = _SINGLE.get(ch)
         if kind is None:

@@ -11,6 +11,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 __all__ = ["GREEK", "GREEK_LETTERS", "canonical_name", "display_label"]
 
 GREEK: dict[str, str] = {
@@ -33,6 +35,7 @@ _SUBSCRIPT = str.maketrans("0123456789+-=()aeioruvxhklmnpst",
                            "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑᵢₒᵣᵤᵥₓₕₖₗₘₙₚₛₜ")
 
 
+@lru_cache(maxsize=8192)
 def canonical_name(raw: str) -> str:
     """The one spelling of a variable name: Greek letters spelled out, subscript braces dropped."""
     name = raw.strip()

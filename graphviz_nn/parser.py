@@ -43,6 +43,7 @@ BP_UNARY = 30
 BP_TIGHT = 35
 BP_POW = OPS["pow"].binding_power
 
+_INFIX_BP = {text: (OPS[name].binding_power, name) for text, name in INFIX.items()}
 _CLOSER = {"(": ")", "[": "]", "{": "}", "<": ">"}
 _FACTOR_START = {"NUM", "NAME", "CONST", "FUNC", "(", "[", "{", "CMD"}
 
@@ -112,16 +113,24 @@ def _expand_words(tokens: list[Token], known: set[str], source: str) -> list[Tok
     """Replace WORD tokens by NAME/FUNC/CONST tokens, splitting unknown letter runs."""
     multi = _multi_letter_names(known)
     out: list[Token] = []
+    simple: dict[str, tuple[str, str]] = {}  # word -> (kind, text) for words that stay whole
     for idx, tok in enumerate(tokens):
         if tok.kind != "WORD":
             out.append(tok)
             continue
         text = tok.text
+        hit = simple.get(text)
+        if hit is not None:
+            out.append(Token(hit[0], hit[1], tok.span, tok.space_before))
+            continue
         letters = text.rstrip("0123456789") if "_" not in text else text.split("_", 1)[0].rstrip("0123456789")
         whole = canonical_name(text)
         if (whole in known or text.lower() in FUNCTIONS or len(letters) <= 1 or whole in CONSTANTS
                 or letters in GREEK or source[tok.span[0]] == "\\"):
-            out.append(_classify(text, tok.span, tok.space_before, known, False))
+            classified = _classify(text, tok.span, tok.space_before, known, False)
+            if source[tok.span[0]] != "\\":
+                simple[text] = (classified.kind, classified.text)
+            out.append(classified)
             continue
         following = tokens[idx + 1] if idx + 1 < len(tokens) else None
         if following is not None and following.kind == "(" and not following.space_before:
@@ -172,6 +181,8 @@ class _Parser:
 
     # -- token helpers
     def peek(self, k: int = 0) -> Token:
+        if k == 0:
+            return self.tokens[self.pos]  # the list ends with EOF, which advance() never passes
         return self.tokens[min(self.pos + k, len(self.tokens) - 1)]
 
     def advance(self) -> Token:
@@ -243,19 +254,21 @@ class _Parser:
             raise LimitError(f"expression nested deeper than {self.max_depth} levels", self.peek().span,
                              self.source)
         left = self.prefix()
+        tokens = self.tokens
         while True:
-            tok = self.peek()
+            tok = tokens[self.pos]
             kind = tok.kind
-            if kind in INFIX:
-                spec = OPS[INFIX[kind]]
-                if spec.binding_power <= rbp:
+            infix = _INFIX_BP.get(kind)
+            if infix is not None:
+                bp, name = infix
+                if bp <= rbp:
                     break
-                self.advance()
+                self.pos += 1  # never EOF here
                 if kind == "^":
                     left = self.power(left, tok)
                     continue
-                right = self.expr(spec.binding_power)
-                left = Call(spec.name, (left, right), (_start(left), _end(right)))
+                right = self.expr(bp)
+                left = Call(name, (left, right), (left.span[0], right.span[1]))
             elif kind == "T":
                 if BP_POW <= rbp:
                     break
@@ -319,10 +332,10 @@ class _Parser:
     def prefix(self) -> Expr:
         tok = self.advance()
         kind = tok.kind
-        if kind == "NUM":
-            return Num(float(tok.text), tok.span)
         if kind == "NAME":
             return Var(tok.text, tok.span)
+        if kind == "NUM":
+            return Num(float(tok.text), tok.span)
         if kind == "CONST":
             return Const(tok.text, tok.span)
         if kind == "FUNC":

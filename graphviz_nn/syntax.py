@@ -1,6 +1,7 @@
 """Syntax-tree dataclasses produced by the parser.
 
-Every node keeps the span of the source text it came from. Trees may be deep (a 10,000-term
+Every node keeps the span of the source text it came from. The classes are plain (not frozen)
+dataclasses because a 10,000-term text creates tens of thousands of them; nothing mutates them. Trees may be deep (a 10,000-term
 sum is a 10,000-deep left spine), so every consumer walks them iteratively.
 """
 
@@ -16,7 +17,7 @@ __all__ = ["Num", "Const", "Var", "ArrayLit", "Call", "Expr", "Assign", "Program
 Span = tuple[int, int]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Num:
     """A number literal."""
 
@@ -24,7 +25,7 @@ class Num:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Const:
     """A named constant (``e``, ``pi``)."""
 
@@ -32,7 +33,7 @@ class Const:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Var:
     """A variable (input or named intermediate), by canonical name."""
 
@@ -40,7 +41,7 @@ class Var:
     span: Span
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(slots=True, eq=False)
 class ArrayLit:
     """A literal vector or matrix of numbers (``[[1, 2], [3, 4]]``)."""
 
@@ -48,7 +49,7 @@ class ArrayLit:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Call:
     """An operation from the registry applied to arguments.
 
@@ -65,7 +66,7 @@ class Call:
 Expr = Union[Num, Const, Var, ArrayLit, Call]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Assign:
     """``name = expr``; ``name_span`` covers the name."""
 
