@@ -1,0 +1,85 @@
+"""The neuron-level view: one node per input and unit, weights on edges, values from the sheets."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from graphviz_nn.errors import RenderError
+from graphviz_nn.network import from_chain, load_spec
+from graphviz_nn.neurons import MAX_UNITS, NeuronOptions, neuron_dot
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def node_ids(dot: str) -> set[str]:
+    return set(re.findall(r"^\s+(u\d+_\d+|loss) \[", dot, flags=re.M))
+
+
+def edges(dot: str) -> list[tuple[str, str, str]]:
+    """Visible edges with their label text."""
+    found = []
+    for src, dst, attrs in re.findall(r"^\s+(\w+) -> (\w+) \[(.*)\];$", dot, flags=re.M):
+        if "invis" in attrs:
+            continue
+        label = re.search(r'label="([^"]*)"', attrs)
+        found.append((src, dst, label.group(1) if label else ""))
+    return found
+
+
+def test_alpha_beta_network_matches_figure_1() -> None:
+    net = load_spec(str(EXAMPLES / "cmu_alpha_beta.toml"))
+    dot = neuron_dot(net)
+    # x0 = 1, x1, x2; z0 = 1, two hidden units; one output; the loss
+    assert node_ids(dot) == {"u0_0", "u0_1", "u0_2", "u1_0", "u1_1", "u1_2", "u2_1", "loss"}
+    weights = {(s, d): lab for s, d, lab in edges(dot) if d != "loss"}
+    alpha = [[2, 1, 0], [0, 2, 0]]
+    for j in range(2):
+        for i in range(3):
+            assert weights[(f"u0_{i}", f"u1_{j + 1}")] == f"w = {alpha[j][i]}"
+    beta = [0, 1, 2]
+    for i in range(3):
+        assert weights[(f"u1_{i}", "u2_1")] == f"w = {beta[i]}"
+    # hidden pre-activations a = [3, 2] (the sheet's a1, a2), activations equal (ReLU of positives)
+    unit1 = re.search(r"u1_1 \[.*label=<(.*)>\];", dot).group(1)
+    unit2 = re.search(r"u1_2 \[.*label=<(.*)>\];", dot).group(1)
+    assert "z = 3" in unit1 and "a = 3" in unit1 and "∂L/∂z = 4" in unit1
+    assert "z = 2" in unit2 and "a = 2" in unit2 and "∂L/∂z = 8" in unit2
+    out = re.search(r"u2_1 \[.*label=<(.*)>\];", dot).group(1)
+    assert "z = 7" in out
+    assert "8" in re.search(r"loss \[.*label=<(.*)>\];", dot).group(1)
+
+
+def test_weight_gradients_on_edges_equal_the_engine() -> None:
+    net = load_spec(str(EXAMPLES / "mazur_2_2_2.toml"))
+    res = net.evaluate()
+    dot = neuron_dot(net, res, NeuronOptions(show_weight_grads=True, digits=6))
+    labels = {(s, d): lab for s, d, lab in edges(dot)}
+    w5_grad = float(res.gradients["W2"][0, 0])
+    assert labels[("u1_1", "u2_1")] == f"w = 0.4  ∂L/∂w = {w5_grad:.6g}"
+    assert np.isclose(w5_grad, 0.082167041)
+
+
+def test_separate_bias_is_shown_in_the_unit() -> None:
+    net = load_spec(str(EXAMPLES / "mazur_2_2_2.toml"))
+    dot = neuron_dot(net)
+    assert "u1_0" not in dot and "u0_0" not in dot
+    assert "b = 0.35" in re.search(r"u1_1 \[.*label=<(.*)>\];", dot).group(1)
+
+
+def test_too_many_units_is_a_clear_error() -> None:
+    net = from_chain("Linear(40->30) -> ReLU -> Linear(1)", init=0.1, values={"x": np.ones(40)})
+    with pytest.raises(RenderError) as info:
+        neuron_dot(net)
+    assert f"up to {MAX_UNITS}" in info.value.message
+
+
+def test_user_text_is_escaped_in_the_title() -> None:
+    net = load_spec(str(EXAMPLES / "mazur_2_2_2.toml"))
+    from dataclasses import replace
+
+    dot = neuron_dot(replace(net, title='<script>alert("x")</script> & {braces}'))
+    assert 'label="<script>alert(\\"x\\")</script> & {braces}"' in dot
