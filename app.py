@@ -1,9 +1,12 @@
 """graphviz_nn in the browser: type or pick a problem, see values and gradients on the graph,
-step through the forward and backward passes, download the diagram.
+step through the forward and backward passes, download the diagram; or build a layer network,
+switch to its neuron view and take gradient-descent steps; then take the chain rule apart.
 
-Only widgets and layout live here. Everything shown comes from one cached, pure function of
-the package, :func:`graphviz_nn.pipeline.build_view` (tested without Streamlit in
-tests/test_pipeline.py). Run with ``make app``.
+Only widgets and layout live here. Everything shown comes from cached, pure functions of the
+package: :func:`graphviz_nn.pipeline.build_view` and the teaching panels of
+:mod:`graphviz_nn.pipeline`, and the network form of :mod:`graphviz_nn.netview` (tested
+without Streamlit in tests/test_pipeline.py and tests/test_app_network.py). Run with
+``make app``.
 """
 
 from __future__ import annotations
@@ -14,20 +17,41 @@ from typing import Any
 
 import streamlit as st
 
-from graphviz_nn import pipeline
-from graphviz_nn.pipeline import InputField, View, ViewOptions
+from graphviz_nn import netview, pipeline
+from graphviz_nn.captions import EDGE_MODES, format_number
+from graphviz_nn.errors import GnnError
+from graphviz_nn.netview import SpecForm
+from graphviz_nn.pipeline import InputField, Labels, View, ViewOptions
 
 PLAY_SECONDS = 0.9  # time between steps while playing
 VALUE_PREFIX = "v_"  # URL parameter prefix of input values: ?expr=x*y&v_x=2&v_y=3
+MODES = ("Expression or program", "Layer network")
+NET_VIEWS = ("Computation graph", "Neurons")
+EDGE_CHOICES = ("off",) + EDGE_MODES  # what edges show: nothing, the formula, the value, or both
+#: Widget keys of each mode; kept alive while the other mode is on screen.
+MODE_KEYS = {MODES[0]: ("text", "num:", "val:"), MODES[1]: ("net_",)}
+#: Widgets that a run may skip (an error hides them) but whose choice should stay, with defaults.
+STICKY = {"net_view": NET_VIEWS[0], "net_wgrads": False, "net_lr": 0.1, "targets": []}
+DEFAULT_CHAIN = SpecForm(chain="Linear(2->2) -> ReLU -> Linear(2->1)", loss="half_sse", bias="folded",
+                         values_text="x = [1, 2]\ny = 3\nW1 = [[2, 1, 0], [0, 2, 0]]\nW2 = [[0, 1, 2]]",
+                         names=(("W1", "alpha"), ("W2", "beta")), title="α/β network")
 
 
 # --------------------------------------------------------------------------- cached pipeline
 
 
 @st.cache_data(max_entries=512, show_spinner=False)
-def view_for(text: str, values: tuple[tuple[str, str], ...], options: ViewOptions, step: int | None) -> View:
+def view_for(text: str, values: tuple[tuple[str, str], ...], options: ViewOptions, step: int | None,
+             labels: Labels = ()) -> View:
     """The page for (text, values, options, step): parse, evaluate, draw; never raises."""
-    return pipeline.build_view(text, values, options, step)
+    return pipeline.build_view(text, values, options, step, labels=labels)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def neuron_view_for(form: SpecForm, show_weight_grads: bool, options: ViewOptions) -> netview.NeuronView:
+    """The neuron-level drawing of the form's network (or why it is not drawn)."""
+    return netview.neuron_view(form, True, show_weight_grads, options.show_values, options.show_grads,
+                               options.rankdir, options.digits)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -37,12 +61,12 @@ def examples() -> list[pipeline.Example]:
 
 
 def download_data(text: str, values: tuple[tuple[str, str], ...], options: ViewOptions,
-                  step: int, fmt: str) -> Any:
+                  step: int, fmt: str, labels: Labels = ()) -> Any:
     """A deferred download: the file is made only when its button is clicked."""
 
     def make() -> bytes:
         try:
-            return pipeline.export(text, values, options, step, fmt)
+            return pipeline.export(text, values, options, step, fmt, labels)
         except Exception as exc:  # never a traceback; the file says what went wrong
             return f"graphviz_nn could not export {fmt}: {exc}\n".encode()
 
@@ -101,15 +125,111 @@ def reset_step() -> None:
 
 
 def load_example() -> None:
-    """The examples menu: put the example's text in the box and its defaults in the fields."""
+    """The examples menu: a program goes into the text box (its defaults into the fields), a
+    layer spec into the network form."""
     title = st.session_state.get("example")
     for ex in examples():
-        if ex.title == title:
+        if ex.title != title:
+            continue
+        if ex.kind == "spec":
+            try:
+                set_form(netview.read_spec(ex.text, f"{ex.slug}.toml"))
+            except GnnError as err:
+                st.session_state.upload_error = err.render()
+            st.session_state.mode = MODES[1]
+        else:
             st.session_state.text = ex.text
             for key in [k for k in st.session_state if str(k).startswith(("num:", "val:"))]:
                 del st.session_state[key]
             st.session_state.url_values = {}
-            reset_step()
+            st.session_state.mode = MODES[0]
+        reset_step()
+
+
+def set_form(form: SpecForm) -> None:
+    """Put a spec into the network form (widgets and the hidden names and title)."""
+    st.session_state.update(net_chain=form.chain, net_loss=form.loss, net_bias=form.bias,
+                            net_init=form.init, net_seed=int(form.seed), net_values=form.values_text,
+                            net_names=form.names, net_title=form.title)
+    st.session_state.upload_error = None
+    reset_training()
+
+
+def current_form() -> SpecForm:
+    """The network form as the widgets hold it."""
+    ss = st.session_state
+    return SpecForm(chain=ss.net_chain, loss=ss.net_loss, bias=ss.net_bias, init=ss.net_init,
+                    seed=int(ss.net_seed), values_text=ss.net_values, names=tuple(ss.get("net_names", ())),
+                    title=ss.get("net_title", ""))
+
+
+def form_changed() -> None:
+    """A hand edit of the form starts a new loss curve and shows the finished graph."""
+    reset_step()
+    reset_training()
+
+
+def chain_changed() -> None:
+    """A new chain is a new network: the spec's title and display names no longer apply."""
+    st.session_state.net_title = ""
+    st.session_state.net_names = ()
+    form_changed()
+
+
+def reset_training() -> None:
+    st.session_state.net_losses = []
+    st.session_state.net_start = None
+    st.session_state.train_error = None
+
+
+def upload_spec() -> None:
+    """A spec file was uploaded: fill the form, or keep the form and say what is wrong."""
+    upload = st.session_state.get("spec_upload")
+    if upload is None:
+        return
+    try:
+        form = netview.read_spec(upload.getvalue().decode("utf-8"), upload.name)
+    except UnicodeDecodeError:
+        st.session_state.upload_error = f"{upload.name}: not a text file (a spec is TOML text)"
+        return
+    except GnnError as err:
+        st.session_state.upload_error = err.render()
+        return
+    except Exception as exc:  # a spec the checks missed: say so, never a traceback
+        st.session_state.upload_error = f"{upload.name}: not a valid spec ({type(exc).__name__}: {exc})"
+        return
+    set_form(form)
+    reset_step()
+
+
+def take_steps(steps: int) -> None:
+    """Gradient descent on the form's network: new values in the editor, losses on the curve."""
+    form = current_form()
+    try:
+        result = netview.take_steps(form, float(st.session_state.net_lr), steps)
+    except GnnError as err:
+        st.session_state.train_error = err.render()
+        return
+    except Exception as exc:
+        st.session_state.train_error = f"{type(exc).__name__}: {exc}"
+        return
+    losses = list(st.session_state.get("net_losses") or [])
+    if not losses:
+        st.session_state.net_start = form.values_text
+        losses = [result.losses[0]]
+    st.session_state.net_losses = losses + list(result.losses[1:])
+    st.session_state.net_values = result.form.values_text
+    st.session_state.train_error = None
+    reset_step()
+
+
+def restore_start() -> None:
+    """Back to the values before the first step."""
+    start = st.session_state.get("net_start")
+    if start is not None:
+        st.session_state.net_values = start
+    reset_training()
+    reset_step()
 
 
 def move(delta: int, n_steps: int) -> None:
@@ -172,17 +292,17 @@ def summary_line(view: View) -> str:
 
 
 def step_panel(text: str, values: tuple[tuple[str, str], ...], options: ViewOptions,
-               zoom: int, dark: bool) -> None:
+               zoom: int, dark: bool, labels: Labels = ()) -> None:
     """Graph, step controls, caption, trace table and downloads for the current step."""
     try:
-        _step_panel(text, values, options, zoom, dark)
+        _step_panel(text, values, options, zoom, dark, labels)
     except Exception as exc:  # the fragment reruns on its own: guard it too
         st.error("graphviz_nn hit an internal error: " + html.escape(f"{type(exc).__name__}: {exc}"))
 
 
 def _step_panel(text: str, values: tuple[tuple[str, str], ...], options: ViewOptions,
-                zoom: int, dark: bool) -> None:
-    full = view_for(text, values, options, None)
+                zoom: int, dark: bool, labels: Labels) -> None:
+    full = view_for(text, values, options, None, labels)
     n = full.n_steps
     playing = st.session_state.get("playing", False)
     if "step" not in st.session_state:
@@ -196,7 +316,7 @@ def _step_panel(text: str, values: tuple[tuple[str, str], ...], options: ViewOpt
     if st.session_state.get("timer_on", False) != playing:
         st.rerun()  # restart the whole page so the fragment's timer matches Play/Pause
 
-    view = view_for(text, values, options, st.session_state.step)
+    view = view_for(text, values, options, st.session_state.step, labels)
     c1, c2, c3, c4 = st.columns([1, 1, 1, 6], vertical_alignment="bottom")
     c1.button("Prev", icon=":material/skip_previous:", on_click=move, args=(-1, n),
               width="stretch", key="prev")
@@ -240,7 +360,7 @@ def _step_panel(text: str, values: tuple[tuple[str, str], ...], options: ViewOpt
     cols[0].markdown("**Download this step**")
     for col, (fmt, ext, mime, label) in zip(cols[1:], pipeline.EXPORT_FORMATS):
         # The SVG is the drawing on the page: hand it over directly; others are made on click.
-        data = view.svg.encode("utf-8") if fmt == "svg" else download_data(text, values, options, view.step, fmt)
+        data = view.svg.encode("utf-8") if fmt == "svg" else download_data(text, values, options, view.step, fmt, labels)
         col.download_button(label, data=data,
                             file_name=f"graph-step{view.step}.{ext}", mime=mime,
                             on_click="ignore", key=f"download_{fmt}", width="stretch")
@@ -258,7 +378,9 @@ def sidebar() -> tuple[ViewOptions, int]:
         st.header("Display")
         show_values = st.toggle("Values", value=True, key="show_values")
         show_grads = st.toggle("Gradients", value=True, key="show_grads")
-        edge_labels = st.toggle("Edge terms (local × upstream)", value=False, key="edge_labels")
+        edge_mode = st.radio("Edges show", EDGE_CHOICES, index=0, horizontal=True, key="edge_mode",
+                             help="The drawing writes the value on each edge (local × upstream); the "
+                                  "Edge formulas panel below writes the formula, the value or both in LaTeX.")
         color_by_sign = st.toggle("Colour gradients by sign", value=False, key="color_by_sign")
         themes = sorted(THEMES)
         theme = st.selectbox("Theme", themes, index=themes.index("lecture") if "lecture" in themes else 0,
@@ -269,21 +391,92 @@ def sidebar() -> tuple[ViewOptions, int]:
         digits = st.slider("Digits", 2, 8, 4, key="digits")
         zoom = st.slider("Zoom (%)", 25, 300, 100, step=25, key="zoom")
     options = ViewOptions(theme=theme, background="dark" if dark else "white",
-                          show_values=show_values, show_grads=show_grads, edge_labels=edge_labels,
+                          show_values=show_values, show_grads=show_grads,
+                          edge_labels=edge_mode in ("value", "both"),
                           rankdir=rankdir, digits=digits, color_by_sign=color_by_sign)
     return options, zoom
 
 
-def main() -> None:
-    st.set_page_config(page_title="graphviz_nn: backprop, step by step", page_icon="∂", layout="wide")
-    if "text" not in st.session_state:  # first run: the URL reproduces a view
-        st.session_state.text = st.query_params.get("expr", pipeline.DEFAULT_TEXT)
-        st.session_state.url_values = url_values()
-    options, zoom = sidebar()
+def teaching_panels(text: str, values: tuple[tuple[str, str], ...], options: ViewOptions,
+                    labels: Labels = ()) -> None:
+    """Issue 6: the chain rule along every path, backprop beside finite differences, and the
+    local derivative on every edge in LaTeX."""
+    view = view_for(text, values, options, None, labels)
+    if view.issue is not None:
+        return
+    shown = dict(view.labels)
+    names = [name for name, _ in view.labels]
+    st.markdown("#### Take the chain rule apart")
+    rule_tab, check_tab, edge_tab = st.tabs(["Chain rule", "Gradient check", "Edge formulas"])
+    with rule_tab:
+        chain_rule_panel(text, values, options, labels, names, shown)
+    with check_tab:
+        rows, issue = pipeline.gradient_check_rows(text, values, options.digits, labels)
+        if issue is not None:
+            st.error(fenced(issue.message))
+        elif rows:
+            import pandas as pd
 
-    st.markdown("### graphviz_nn: backprop on your own problem")
-    st.caption("Type an expression or a program, give the inputs values, and step through the "
-               "forward and backward passes.")
+            st.caption("Every input's gradient from backprop beside central differences "
+                       "(f(x + h) − f(x − h)) / 2h, with the largest relative error.")
+            frame = pd.DataFrame([{"input": r.label, "backprop": r.backprop, "finite difference": r.numeric,
+                                   "relative error": r.relative_error, "agree": "✓" if r.ok else "✗"}
+                                  for r in rows])
+            st.dataframe(frame, hide_index=True, width="stretch", key="gradcheck_table")
+    with edge_tab:
+        mode = st.session_state.get("edge_mode", "off")
+        mode = "both" if mode == "off" else mode
+        latex, count = pipeline.edge_formulas(text, values, mode, options.digits, labels)
+        if latex:
+            st.caption(f"The local derivative ∂(use)/∂(operand) on each of the {count} edges a gradient "
+                       f"flows back along, in the order of the backward pass ({mode}; change it with "
+                       "“Edges show” in the sidebar).")
+            if count > pipeline.MAX_EDGE_TERMS:
+                st.caption(f"The first {pipeline.MAX_EDGE_TERMS} are written here.")
+            st.latex(latex)
+
+
+def chain_rule_panel(text: str, values: tuple[tuple[str, str], ...], options: ViewOptions,
+                     labels: Labels, names: list[str], shown: dict[str, str]) -> None:
+    """Pick one or two targets: every path to each as a product of factors; shared ones marked."""
+    chosen = [t for t in st.session_state.get("targets", []) if t in names]
+    if chosen != st.session_state.get("targets", []):
+        st.session_state.targets = chosen
+    targets = st.multiselect("Targets", names, key="targets", max_selections=2,
+                             format_func=lambda n: shown.get(n, n),
+                             placeholder="Pick an input (say w1), then a second one to compare",
+                             help="∂output/∂target is the sum over every path from the output down "
+                                  "to the target of the product of the local derivatives on it.")
+    if not targets:
+        st.caption("Pick a target to write its gradient as a product of factors along each path.")
+        return
+    panels, issue = pipeline.chain_rule_panels(text, values, tuple(targets), options.digits, labels)
+    if issue is not None:
+        st.error(fenced(issue.message))
+        return
+    if len(panels) == 2:
+        st.markdown(f"Factors the two share are in <span style='color:{pipeline.SHARED_COLOR}'>"
+                    "orange</span> and marked ● in the tables: both gradients reuse them, which is why "
+                    "backprop computes them once.", unsafe_allow_html=True)
+    st.caption("Highlighting the paths on the drawing needs a renderer option that does not exist yet.")
+    import pandas as pd
+
+    for i, panel in enumerate(panels):
+        paths = f"{panel.n_paths} path" + ("s" if panel.n_paths != 1 else "")
+        more = " (more not shown)" if panel.truncated else ""
+        st.markdown(f"**∂{md_escape(panel.output)}/∂{md_escape(panel.label)} = {md_escape(panel.total)}** "
+                    f"— {paths}{more}, {len(panel.rows)} factors")
+        st.latex(panel.equation)
+        frame = pd.DataFrame([{"path": r.path, "factor": r.factor, "formula": r.formula, "value": r.value,
+                               "shared": "●" if r.shared else ""} for r in panel.rows])
+        st.dataframe(frame, hide_index=True, width="stretch", key=f"factors_{i}",
+                     height=min(38 + 35 * len(panel.rows), 360))
+        if panel.n_paths > 1:
+            st.caption("Path products: " + " + ".join(panel.products) + f" = {panel.total}")
+
+
+def expression_page(options: ViewOptions, zoom: int) -> None:
+    """Type an expression or a program, give the inputs values, step through."""
     text = st.text_area("Expression or program", key="text", height=80, on_change=reset_step,
                         help="e.g. x^2 + 3xy, sin(xy)/z + e^(xz)/(xy), or lines like "
                              "`z1 = w1*x + w01` with inputs `x = 1`. Ctrl+Enter applies.")
@@ -303,16 +496,160 @@ def main() -> None:
         if view.nonfinite:
             st.warning(md_escape(view.nonfinite))
         st.query_params.from_dict({"expr": text, **{VALUE_PREFIX + k: v for k, v in values}})
-        st.session_state.timer_on = st.session_state.get("playing", False)
-        step_fragment = st.fragment(step_panel, run_every=PLAY_SECONDS if st.session_state.timer_on else None)
-        step_fragment(text, values, options, zoom, options.background == "dark")
+        run_steps(text, values, options, zoom)
+        teaching_panels(text, values, options)
     else:
         show_issue(view)
-        last = st.session_state.get("last_good")
-        if last:
-            st.caption("The last graph that worked, greyed out until the text is fixed:")
-            st.markdown(graph_html(last["svg"], zoom, options.background == "dark", greyed=True),
-                        unsafe_allow_html=True)
+        show_last_good(options, zoom)
+
+
+def run_steps(text: str, values: tuple[tuple[str, str], ...], options: ViewOptions, zoom: int,
+              labels: Labels = ()) -> None:
+    """The step panel as a fragment that reruns on a timer while playing."""
+    st.session_state.timer_on = st.session_state.get("playing", False)
+    step_fragment = st.fragment(step_panel, run_every=PLAY_SECONDS if st.session_state.timer_on else None)
+    step_fragment(text, values, options, zoom, options.background == "dark", labels)
+
+
+def show_last_good(options: ViewOptions, zoom: int) -> None:
+    last = st.session_state.get("last_good")
+    if last:
+        st.caption("The last graph that worked, greyed out until the problem is fixed:")
+        st.markdown(graph_html(last["svg"], zoom, options.background == "dark", greyed=True),
+                    unsafe_allow_html=True)
+
+
+def network_form() -> None:
+    """Chain, loss, bias, init, seed and the values editor; or an uploaded spec file."""
+    st.text_input("Layer chain", key="net_chain", on_change=chain_changed,
+                  help="Layers joined by ->, e.g. Linear(2->2) -> ReLU -> Linear(2->1) -> MSE. "
+                       "Activations: ReLU, Sigmoid, Tanh, LeakyReLU, Softplus, GELU, Softmax, Identity.")
+    c1, c2, c3, c4 = st.columns(4)
+    c1.selectbox("Loss", netview.LOSS_CHOICES, key="net_loss", on_change=form_changed)
+    c2.selectbox("Bias", netview.BIAS_CHOICES, key="net_bias", on_change=form_changed,
+                 help="separate: W1 and b1; folded: W1 has an extra first column that multiplies 1.")
+    c3.text_input("Init", key="net_init", on_change=form_changed, placeholder="given values",
+                  help="Parameters the values leave out: empty (give them all), random, or a number.")
+    c4.number_input("Seed", key="net_seed", step=1, min_value=0, on_change=form_changed)
+    st.text_area("Values", key="net_values", height=150, on_change=form_changed,
+                 help="One per line as in a spec's [values] table: x = [1, 2], y = 3, "
+                      "W1 = [[2, 1, 0], [0, 2, 0]], b1 = [0, 0]. W_k is (outputs × inputs).")
+    st.file_uploader("Or upload a spec file", type=["toml"], key="spec_upload", on_change=upload_spec,
+                     help="A TOML file with [network] (chain, loss, bias, init, seed, title, names) "
+                          "and [values], like examples/*.toml.")
+
+
+def network_page(options: ViewOptions, zoom: int) -> None:
+    """Issue 5: a layer chain with values (or a spec file), the graph or neuron view, SGD steps."""
+    if "net_chain" not in st.session_state:
+        set_form(DEFAULT_CHAIN)
+    left, right = st.columns([3, 2])
+    with left:
+        network_form()
+    if st.session_state.get("upload_error"):
+        st.error("**The spec file was not loaded**\n\n" + fenced(st.session_state.upload_error))
+        st.info("The form keeps the last spec that worked. A spec has a [network] table with "
+                "chain = \"Linear(2->2) -> ReLU -> Linear(2->1)\" and a [values] table.")
+    form = current_form()
+    try:
+        net = netview.network(form)
+    except GnnError as err:
+        st.error(fenced(err.render()))
+        st.info("Check the chain, the loss and the values: each W_k must be (outputs × inputs"
+                + (" + 1" if form.bias == "folded" else "") + ") and every parameter needs a value "
+                "(or set Init to random).")
+        show_last_good(options, zoom)
+        return
+    with right:
+        st.markdown("**The chain expands into this program**")
+        st.code(net.program, language=None)
+        st.download_button("Download this spec (.toml)", netview.spec_toml(form), file_name="network.toml",
+                           mime="application/toml", on_click="ignore", key="download_spec")
+    text, values, labels = net.program, netview.program_values(net), netview.display_labels(net)
+    view = view_for(text, values, options, None, labels)
+    if view.issue is not None:
+        show_issue(view)
+        show_last_good(options, zoom)
+        return
+    title = f"**{md_escape(form.title)}** · " if form.title else ""
+    st.markdown(title + summary_line(view))
+    if view.nonfinite:
+        st.warning(md_escape(view.nonfinite))
+    c1, c2 = st.columns([2, 3], vertical_alignment="center")
+    which = c1.radio("View", NET_VIEWS, horizontal=True, key="net_view")
+    if which == NET_VIEWS[1]:
+        grads_on_edges = c2.toggle("∂L/∂w on the edges", key="net_wgrads")
+        neurons = neuron_view_for(form, grads_on_edges, options)
+        if neurons.svg:
+            st.markdown(graph_html(neurons.svg, zoom, options.background == "dark"), unsafe_allow_html=True)
+            st.session_state.last_good = {"svg": neurons.svg, "fields": (), "text": text}
+        else:
+            st.info(md_escape(neurons.message) + " — showing the computation graph instead.")
+            run_steps(text, values, options, zoom, labels)
+    else:
+        run_steps(text, values, options, zoom, labels)
+    training_panel(net.loss)
+    teaching_panels(text, values, options, labels)
+
+
+def training_panel(loss: str) -> None:
+    """Take a gradient-descent step (or ten) and watch the loss curve."""
+    st.markdown("#### Gradient descent")
+    if loss == "none":
+        st.caption("Training needs a loss: pick one in the form (or end the chain with -> MSE).")
+        return
+    c1, c2, c3, c4 = st.columns([2, 1, 1, 1], vertical_alignment="bottom")
+    c1.number_input("Learning rate", min_value=0.0, step=0.01, format="%g", key="net_lr")
+    c2.button("Take a step", key="net_step", on_click=take_steps, args=(1,), width="stretch",
+              icon=":material/south_east:")
+    c3.button("Take 10 steps", key="net_step10", on_click=take_steps, args=(10,), width="stretch")
+    c4.button("Reset values", key="net_reset", on_click=restore_start, width="stretch",
+              disabled=st.session_state.get("net_start") is None)
+    if st.session_state.get("train_error"):
+        st.error(fenced(st.session_state.train_error))
+    losses = st.session_state.get("net_losses") or []
+    if losses:
+        import pandas as pd
+
+        st.markdown(f"Loss {md_escape(format_number(losses[0]))} before the first step, "
+                    f"{md_escape(format_number(losses[-1]))} after {len(losses) - 1} "
+                    f"step{'s' if len(losses) != 2 else ''}. Each step sets every parameter "
+                    "w ← w − η ∂L/∂w; the values editor shows the new values.")
+        st.line_chart(pd.DataFrame({"loss": losses}, index=pd.RangeIndex(len(losses), name="step")),
+                      x_label="step", y_label="loss", height=220)
+    else:
+        st.caption("Each step sets every parameter w ← w − η ∂L/∂w; the loss curve appears here.")
+
+
+def keep_widget_state(mode: str) -> None:
+    """Streamlit forgets a widget's value when a run does not draw it. Keep the other mode's
+    fields, and the choices an error may hide for a run (:data:`STICKY`)."""
+    for other, prefixes in MODE_KEYS.items():
+        if other == mode:
+            continue
+        for key in [k for k in st.session_state if str(k).startswith(prefixes) and k not in STICKY]:
+            st.session_state[key] = st.session_state[key]
+    for key, default in STICKY.items():
+        st.session_state[key] = st.session_state.get(key, default)
+
+
+def main() -> None:
+    st.set_page_config(page_title="graphviz_nn: backprop, step by step", page_icon="∂", layout="wide")
+    if "text" not in st.session_state:  # first run: the URL reproduces a view
+        st.session_state.text = st.query_params.get("expr", pipeline.DEFAULT_TEXT)
+        st.session_state.url_values = url_values()
+    keep_widget_state(st.session_state.get("mode", MODES[0]))
+    options, zoom = sidebar()
+
+    st.markdown("### graphviz_nn: backprop on your own problem")
+    st.caption("Type an expression or a program, or build a layer network; give the inputs values, "
+               "and step through the forward and backward passes.")
+    mode = st.radio("Problem", MODES, horizontal=True, key="mode", on_change=reset_step,
+                    label_visibility="collapsed")
+    if mode == MODES[1]:
+        network_page(options, zoom)
+    else:
+        expression_page(options, zoom)
 
 
 try:

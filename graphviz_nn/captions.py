@@ -36,6 +36,10 @@ __all__ = [
     "latex_name",
     "caption_at",
     "all_captions",
+    "EdgeTerm",
+    "edge_terms",
+    "edge_terms_latex",
+    "EDGE_MODES",
 ]
 
 MINUS = numfmt.MINUS
@@ -467,6 +471,11 @@ def _local_latex(graph: Any, target: str, arg: int, digits: int) -> str:
     if spec is None or arg >= len(spec.derivative_latex):
         return ""
     template = spec.derivative_latex[arg]
+    args = _in_edges(graph, target)
+    if graph.nodes[target].get("op") == "pow" and arg == 0 and len(args) == 2:
+        exponent = graph.nodes[args[1][0]]
+        if exponent.get("kind") == "constant" and np.ndim(exponent.get("const")) == 0:
+            return _power_rule(_node_ref(graph, args[0][0], digits), float(exponent["const"]), digits)
     operands = []
     for i, (src, _) in enumerate(_in_edges(graph, target)):
         ref = _node_ref(graph, src, digits)
@@ -476,6 +485,22 @@ def _local_latex(graph: Any, target: str, arg: int, digits: int) -> str:
     text = _fill(template, operands)
     loose = text.startswith("-") or " + " in text or " - " in text
     return rf"\left({text}\right)" if loose else text
+
+
+def _power_rule(base: _Expr, c: float, digits: int) -> str:
+    r"""d/du u^c with a constant c, simplified: ``2\, x``, ``3\, x^{2}``, ``-x^{-2}``.
+
+    >>> _power_rule(_Expr("g − y", "g - y", 10), 2.0, 4)
+    '2\\,\\left(g - y\\right)'
+    """
+    if c == 0:
+        return "0"
+    if c == 1:
+        return "1"
+    tex = base.latex if base.power >= _ATOM else rf"\left({base.latex}\right)"
+    coef = numfmt.latex_number(c, digits)
+    power = "" if c - 1 == 1 else "^{" + numfmt.latex_number(c - 1, digits) + "}"
+    return f"{coef}\\,{tex}{power}"
 
 
 def _paren_neg(text: str, value: Any) -> str:
@@ -501,3 +526,68 @@ def caption_at(res: Any, k: int, digits: int = 4) -> Caption:
 def all_captions(res: Any, digits: int = 4) -> list[Caption]:
     """Captions for steps 0..len(trace)."""
     return [caption_at(res, k, digits) for k in range(len(res.trace) + 1)]
+
+
+# --------------------------------------------------------------------------- edge terms
+
+#: What the edge panel writes on each edge: the local derivative's formula, its value, or both.
+EDGE_MODES = ("formula", "value", "both")
+
+
+@dataclass(frozen=True)
+class EdgeTerm:
+    """The local derivative on one edge ``source -> target``: ∂target/∂source.
+
+    ``formula_latex`` is empty where the op has no elementwise derivative (a matrix product,
+    a sum): there the gradient flows back as a vector-Jacobian product and ``value`` is empty.
+    """
+
+    edge: tuple[str, str, int]
+    name_plain: str
+    name_latex: str
+    formula_latex: str
+    value_plain: str
+    value_latex: str
+
+
+def edge_terms(res: Any, digits: int = 4) -> list[EdgeTerm]:
+    """Every edge a gradient flows back along, in the order of the backward pass.
+
+    >>> from graphviz_nn import evaluate
+    >>> [(t.name_plain, t.formula_latex, t.value_plain) for t in edge_terms(evaluate("x*y", {"x": 2, "y": 3}))]
+    [('∂f/∂x', 'y', '3'), ('∂f/∂y', 'x', '2')]
+    """
+    graph = res.graph
+    terms = []
+    for step in res.trace:
+        if step.edge is None:
+            continue
+        source, target, arg = step.edge
+        name_plain, name_latex = _partial(_node_ref(graph, target, digits), _node_ref(graph, source, digits))
+        formula = _local_latex(graph, target, int(arg), digits)
+        local = step.local
+        value_plain = format_number(local, digits) if local is not None else ""
+        value_latex = format_latex_number(local, digits) if local is not None else ""
+        terms.append(EdgeTerm((source, target, int(arg)), name_plain, name_latex, formula,
+                              value_plain, value_latex))
+    return terms
+
+
+def edge_terms_latex(terms: Sequence[EdgeTerm], mode: str = "both") -> str:
+    r"""The edge terms as one aligned LaTeX block: ``∂z/∂w = x = 1`` per line (``mode`` picks).
+
+    >>> edge_terms_latex([EdgeTerm(("n0", "n2", 0), "∂f/∂x", r"\frac{\partial f}{\partial x}", "y", "3", "3")], "both")
+    '\\begin{aligned}\\frac{\\partial f}{\\partial x} &= y = 3\\end{aligned}'
+    """
+    if mode not in EDGE_MODES:
+        raise ValueError(f"mode must be one of {', '.join(EDGE_MODES)}, got {mode!r}")
+    lines = []
+    for term in terms:
+        parts = []
+        if mode in ("formula", "both"):
+            parts.append(term.formula_latex or r"\text{(Jacobian)}")
+        if mode in ("value", "both"):
+            parts.append(term.value_latex or r"\text{(vector-Jacobian product)}")
+        parts = _dedupe(parts)
+        lines.append(term.name_latex + " &= " + " = ".join(parts))
+    return r"\begin{aligned}" + r" \\ ".join(lines) + r"\end{aligned}"

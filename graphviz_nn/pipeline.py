@@ -8,7 +8,10 @@ All arguments are hashable, so the app can cache it with ``st.cache_data`` and t
 it without Streamlit.
 
 It also loads the examples (``examples/*.gnn``: a program whose first ``#`` comment line is
-the title).
+the title; ``examples/*.toml``: a layer spec whose ``[network]`` table has the title) and
+builds the teaching panels: the chain rule along every path to one or two chosen inputs
+(:func:`chain_rule_panels`), backprop beside finite differences (:func:`gradient_check_rows`)
+and the local derivative on every edge (:func:`edge_formulas`).
 
 >>> view = build_view("x^2 + 3xy", {"x": "2", "y": "1"}, draw=False)
 >>> view.value, dict(view.gradients)
@@ -26,7 +29,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from .captions import Caption, all_captions, format_number
+from .captions import Caption, all_captions, format_latex_number, format_number
 from .errors import (
     GnnError,
     LimitError,
@@ -55,6 +58,13 @@ __all__ = [
     "EXPORT_FORMATS",
     "inline_svg",
     "svg_size",
+    "value_text",
+    "FactorRow",
+    "ChainPanel",
+    "chain_rule_panels",
+    "GradCheckRow",
+    "gradient_check_rows",
+    "edge_formulas",
 ]
 
 EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
@@ -71,6 +81,8 @@ EXPORT_FORMATS: tuple[tuple[str, str, str, str], ...] = (
     ("tex", "tex", "application/x-tex", "TikZ"),
 )
 ValuesArg = Mapping[str, str] | tuple[tuple[str, str], ...]
+#: Display names drawn instead of input names (a spec's ``names``: ``W1`` drawn as ``α``).
+Labels = tuple[tuple[str, str], ...]
 
 
 # --------------------------------------------------------------------------- examples
@@ -78,15 +90,20 @@ ValuesArg = Mapping[str, str] | tuple[tuple[str, str], ...]
 
 @dataclass(frozen=True)
 class Example:
-    """One example problem: ``slug`` is the file stem, ``title`` its first comment line."""
+    """One example problem: ``slug`` is the file stem, ``title`` its first comment line (a
+    spec's ``[network]`` title), ``kind`` is ``program`` (``.gnn``) or ``spec`` (``.toml``)."""
 
     slug: str
     title: str
     text: str
+    kind: str = "program"
 
 
 def read_example(path: Path) -> Example:
-    """Read one ``.gnn`` file; the title is the first ``#`` comment line (else the file stem)."""
+    """Read one ``.gnn`` or ``.toml`` file; the title is a spec's ``title``, else the first
+    ``#`` comment line, else the file stem."""
+    import tomllib
+
     text = path.read_text(encoding="utf-8")
     title = path.stem.replace("_", " ")
     for line in text.splitlines():
@@ -94,15 +111,23 @@ def read_example(path: Path) -> Example:
         if stripped.startswith("#") and stripped.lstrip("#").strip():
             title = stripped.lstrip("#").strip()
             break
-    return Example(path.stem, title, text.strip("\n") + "\n")
+    kind = "spec" if path.suffix == ".toml" else "program"
+    if kind == "spec":
+        try:
+            title = str(tomllib.loads(text).get("network", {}).get("title") or title)
+        except tomllib.TOMLDecodeError:
+            pass  # the app reports the error when the example is picked
+        title = f"{title} (layer spec)"
+    return Example(path.stem, title, text.strip("\n") + "\n", kind)
 
 
 def list_examples(directory: Path | None = None) -> list[Example]:
-    """Every ``*.gnn`` example in ``directory`` (default: the repository's ``examples/``), by name."""
+    """Every ``*.gnn`` program, then every ``*.toml`` layer spec, in ``directory`` (default: the
+    repository's ``examples/``), each by file name."""
     directory = EXAMPLES_DIR if directory is None else Path(directory)
     if not directory.is_dir():
         return []
-    return [read_example(path) for path in sorted(directory.glob("*.gnn"))]
+    return [read_example(path) for pattern in ("*.gnn", "*.toml") for path in sorted(directory.glob(pattern))]
 
 
 # --------------------------------------------------------------------------- options
@@ -250,8 +275,12 @@ def _issue(exc: BaseException, text: str) -> Issue:
 # --------------------------------------------------------------------------- the pipeline
 
 
-def _value_text(value: Any) -> str:
-    """A program default or user value as the text of its field (JSON for arrays)."""
+def value_text(value: Any) -> str:
+    """A program default or user value as the text of its field (JSON for arrays).
+
+    >>> value_text(2.0), value_text([[1.0, 0.5]])
+    ('2', '[[1, 0.5]]')
+    """
     if value is None:
         return ""
     arr = np.asarray(value, dtype=float)
@@ -276,7 +305,7 @@ def input_fields(text: str) -> tuple[InputField, ...]:
     fields = []
     spare = iter(DEFAULT_VALUES * 8)
     for name, value in found.items():
-        default = _value_text(value) if value is not None else next(spare, "1")
+        default = value_text(value) if value is not None else next(spare, "1")
         fields.append(InputField(name, display_label(name), default, np.ndim(value) > 0))
     return tuple(fields)
 
@@ -287,18 +316,26 @@ def _normalise(values: ValuesArg | None) -> tuple[tuple[str, str], ...]:
 
 
 @functools.lru_cache(maxsize=32)
-def _evaluate(text: str, values: tuple[tuple[str, str], ...]) -> Any:
-    """Evaluate with the fields' values (program defaults fill the rest). Cached: pure."""
+def _evaluate(text: str, values: tuple[tuple[str, str], ...], labels: Labels = ()) -> Any:
+    """Evaluate with the fields' values (program defaults fill the rest); inputs named in
+    ``labels`` are drawn with their display names. Cached: pure."""
     import graphviz_nn as gnn
+    from .names import display_label
 
     given = {name: raw for name, raw in values if raw.strip() != ""}
-    return gnn.evaluate(text, given)
+    res = gnn.evaluate(text, given)
+    for name, shown in labels:
+        node = res.graph.graph["inputs"].get(name)
+        if node is not None:
+            res.graph.nodes[node]["label"] = display_label(shown)
+    return res
 
 
 @functools.lru_cache(maxsize=32)
-def _tables(text: str, values: tuple[tuple[str, str], ...], digits: int) -> tuple[tuple[TraceRow, ...], tuple[Caption, ...]]:
+def _tables(text: str, values: tuple[tuple[str, str], ...], digits: int,
+            labels: Labels = ()) -> tuple[tuple[TraceRow, ...], tuple[Caption, ...]]:
     """Trace rows and captions for every step (independent of the drawn step)."""
-    res = _evaluate(text, values)
+    res = _evaluate(text, values, labels)
     captions = tuple(all_captions(res, digits))
     graph = res.graph
     rows = []
@@ -334,13 +371,20 @@ def _nonfinite_text(res: Any) -> str:
             "when exp overflows. Change the values to move away from these points.")
 
 
+def _merged(text: str, values: ValuesArg | None) -> tuple[tuple[str, str], ...]:
+    """The fields' values with the defaults of :func:`input_fields` filled in (raises GnnError)."""
+    given = dict(_normalise(values))
+    return _normalise({f.name: given.get(f.name, f.default) for f in input_fields(text)})
+
+
 def build_view(text: str, values: ValuesArg | None = None, options: ViewOptions | None = None,
-               step: int | None = None, *, draw: bool = True) -> View:
+               step: int | None = None, *, draw: bool = True, labels: Labels = ()) -> View:
     """Everything the page shows, for ``text`` with the fields' ``values`` at ``step``.
 
     ``values`` maps input names to the text of their fields; missing names take the defaults
     of :func:`input_fields`. ``step`` counts trace steps (0: the bare graph; ``None`` or
     anything past the end: the finished graph). With ``draw=False`` no SVG is made.
+    ``labels`` draws inputs under display names (``(("W1", "alpha"),)``: W1 drawn as α).
     """
     import time
 
@@ -354,9 +398,9 @@ def build_view(text: str, values: ValuesArg | None = None, options: ViewOptions 
     given = dict(_normalise(values))
     merged = _normalise({f.name: given.get(f.name, f.default) for f in fields})
     try:
-        res = _evaluate(text, merged)
+        res = _evaluate(text, merged, labels)
         seconds["evaluate"] = time.perf_counter() - t0
-        rows, captions = _tables(text, merged, options.digits)
+        rows, captions = _tables(text, merged, options.digits, labels)
     except Exception as exc:
         return View(text, fields, issue=_issue(exc, text), seconds=seconds)
     n_steps = len(res.trace)
@@ -374,7 +418,7 @@ def build_view(text: str, values: ValuesArg | None = None, options: ViewOptions 
         return view
     t1 = time.perf_counter()
     try:
-        svg = _draw(text, merged, options, k)
+        svg = _draw(text, merged, options, k, labels)
     except Exception as exc:
         return replace(view, issue=_issue(exc, text))
     seconds["render"] = time.perf_counter() - t1
@@ -383,24 +427,23 @@ def build_view(text: str, values: ValuesArg | None = None, options: ViewOptions 
 
 
 @functools.lru_cache(maxsize=128)
-def _draw(text: str, values: tuple[tuple[str, str], ...], options: ViewOptions, step: int) -> str:
+def _draw(text: str, values: tuple[tuple[str, str], ...], options: ViewOptions, step: int,
+          labels: Labels = ()) -> str:
     from .render import render_svg
 
-    res = _evaluate(text, values)
+    res = _evaluate(text, values, labels)
     return render_svg(res, **options.render_kwargs(step))
 
 
-def export(text: str, values: ValuesArg | None, options: ViewOptions, step: int | None, fmt: str) -> bytes:
+def export(text: str, values: ValuesArg | None, options: ViewOptions, step: int | None, fmt: str,
+           labels: Labels = ()) -> bytes:
     """The current view as a file: ``fmt`` is one of :data:`EXPORT_FORMATS` (svg, png, pdf, dot, tex).
 
     Raises ``GnnError`` when the text does not evaluate or the drawing fails.
     """
     from .export import export_bytes
 
-    fields = input_fields(text)
-    given = dict(_normalise(values))
-    merged = _normalise({f.name: given.get(f.name, f.default) for f in fields})
-    res = _evaluate(text, merged)
+    res = _evaluate(text, _merged(text, values), labels)
     k = len(res.trace) if step is None else max(0, min(int(step), len(res.trace)))
     return export_bytes(res, fmt, options.render_options(k))
 
@@ -436,3 +479,194 @@ def svg_size(svg: str) -> tuple[float, float] | None:
     if not width or not height:
         return None
     return float(width.group(1)), float(height.group(1))
+
+
+# --------------------------------------------------------------------------- teaching panels
+
+#: Colour of the factors two targets share, in the chain-rule equations.
+SHARED_COLOR = "#d35400"
+#: Paths written out in the chain-rule equations (the factor table lists them all).
+MAX_LATEX_PATHS = 6
+#: Edges listed in the edge-formula panel.
+MAX_EDGE_TERMS = 80
+
+
+@dataclass(frozen=True)
+class FactorRow:
+    """One factor of one path: ``∂z1/∂w1``, its formula ``x``, its value, and whether the other
+    chosen target's paths contain the same factor (the same stretch of edges)."""
+
+    path: int
+    factor: str
+    formula: str
+    value: str
+    shared: bool
+
+
+@dataclass(frozen=True)
+class ChainPanel:
+    """The chain rule for one target: every path from the output down to it as a product.
+
+    ``equation`` is LaTeX (``aligned``): the factors by name, then as formulas, then as
+    numbers with the total; shared factors are drawn in :data:`SHARED_COLOR`.
+    """
+
+    target: str
+    label: str
+    output: str
+    n_paths: int
+    truncated: bool
+    total: str
+    equation: str
+    rows: tuple[FactorRow, ...]
+    products: tuple[str, ...]
+
+    @property
+    def n_shared(self) -> int:
+        """How many factors (over all paths) the other target shares."""
+        return sum(1 for r in self.rows if r.shared)
+
+
+def _marked(tex: str, shared: bool) -> str:
+    return f"{{\\color{{{SHARED_COLOR}}}{{{tex}}}}}" if shared else tex
+
+
+def _latex_factor_value(value: Any, digits: int) -> str:
+    if value is None:
+        return r"\text{J}"
+    tex = format_latex_number(value, digits)
+    return f"\\left({tex}\\right)" if tex.startswith("-") else tex
+
+
+def _compound(tex: str) -> bool:
+    """True when a factor needs brackets in a product: a top-level sum, difference or sign."""
+    bare = tex
+    while True:  # drop bracketed groups, innermost first
+        shorter = re.sub(r"\\left\((?:(?!\\left\().)*?\\right\)", "()", bare)
+        if shorter == bare:
+            break
+        bare = shorter
+    return any(s in bare for s in (" + ", " - ")) or bare.startswith("-")
+
+
+def _sum_of(terms: list[str], n_paths: int) -> str:
+    shown = terms[:MAX_LATEX_PATHS]
+    if n_paths == 1:
+        return shown[0]
+    body = " + ".join(f"\\left({t}\\right)" for t in shown)
+    return body + (r" + \cdots" if n_paths > len(shown) else "")
+
+
+@functools.lru_cache(maxsize=64)
+def _chain_rule(text: str, values: tuple[tuple[str, str], ...], targets: tuple[str, ...], digits: int,
+                labels: Labels) -> tuple[ChainPanel, ...]:
+    from .chainrule import explain, latex_name, latex_to_text
+
+    res = _evaluate(text, values, labels)
+    shown = dict(labels)
+    graph = res.graph
+    panels = []
+    for rule in explain(res, list(targets)):
+        head_name = latex_name(shown.get(rule.target, rule.target))
+        head = f"\\frac{{\\partial {rule.output}}}{{\\partial {head_name}}}"
+        names, formulas, numbers, rows, products = [], [], [], [], []
+        for i, path in enumerate(rule.paths, start=1):
+            names.append(" \\cdot ".join(_marked(f.name_latex, f.shared) for f in path.factors))
+            formulas.append(" \\cdot ".join(
+                _marked(f"\\left({f.latex}\\right)" if _compound(f.latex) and len(path.factors) > 1 else f.latex,
+                        f.shared) for f in path.factors))
+            numbers.append(" \\cdot ".join(_marked(_latex_factor_value(f.value, digits), f.shared)
+                                           for f in path.factors))
+            products.append(format_number(path.value, digits) if path.value is not None else "—")
+            for f in path.factors:
+                rows.append(FactorRow(i, f"∂{latex_to_text(f.numerator)}/∂{latex_to_text(f.denominator)}",
+                                      latex_to_text(f.latex),
+                                      format_number(f.value, digits) if f.value is not None else "—",
+                                      f.shared))
+        total_tex = format_latex_number(rule.total, digits)
+        n = len(rule.paths)
+        if n == 0:
+            equation = f"{head} = 0 \\quad \\text{{(no path from the output)}}"
+        else:
+            equation = (f"\\begin{{aligned}}{head} &= {_sum_of(names, n)} \\\\ &= {_sum_of(formulas, n)}"
+                        f" \\\\ &= {_sum_of(numbers, n)} = {total_tex}\\end{{aligned}}")
+        node = res.inputs[rule.target]
+        panels.append(ChainPanel(rule.target, str(graph.nodes[node].get("label") or rule.target),
+                                 latex_to_text(rule.output), n, rule.truncated,
+                                 format_number(rule.total, digits), equation, tuple(rows), tuple(products)))
+    return tuple(panels)
+
+
+def chain_rule_panels(text: str, values: ValuesArg | None, targets: tuple[str, ...] | list[str],
+                      digits: int = 4, labels: Labels = ()) -> tuple[tuple[ChainPanel, ...], Issue | None]:
+    """The chain rule for each of ``targets`` (input names; with two, shared factors are marked).
+
+    Never raises: an error comes back as an :class:`Issue`.
+
+    >>> panels, issue = chain_rule_panels("z = w x + b; L = z^2", {"w": "3", "x": "2", "b": "1"}, ["w"])
+    >>> [(r.factor, r.formula, r.value) for r in panels[0].rows], panels[0].total
+    ([('∂L/∂z', '2 z', '14'), ('∂z/∂w', 'x', '2')], '28')
+    """
+    try:
+        return _chain_rule(text, _merged(text, values), tuple(targets), digits, tuple(labels)), None
+    except Exception as exc:  # the page must never show a traceback
+        return (), _issue(exc, text)
+
+
+@dataclass(frozen=True)
+class GradCheckRow:
+    """Backprop beside central differences for one input; ``ok`` when they agree to 1e-4."""
+
+    name: str
+    label: str
+    backprop: str
+    numeric: str
+    relative_error: str
+    ok: bool
+
+
+@functools.lru_cache(maxsize=32)
+def _gradient_check(text: str, values: tuple[tuple[str, str], ...], digits: int,
+                    labels: Labels) -> tuple[GradCheckRow, ...]:
+    res = _evaluate(text, values, labels)
+    report = res.gradient_check()
+    rows = []
+    for name, node in res.graph.graph["inputs"].items():
+        label = str(res.graph.nodes[node].get("label") or name)
+        if name not in report:
+            rows.append(GradCheckRow(name, label, format_number(res.gradients.get(name), digits),
+                                     "— (too many entries)", "—", True))
+            continue
+        backprop, numeric, error = report[name]
+        rows.append(GradCheckRow(name, label, format_number(backprop, digits), format_number(numeric, digits),
+                                 f"{error:.1e}", bool(np.isfinite(error) and error < 1e-4)))
+    return tuple(rows)
+
+
+def gradient_check_rows(text: str, values: ValuesArg | None, digits: int = 4,
+                        labels: Labels = ()) -> tuple[tuple[GradCheckRow, ...], Issue | None]:
+    """Backprop and finite-difference gradients of every input with the relative error.
+
+    >>> rows, _ = gradient_check_rows("x^2 y", {"x": "3", "y": "2"})
+    >>> [(r.name, r.backprop, r.numeric, r.ok) for r in rows]
+    [('x', '12', '12', True), ('y', '9', '9', True)]
+    """
+    try:
+        return _gradient_check(text, _merged(text, values), digits, tuple(labels)), None
+    except Exception as exc:
+        return (), _issue(exc, text)
+
+
+def edge_formulas(text: str, values: ValuesArg | None, mode: str = "both", digits: int = 4,
+                  labels: Labels = ()) -> tuple[str, int]:
+    """The local derivative on every edge as one LaTeX block (``mode``: formula, value or
+    both) and the number of edges; at most :data:`MAX_EDGE_TERMS` are written. ``("", 0)``
+    when the text does not evaluate."""
+    from .captions import edge_terms, edge_terms_latex
+
+    try:
+        res = _evaluate(text, _merged(text, values), tuple(labels))
+        terms = edge_terms(res, digits)
+    except Exception:
+        return "", 0
+    return edge_terms_latex(terms[:MAX_EDGE_TERMS], mode) if terms else "", len(terms)

@@ -124,14 +124,21 @@ def test_the_url_reproduces_a_view() -> None:
 EXAMPLES = list_examples()
 
 
-@pytest.mark.skipif(not EXAMPLES, reason="no examples/*.gnn yet")
+@pytest.mark.skipif(not EXAMPLES, reason="no examples yet")
 def test_each_example_loads() -> None:
+    """Programs go into the text box, layer specs into the network form; all draw."""
     at = start()
     titles = at.selectbox(key="example").options
     assert len(titles) == len(EXAMPLES)
+    assert {ex.kind for ex in EXAMPLES} == {"program", "spec"}
     for example in EXAMPLES:
         at.selectbox(key="example").set_value(example.title).run()
         assert not at.exception, example.slug
         assert not at.error, (example.slug, [e.value for e in at.error])
-        assert at.text_area(key="text").value == example.text
+        if example.kind == "spec":
+            assert at.radio(key="mode").value == "Layer network", example.slug
+            assert at.text_input(key="net_chain").value in example.text
+        else:
+            assert at.radio(key="mode").value == "Expression or program", example.slug
+            assert at.text_area(key="text").value == example.text
         assert "<svg" in graph(at)

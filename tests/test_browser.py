@@ -124,3 +124,32 @@ def test_type_set_values_step_and_download(app_url: str, browser: object, tmp_pa
     assert "27" in svg and "12" in svg
     assert info.value.suggested_filename == f"graph-step{n}.svg"
     page.close()
+
+
+def test_network_upload_and_gradient_step(app_url: str, browser: object) -> None:
+    """Layer network mode: a bad upload is refused with the graph kept; a step grows the curve."""
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1400, "height": 1400})
+    page.set_default_timeout(30_000)
+    expect.set_options(timeout=30_000)
+    page.goto(app_url)
+    expect(page.locator('.gnn-graph[data-state="current"] svg')).to_be_visible()
+    page.get_by_text("Layer network", exact=True).click()
+    expect(page.get_by_text("The chain expands into this program")).to_be_visible()
+    # The α/β network of CMU 10-301 recitation 5: l = 8, dl/dbeta = [4 12 8].
+    expect(page.get_by_text(re.compile(r"∂L/∂β = \[\[4, 12, 8\]\]"))).to_be_visible()
+    drawn = page.locator('.gnn-graph[data-state="current"] svg')
+    expect(drawn).to_be_visible()
+
+    page.locator('input[type="file"]').set_input_files(
+        files=[{"name": "bad.toml", "mimeType": "application/toml", "buffer": b"[network]\nchain = 3 ->\n"}])
+    expect(page.get_by_text("The spec file was not loaded")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"bad\.toml: TOML syntax error"))).to_be_visible()
+    expect(drawn).to_be_visible()  # the α/β graph stays
+    expect(page.get_by_text(re.compile(r"∂L/∂β = \[\[4, 12, 8\]\]"))).to_be_visible()
+
+    page.get_by_role("button", name="Take a step").click()
+    expect(page.get_by_text(re.compile(r"Loss 8 before the first step"))).to_be_visible()
+    expect(page.locator('[data-testid="stVegaLiteChart"]')).to_be_visible()
+    page.close()

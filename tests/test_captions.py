@@ -98,3 +98,33 @@ def test_format_latex_number(value: object, text: str) -> None:
 ])
 def test_latex_name(name: str, latex: str) -> None:
     assert latex_name(name) == latex
+
+
+EDGE_TERMS = [
+    # (text, values, [(name, formula, value)]) in backward order; derivatives by hand.
+    ("x*y", {"x": 2, "y": 3}, [("∂f/∂x", "y", "3"), ("∂f/∂y", "x", "2")]),
+    ("x^3", {"x": 2}, [("∂f/∂x", r"3\,x^{2}", "12")]),
+    ("(x - y)^2", {"x": 5, "y": 2}, [("∂f/∂(x − y)", r"2\,\left(x - y\right)", "6"),
+                                     ("∂(x − y)/∂x", "1", "1"), ("∂(x − y)/∂y", r"\left(-1\right)", "−1")]),
+]
+
+
+@pytest.mark.parametrize("text, values, expected", EDGE_TERMS)
+def test_edge_terms_by_hand(text: str, values: dict, expected: list) -> None:
+    from graphviz_nn import evaluate
+    from graphviz_nn.captions import edge_terms
+
+    res = evaluate(text, values)
+    terms = [t for t in edge_terms(res) if res.graph.nodes[t.edge[0]]["kind"] != "constant"]
+    assert [(t.name_plain, t.formula_latex, t.value_plain) for t in terms] == expected
+
+
+def test_edge_terms_latex_modes() -> None:
+    from graphviz_nn import evaluate
+    from graphviz_nn.captions import edge_terms, edge_terms_latex
+
+    terms = edge_terms(evaluate("x^2", {"x": 3}))[:1]  # d(x^2)/dx; the next is d(x^2)/d2 = x^2 ln x
+    assert edge_terms_latex(terms, "both").endswith(r"&= 2\,x = 6\end{aligned}")
+    assert r"2\,x" in edge_terms_latex(terms, "formula") and "6" not in edge_terms_latex(terms, "formula")
+    with pytest.raises(ValueError):
+        edge_terms_latex(terms, "sometimes")

@@ -166,7 +166,13 @@ EXAMPLES = list_examples()
 @pytest.mark.skipif(not EXAMPLES, reason="no examples/*.gnn yet")
 @pytest.mark.parametrize("example", EXAMPLES, ids=[e.slug for e in EXAMPLES])
 def test_every_example_evaluates_and_draws(example: pipeline.Example) -> None:
-    view = build_view(example.text, {})
+    if example.kind == "spec":  # a layer spec: the app draws the program it expands into
+        from graphviz_nn import netview
+
+        net = netview.network(netview.read_spec(example.text, f"{example.slug}.toml"))
+        view = build_view(net.program, netview.program_values(net), labels=netview.display_labels(net))
+    else:
+        view = build_view(example.text, {})
     assert view.issue is None, view.issue
     assert view.svg and view.n_steps > 0
     assert all(c.plain or c.step == 0 for c in view.captions)
@@ -202,3 +208,73 @@ def test_seed_004_program() -> None:
     view = build_view(_example("nyu_program").text, {}, draw=False)
     assert view.output == "w" and view.value == "50"
     assert dict(view.gradients) == {"x": "90", "y": "20", "z": "20"}
+
+
+# --------------------------------------------------------------------------- layer specs and teaching panels
+
+
+def test_examples_include_the_layer_specs() -> None:
+    examples = list_examples()
+    specs = {ex.slug: ex for ex in examples if ex.kind == "spec"}
+    assert "cmu_alpha_beta" in specs and "mit_4layer_chain" in specs
+    assert specs["cmu_alpha_beta"].title.startswith("CMU 10-301 recitation 5")
+    assert all(ex.kind == "program" for ex in examples[: len(examples) - len(specs)])  # programs first
+
+
+def test_display_labels_rename_inputs_in_the_summary_and_drawing() -> None:
+    text = "L = (w x - y)^2"
+    view = build_view(text, {"w": "2", "x": "3", "y": "1"}, labels=(("w", "alpha"),))
+    assert dict(view.labels)["w"] == "α" and "α" in view.svg
+    assert dict(view.gradients)["w"] == "30"  # 2 (wx - y) x = 2 * 5 * 3
+
+
+CHAIN_RULE = [
+    # (text, values, target, rows as (path, factor, formula, value), total) — derived by hand.
+    ("z = w x + b\nL = z^2", {"w": "3", "x": "2", "b": "1"}, "w",
+     [(1, "∂L/∂z", "2 z", "14"), (1, "∂z/∂w", "x", "2")], "28"),
+    # f = x*y + x: two paths to x, products y = 3 and 1.
+    ("x*y + x", {"x": "2", "y": "3"}, "x", [(1, "∂f/∂x", "y", "3"), (2, "∂f/∂x", "1", "1")], "4"),
+]
+
+
+@pytest.mark.parametrize("text, values, target, rows, total", CHAIN_RULE)
+def test_chain_rule_panels_by_hand(text: str, values: dict, target: str, rows: list, total: str) -> None:
+    panels, issue = pipeline.chain_rule_panels(text, values, [target])
+    assert issue is None and len(panels) == 1
+    panel = panels[0]
+    assert [(r.path, r.factor, r.formula, r.value) for r in panel.rows] == rows
+    assert panel.total == total and panel.equation.endswith(f"= {total}\\end{{aligned}}")
+
+
+def test_chain_rule_panels_mark_the_factors_two_targets_share() -> None:
+    text = (Path(pipeline.EXAMPLES_DIR) / "mit_4layer_chain.gnn").read_text(encoding="utf-8")
+    (w1, w01), issue = pipeline.chain_rule_panels(text, {}, ["w1", "w01"])
+    assert issue is None
+    assert len(w1.rows) == 9 and w1.products == ("24",) and w1.total == "24"  # MIT recitation 8
+    assert w1.n_shared == 8 and not w1.rows[-1].shared and w1.rows[-1].formula == "x"
+    assert w01.n_shared == 8 and w01.rows[-1].formula == "1"
+    assert pipeline.SHARED_COLOR in w1.equation
+    _, bad = pipeline.chain_rule_panels(text, {}, ["nope"])
+    assert bad is not None and "nope" in bad.message
+
+
+def test_gradient_check_rows_agree_with_hand_gradients() -> None:
+    # x^2 y at x = 3, y = 2: df/dx = 2xy = 12, df/dy = x^2 = 9.
+    rows, issue = pipeline.gradient_check_rows("x^2 y", {"x": "3", "y": "2"})
+    assert issue is None
+    assert [(r.name, r.backprop, r.numeric, r.ok) for r in rows] == [("x", "12", "12", True), ("y", "9", "9", True)]
+    assert all(float(r.relative_error) < 1e-6 for r in rows)
+    rows, issue = pipeline.gradient_check_rows("x +", {})
+    assert rows == () and issue is not None and issue.kind == "syntax"
+
+
+def test_edge_formulas_write_formula_value_or_both() -> None:
+    values = {"x": "3", "y": "2"}  # d(x^2)/dx = 2x = 6, d(xy)/dx = y = 2
+    formula, count = pipeline.edge_formulas("x^2 + x y", values, "formula")
+    value, _ = pipeline.edge_formulas("x^2 + x y", values, "value")
+    both, _ = pipeline.edge_formulas("x^2 + x y", values, "both")
+    assert count == 6  # x^2, x y and the sum, plus the constant exponent 2 (d(x^2)/d2 = x^2 ln x)
+    assert r"&= 2\,x" in formula and "= 6" not in formula
+    assert "&= 6" in value and r"2\,x" not in value
+    assert r"2\,x = 6" in both and "y = 2" in both
+    assert pipeline.edge_formulas("x +", {}, "both") == ("", 0)
