@@ -109,6 +109,8 @@ def from_chain(chain: str, values: Mapping[str, Any] | None = None, *, loss: str
     """Build a :class:`Network` from a chain, checking every shape against the values."""
     layers, chain_loss = parse_chain(chain)
     loss = _choose_loss(loss, chain_loss, chain)
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueInputError(f"seed must be a whole number >= 0, got {seed!r}")
     if bias not in BIAS_MODES:
         raise ValueInputError(f"bias must be one of {', '.join(BIAS_MODES)}, got {bias!r}")
     vals = _shape_values(normalize_values(values), layers, bias)
@@ -238,14 +240,25 @@ def parse_spec(text: str, filename: str = "spec.toml") -> Network:
     if unknown:
         raise ValueInputError(f"{filename}: unknown key(s) in [network]: {', '.join(sorted(unknown))}; "
                               f"valid keys: {', '.join(sorted(SPEC_KEYS))}")
+    values = data.get("values", {})
+    if not isinstance(values, dict):
+        raise ValueInputError(f"{filename}: values must be a table: [values] with lines like x = [1, 2]")
+    for key in ("chain", "loss", "bias", "title"):
+        if key in net and not isinstance(net[key], str):
+            raise ValueInputError(f"{filename}: {key} must be text in quotes, got {net[key]!r}")
+    init = net.get("init")
+    if init is not None and (isinstance(init, bool) or not isinstance(init, (str, int, float))):
+        raise ValueInputError(f"{filename}: init must be \"random\" or a number, got {init!r}")
+    seed = net.get("seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueInputError(f"{filename}: seed must be a whole number >= 0, got {seed!r}")
     names = net.get("names", {})
-    if not isinstance(names, dict):
+    if not isinstance(names, dict) or not all(isinstance(v, str) for v in names.values()):
         raise ValueInputError(f"{filename}: names must be a table like names = {{ W1 = \"alpha\" }}")
     try:
-        return from_chain(str(net["chain"]), data.get("values", {}), loss=net.get("loss"),
-                          bias=str(net.get("bias", "separate")), init=net.get("init"),
-                          seed=int(net.get("seed", 0)), display_names={str(k): str(v) for k, v in names.items()},
-                          title=str(net.get("title", "")))
+        return from_chain(net["chain"], values, loss=net.get("loss"), bias=net.get("bias", "separate"),
+                          init=init, seed=seed, display_names={str(k): v for k, v in names.items()},
+                          title=net.get("title", ""))
     except GnnError as err:
         if err.source is None:
             err.message = f"{filename}: {err.message}"

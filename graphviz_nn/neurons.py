@@ -75,10 +75,10 @@ def neuron_dot(net: Network, res: Evaluation | None = None, options: NeuronOptio
     # Inputs.
     col = ["  subgraph layer0 { rank=same;"]
     if folded:
-        col.append('    u0_0 [shape=circle style=filled fillcolor="#eeeeee" label=<x<sub>0</sub> = 1>];')
+        col.append('    u0_0 [shape=circle style=filled fillcolor="#eeeeee" label=<x₀ = 1>];')
     x_grad = _first(grads["x"]) if "x" in grads else None
     for i, v in enumerate(x):
-        rows = [f"<b>x<sub>{i + 1}</sub></b>"]
+        rows = [f"<b>x{_sub(i + 1)}</b>"]
         if opts.show_values:
             rows.append(html_text(fmt(v)))
         if opts.show_grads and x_grad is not None:
@@ -102,9 +102,9 @@ def neuron_dot(net: Network, res: Evaluation | None = None, options: NeuronOptio
         last = k == len(linears)
         col = [f"  subgraph layer{k} {{ rank=same;"]
         if folded and not last:
-            col.append(f'    u{k}_0 [shape=circle style=filled fillcolor="#eeeeee" label=<z<sub>0</sub> = 1>];')
+            col.append(f'    u{k}_0 [shape=circle style=filled fillcolor="#eeeeee" label=<z₀ = 1>];')
         for j in range(w.shape[0]):
-            title = f"ŷ<sub>{j + 1}</sub>" if last else f"h<sup>{k}</sup><sub>{j + 1}</sub>"
+            title = f"ŷ{_sub(j + 1)}" if last else f"h{_sup(k)}{_sub(j + 1)}"
             rows = [f"<b>{title}</b> <font point-size='9'>({html_text(act)})</font>"]
             if opts.show_values:
                 rows.append(f"z = {html_text(fmt(z[j]))}")
@@ -139,6 +139,19 @@ def neuron_dot(net: Network, res: Evaluation | None = None, options: NeuronOptio
             lines.append(f"  u{len(linears)}_{j + 1} -> loss;")
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+_SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+_SUP = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def _sub(n: int) -> str:
+    """Unicode subscript digits (HTML <sub> collides with the next line in Graphviz)."""
+    return str(n).translate(_SUB)
+
+
+def _sup(n: int) -> str:
+    return str(n).translate(_SUP)
 
 
 def _keep_order(nodes: list[str]) -> list[str]:
