@@ -407,39 +407,72 @@ class Schedule:
 
 
 class _Result:
-    """Values and gradients of one run, as id-ordered and trace-ordered Python lists."""
+    """One run's arrays; the id-ordered and trace-ordered Python lists that the graph
+    attributes and the trace hold are made on first use."""
 
     def __init__(self, schedule: Schedule, v, tv, gathered, grad, tgrad, contrib, local, after, objects):
-        s = schedule
-        n = len(s.ids)
-        if s.all_scalar:
-            values = v[s.scalar_id_slots].tolist()
-            grads = grad[s.scalar_id_slots].tolist()
-        else:
-            values, grads = [None] * n, [None] * n
-            for i, value, g in zip(s.scalar_ids.tolist(), v[s.scalar_id_slots].tolist(),
-                                   grad[s.scalar_id_slots].tolist()):
-                values[i], grads[i] = value, g
-            for i in range(n):
-                if not s.scalar[i]:
-                    values[i] = tv[s.tslot[i]]
-                    g = tgrad[s.tslot[i]]
-                    grads[i] = g if g is not None else _tidy(np.zeros(np.shape(values[i])))
-        order = s.store_arr
-        self.locals = local[order].tolist()
-        self.contributions = contrib[order].tolist()
-        self.after = after[order].tolist()
-        if objects:
-            position = {k: t for t, k in enumerate(s.store)}
-            for k, (loc, flow, total) in objects.items():
-                t = position[k]
-                self.locals[t] = loc
-                if flow is not None:
-                    self.contributions[t] = flow
-                    self.after[t] = total
-        self.schedule = s
-        self.values = values
-        self.grads = grads
+        self.schedule = schedule
+        self._arrays = (v, tv, grad, tgrad, contrib, local, after, objects)
+        self._nodes: tuple[list, list] | None = None
+        self._edges: tuple[list, list, list] | None = None
+
+    @property
+    def values(self) -> list:
+        return self._node_lists()[0]
+
+    @property
+    def grads(self) -> list:
+        return self._node_lists()[1]
+
+    @property
+    def locals(self) -> list:
+        return self._edge_lists()[0]
+
+    @property
+    def contributions(self) -> list:
+        return self._edge_lists()[1]
+
+    @property
+    def after(self) -> list:
+        return self._edge_lists()[2]
+
+    def _node_lists(self) -> tuple[list, list]:
+        if self._nodes is None:
+            s = self.schedule
+            v, tv, grad, tgrad = self._arrays[:4]
+            n = len(s.ids)
+            if s.all_scalar:
+                values = v[s.scalar_id_slots].tolist()
+                grads = grad[s.scalar_id_slots].tolist()
+            else:
+                values, grads = [None] * n, [None] * n
+                for i, value, g in zip(s.scalar_ids.tolist(), v[s.scalar_id_slots].tolist(),
+                                       grad[s.scalar_id_slots].tolist()):
+                    values[i], grads[i] = value, g
+                for i in range(n):
+                    if not s.scalar[i]:
+                        values[i] = tv[s.tslot[i]]
+                        g = tgrad[s.tslot[i]]
+                        grads[i] = g if g is not None else _tidy(np.zeros(np.shape(values[i])))
+            self._nodes = (values, grads)
+        return self._nodes
+
+    def _edge_lists(self) -> tuple[list, list, list]:
+        if self._edges is None:
+            s = self.schedule
+            contrib, local, after, objects = self._arrays[4:]
+            order = s.store_arr
+            locals_, contributions, totals = local[order].tolist(), contrib[order].tolist(), after[order].tolist()
+            if objects:
+                position = {k: t for t, k in enumerate(s.store)}
+                for k, (loc, flow, total) in objects.items():
+                    t = position[k]
+                    locals_[t] = loc
+                    if flow is not None:
+                        contributions[t] = flow
+                        totals[t] = total
+            self._edges = (locals_, contributions, totals)
+        return self._edges
 
     def write_back(self) -> None:
         """Node ``value``/``grad`` and edge ``local``/``contribution``, as the engine sets them."""
