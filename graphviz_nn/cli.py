@@ -20,7 +20,7 @@ from .api import Evaluation, evaluate, to_jsonable
 from .errors import GnnError, ValueInputError
 from .graph import node_formula
 from .network import Network, from_chain, load_spec
-from .values import parse_assignment, to_value
+from .values import parse_assignment
 
 __all__ = ["main", "build_parser"]
 
@@ -116,10 +116,13 @@ def load_network(args: argparse.Namespace) -> Network | None:
     if args.spec:
         net = load_spec(args.spec)
         return replace(net, values={**net.values, **values}) if values else net
-    if args.chain:
+    if args.chain is not None:
         init: Any = args.init
         if init is not None and init.lower() != "random":
-            init = to_value(init, "--init")
+            try:
+                init = float(init)
+            except ValueError:
+                pass  # from_chain names the allowed values
         return from_chain(args.chain, values, loss=args.loss, bias=args.bias or "separate", init=init,
                           seed=args.seed)
     return None

@@ -108,10 +108,12 @@ class UnknownNameError(GnnError):
 class MissingValueError(GnnError):
     """Inputs without values; ``names`` lists them all."""
 
-    def __init__(self, names: list[str], span: tuple[int, int] | None = None, source: str | None = None):
+    def __init__(self, names: list[str], span: tuple[int, int] | None = None, source: str | None = None,
+                 hint: str = ""):
         self.names = list(names)
         plural = "s" if len(self.names) != 1 else ""
-        super().__init__(f"missing value{plural} for input{plural}: {', '.join(self.names)}", span, source)
+        extra = f" ({hint})" if hint else ""
+        super().__init__(f"missing value{plural} for input{plural}: {', '.join(self.names)}{extra}", span, source)
 
 
 class ShapeError(GnnError):

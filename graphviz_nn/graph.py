@@ -16,6 +16,7 @@ from .printer import _array_text, canonical, format_number, reading
 from .errors import GnnError, LimitError, MissingValueError, ParseError, ShapeError
 from .names import display_label
 from .ops import CONSTANTS, OPS, format_shape
+from . import values as values_mod
 from .syntax import ArrayLit, Assign, Call, Const, Expr, Num, Program, Var
 
 __all__ = ["build_graph", "input_names", "MAX_NODES", "node_formula"]
@@ -115,7 +116,7 @@ class _Builder:
         assert isinstance(expr, Var)
         if expr.name in self.env:
             return self.env[expr.name]
-        if expr.name in self.intermediates:
+        if expr.name in self.intermediates or (expr.name in self.program.defaults and expr.name not in self.inputs):
             raise self.error(ParseError, f"'{expr.name}' is used before it is assigned", expr.span)
         return self.input_node(expr.name, expr.span)
 
@@ -130,6 +131,10 @@ class _Builder:
             shape = spec.shape(shapes, dict(call.params))
         except ValueError as exc:
             raise self.error(ShapeError, f"shape mismatch in '{spec.text or spec.name}': {exc}", call.span) from None
+        size = int(np.prod(shape)) if shape else 1
+        if size > values_mod.MAX_ELEMENTS:
+            raise self.error(LimitError, f"'{spec.text or spec.name}' would make {format_shape(shape)} = {size:,} "
+                                         f"entries; the limit is {values_mod.MAX_ELEMENTS:,}", call.span)
         params = {**dict(spec.params), **dict(call.params)}  # defaults visible to the renderer
         key = ("op", op, tuple(args), call.params) if self.merge else None
         return self.add_node(key, kind="op", op=op, label=spec.symbol, shape=shape, params=params,
@@ -199,7 +204,10 @@ def build_graph(program: Program, values: Mapping[str, Any], *, merge: bool = Tr
     """Build the DAG. ``values`` must hold every input (see :func:`input_names`)."""
     missing = [n for n in input_names(program) if n not in values]
     if missing:
-        raise MissingValueError(missing, _first_use(program, missing[0]), program.source)
+        hints = [f"'{word}' is read as {'·'.join(pieces)}; give {word} a value to use it as one name"
+                 for word, pieces in program.split_words.items()
+                 if len(pieces) >= 3 and set(pieces) & set(missing)]  # xy is meant as x·y; loss may not be
+        raise MissingValueError(missing, _first_use(program, missing[0]), program.source, "; ".join(hints))
     return _Builder(program, values, merge, max_nodes).build()
 
 

@@ -88,6 +88,17 @@ def parse_chain(chain: str) -> tuple[list[Layer], str | None]:
     if not toks:
         raise ParseError("empty layer chain: write e.g. Linear(2->2) -> ReLU -> Linear(2->1)", (0, 0), chain)
     groups: list[list[tuple[str, str, tuple[int, int]]]] = [[]]
+    depth = 0
+    opener: tuple[int, int] | None = None
+    for tok in toks:
+        if tok[1] == "(":
+            depth, opener = depth + 1, tok[2]
+        elif tok[1] == ")":
+            depth -= 1
+        elif tok[1] == "," and depth == 0:
+            raise ParseError("unexpected ',' in the layer chain; separate layers with '->'", tok[2], chain)
+    if depth > 0 and opener is not None:
+        raise ParseError("unclosed '(' in the layer chain", opener, chain)
     for tok in toks:
         if tok[0] == "arrow" and not _inside_parens(groups[-1]):
             if not groups[-1]:
@@ -145,7 +156,9 @@ def _layer(group: list[tuple[str, str, tuple[int, int]]], chain: str) -> Layer |
         if len(args) == 2 and all(isinstance(a, int) for a in args):
             return Layer("linear", span, args[0], args[1], text=text)
         raise ParseError("Linear takes Linear(in->out) or Linear(out) with whole numbers", span, chain)
-    if key == "scale" and len(args) == 1:
+    if key == "scale":
+        if len(args) != 1:
+            raise ParseError("Scale takes one number, like Scale(0.5)", name_tok[2] if not args else span, chain)
         return Layer("identity", span, scale=float(args[0]), text=text)
     if key in ACTIVATIONS:
         param = None

@@ -96,7 +96,12 @@ def tokenize(source: str) -> list[Token]:
             if group == "ws":
                 space = True
             elif group == "word":
-                append(Token("WORD", m.group(), (i, end), space))
+                text = m.group()
+                if text.endswith("}") and not text[text.index("_") + 2:-1].strip():
+                    at = text.index("_")
+                    raise ParseError(f"empty subscript; write {text[:at]}_{{1}} or drop the '_{{}}'",
+                                     (i + at, end), source)
+                append(Token("WORD", text, (i, end), space))
                 space = False
             elif group == "punct":
                 text = m.group()
@@ -135,6 +140,8 @@ def tokenize(source: str) -> list[Token]:
             i = _lex_command(source, i, add)
             continue
         kind = _SINGLE.get(ch)
+        if kind is None and ch == "_":
+            raise ParseError("missing subscript after '_', like x_1 or x_{10}", (i, i + 1), source)
         if kind is None:
             raise ParseError(f"unknown character {ch!r}", (i, i + 1), source)
         if kind in _OPENERS:
@@ -150,9 +157,9 @@ def tokenize(source: str) -> list[Token]:
 def _lex_command(source: str, i: int, add) -> int:
     """Lex one LaTeX command starting at the backslash ``source[i]``; return the next index."""
     nxt = source[i + 1] if i + 1 < len(source) else ""
-    if nxt in ",;:!":
+    if nxt and nxt in ",;:!":
         return i + 2  # spacing
-    if nxt in "|{}":
+    if nxt and nxt in "|{}":
         add(_CMD_AS[nxt], "\\" + nxt, i, i + 2)
         return i + 2
     m = _COMMAND.match(source, i)

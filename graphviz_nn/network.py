@@ -125,7 +125,8 @@ def _choose_loss(loss: str | None, chain_loss: str | None, chain: str) -> str:
         if key not in LOSSES:
             raise ValueInputError(f"unknown loss {loss!r}; valid losses: {', '.join(LOSSES)}")
         if chain_loss is not None and chain_loss != key:
-            raise ValueInputError(f"the chain ends with loss {chain_loss} but the spec says loss = {key!r}")
+            raise ValueInputError(f"the chain ends with loss {chain_loss} but loss {key!r} was also given; "
+                                  "name the loss once")
         return key
     return chain_loss or "none"
 
@@ -189,38 +190,42 @@ def _initialise(vals: dict[str, Any], layers: list[Layer], bias: str, init: Any,
     return out
 
 
+def _count(n: int, word: str) -> str:
+    """``1 output``, ``2 outputs``."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
 def _check_shapes(vals: Mapping[str, Any], layers: list[Layer], bias: str, loss: str, chain: str) -> None:
     features = int(np.shape(vals["x"])[-1])
+    folded = bias == "folded"
     for k, layer in enumerate(linear_layers(layers), start=1):
         where = f"Linear {k}"
         if layer.in_features is not None and layer.in_features != features:
-            raise ShapeError(f"{where}: declared {layer.in_features} inputs but its input has {features} features",
-                             layer.span, chain)
+            raise ShapeError(f"{where}: declared {_count(layer.in_features, 'input')} but its input has "
+                             f"{_count(features, 'feature')}", layer.span, chain)
         w = np.shape(vals[f"W{k}"])
-        expected = features + (1 if bias == "folded" else 0)
-        if len(w) != 2 or w[1] != expected:
-            extra = f" + 1 folded bias = {expected}" if bias == "folded" else ""
-            raise ShapeError(f"{where}: W{k} is {format_shape(w)} but its input has {features} features{extra} expected",
+        rows = layer.out_features if layer.out_features is not None else (w[0] if w else 1)
+        expected = (rows, features + (1 if folded else 0))
+        if w != expected:
+            why = f"{_count(rows, 'output')} × {_count(features, 'input feature')}" + (" + 1 folded bias" if folded else "")
+            raise ShapeError(f"{where}: W{k} is {format_shape(w)} but must be {format_shape(expected)} ({why})",
                              layer.span, chain)
-        if layer.out_features is not None and w[0] != layer.out_features:
-            raise ShapeError(f"{where}: W{k} is {format_shape(w)} but the layer declares {layer.out_features} outputs",
-                             layer.span, chain)
-        if bias != "folded":
+        if not folded:
             b = np.shape(vals[f"b{k}"])
-            if b != (w[0],):
-                raise ShapeError(f"{where}: b{k} is {format_shape(b)} but the layer has {w[0]} outputs",
+            if b != (rows,):
+                raise ShapeError(f"{where}: b{k} is {format_shape(b)} but the layer has {_count(rows, 'output')}",
                                  layer.span, chain)
-        features = w[0]
+        features = rows
     if loss != "none":
         if "y" not in vals:
             raise MissingValueError(["y"])
-        y = np.shape(vals["y"])
+        y = tuple(np.shape(vals["y"]))
         out_shape = tuple(np.shape(vals["x"])[:-1]) + (features,)
-        try:
-            np.broadcast_shapes(y, out_shape)
-        except ValueError:
+        fits = y == out_shape or (y == () and out_shape == (1,)) or (
+            len(out_shape) == 2 and out_shape[1] == 1 and y == out_shape[:1])
+        if not fits:
             raise ShapeError(f"the target y is {format_shape(y)} but the network outputs {format_shape(out_shape)}",
-                             (0, len(chain)), chain) from None
+                             (0, len(chain)), chain)
 
 
 def parse_spec(text: str, filename: str = "spec.toml") -> Network:
@@ -229,6 +234,9 @@ def parse_spec(text: str, filename: str = "spec.toml") -> Network:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ParseError(f"{filename}: TOML syntax error: {exc}") from None
+    stray = sorted(k for k in set(data) - {"network", "values"} if k in SPEC_KEYS)
+    if stray:
+        raise ValueInputError(f"{filename}: {stray[0]} must be inside [network]; a spec has [network] and [values]")
     unknown_tables = set(data) - {"network", "values"}
     if unknown_tables:
         raise ValueInputError(f"{filename}: unknown table(s) {', '.join(sorted(unknown_tables))}; "
@@ -253,8 +261,12 @@ def parse_spec(text: str, filename: str = "spec.toml") -> Network:
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ValueInputError(f"{filename}: seed must be a whole number >= 0, got {seed!r}")
     names = net.get("names", {})
-    if not isinstance(names, dict) or not all(isinstance(v, str) for v in names.values()):
+    if not isinstance(names, dict):
         raise ValueInputError(f"{filename}: names must be a table like names = {{ W1 = \"alpha\" }}")
+    for key, shown in names.items():
+        if not isinstance(shown, str):
+            raise ValueInputError(f"{filename}: names must map names to text, like names = {{ W1 = \"alpha\" }}; "
+                                  f"got {key} = {shown!r}")
     try:
         return from_chain(net["chain"], values, loss=net.get("loss"), bias=net.get("bias", "separate"),
                           init=init, seed=seed, display_names={str(k): v for k, v in names.items()},

@@ -24,7 +24,7 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
-from .errors import LimitError, ParseError, UnknownNameError
+from .errors import LimitError, ParseError, UnknownNameError, locate
 from .lexer import Token, tokenize
 from .names import GREEK, canonical_name
 from .ops import CONSTANTS, FUNCTIONS, INFIX, OPS
@@ -43,6 +43,7 @@ BP_UNARY = 30
 BP_TIGHT = 35
 BP_POW = OPS["pow"].binding_power
 
+_INTERNAL_FUNCTIONS = {"prepend1"}  # callable (layer chains expand into it) but not advertised
 _INFIX_BP = {text: (OPS[name].binding_power, name) for text, name in INFIX.items()}
 _CLOSER = {"(": ")", "[": "]", "{": "}", "<": ">"}
 _FACTOR_START = {"NUM", "NAME", "CONST", "FUNC", "(", "[", "{", "CMD"}
@@ -61,8 +62,11 @@ def parse(source: str, known: Iterable[str] = (), *, max_depth: int = MAX_DEPTH,
         raise ParseError("empty input: type an expression such as x^2 + 3xy", (0, 0), source)
     tokens = tokenize(source)
     names = {canonical_name(k) for k in known} | assigned_names(tokens)
+    splits: dict[str, tuple[str, ...]] = {}
     with _recursion_room(max_depth):
-        return _Parser(source, _expand_words(tokens, names, source), names, max_depth).program()
+        program = _Parser(source, _expand_words(tokens, names, source, splits), names, max_depth).program()
+    program.split_words = splits
+    return program
 
 
 def assigned_names(tokens: list[Token]) -> set[str]:
@@ -109,7 +113,8 @@ def _classify(text: str, span: tuple[int, int], space: bool, known: set[str], ti
     return Token("NAME", name, span, space, tight)
 
 
-def _expand_words(tokens: list[Token], known: set[str], source: str) -> list[Token]:
+def _expand_words(tokens: list[Token], known: set[str], source: str,
+                  splits: dict[str, tuple[str, ...]]) -> list[Token]:
     """Replace WORD tokens by NAME/FUNC/CONST tokens, splitting unknown letter runs."""
     multi = _multi_letter_names(known)
     out: list[Token] = []
@@ -135,7 +140,9 @@ def _expand_words(tokens: list[Token], known: set[str], source: str) -> list[Tok
         following = tokens[idx + 1] if idx + 1 < len(tokens) else None
         if following is not None and following.kind == "(" and not following.space_before:
             raise UnknownNameError(_unknown_function_message(text), tok.span, source)
-        out.extend(_split_run(text, letters, tok, known, multi))
+        pieces = _split_run(text, letters, tok, known, multi)
+        splits[text] = tuple(p.text for p in pieces)
+        out.extend(pieces)
     return out
 
 
@@ -160,7 +167,7 @@ def _split_run(text: str, letters: str, tok: Token, known: set[str], multi: list
 
 
 def _unknown_function_message(text: str) -> str:
-    names = sorted({n for n in FUNCTIONS if n.isascii()})
+    names = sorted({n for n in FUNCTIONS if n.isascii() and n not in _INTERNAL_FUNCTIONS})
     close = difflib.get_close_matches(text.lower(), names, n=1, cutoff=0.7)
     hint = f" (did you mean '{close[0]}'?)" if close else ""
     return (f"unknown function '{text}'{hint}; known functions: {', '.join(names)}; "
@@ -201,10 +208,22 @@ class _Parser:
         tok = self.peek()
         if tok.kind == want:
             return self.advance()
-        if tok.kind in ("EOF", "NL", ";"):
+        if tok.kind in ("EOF", "NL", ";") or "\n" in self.source[opener.span[1]:tok.span[0]]:
             raise ParseError(f"unclosed '{opener.text}'", opener.span, self.source)
-        raise self.error(tok, f"unexpected {_show(tok)}; expected '{want}' to close '{opener.text}' "
-                              f"at column {opener.span[0] + 1}")
+        if tok.kind == "," and opener.kind != "[":
+            raise self.error(tok, "',' is allowed only inside [ ] (a vector) or between a function's arguments")
+        if tok.kind in _CLOSER.values():
+            where = self.where(opener.span[0], tok.span[0])
+            raise self.error(tok, f"'{tok.text}' does not match the '{opener.text}' opened at {where}; "
+                                  f"close it with '{want}'")
+        raise self.error(tok, f"unexpected {_show(tok)}; expected '{want}' to close the '{opener.text}' "
+                              f"opened at {self.where(opener.span[0], tok.span[0])}")
+
+    def where(self, offset: int, relative_to: int) -> str:
+        """``column C`` (or ``line L, column C`` when the two offsets are on different lines)."""
+        at = locate(self.source, offset)
+        same_line = locate(self.source, relative_to).line == at.line
+        return f"column {at.column}" if same_line else f"line {at.line}, column {at.column}"
 
     # -- statements
     def program(self) -> Program:
@@ -217,10 +236,17 @@ class _Parser:
             if self.peek().kind == "EOF":
                 break
             if statements and not isinstance(statements[-1], Assign):
-                raise self.error(self.peek(), "only the last statement may be a bare expression; "
-                                              "name the earlier one, like 'a = …'")
+                if not (self.starts_factor(self.peek()) or self.peek().kind in ("-", "+")):
+                    raise self.error(self.peek())
+                bare = statements[-1]
+                raise ParseError("only the last statement may be a bare expression; name this one, like 'a = …'",
+                                 bare.span, self.source)
             statements.append(self.statement(assigned, defaults))
             nxt = self.peek()
+            if nxt.kind == "=" and not isinstance(statements[-1], Assign):
+                target = statements[-1].span
+                raise ParseError(f"the left of '=' must be a name, not {self.source[target[0]:target[1]]!r}",
+                                 target, self.source)
             if nxt.kind not in ("NL", ";", "EOF"):
                 raise self.error(nxt)
         if not statements:
@@ -353,7 +379,12 @@ class _Parser:
             return self.bracket(tok)
         if kind in ("||", "|"):
             self.bars.append(kind)
-            inner = self.expr(0)
+            try:
+                inner = self.expr(0)
+            except ParseError as err:
+                if err.message == "unexpected end of input" or err.message.startswith("unclosed '|"):
+                    raise ParseError(f"unclosed '{tok.text}'", tok.span, self.source) from None
+                raise
             close = self.peek()
             if close.kind != kind:
                 if close.kind in ("EOF", "NL", ";"):
@@ -390,6 +421,10 @@ class _Parser:
             items.append(self.expr(0))
         close = self.expect_closer(opener)
         span = (opener.span[0], close.span[1])
+        for item in items:
+            if isinstance(item, Call) and item.op == "juxt" and all(isinstance(a, ArrayLit) for a in item.args):
+                gap = (item.args[0].span[1], item.args[1].span[0])
+                raise ParseError("missing ',' between the rows of a matrix", gap, self.source)
         if len(items) == 1:
             only = items[0]
             if isinstance(only, ArrayLit) and self.tokens[self.pos - 2].kind == "]":
@@ -408,6 +443,9 @@ class _Parser:
         nxt = self.peek()
         if nxt.kind == "(":
             opener = self.advance()
+            if self.peek().kind == ")":
+                close = self.advance()
+                return self.finish_call(tok, spec.name, [], close.span[1])
             args = [self.expr(0)]
             while self.peek().kind == ",":
                 self.advance()
@@ -417,7 +455,7 @@ class _Parser:
         elif nxt.kind == "{":
             args = [self.group_argument(tok)]
             end = _end(args[0])
-        elif self.starts_factor(nxt) or nxt.kind in ("-", "+"):
+        elif self.starts_factor(nxt) or nxt.kind == "-":
             args = [self.expr(BP_UNARY)]
             end = _end(args[0])
         else:
@@ -435,7 +473,7 @@ class _Parser:
                              (tok.span[0], end), self.source)
         params: list[tuple[str, float]] = []
         for (pname, _default), arg in zip(spec.params, args[arity:]):
-            value = _literal_value(arg)
+            value = _constant_value(arg)
             if value is None or np.ndim(value) != 0:
                 raise ParseError(f"the {pname} of {tok.text} must be a number", (_start(arg), _end(arg)),
                                  self.source)
@@ -453,6 +491,31 @@ def _literal_value(expr: Expr) -> float | np.ndarray | None:
         inner = _literal_value(expr.args[0])
         return None if inner is None else -inner
     return None
+
+
+def _constant_value(expr: Expr) -> float | np.ndarray | None:
+    """The value of an expression without variables (``pi``, ``1/2``, ``2*0.1``), else ``None``."""
+    done: dict[int, object] = {}
+    stack: list[tuple[Expr, bool]] = [(expr, False)]
+    while stack:
+        item, expanded = stack.pop()
+        if isinstance(item, Var) or (isinstance(item, Call) and item.op in ("juxt", "concat") and expanded
+                                     and any(np.ndim(done[id(a)]) for a in item.args)):
+            return None
+        if isinstance(item, Num):
+            done[id(item)] = item.value
+        elif isinstance(item, Const):
+            done[id(item)] = CONSTANTS[item.name]
+        elif isinstance(item, ArrayLit):
+            done[id(item)] = item.value
+        elif not expanded:
+            stack.append((item, True))
+            stack.extend((a, False) for a in item.args)
+        else:
+            op = "mul" if item.op == "juxt" else item.op
+            with np.errstate(all="ignore"):
+                done[id(item)] = OPS[op].forward(*(done[id(a)] for a in item.args), **dict(item.params))
+    return done[id(expr)]  # type: ignore[return-value]
 
 
 def _start(expr: Expr) -> int:

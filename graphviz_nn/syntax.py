@@ -83,6 +83,8 @@ class Program:
     source: str
     defaults: dict[str, object] = field(default_factory=dict)
     """Inputs given a value in the text (``x = 2``), name -> float or ndarray."""
+    split_words: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Letter runs read as products (``loss`` -> ``l, o, s, s``), for hints in error messages."""
 
 
 def children(expr: Expr) -> tuple[Expr, ...]:

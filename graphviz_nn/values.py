@@ -38,8 +38,12 @@ def to_value(raw: Any, name: str = "value") -> float | np.ndarray:
         except json.JSONDecodeError:
             raise ValueInputError(
                 f"value of {name} must be a number or a JSON array like [1, 2], got {raw!r}") from None
+    if raw is None:
+        raise ValueInputError(f"value of {name} must be a number, got null")
     if isinstance(raw, bool):
         raise ValueInputError(f"value of {name} must be a number, got {raw!r}")
+    if isinstance(raw, (list, tuple)) and _has_non_number(raw):
+        raise ValueInputError(f"value of {name} must be a number or a rectangular (nested) list of numbers")
     if isinstance(raw, (int, float, np.integer, np.floating)):
         return float(raw)
     try:
@@ -54,6 +58,18 @@ def to_value(raw: Any, name: str = "value") -> float | np.ndarray:
     if array.size == 0:
         raise ValueInputError(f"value of {name} is empty")
     return array
+
+
+def _has_non_number(items: list | tuple) -> bool:
+    """True when a nested list holds null, true/false or text (numpy would coerce them)."""
+    stack = list(items)
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (list, tuple)):
+            stack.extend(item)
+        elif item is None or isinstance(item, (bool, str)):
+            return True
+    return False
 
 
 def normalize_values(values: Mapping[str, Any] | None) -> dict[str, float | np.ndarray]:

@@ -189,9 +189,9 @@ def test_scaled_activation_and_parameters_reach_the_program() -> None:
 
 @pytest.mark.parametrize("chain, values, bias, message, column", [
     ("Linear(2->2) -> ReLU -> Linear(2->1)", {"x": [1, 2], "y": 3, "W1": [[2, 1], [0, 2]], "W2": [[0, 1, 2]]},
-     "folded", "Linear 1: W1 is 2×2 but its input has 2 features + 1 folded bias = 3 expected", 1),
+     "folded", "Linear 1: W1 is 2×2 but must be 2×3 (2 outputs × 2 input features + 1 folded bias)", 1),
     ("Linear(2->2) -> ReLU -> Linear(2->1)", {"x": [1, 2], "y": 3, "W1": [[2, 1, 0], [0, 2, 0]], "W2": [[0, 1]]},
-     "folded", "Linear 2: W2 is 1×2 but its input has 2 features + 1 folded bias = 3 expected", 25),
+     "folded", "Linear 2: W2 is 1×2 but must be 1×3 (1 output × 2 input features + 1 folded bias)", 25),
     ("Linear(3->2) -> ReLU -> Linear(1)", {"x": [1, 2], "y": 3}, "separate",
      "Linear 1: declared 3 inputs but its input has 2 features", 1),
     ("Linear(2->2) -> ReLU -> Linear(1)", {"x": [1, 2], "y": 3, "W1": [[1, 2], [3, 4]], "b1": [1, 2, 3],
@@ -264,5 +264,5 @@ def test_cli_spec_errors_exit_2_without_traceback(tmp_path: Path) -> None:
                     '[values]\nx = [1, 2]\nW1 = [[2, 1], [0, 2]]\nW2 = [[0, 1, 2]]\n')
     out = run_cli("eval", "--spec", str(path))
     assert out.returncode == 2
-    assert "Linear 1: W1 is 2×2" in out.stderr and "^" in out.stderr
+    assert "Linear 1: W1 is 2×2 but must be 2×3" in out.stderr and "^" in out.stderr
     assert "Traceback" not in out.stderr

@@ -287,9 +287,6 @@ def test_tensor_size_limit_reads_the_module_setting(monkeypatch):
         gnn.evaluate("x + 1", {"x": json.dumps([[1.0] * 11] * 10)})
 
 
-@pytest.mark.xfail(strict=True, reason="intermediate results are not limited: (100,) + (100, 1) broadcasts to "
-                                        "10,000 entries past MAX_ELEMENTS = 1,000 (with the default limit, "
-                                        "x of 10^5 entries plus its column gives a MemoryError)")
 def test_broadcast_results_respect_the_tensor_limit(monkeypatch):
     monkeypatch.setattr(values, "MAX_ELEMENTS", 1000)
     with pytest.raises(LimitError):
@@ -327,8 +324,6 @@ def test_the_app_binds_loopback_in_the_makefile():
     assert "--server.address 127.0.0.1" in app_rule
 
 
-@pytest.mark.xfail(strict=True, reason="plain 'streamlit run app.py' listens on every interface: no "
-                                        ".streamlit/config.toml sets server.address = \"127.0.0.1\"")
 def test_the_app_binds_loopback_by_default():
     import tomllib
 
