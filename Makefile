@@ -23,7 +23,10 @@ app: $(STAMP)
 	$(PY) -m streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT) --browser.gatherUsageStats false
 
 test: $(STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto
+
+bench: $(STAMP)
+	$(PY) -m benchmarks --json
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -125,7 +125,10 @@ def _finite(value: Any) -> bool:
         return True
     if type(value) is float:
         return math.isfinite(value)
-    return bool(np.all(np.isfinite(value)))
+    with np.errstate(all="ignore"):
+        if math.isfinite(float(np.sum(value))):  # nan or inf anywhere makes the sum non-finite
+            return True
+    return bool(np.all(np.isfinite(value)))  # the sum may overflow with finite entries
 
 
 def mark_nonfinite(graph: nx.MultiDiGraph) -> list[str]:
