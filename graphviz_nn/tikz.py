@@ -147,7 +147,7 @@ _PREAMBLE = r"""%% Computation graph drawn by graphviz_nn. Compile with pdflatex
   named/.style={draw, ellipse, fill=yellow!12},
   const/.style={draw, ellipse, dashed, fill=black!5},
   op/.style={draw, rectangle, rounded corners=2pt},
-  out/.style={double, very thick},
+  output/.style={double, very thick},
   pending/.style={draw=black!35, text=black!45, fill=black!3, dashed},
   current/.style={draw=red!80!black, line width=1.6pt},
   edgelabel/.style={midway, above, sloped, font=\scriptsize, inner sep=1pt}]"""
@@ -171,7 +171,7 @@ def tikz_document(res: Any, options: RenderOptions | None = None) -> str:
     for node, data in graph.nodes(data=True):
         x, y = positions.get(node, (0.0, 0.0))
         role = {"input": "var", "constant": "const"}.get(str(data.get("kind")), "named" if data.get("name") else "op")
-        styles = [role] + (["out"] if node == output else [])
+        styles = [role] + (["output"] if node == output else [])
         pending = stepping and node not in state.computed
         if pending:
             styles.append("pending")

@@ -74,7 +74,7 @@ def test_labels_are_latex_math_with_gradients() -> None:
     assert r"\node[var] (n0) at" in text
     assert r"{$x$ \\ $= 2$ \\ $\frac{\partial w}{\partial x} = -6$}" in text
     assert r"node[edgelabel] {$8 \times 2 = 16$}" in text
-    assert r"\node[named, out] (n7)" in text
+    assert r"\node[named, output] (n7)" in text
 
 
 @pytest.mark.exe
