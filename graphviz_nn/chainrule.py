@@ -28,7 +28,7 @@ from .ops import OPS
 from .printer import format_number
 
 __all__ = ["Factor", "PathProduct", "ChainRule", "explain", "factor_table", "latex_name", "latex_to_text",
-           "MAX_PATHS"]
+           "edge_formulas", "path_factors", "MAX_PATHS"]
 
 MAX_PATHS = 64
 """Most paths listed per target (a DAG can have exponentially many)."""
@@ -100,7 +100,12 @@ def latex_name(name: str) -> str:
     return f"{head_tex}_{{{subs}}}" if subs else head_tex
 
 
-_TEXT_RULES = [
+def _group(text: str) -> str:
+    """Brackets around a compound exponent (``e^{x \\cdot z}`` -> ``e^(x · z)``), none around ``2``."""
+    return f"({text})" if re.search(r"[\s+\-·/]|\\cdot", text.strip()) else text
+
+
+_TEXT_RULES: list[tuple[re.Pattern[str], Any]] = [
     (re.compile(r"\\frac\{([^{}]*)\}\{([^{}]*)\}"), r"(\1)/(\2)"),
     (re.compile(r"\\mathbb\{1\}"), "1"),
     (re.compile(r"\\(?:left|right)"), ""),
@@ -108,7 +113,7 @@ _TEXT_RULES = [
     (re.compile(r"\\operatorname\{([^{}]*)\}"), r"\1"),
     (re.compile(r"\\hat\{([^{}]*)\}"), r"\1hat"),
     (re.compile(r"_\{([^{}]*)\}"), r"\1"),
-    (re.compile(r"\^\{([^{}]*)\}"), r"^\1"),
+    (re.compile(r"\^\{([^{}]*)\}"), lambda m: "^" + _group(m.group(1))),
     (re.compile(r"\\cdot"), "·"),
     (re.compile(r"\\[,;]"), " "),
     (re.compile(r"\\le\b"), "≤"),
@@ -220,6 +225,33 @@ def _factors(graph: nx.MultiDiGraph, namer: _Namer, path: list[tuple[str, str, i
         stretch = []
         start = top
     return list(reversed(factors))
+
+
+def edge_formulas(graph: nx.MultiDiGraph) -> dict[tuple[str, str, int], str]:
+    """The local derivative ∂target/∂source on every edge as LaTeX, keyed ``(source, target, arg)``.
+
+    >>> from graphviz_nn import evaluate
+    >>> edge_formulas(evaluate("x*y", {"x": 2, "y": 3}).graph)
+    {('n0', 'n2', 0): 'y', ('n1', 'n2', 1): 'x'}
+    """
+    namer = _Namer(graph)
+    out = {}
+    for u, v, k, d in graph.edges(keys=True, data=True):
+        arg = int(d.get("arg", k))
+        out[(u, v, arg)] = _edge_latex(graph, namer, v, arg)
+    return out
+
+
+def path_factors(graph: nx.MultiDiGraph, path: list[tuple[str, str, int]]) -> list[Factor]:
+    """A path of edges (from any node up to the output) folded into factors, output first.
+
+    The same folding :func:`explain` uses: anonymous intermediates are absorbed into the factor
+    between two named nodes, so the last factor is ∂(first named use)/∂(start of the path).
+    """
+    output = graph.graph["output"]
+    namer = _Namer(graph)
+    out_tex = namer(output) if graph.nodes[output]["name"] else "f"
+    return _factors(graph, namer, list(path), output, out_tex)
 
 
 def explain(res: Evaluation, wrt: list[str], max_paths: int = MAX_PATHS) -> list[ChainRule]:
