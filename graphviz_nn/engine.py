@@ -90,7 +90,8 @@ def backward(graph: nx.MultiDiGraph, first_index: int = 1) -> list[TraceStep]:
     edges = graph.edges
     output = graph.graph["output"]
     out_value = nodes[output]["value"]
-    seed = 1.0 if np.ndim(out_value) == 0 else np.ones(np.shape(out_value))
+    # d out / d out: a read-only view of a single 1.0 (nothing writes gradients in place)
+    seed = 1.0 if np.ndim(out_value) == 0 else np.broadcast_to(np.float64(1.0), np.shape(out_value))
     grads: dict[str, Any] = {output: seed}
     steps = [TraceStep(first_index, "backward", output, contribution=seed, grad_after=seed)]
     with np.errstate(all="ignore"):

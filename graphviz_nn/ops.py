@@ -187,6 +187,13 @@ def _pow_local(i: int, out: Array, a: Array, b: Array) -> Array:
     return np.where(a > 0, out * np.log(safe), np.where((a == 0) & (b > 0), 0.0, np.nan))
 
 
+def _div_local(i: int, out: Array, a: Array, b: Array) -> Array:
+    if i == 0:
+        return 1.0 / np.asarray(b, dtype=float)
+    local = np.divide(out, b)
+    return np.negative(local, out=local) if isinstance(local, np.ndarray) else -local
+
+
 def _matmul_vjp(i: int, g: Array, out: Array, a: Array, b: Array) -> Array:
     a = np.asarray(a, dtype=float)
     b = np.asarray(b, dtype=float)
@@ -275,7 +282,7 @@ _SPECS = [
         local=lambda i, out, a, b: b if i == 0 else a, derivative_latex=("{1}", "{0}"),
         description="elementwise product"),
     _op("div", 2, np.divide, "÷", "/", "\\frac{{{0}}}{{{1}}}", binding_power=20,
-        local=lambda i, out, a, b: 1.0 / np.asarray(b, dtype=float) if i == 0 else -np.asarray(out) / b,
+        local=_div_local,
         derivative_latex=("\\frac{{1}}{{{1}}}", "-\\frac{{{0}}}{{{1}^2}}"), description="quotient"),
     _op("matmul", 2, np.matmul, "@", "@", "{0} {1}", binding_power=20, shape=_matmul_shape,
         vjp=_matmul_vjp, derivative_latex=("\\delta\\, {1}^\\top", "{0}^\\top \\delta"),
@@ -428,6 +435,10 @@ def vjp(spec: OpSpec, i: int, g: Array, out: Array, args: list[Array], params: d
     """What flows back to ``args[i]`` given the upstream gradient ``g``, shaped like ``args[i]``."""
     if spec.vjp is not None:
         contribution = spec.vjp(i, g, out, *args, **params)
+    elif type(local) is float and local == 1.0:
+        contribution = g  # arrays are never written in place, so sharing g is safe
+    elif type(local) is float and local == -1.0:
+        contribution = np.negative(g)
     else:
         contribution = np.multiply(g, local)
     shape = np.shape(args[i])
