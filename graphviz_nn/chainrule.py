@@ -100,13 +100,29 @@ def latex_name(name: str) -> str:
     return f"{head_tex}_{{{subs}}}" if subs else head_tex
 
 
-def _group(text: str) -> str:
-    """Brackets around a compound exponent (``e^{x \\cdot z}`` -> ``e^(x · z)``), none around ``2``."""
-    return f"({text})" if re.search(r"[\s+\-·/]|\\cdot", text.strip()) else text
+def _bracketed(text: str) -> bool:
+    """True when the whole text is one bracketed group (``\\left(x \\cdot y\\right)``, ``(a)``)."""
+    bare = re.sub(r"\\(?:left|right)", "", text).strip()
+    if not (bare.startswith("(") and bare.endswith(")")):
+        return False
+    depth = 0
+    for i, ch in enumerate(bare):
+        depth += (ch == "(") - (ch == ")")
+        if depth == 0 and i < len(bare) - 1:
+            return False
+    return True
+
+
+def _group(text: str, always: bool = False) -> str:
+    """Brackets around a compound piece (``e^{x \\cdot z}`` -> ``e^(x · z)``), none around ``2``
+    or around a piece that is already one bracketed group."""
+    if _bracketed(text):
+        return text
+    return f"({text})" if always or re.search(r"[\s+\-·/]|\\cdot", text.strip()) else text
 
 
 _TEXT_RULES: list[tuple[re.Pattern[str], Any]] = [
-    (re.compile(r"\\frac\{([^{}]*)\}\{([^{}]*)\}"), r"(\1)/(\2)"),
+    (re.compile(r"\\frac\{([^{}]*)\}\{([^{}]*)\}"), lambda m: f"{_group(m[1], True)}/{_group(m[2], True)}"),
     (re.compile(r"\\mathbb\{1\}"), "1"),
     (re.compile(r"\\(?:left|right)"), ""),
     (re.compile(r"\\mathrm\{([^{}]*)\}"), r"\1"),
@@ -134,6 +150,7 @@ def latex_to_text(latex: str) -> str:
     text = text.replace("\\ln", "ln").replace("\\sin", "sin").replace("\\cos", "cos").replace("\\tanh", "tanh")
     text = text.replace("\\tan", "tan").replace("\\sqrt", "√").replace("\\delta", "δ").replace("\\sum", "Σ")
     text = text.replace("- ", "− ").replace("{", "(").replace("}", ")")
+    text = re.sub(r"\(\(([^()]*)\)\)", r"(\1)", text)  # cos((x · y)) -> cos(x · y)
     return re.sub(r"\s+", " ", text).strip()
 
 
