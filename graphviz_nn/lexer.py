@@ -36,12 +36,13 @@ class Token(NamedTuple):
 
 
 _UNDERSCORED = re.compile(r"[A-Za-z]+(?:_[A-Za-z]+)+")
-_MASTER = re.compile(
-    r"(?P<ws>[ \t\r]+)|(?P<comment>#[^\n]*)|(?P<nl>\n)"
+_MASTER = re.compile(  # leading blanks and the next token in one match, the common kinds first
+    r"(?P<sp>[ \t\r]*)(?:(?P<word>(?>[A-Za-z]+[0-9]*)(?![A-Za-z_]))"
+    r"|(?P<pow>\*\*)|(?P<norm>\|\|)|(?P<punct>[-+*/^@()\[\]{},=;|<>])"
     r"|(?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)"
     r"|(?P<under>[A-Za-z]+(?:_[A-Za-z]+)+)"
-    r"|(?P<word>[A-Za-z]+[0-9]*(?:_(?:\{[A-Za-z0-9,\\ ]*\}|[0-9]+|[A-Za-z]))?)"
-    r"|(?P<pow>\*\*)|(?P<norm>\|\|)|(?P<punct>[-+*/^@()\[\]{},=;|<>])"
+    r"|(?P<subword>[A-Za-z]+[0-9]*(?:_(?:\{[A-Za-z0-9,\\ ]*\}|[0-9]+|[A-Za-z]))?)"
+    r"|(?P<comment>#[^\n]*)|(?P<nl>\n))?"
 )
 _NUMBER = re.compile(r"(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _WORD = re.compile(r"[A-Za-z]+[0-9]*(?:_(?:\{[A-Za-z0-9,\\ ]*\}|[0-9]+|[A-Za-z]))?")
@@ -90,13 +91,20 @@ def tokenize(source: str) -> list[Token]:
     single = _SINGLE
     while i < n:
         m = master(source, i)
-        group = m.lastgroup if m is not None else None
-        if group is not None:
-            end = m.end()
-            if group == "ws":
+        group = m.lastgroup
+        if group is None or group == "sp":
+            if m.end() > i:
                 space = True
-            elif group == "word":
-                text = m.group()
+            i = m.end()
+            if i >= n:
+                break
+        else:
+            start, end = m.span(group)
+            if start > i:
+                space = True
+            i = start
+            if group == "word" or group == "subword":
+                text = source[i:end]
                 if text.endswith("}") and not text[text.index("_") + 2:-1].strip():
                     at = text.index("_")
                     raise ParseError(f"empty subscript; write {text[:at]}_{{1}} or drop the '_{{}}'",
@@ -104,7 +112,7 @@ def tokenize(source: str) -> list[Token]:
                 append(Token("WORD", text, (i, end), space))
                 space = False
             elif group == "punct":
-                text = m.group()
+                text = source[i:end]
                 kind = single[text]
                 if kind in _OPENERS:
                     depth += 1
@@ -115,18 +123,18 @@ def tokenize(source: str) -> list[Token]:
             elif group == "num":
                 if end < n and source[end] == ".":
                     raise ParseError("malformed number", (i, end + 1), source)
-                append(Token("NUM", m.group(), (i, end), space))
+                append(Token("NUM", m.group(group), (i, end), space))
                 space = False
             elif group == "nl":
                 if depth == 0:
                     add("NL", "\n", i, end)
                 space = True
             elif group == "under":
-                if m.group().lower() not in FUNCTIONS:  # x_a…, not leaky_relu
+                if m.group(group).lower() not in FUNCTIONS:  # x_a…, not leaky_relu
                     end = _WORD.match(source, i).end()
                 add("WORD", source[i:end], i, end)
             elif group != "comment":  # '**' or '||'
-                add("^" if group == "pow" else "||", m.group(), i, end)
+                add("^" if group == "pow" else "||", m.group(group), i, end)
             i = end
             continue
         ch = source[i]  # the rest: Greek letters, LaTeX commands, Unicode operators

@@ -124,6 +124,9 @@ def _expand_words(tokens: list[Token], known: set[str], source: str,
             out.append(tok)
             continue
         text = tok.text
+        if (len(text) == 1 or text[1:].isdigit()) and text not in CONSTANTS:  # x, w1: the common case
+            out.append(Token("NAME", text, tok.span, tok.space_before))
+            continue
         hit = simple.get(text)
         if hit is not None:
             out.append(Token(hit[0], hit[1], tok.span, tok.space_before))
