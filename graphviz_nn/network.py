@@ -24,6 +24,7 @@ from .errors import GnnError, MissingValueError, ParseError, ShapeError, ValueIn
 from .layers import LOSSES, Layer, linear_layers, parse_chain, program_text
 from .names import display_label
 from .ops import format_shape
+from .schedule import compile_schedule
 from .values import normalize_values
 
 __all__ = ["Network", "TrainingResult", "from_chain", "load_spec", "parse_spec", "BIAS_MODES", "SPEC_KEYS"]
@@ -94,13 +95,18 @@ class Network:
         """``steps`` updates; ``losses[i]`` is the loss before update ``i`` (then after the last)."""
         if self.loss == "none":
             raise ValueInputError("training needs a loss: set loss = \"mse\" (or another) in the spec")
-        net = self
+        res = self.evaluate()
+        schedule = compile_schedule(res.graph)  # parse, build and compile once; run every step
+        values = {name: res.values[name] for name in res.inputs}
         losses = []
         for _ in range(max(0, int(steps))):
-            net, res = net.step(lr)
-            losses.append(float(np.sum(res.value)))
-        losses.append(float(np.sum(net.evaluate().value)))
-        return TrainingResult(losses, net)
+            loss, grads = schedule.gradients(values)
+            losses.append(float(np.sum(loss)))
+            for name in self.parameters:
+                values[name] = np.asarray(values[name], dtype=float) - lr * np.asarray(grads[name])
+        losses.append(float(np.sum(schedule.gradients(values)[0])))
+        updated = {**self.values, **{name: values[name] for name in self.parameters}}
+        return TrainingResult(losses, replace(self, values=updated))
 
 
 def from_chain(chain: str, values: Mapping[str, Any] | None = None, *, loss: str | None = None,

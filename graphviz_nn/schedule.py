@@ -293,6 +293,15 @@ class Schedule:
             result.write_back()
         return Trace(result)
 
+    def gradients(self, values: Mapping[str, Any]) -> tuple[Any, dict[str, Any]]:
+        """The output value and d output / d input for every input, leaving the graph alone
+        (what a training loop needs from each step)."""
+        result = self.run(values, write=False)._r
+        index = {n: i for i, n in enumerate(self.ids)}
+        grads = result.grads
+        inputs = self.graph.graph["inputs"]
+        return result.values[self.output], {name: grads[index[node]] for name, node in inputs.items()}
+
     def _operand(self, j: int, v: np.ndarray, tv: list) -> Any:
         return float(v[self.slot[j]]) if self.scalar[j] else tv[self.tslot[j]]
 
