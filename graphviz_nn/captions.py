@@ -40,6 +40,8 @@ __all__ = [
     "edge_terms",
     "edge_terms_latex",
     "EDGE_MODES",
+    "node_ref_text",
+    "partial_text",
 ]
 
 MINUS = numfmt.MINUS
@@ -319,6 +321,16 @@ def _node_ref(graph: Any, node: str, digits: int) -> _Expr:
     if len(symbolic.plain) > 24:
         return _Expr(f"[{node}]", rf"\square_{{{node}}}", _ATOM)
     return symbolic
+
+
+def node_ref_text(graph: Any, node: str, digits: int = 4) -> str:
+    """A node in plain text as the captions name it: ``a1``, ``x·y``, ``f`` for an unnamed output."""
+    return _node_ref(graph, node, digits).plain
+
+
+def partial_text(graph: Any, top: str, node: str, digits: int = 4) -> str:
+    """``∂top/∂node`` in plain text (``∂L/∂a1``, ``∂f/∂(x·y)``)."""
+    return _partial(_node_ref(graph, top, digits), _node_ref(graph, node, digits))[0]
 
 
 def _describe(graph: Any, node: str, digits: int = 4) -> str:

@@ -16,6 +16,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from . import cli_teach
 from .api import Evaluation, evaluate, to_jsonable
 from .errors import GnnError, ValueInputError
 from .graph import node_formula
@@ -64,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--wrt", action="append", required=True, metavar="NAME",
                     help="target input (repeat for a second target: shared factors are marked)")
     ex.add_argument("--latex", action="store_true", help="print the chain rule in LaTeX")
+    ex.add_argument("-o", "--output", metavar="OUT.svg", help="also draw the graph with the paths highlighted")
 
     cg = sub.add_parser("code", help="export the graph as a standalone NumPy or PyTorch script")
     common(cg)
@@ -95,6 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
     rd.add_argument("--step", type=int, default=None, help="draw the state after trace step K")
     rd.add_argument("--digits", type=int, default=4, help="significant digits (default 4)")
     rd.add_argument("--color-by-sign", action="store_true", help="colour gradients by sign")
+    rd.add_argument("--edge-text", choices=["value", "formula", "both"], help="what edges show (implies labels)")
+    cli_teach.add_commands(sub, common)
     return parser
 
 
@@ -225,7 +229,7 @@ def run_render(args: argparse.Namespace) -> int:
     fmt = (args.format or out.suffix.lstrip(".")).lower()
     options = RenderOptions(theme=args.theme, show_values=not args.no_values, show_grads=not args.no_grads,
                             edge_labels=args.edge_labels, rankdir=args.rankdir, step=args.step,
-                            digits=args.digits, color_by_sign=args.color_by_sign)
+                            digits=args.digits, color_by_sign=args.color_by_sign, edge_text=args.edge_text)
     data = export_bytes(res, fmt, options)
     try:
         out.write_bytes(data)
@@ -241,7 +245,10 @@ def run_explain(args: argparse.Namespace) -> int:
     """``graphviz-nn explain``."""
     from .chainrule import explain, factor_table
 
-    rules = explain(load(args), args.wrt)
+    res = load(args)
+    rules = explain(res, args.wrt)
+    if args.output:
+        print(f"wrote {cli_teach.write_explain_drawing(res, rules, args.output)}", file=sys.stderr)
     if args.latex:
         print("\n".join(rule.latex for rule in rules))
     else:
@@ -288,7 +295,8 @@ def run_plot(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"eval": run_eval, "render": run_render, "explain": run_explain, "code": run_code, "plot": run_plot}
+COMMANDS = {"eval": run_eval, "render": run_render, "explain": run_explain, "code": run_code, "plot": run_plot,
+            **cli_teach.COMMANDS}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -21,7 +21,7 @@ from typing import Any, Iterable
 
 from .errors import RenderError
 
-__all__ = ["xdot_json_to_pdf", "PAD"]
+__all__ = ["xdot_json_to_pdf", "xdot_json_pages_to_pdf", "PAD"]
 
 PAD = 4.0  # points of margin around the drawing, as Graphviz uses
 _KAPPA = 0.5522847498  # Bézier control distance for a quarter ellipse
@@ -238,22 +238,26 @@ def _content(doc: dict[str, Any]) -> list[str]:
     return out
 
 
-def _assemble(width: float, height: float, stream: bytes) -> bytes:
-    objects: list[bytes] = []
-    font_ids = {}
-    objects.append(b"<< /Type /Catalog /Pages 2 0 R >>")
-    objects.append(b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>")
-    first_font = 5
+def _assemble(pages: list[tuple[float, float, bytes]]) -> bytes:
+    """A PDF with one page per ``(width, height, content stream)``; fonts shared by all pages."""
+    n = len(pages)
+    first_font = 3 + 2 * n  # catalog 1, pages 2, then a page and its content per page
     fonts = " ".join(f"/{key} {first_font + i} 0 R" for i, key in enumerate(_FONTS))
-    objects.append(
-        f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {_n(width)} {_n(height)}] "
-        f"/Resources << /Font << {fonts} >> >> /Contents 4 0 R >>".encode()
-    )
-    packed = zlib.compress(stream)
-    objects.append(f"<< /Length {len(packed)} /Filter /FlateDecode >>\nstream\n".encode() + packed + b"\nendstream")
+    kids = " ".join(f"{3 + 2 * i} 0 R" for i in range(n))
+    objects: list[bytes] = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        f"<< /Type /Pages /Kids [{kids}] /Count {n} >>".encode(),
+    ]
+    for i, (width, height, stream) in enumerate(pages):
+        objects.append(
+            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {_n(width)} {_n(height)}] "
+            f"/Resources << /Font << {fonts} >> >> /Contents {4 + 2 * i} 0 R >>".encode()
+        )
+        packed = zlib.compress(stream)
+        objects.append(f"<< /Length {len(packed)} /Filter /FlateDecode >>\nstream\n".encode() + packed
+                       + b"\nendstream")
     for key, base in _FONTS.items():
         encoding = "" if base == "Symbol" else " /Encoding /WinAnsiEncoding"
-        font_ids[key] = len(objects) + 1
         objects.append(f"<< /Type /Font /Subtype /Type1 /BaseFont /{base}{encoding} >>".encode())
     out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
     offsets = []
@@ -268,13 +272,39 @@ def _assemble(width: float, height: float, stream: bytes) -> bytes:
     return bytes(out)
 
 
-def xdot_json_to_pdf(layout_json: bytes | str) -> bytes:
-    """A one-page vector PDF of a Graphviz ``-Tjson`` drawing."""
+def _page(layout_json: bytes | str) -> tuple[float, float, list[str]]:
+    """Size (with margins) and drawing operators of one ``-Tjson`` drawing, origin at its corner."""
     try:
         doc = json.loads(layout_json)
         llx, lly, urx, ury = (float(v) for v in str(doc["bb"]).split(","))
     except (ValueError, KeyError, TypeError) as exc:
         raise RenderError(f"the layout program returned a drawing PDF export cannot read: {exc}") from exc
     width, height = urx - llx + 2 * PAD, ury - lly + 2 * PAD
-    body = [f"1 0 0 1 {_n(PAD - llx)} {_n(PAD - lly)} cm"] + _content(doc)
-    return _assemble(width, height, "\n".join(body).encode("latin-1"))
+    return width, height, [f"1 0 0 1 {_n(PAD - llx)} {_n(PAD - lly)} cm"] + _content(doc)
+
+
+def xdot_json_to_pdf(layout_json: bytes | str) -> bytes:
+    """A one-page vector PDF of a Graphviz ``-Tjson`` drawing."""
+    width, height, body = _page(layout_json)
+    return _assemble([(width, height, "\n".join(body).encode("latin-1"))])
+
+
+def xdot_json_pages_to_pdf(drawings: list[bytes] | list[str], same_size: bool = True) -> bytes:
+    """A multi-page vector PDF, one ``-Tjson`` drawing a page (slides, step-by-step handouts).
+
+    With ``same_size`` every page is as large as the largest drawing and each drawing sits at
+    the top left, so flipping through the pages does not jump.
+    """
+    if not drawings:
+        raise RenderError("a PDF needs at least one page")
+    pages = [_page(d) for d in drawings]
+    max_w = max(w for w, _, _ in pages)
+    max_h = max(h for _, h, _ in pages)
+    out = []
+    for width, height, body in pages:
+        if same_size:
+            shift = f"1 0 0 1 0 {_n(max_h - height)} cm"  # PDF y grows upwards: move to the top
+            out.append((max_w, max_h, "\n".join([shift] + body).encode("latin-1")))
+        else:
+            out.append((width, height, "\n".join(body).encode("latin-1")))
+    return _assemble(out)

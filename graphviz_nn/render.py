@@ -41,9 +41,19 @@ __all__ = [
     "html_text",
     "dot_string",
     "graph_and_trace",
+    "EDGE_TEXTS",
+    "BLANK_KINDS",
 ]
 
 _RANKDIRS = ("LR", "TB")
+#: What edge labels write: the local derivative's formula, its value (with upstream × local =
+#: contribution), or both.
+EDGE_TEXTS = ("value", "formula", "both")
+#: Blank kinds of a worksheet: a node's value or its gradient.
+BLANK_KINDS = ("value", "grad")
+#: Longest formula written on an edge; longer ones are left to the chain-rule panels.
+FORMULA_MAX = 40
+Edge = tuple[str, str, int]
 _DETAILS = ("auto", "full", "compact")
 _PROGRAMS = ("auto", "dot", "graphviz-pure")
 
@@ -53,7 +63,12 @@ class RenderOptions:
     """What a picture shows and how. Invalid values raise :class:`RenderError` listing the choices.
 
     ``step`` selects a trace state (0 = bare graph, ``len(trace)`` = full backward pass;
-    ``None`` = the finished evaluation). ``detail="auto"`` switches to the compact large-graph
+    ``None`` = the finished evaluation). ``edge_text`` (``value``, ``formula`` or ``both``) turns
+    edge labels on and says what they write; ``edge_labels=True`` alone means ``value``.
+    ``highlight_edges`` (``(source, target, arg)`` triples) and ``highlight_nodes`` (node ids)
+    are drawn thick, dashed and in the theme's path colour: a chain-rule path. ``blanks``
+    (``(node, "value"|"grad", number)`` triples) draws a numbered blank ``____ (1)`` instead of
+    the number; with ``show_answers`` the number is written beside its blank number (an answer key). ``detail="auto"`` switches to the compact large-graph
     drawing at ``large_graph`` nodes. ``layout_program`` and ``timeout`` (seconds) only matter
     when a layout program runs (SVG, PNG, PDF, TikZ).
     """
@@ -72,6 +87,11 @@ class RenderOptions:
     large_graph: int = 500
     layout_program: str = "auto"
     timeout: float = 60.0
+    edge_text: str | None = None
+    highlight_edges: frozenset[Edge] = frozenset()
+    highlight_nodes: frozenset[str] = frozenset()
+    blanks: tuple[tuple[str, str, int], ...] = ()
+    show_answers: bool = False
 
     def __post_init__(self) -> None:
         _choice("theme", self.theme, tuple(sorted(THEMES)))
@@ -92,6 +112,18 @@ class RenderOptions:
             raise RenderError(f"timeout must be a positive number of seconds, got {self.timeout!r}")
         if self.title is not None and not isinstance(self.title, str):
             raise RenderError(f"title must be text or None, got {self.title!r}")
+        if self.edge_text is not None:
+            _choice("edge_text", self.edge_text, EDGE_TEXTS)
+        if not isinstance(self.show_answers, bool):
+            raise RenderError(f"show_answers must be True or False, got {self.show_answers!r}")
+        object.__setattr__(self, "highlight_edges", _edge_set(self.highlight_edges))
+        object.__setattr__(self, "highlight_nodes", _node_set(self.highlight_nodes, "highlight_nodes"))
+        object.__setattr__(self, "blanks", _blank_list(self.blanks))
+
+    @property
+    def edge_mode(self) -> str | None:
+        """What edge labels write (``value``, ``formula``, ``both``), or ``None`` for no labels."""
+        return self.edge_text or ("value" if self.edge_labels else None)
 
     @classmethod
     def from_kwargs(cls, **options: Any) -> "RenderOptions":
@@ -110,6 +142,40 @@ def _is_int(x: Any) -> bool:
 def _choice(field: str, value: Any, allowed: tuple[str, ...]) -> None:
     if value not in allowed:
         raise RenderError(f"unknown {field} {value!r}; choose one of: {', '.join(allowed)}")
+
+
+def _node_set(items: Any, field: str) -> frozenset[str]:
+    if isinstance(items, str) or not isinstance(items, (set, frozenset, list, tuple)):
+        raise RenderError(f"{field} must be a set of node ids such as {{'n0', 'n3'}}, got {items!r}")
+    if not all(isinstance(n, str) for n in items):
+        raise RenderError(f"{field} must hold node ids (text such as 'n3'), got {sorted(map(repr, items))}")
+    return frozenset(items)
+
+
+def _edge_set(items: Any) -> frozenset[Edge]:
+    if isinstance(items, str) or not isinstance(items, (set, frozenset, list, tuple)):
+        raise RenderError(f"highlight_edges must be a set of (source, target, arg) triples, got {items!r}")
+    out = set()
+    for edge in items:
+        if (not isinstance(edge, tuple) or len(edge) != 3 or not isinstance(edge[0], str)
+                or not isinstance(edge[1], str) or not _is_int(edge[2])):
+            raise RenderError(f"highlight_edges must hold (source, target, arg) triples such as "
+                              f"('n0', 'n2', 0), got {edge!r}")
+        out.add((edge[0], edge[1], int(edge[2])))
+    return frozenset(out)
+
+
+def _blank_list(items: Any) -> tuple[tuple[str, str, int], ...]:
+    if isinstance(items, str) or not isinstance(items, (list, tuple)):
+        raise RenderError(f"blanks must be a list of (node, kind, number) triples, got {items!r}")
+    out = []
+    for blank in items:
+        if (not isinstance(blank, tuple) or len(blank) != 3 or not isinstance(blank[0], str)
+                or blank[1] not in BLANK_KINDS or not _is_int(blank[2])):
+            raise RenderError(f"blanks must hold (node, kind, number) triples with kind one of "
+                              f"{', '.join(BLANK_KINDS)}, such as ('n3', 'grad', 1); got {blank!r}")
+        out.append((blank[0], blank[1], int(blank[2])))
+    return tuple(out)
 
 
 # ------------------------------------------------------------------ escaping
@@ -199,6 +265,9 @@ class _Ctx:
     stepping: bool
     compact: bool
     total_steps: int
+    formulas: dict[Edge, str] = dataclasses.field(default_factory=dict)
+    blanks: dict[tuple[str, str], int] = dataclasses.field(default_factory=dict)
+    path_targets: frozenset[str] = frozenset()
 
     @property
     def digits(self) -> int:
@@ -255,14 +324,29 @@ def _edge_key(u: str, v: str, k: int, d: dict) -> tuple[str, str, int]:
     return (u, v, int(d.get("arg", k)))
 
 
+def _blank_html(node: str, kind: str, ctx: _Ctx, prefix: str, color: str) -> str | None:
+    """A worksheet blank ``____ (3)``, or in an answer key the number with its blank ``(3)``."""
+    number = ctx.blanks.get((node, kind))
+    if number is None:
+        return None
+    if ctx.opts.show_answers:
+        value = ctx.graph.nodes[node].get("grad" if kind == "grad" else "value")
+        answer = _tensor_html(value, ctx, prefix, color)
+        return f"{answer} {_font(html_text(f'({number})'), ctx.theme.palette.path, bold=True)}"
+    return _font(html_text(f"{prefix}____ ({number})"), ctx.theme.palette.path, bold=True)
+
+
 def _grad_html(node: str, ctx: _Ctx, prefix: str) -> str:
     """The gradient row; where a value feeds several nodes, shown as the sum of contributions."""
     pal = ctx.theme.palette
+    blank = _blank_html(node, "grad", ctx, prefix, pal.grad_text)
+    if blank is not None:
+        return blank
     if node not in ctx.state.grads:
         return _font(html_text(prefix + "?"), pal.pending_text)
     grad = ctx.state.grads[node]
     outs = _out_edges(ctx.graph, node)
-    if ctx.opts.edge_labels and len(outs) > 1 and np.ndim(grad) == 0 and not ctx.compact:
+    if ctx.opts.edge_mode in ("value", "both") and len(outs) > 1 and np.ndim(grad) == 0 and not ctx.compact:
         parts = [
             numfmt.format_number(d["contribution"], ctx.digits)
             for u, v, k, d in outs
@@ -286,7 +370,10 @@ def _node_rows(node: str, ctx: _Ctx, title: str, bold: bool, summary: str = "") 
         rows.append(_font(html_text(numfmt.format_shape(shape)), pal.note_text if not pending else pal.pending_text,
                           size=ctx.theme.fontsize - 2))
     if ctx.opts.show_values and data.get("value") is not None and not _label_is_value(data, ctx):
-        if pending:
+        blank = _blank_html(node, "value", ctx, ctx.theme.value_prefix, pal.value_text)
+        if blank is not None:
+            rows.append(blank)
+        elif pending:
             rows.append(_font(html_text(ctx.theme.value_prefix + "?"), pal.pending_text))
         else:
             rows.append(_tensor_html(data["value"], ctx, ctx.theme.value_prefix, pal.value_text))
@@ -335,8 +422,10 @@ def _record(node: str, ctx: _Ctx, title: str, style: NodeStyle, output: bool, su
     if shape:
         cells.append(_font(html_text(numfmt.format_shape(shape)), pal.note_text, size=ctx.theme.fontsize - 2))
     if ctx.opts.show_values and data.get("value") is not None and not _label_is_value(data, ctx):
+        blank = _blank_html(node, "value", ctx, ctx.theme.value_prefix, pal.value_text)
         cells.append(
-            _font(html_text(ctx.theme.value_prefix + "?"), pal.pending_text)
+            blank if blank is not None
+            else _font(html_text(ctx.theme.value_prefix + "?"), pal.pending_text)
             if pending
             else _tensor_html(data["value"], ctx, ctx.theme.value_prefix, pal.value_text)
         )
@@ -350,8 +439,9 @@ def _record(node: str, ctx: _Ctx, title: str, style: NodeStyle, output: bool, su
         cells.append(" ")
     fill, border, _ = _colors(node, ctx, style, output)
     tds = "".join(f"<TD>{c}</TD>" for c in cells)
+    outer = 3 if node in ctx.opts.highlight_nodes else 2 if output or node == ctx.state.current_node else 0
     return (
-        f'<<TABLE BORDER="{2 if output or node == ctx.state.current_node else 0}" CELLBORDER="1" CELLSPACING="0" CELLPADDING="4" '
+        f'<<TABLE BORDER="{outer}" CELLBORDER="1" CELLSPACING="0" CELLPADDING="4" '
         f'BGCOLOR="{fill}" COLOR="{border}"><TR>{tds}</TR></TABLE>>'
     )
 
@@ -372,6 +462,8 @@ def _colors(node: str, ctx: _Ctx, style: NodeStyle, output: bool) -> tuple[str, 
         width = max(width, 2.0)
     if _nonfinite(node, ctx):
         border, width = pal.nonfinite_border, max(width, 2.5)
+    if node in ctx.opts.highlight_nodes:
+        border, width = pal.path, max(width, 3.0)
     if ctx.stepping and node == ctx.state.current_node:
         border, width = pal.highlight, 3.0
     return fill, border, width
@@ -403,7 +495,8 @@ def _node_lines(node: str, ctx: _Ctx, summary: str = "") -> list[str]:
     else:
         title = label_text
     style = theme.node[role]
-    classes = [role] + (["output"] if output else []) + (["nonfinite"] if _nonfinite(node, ctx) else [])
+    classes = [role] + (["output"] if output else []) + (["nonfinite"] if _nonfinite(node, ctx) else []) \
+        + (["path"] if node in ctx.opts.highlight_nodes else [])
     pending = ctx.stepping and node not in ctx.state.computed
     fill, border, width = _colors(node, ctx, style, output)
     if theme.records:
@@ -427,6 +520,9 @@ def _node_lines(node: str, ctx: _Ctx, summary: str = "") -> list[str]:
         aux_style = theme.node["op_aux"]
         aux_fill = ctx.theme.palette.pending_fill if pending else aux_style.fill
         aux_border = ctx.theme.palette.pending_border if pending else aux_style.border
+        on_path = node in ctx.path_targets
+        if node in ctx.opts.highlight_nodes:
+            aux_border = ctx.theme.palette.path
         symbol = op_symbol(data.get("op"))
         lines.append(
             f"  {dot_string(node + '_op')}"
@@ -437,7 +533,7 @@ def _node_lines(node: str, ctx: _Ctx, summary: str = "") -> list[str]:
                 style=aux_style.style,
                 fillcolor=aux_fill,
                 color=aux_border,
-                penwidth=f"{aux_style.penwidth:g}",
+                penwidth=f"{max(aux_style.penwidth, 3.0) if node in ctx.opts.highlight_nodes else aux_style.penwidth:g}",
                 margin="0.04,0.02",
                 width="0.3",
                 height="0.3",
@@ -446,7 +542,9 @@ def _node_lines(node: str, ctx: _Ctx, summary: str = "") -> list[str]:
         )
         lines.append(
             f"  {dot_string(node + '_op')} -> {dot_string(node)}"
-            + _attrs(id=f"{node}_op-{node}", **{"class": "aux"}, arrowsize="0.6")
+            + _attrs(id=f"{node}_op-{node}", **{"class": "aux path" if on_path else "aux"}, arrowsize="0.6",
+                     color=ctx.theme.palette.path if on_path else None, penwidth="3" if on_path else None,
+                     style="dashed" if on_path else None)
         )
     return lines
 
@@ -459,12 +557,33 @@ def _tooltip(data: dict) -> str:
     return ", ".join(parts)
 
 
-def _edge_html(u: str, v: str, k: int, d: dict, ctx: _Ctx) -> str | None:
-    """``local 2`` and ``−4 × 2 = −8``: the chain-rule term that flowed back along an edge."""
-    key = _edge_key(u, v, k, d)
-    if key not in ctx.state.done_edges or d.get("contribution") is None:
+def _formula_text(key: Edge, ctx: _Ctx) -> str | None:
+    """The local derivative's formula in plain text (``a1``, ``1[z1 > 0]``), if short enough."""
+    from .chainrule import latex_to_text
+
+    latex = ctx.formulas.get(key)
+    if not latex:
         return None
+    text = latex_to_text(latex)
+    if text.startswith("-"):
+        text = numfmt.MINUS + text[1:]
+    return text if len(text) <= FORMULA_MAX else None
+
+
+def _edge_html(u: str, v: str, k: int, d: dict, ctx: _Ctx, mode: str = "value") -> str | None:
+    """``local 2`` and ``−4 × 2 = −8``: the chain-rule term that flowed back along an edge.
+
+    ``mode="formula"`` writes the local derivative symbolically (``local a1``), at every step;
+    ``"both"`` writes ``local a1 = 2`` and the term once it has flowed.
+    """
+    key = _edge_key(u, v, k, d)
     pal = ctx.theme.palette
+    formula = _formula_text(key, ctx) if mode in ("formula", "both") else None
+    done = key in ctx.state.done_edges and d.get("contribution") is not None
+    if mode == "formula" or (mode == "both" and not done):
+        return _stack([_font(html_text(f"local {formula}"), pal.edge_text)]) if formula else None
+    if not done:
+        return None
     digits = ctx.digits
     rows = []
     local = d.get("local")
@@ -472,12 +591,16 @@ def _edge_html(u: str, v: str, k: int, d: dict, ctx: _Ctx) -> str | None:
     upstream = ctx.graph.nodes[v].get("grad")
     if local is not None and np.ndim(local) == 0 and np.ndim(contribution) == 0 and upstream is not None \
             and np.ndim(upstream) == 0:
-        rows.append(_font(html_text(f"local {numfmt.format_number(local, digits)}"), pal.edge_text))
+        number = numfmt.format_number(local, digits)
+        shown = f"{formula} = {number}" if formula and formula != number else number
+        rows.append(_font(html_text(f"local {shown}"), pal.edge_text))
         up, lo, co = (numfmt.format_number(x, digits) for x in (upstream, local, contribution))
         lo = f"({lo})" if lo.startswith(numfmt.MINUS) else lo
         rows.append(_font(html_text(f"{up} × {lo} = {co}"), pal.edge_grad_text))
     else:
-        if local is not None:
+        if formula:
+            rows.append(_font(html_text(f"local {formula}"), pal.edge_text))
+        elif local is not None:
             rows.append(_font(html_text("local " + numfmt.format_tensor(local, digits).one_line()), pal.edge_text))
         text = numfmt.format_tensor(contribution, digits)
         shown = text.one_line() if text.scalar is not None or text.grid is not None else text.shape_text
@@ -488,23 +611,28 @@ def _edge_html(u: str, v: str, k: int, d: dict, ctx: _Ctx) -> str | None:
 def _edge_lines(ctx: _Ctx, entry: dict[str, str]) -> list[str]:
     lines = []
     current = ctx.state.current_edge if ctx.stepping else None
+    mode = ctx.opts.edge_mode
+    pal = ctx.theme.palette
     for u, v, k, d in ctx.graph.edges(keys=True, data=True):
         key = _edge_key(u, v, k, d)
         is_current = current is not None and tuple(current) == key
+        on_path = key in ctx.opts.highlight_edges
         label = None
-        if (ctx.opts.edge_labels and not ctx.compact) or is_current:
+        if mode is not None and not ctx.compact:
+            label = _edge_html(u, v, k, d, ctx, "both" if is_current and mode == "formula" else mode)
+        elif is_current:
             label = _edge_html(u, v, k, d, ctx)
         pending = ctx.stepping and u not in ctx.state.computed
-        color = ctx.theme.palette.highlight if is_current else (
-            ctx.theme.palette.pending_border if pending else None)
+        color = pal.highlight if is_current else pal.path if on_path else pal.pending_border if pending else None
         lines.append(
             f"  {dot_string(u)} -> {dot_string(entry[v])}"
             + _attrs(
                 id=f"{u}-{v}-{key[2]}",
-                **{"class": "arg"},
+                **{"class": "arg path" if on_path else "arg"},
                 color=color,
-                penwidth="3" if is_current else None,
-                style="dashed" if pending else None,
+                penwidth="3" if is_current or on_path else None,
+                arrowsize="1" if on_path else None,
+                style="dashed" if pending or on_path else None,
                 label=label,
             )
         )
@@ -561,7 +689,15 @@ def to_dot(res: Any, options: RenderOptions | None = None) -> str:
     else:
         state = final_state(graph)
     compact = opts.detail == "compact" or (opts.detail == "auto" and graph.number_of_nodes() >= opts.large_graph)
-    ctx = _Ctx(graph, opts, theme, state, stepping, compact, len(trace))
+    _check_ids(graph, opts)
+    formulas: dict[Edge, str] = {}
+    if opts.edge_mode in ("formula", "both") and not compact:
+        from .chainrule import edge_formulas
+
+        formulas = edge_formulas(graph)
+    blanks = {(node, kind): number for node, kind, number in opts.blanks}
+    path_targets = frozenset(v for _, v, _ in opts.highlight_edges)
+    ctx = _Ctx(graph, opts, theme, state, stepping, compact, len(trace), formulas, blanks, path_targets)
     grouping = group_nodes(graph) if compact else None
 
     pal = theme.palette
@@ -596,6 +732,17 @@ def to_dot(res: Any, options: RenderOptions | None = None) -> str:
         lines.extend(_grouped_lines(ctx, grouping))
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def _check_ids(graph: nx.MultiDiGraph, opts: RenderOptions) -> None:
+    """Highlighted nodes and edges and blanks must exist in the graph."""
+    for node in sorted(opts.highlight_nodes | {b[0] for b in opts.blanks}):
+        if node not in graph:
+            raise RenderError(f"unknown node {node!r}; the graph has nodes n0 to n{graph.number_of_nodes() - 1}")
+    if opts.highlight_edges:
+        edges = {_edge_key(u, v, k, d) for u, v, k, d in graph.edges(keys=True, data=True)}
+        for edge in sorted(opts.highlight_edges - edges):
+            raise RenderError(f"unknown edge {edge!r}: no edge from {edge[0]} to {edge[1]} at argument {edge[2]}")
 
 
 def _graph_label(title: str | None, notes: list[str], theme: Theme) -> str | None:

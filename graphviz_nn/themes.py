@@ -54,6 +54,7 @@ class Palette:
     pending_text: str = "#8c8c8c"
     pending_border: str = "#b0b0b0"
     highlight: str = "#d62728"
+    path: str = "#d35400"  # chain-rule paths: also thick and dashed, so colour is never the only cue
     positive_fill: str = "#9ecae1"  # gradient > 0: mid blue (grayscale ~ 78%)
     negative_fill: str = "#fde0c5"  # gradient < 0: pale orange (grayscale ~ 90%)
     nonfinite_border: str = "#b2182b"
@@ -144,6 +145,7 @@ _PRINT = Theme(
         pending_text="#999999",
         pending_border="#999999",
         highlight="black",
+        path="black",
         positive_fill="#d9d9d9",
         negative_fill="white",
         nonfinite_border="black",
@@ -191,6 +193,7 @@ def get_theme(name: str, background: str = "white") -> Theme:
                 cluster_border="#aaaaaa",
                 note_text=light,
                 highlight="#ff6b6b",
+                path="#ffb347",
             ),
         )
     return theme

@@ -150,6 +150,8 @@ _PREAMBLE = r"""%% Computation graph drawn by graphviz_nn. Compile with pdflatex
   output/.style={double, very thick},
   pending/.style={draw=black!35, text=black!45, fill=black!3, dashed},
   current/.style={draw=red!80!black, line width=1.6pt},
+  chainpath/.style={draw=orange!80!black, line width=1.6pt, dashed},
+  blank/.style={font=\bfseries},
   edgelabel/.style={midway, above, sloped, font=\scriptsize, inner sep=1pt}]"""
 
 
@@ -163,6 +165,7 @@ def tikz_document(res: Any, options: RenderOptions | None = None) -> str:
     digits = opts.digits
     out_sym = output_symbol(graph)
     output = graph.graph.get("output")
+    blanks = {(node, kind): number for node, kind, number in opts.blanks}
     lines = [_PREAMBLE]
     if opts.title:
         top = max((y for _, y in positions.values()), default=0.0) + 0.45
@@ -175,15 +178,20 @@ def tikz_document(res: Any, options: RenderOptions | None = None) -> str:
         pending = stepping and node not in state.computed
         if pending:
             styles.append("pending")
+        if node in opts.highlight_nodes:
+            styles.append("chainpath")
         if stepping and node == state.current_node:
             styles.append("current")
         has_aux = f"{node}_op" in positions
         rows = [] if has_aux and not data.get("name") else [f"${_node_title(data, digits)}$"]
         if opts.show_values and data.get("value") is not None and data.get("kind") != "constant":
-            rows.append("$= ?$" if pending else f"$= {_latex_value(data['value'], digits)}$")
+            value = _blank(blanks.get((node, "value")), data["value"], opts) or (
+                "?" if pending else _latex_value(data["value"], digits))
+            rows.append(f"$= {value}$")
         if opts.show_grads and (data.get("grad") is not None or stepping) and data.get("kind") != "constant":
             wrt = latex_name(str(data["name"])) if data.get("name") else r"\cdot"
-            grad = _latex_value(state.grads[node], digits) if node in state.grads else "?"
+            grad = _blank(blanks.get((node, "grad")), data.get("grad"), opts) or (
+                _latex_value(state.grads[node], digits) if node in state.grads else "?")
             rows.append(rf"$\frac{{\partial {latex_name(out_sym)}}}{{\partial {wrt}}} = {grad}$")
         body = _ROW_BREAK.join(rows) or "{}"
         lines.append(rf"\node[{', '.join(styles)}] ({node}) at ({x:.3f},{y:.3f}) {{{body}}};")
@@ -196,8 +204,23 @@ def tikz_document(res: Any, options: RenderOptions | None = None) -> str:
     return "\n".join(lines)
 
 
+def _blank(number: int | None, value: Any, opts: RenderOptions) -> str | None:
+    """A worksheet blank as math (an underlined gap and its number), or in a key the answer and its number."""
+    if number is None:
+        return None
+    if opts.show_answers:
+        return rf"{_latex_value(value, opts.digits)}\ \mathbf{{({number})}}"
+    return rf"\underline{{\hspace{{2.5em}}}}\ \mathbf{{({number})}}"
+
+
 def _edges(graph: nx.MultiDiGraph, positions: dict, opts: RenderOptions, state: Any, stepping: bool) -> list[str]:
     lines = []
+    mode = opts.edge_mode
+    formulas: dict = {}
+    if mode in ("formula", "both"):
+        from .chainrule import edge_formulas
+
+        formulas = edge_formulas(graph)
     seen: dict[tuple[str, str], int] = {}
     for u, v, k, d in graph.edges(keys=True, data=True):
         target = f"{v}-op" if f"{v}_op" in positions else v
@@ -206,7 +229,11 @@ def _edges(graph: nx.MultiDiGraph, positions: dict, opts: RenderOptions, state: 
         bend = "" if count == 0 else f", bend {'left' if count % 2 else 'right'}={12 * ((count + 1) // 2)}"
         key = (u, v, int(d.get("arg", k)))
         label = ""
-        if opts.edge_labels and key in state.done_edges and d.get("contribution") is not None:
+        done = key in state.done_edges and d.get("contribution") is not None
+        formula = formulas.get(key, "")
+        if formula and (mode == "formula" or (mode == "both" and not done)):
+            label = f" node[edgelabel] {{${formula}$}}"
+        elif mode in ("value", "both") and done:
             local, contribution = d.get("local"), d["contribution"]
             upstream = graph.nodes[v].get("grad")
             if local is not None and upstream is not None and all(np.ndim(a) == 0 for a in (local, contribution, upstream)):
@@ -214,8 +241,10 @@ def _edges(graph: nx.MultiDiGraph, positions: dict, opts: RenderOptions, state: 
                 term = rf"{up} \times {'(' + lo + ')' if lo.startswith('-') else lo} = {co}"
             else:
                 term = rf"\leftarrow {_latex_value(contribution, opts.digits)}"
+            if formula:
+                term = rf"{formula} \;:\; {term}"
             label = f" node[edgelabel] {{${term}$}}"
-        style = "->" + bend + (", current" if stepping and state.current_edge is not None
-                               and tuple(state.current_edge) == key else "")
+        style = "->" + bend + (", chainpath" if key in opts.highlight_edges else "") + (
+            ", current" if stepping and state.current_edge is not None and tuple(state.current_edge) == key else "")
         lines.append(rf"\draw[{style}] ({u}) to{label} ({target});")
     return lines
