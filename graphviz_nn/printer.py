@@ -80,17 +80,22 @@ def _pieces(call: Call, resolve: Resolver) -> list[object]:
     return pieces
 
 
-def canonical(program: Program, resolve: Resolver = _default_resolver) -> str:
-    """Canonical text of a whole program: statements joined by ``; ``."""
+def _program_text(program: Program, resolve: Resolver, text_of: Callable[[Expr, Resolver], str]) -> str:
+    """Statements joined by ``; ``; an input's definition shows its value."""
     parts = []
     for stmt in program.statements:
         if isinstance(stmt, Assign) and stmt.name in program.defaults:
             parts.append(f"{stmt.name} = {_array_text(np.asarray(program.defaults[stmt.name]))}")
         elif isinstance(stmt, Assign):
-            parts.append(f"{stmt.name} = {expr_text(stmt.expr, resolve)}")
+            parts.append(f"{stmt.name} = {text_of(stmt.expr, resolve)}")
         else:
-            parts.append(expr_text(stmt, resolve))
+            parts.append(text_of(stmt, resolve))
     return "; ".join(parts)
+
+
+def canonical(program: Program, resolve: Resolver = _default_resolver) -> str:
+    """Canonical text of a whole program: statements joined by ``; ``."""
+    return _program_text(program, resolve, expr_text)
 
 
 _BP_LEAF = 100
@@ -165,12 +170,4 @@ def reading_text(expr: Expr, resolve: Resolver = _default_resolver) -> str:
 
 def reading(program: Program, resolve: Resolver = _default_resolver) -> str:
     """:func:`reading_text` of a whole program, statements joined by ``; ``."""
-    parts = []
-    for stmt in program.statements:
-        if isinstance(stmt, Assign) and stmt.name in program.defaults:
-            parts.append(f"{stmt.name} = {_array_text(np.asarray(program.defaults[stmt.name]))}")
-        elif isinstance(stmt, Assign):
-            parts.append(f"{stmt.name} = {reading_text(stmt.expr, resolve)}")
-        else:
-            parts.append(reading_text(stmt, resolve))
-    return "; ".join(parts)
+    return _program_text(program, resolve, reading_text)
