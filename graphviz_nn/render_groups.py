@@ -22,9 +22,10 @@ from typing import Mapping
 
 import networkx as nx
 
-__all__ = ["Group", "Grouping", "group_nodes", "MAX_BANDS"]
+__all__ = ["Group", "Grouping", "group_nodes", "MAX_BANDS", "MAX_SHARED_EDGES"]
 
 MAX_BANDS = 60  # depth layers used for a graph without named intermediates
+MAX_SHARED_EDGES = 8  # an input feeding more boxes than this is listed in each box, not drawn
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,7 @@ def group_nodes(graph: nx.MultiDiGraph) -> Grouping:
         rep_of[node] = reps[owner[node]]
     folded: dict[int, list[str]] = {}
     left_out = 0
+    widely_shared: list[str] = []
     output = graph.graph.get("output")
     for node, data in graph.nodes(data=True):
         if node in owner:
@@ -127,6 +129,12 @@ def group_nodes(graph: nx.MultiDiGraph) -> Grouping:
             folded.setdefault(index, []).append(node)
         elif data.get("kind") == "constant" and users:
             left_out += 1
+        elif len(users) > MAX_SHARED_EDGES and node != output:
+            # A weight shared by every layer would draw edges across the whole picture, and dot
+            # takes minutes to route them: list it inside each box that uses it instead.
+            widely_shared.append(node)
+            for index in users:
+                folded.setdefault(index, []).append(node)
         else:
             rep_of[node] = node  # shared input (or an unused one): drawn on its own
     groups = []
@@ -147,5 +155,10 @@ def group_nodes(graph: nx.MultiDiGraph) -> Grouping:
     ]
     if left_out:
         notes.append(f"{left_out} constant{'s' if left_out != 1 else ''} shared by several boxes left out")
+    if widely_shared:
+        names = ", ".join(str(graph.nodes[n].get("label", n)) for n in widely_shared[:6])
+        more = f" and {len(widely_shared) - 6} more" if len(widely_shared) > 6 else ""
+        notes.append(f"inputs used by more than {MAX_SHARED_EDGES} boxes ({names}{more}) are listed inside each "
+                     "box instead of drawn")
     notes.append("values rounded to 3 digits; tensor entries and edge labels hidden")
     return Grouping(tuple(groups), rep_of, tuple((s, d, c) for (s, d), c in counts.items()), tuple(notes))
