@@ -73,6 +73,19 @@ def download_data(text: str, values: tuple[tuple[str, str], ...], options: ViewO
     return make
 
 
+def steps_data(text: str, values: tuple[tuple[str, str], ...], options: ViewOptions, fmt: str,
+               labels: Labels = ()) -> Any:
+    """A deferred step-sequence download (zip of SVGs, GIF or PDF), made on click."""
+
+    def make() -> bytes:
+        try:
+            return pipeline.steps_export(text, values, options, fmt, labels)
+        except Exception as exc:
+            return f"graphviz_nn could not export the steps as {fmt}: {exc}\n".encode()
+
+    return make
+
+
 # --------------------------------------------------------------------------- small helpers
 
 
@@ -88,14 +101,15 @@ def fenced(text: str) -> str:
     return f"{fence}text\n{text}\n{fence}"
 
 
-def graph_html(svg: str, zoom: int, dark: bool, greyed: bool = False) -> str:
-    """The SVG in a scrollable box, scaled to ``zoom`` percent of its natural size."""
+def graph_html(svg: str, zoom: int, dark: bool, greyed: bool = False, state: str | None = None) -> str:
+    """The SVG in a scrollable box, scaled to ``zoom`` percent of its natural size; ``state``
+    tells drawings apart (``current``, ``stale``, ``paths``, ``worksheet``)."""
     svg = pipeline.inline_svg(svg, zoom)
     style = ("overflow:auto; max-height:72vh; border:1px solid rgba(128,128,128,0.35); "
              "border-radius:6px; padding:6px; background:" + ("#1e1e1e" if dark else "#ffffff") + ";")
     if greyed:
         style += " opacity:0.35; filter:grayscale(100%);"
-    state = "stale" if greyed else "current"
+    state = state or ("stale" if greyed else "current")
     # One line: inside st.markdown a blank line would end the HTML block.
     svg = " ".join(line.strip() for line in svg.splitlines() if line.strip())
     return f'<div class="gnn-graph" data-state="{state}" style="{style}">{svg}</div>'
@@ -364,6 +378,12 @@ def _step_panel(text: str, values: tuple[tuple[str, str], ...], options: ViewOpt
         col.download_button(label, data=data,
                             file_name=f"graph-step{view.step}.{ext}", mime=mime,
                             on_click="ignore", key=f"download_{fmt}", width="stretch")
+    cols = st.columns(len(pipeline.STEP_EXPORTS) + 1, vertical_alignment="center")
+    cols[0].markdown(f"**Download all {n + 1} steps**")
+    for col, (fmt, ext, mime, label) in zip(cols[1:], pipeline.STEP_EXPORTS):
+        col.download_button(label, data=steps_data(text, values, options, fmt, labels),
+                            file_name=f"steps.{ext}", mime=mime, on_click="ignore",
+                            key=f"download_steps_{fmt}", width="stretch")
 
 
 def sidebar() -> tuple[ViewOptions, int]:
@@ -379,8 +399,9 @@ def sidebar() -> tuple[ViewOptions, int]:
         show_values = st.toggle("Values", value=True, key="show_values")
         show_grads = st.toggle("Gradients", value=True, key="show_grads")
         edge_mode = st.radio("Edges show", EDGE_CHOICES, index=0, horizontal=True, key="edge_mode",
-                             help="The drawing writes the value on each edge (local × upstream); the "
-                                  "Edge formulas panel below writes the formula, the value or both in LaTeX.")
+                             help="What the drawing writes on each edge: the local derivative's formula "
+                                  "(local a1), its value with upstream × local = contribution, or both. "
+                                  "The Edge formulas panel below writes them in LaTeX.")
         color_by_sign = st.toggle("Colour gradients by sign", value=False, key="color_by_sign")
         themes = sorted(THEMES)
         theme = st.selectbox("Theme", themes, index=themes.index("lecture") if "lecture" in themes else 0,
@@ -393,6 +414,7 @@ def sidebar() -> tuple[ViewOptions, int]:
     options = ViewOptions(theme=theme, background="dark" if dark else "white",
                           show_values=show_values, show_grads=show_grads,
                           edge_labels=edge_mode in ("value", "both"),
+                          edge_text=None if edge_mode == "off" else edge_mode,
                           rankdir=rankdir, digits=digits, color_by_sign=color_by_sign)
     return options, zoom
 
@@ -407,7 +429,8 @@ def teaching_panels(text: str, values: tuple[tuple[str, str], ...], options: Vie
     shown = dict(view.labels)
     names = [name for name, _ in view.labels]
     st.markdown("#### Take the chain rule apart")
-    rule_tab, check_tab, edge_tab = st.tabs(["Chain rule", "Gradient check", "Edge formulas"])
+    rule_tab, check_tab, edge_tab, sheet_tab = st.tabs(["Chain rule", "Gradient check", "Edge formulas",
+                                                         "Worksheet"])
     with rule_tab:
         chain_rule_panel(text, values, options, labels, names, shown)
     with check_tab:
@@ -434,6 +457,73 @@ def teaching_panels(text: str, values: tuple[tuple[str, str], ...], options: Vie
             if count > pipeline.MAX_EDGE_TERMS:
                 st.caption(f"The first {pipeline.MAX_EDGE_TERMS} are written here.")
             st.latex(latex)
+    with sheet_tab:
+        worksheet_panel(text, values, options, labels)
+
+
+def worksheet_panel(text: str, values: tuple[tuple[str, str], ...], options: ViewOptions,
+                    labels: Labels = ()) -> None:
+    """Blanks on the drawing; the student types each answer and gets ✓ or ✗ with a hint."""
+    c1, c2, c3 = st.columns([2, 1, 1], vertical_alignment="bottom")
+    blank = c1.radio("Blank out", ("grads", "values", "both"), horizontal=True, key="ws_blank",
+                     format_func={"grads": "gradients", "values": "values", "both": "both"}.get)
+    sample = int(c2.number_input("How many (0 = all)", min_value=0, step=1, key="ws_sample",
+                                 help="Keep this many blanks, chosen at random by the seed."))
+    seed = int(c3.number_input("Seed", min_value=0, step=1, key="ws_seed"))
+    choice = dict(blank=blank, sample=sample or None, seed=seed, labels=labels)
+    sheet = pipeline.worksheet_view(text, values, options, **choice)
+    if sheet.issue is not None:
+        st.error(fenced(sheet.issue.message))
+        return
+    st.caption("Fill in the numbered blanks, then check. Edges show the local derivatives as "
+               "formulas; the numbers are yours to find.")
+    st.markdown(graph_html(sheet.svg, 100, options.background == "dark", state="worksheet"),
+                unsafe_allow_html=True)
+    answers = {}
+    columns = st.columns(min(4, max(1, len(sheet.blanks))))
+    for i, (number, label) in enumerate(sheet.blanks):
+        with columns[i % len(columns)]:
+            answers[number] = st.text_input(f"({number}) {label}", key=f"ws_answer:{blank}:{number}",
+                                            placeholder="a number")
+    if any(a.strip() for a in answers.values()):
+        rows, issue = pipeline.check_worksheet(text, values, answers, **choice)
+        if issue is not None:
+            st.error(fenced(issue.message))
+            return
+        right = sum(1 for r in rows if r.ok)
+        st.markdown(f"**{right} of {len(rows)} right**")
+        for r in rows:
+            if r.given is None:
+                continue
+            if r.ok:
+                st.markdown(f"✓ ({r.number}) {md_escape(r.label)}")
+            else:
+                st.markdown(f"✗ ({r.number}) {md_escape(r.label)} — hint: {md_escape(r.hint)}")
+    cols = st.columns(7, vertical_alignment="center")
+    cols[0].markdown("**Download**")
+    i = 1
+    for key in (False, True):
+        for fmt, ext, mime, label in (("svg", "svg", "image/svg+xml", "SVG"), ("pdf", "pdf", "application/pdf", "PDF"),
+                                      ("tex", "tex", "application/x-tex", "TikZ")):
+            name = "answer-key" if key else "worksheet"
+            cols[i].download_button(f"{'Key' if key else 'Sheet'} {label}",
+                                    data=worksheet_data(text, values, options, fmt, key, choice),
+                                    file_name=f"{name}.{ext}", mime=mime, on_click="ignore",
+                                    key=f"ws_download_{name}_{fmt}", width="stretch")
+            i += 1
+
+
+def worksheet_data(text: str, values: tuple[tuple[str, str], ...], options: ViewOptions, fmt: str, key: bool,
+                   choice: dict[str, Any]) -> Any:
+    """A deferred worksheet (or answer key) download."""
+
+    def make() -> bytes:
+        try:
+            return pipeline.worksheet_export(text, values, options, fmt, key, **choice)
+        except Exception as exc:
+            return f"graphviz_nn could not export the worksheet as {fmt}: {exc}\n".encode()
+
+    return make
 
 
 def chain_rule_panel(text: str, values: tuple[tuple[str, str], ...], options: ViewOptions,
@@ -458,7 +548,13 @@ def chain_rule_panel(text: str, values: tuple[tuple[str, str], ...], options: Vi
         st.markdown(f"Factors the two share are in <span style='color:{pipeline.SHARED_COLOR}'>"
                     "orange</span> and marked ● in the tables: both gradients reuse them, which is why "
                     "backprop computes them once.", unsafe_allow_html=True)
-    st.caption("Highlighting the paths on the drawing needs a renderer option that does not exist yet.")
+    svg, drawing_issue = pipeline.chain_rule_drawing(text, values, options, tuple(targets), labels)
+    if svg:
+        st.caption("The paths on the graph: thick, dashed and orange, from the output down to "
+                   + " and ".join(md_escape(shown.get(t, t)) for t in targets) + ".")
+        st.markdown(graph_html(svg, 100, options.background == "dark", state="paths"), unsafe_allow_html=True)
+    elif drawing_issue is not None:
+        st.caption(md_escape(drawing_issue.message))
     import pandas as pd
 
     for i, panel in enumerate(panels):
@@ -490,7 +586,10 @@ def expression_page(options: ViewOptions, zoom: int) -> None:
     view = view_for(text, values, options, None) if first.issue is None or fields else first
 
     if view.issue is None:
-        st.markdown(f"**Read as** `{view.canonical.replace('`', '')}`  \n{summary_line(view)}")
+        st.markdown(f"**Read as** `{view.reading.replace('`', '')}`  \n{summary_line(view)}",
+                    help=f"Fully bracketed: {view.canonical}")
+        if view.canonical != view.reading:
+            st.caption("Fully bracketed: " + md_escape(view.canonical))
         for warning in view.warnings:
             st.warning(md_escape(warning))
         if view.nonfinite:

@@ -65,6 +65,13 @@ __all__ = [
     "GradCheckRow",
     "gradient_check_rows",
     "edge_formulas",
+    "chain_rule_drawing",
+    "WorksheetView",
+    "worksheet_view",
+    "check_worksheet",
+    "worksheet_export",
+    "steps_export",
+    "STEP_EXPORTS",
 ]
 
 EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
@@ -145,13 +152,14 @@ class ViewOptions:
     rankdir: str = "LR"
     digits: int = 4
     color_by_sign: bool = False
+    edge_text: str | None = None
 
     def render_kwargs(self, step: int | None) -> dict[str, Any]:
         """Keyword options of ``render.render_svg`` for drawing ``step`` (``None``: finished)."""
         return dict(theme=self.theme, background=self.background, show_values=self.show_values,
                     show_grads=self.show_grads, edge_labels=self.edge_labels,
                     rankdir=self.rankdir, step=step, digits=self.digits,
-                    color_by_sign=self.color_by_sign)
+                    color_by_sign=self.color_by_sign, edge_text=self.edge_text)
 
     def render_options(self, step: int | None) -> Any:
         """The same as a ``render.RenderOptions`` (for ``export.export_bytes``)."""
@@ -210,6 +218,7 @@ class View:
     fields: tuple[InputField, ...] = ()
     issue: Issue | None = None
     canonical: str = ""
+    reading: str = ""
     output: str = "f"
     value: str = ""
     gradients: tuple[tuple[str, str], ...] = ()
@@ -410,7 +419,8 @@ def build_view(text: str, values: ValuesArg | None = None, options: ViewOptions 
     labels = tuple((name, str(graph.nodes[nid].get("label") or name)) for name, nid in inputs.items())
     gradients = tuple((name, format_number(grad, options.digits)) for name, grad in res.gradients.items())
     view = View(
-        text, fields, None, str(res.canonical), _output_label(graph),
+        text, fields, None, str(res.canonical), str(getattr(res, "reading", "") or res.canonical),
+        _output_label(graph),
         format_number(res.value, options.digits), gradients,
         labels, tuple(str(w) for w in (res.warnings or ())), _nonfinite_text(res), n_steps,
         sum(1 for s in res.trace if s.phase == "forward"), k, rows, captions, "", seconds)
@@ -520,6 +530,7 @@ class ChainPanel:
     equation: str
     rows: tuple[FactorRow, ...]
     products: tuple[str, ...]
+    edges: frozenset[tuple[str, str, int]] = frozenset()
 
     @property
     def n_shared(self) -> int:
@@ -593,7 +604,8 @@ def _chain_rule(text: str, values: tuple[tuple[str, str], ...], targets: tuple[s
         node = res.inputs[rule.target]
         panels.append(ChainPanel(rule.target, str(graph.nodes[node].get("label") or rule.target),
                                  latex_to_text(rule.output), n, rule.truncated,
-                                 format_number(rule.total, digits), equation, tuple(rows), tuple(products)))
+                                 format_number(rule.total, digits), equation, tuple(rows), tuple(products),
+                                 frozenset(e for p in rule.paths for f in p.factors for e in f.edges)))
     return tuple(panels)
 
 
@@ -670,3 +682,129 @@ def edge_formulas(text: str, values: ValuesArg | None, mode: str = "both", digit
     except Exception:
         return "", 0
     return edge_terms_latex(terms[:MAX_EDGE_TERMS], mode) if terms else "", len(terms)
+
+
+# --------------------------------------------------------------------------- paths, worksheets, steps
+
+
+def chain_rule_drawing(text: str, values: ValuesArg | None, options: ViewOptions, targets: tuple[str, ...],
+                       labels: Labels = ()) -> tuple[str, Issue | None]:
+    """The graph (SVG) with every chain-rule path to ``targets`` drawn thick, dashed and coloured.
+
+    >>> svg, issue = chain_rule_drawing("z = w x + b; L = z^2", {"w": "3", "x": "2", "b": "1"}, ViewOptions(), ("w",))
+    >>> issue is None and 'class="edge arg path"' in svg
+    True
+    """
+    panels, issue = chain_rule_panels(text, values, tuple(targets), options.digits, labels)
+    if issue is not None:
+        return "", issue
+    edges = frozenset(e for panel in panels for e in panel.edges)
+    try:
+        return _path_svg(text, _merged(text, values), options, edges, tuple(labels)), None
+    except Exception as exc:
+        return "", _issue(exc, text)
+
+
+@functools.lru_cache(maxsize=32)
+def _path_svg(text: str, values: tuple[tuple[str, str], ...], options: ViewOptions,
+              edges: frozenset[tuple[str, str, int]], labels: Labels) -> str:
+    from .export import export_bytes
+    from .render import RenderOptions
+
+    res = _evaluate(text, values, labels)
+    nodes = frozenset(n for e in edges for n in e[:2])
+    opts = RenderOptions(**{**options.render_kwargs(None), "highlight_edges": edges, "highlight_nodes": nodes})
+    return export_bytes(res, "svg", opts).decode("utf-8")
+
+
+@dataclass(frozen=True)
+class WorksheetView:
+    """A worksheet on the page: the drawing with numbered blanks and what each blank asks for."""
+
+    svg: str = ""
+    blanks: tuple[tuple[int, str], ...] = ()
+    issue: Issue | None = None
+
+
+def _sheet(text: str, values: tuple[tuple[str, str], ...], blank: str, nodes: tuple[str, ...],
+           sample: int | None, seed: int, labels: Labels) -> Any:
+    from .worksheet import choose_blanks
+
+    res = _evaluate(text, values, labels)
+    return res, choose_blanks(res, blank, list(nodes) or None, sample, seed)
+
+
+@functools.lru_cache(maxsize=32)
+def _worksheet_view(text: str, values: tuple[tuple[str, str], ...], options: ViewOptions, blank: str,
+                    nodes: tuple[str, ...], sample: int | None, seed: int, labels: Labels) -> WorksheetView:
+    from .export import export_bytes
+    from .worksheet import render_options
+
+    res, sheet = _sheet(text, values, blank, nodes, sample, seed, labels)
+    svg = export_bytes(res, "svg", render_options(sheet, options.render_options(None))).decode("utf-8")
+    return WorksheetView(svg, tuple((b.number, b.label) for b in sheet.blanks))
+
+
+def worksheet_view(text: str, values: ValuesArg | None, options: ViewOptions, blank: str = "grads",
+                   nodes: tuple[str, ...] = (), sample: int | None = None, seed: int = 0,
+                   labels: Labels = ()) -> WorksheetView:
+    """The worksheet drawing and its blanks (``blank``: grads, values or both; ``nodes`` to
+    restrict; ``sample`` random blanks by ``seed``). Never raises.
+
+    >>> ws = worksheet_view("z = w x + b; L = z^2", {"w": "3", "x": "2", "b": "1"}, ViewOptions())
+    >>> ws.blanks
+    ((1, '∂L/∂w'), (2, '∂L/∂x'), (3, '∂L/∂b'), (4, '∂L/∂z'))
+    """
+    try:
+        return _worksheet_view(text, _merged(text, values), options, blank, tuple(nodes), sample, seed,
+                               tuple(labels))
+    except Exception as exc:
+        return WorksheetView(issue=_issue(exc, text))
+
+
+def check_worksheet(text: str, values: ValuesArg | None, answers: Mapping[int, str], blank: str = "grads",
+                    nodes: tuple[str, ...] = (), sample: int | None = None, seed: int = 0,
+                    labels: Labels = ()) -> tuple[tuple[Any, ...], Issue | None]:
+    """Check typed answers (blank number -> text): ``worksheet.Check`` rows (ok, expected, hint).
+
+    >>> rows, _ = check_worksheet("z = w x + b; L = z^2", {"w": "3", "x": "2", "b": "1"}, {1: "28", 2: "40"})
+    >>> [(r.number, r.ok) for r in rows][:2], rows[1].hint
+    ([(1, True), (2, False)], '∂L/∂x = ∂L/∂z · ∂z/∂x = ∂L/∂z · w')
+    """
+    from .worksheet import check_answers
+
+    try:
+        res, sheet = _sheet(text, _merged(text, values), blank, tuple(nodes), sample, seed, tuple(labels))
+        return tuple(check_answers(res, sheet, dict(answers))), None
+    except Exception as exc:
+        return (), _issue(exc, text)
+
+
+def worksheet_export(text: str, values: ValuesArg | None, options: ViewOptions, fmt: str, key: bool,
+                     blank: str = "grads", nodes: tuple[str, ...] = (), sample: int | None = None,
+                     seed: int = 0, labels: Labels = ()) -> bytes:
+    """The worksheet (``key=False``) or its answer key as a file (svg, pdf, png, tex).
+    Raises ``GnnError`` when the text does not evaluate."""
+    from .export import export_bytes
+    from .worksheet import render_options
+
+    res, sheet = _sheet(text, _merged(text, values), blank, tuple(nodes), sample, seed, tuple(labels))
+    return export_bytes(res, fmt, render_options(sheet, options.render_options(None), key=key))
+
+
+#: Step-sequence downloads: (format, file extension, MIME type, button label).
+STEP_EXPORTS: tuple[tuple[str, str, str, str], ...] = (
+    ("zip", "zip", "application/zip", "SVG frames (zip)"),
+    ("gif", "gif", "image/gif", "GIF"),
+    ("pdf", "pdf", "application/pdf", "PDF (a step a page)"),
+)
+
+
+def steps_export(text: str, values: ValuesArg | None, options: ViewOptions, fmt: str,
+                 labels: Labels = ()) -> bytes:
+    """Every step as one file: ``fmt`` is ``zip`` (numbered SVGs), ``gif`` or ``pdf``.
+    Raises ``GnnError`` (too many steps, no layout program, …)."""
+    from .frames import steps_bytes
+
+    res = _evaluate(text, _merged(text, values), labels)
+    return steps_bytes(res, fmt, options.render_options(None))

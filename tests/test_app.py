@@ -43,7 +43,7 @@ def test_default_page_renders() -> None:
     # x = 2, y = 1 by default: f = 10, df/dx = 7, df/dy = 6.
     assert "f = 10" in texts(at) and "∂f/∂x = 7" in texts(at) and "∂f/∂y = 6" in texts(at)
     assert at.slider(key="step").value == at.slider(key="step").max  # the finished graph
-    assert len(at.get("download_button")) == 5
+    assert len(at.get("download_button")) == 5 + 3 + 6  # this step, all steps, worksheet and key
 
 
 def test_editing_the_expression_and_a_value_changes_the_graph() -> None:
@@ -142,3 +142,32 @@ def test_each_example_loads() -> None:
             assert at.radio(key="mode").value == "Expression or program", example.slug
             assert at.text_area(key="text").value == example.text
         assert "<svg" in graph(at)
+
+
+def test_read_as_shows_the_reading_and_the_bracketed_form() -> None:
+    at = start()
+    assert "**Read as** `x^2 + 3·x·y`" in texts(at)
+    assert any("Fully bracketed: " in c.value for c in at.caption)
+
+
+def test_chain_rule_tab_highlights_the_paths() -> None:
+    at = start()
+    at.multiselect(key="targets").set_value(["y"]).run()
+    assert not at.exception
+    drawn = [m.value for m in at.markdown if 'data-state="paths"' in m.value]
+    assert len(drawn) == 1
+    assert drawn[0].count('class="edge arg path"') == 3  # y -> x·y -> 3·x·y -> f
+    assert "stroke-dasharray" in drawn[0]
+
+
+def test_worksheet_tab_checks_answers_with_hints() -> None:
+    at = start()  # x^2 + 3xy at x = 2, y = 1: df/dx = 7, df/dy = 6
+    sheet = [m.value for m in at.markdown if 'data-state="worksheet"' in m.value]
+    assert len(sheet) == 1 and "____ (1)" in sheet[0]
+    boxes = {t.label: t for t in at.text_input if t.key and t.key.startswith("ws_answer:")}
+    assert "(1) ∂f/∂x" in boxes and "(3) ∂f/∂y" in boxes
+    boxes["(1) ∂f/∂x"].set_value("7").run()
+    at.text_input(key=[t.key for t in at.text_input if t.label == "(3) ∂f/∂y"][0]).set_value("5").run()
+    shown = texts(at)
+    assert "✓ (1) ∂f/∂x" in shown
+    assert "✗ (3) ∂f/∂y" in shown and "hint: ∂f/∂y = ∂f/∂(x·y) · ∂(x·y)/∂y = ∂f/∂(x·y) · x" in shown.replace("\\", "")

@@ -280,7 +280,9 @@ def test_gradient_check_and_edge_formulas() -> None:
     at.radio(key="edge_mode").set_value("formula").run()
     latex = at.latex[-1].value
     assert r"2\,x" in latex and "= 4" not in latex  # d(x^2)/dx = 2x; no values
-    assert current_graph(at) == plain_graph  # formulas go to the LaTeX panel
+    formula_graph = current_graph(at)
+    assert "local 2 x" in formula_graph and "local 2 x = 4" not in formula_graph  # the formula on the edge
     at.radio(key="edge_mode").set_value("both").run()
     assert r"2\,x = 4" in at.latex[-1].value
-    assert current_graph(at) != plain_graph  # the drawing writes the values on the edges
+    assert "local 2 x = 4" in current_graph(at)  # formula and value on the drawn edge
+    assert plain_graph != formula_graph
