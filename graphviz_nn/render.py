@@ -84,7 +84,7 @@ class RenderOptions:
     background: str = "white"
     title: str | None = None
     detail: str = "auto"
-    large_graph: int = 500
+    large_graph: int = 250
     layout_program: str = "auto"
     timeout: float = 60.0
     edge_text: str | None = None

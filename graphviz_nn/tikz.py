@@ -167,10 +167,6 @@ def tikz_document(res: Any, options: RenderOptions | None = None) -> str:
     output = graph.graph.get("output")
     blanks = {(node, kind): number for node, kind, number in opts.blanks}
     lines = [_PREAMBLE]
-    if opts.title:
-        top = max((y for _, y in positions.values()), default=0.0) + 0.45
-        left = min((x for x, _ in positions.values()), default=0.0)
-        lines.append(rf"\node[anchor=west, font=\bfseries] at ({left:.3f},{top:.3f}) {{{latex_text(opts.title)}}};")
     for node, data in graph.nodes(data=True):
         x, y = positions.get(node, (0.0, 0.0))
         role = {"input": "var", "constant": "const"}.get(str(data.get("kind")), "named" if data.get("name") else "op")
@@ -200,6 +196,9 @@ def tikz_document(res: Any, options: RenderOptions | None = None) -> str:
             lines.append(rf"\node[op] ({node}-op) at ({ox:.3f},{oy:.3f}) {{${latex_op(data.get('op'))}$}};")
             lines.append(rf"\draw[->] ({node}-op) -- ({node});")
     lines.extend(_edges(graph, positions, opts, state, stepping))
+    if opts.title:
+        lines.append(rf"\node[anchor=south west, font=\bfseries] at (current bounding box.north west) "
+                     rf"{{{latex_text(opts.title)}}};")
     lines += [r"\end{tikzpicture}", r"\end{document}", ""]
     return "\n".join(lines)
 
