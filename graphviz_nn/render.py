@@ -688,7 +688,8 @@ def to_dot(res: Any, options: RenderOptions | None = None) -> str:
         state = step_state(res, int(opts.step))  # type: ignore[arg-type]
     else:
         state = final_state(graph)
-    compact = opts.detail == "compact" or (opts.detail == "auto" and graph.number_of_nodes() >= opts.large_graph)
+    compact = opts.detail == "compact" or (opts.detail == "auto" and (
+        graph.number_of_nodes() >= opts.large_graph or _many_long_edges(graph)))
     _check_ids(graph, opts)
     formulas: dict[Edge, str] = {}
     if opts.edge_mode in ("formula", "both") and not compact:
@@ -732,6 +733,20 @@ def to_dot(res: Any, options: RenderOptions | None = None) -> str:
         lines.extend(_grouped_lines(ctx, grouping))
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+LONG_EDGE_LIMIT = 30
+"""Edges from inputs feeding more than 4 operations that make a graph of 100+ nodes draw compactly."""
+
+
+def _many_long_edges(graph: nx.MultiDiGraph) -> bool:
+    """True for graphs like an unrolled RNN, whose shared weights feed every layer: ``dot`` needs
+    minutes to route those edges across the picture (a 189-node chain timed out at 60 s), while
+    the compact drawing lists such inputs inside each box."""
+    if graph.number_of_nodes() < 100:
+        return False
+    fan_out = [graph.out_degree(n) for n, d in graph.nodes(data=True) if d.get("kind") == "input"]
+    return sum(f for f in fan_out if f > 4) > LONG_EDGE_LIMIT
 
 
 def _check_ids(graph: nx.MultiDiGraph, opts: RenderOptions) -> None:

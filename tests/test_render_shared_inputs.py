@@ -41,3 +41,26 @@ def test_shared_weight_chain_renders_quickly_enough_to_finish(shared_chain: gnn.
     root = ET.fromstring(svg)
     texts = "".join(t.text or "" for t in root.iter(f"{SVG}text"))
     assert "large graph: 1,509 nodes" in texts
+
+
+def rnn_like(steps: int) -> gnn.Evaluation:
+    lines = ["a0 = x"] + [f"a{i} = tanh(a{i - 1}*w{i % 7} + b{i % 3})" for i in range(1, steps)]
+    values = {"x": 0.3, **{f"w{i}": 0.5 for i in range(7)}, **{f"b{i}": 0.1 for i in range(3)}}
+    return gnn.evaluate("\n".join(lines), values)
+
+
+def test_mid_size_graph_with_weights_shared_by_every_layer_draws_compactly() -> None:
+    res = rnn_like(60)  # 189 nodes: under the 250-node threshold, but dot timed out on it
+    assert res.graph.number_of_nodes() == 189
+    dot = to_dot(res, RenderOptions())
+    assert "large graph: 189 nodes" in dot and "listed inside each box instead of drawn" in dot
+    full = to_dot(res, RenderOptions(detail="full"))  # still available on request
+    assert "large graph" not in full
+    small = to_dot(rnn_like(20), RenderOptions())  # 59 nodes: drawn in full
+    assert "large graph" not in small
+
+
+@pytest.mark.exe
+def test_mid_size_shared_weight_graph_renders() -> None:
+    svg = render_svg(rnn_like(60), timeout=60.0)
+    assert ET.fromstring(svg).tag == f"{SVG}svg"
