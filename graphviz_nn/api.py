@@ -86,10 +86,19 @@ class Evaluation:
         }
 
     def _repr_svg_(self) -> str:
-        """Jupyter shows the evaluated graph as SVG (needs a layout program)."""
+        """The evaluated graph as SVG (needs a layout program)."""
         from .render import render_svg
 
         return render_svg(self)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        """What Jupyter shows: the drawing, or (no layout program, bad option) the reason in
+        words beside a text summary, never a traceback."""
+        summary = f"Evaluation({self.reading} = {self.value!r})"
+        try:
+            return {"image/svg+xml": self._repr_svg_(), "text/plain": summary}
+        except GnnError as err:
+            return {"text/plain": f"{summary}\n(not drawn: {err.render()})"}
 
 
 def to_jsonable(value: Any) -> Any:
