@@ -181,7 +181,7 @@ def canonical(text: str, known: Iterable[str] = ()) -> str:
         raise err.with_source(text) from None
 
 
-def inputs(text: str, known: Iterable[str] = ()) -> dict[str, Any]:
+def inputs(text: str, known: Iterable[str] = (), *, max_chars: int = MAX_CHARS) -> dict[str, Any]:
     """The inputs a text needs, in order of first use, with the value the text gives each
     (``x = 2``) or ``None``.
 
@@ -189,7 +189,7 @@ def inputs(text: str, known: Iterable[str] = ()) -> dict[str, Any]:
     {'a': 2.0, 'x': None, 'y': None}
     """
     try:
-        program = parse(text, known)
+        program = parse(text, known, max_chars=max_chars)
     except GnnError as err:
         raise err.with_source(text) from None
     return {name: program.defaults.get(name) for name in input_names(program)}

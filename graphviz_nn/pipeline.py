@@ -299,6 +299,12 @@ def value_text(value: Any) -> str:
     return json.dumps(arr.tolist()).replace(".0,", ",").replace(".0]", "]")
 
 
+APP_MAX_CHARS = 20_000
+"""Longest text the app evaluates (the API and CLI allow 2,000,000): a hosted app serves a class."""
+APP_MAX_NODES = 50_000
+"""Largest graph the app builds (the API and CLI allow 200,000)."""
+
+
 @functools.lru_cache(maxsize=64)
 def input_fields(text: str) -> tuple[InputField, ...]:
     """The value fields for ``text``: every input in first-use order with a default value.
@@ -310,7 +316,7 @@ def input_fields(text: str) -> tuple[InputField, ...]:
     import graphviz_nn as gnn
     from .names import display_label
 
-    found = gnn.inputs(text)
+    found = gnn.inputs(text, max_chars=APP_MAX_CHARS)
     fields = []
     spare = iter(DEFAULT_VALUES * 8)
     for name, value in found.items():
@@ -332,7 +338,7 @@ def _evaluate(text: str, values: tuple[tuple[str, str], ...], labels: Labels = (
     from .names import display_label
 
     given = {name: raw for name, raw in values if raw.strip() != ""}
-    res = gnn.evaluate(text, given)
+    res = gnn.evaluate(text, given, max_chars=APP_MAX_CHARS, max_nodes=APP_MAX_NODES)
     for name, shown in labels:
         node = res.graph.graph["inputs"].get(name)
         if node is not None:

@@ -278,3 +278,13 @@ def test_edge_formulas_write_formula_value_or_both() -> None:
     assert "&= 6" in value and r"2\,x" not in value
     assert r"2\,x = 6" in both and "y = 2" in both
     assert pipeline.edge_formulas("x +", {}, "both") == ("", 0)
+
+
+def test_the_app_limits_text_length_and_graph_size() -> None:
+    from graphviz_nn.pipeline import APP_MAX_CHARS, APP_MAX_NODES, build_view
+
+    long_text = "+".join(["x"] * (APP_MAX_CHARS // 2 + 2))
+    view = build_view(long_text, {})
+    assert view.issue is not None and view.issue.kind == "limit"
+    assert view.issue.message == f"input is {len(long_text):,} characters; the limit is {APP_MAX_CHARS:,}"
+    assert APP_MAX_NODES == 50_000
