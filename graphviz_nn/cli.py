@@ -96,6 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
     rd.add_argument("--rankdir", default="LR", type=str.upper, choices=["LR", "TB"], help="direction")
     rd.add_argument("--step", type=int, default=None, help="draw the state after trace step K")
     rd.add_argument("--digits", type=int, default=4, help="significant digits (default 4)")
+    rd.add_argument("--view", choices=["graph", "neurons"], default="graph",
+                    help="with a network: the computation graph (default) or one node per unit")
     rd.add_argument("--color-by-sign", action="store_true", help="colour gradients by sign")
     rd.add_argument("--edge-text", choices=["value", "formula", "both"], help="what edges show (implies labels)")
     cli_teach.add_commands(sub, common)
@@ -219,25 +221,46 @@ def run_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _render_neurons(args: argparse.Namespace, out: Path, fmt: str) -> int:
+    """``graphviz-nn render --spec FILE --view neurons -o OUT``."""
+    from .export import dot_bytes
+    from .neurons import NeuronOptions, neuron_dot
+
+    net = load_network(args)
+    if net is None:
+        raise ValueInputError("--view neurons needs a network: --spec FILE.toml or --chain CHAIN")
+    options = NeuronOptions(show_weight_grads=args.edge_labels, show_values=not args.no_values,
+                            show_grads=not args.no_grads, rankdir=args.rankdir, digits=args.digits)
+    data = dot_bytes(neuron_dot(net, None, options), fmt)
+    _write(out, data)
+    return 0
+
+
+def _write(out: Path, data: bytes) -> None:
+    try:
+        out.write_bytes(data)
+    except OSError as exc:
+        raise ValueInputError(f"cannot write {out}: {exc.strerror or exc}") from None
+    print(f"wrote {out} ({len(data):,} bytes)", file=sys.stderr)
+
+
 def run_render(args: argparse.Namespace) -> int:
     """``graphviz-nn render``."""
     from .export import export_bytes
     from .render import RenderOptions
 
-    res = load(args)
     out = Path(args.output)
     fmt = (args.format or out.suffix.lstrip(".")).lower()
+    if args.view == "neurons":
+        return _render_neurons(args, out, fmt)
+    res = load(args)
     options = RenderOptions(theme=args.theme, show_values=not args.no_values, show_grads=not args.no_grads,
                             edge_labels=args.edge_labels, rankdir=args.rankdir, step=args.step,
                             digits=args.digits, color_by_sign=args.color_by_sign, edge_text=args.edge_text)
     data = export_bytes(res, fmt, options)
-    try:
-        out.write_bytes(data)
-    except OSError as exc:
-        raise ValueInputError(f"cannot write {out}: {exc.strerror or exc}") from None
     for warning in res.warnings:
         print(f"warning: {warning}", file=sys.stderr)
-    print(f"wrote {out} ({len(data):,} bytes)", file=sys.stderr)
+    _write(out, data)
     return 0
 
 
@@ -286,12 +309,7 @@ def run_plot(args: argparse.Namespace) -> int:
     fmt = out.suffix.lstrip(".").lower()
     data = sample(args.text, args.var, args.range[0], args.range[1], args.points,
                   dict(parse_assignment(a) for a in args.at))
-    payload = plot_bytes(data, fmt)
-    try:
-        out.write_bytes(payload)
-    except OSError as exc:
-        raise ValueInputError(f"cannot write {out}: {exc.strerror or exc}") from None
-    print(f"wrote {out} ({len(payload):,} bytes)", file=sys.stderr)
+    _write(out, plot_bytes(data, fmt))
     return 0
 
 

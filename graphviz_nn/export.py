@@ -24,7 +24,7 @@ from . import layout
 from .errors import RenderError
 from .render import RenderOptions, to_dot
 
-__all__ = ["FORMATS", "PNG_DPI", "export_bytes", "export_file", "format_for_path"]
+__all__ = ["FORMATS", "PNG_DPI", "dot_bytes", "export_bytes", "export_file", "format_for_path"]
 
 FORMATS = ("svg", "png", "pdf", "dot", "json", "tex")
 PNG_DPI = 150
@@ -64,17 +64,23 @@ def export_bytes(res: Any, fmt: str, options: RenderOptions | None = None) -> by
         from .tikz import tikz_document
 
         return tikz_document(res, opts).encode("utf-8")
-    source = to_dot(res, opts)
+    return dot_bytes(to_dot(res, opts), fmt, opts.layout_program, opts.timeout)
+
+
+def dot_bytes(source: str, fmt: str, layout_program: str = "auto", timeout: float = layout.DEFAULT_TIMEOUT) -> bytes:
+    """Any DOT source (a computation graph, the neuron view) as svg, png, pdf or dot bytes."""
     if fmt == "dot":
         return source.encode("utf-8")
-    program = layout.find_program(opts.layout_program)
+    if fmt not in ("svg", "png", "pdf"):
+        raise RenderError(f"a drawing exports as svg, png, pdf or dot, not {fmt!r}")
+    program = layout.find_program(layout_program)
     if fmt == "png":
-        return layout.run_layout(source, "png", program, opts.timeout, (f"-Gdpi={PNG_DPI}",))
+        return layout.run_layout(source, "png", program, timeout, (f"-Gdpi={PNG_DPI}",))
     if fmt == "pdf" and "pdf" not in program.formats:
         from .pdf import xdot_json_to_pdf
 
-        return xdot_json_to_pdf(layout.run_layout(source, "json", program, opts.timeout))
-    return layout.run_layout(source, fmt, program, opts.timeout)
+        return xdot_json_to_pdf(layout.run_layout(source, "json", program, timeout))
+    return layout.run_layout(source, fmt, program, timeout)
 
 
 def export_file(res: Any, path: str | Path, options: RenderOptions | None = None, fmt: str | None = None) -> Path:

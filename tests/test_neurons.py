@@ -83,3 +83,31 @@ def test_user_text_is_escaped_in_the_title() -> None:
 
     dot = neuron_dot(replace(net, title='<script>alert("x")</script> & {braces}'))
     assert 'label="<script>alert(\\"x\\")</script> & {braces}"' in dot
+
+
+@pytest.mark.exe
+@pytest.mark.parametrize("suffix, magic", [("svg", b"<?xml"), ("pdf", b"%PDF"), ("png", b"\x89PNG")])
+def test_cli_renders_the_neuron_view(tmp_path: Path, suffix: str, magic: bytes) -> None:
+    import subprocess
+    import sys
+
+    out = tmp_path / f"net.{suffix}"
+    done = subprocess.run([sys.executable, "-m", "graphviz_nn", "render", "--spec", str(EXAMPLES / "cmu_alpha_beta.toml"),
+                           "--view", "neurons", "-o", str(out)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    data = out.read_bytes()
+    assert data.startswith(magic)
+    if suffix == "svg":
+        import xml.etree.ElementTree as ET
+
+        texts = " ".join(t.text or "" for t in ET.fromstring(data).iter("{http://www.w3.org/2000/svg}text"))
+        assert "w = 2" in texts and "z = 7" in texts
+
+
+def test_cli_neuron_view_needs_a_network() -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "graphviz_nn", "render", "x + 1", "--at", "x=1", "--view", "neurons",
+                           "-o", "/dev/null"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "--view neurons needs a network" in done.stderr
