@@ -17,7 +17,7 @@ from typing import Any
 
 import streamlit as st
 
-from graphviz_nn import netview, pipeline
+from graphviz_nn import netview, pipeline, plots
 from graphviz_nn.captions import EDGE_MODES, format_number
 from graphviz_nn.errors import GnnError
 from graphviz_nn.netview import SpecForm
@@ -429,8 +429,8 @@ def teaching_panels(text: str, values: tuple[tuple[str, str], ...], options: Vie
     shown = dict(view.labels)
     names = [name for name, _ in view.labels]
     st.markdown("#### Take the chain rule apart")
-    rule_tab, check_tab, edge_tab, sheet_tab = st.tabs(["Chain rule", "Gradient check", "Edge formulas",
-                                                         "Worksheet"])
+    rule_tab, check_tab, edge_tab, sheet_tab, plot_tab = st.tabs(["Chain rule", "Gradient check",
+                                                                   "Edge formulas", "Worksheet", "Function plot"])
     with rule_tab:
         chain_rule_panel(text, values, options, labels, names, shown)
     with check_tab:
@@ -459,6 +459,40 @@ def teaching_panels(text: str, values: tuple[tuple[str, str], ...], options: Vie
             st.latex(latex)
     with sheet_tab:
         worksheet_panel(text, values, options, labels)
+    with plot_tab:
+        plot_panel(text, values, names)
+
+
+PLOT_PRESETS = {"this expression": None, **plots.ACTIVATIONS}
+
+
+def plot_panel(text: str, values: tuple[tuple[str, str], ...], names: list[str]) -> None:
+    """f and its derivative (computed by backprop on a batch of points) over one variable."""
+    preset = st.selectbox("Plot", list(PLOT_PRESETS), key="plot_preset")
+    chosen = PLOT_PRESETS[preset]
+    plot_text = chosen if chosen is not None else text
+    variables = ["x"] if chosen is not None else names
+    if not variables:
+        st.caption("The expression has no input to plot against.")
+        return
+    cols = st.columns(3)
+    variable = cols[0].selectbox("Variable", variables, key="plot_var")
+    lo = cols[1].number_input("from", value=-3.0, key="plot_lo")
+    hi = cols[2].number_input("to", value=3.0, key="plot_hi")
+    data, issue = pipeline.function_plot(plot_text, variable, float(lo), float(hi),
+                                         () if chosen is not None else values)
+    if issue is not None:  # e.g. a network's matrix input: not a one-variable function
+        st.info(f"Nothing to plot against {variable}: pick an activation above, or a scalar input.\n\n"
+                + fenced(issue.message))
+        return
+    st.caption(f"f({variable}) = {plot_text} and its derivative from the engine's backward pass on 401 points "
+               f"(the other inputs keep their values).")
+    st.image(data.decode("utf-8"), width="stretch")
+    png, _ = pipeline.function_plot(plot_text, variable, float(lo), float(hi),
+                                    () if chosen is not None else values, "png")
+    c1, c2 = st.columns(2)
+    c1.download_button("Plot as SVG", data, file_name="plot.svg", mime="image/svg+xml", key="plot_svg")
+    c2.download_button("Plot as PNG", png, file_name="plot.png", mime="image/png", key="plot_png")
 
 
 def worksheet_panel(text: str, values: tuple[tuple[str, str], ...], options: ViewOptions,

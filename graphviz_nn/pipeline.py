@@ -814,3 +814,22 @@ def steps_export(text: str, values: ValuesArg | None, options: ViewOptions, fmt:
 
     res = _evaluate(text, _merged(text, values), labels)
     return steps_bytes(res, fmt, options.render_options(None))
+
+
+@functools.lru_cache(maxsize=32)
+def function_plot(text: str, variable: str, lo: float, hi: float, values: tuple[tuple[str, str], ...] = (),
+                  fmt: str = "svg") -> tuple[bytes, Issue | None]:
+    """The plot of ``text`` and its backprop derivative over ``variable`` in [lo, hi] (other
+    inputs take ``values``): picture bytes, or an issue explaining why there is none.
+
+    >>> data, issue = function_plot("relu(x)", "x", -1.0, 1.0)
+    >>> issue is None and data.startswith(b"<?xml")
+    True
+    """
+    from .plots import plot_bytes, sample
+
+    others = {name: raw for name, raw in values if name != variable and raw.strip()}
+    try:
+        return plot_bytes(sample(text, variable, lo, hi, 401, others), fmt), None
+    except Exception as exc:  # every user mistake becomes an Issue, never a traceback
+        return b"", _issue(exc, text)

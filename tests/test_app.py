@@ -43,7 +43,7 @@ def test_default_page_renders() -> None:
     # x = 2, y = 1 by default: f = 10, df/dx = 7, df/dy = 6.
     assert "f = 10" in texts(at) and "∂f/∂x = 7" in texts(at) and "∂f/∂y = 6" in texts(at)
     assert at.slider(key="step").value == at.slider(key="step").max  # the finished graph
-    assert len(at.get("download_button")) == 5 + 3 + 6  # this step, all steps, worksheet and key
+    assert len(at.get("download_button")) == 5 + 3 + 6 + 2  # this step, all steps, worksheet and key, plot
 
 
 def test_editing_the_expression_and_a_value_changes_the_graph() -> None:
@@ -171,3 +171,15 @@ def test_worksheet_tab_checks_answers_with_hints() -> None:
     shown = texts(at)
     assert "✓ (1) ∂f/∂x" in shown
     assert "✗ (3) ∂f/∂y" in shown and "hint: ∂f/∂y = ∂f/∂(x·y) · ∂(x·y)/∂y = ∂f/∂(x·y) · x" in shown.replace("\\", "")
+
+
+def test_function_plot_tab_draws_f_and_its_derivative() -> None:
+    at = start()  # x^2 + 3xy: plotted against x with y = 1
+    assert not at.exception
+    assert any("f(x) = x^2 + 3xy" in c.value for c in at.caption)
+    keys = {b.key for b in at.get("download_button")}
+    assert {"plot_svg", "plot_png"} <= keys
+    at.selectbox(key="plot_preset").set_value("ReLU").run()
+    assert not at.exception
+    assert any("f(x) = relu(x)" in c.value for c in at.caption)
+    assert at.selectbox(key="plot_var").options == ["x"]
