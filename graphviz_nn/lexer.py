@@ -87,6 +87,7 @@ def tokenize(source: str) -> list[Token]:
         space = False
 
     append = tokens.append
+    new = tuple.__new__  # Token(...) without NamedTuple's Python-level __new__: the hot path
     master = _MASTER.match
     single = _SINGLE
     while i < n:
@@ -109,7 +110,7 @@ def tokenize(source: str) -> list[Token]:
                     at = text.index("_")
                     raise ParseError(f"empty subscript; write {text[:at]}_{{1}} or drop the '_{{}}'",
                                      (i + at, end), source)
-                append(Token("WORD", text, (i, end), space))
+                append(new(Token, ("WORD", text, (i, end), space, False)))
                 space = False
             elif group == "punct":
                 text = source[i:end]
@@ -118,12 +119,12 @@ def tokenize(source: str) -> list[Token]:
                     depth += 1
                 elif kind in _CLOSERS:
                     depth = max(0, depth - 1)
-                append(Token(kind, text, (i, end), space))
+                append(new(Token, (kind, text, (i, end), space, False)))
                 space = False
             elif group == "num":
                 if end < n and source[end] == ".":
                     raise ParseError("malformed number", (i, end + 1), source)
-                append(Token("NUM", m.group(group), (i, end), space))
+                append(new(Token, ("NUM", m.group(group), (i, end), space, False)))
                 space = False
             elif group == "nl":
                 if depth == 0:
