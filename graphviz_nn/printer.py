@@ -43,8 +43,9 @@ def _default_resolver(call: Call) -> str:
     return "mul"
 
 
-def expr_text(expr: Expr, resolve: Resolver = _default_resolver) -> str:
-    """Canonical text of one expression; ``resolve`` maps an implicit product to ``mul``/``matmul``."""
+def _emit(expr: Expr, pieces: Callable[[Call], list[object]], number: Callable[[float], str],
+          name: Callable[[Const | Var], str]) -> str:
+    """Walk a tree with an explicit stack, writing leaves and the pieces each call expands to."""
     out: list[str] = []
     stack: list[object] = [expr]
     while stack:
@@ -52,14 +53,19 @@ def expr_text(expr: Expr, resolve: Resolver = _default_resolver) -> str:
         if isinstance(item, str):
             out.append(item)
         elif isinstance(item, Num):
-            out.append(format_number(item.value))
+            out.append(number(item.value))
         elif isinstance(item, (Const, Var)):
-            out.append(item.name)
+            out.append(name(item))
         elif isinstance(item, ArrayLit):
             out.append(_array_text(item.value))
         elif isinstance(item, Call):
-            stack.extend(reversed(_pieces(item, resolve)))
+            stack.extend(reversed(pieces(item)))
     return "".join(out)
+
+
+def expr_text(expr: Expr, resolve: Resolver = _default_resolver) -> str:
+    """Canonical text of one expression; ``resolve`` maps an implicit product to ``mul``/``matmul``."""
+    return _emit(expr, lambda call: _pieces(call, resolve), format_number, lambda leaf: leaf.name)
 
 
 def _pieces(call: Call, resolve: Resolver) -> list[object]:
@@ -151,21 +157,9 @@ def reading_text(expr: Expr, resolve: Resolver = _default_resolver) -> str:
     >>> reading(parse("a - (b - c) - -2"))
     'a − (b − c) − (−2)'
     """
-    out: list[str] = []
-    stack: list[object] = [expr]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            out.append(item)
-        elif isinstance(item, Num):
-            out.append(format_number(item.value).replace("-", "−"))
-        elif isinstance(item, (Const, Var)):
-            out.append("π" if getattr(item, "name", "") == "pi" and isinstance(item, Const) else item.name)
-        elif isinstance(item, ArrayLit):
-            out.append(_array_text(item.value))
-        elif isinstance(item, Call):
-            stack.extend(reversed(_read_pieces(item, resolve)))
-    return "".join(out)
+    return _emit(expr, lambda call: _read_pieces(call, resolve),
+                 lambda value: format_number(value).replace("-", "−"),
+                 lambda leaf: "π" if isinstance(leaf, Const) and leaf.name == "pi" else leaf.name)
 
 
 def reading(program: Program, resolve: Resolver = _default_resolver) -> str:

@@ -15,20 +15,11 @@ import pytest
 import graphviz_nn as gnn
 from graphviz_nn import frames
 from graphviz_nn.errors import LimitError
-from graphviz_nn.layout import find_program
 from graphviz_nn.pdf import xdot_json_pages_to_pdf
 from graphviz_nn.render import RenderOptions
 
 
-def _has_layout() -> bool:
-    try:
-        find_program()
-    except Exception:
-        return False
-    return True
-
-
-exe = pytest.mark.skipif(not _has_layout(), reason="needs dot or graphviz-pure")
+exe = pytest.mark.exe  # skipped by conftest.py only where no layout program exists
 
 
 def pdf_pages(data: bytes) -> int:

@@ -12,7 +12,6 @@ import graphviz_nn as gnn
 from graphviz_nn.chainrule import explain
 from graphviz_nn.errors import RenderError
 from graphviz_nn.export import export_bytes
-from graphviz_nn.layout import find_program
 from graphviz_nn.render import RenderOptions, to_dot
 from graphviz_nn.themes import THEMES
 from graphviz_nn.tikz import tikz_document
@@ -20,15 +19,7 @@ from graphviz_nn.tikz import tikz_document
 CHAIN = (Path(__file__).resolve().parent.parent / "examples" / "mit_4layer_chain.gnn").read_text()
 
 
-def _has_layout() -> bool:
-    try:
-        find_program()
-    except Exception:
-        return False
-    return True
-
-
-exe = pytest.mark.skipif(not _has_layout(), reason="needs dot or graphviz-pure")
+exe = pytest.mark.exe  # skipped by conftest.py only where no layout program exists
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,6 @@ import pytest
 
 import graphviz_nn as gnn
 from graphviz_nn.errors import ValueInputError
-from graphviz_nn.layout import find_program
 from graphviz_nn.render import RenderOptions, to_dot
 from graphviz_nn.worksheet import check_answers, choose_blanks, render_options
 
@@ -22,15 +21,7 @@ PUBLISHED_VALUES = {"z1": 2, "a1": 2, "z2": 9, "a2": 9, "z3": 4, "a3": 4, "z4": 
 PUBLISHED_GRADS = {"∂L/∂w1": 24, "∂L/∂w01": 24}
 
 
-def _has_layout() -> bool:
-    try:
-        find_program()
-    except Exception:
-        return False
-    return True
-
-
-exe = pytest.mark.skipif(not _has_layout(), reason="needs dot or graphviz-pure")
+exe = pytest.mark.exe  # skipped by conftest.py only where no layout program exists
 
 
 @pytest.fixture(scope="module")
