@@ -44,6 +44,8 @@ BP_UNARY = 30
 BP_TIGHT = 35
 BP_POW = OPS["pow"].binding_power
 
+_LEAVES = {"NAME", "NUM"}
+_OPERAND_ENDS = {"EOF", "NL", ";", ")", "]", "}", ">", ","}
 _INTERNAL_FUNCTIONS = {"prepend1"}  # callable (layer chains expand into it) but not advertised
 _INFIX_BP = {text: (OPS[name].binding_power, name) for text, name in INFIX.items()}
 _CLOSER = {"(": ")", "[": "]", "{": "}", "<": ">"}
@@ -311,7 +313,15 @@ class _Parser:
                 if kind == "^":
                     left = self.power(left, tok)
                     continue
-                right = self.expr(bp)
+                operand = tokens[self.pos]
+                if operand.kind in _LEAVES and self._leaf_ends_operand(bp):
+                    # Fast path for long sums and products (x1 + x2 + …): the right operand is
+                    # one leaf, so no recursive call is needed to read it.
+                    self.pos += 1
+                    right: Expr = (Var(operand.text, operand.span) if operand.kind == "NAME"
+                                   else Num(float(operand.text), operand.span))
+                else:
+                    right = self.expr(bp)
                 left = Call(name, (left, right), (left.span[0], right.span[1]))
             elif kind == "T":
                 if BP_POW <= rbp:
@@ -328,6 +338,15 @@ class _Parser:
                 break
         self.depth -= 1
         return left
+
+    def _leaf_ends_operand(self, bp: int) -> bool:
+        """After the leaf at ``pos`` comes an operator that binds no tighter than ``bp`` or the
+        end of the operand, so the leaf alone is the right operand."""
+        after = self.tokens[self.pos + 1] if self.pos + 1 < len(self.tokens) else self.tokens[-1]
+        infix = _INFIX_BP.get(after.kind)
+        if infix is not None:
+            return infix[0] <= bp and after.kind != "^"
+        return after.kind in _OPERAND_ENDS
 
     def starts_factor(self, tok: Token) -> bool:
         if tok.kind in _FACTOR_START:
