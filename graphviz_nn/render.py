@@ -359,15 +359,18 @@ def _grad_html(node: str, ctx: _Ctx, prefix: str) -> str:
     return _tensor_html(grad, ctx, prefix, pal.grad_text)
 
 
-def _node_rows(node: str, ctx: _Ctx, title: str, bold: bool, summary: str = "") -> list[str]:
-    """Rows of a lecture/print node label: title, shape, value, gradient, warnings."""
+def _node_rows(node: str, ctx: _Ctx, title: str, bold: bool, summary: str = "", *,
+               warning: str = "⚠ nan/inf", dim_pending_shape: bool = True) -> list[str]:
+    """Pieces of a node label: title, shape, value, gradient, warnings, summary (rows stacked in
+    the lecture and print themes, cells of micrograd's record)."""
     data = ctx.graph.nodes[node]
     pal = ctx.theme.palette
     pending = ctx.stepping and node not in ctx.state.computed
     rows = [_font(html_text(title), pal.pending_text if pending else None, bold=bold)] if title else []
     shape = tuple(data.get("shape") or ())
     if shape:
-        rows.append(_font(html_text(numfmt.format_shape(shape)), pal.note_text if not pending else pal.pending_text,
+        dim = pending and dim_pending_shape
+        rows.append(_font(html_text(numfmt.format_shape(shape)), pal.pending_text if dim else pal.note_text,
                           size=ctx.theme.fontsize - 2))
     if ctx.opts.show_values and data.get("value") is not None and not _label_is_value(data, ctx):
         blank = _blank_html(node, "value", ctx, ctx.theme.value_prefix, pal.value_text)
@@ -380,7 +383,7 @@ def _node_rows(node: str, ctx: _Ctx, title: str, bold: bool, summary: str = "") 
     if ctx.opts.show_grads and (data.get("grad") is not None or ctx.stepping):
         rows.append(_grad_html(node, ctx, ctx.theme.grad_prefix))
     if _nonfinite(node, ctx):
-        rows.append(_font("⚠ nan/inf", pal.nonfinite_border, bold=True))
+        rows.append(_font(warning, pal.nonfinite_border, bold=True))
     if summary:
         rows.append(_font(html_text(summary), pal.note_text, size=ctx.theme.edge_fontsize))
     return rows
@@ -412,31 +415,7 @@ def _stack(rows: Iterable[str]) -> str:
 
 def _record(node: str, ctx: _Ctx, title: str, style: NodeStyle, output: bool, summary: str = "") -> str:
     """micrograd's ``label | data | grad`` table."""
-    data = ctx.graph.nodes[node]
-    pal = ctx.theme.palette
-    pending = ctx.stepping and node not in ctx.state.computed
-    cells = []
-    if title:
-        cells.append(_font(html_text(title), pal.pending_text if pending else None, bold=output))
-    shape = tuple(data.get("shape") or ())
-    if shape:
-        cells.append(_font(html_text(numfmt.format_shape(shape)), pal.note_text, size=ctx.theme.fontsize - 2))
-    if ctx.opts.show_values and data.get("value") is not None and not _label_is_value(data, ctx):
-        blank = _blank_html(node, "value", ctx, ctx.theme.value_prefix, pal.value_text)
-        cells.append(
-            blank if blank is not None
-            else _font(html_text(ctx.theme.value_prefix + "?"), pal.pending_text)
-            if pending
-            else _tensor_html(data["value"], ctx, ctx.theme.value_prefix, pal.value_text)
-        )
-    if ctx.opts.show_grads and (data.get("grad") is not None or ctx.stepping):
-        cells.append(_grad_html(node, ctx, ctx.theme.grad_prefix))
-    if _nonfinite(node, ctx):
-        cells.append(_font("⚠", pal.nonfinite_border, bold=True))
-    if summary:
-        cells.append(_font(html_text(summary), pal.note_text, size=ctx.theme.edge_fontsize))
-    if not cells:
-        cells.append(" ")
+    cells = _node_rows(node, ctx, title, output, summary, warning="⚠", dim_pending_shape=False) or [" "]
     fill, border, _ = _colors(node, ctx, style, output)
     tds = "".join(f"<TD>{c}</TD>" for c in cells)
     outer = 3 if node in ctx.opts.highlight_nodes else 2 if output or node == ctx.state.current_node else 0
