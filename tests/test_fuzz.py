@@ -19,11 +19,9 @@ from __future__ import annotations
 import json
 import math
 import os
-import signal
 import tomllib
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 from hypothesis import HealthCheck, Phase, example, given, settings
@@ -32,6 +30,7 @@ from hypothesis import strategies as st
 import graphviz_nn as gnn
 from graphviz_nn import network
 from graphviz_nn.errors import GnnError
+from timing import time_limit
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 N = int(os.environ.get("GNN_FUZZ_EXAMPLES", "300"))
@@ -41,24 +40,9 @@ SOME = settings(max_examples=max(1, N // 2), deadline=None, suppress_health_chec
 SECONDS = 10
 
 
-@contextmanager
-def time_limit(seconds: int = SECONDS) -> Iterator[None]:
-    """Fail (rather than hang) when one input takes longer than ``seconds``."""
-    def expired(signum, frame):  # noqa: ARG001
-        raise TimeoutError(f"took longer than {seconds} s")
-
-    old = signal.signal(signal.SIGALRM, expired)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, old)
-
-
 def only_our_errors(call, *args, **kwargs) -> Any:
     """Run ``call``; a GnnError is fine, any other exception fails the test."""
-    with time_limit():
+    with time_limit(SECONDS):
         try:
             return call(*args, **kwargs)
         except GnnError as err:
@@ -150,7 +134,7 @@ def test_arbitrary_unicode_raises_only_our_errors(text):
 @SOME
 @given(st.text(alphabet="()[]{}<>|x+^-", max_size=60), st.integers(2, 12))
 def test_small_limits_raise_limit_or_parse_errors(text, limit):
-    with time_limit():
+    with time_limit(SECONDS):
         try:
             gnn.evaluate(text, {"x": 1.0}, max_depth=limit, max_nodes=limit * 2, max_chars=limit * 4)
         except GnnError:
@@ -301,7 +285,7 @@ EXPLICIT = settings(phases=[Phase.explicit], deadline=None)
 
 
 def parse_spec_raises_only_our_errors(text: str) -> None:
-    with time_limit():
+    with time_limit(SECONDS):
         try:
             network.parse_spec(text).evaluate()
         except GnnError:

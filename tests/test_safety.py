@@ -10,13 +10,10 @@ from __future__ import annotations
 import ast
 import json
 import re
-import signal
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import pytest
@@ -26,23 +23,10 @@ from graphviz_nn import graph, layout, network, parser, values
 from graphviz_nn.errors import GnnError, LayoutNotFoundError, LimitError, RenderError
 from graphviz_nn.export import export_bytes
 from graphviz_nn.render import RenderOptions
+from timing import time_limit
 
 ROOT = Path(__file__).resolve().parent.parent
 MODULES = sorted((ROOT / "graphviz_nn").glob("*.py")) + [ROOT / "app.py"]
-
-
-@contextmanager
-def time_limit(seconds: int) -> Iterator[None]:
-    def expired(signum, frame):  # noqa: ARG001
-        raise TimeoutError(f"took longer than {seconds} s")
-
-    old = signal.signal(signal.SIGALRM, expired)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, old)
 
 
 def _layout_available() -> bool:
