@@ -21,7 +21,7 @@ from .printer import canonical as _canonical
 from .errors import GnnError
 from .graph import MAX_NODES, build_graph, input_names
 from .parser import MAX_CHARS, MAX_DEPTH, parse
-from .syntax import Program
+from .syntax import Assign, Program
 from .values import normalize_values
 
 __all__ = ["Evaluation", "evaluate", "parse", "canonical", "inputs", "to_jsonable"]
@@ -118,10 +118,6 @@ def to_jsonable(value: Any) -> Any:
     return value
 
 
-def _program(text: str, known: Iterable[str], max_depth: int, max_chars: int) -> Program:
-    return parse(text, known, max_depth=max_depth, max_chars=max_chars)
-
-
 def evaluate(text: str, values: Mapping[str, Any] | None = None, *, merge: bool = True,
              max_depth: int = MAX_DEPTH, max_chars: int = MAX_CHARS,
              max_nodes: int = MAX_NODES) -> Evaluation:
@@ -133,7 +129,7 @@ def evaluate(text: str, values: Mapping[str, Any] | None = None, *, merge: bool 
     """
     given = normalize_values(values)
     try:
-        program = _program(text, given, max_depth, max_chars)
+        program = parse(text, given, max_depth=max_depth, max_chars=max_chars)
         merged = {**program.defaults, **given}
         graph = build_graph(program, merged, merge=merge, max_nodes=max_nodes)
     except GnnError as err:
@@ -153,8 +149,6 @@ def evaluate(text: str, values: Mapping[str, Any] | None = None, *, merge: bool 
 
 
 def _assigned(program: Program) -> set[str]:
-    from .syntax import Assign
-
     return {s.name for s in program.statements if isinstance(s, Assign)}
 
 
