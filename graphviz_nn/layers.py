@@ -25,7 +25,7 @@ from .errors import ParseError
 __all__ = ["Layer", "Statement", "statements", "parse_chain", "program_text", "ACTIVATIONS", "LOSSES", "linear_layers"]
 
 ACTIVATIONS = {
-    "relu": "relu", "sigmoid": "sigmoid", "tanh": "tanh", "identity": "", "linear_act": "",
+    "relu": "relu", "sigmoid": "sigmoid", "tanh": "tanh", "identity": "",
     "leakyrelu": "leaky_relu", "softplus": "softplus", "gelu": "gelu", "softmax": "softmax",
 }
 """Activation layer names (lower case, no underscores) -> function of the language."""
