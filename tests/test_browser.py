@@ -140,12 +140,16 @@ def test_network_upload_and_gradient_step(app_url: str, browser: object) -> None
     # The α/β network of CMU 10-301 recitation 5: l = 8, dl/dbeta = [4 12 8].
     expect(page.get_by_text(re.compile(r"∂L/∂β = \[\[4, 12, 8\]\]"))).to_be_visible()
     drawn = page.locator('.gnn-graph[data-state="current"] svg')
+    # While Streamlit reruns after the mode switch, the expression page's graph can still be on
+    # screen beside the network's: wait until exactly one current graph is left.
+    expect(drawn).to_have_count(1)
     expect(drawn).to_be_visible()
 
     page.locator('input[type="file"]').set_input_files(
         files=[{"name": "bad.toml", "mimeType": "application/toml", "buffer": b"[network]\nchain = 3 ->\n"}])
     expect(page.get_by_text("The spec file was not loaded")).to_be_visible()
     expect(page.get_by_text(re.compile(r"bad\.toml: TOML syntax error"))).to_be_visible()
+    expect(drawn).to_have_count(1)
     expect(drawn).to_be_visible()  # the α/β graph stays
     expect(page.get_by_text(re.compile(r"∂L/∂β = \[\[4, 12, 8\]\]"))).to_be_visible()
 
