@@ -11,11 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 from .api import Evaluation, canonical, evaluate, inputs, parse
+from .prepared import Prepared, prepare
 from .errors import (GnnError, LayoutNotFoundError, LimitError, MissingValueError, ParseError,
                      RenderError, ShapeError, UnknownNameError, ValueInputError)
 
 __all__ = [
-    "Evaluation", "evaluate", "parse", "canonical", "inputs", "render", "gradient_check",
+    "Evaluation", "evaluate", "prepare", "Prepared", "parse", "canonical", "inputs", "render", "gradient_check",
     "GnnError", "ParseError", "UnknownNameError", "MissingValueError", "ShapeError",
     "ValueInputError", "LimitError", "RenderError", "LayoutNotFoundError",
 ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import networkx as nx
 import numpy as np
@@ -27,32 +27,42 @@ from .values import normalize_values
 __all__ = ["Evaluation", "evaluate", "parse", "canonical", "inputs", "to_jsonable"]
 
 
-@dataclass
+@dataclass(eq=False)
 class Evaluation:
-    """An evaluated computation graph: values, gradients, the graph itself and the trace."""
+    """An evaluated computation graph: values, gradients, the graph itself and the trace.
+
+    ``graph`` carries every node's ``value``/``grad`` and every edge's ``local``/``contribution``
+    as attributes. An evaluation from :class:`~graphviz_nn.prepared.Prepared` keeps them in the
+    compiled schedule's arrays and fills the graph on first access.
+    """
 
     source: str
     canonical: str
-    graph: nx.MultiDiGraph
-    trace: list[engine.TraceStep]
+    trace: Sequence[engine.TraceStep]
     value: Any
     gradients: dict[str, Any]
     output: str
     output_name: str | None
     inputs: dict[str, str]
     values: dict[str, Any]
-    nonfinite: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    nonfinite: list[str]
+    warnings: list[str]
+    reading: str
+    """How the text was read, with only the brackets precedence needs (``x^2 + 3·x·y``)."""
+    n_nodes: int
+    _graph: nx.MultiDiGraph | Callable[[], nx.MultiDiGraph] = field(repr=False)
 
     @property
-    def reading(self) -> str:
-        """How the text was read, with only the brackets precedence needs (``x^2 + 3·x·y``)."""
-        return self.graph.graph["reading"]
+    def graph(self) -> nx.MultiDiGraph:
+        """The evaluated networkx graph (filled from the schedule's arrays on first access)."""
+        if not isinstance(self._graph, nx.MultiDiGraph):
+            self._graph = self._graph()
+        return self._graph
 
     @property
     def forward_steps(self) -> int:
         """How many trace steps belong to the forward pass (one per node)."""
-        return self.graph.number_of_nodes()
+        return self.n_nodes
 
     def state_at(self, k: int) -> engine.StepState:
         """The state after ``k`` trace steps (0 = bare graph, ``len(trace)`` = all done)."""
@@ -142,10 +152,11 @@ def evaluate(text: str, values: Mapping[str, Any] | None = None, *, merge: bool 
     inputs = graph.graph["inputs"]
     warnings = _warnings(graph, nonfinite, set(given) - set(inputs) - _assigned(program))
     return Evaluation(
-        source=text, canonical=graph.graph["canonical"], graph=graph, trace=trace,
+        source=text, canonical=graph.graph["canonical"], trace=trace,
         value=graph.nodes[out]["value"], gradients={n: graph.nodes[i]["grad"] for n, i in inputs.items()},
         output=out, output_name=graph.graph["output_name"], inputs=dict(inputs), values=used,
-        nonfinite=nonfinite, warnings=warnings)
+        nonfinite=nonfinite, warnings=warnings, reading=graph.graph["reading"],
+        n_nodes=graph.number_of_nodes(), _graph=graph)
 
 
 def _assigned(program: Program) -> set[str]:
@@ -153,6 +164,8 @@ def _assigned(program: Program) -> set[str]:
 
 
 def _warnings(graph: nx.MultiDiGraph, nonfinite: list[str], unused: set[str]) -> list[str]:
+    """The evaluation's warnings: non-finite nodes (the first ten by id and label) and values
+    given for names the text does not use."""
     notes = []
     if nonfinite:
         shown = ", ".join(f"{n} ({graph.nodes[n]['label']})" for n in nonfinite[:10])

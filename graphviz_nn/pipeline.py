@@ -23,6 +23,8 @@ from __future__ import annotations
 import functools
 import json
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping
@@ -330,15 +332,41 @@ def _normalise(values: ValuesArg | None) -> tuple[tuple[str, str], ...]:
     return tuple(sorted((str(k), str(v)) for k, v in items))
 
 
+KEEP_PREPARED = 16
+"""How many texts (each with its set of filled-in names) stay read, built and compiled."""
+_PREPARED: OrderedDict[tuple[str, frozenset[str]], Any] = OrderedDict()
+_PREPARED_LOCK = threading.Lock()  # Streamlit serves sessions from several threads
+
+
+def _prepared_for(text: str, given: dict[str, str]) -> Any:
+    """The text read, built and compiled once per set of filled-in names, so that changing a
+    value only runs the compiled schedule. Raises ``GnnError`` (and keeps nothing) when the
+    text or the values are bad."""
+    import graphviz_nn as gnn
+
+    key = (text, frozenset(given))
+    with _PREPARED_LOCK:
+        found = _PREPARED.get(key)
+        if found is not None:
+            _PREPARED.move_to_end(key)
+            return found
+    made = gnn.prepare(text, given, max_chars=APP_MAX_CHARS, max_nodes=APP_MAX_NODES)
+    with _PREPARED_LOCK:
+        _PREPARED[key] = made
+        while len(_PREPARED) > KEEP_PREPARED:
+            _PREPARED.popitem(last=False)
+    return made
+
+
 @functools.lru_cache(maxsize=32)
 def _evaluate(text: str, values: tuple[tuple[str, str], ...], labels: Labels = ()) -> Any:
     """Evaluate with the fields' values (program defaults fill the rest); inputs named in
-    ``labels`` are drawn with their display names. Cached: pure."""
-    import graphviz_nn as gnn
+    ``labels`` are drawn with their display names. Cached: pure. Exactly ``gnn.evaluate``'s
+    result, from a :class:`~graphviz_nn.prepared.Prepared` kept per text and filled-in names."""
     from .names import display_label
 
     given = {name: raw for name, raw in values if raw.strip() != ""}
-    res = gnn.evaluate(text, given, max_chars=APP_MAX_CHARS, max_nodes=APP_MAX_NODES)
+    res = _prepared_for(text, given).evaluate(given)
     for name, shown in labels:
         node = res.graph.graph["inputs"].get(name)
         if node is not None:

@@ -41,7 +41,7 @@ from typing import Any, Mapping
 import networkx as nx
 import numpy as np
 
-from .engine import TraceStep, _tidy
+from .engine import TraceStep, _finite, _tidy
 from .ops import OPS, OpSpec, local_derivative, vjp
 
 __all__ = ["Schedule", "Trace", "compile_schedule", "compiled_evaluate"]
@@ -271,6 +271,16 @@ class Schedule:
         self.scalar_ids = np.array([i for i in range(n_nodes) if scalar[i]], dtype=np.intp)
         self.scalar_id_slots = np.array([slot[i] for i in range(n_nodes) if scalar[i]], dtype=np.intp)
         self.all_scalar = len(self.scalar_ids) == n_nodes
+        # What the evaluation reads without the id-ordered lists: input gradients, non-finite flags.
+        self.input_names = list(graph.graph["inputs"])
+        self.input_ids = [index[n] for n in graph.graph["inputs"].values()]
+        self.input_id_slots = np.array([slot[i] for i in self.input_ids], dtype=np.intp)
+        needs = [False] * n_nodes  # depends on an input (engine.requires_grad)
+        for i, d in enumerate(self.node_dicts):
+            needs[i] = d["kind"] == "input" or any(needs[j] for j in args[i])
+        self.needs = needs
+        self.scalar_needs = np.array([needs[i] for i in range(n_nodes) if scalar[i]], dtype=bool)
+        self.needs_slots = np.array([slot[i] for i in range(n_nodes) if scalar[i] and needs[i]], dtype=np.intp)
         succ = getattr(graph, "_succ", None) or graph.succ  # the edge data dicts themselves
         ids = self.ids
         self.edge_dicts = [succ[ids[s]][ids[t]][p] for s, t, p in steps]
@@ -483,15 +493,62 @@ class _Result:
             self._edges = (locals_, contributions, totals)
         return self._edges
 
-    def write_back(self) -> None:
-        """Node ``value``/``grad`` and edge ``local``/``contribution``, as the engine sets them."""
+    def node_value(self, i: int) -> Any:
+        """Node ``i``'s value (a float or an array) without building the id-ordered lists."""
         s = self.schedule
-        for d, value, grad in zip(s.node_dicts, self.values, self.grads):
+        return float(self._arrays[0][s.slot[i]]) if s.scalar[i] else self._arrays[1][s.tslot[i]]
+
+    def input_gradients(self) -> dict[str, Any]:
+        """d output / d input by input name, in the graph's input order."""
+        s = self.schedule
+        if s.all_scalar:
+            return dict(zip(s.input_names, self._arrays[2][s.input_id_slots].tolist()))
+        grads = self.grads
+        return {name: grads[i] for name, i in zip(s.input_names, s.input_ids)}
+
+    def nonfinite(self) -> list[str]:
+        """Ids of nodes whose value, or gradient where an input reaches it, holds nan or inf
+        (what :func:`engine.mark_nonfinite` flags)."""
+        s = self.schedule
+        v, tv, grad, tgrad = self._arrays[:4]
+        with np.errstate(all="ignore"):
+            if np.isfinite(v.sum()) and np.isfinite(grad[s.needs_slots].sum()) and s.all_scalar:
+                return []
+        bad = set()
+        if len(s.scalar_ids):
+            values, grads = v[s.scalar_id_slots], grad[s.scalar_id_slots]
+            mask = ~np.isfinite(values) | (~np.isfinite(grads) & s.scalar_needs)
+            bad.update(s.scalar_ids[mask].tolist())
+        if not s.all_scalar:
+            values, grads = self.values, self.grads
+            for i in range(len(s.ids)):
+                if not s.scalar[i]:
+                    g = grads[i] if s.needs[i] else None
+                    if not (_finite(values[i]) and _finite(g)):
+                        bad.add(i)
+        return [s.ids[i] for i in sorted(bad)]
+
+    def write_back(self, graph: nx.MultiDiGraph | None = None, nonfinite: list[str] | None = None) -> None:
+        """Node ``value``/``grad`` and edge ``local``/``contribution``, as the engine sets them,
+        on the compiled graph or on a copy of it (same ids and edge keys); with ``nonfinite``,
+        also each node's ``nonfinite`` flag, as :func:`engine.mark_nonfinite` sets it."""
+        s = self.schedule
+        if graph is None:
+            node_dicts, edge_dicts = s.node_dicts, s.edge_dicts
+        else:
+            node_dicts = [graph._node[n] for n in s.ids]
+            succ, ids = graph._succ, s.ids
+            edge_dicts = [succ[ids[a]][ids[b]][p] for a, b, p in s.steps]
+        for d, value, grad in zip(node_dicts, self.values, self.grads):
             d["value"] = value
             d["grad"] = grad
-        for d, local, contribution in zip(s.edge_dicts, self.locals, self.contributions):
+        for d, local, contribution in zip(edge_dicts, self.locals, self.contributions):
             d["local"] = local
             d["contribution"] = contribution
+        if nonfinite is not None:
+            flagged = set(nonfinite)
+            for n, d in zip(s.ids, node_dicts):
+                d["nonfinite"] = n in flagged
 
 
 class Trace(Sequence):

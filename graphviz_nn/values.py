@@ -77,7 +77,7 @@ def normalize_values(values: Mapping[str, Any] | None) -> dict[str, float | np.n
     result: dict[str, float | np.ndarray] = {}
     for key, raw in (values or {}).items():
         name = canonical_name(str(key))
-        result[name] = to_value(raw, name)
+        result[name] = raw if type(raw) is float else to_value(raw, name)  # floats pass as they are
     return result
 
 
