@@ -35,15 +35,19 @@ class Token(NamedTuple):
     tight: bool = False
 
 
-_UNDERSCORED = re.compile(r"[A-Za-z]+(?:_[A-Za-z]+)+")
-_MASTER = re.compile(  # leading blanks and the next token in one match, the common kinds first
-    r"(?P<sp>[ \t\r]*)(?:(?P<word>(?>[A-Za-z]+[0-9]*)(?![A-Za-z_]))"
-    r"|(?P<pow>\*\*)|(?P<norm>\|\|)|(?P<punct>[-+*/^@()\[\]{},=;|<>])"
+_MASTER = re.compile(  # blanks, then one token; every position matches, the common kinds first
+    r"[ \t\r]*(?:(?P<word>(?>[A-Za-z]+[0-9]*)(?![A-Za-z_]))"
+    r"|(?P<pow>\*\*)|(?P<norm>\|\|)|(?P<punct>[-+*/^@,=;|<>])|(?P<open>[(\[{])|(?P<close>[)\]}])"
     r"|(?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)"
     r"|(?P<under>[A-Za-z]+(?:_[A-Za-z]+)+)"
     r"|(?P<subword>[A-Za-z]+[0-9]*(?:_(?:\{[A-Za-z0-9,\\ ]*\}|[0-9]+|[A-Za-z]))?)"
-    r"|(?P<comment>#[^\n]*)|(?P<nl>\n))?"
+    r"|(?P<comment>#[^\n]*)|(?P<nl>\n)|(?P<other>.)|\Z)"
 )
+"""``m.lastindex`` names the kind (``None`` at the end of the text); ``other`` is one character
+the loop lexes by hand: a Greek letter, a backslash command, a Unicode operator or an error."""
+(_WORD_G, _POW_G, _NORM_G, _PUNCT_G, _OPEN_G, _CLOSE_G, _NUM_G, _UNDER_G, _SUBWORD_G, _COMMENT_G, _NL_G,
+ _OTHER_G) = (_MASTER.groupindex[name] for name in ("word", "pow", "norm", "punct", "open", "close", "num",
+                                                    "under", "subword", "comment", "nl", "other"))
 _NUMBER = re.compile(r"(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _WORD = re.compile(r"[A-Za-z]+[0-9]*(?:_(?:\{[A-Za-z0-9,\\ ]*\}|[0-9]+|[A-Za-z]))?")
 _SUBSCRIPT_TAIL = re.compile(r"[0-9]*(?:_(?:\{[A-Za-z0-9,\\ ]*\}|[0-9]+|[A-Za-z]))?")
@@ -56,8 +60,6 @@ _SINGLE = {
     "{": "{", "}": "}", "<": "<", ">": ">", "⟨": "<", "⟩": ">", ",": ",", "=": "=", ";": ";",
     "|": "|", "ᵀ": "T", "‖": "||",
 }
-_OPENERS = {"(", "[", "{"}
-_CLOSERS = {")", "]", "}"}
 
 # LaTeX commands folded into ordinary tokens.
 _CMD_AS = {
@@ -76,122 +78,113 @@ _CMD_FUNCS = {"sin", "cos", "tan", "exp", "log", "ln", "tanh", "max", "min", "si
 def tokenize(source: str) -> list[Token]:
     """Split ``source`` into tokens; raise :class:`ParseError` at an unknown character."""
     tokens: list[Token] = []
-    i = 0
-    n = len(source)
-    depth = 0
-    space = False
-
-    def add(kind: str, text: str, start: int, end: int) -> None:
-        nonlocal space
-        tokens.append(Token(kind, text, (start, end), space))
-        space = False
-
     append = tokens.append
     new = tuple.__new__  # Token(...) without NamedTuple's Python-level __new__: the hot path
-    master = _MASTER.match
-    single = _SINGLE
-    while i < n:
-        m = master(source, i)
-        group = m.lastgroup
-        if group is None or group == "sp":
-            if m.end() > i:
+    depth = 0  # open brackets: a line break inside them is not a statement break
+    space = False  # blanks or a line break since the last token
+    i = 0
+    while True:
+        # One finditer pass reads every token whose match is the token; a token that must be cut
+        # short or lexed by hand ends the pass, and the next pass starts after it.
+        for m in _MASTER.finditer(source, i):
+            k = m.lastindex
+            if k is None:  # the end of the text, maybe after blanks
+                space = space or m.end() > m.start()
+                continue
+            span = m.span(k)
+            if span[0] > m.start():
                 space = True
-            i = m.end()
-            if i >= n:
-                break
-        else:
-            start, end = m.span(group)
-            if start > i:
-                space = True
-            i = start
-            if group == "word" or group == "subword":
-                text = source[i:end]
+            if k == _WORD_G:
+                append(new(Token, ("WORD", m[k], span, space, False)))
+            elif k == _PUNCT_G:
+                text = m[k]  # ASCII punctuation is its own kind (_SINGLE maps it to itself)
+                append(new(Token, (text, text, span, space, False)))
+            elif k == _NUM_G:
+                if span[1] < len(source) and source[span[1]] == ".":
+                    raise ParseError("malformed number", (span[0], span[1] + 1), source)
+                append(new(Token, ("NUM", m[k], span, space, False)))
+            elif k == _OPEN_G or k == _CLOSE_G:
+                depth = depth + 1 if k == _OPEN_G else max(0, depth - 1)
+                text = m[k]
+                append(new(Token, (text, text, span, space, False)))
+            elif k == _SUBWORD_G:
+                text = m[k]
                 if text.endswith("}") and not text[text.index("_") + 2:-1].strip():
                     at = text.index("_")
                     raise ParseError(f"empty subscript; write {text[:at]}_{{1}} or drop the '_{{}}'",
-                                     (i + at, end), source)
-                append(new(Token, ("WORD", text, (i, end), space, False)))
-                space = False
-            elif group == "punct":
-                text = source[i:end]
-                kind = single[text]
-                if kind in _OPENERS:
-                    depth += 1
-                elif kind in _CLOSERS:
-                    depth = max(0, depth - 1)
-                append(new(Token, (kind, text, (i, end), space, False)))
-                space = False
-            elif group == "num":
-                if end < n and source[end] == ".":
-                    raise ParseError("malformed number", (i, end + 1), source)
-                append(new(Token, ("NUM", m.group(group), (i, end), space, False)))
-                space = False
-            elif group == "nl":
+                                     (span[0] + at, span[1]), source)
+                append(new(Token, ("WORD", text, span, space, False)))
+            elif k == _POW_G or k == _NORM_G:
+                append(new(Token, ("^" if k == _POW_G else "||", m[k], span, space, False)))
+            elif k == _NL_G:
                 if depth == 0:
-                    add("NL", "\n", i, end)
+                    append(new(Token, ("NL", "\n", span, space, False)))
                 space = True
-            elif group == "under":
-                if m.group(group).lower() not in FUNCTIONS:  # x_a…, not leaky_relu
-                    end = _WORD.match(source, i).end()
-                add("WORD", source[i:end], i, end)
-            elif group != "comment":  # '**' or '||'
-                add("^" if group == "pow" else "||", m.group(group), i, end)
-            i = end
-            continue
-        ch = source[i]  # the rest: Greek letters, LaTeX commands, Unicode operators
-        if ch in GREEK_LETTERS:
-            m = _SUBSCRIPT_TAIL.match(source, i + 1)
-            end = m.end() if m else i + 1
-            add("WORD", GREEK_LETTERS[ch] + source[i + 1:end], i, end)
-            i = end
-            continue
-        if ch == "\\":
-            i = _lex_command(source, i, add)
-            continue
-        kind = _SINGLE.get(ch)
-        if kind is None and ch == "_":
-            raise ParseError("missing subscript after '_', like x_1 or x_{10}", (i, i + 1), source)
-        if kind is None:
-            raise ParseError(f"unknown character {ch!r}", (i, i + 1), source)
-        if kind in _OPENERS:
-            depth += 1
-        elif kind in _CLOSERS:
-            depth = max(0, depth - 1)
-        add(kind, ch, i, i + 1)
-        i += 1
-    tokens.append(Token("EOF", "", (n, n), space))
+                continue
+            elif k == _COMMENT_G:
+                continue
+            elif k == _UNDER_G and m[k].lower() in FUNCTIONS:  # leaky_relu
+                append(new(Token, ("WORD", m[k], span, space, False)))
+            else:
+                if k == _UNDER_G:  # x_a…: the name ends after its first subscript letter
+                    i = _WORD.match(source, span[0]).end()
+                    kind, text = "WORD", source[span[0]:i]
+                else:  # _OTHER_G
+                    kind, text, i = _lex_other(source, span[0])
+                if kind is not None:
+                    append(Token(kind, text, (span[0], i), space))
+                    space = False
+                break
+            space = False
+        else:
+            break
+    append(Token("EOF", "", (len(source), len(source)), space))
     return tokens
 
 
-def _lex_command(source: str, i: int, add) -> int:
-    """Lex one LaTeX command starting at the backslash ``source[i]``; return the next index."""
+def _lex_other(source: str, i: int) -> tuple[str | None, str, int]:
+    """Lex what the master pattern leaves to hand at ``source[i]``: a Greek letter, a LaTeX
+    command or a Unicode operator. Return the token's kind and text (kind ``None`` for LaTeX
+    spacing, which makes no token) and the index after it."""
+    ch = source[i]
+    if ch in GREEK_LETTERS:
+        m = _SUBSCRIPT_TAIL.match(source, i + 1)
+        end = m.end() if m else i + 1
+        return "WORD", GREEK_LETTERS[ch] + source[i + 1:end], end
+    if ch == "\\":
+        return _lex_command(source, i)
+    kind = _SINGLE.get(ch)
+    if kind is None and ch == "_":
+        raise ParseError("missing subscript after '_', like x_1 or x_{10}", (i, i + 1), source)
+    if kind is None:
+        raise ParseError(f"unknown character {ch!r}", (i, i + 1), source)
+    return kind, ch, i + 1  # a Unicode operator; none of them opens or closes a bracket
+
+
+def _lex_command(source: str, i: int) -> tuple[str | None, str, int]:
+    """Lex one LaTeX command starting at the backslash ``source[i]``, as :func:`_lex_other`."""
     nxt = source[i + 1] if i + 1 < len(source) else ""
     if nxt and nxt in ",;:!":
-        return i + 2  # spacing
+        return None, "", i + 2  # spacing
     if nxt and nxt in "|{}":
-        add(_CMD_AS[nxt], "\\" + nxt, i, i + 2)
-        return i + 2
+        return _CMD_AS[nxt], "\\" + nxt, i + 2
     m = _COMMAND.match(source, i)
     if m is None:
         raise ParseError("a backslash must start a LaTeX command such as \\frac", (i, i + 1), source)
     name, end = m.group(1), m.end()
     if name in _CMD_SKIP:
-        return end
+        return None, "", end
     if name in _CMD_AS:
-        add(_CMD_AS[name], m.group(), i, end)
-        return end
+        return _CMD_AS[name], m.group(), end
     if name in _CMD_STRUCT:
-        add("CMD", "sqrt" if name == "sqrt" else "frac", i, end)
-        return end
+        return "CMD", "sqrt" if name == "sqrt" else "frac", end
     if name in _CMD_WRAPPERS:
         inner = _BRACED_WORD.match(source, end)
         if inner is None:
             raise ParseError(f"\\{name} needs a name in braces, like \\{name}{{x}}", (i, end), source)
-        add("WORD", inner.group(1), i, inner.end())
-        return inner.end()
+        return "WORD", inner.group(1), inner.end()
     if name in GREEK or name in _CMD_FUNCS:
         tail = _SUBSCRIPT_TAIL.match(source, end)
         stop = tail.end() if tail else end
-        add("WORD", name + source[end:stop], i, stop)
-        return stop
+        return "WORD", name + source[end:stop], stop
     raise ParseError(f"unknown LaTeX command \\{name}", (i, end), source)
