@@ -8,13 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from graphviz_nn.engine import mark_nonfinite
-from graphviz_nn.graph import build_graph
-from graphviz_nn.parser import parse
-from graphviz_nn.schedule import compiled_evaluate
-
 __all__ = ["micrograd_mlp", "mlp_program", "batch_points", "hand_numpy", "DESIGN", "long_sum",
-           "products_program", "evaluate_compiled"]
+           "products_program"]
 
 DESIGN = "sin(xy)/z + e^<xz>/(xy)"
 
@@ -97,15 +92,3 @@ def products_program(n_terms: int, seed: int = 0) -> tuple[str, dict[str, float]
         values[f"w{i}"] = rng.uniform(-1, 1)
         values[f"x{i}"] = rng.uniform(-1, 1)
     return " + ".join(f"w{i}*x{i}" for i in range(1, n_terms + 1)), values
-
-
-def evaluate_compiled(text: str, values: dict[str, Any]) -> Any:
-    """What ``api.evaluate`` does once it calls the schedule: parse, build, compiled forward and
-    backward (graph attributes set, lazy trace), non-finite flags."""
-    program = parse(text, values)
-    merged = {**program.defaults, **values}
-    graph = build_graph(program, merged)
-    used = {name: merged[name] for name in graph.graph["inputs"]}
-    trace = compiled_evaluate(graph, used)
-    mark_nonfinite(graph)
-    return graph, trace
