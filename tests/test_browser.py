@@ -99,11 +99,14 @@ def test_type_set_values_step_and_download(app_url: str, browser: object, tmp_pa
     summary = page.get_by_text(re.compile(r"f = 27"))
     expect(summary).to_be_visible()
     expect(page.get_by_text(re.compile(r"∂f/∂x = 12 · ∂f/∂y = 9"))).to_be_visible()
+    # The summary can arrive a moment before the new drawing: wait for the drawing itself.
+    expect(drawn).to_contain_text("27")
     svg_text = drawn.text_content() or ""
     assert "27" in svg_text and "12" in svg_text and "9" in svg_text
 
     # Step back one step, then forward to the end with Next.
     caption = page.locator("strong", has_text=re.compile(r"^Step \d+ of \d+"))
+    expect(caption.first).to_have_text(re.compile(r"Step (\d+) of \1\b"))  # starts at the end
     match = re.match(r"Step (\d+) of (\d+)", caption.first.text_content() or "")
     assert match is not None and match.group(1) == match.group(2)  # starts at the end
     n = int(match.group(2))

@@ -228,6 +228,27 @@ def test_display_labels_rename_inputs_in_the_summary_and_drawing() -> None:
     assert dict(view.gradients)["w"] == "30"  # 2 (wx - y) x = 2 * 5 * 3
 
 
+
+def test_value_changes_reuse_the_compiled_text_and_match_a_fresh_read() -> None:
+    """One text, values typed one after another (a bad one among them), labels on and off:
+    each view holds the numbers by hand, as a fresh ``gnn.evaluate`` would."""
+    text = "L = (w x - y)^2"
+    pipeline._PREPARED.clear()
+    first = build_view(text, {"w": "2", "x": "3", "y": "1"}, draw=False)
+    assert (first.value, dict(first.gradients)) == ("25", {"w": "30", "x": "20", "y": "−10"})
+    assert len(pipeline._PREPARED) == 1
+    bad = build_view(text, {"w": "2", "x": "[1, oops", "y": "1"}, draw=False)
+    assert bad.issue is not None and bad.issue.kind == "value"
+    later = build_view(text, {"w": "1", "x": "3", "y": "1"}, draw=True, labels=(("w", "alpha"),))
+    # (w x - y)^2 = 4; d/dw = 2 (wx - y) x = 12, d/dx = 2 (wx - y) w = 4, d/dy = -4.
+    assert (later.value, dict(later.gradients)) == ("4", {"w": "12", "x": "4", "y": "−4"})
+    assert "α" in later.svg
+    plain = build_view(text, {"w": "1", "x": "3", "y": "2"}, draw=True)
+    assert "α" not in plain.svg and plain.value == "1"  # labels of one view never leak into the next
+    assert len(pipeline._PREPARED) == 1  # the same names: no second read
+    build_view("x^2 + 3xy", {"x": "2", "y": "1"}, draw=False)
+    assert len(pipeline._PREPARED) == 2
+
 CHAIN_RULE = [
     # (text, values, target, rows as (path, factor, formula, value), total) — derived by hand.
     ("z = w x + b\nL = z^2", {"w": "3", "x": "2", "b": "1"}, "w",
