@@ -21,6 +21,7 @@ import difflib
 import gc
 import sys
 from contextlib import contextmanager
+from operator import attrgetter
 from typing import Iterable, Iterator
 
 import numpy as np
@@ -50,6 +51,7 @@ _INTERNAL_FUNCTIONS = {"prepend1"}  # callable (layer chains expand into it) but
 _INFIX_BP = {text: (OPS[name].binding_power, name) for text, name in INFIX.items()}
 _CLOSER = {"(": ")", "[": "]", "{": "}", "<": ">"}
 _FACTOR_START = {"NUM", "NAME", "CONST", "FUNC", "(", "[", "{", "CMD"}
+_kind = attrgetter("kind")
 
 
 def parse(source: str, known: Iterable[str] = (), *, max_depth: int = MAX_DEPTH,
@@ -75,6 +77,8 @@ def parse(source: str, known: Iterable[str] = (), *, max_depth: int = MAX_DEPTH,
 def assigned_names(tokens: list[Token]) -> set[str]:
     """Names on the left of ``=`` at the start of a statement."""
     found: set[str] = set()
+    if "=" not in map(_kind, tokens):
+        return found
     at_start = True
     for i, tok in enumerate(tokens):
         if at_start and tok.kind == "WORD" and i + 1 < len(tokens) and tokens[i + 1].kind == "=":
@@ -133,20 +137,22 @@ def _classify(text: str, span: tuple[int, int], space: bool, known: set[str], ti
 def _expand_words(tokens: list[Token], known: set[str], source: str,
                   splits: dict[str, tuple[str, ...]]) -> list[Token]:
     """Replace WORD tokens by NAME/FUNC/CONST tokens, splitting unknown letter runs."""
-    multi = _multi_letter_names(known)
     out: list[Token] = []
+    append = out.append
+    new = tuple.__new__  # Token(...) without NamedTuple's Python-level __new__: the hot path
     simple: dict[str, tuple[str, str]] = {}  # word -> (kind, text) for words that stay whole
+    multi: list[str] | None = None  # made when the first letter run is split
     for idx, tok in enumerate(tokens):
         if tok.kind != "WORD":
-            out.append(tok)
+            append(tok)
             continue
         text = tok.text
         if (len(text) == 1 or text[1:].isdigit()) and text not in CONSTANTS:  # x, w1: the common case
-            out.append(tuple.__new__(Token, ("NAME", text, tok.span, tok.space_before, False)))
+            append(new(Token, ("NAME", text, tok.span, tok.space_before, False)))
             continue
         hit = simple.get(text)
         if hit is not None:
-            out.append(Token(hit[0], hit[1], tok.span, tok.space_before))
+            append(Token(hit[0], hit[1], tok.span, tok.space_before))
             continue
         letters = text.rstrip("0123456789") if "_" not in text else text.split("_", 1)[0].rstrip("0123456789")
         whole = canonical_name(text)
@@ -155,11 +161,13 @@ def _expand_words(tokens: list[Token], known: set[str], source: str,
             classified = _classify(text, tok.span, tok.space_before, known, False)
             if source[tok.span[0]] != "\\":
                 simple[text] = (classified.kind, classified.text)
-            out.append(classified)
+            append(classified)
             continue
         following = tokens[idx + 1] if idx + 1 < len(tokens) else None
         if following is not None and following.kind == "(" and not following.space_before:
             raise UnknownNameError(_unknown_function_message(text), tok.span, source)
+        if multi is None:
+            multi = _multi_letter_names(known)
         pieces = _split_run(text, letters, tok, known, multi)
         splits[text] = tuple(p.text for p in pieces)
         out.extend(pieces)
@@ -302,6 +310,7 @@ class _Parser:
         left = self.prefix()
         tokens = self.tokens
         while True:
+            left = self.leaf_operands(left, rbp)
             tok = tokens[self.pos]
             kind = tok.kind
             infix = _INFIX_BP.get(kind)
@@ -313,15 +322,7 @@ class _Parser:
                 if kind == "^":
                     left = self.power(left, tok)
                     continue
-                operand = tokens[self.pos]
-                if operand.kind in _LEAVES and self._leaf_ends_operand(bp):
-                    # Fast path for long sums and products (x1 + x2 + …): the right operand is
-                    # one leaf, so no recursive call is needed to read it.
-                    self.pos += 1
-                    right: Expr = (Var(operand.text, operand.span) if operand.kind == "NAME"
-                                   else Num(float(operand.text), operand.span))
-                else:
-                    right = self.expr(bp)
+                right = self.expr(bp)
                 left = Call(name, (left, right), (left.span[0], right.span[1]))
             elif kind == "T":
                 if BP_POW <= rbp:
@@ -339,14 +340,32 @@ class _Parser:
         self.depth -= 1
         return left
 
-    def _leaf_ends_operand(self, bp: int) -> bool:
-        """After the leaf at ``pos`` comes an operator that binds no tighter than ``bp`` or the
-        end of the operand, so the leaf alone is the right operand."""
-        after = self.tokens[self.pos + 1] if self.pos + 1 < len(self.tokens) else self.tokens[-1]
-        infix = _INFIX_BP.get(after.kind)
-        if infix is not None:
-            return infix[0] <= bp and after.kind != "^"
-        return after.kind in _OPERAND_ENDS
+    def leaf_operands(self, left: Expr, rbp: int) -> Expr:
+        """The fast path for long sums and products (``x1 + x2 + …``): apply the infix operators
+        at ``pos`` whose right operand is one leaf (a name or number followed by an operator that
+        binds no tighter, or by the end of the operand), without a recursive call per operand."""
+        tokens = self.tokens
+        pos = self.pos
+        start = left.span[0]
+        op = tokens[pos].kind
+        infix = _INFIX_BP.get(op)
+        while infix is not None and infix[0] > rbp and op != "^":
+            kind, text, span, _, _ = tokens[pos + 1]  # the operator is not EOF, so a token follows it
+            if kind not in _LEAVES:
+                break
+            after = tokens[pos + 2].kind  # nor does the leaf end the list
+            after_infix = _INFIX_BP.get(after)
+            if after_infix is None:
+                if after not in _OPERAND_ENDS:
+                    break
+            elif after_infix[0] > infix[0] or after == "^":
+                break
+            right: Expr = Var(text, span) if kind == "NAME" else Num(float(text), span)
+            left = Call(infix[1], (left, right), (start, span[1]))
+            pos += 2
+            op, infix = after, after_infix
+        self.pos = pos
+        return left
 
     def starts_factor(self, tok: Token) -> bool:
         if tok.kind in _FACTOR_START:
