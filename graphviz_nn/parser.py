@@ -45,12 +45,15 @@ BP_UNARY = 30
 BP_TIGHT = 35
 BP_POW = OPS["pow"].binding_power
 
-_LEAVES = {"NAME", "NUM"}
+_NAMES = {"NAME", "WORD"}
+"""Token kinds of a variable name. :func:`_expand_words` leaves WORD only on a name that spells
+itself (one letter and digits: ``x``, ``w12``), which saves a new token for each of them."""
+_LEAVES = {"NAME", "WORD", "NUM"}
 _OPERAND_ENDS = {"EOF", "NL", ";", ")", "]", "}", ">", ","}
 _INTERNAL_FUNCTIONS = {"prepend1"}  # callable (layer chains expand into it) but not advertised
 _INFIX_BP = {text: (OPS[name].binding_power, name) for text, name in INFIX.items()}
 _CLOSER = {"(": ")", "[": "]", "{": "}", "<": ">"}
-_FACTOR_START = {"NUM", "NAME", "CONST", "FUNC", "(", "[", "{", "CMD"}
+_FACTOR_START = {"NUM", "NAME", "WORD", "CONST", "FUNC", "(", "[", "{", "CMD"}
 _kind = attrgetter("kind")
 
 
@@ -141,10 +144,10 @@ def _classify(text: str, span: tuple[int, int], space: bool, known: set[str], ti
 
 def _expand_words(tokens: list[Token], known: set[str], source: str,
                   splits: dict[str, tuple[str, ...]]) -> list[Token]:
-    """Replace WORD tokens by NAME/FUNC/CONST tokens, splitting unknown letter runs."""
+    """Replace WORD tokens by NAME/FUNC/CONST tokens, splitting unknown letter runs; a word that
+    spells its own name (``x``, ``w12``: the common case) stays a WORD token (see ``_NAMES``)."""
     out: list[Token] = []
     append = out.append
-    new = tuple.__new__  # Token(...) without NamedTuple's Python-level __new__: the hot path
     simple: dict[str, tuple[str, str]] = {}  # word -> (kind, text) for words that stay whole
     multi: list[str] | None = None  # made when the first letter run is split
     for idx, tok in enumerate(tokens):
@@ -152,8 +155,8 @@ def _expand_words(tokens: list[Token], known: set[str], source: str,
             append(tok)
             continue
         text = tok.text
-        if (len(text) == 1 or text[1:].isdigit()) and text not in CONSTANTS:  # x, w1: the common case
-            append(new(Token, ("NAME", text, tok.span, tok.space_before, False)))
+        if (len(text) == 1 or text[1:].isdigit()) and text not in CONSTANTS:  # x, w1
+            append(tok)
             continue
         hit = simple.get(text)
         if hit is not None:
@@ -290,7 +293,7 @@ class _Parser:
         first, second = self.peek(), self.peek(1)
         if second.kind != "=":
             return self.expr(0)
-        if first.kind != "NAME":
+        if first.kind not in _NAMES:
             raise self.error(first, f"the left of '=' must be a name, not {_show(first)}")
         self.advance()
         self.advance()
@@ -365,7 +368,7 @@ class _Parser:
                     break
             elif after_infix[0] > infix[0] or after == "^":
                 break
-            right: Expr = Var(text, span) if kind == "NAME" else Num(float(text), span)
+            right: Expr = Num(float(text), span) if kind == "NUM" else Var(text, span)
             left = Call(infix[1], (left, right), (start, span[1]))
             pos += 2
             op, infix = after, after_infix
@@ -401,12 +404,12 @@ class _Parser:
         return Call("pow", (base, exponent), (_start(base), span_end))
 
     def is_transpose_mark(self, tok: Token) -> bool:
-        if tok.kind == "TOP" or (tok.kind == "NAME" and tok.text == "T" and "T" not in self.known
+        if tok.kind == "TOP" or (tok.kind in _NAMES and tok.text == "T" and "T" not in self.known
                                  and not self.peek(1).tight):
             return True
         if tok.kind == "{":
             inner, close = self.peek(1), self.peek(2)
-            return close.kind == "}" and (inner.kind == "TOP" or (inner.kind == "NAME" and inner.text == "T"
+            return close.kind == "}" and (inner.kind == "TOP" or (inner.kind in _NAMES and inner.text == "T"
                                                                     and "T" not in self.known))
         return False
 
@@ -419,7 +422,7 @@ class _Parser:
     def prefix(self) -> Expr:
         tok = self.advance()
         kind = tok.kind
-        if kind == "NAME":
+        if kind in _NAMES:
             return Var(tok.text, tok.span)
         if kind == "NUM":
             return Num(float(tok.text), tok.span)
