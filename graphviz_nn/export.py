@@ -23,6 +23,7 @@ from typing import Any
 from . import layout
 from .errors import RenderError
 from .render import RenderOptions, to_dot
+from .steady import step_source
 
 __all__ = ["FORMATS", "PNG_DPI", "dot_bytes", "export_bytes", "export_file", "format_for_path"]
 
@@ -64,23 +65,28 @@ def export_bytes(res: Any, fmt: str, options: RenderOptions | None = None) -> by
         from .tikz import tikz_document
 
         return tikz_document(res, opts).encode("utf-8")
-    return dot_bytes(to_dot(res, opts), fmt, opts.layout_program, opts.timeout)
+    if fmt == "dot":  # the plain source: whoever runs dot on it lays it out
+        return to_dot(res, opts).encode("utf-8")
+    source, extra = step_source(res, opts)
+    return dot_bytes(source, fmt, opts.layout_program, opts.timeout, extra)
 
 
-def dot_bytes(source: str, fmt: str, layout_program: str = "auto", timeout: float = layout.DEFAULT_TIMEOUT) -> bytes:
-    """Any DOT source (a computation graph, the neuron view) as svg, png, pdf or dot bytes."""
+def dot_bytes(source: str, fmt: str, layout_program: str = "auto", timeout: float = layout.DEFAULT_TIMEOUT,
+              extra: tuple[str, ...] = ()) -> bytes:
+    """Any DOT source (a computation graph, the neuron view) as svg, png, pdf or dot bytes;
+    ``extra`` are more layout arguments (:data:`steady.PIN_ARGS` for a pinned step)."""
     if fmt == "dot":
         return source.encode("utf-8")
     if fmt not in ("svg", "png", "pdf"):
         raise RenderError(f"a drawing exports as svg, png, pdf or dot, not {fmt!r}")
     program = layout.find_program(layout_program)
     if fmt == "png":
-        return layout.run_layout(source, "png", program, timeout, (f"-Gdpi={PNG_DPI}",))
+        return layout.run_layout(source, "png", program, timeout, (f"-Gdpi={PNG_DPI}", *extra))
     if fmt == "pdf" and "pdf" not in program.formats:
         from .pdf import xdot_json_to_pdf
 
-        return xdot_json_to_pdf(layout.run_layout(source, "json", program, timeout))
-    return layout.run_layout(source, fmt, program, timeout)
+        return xdot_json_to_pdf(layout.run_layout(source, "json", program, timeout, extra))
+    return layout.run_layout(source, fmt, program, timeout, extra)
 
 
 def export_file(res: Any, path: str | Path, options: RenderOptions | None = None, fmt: str | None = None) -> Path:

@@ -24,7 +24,8 @@ from typing import Any, Callable
 
 from . import layout
 from .errors import LimitError, RenderError
-from .render import RenderOptions, graph_and_trace, to_dot
+from .render import RenderOptions, graph_and_trace
+from .steady import step_source
 
 __all__ = ["MAX_FRAMES", "STEP_FORMATS", "frame_count", "frame_options", "svg_frames", "svg_zip",
            "gif_bytes", "pdf_bytes", "steps_bytes", "write_steps", "frame_name"]
@@ -61,17 +62,20 @@ def frame_options(res: Any, options: RenderOptions | None = None,
 
 
 def _run_all(make: Callable[[RenderOptions], bytes], frames: list[RenderOptions]) -> list[bytes]:
-    """Run ``make`` on every frame, a few layout programs at a time, keeping the order."""
+    """Run ``make`` on every frame, a few layout programs at a time, keeping the order (the
+    last frame first: the finished drawing that steady frames are pinned to is laid out once)."""
     if len(frames) <= 2:
         return [make(f) for f in frames]
+    last = make(frames[-1])
     with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
-        return list(pool.map(make, frames))
+        return list(pool.map(make, frames[:-1])) + [last]
 
 
 def _layout(res: Any, fmt: str, extra: tuple[str, ...] = ()) -> Callable[[RenderOptions], bytes]:
     def make(opts: RenderOptions) -> bytes:
         program = layout.find_program(opts.layout_program)
-        return layout.run_layout(to_dot(res, opts), fmt, program, opts.timeout, extra)
+        source, pinned = step_source(res, opts)
+        return layout.run_layout(source, fmt, program, opts.timeout, extra + pinned)
 
     return make
 

@@ -70,7 +70,9 @@ class RenderOptions:
     (``(node, "value"|"grad", number)`` triples) draws a numbered blank ``____ (1)`` instead of
     the number; with ``show_answers`` the number is written beside its blank number (an answer key). ``detail="auto"`` switches to the compact large-graph
     drawing at ``large_graph`` nodes. ``layout_program`` and ``timeout`` (seconds) only matter
-    when a layout program runs (SVG, PNG, PDF, TikZ).
+    when a layout program runs (SVG, PNG, PDF, TikZ). With ``steady`` (the default) a step is
+    drawn at the finished graph's positions (:mod:`graphviz_nn.steady`), so nothing moves
+    from step to step.
     """
 
     theme: str = "lecture"
@@ -92,6 +94,7 @@ class RenderOptions:
     highlight_nodes: frozenset[str] = frozenset()
     blanks: tuple[tuple[str, str, int], ...] = ()
     show_answers: bool = False
+    steady: bool = True
 
     def __post_init__(self) -> None:
         _choice("theme", self.theme, tuple(sorted(THEMES)))
@@ -99,7 +102,7 @@ class RenderOptions:
         _choice("background", self.background, BACKGROUNDS)
         _choice("detail", self.detail, _DETAILS)
         _choice("layout_program", self.layout_program, _PROGRAMS)
-        for flag in ("show_values", "show_grads", "edge_labels", "color_by_sign"):
+        for flag in ("show_values", "show_grads", "edge_labels", "color_by_sign", "steady"):
             if not isinstance(getattr(self, flag), bool):
                 raise RenderError(f"{flag} must be True or False, got {getattr(self, flag)!r}")
         if not _is_int(self.digits) or not 1 <= self.digits <= 15:

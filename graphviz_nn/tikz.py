@@ -158,10 +158,11 @@ _PREAMBLE = r"""%% Computation graph drawn by graphviz_nn. Compile with pdflatex
 def tikz_document(res: Any, options: RenderOptions | None = None) -> str:
     """The standalone ``.tex`` text: one ``\\node`` per graph node at its layout position."""
     opts = dataclasses.replace(options or RenderOptions(), detail="full")
-    graph, _ = graph_and_trace(res)
+    graph, trace = graph_and_trace(res)
     state = step_state(res, opts.step) if opts.step is not None else final_state(graph)
     stepping = opts.step is not None
-    positions = layout_positions(to_dot(res, opts), opts)
+    placed = dataclasses.replace(opts, step=len(trace)) if stepping and opts.steady else opts
+    positions = layout_positions(to_dot(res, placed), opts)  # a steady step: the finished drawing's places
     digits = opts.digits
     out_sym = output_symbol(graph)
     output = graph.graph.get("output")
