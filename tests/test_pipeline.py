@@ -232,8 +232,9 @@ def test_display_labels_rename_inputs_in_the_summary_and_drawing() -> None:
 def test_value_changes_reuse_the_compiled_text_and_match_a_fresh_read() -> None:
     """One text, values typed one after another (a bad one among them), labels on and off:
     each view holds the numbers by hand, as a fresh ``gnn.evaluate`` would."""
-    text = "L = (w x - y)^2"
+    text = "L = (w*x - y)^2"
     pipeline._PREPARED.clear()
+    pipeline._evaluate.cache_clear()  # earlier tests in this process may have evaluated it
     first = build_view(text, {"w": "2", "x": "3", "y": "1"}, draw=False)
     assert (first.value, dict(first.gradients)) == ("25", {"w": "30", "x": "20", "y": "−10"})
     assert len(pipeline._PREPARED) == 1
