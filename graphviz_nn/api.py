@@ -27,7 +27,7 @@ from .values import normalize_values
 __all__ = ["Evaluation", "evaluate", "parse", "canonical", "inputs", "to_jsonable"]
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class Evaluation:
     """An evaluated computation graph: values, gradients, the graph itself and the trace.
 
@@ -40,7 +40,7 @@ class Evaluation:
     canonical: str
     trace: Sequence[engine.TraceStep]
     value: Any
-    gradients: dict[str, Any]
+    _gradients: dict[str, Any] | Callable[[], dict[str, Any]] = field(repr=False)
     output: str
     output_name: str | None
     inputs: dict[str, str]
@@ -51,6 +51,22 @@ class Evaluation:
     """How the text was read, with only the brackets precedence needs (``x^2 + 3·x·y``)."""
     n_nodes: int
     _graph: nx.MultiDiGraph | Callable[[], nx.MultiDiGraph] = field(repr=False)
+
+    def __repr__(self) -> str:
+        shown = {name: self.gradients[name] for name in list(self.inputs)[:8]}
+        more = ", …" if len(self.inputs) > 8 else ""
+        grads = repr(shown)[:-1] + more + "}"
+        notes = f", warnings={self.warnings!r}" if self.warnings else ""
+        reading = self.reading if len(self.reading) <= 80 else self.reading[:79] + "…"
+        return (f"Evaluation(reading={reading!r}, value={self.value!r}, gradients={grads}, "
+                f"nodes={self.n_nodes}, steps={len(self.trace)}{notes})")
+
+    @property
+    def gradients(self) -> dict[str, Any]:
+        """d output / d input for every input name (made from the schedule's arrays on first access)."""
+        if not isinstance(self._gradients, dict):
+            self._gradients = self._gradients()
+        return self._gradients
 
     @property
     def graph(self) -> nx.MultiDiGraph:
@@ -153,7 +169,7 @@ def evaluate(text: str, values: Mapping[str, Any] | None = None, *, merge: bool 
     warnings = _warnings(graph, nonfinite, set(given) - set(inputs) - _assigned(program))
     return Evaluation(
         source=text, canonical=graph.graph["canonical"], trace=trace,
-        value=graph.nodes[out]["value"], gradients={n: graph.nodes[i]["grad"] for n, i in inputs.items()},
+        value=graph.nodes[out]["value"], _gradients={n: graph.nodes[i]["grad"] for n, i in inputs.items()},
         output=out, output_name=graph.graph["output_name"], inputs=dict(inputs), values=used,
         nonfinite=nonfinite, warnings=warnings, reading=graph.graph["reading"],
         n_nodes=graph.number_of_nodes(), _graph=graph)

@@ -105,7 +105,7 @@ class Prepared:
         nonfinite = result.nonfinite()
         return Evaluation(
             source=self.text, canonical=graph.graph["canonical"], trace=trace,
-            value=result.node_value(schedule.output), gradients=result.input_gradients(),
+            value=result.node_value(schedule.output), _gradients=result.input_gradients,
             output=graph.graph["output"], output_name=graph.graph["output_name"],
             inputs=dict(build.inputs), values=dict(state.used), nonfinite=nonfinite,
             warnings=_warnings(graph, nonfinite, state.unused), reading=graph.graph["reading"],
