@@ -3,8 +3,9 @@ step through the forward and backward passes, download the diagram; or build a l
 switch to its neuron view and take gradient-descent steps; then take the chain rule apart.
 
 Only widgets and layout live here. Everything shown comes from cached, pure functions of the
-package: :func:`graphviz_nn.pipeline.build_view` and the teaching panels of
-:mod:`graphviz_nn.pipeline`, and the network form of :mod:`graphviz_nn.netview` (tested
+package: :func:`graphviz_nn.pipeline.build_view`, the teaching panels of
+:mod:`graphviz_nn.pipeline_teach` and :mod:`graphviz_nn.pipeline_worksheet`, the downloads of
+:mod:`graphviz_nn.pipeline_downloads`, and the network form of :mod:`graphviz_nn.netview` (tested
 without Streamlit in tests/test_pipeline.py and tests/test_app_network.py). Run with
 ``make app``.
 """
@@ -17,9 +18,10 @@ from typing import Any
 
 import streamlit as st
 
-from graphviz_nn import netview, pipeline, plots
+from graphviz_nn import netview, pipeline, pipeline_downloads, pipeline_teach, pipeline_worksheet, plots
 from graphviz_nn.captions import EDGE_MODES, format_number
 from graphviz_nn.errors import GnnError
+from graphviz_nn.examples import Example, list_examples
 from graphviz_nn.netview import SpecForm
 from graphviz_nn.pipeline import InputField, Labels, View, ViewOptions
 
@@ -55,9 +57,9 @@ def neuron_view_for(form: SpecForm, show_weight_grads: bool, options: ViewOption
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def examples() -> list[pipeline.Example]:
+def examples() -> list[Example]:
     """The examples menu (``examples/*.gnn``)."""
-    return pipeline.list_examples()
+    return list_examples()
 
 
 def download_data(text: str, values: tuple[tuple[str, str], ...], options: ViewOptions,
@@ -66,7 +68,7 @@ def download_data(text: str, values: tuple[tuple[str, str], ...], options: ViewO
 
     def make() -> bytes:
         try:
-            return pipeline.export(text, values, options, step, fmt, labels)
+            return pipeline_downloads.export(text, values, options, step, fmt, labels)
         except Exception as exc:  # never a traceback; the file says what went wrong
             return f"graphviz_nn could not export {fmt}: {exc}\n".encode()
 
@@ -79,7 +81,7 @@ def steps_data(text: str, values: tuple[tuple[str, str], ...], options: ViewOpti
 
     def make() -> bytes:
         try:
-            return pipeline.steps_export(text, values, options, fmt, labels)
+            return pipeline_downloads.steps_export(text, values, options, fmt, labels)
         except Exception as exc:
             return f"graphviz_nn could not export the steps as {fmt}: {exc}\n".encode()
 
@@ -370,17 +372,17 @@ def _step_panel(text: str, values: tuple[tuple[str, str], ...], options: ViewOpt
                          width="stretch", height=min(38 + 35 * len(view.rows), 320),
                          key="trace_table")
 
-    cols = st.columns(len(pipeline.EXPORT_FORMATS) + 1, vertical_alignment="center")
+    cols = st.columns(len(pipeline_downloads.EXPORT_FORMATS) + 1, vertical_alignment="center")
     cols[0].markdown("**Download this step**")
-    for col, (fmt, ext, mime, label) in zip(cols[1:], pipeline.EXPORT_FORMATS):
+    for col, (fmt, ext, mime, label) in zip(cols[1:], pipeline_downloads.EXPORT_FORMATS):
         # The SVG is the drawing on the page: hand it over directly; others are made on click.
         data = view.svg.encode("utf-8") if fmt == "svg" else download_data(text, values, options, view.step, fmt, labels)
         col.download_button(label, data=data,
                             file_name=f"graph-step{view.step}.{ext}", mime=mime,
                             on_click="ignore", key=f"download_{fmt}", width="stretch")
-    cols = st.columns(len(pipeline.STEP_EXPORTS) + 1, vertical_alignment="center")
+    cols = st.columns(len(pipeline_downloads.STEP_EXPORTS) + 1, vertical_alignment="center")
     cols[0].markdown(f"**Download all {n + 1} steps**")
-    for col, (fmt, ext, mime, label) in zip(cols[1:], pipeline.STEP_EXPORTS):
+    for col, (fmt, ext, mime, label) in zip(cols[1:], pipeline_downloads.STEP_EXPORTS):
         col.download_button(label, data=steps_data(text, values, options, fmt, labels),
                             file_name=f"steps.{ext}", mime=mime, on_click="ignore",
                             key=f"download_steps_{fmt}", width="stretch")
@@ -434,7 +436,7 @@ def teaching_panels(text: str, values: tuple[tuple[str, str], ...], options: Vie
     with rule_tab:
         chain_rule_panel(text, values, options, labels, names, shown)
     with check_tab:
-        rows, issue = pipeline.gradient_check_rows(text, values, options.digits, labels)
+        rows, issue = pipeline_teach.gradient_check_rows(text, values, options.digits, labels)
         if issue is not None:
             st.error(fenced(issue.message))
         elif rows:
@@ -449,7 +451,7 @@ def teaching_panels(text: str, values: tuple[tuple[str, str], ...], options: Vie
     with edge_tab:
         mode = st.session_state.get("edge_mode", "off")
         mode = "both" if mode == "off" else mode
-        latex, count = pipeline.edge_formulas(text, values, mode, options.digits, labels)
+        latex, count = pipeline_teach.edge_formulas(text, values, mode, options.digits, labels)
         if latex:
             st.caption(f"The local derivative ∂(use)/∂(operand) on each of the {count} edges a gradient "
                        f"flows back along, in the order of the backward pass ({mode}; change it with "
@@ -479,8 +481,8 @@ def plot_panel(text: str, values: tuple[tuple[str, str], ...], names: list[str])
     variable = cols[0].selectbox("Variable", variables, key="plot_var")
     lo = cols[1].number_input("from", value=-3.0, key="plot_lo")
     hi = cols[2].number_input("to", value=3.0, key="plot_hi")
-    data, issue = pipeline.function_plot(plot_text, variable, float(lo), float(hi),
-                                         () if chosen is not None else values)
+    data, issue = pipeline_teach.function_plot(plot_text, variable, float(lo), float(hi),
+                                               () if chosen is not None else values)
     if issue is not None:  # e.g. a network's matrix input: not a one-variable function
         st.info(f"Nothing to plot against {variable}: pick an activation above, or a scalar input.\n\n"
                 + fenced(issue.message))
@@ -488,8 +490,8 @@ def plot_panel(text: str, values: tuple[tuple[str, str], ...], names: list[str])
     st.caption(f"f({variable}) = {plot_text} and its derivative from the engine's backward pass on 401 points "
                f"(the other inputs keep their values).")
     st.image(data.decode("utf-8"), width="stretch")
-    png, _ = pipeline.function_plot(plot_text, variable, float(lo), float(hi),
-                                    () if chosen is not None else values, "png")
+    png, _ = pipeline_teach.function_plot(plot_text, variable, float(lo), float(hi),
+                                          () if chosen is not None else values, "png")
     c1, c2 = st.columns(2)
     c1.download_button("Plot as SVG", data, file_name="plot.svg", mime="image/svg+xml", key="plot_svg")
     c2.download_button("Plot as PNG", png, file_name="plot.png", mime="image/png", key="plot_png")
@@ -505,7 +507,7 @@ def worksheet_panel(text: str, values: tuple[tuple[str, str], ...], options: Vie
                                  help="Keep this many blanks, chosen at random by the seed."))
     seed = int(c3.number_input("Seed", min_value=0, step=1, key="ws_seed"))
     choice = dict(blank=blank, sample=sample or None, seed=seed, labels=labels)
-    sheet = pipeline.worksheet_view(text, values, options, **choice)
+    sheet = pipeline_worksheet.worksheet_view(text, values, options, **choice)
     if sheet.issue is not None:
         st.error(fenced(sheet.issue.message))
         return
@@ -520,7 +522,7 @@ def worksheet_panel(text: str, values: tuple[tuple[str, str], ...], options: Vie
             answers[number] = st.text_input(f"({number}) {label}", key=f"ws_answer:{blank}:{number}",
                                             placeholder="a number")
     if any(a.strip() for a in answers.values()):
-        rows, issue = pipeline.check_worksheet(text, values, answers, **choice)
+        rows, issue = pipeline_worksheet.check_worksheet(text, values, answers, **choice)
         if issue is not None:
             st.error(fenced(issue.message))
             return
@@ -553,7 +555,7 @@ def worksheet_data(text: str, values: tuple[tuple[str, str], ...], options: View
 
     def make() -> bytes:
         try:
-            return pipeline.worksheet_export(text, values, options, fmt, key, **choice)
+            return pipeline_worksheet.worksheet_export(text, values, options, fmt, key, **choice)
         except Exception as exc:
             return f"graphviz_nn could not export the worksheet as {fmt}: {exc}\n".encode()
 
@@ -574,15 +576,15 @@ def chain_rule_panel(text: str, values: tuple[tuple[str, str], ...], options: Vi
     if not targets:
         st.caption("Pick a target to write its gradient as a product of factors along each path.")
         return
-    panels, issue = pipeline.chain_rule_panels(text, values, tuple(targets), options.digits, labels)
+    panels, issue = pipeline_teach.chain_rule_panels(text, values, tuple(targets), options.digits, labels)
     if issue is not None:
         st.error(fenced(issue.message))
         return
     if len(panels) == 2:
-        st.markdown(f"Factors the two share are in <span style='color:{pipeline.SHARED_COLOR}'>"
+        st.markdown(f"Factors the two share are in <span style='color:{pipeline_teach.SHARED_COLOR}'>"
                     "orange</span> and marked ● in the tables: both gradients reuse them, which is why "
                     "backprop computes them once.", unsafe_allow_html=True)
-    svg, drawing_issue = pipeline.chain_rule_drawing(text, values, options, tuple(targets), labels)
+    svg, drawing_issue = pipeline_teach.chain_rule_drawing(text, values, options, tuple(targets), labels)
     if svg:
         st.caption("The paths on the graph: thick, dashed and orange, from the output down to "
                    + " and ".join(md_escape(shown.get(t, t)) for t in targets) + ".")

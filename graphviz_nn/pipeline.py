@@ -7,11 +7,12 @@ come back as an :class:`Issue` with the message (caret included) and an explanat
 All arguments are hashable, so the app can cache it with ``st.cache_data`` and tests can call
 it without Streamlit.
 
-It also loads the examples (``examples/*.gnn``: a program whose first ``#`` comment line is
-the title; ``examples/*.toml``: a layer spec whose ``[network]`` table has the title) and
-builds the teaching panels: the chain rule along every path to one or two chosen inputs
-(:func:`chain_rule_panels`), backprop beside finite differences (:func:`gradient_check_rows`)
-and the local derivative on every edge (:func:`edge_formulas`).
+Behind it sits the evaluation cache the other page modules share: one
+:class:`~graphviz_nn.prepared.Prepared` kept per text and set of filled-in names
+(:func:`_prepared_for`) and one evaluation per (text, values, labels) (:func:`_evaluate`).
+The teaching panels read it from :mod:`graphviz_nn.pipeline_teach`, the worksheets from
+:mod:`graphviz_nn.pipeline_worksheet`, the downloads from :mod:`graphviz_nn.pipeline_downloads`;
+the example problems load in :mod:`graphviz_nn.examples`.
 
 >>> view = build_view("x^2 + 3xy", {"x": "2", "y": "1"}, draw=False)
 >>> view.value, dict(view.gradients)
@@ -26,12 +27,11 @@ import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
 
-from .captions import Caption, all_captions, format_latex_number, format_number
+from .captions import Caption, all_captions, format_number
 from .errors import (
     GnnError,
     LimitError,
@@ -44,11 +44,7 @@ from .errors import (
 )
 
 __all__ = [
-    "EXAMPLES_DIR",
     "DEFAULT_TEXT",
-    "Example",
-    "list_examples",
-    "read_example",
     "ViewOptions",
     "InputField",
     "Issue",
@@ -56,87 +52,22 @@ __all__ = [
     "View",
     "input_fields",
     "build_view",
-    "export",
-    "EXPORT_FORMATS",
     "inline_svg",
     "svg_size",
     "value_text",
-    "FactorRow",
-    "ChainPanel",
-    "chain_rule_panels",
-    "GradCheckRow",
-    "gradient_check_rows",
-    "edge_formulas",
-    "chain_rule_drawing",
-    "WorksheetView",
-    "worksheet_view",
-    "check_worksheet",
-    "worksheet_export",
-    "steps_export",
-    "STEP_EXPORTS",
+    "APP_MAX_CHARS",
+    "APP_MAX_NODES",
+    "MAX_LATEX_PATHS",
+    "MAX_EDGE_TERMS",
 ]
 
-EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
 DEFAULT_TEXT = "x^2 + 3xy"
 #: Values given to inputs the text does not define, in order of first use: distinct small
 #: numbers, so every product and gradient on the page is easy to follow by hand.
 DEFAULT_VALUES = ("2", "1", "3", "0.5", "-1", "1.5", "4", "-2")
-#: Download formats: (format for ``export_bytes``, file extension, MIME type, button label).
-EXPORT_FORMATS: tuple[tuple[str, str, str, str], ...] = (
-    ("svg", "svg", "image/svg+xml", "SVG"),
-    ("png", "png", "image/png", "PNG"),
-    ("pdf", "pdf", "application/pdf", "PDF"),
-    ("dot", "dot", "text/vnd.graphviz", "DOT"),
-    ("tex", "tex", "application/x-tex", "TikZ"),
-)
 ValuesArg = Mapping[str, str] | tuple[tuple[str, str], ...]
 #: Display names drawn instead of input names (a spec's ``names``: ``W1`` drawn as ``α``).
 Labels = tuple[tuple[str, str], ...]
-
-
-# --------------------------------------------------------------------------- examples
-
-
-@dataclass(frozen=True)
-class Example:
-    """One example problem: ``slug`` is the file stem, ``title`` its first comment line (a
-    spec's ``[network]`` title), ``kind`` is ``program`` (``.gnn``) or ``spec`` (``.toml``)."""
-
-    slug: str
-    title: str
-    text: str
-    kind: str = "program"
-
-
-def read_example(path: Path) -> Example:
-    """Read one ``.gnn`` or ``.toml`` file; the title is a spec's ``title``, else the first
-    ``#`` comment line, else the file stem."""
-    import tomllib
-
-    text = path.read_text(encoding="utf-8")
-    title = path.stem.replace("_", " ")
-    for line in text.splitlines():
-        stripped = line.strip()
-        if stripped.startswith("#") and stripped.lstrip("#").strip():
-            title = stripped.lstrip("#").strip()
-            break
-    kind = "spec" if path.suffix == ".toml" else "program"
-    if kind == "spec":
-        try:
-            title = str(tomllib.loads(text).get("network", {}).get("title") or title)
-        except tomllib.TOMLDecodeError:
-            pass  # the app reports the error when the example is picked
-        title = f"{title} (layer spec)"
-    return Example(path.stem, title, text.strip("\n") + "\n", kind)
-
-
-def list_examples(directory: Path | None = None) -> list[Example]:
-    """Every ``*.gnn`` program, then every ``*.toml`` layer spec, in ``directory`` (default: the
-    repository's ``examples/``), each by file name."""
-    directory = EXAMPLES_DIR if directory is None else Path(directory)
-    if not directory.is_dir():
-        return []
-    return [read_example(path) for pattern in ("*.gnn", "*.toml") for path in sorted(directory.glob(pattern))]
 
 
 # --------------------------------------------------------------------------- options
@@ -305,6 +236,10 @@ APP_MAX_CHARS = 20_000
 """Longest text the app evaluates (the API and CLI allow 2,000,000): a hosted app serves a class."""
 APP_MAX_NODES = 50_000
 """Largest graph the app builds (the API and CLI allow 200,000)."""
+#: Paths written out in the chain-rule equations (the factor table lists them all).
+MAX_LATEX_PATHS = 6
+#: Edges listed in the edge-formula panel.
+MAX_EDGE_TERMS = 80
 
 
 @functools.lru_cache(maxsize=64)
@@ -479,18 +414,6 @@ def _draw(text: str, values: tuple[tuple[str, str], ...], options: ViewOptions, 
     return render_svg(res, **options.render_kwargs(step))
 
 
-def export(text: str, values: ValuesArg | None, options: ViewOptions, step: int | None, fmt: str,
-           labels: Labels = ()) -> bytes:
-    """The current view as a file: ``fmt`` is one of :data:`EXPORT_FORMATS` (svg, png, pdf, dot, tex).
-
-    Raises ``GnnError`` when the text does not evaluate or the drawing fails.
-    """
-    from .export import export_bytes
-
-    res = _evaluate(text, _merged(text, values), labels)
-    k = len(res.trace) if step is None else max(0, min(int(step), len(res.trace)))
-    return export_bytes(res, fmt, options.render_options(k))
-
 
 def inline_svg(svg: str, zoom: int = 100) -> str:
     """SVG text ready to sit inside HTML: no XML prolog, DOCTYPE or comments, scaled to ``zoom`` %.
@@ -524,340 +447,3 @@ def svg_size(svg: str) -> tuple[float, float] | None:
         return None
     return float(width.group(1)), float(height.group(1))
 
-
-# --------------------------------------------------------------------------- teaching panels
-
-#: Colour of the factors two targets share, in the chain-rule equations.
-SHARED_COLOR = "#d35400"
-#: Paths written out in the chain-rule equations (the factor table lists them all).
-MAX_LATEX_PATHS = 6
-#: Edges listed in the edge-formula panel.
-MAX_EDGE_TERMS = 80
-
-
-@dataclass(frozen=True)
-class FactorRow:
-    """One factor of one path: ``∂z1/∂w1``, its formula ``x``, its value, and whether the other
-    chosen target's paths contain the same factor (the same stretch of edges)."""
-
-    path: int
-    factor: str
-    formula: str
-    value: str
-    shared: bool
-
-
-@dataclass(frozen=True)
-class ChainPanel:
-    """The chain rule for one target: every path from the output down to it as a product.
-
-    ``equation`` is LaTeX (``aligned``): the factors by name, then as formulas, then as
-    numbers with the total; shared factors are drawn in :data:`SHARED_COLOR`.
-    """
-
-    target: str
-    label: str
-    output: str
-    n_paths: int
-    truncated: bool
-    total: str
-    equation: str
-    rows: tuple[FactorRow, ...]
-    products: tuple[str, ...]
-    edges: frozenset[tuple[str, str, int]] = frozenset()
-
-    @property
-    def n_shared(self) -> int:
-        """How many factors (over all paths) the other target shares."""
-        return sum(1 for r in self.rows if r.shared)
-
-
-def _marked(tex: str, shared: bool) -> str:
-    return f"{{\\color{{{SHARED_COLOR}}}{{{tex}}}}}" if shared else tex
-
-
-def _latex_factor_value(value: Any, digits: int) -> str:
-    if value is None:
-        return r"\text{J}"
-    tex = format_latex_number(value, digits)
-    return f"\\left({tex}\\right)" if tex.startswith("-") else tex
-
-
-def _compound(tex: str) -> bool:
-    """True when a factor needs brackets in a product: a top-level sum, difference or sign."""
-    bare = tex
-    while True:  # drop bracketed groups, innermost first
-        shorter = re.sub(r"\\left\((?:(?!\\left\().)*?\\right\)", "()", bare)
-        if shorter == bare:
-            break
-        bare = shorter
-    return any(s in bare for s in (" + ", " - ")) or bare.startswith("-")
-
-
-def _sum_of(terms: list[str], n_paths: int) -> str:
-    shown = terms[:MAX_LATEX_PATHS]
-    if n_paths == 1:
-        return shown[0]
-    body = " + ".join(f"\\left({t}\\right)" for t in shown)
-    return body + (r" + \cdots" if n_paths > len(shown) else "")
-
-
-@functools.lru_cache(maxsize=64)
-def _chain_rule(text: str, values: tuple[tuple[str, str], ...], targets: tuple[str, ...], digits: int,
-                labels: Labels) -> tuple[ChainPanel, ...]:
-    from .chainrule import explain, latex_name, latex_to_text
-
-    res = _evaluate(text, values, labels)
-    shown = dict(labels)
-    graph = res.graph
-    panels = []
-    for rule in explain(res, list(targets)):
-        head_name = latex_name(shown.get(rule.target, rule.target))
-        head = f"\\frac{{\\partial {rule.output}}}{{\\partial {head_name}}}"
-        names, formulas, numbers, rows, products = [], [], [], [], []
-        for i, path in enumerate(rule.paths, start=1):
-            names.append(" \\cdot ".join(_marked(f.name_latex, f.shared) for f in path.factors))
-            formulas.append(" \\cdot ".join(
-                _marked(f"\\left({f.latex}\\right)" if _compound(f.latex) and len(path.factors) > 1 else f.latex,
-                        f.shared) for f in path.factors))
-            numbers.append(" \\cdot ".join(_marked(_latex_factor_value(f.value, digits), f.shared)
-                                           for f in path.factors))
-            products.append(format_number(path.value, digits) if path.value is not None else "—")
-            for f in path.factors:
-                rows.append(FactorRow(i, f"∂{latex_to_text(f.numerator)}/∂{latex_to_text(f.denominator)}",
-                                      latex_to_text(f.latex),
-                                      format_number(f.value, digits) if f.value is not None else "—",
-                                      f.shared))
-        total_tex = format_latex_number(rule.total, digits)
-        n = len(rule.paths)
-        if n == 0:
-            equation = f"{head} = 0 \\quad \\text{{(no path from the output)}}"
-        else:
-            equation = (f"\\begin{{aligned}}{head} &= {_sum_of(names, n)} \\\\ &= {_sum_of(formulas, n)}"
-                        f" \\\\ &= {_sum_of(numbers, n)} = {total_tex}\\end{{aligned}}")
-        node = res.inputs[rule.target]
-        panels.append(ChainPanel(rule.target, str(graph.nodes[node].get("label") or rule.target),
-                                 latex_to_text(rule.output), n, rule.truncated,
-                                 format_number(rule.total, digits), equation, tuple(rows), tuple(products),
-                                 frozenset(e for p in rule.paths for f in p.factors for e in f.edges)))
-    return tuple(panels)
-
-
-def chain_rule_panels(text: str, values: ValuesArg | None, targets: tuple[str, ...] | list[str],
-                      digits: int = 4, labels: Labels = ()) -> tuple[tuple[ChainPanel, ...], Issue | None]:
-    """The chain rule for each of ``targets`` (input names; with two, shared factors are marked).
-
-    Never raises: an error comes back as an :class:`Issue`.
-
-    >>> panels, issue = chain_rule_panels("z = w x + b; L = z^2", {"w": "3", "x": "2", "b": "1"}, ["w"])
-    >>> [(r.factor, r.formula, r.value) for r in panels[0].rows], panels[0].total
-    ([('∂L/∂z', '2 z', '14'), ('∂z/∂w', 'x', '2')], '28')
-    """
-    try:
-        return _chain_rule(text, _merged(text, values), tuple(targets), digits, tuple(labels)), None
-    except Exception as exc:  # the page must never show a traceback
-        return (), _issue(exc, text)
-
-
-@dataclass(frozen=True)
-class GradCheckRow:
-    """Backprop beside central differences for one input; ``ok`` when they agree to 1e-4."""
-
-    name: str
-    label: str
-    backprop: str
-    numeric: str
-    relative_error: str
-    ok: bool
-
-
-@functools.lru_cache(maxsize=32)
-def _gradient_check(text: str, values: tuple[tuple[str, str], ...], digits: int,
-                    labels: Labels) -> tuple[GradCheckRow, ...]:
-    res = _evaluate(text, values, labels)
-    report = res.gradient_check()
-    rows = []
-    for name, node in res.graph.graph["inputs"].items():
-        label = str(res.graph.nodes[node].get("label") or name)
-        if name not in report:
-            rows.append(GradCheckRow(name, label, format_number(res.gradients.get(name), digits),
-                                     "— (too many entries)", "—", True))
-            continue
-        backprop, numeric, error = report[name]
-        rows.append(GradCheckRow(name, label, format_number(backprop, digits), format_number(numeric, digits),
-                                 f"{error:.1e}", bool(np.isfinite(error) and error < 1e-4)))
-    return tuple(rows)
-
-
-def gradient_check_rows(text: str, values: ValuesArg | None, digits: int = 4,
-                        labels: Labels = ()) -> tuple[tuple[GradCheckRow, ...], Issue | None]:
-    """Backprop and finite-difference gradients of every input with the relative error.
-
-    >>> rows, _ = gradient_check_rows("x^2 y", {"x": "3", "y": "2"})
-    >>> [(r.name, r.backprop, r.numeric, r.ok) for r in rows]
-    [('x', '12', '12', True), ('y', '9', '9', True)]
-    """
-    try:
-        return _gradient_check(text, _merged(text, values), digits, tuple(labels)), None
-    except Exception as exc:
-        return (), _issue(exc, text)
-
-
-def edge_formulas(text: str, values: ValuesArg | None, mode: str = "both", digits: int = 4,
-                  labels: Labels = ()) -> tuple[str, int]:
-    """The local derivative on every edge as one LaTeX block (``mode``: formula, value or
-    both) and the number of edges; at most :data:`MAX_EDGE_TERMS` are written. ``("", 0)``
-    when the text does not evaluate."""
-    from .captions import edge_terms, edge_terms_latex
-
-    try:
-        res = _evaluate(text, _merged(text, values), tuple(labels))
-        terms = edge_terms(res, digits)
-    except Exception:
-        return "", 0
-    return edge_terms_latex(terms[:MAX_EDGE_TERMS], mode) if terms else "", len(terms)
-
-
-# --------------------------------------------------------------------------- paths, worksheets, steps
-
-
-def chain_rule_drawing(text: str, values: ValuesArg | None, options: ViewOptions, targets: tuple[str, ...],
-                       labels: Labels = ()) -> tuple[str, Issue | None]:
-    """The graph (SVG) with every chain-rule path to ``targets`` drawn thick, dashed and coloured.
-
-    >>> svg, issue = chain_rule_drawing("z = w x + b; L = z^2", {"w": "3", "x": "2", "b": "1"}, ViewOptions(), ("w",))
-    >>> issue is None and 'class="edge arg path"' in svg
-    True
-    """
-    panels, issue = chain_rule_panels(text, values, tuple(targets), options.digits, labels)
-    if issue is not None:
-        return "", issue
-    edges = frozenset(e for panel in panels for e in panel.edges)
-    try:
-        return _path_svg(text, _merged(text, values), options, edges, tuple(labels)), None
-    except Exception as exc:
-        return "", _issue(exc, text)
-
-
-@functools.lru_cache(maxsize=32)
-def _path_svg(text: str, values: tuple[tuple[str, str], ...], options: ViewOptions,
-              edges: frozenset[tuple[str, str, int]], labels: Labels) -> str:
-    from .export import export_bytes
-    from .render import RenderOptions
-
-    res = _evaluate(text, values, labels)
-    nodes = frozenset(n for e in edges for n in e[:2])
-    opts = RenderOptions(**{**options.render_kwargs(None), "highlight_edges": edges, "highlight_nodes": nodes})
-    return export_bytes(res, "svg", opts).decode("utf-8")
-
-
-@dataclass(frozen=True)
-class WorksheetView:
-    """A worksheet on the page: the drawing with numbered blanks and what each blank asks for."""
-
-    svg: str = ""
-    blanks: tuple[tuple[int, str], ...] = ()
-    issue: Issue | None = None
-
-
-def _sheet(text: str, values: tuple[tuple[str, str], ...], blank: str, nodes: tuple[str, ...],
-           sample: int | None, seed: int, labels: Labels) -> Any:
-    from .worksheet import choose_blanks
-
-    res = _evaluate(text, values, labels)
-    return res, choose_blanks(res, blank, list(nodes) or None, sample, seed)
-
-
-@functools.lru_cache(maxsize=32)
-def _worksheet_view(text: str, values: tuple[tuple[str, str], ...], options: ViewOptions, blank: str,
-                    nodes: tuple[str, ...], sample: int | None, seed: int, labels: Labels) -> WorksheetView:
-    from .export import export_bytes
-    from .worksheet import render_options
-
-    res, sheet = _sheet(text, values, blank, nodes, sample, seed, labels)
-    svg = export_bytes(res, "svg", render_options(sheet, options.render_options(None))).decode("utf-8")
-    return WorksheetView(svg, tuple((b.number, b.label) for b in sheet.blanks))
-
-
-def worksheet_view(text: str, values: ValuesArg | None, options: ViewOptions, blank: str = "grads",
-                   nodes: tuple[str, ...] = (), sample: int | None = None, seed: int = 0,
-                   labels: Labels = ()) -> WorksheetView:
-    """The worksheet drawing and its blanks (``blank``: grads, values or both; ``nodes`` to
-    restrict; ``sample`` random blanks by ``seed``). Never raises.
-
-    >>> ws = worksheet_view("z = w x + b; L = z^2", {"w": "3", "x": "2", "b": "1"}, ViewOptions())
-    >>> ws.blanks
-    ((1, '∂L/∂w'), (2, '∂L/∂x'), (3, '∂L/∂b'), (4, '∂L/∂z'))
-    """
-    try:
-        return _worksheet_view(text, _merged(text, values), options, blank, tuple(nodes), sample, seed,
-                               tuple(labels))
-    except Exception as exc:
-        return WorksheetView(issue=_issue(exc, text))
-
-
-def check_worksheet(text: str, values: ValuesArg | None, answers: Mapping[int, str], blank: str = "grads",
-                    nodes: tuple[str, ...] = (), sample: int | None = None, seed: int = 0,
-                    labels: Labels = ()) -> tuple[tuple[Any, ...], Issue | None]:
-    """Check typed answers (blank number -> text): ``worksheet.Check`` rows (ok, expected, hint).
-
-    >>> rows, _ = check_worksheet("z = w x + b; L = z^2", {"w": "3", "x": "2", "b": "1"}, {1: "28", 2: "40"})
-    >>> [(r.number, r.ok) for r in rows][:2], rows[1].hint
-    ([(1, True), (2, False)], '∂L/∂x = ∂L/∂z · ∂z/∂x = ∂L/∂z · w')
-    """
-    from .worksheet import check_answers
-
-    try:
-        res, sheet = _sheet(text, _merged(text, values), blank, tuple(nodes), sample, seed, tuple(labels))
-        return tuple(check_answers(res, sheet, dict(answers))), None
-    except Exception as exc:
-        return (), _issue(exc, text)
-
-
-def worksheet_export(text: str, values: ValuesArg | None, options: ViewOptions, fmt: str, key: bool,
-                     blank: str = "grads", nodes: tuple[str, ...] = (), sample: int | None = None,
-                     seed: int = 0, labels: Labels = ()) -> bytes:
-    """The worksheet (``key=False``) or its answer key as a file (svg, pdf, png, tex).
-    Raises ``GnnError`` when the text does not evaluate."""
-    from .export import export_bytes
-    from .worksheet import render_options
-
-    res, sheet = _sheet(text, _merged(text, values), blank, tuple(nodes), sample, seed, tuple(labels))
-    return export_bytes(res, fmt, render_options(sheet, options.render_options(None), key=key))
-
-
-#: Step-sequence downloads: (format, file extension, MIME type, button label).
-STEP_EXPORTS: tuple[tuple[str, str, str, str], ...] = (
-    ("zip", "zip", "application/zip", "SVG frames (zip)"),
-    ("gif", "gif", "image/gif", "GIF"),
-    ("pdf", "pdf", "application/pdf", "PDF (a step a page)"),
-)
-
-
-def steps_export(text: str, values: ValuesArg | None, options: ViewOptions, fmt: str,
-                 labels: Labels = ()) -> bytes:
-    """Every step as one file: ``fmt`` is ``zip`` (numbered SVGs), ``gif`` or ``pdf``.
-    Raises ``GnnError`` (too many steps, no layout program, …)."""
-    from .frames import steps_bytes
-
-    res = _evaluate(text, _merged(text, values), labels)
-    return steps_bytes(res, fmt, options.render_options(None))
-
-
-@functools.lru_cache(maxsize=32)
-def function_plot(text: str, variable: str, lo: float, hi: float, values: tuple[tuple[str, str], ...] = (),
-                  fmt: str = "svg") -> tuple[bytes, Issue | None]:
-    """The plot of ``text`` and its backprop derivative over ``variable`` in [lo, hi] (other
-    inputs take ``values``): picture bytes, or an issue explaining why there is none.
-
-    >>> data, issue = function_plot("relu(x)", "x", -1.0, 1.0)
-    >>> issue is None and data.startswith(b"<?xml")
-    True
-    """
-    from .plots import plot_bytes, sample
-
-    others = {name: raw for name, raw in values if name != variable and raw.strip()}
-    try:
-        return plot_bytes(sample(text, variable, lo, hi, 401, others), fmt), None
-    except Exception as exc:  # every user mistake becomes an Issue, never a traceback
-        return b"", _issue(exc, text)

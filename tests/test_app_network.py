@@ -137,7 +137,7 @@ def start() -> "st_testing.AppTest":
 
 def load(at: "st_testing.AppTest", slug: str, kind: str = "spec") -> "st_testing.AppTest":
     """Pick ``examples/<slug>.toml`` (or the ``.gnn`` program) from the examples menu."""
-    from graphviz_nn.pipeline import list_examples
+    from graphviz_nn.examples import list_examples
 
     title = next(ex.title for ex in list_examples() if ex.slug == slug and ex.kind == kind)
     return at.selectbox(key="example").set_value(title).run()

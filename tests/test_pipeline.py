@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from graphviz_nn import pipeline
-from graphviz_nn.pipeline import ViewOptions, build_view, input_fields, inline_svg, list_examples
+from graphviz_nn import pipeline, pipeline_downloads, pipeline_teach
+from graphviz_nn.examples import EXAMPLES_DIR, Example, list_examples
+from graphviz_nn.pipeline import ViewOptions, build_view, input_fields, inline_svg
 
 # f = x^2 + 3xy at x=2, y=1: f = 4 + 6 = 10, df/dx = 2x + 3y = 7, df/dy = 3x = 6.
 HAND = [
@@ -131,14 +132,14 @@ def test_downloaded_svg_is_the_drawn_svg() -> None:
     values = {"x": "2", "y": "1"}
     options = ViewOptions()
     view = build_view("x^2 + 3xy", values, options, step=5)
-    data = pipeline.export("x^2 + 3xy", values, options, 5, "svg")
+    data = pipeline_downloads.export("x^2 + 3xy", values, options, 5, "svg")
     assert data.decode("utf-8") == view.svg
 
 
 @pytest.mark.parametrize("fmt, magic", [("png", b"\x89PNG"), ("pdf", b"%PDF"), ("dot", b"digraph"),
                                         ("tex", b"tikzpicture")])
 def test_every_download_format(fmt: str, magic: bytes) -> None:
-    data = pipeline.export("x^2 + 3xy", {"x": "2", "y": "1"}, ViewOptions(), None, fmt)
+    data = pipeline_downloads.export("x^2 + 3xy", {"x": "2", "y": "1"}, ViewOptions(), None, fmt)
     assert magic in data[:4000]
 
 
@@ -165,7 +166,7 @@ EXAMPLES = list_examples()
 
 @pytest.mark.skipif(not EXAMPLES, reason="no examples/*.gnn yet")
 @pytest.mark.parametrize("example", EXAMPLES, ids=[e.slug for e in EXAMPLES])
-def test_every_example_evaluates_and_draws(example: pipeline.Example) -> None:
+def test_every_example_evaluates_and_draws(example: Example) -> None:
     if example.kind == "spec":  # a layer spec: the app draws the program it expands into
         from graphviz_nn import netview
 
@@ -178,7 +179,7 @@ def test_every_example_evaluates_and_draws(example: pipeline.Example) -> None:
     assert all(c.plain or c.step == 0 for c in view.captions)
 
 
-def _example(slug: str) -> pipeline.Example:
+def _example(slug: str) -> Example:
     found = [e for e in EXAMPLES if e.slug == slug]
     if not found:
         pytest.skip(f"examples/{slug}.gnn not present")
@@ -261,7 +262,7 @@ CHAIN_RULE = [
 
 @pytest.mark.parametrize("text, values, target, rows, total", CHAIN_RULE)
 def test_chain_rule_panels_by_hand(text: str, values: dict, target: str, rows: list, total: str) -> None:
-    panels, issue = pipeline.chain_rule_panels(text, values, [target])
+    panels, issue = pipeline_teach.chain_rule_panels(text, values, [target])
     assert issue is None and len(panels) == 1
     panel = panels[0]
     assert [(r.path, r.factor, r.formula, r.value) for r in panel.rows] == rows
@@ -269,37 +270,37 @@ def test_chain_rule_panels_by_hand(text: str, values: dict, target: str, rows: l
 
 
 def test_chain_rule_panels_mark_the_factors_two_targets_share() -> None:
-    text = (Path(pipeline.EXAMPLES_DIR) / "mit_4layer_chain.gnn").read_text(encoding="utf-8")
-    (w1, w01), issue = pipeline.chain_rule_panels(text, {}, ["w1", "w01"])
+    text = (Path(EXAMPLES_DIR) / "mit_4layer_chain.gnn").read_text(encoding="utf-8")
+    (w1, w01), issue = pipeline_teach.chain_rule_panels(text, {}, ["w1", "w01"])
     assert issue is None
     assert len(w1.rows) == 9 and w1.products == ("24",) and w1.total == "24"  # MIT recitation 8
     assert w1.n_shared == 8 and not w1.rows[-1].shared and w1.rows[-1].formula == "x"
     assert w01.n_shared == 8 and w01.rows[-1].formula == "1"
-    assert pipeline.SHARED_COLOR in w1.equation
-    _, bad = pipeline.chain_rule_panels(text, {}, ["nope"])
+    assert pipeline_teach.SHARED_COLOR in w1.equation
+    _, bad = pipeline_teach.chain_rule_panels(text, {}, ["nope"])
     assert bad is not None and "nope" in bad.message
 
 
 def test_gradient_check_rows_agree_with_hand_gradients() -> None:
     # x^2 y at x = 3, y = 2: df/dx = 2xy = 12, df/dy = x^2 = 9.
-    rows, issue = pipeline.gradient_check_rows("x^2 y", {"x": "3", "y": "2"})
+    rows, issue = pipeline_teach.gradient_check_rows("x^2 y", {"x": "3", "y": "2"})
     assert issue is None
     assert [(r.name, r.backprop, r.numeric, r.ok) for r in rows] == [("x", "12", "12", True), ("y", "9", "9", True)]
     assert all(float(r.relative_error) < 1e-6 for r in rows)
-    rows, issue = pipeline.gradient_check_rows("x +", {})
+    rows, issue = pipeline_teach.gradient_check_rows("x +", {})
     assert rows == () and issue is not None and issue.kind == "syntax"
 
 
 def test_edge_formulas_write_formula_value_or_both() -> None:
     values = {"x": "3", "y": "2"}  # d(x^2)/dx = 2x = 6, d(xy)/dx = y = 2
-    formula, count = pipeline.edge_formulas("x^2 + x y", values, "formula")
-    value, _ = pipeline.edge_formulas("x^2 + x y", values, "value")
-    both, _ = pipeline.edge_formulas("x^2 + x y", values, "both")
+    formula, count = pipeline_teach.edge_formulas("x^2 + x y", values, "formula")
+    value, _ = pipeline_teach.edge_formulas("x^2 + x y", values, "value")
+    both, _ = pipeline_teach.edge_formulas("x^2 + x y", values, "both")
     assert count == 6  # x^2, x y and the sum, plus the constant exponent 2 (d(x^2)/d2 = x^2 ln x)
     assert r"&= 2\,x" in formula and "= 6" not in formula
     assert "&= 6" in value and r"2\,x" not in value
     assert r"2\,x = 6" in both and "y = 2" in both
-    assert pipeline.edge_formulas("x +", {}, "both") == ("", 0)
+    assert pipeline_teach.edge_formulas("x +", {}, "both") == ("", 0)
 
 
 def test_the_app_limits_text_length_and_graph_size() -> None:
