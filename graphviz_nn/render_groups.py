@@ -22,6 +22,8 @@ from typing import Mapping
 
 import networkx as nx
 
+from .render_context import op_symbol
+
 __all__ = ["Group", "Grouping", "group_nodes", "MAX_BANDS", "MAX_SHARED_EDGES"]
 
 MAX_BANDS = 60  # depth layers used for a graph without named intermediates
@@ -92,8 +94,6 @@ def _by_depth(graph: nx.MultiDiGraph) -> list[tuple[str | None, str, list[str]]]
 
 
 def _summary(graph: nx.MultiDiGraph, ops: list[str], folded: list[str]) -> str:
-    from .render import op_symbol
-
     counts = Counter(op_symbol(graph.nodes[n].get("op")) for n in ops)
     shown = ", ".join(sym for sym, _ in sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:4])
     parts = [f"{len(ops)} op{'s' if len(ops) != 1 else ''}: {shown}{', …' if len(counts) > 4 else ''}"] if ops else []

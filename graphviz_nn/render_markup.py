@@ -1,0 +1,72 @@
+"""DOT and HTML-like label text: escaping, attribute lists, font tags and stacked rows.
+
+All text a user typed (names, labels, titles) reaches DOT only through :func:`html_text` or
+:func:`dot_string`, so it can never become markup.
+
+>>> html_text('a<b & "c"')
+'a&lt;b &amp; &quot;c&quot;'
+>>> dot_string('say "hi" \\\\N')
+'"say \\\\"hi\\\\" \\\\\\\\N"'
+>>> dot_attrs(id="n0", color=None, label="<x>")
+' [id="n0" label=<x>]'
+>>> html_font("x", "red", bold=True)
+'<FONT COLOR="red"><B>x</B></FONT>'
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+__all__ = ["html_text", "dot_string", "dot_attrs", "html_font", "html_stack"]
+
+
+def html_text(text: Any) -> str:
+    """Text for a Graphviz HTML-like label: ``& < > "`` escaped, so nothing becomes markup."""
+    return (
+        str(text)
+        .replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace('"', "&quot;")
+        .replace("\n", " ")
+    )
+
+
+def dot_string(text: Any) -> str:
+    """A DOT double-quoted string; backslashes doubled so Graphviz escapes (``\\N``) stay literal."""
+    return '"' + str(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
+
+
+def dot_attrs(**attrs: Any) -> str:
+    """A DOT attribute list `` [key="value" …]``; ``None`` values are left out.
+
+    HTML-like labels (``<<TABLE…>>``, or ``<…>`` for ``label``) are written as they are; every
+    other value is quoted with :func:`dot_string`.
+    """
+    parts = []
+    for key, value in attrs.items():
+        if value is None:
+            continue
+        text = str(value)
+        if text.startswith("<<") or (text.startswith("<") and text.endswith(">") and key == "label"):
+            parts.append(f"{key}={text}")
+        else:
+            parts.append(f"{key}={dot_string(text)}")
+    return " [" + " ".join(parts) + "]" if parts else ""
+
+
+def html_font(text: str, color: str | None = None, size: float | None = None, bold: bool = False) -> str:
+    """Label HTML (already escaped) in a colour, point size and weight; plain when none is given."""
+    out = f"<B>{text}</B>" if bold else text
+    attrs = ""
+    if color:
+        attrs += f' COLOR="{color}"'
+    if size:
+        attrs += f' POINT-SIZE="{size:g}"'
+    return f"<FONT{attrs}>{out}</FONT>" if attrs else out
+
+
+def html_stack(rows: Iterable[str]) -> str:
+    """Rows of label HTML stacked in one borderless table: a whole ``<<…>>`` label."""
+    body = "".join(f"<TR><TD>{row}</TD></TR>" for row in rows)
+    return f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">{body}</TABLE>>'
