@@ -50,6 +50,21 @@ class _Build:
         self.schedule: Schedule = compile_schedule(graph)
         self.assigned = _assigned(program)
         self.inputs = dict(graph.graph["inputs"])
+        for _, attrs in graph.nodes(data=True):  # every evaluation shares the built graph's constants
+            if isinstance(attrs.get("const"), np.ndarray):
+                attrs["const"].setflags(write=False)
+
+
+def _frozen(values: dict[str, Any]) -> dict[str, Any]:
+    """Arrays as read-only copies: every evaluation of a :class:`Prepared` shares its values, so
+    an in-place change (``res.values["w"] -= …``) must fail rather than change later results."""
+    frozen = {}
+    for name, value in values.items():
+        if isinstance(value, np.ndarray):
+            value = value.copy()
+            value.setflags(write=False)
+        frozen[name] = value
+    return frozen
 
 
 class _Values:
@@ -89,14 +104,14 @@ class Prepared:
         self._builds: OrderedDict[tuple, _Build] = OrderedDict()
         self._programs: dict[frozenset[str], Program] = {}
         self._lock = threading.Lock()  # one Prepared may serve several threads (the app)
-        self._start = self._values_for(normalize_values(values))  # bad text fails here
+        self._start = self._values_for(_frozen(normalize_values(values)))  # bad text fails here
 
     def evaluate(self, values: Mapping[str, Any] | None = None) -> Evaluation:
         """Evaluate with ``values`` replacing the ones given to :func:`prepare` (any spelling
         of a name; numbers, lists, arrays or text, as :func:`api.evaluate` takes them)."""
         state = self._start
         if values:
-            changes = normalize_values(values)
+            changes = _frozen(normalize_values(values))
             state = state.updated(changes) or self._values_for({**state.given, **changes})
         build = state.build
         graph, schedule = build.graph, build.schedule
@@ -119,6 +134,8 @@ class Prepared:
                 program = self._programs.get(names)
                 if program is None:
                     program = parse(self.text, given, **self._parse_options)
+                    if len(self._programs) >= KEEP_BUILDS:
+                        self._programs.clear()
                     self._programs[names] = program
                 merged = {**program.defaults, **given}
                 key = (names, tuple((name, np.shape(value)) for name, value in sorted(merged.items())))
@@ -171,7 +188,8 @@ def copy_graph(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
 def prepare(text: str, values: Mapping[str, Any] | None = None, **options: Any) -> Prepared:
     """Parse, build and compile ``text`` once for repeated :meth:`Prepared.evaluate` calls.
 
-    ``values`` are the starting values (each ``evaluate`` may replace some); ``options`` are
+    ``values`` are the starting values and must cover every input the text does not give a
+    value itself (each ``evaluate`` may replace some); ``options`` are
     :func:`api.evaluate`'s (``merge``, ``max_depth``, ``max_chars``, ``max_nodes``). Raises a
     :class:`~graphviz_nn.errors.GnnError` subclass on bad text or values.
     """

@@ -49,12 +49,18 @@ __all__ = ["Schedule", "Trace", "compile_schedule", "compiled_evaluate"]
 _ELEMENTWISE: dict[str, bool] = {}
 
 
+_UNGROUPED = frozenset({"pow"})
+"""Ops whose numpy result depends on how the operands are passed: ``np.power`` takes shortcuts
+for a scalar exponent (x², √x, 1/x) that an array of exponents does not, so a grouped x^2
+could differ from the engine's in the last digit. They run one node at a time."""
+
+
 def _elementwise(op: str) -> bool:
     """An op a group may evaluate in one call: it has a local derivative and keeps its
     operands' shape (reductions such as ``sum`` map a vector to a scalar)."""
     if op not in _ELEMENTWISE:
         spec = OPS[op]
-        ok = spec.local is not None and spec.arity is not None
+        ok = spec.local is not None and spec.arity is not None and op not in _UNGROUPED
         if ok:
             try:
                 ok = tuple(spec.shape([(2,)] * spec.arity, {})) == (2,)
@@ -62,6 +68,14 @@ def _elementwise(op: str) -> bool:
                 ok = False
         _ELEMENTWISE[op] = ok
     return _ELEMENTWISE[op]
+
+
+def _read_only(value: Any) -> Any:
+    """A tensor every run shares, as a read-only array: an in-place change by a caller fails
+    instead of changing every later run."""
+    array = np.array(value, dtype=float)  # a copy: the graph's own constant stays as it was
+    array.setflags(write=False)
+    return array
 
 
 def _index_array(positions: list[int]) -> np.ndarray | slice:
@@ -266,7 +280,7 @@ class Schedule:
         consts = [i for i in leaves if self.node_dicts[i]["kind"] == "constant"]
         self.const_slots = np.array([slot[i] for i in consts if scalar[i]], dtype=np.intp)
         self.const_values = np.array([float(self.node_dicts[i]["const"]) for i in consts if scalar[i]])
-        self.tensor_consts = [(tslot[i], _tidy(self.node_dicts[i]["const"])) for i in consts if not scalar[i]]
+        self.tensor_consts = [(tslot[i], _read_only(self.node_dicts[i]["const"])) for i in consts if not scalar[i]]
         # Id-ordered views for write-back.
         self.scalar_ids = np.array([i for i in range(n_nodes) if scalar[i]], dtype=np.intp)
         self.scalar_id_slots = np.array([slot[i] for i in range(n_nodes) if scalar[i]], dtype=np.intp)

@@ -177,3 +177,29 @@ def test_repr_is_short_and_says_what_was_computed():
                          "nodes=7, steps=14, warnings=['non-finite values (nan or inf) at n4 (z), n5 (÷), n6 (+)'])")
     long = gnn.evaluate(" + ".join(f"x{i}" for i in range(30)), {f"x{i}": 1 for i in range(30)})
     assert len(repr(long)) < 400 and "…" in repr(long) and "'x8'" not in repr(long)
+
+
+def test_shared_arrays_are_read_only_so_one_result_cannot_change_another():
+    p = gnn.prepare("sum(w*w) + sum([1, 2]*w)", {"w": [1, 2]})
+    first = p.evaluate()
+    with pytest.raises(ValueError, match="read-only"):
+        first.values["w"] -= 0.1 * first.gradients["w"]  # an in-place SGD step on a shared array
+    const = next(n for n, d in first.graph.nodes(data=True) if d["kind"] == "constant")
+    with pytest.raises(ValueError, match="read-only"):
+        first.graph.nodes[const]["value"][0] = 100.0
+    assert p.evaluate().value == gnn.evaluate("sum(w*w) + sum([1, 2]*w)", {"w": [1, 2]}).value == 10.0
+    w = np.array([1.0, 2.0])
+    second = p.evaluate({"w": w})
+    w[0] = 5.0  # the caller's own array stays theirs: the evaluation took a copy
+    assert second.values["w"].tolist() == [1.0, 2.0] and second.value == 10.0
+
+
+@pytest.mark.parametrize("text", ["x^2", "x^0.5", "x^-1", "x^3 + y^2", "(x*y)^2 + x^2"])
+def test_powers_equal_the_engine_to_the_last_digit(text):
+    """np.power takes shortcuts for a scalar exponent that an array of exponents does not."""
+    rng = random.Random(7)
+    p = gnn.prepare(text, {"x": 1.5, "y": 0.5})
+    for _ in range(200):
+        values = {"x": rng.uniform(0.1, 3), "y": rng.uniform(-2, 2)}
+        fast, slow = p.evaluate(values), gnn.evaluate(text, values)
+        assert fast.value == slow.value and fast.gradients == slow.gradients, values
