@@ -1,69 +1,130 @@
-"""One layout for every step: a step is drawn at the positions of the finished graph.
+"""One layout for every step: each step of a pass is drawn at the same positions, same size.
 
 Graphviz lays out each picture on its own, and a step's labels differ from the next step's
-(values appear, edge terms appear), so stepping through a pass would make the drawing jump.
-:func:`step_source` lays out the finished state once (``-Tjson``, cached), then pins every
-node of the step's DOT to its place and size there (``pos="x,y!"``, ``fixedsize``), gives
-every edge its routed spline and label position, marks the corners of the finished drawing
-with two invisible points, and has the layout program only draw it (``-Kneato -n2``). The
-result: every frame the same size, every node and edge in the same place. Works with ``dot``
-and ``graphviz-pure``.
+(values appear, partial gradients grow and shrink, the current edge shows its terms), so a
+step-through would make the drawing jump. :func:`step_source` instead:
 
-Turn it off with ``RenderOptions(steady=False)``; a step whose DOT has a node the finished
-drawing lacks is laid out on its own.
+1. writes the DOT of every step (up to :data:`MAX_UNION_STEPS`) and measures every version of
+   every node label once, in one run of the layout program;
+2. lays out the finished state with each node at least as large as its largest version, every
+   edge carrying its longest label and room for the longest caption (cached per picture);
+3. pins every node and edge of the step's DOT to that layout (``pos="x,y!"``, the reserved
+   size, the routed spline and label place), marks the corners with two invisible points, and
+   has the layout program only draw it (``-Kneato -n2``).
+
+So every frame has the same size and nothing moves. Works with ``dot`` and ``graphviz-pure``.
+A pass longer than :data:`MAX_UNION_STEPS` is pinned to the finished drawing alone (a label
+that is larger at some step may then touch its neighbours). ``RenderOptions(steady=False)``
+lays out each step on its own; a step whose DOT has a node the layout lacks is laid out alone.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import functools
 import json
 import re
+import threading
+from collections import OrderedDict
 from typing import Any
 
 from . import layout
 from .errors import RenderError
 from .render import RenderOptions, graph_and_trace, to_dot
 
-__all__ = ["PIN_ARGS", "step_source", "pin"]
+__all__ = ["PIN_ARGS", "MAX_UNION_STEPS", "step_source", "pin"]
 
 PIN_ARGS = ("-Kneato", "-n2")
-_ROOM = 4.0  # points of margin around the pinned drawing
 """Layout arguments that draw a pinned DOT as it is (no layout of its own)."""
+MAX_UNION_STEPS = 400
+"""Longest pass whose every step is measured; longer ones are pinned to the finished drawing."""
+_ROOM = 4.0  # points of margin around the pinned drawing
+_KEEP = 32  # layouts kept
 
 _STATEMENT = re.compile(r'(\s+"(?:[^"\\]|\\.)*"( -> "(?:[^"\\]|\\.)*")? \[)id="((?:[^"\\]|\\.)*)"')
+_LABEL_FREE = ("plain", "none", "plaintext")  # shapes whose size is their label's
 
 Pins = tuple[dict[str, str], tuple[float, float, float, float]]
-"""Extra DOT attributes per statement id, and the corners of the drawing without its title."""
+"""Extra DOT attributes per statement id, and the corners of the drawing without its caption."""
+
+_CACHE: OrderedDict[tuple, Pins] = OrderedDict()
+_LOCK = threading.Lock()
 
 
 def step_source(res: Any, opts: RenderOptions) -> tuple[str, tuple[str, ...]]:
     """The DOT source of the picture ``opts`` asks for, and the layout arguments it needs:
-    a step with ``opts.steady`` comes pinned to the finished drawing, with :data:`PIN_ARGS`."""
+    a step with ``opts.steady`` comes pinned to the shared layout, with :data:`PIN_ARGS`."""
     source = to_dot(res, opts)
     if opts.step is None or not opts.steady:
         return source, ()
-    _, trace = graph_and_trace(res)
-    final = to_dot(res, dataclasses.replace(opts, step=len(trace)))
     program = layout.find_program(opts.layout_program)
-    pinned = pin(source, _pins(final, program, opts.timeout))
+    pinned = pin(source, _pins(res, opts, program))
     return (pinned, PIN_ARGS) if pinned is not None else (source, ())
 
 
-@functools.lru_cache(maxsize=32)
-def _pins(final_source: str, program: layout.LayoutProgram, timeout: float) -> Pins:
-    """Positions of the finished drawing (laid out once per DOT text and program)."""
-    drawing = json.loads(layout.run_layout(final_source, "json", program, timeout))
+def _pins(res: Any, opts: RenderOptions, program: layout.LayoutProgram) -> Pins:
+    """The shared layout of every step of ``res`` drawn with ``opts`` (made once, kept)."""
+    _, trace = graph_and_trace(res)
+    n = len(trace)
+    final = to_dot(res, dataclasses.replace(opts, step=n))
+    key = (final, program, opts.timeout)
+    with _LOCK:
+        if key in _CACHE:
+            _CACHE.move_to_end(key)
+            return _CACHE[key]
+    steps = [to_dot(res, dataclasses.replace(opts, step=k)) for k in range(n)] if n < MAX_UNION_STEPS else []
+    made = _layout(final, steps, program, opts.timeout)
+    with _LOCK:
+        _CACHE[key] = made
+        while len(_CACHE) > _KEEP:
+            _CACHE.popitem(last=False)
+    return made
+
+
+def _statements(source: str) -> dict[str, str]:
+    """Node and edge statements of a DOT text by their ``id``."""
+    found = {}
+    for line in source.splitlines():
+        match = _STATEMENT.match(line)
+        if match is not None:
+            found[match.group(3)] = line
+    return found
+
+
+def _html_attr(line: str, name: str) -> str | None:
+    """The ``name=<…>`` HTML-like value in an attribute list (angle brackets balanced)."""
+    start = line.find(f" {name}=<")
+    if start < 0:
+        return None
+    i = start + len(name) + 2
+    depth = 0
+    for j in range(i, len(line)):
+        depth += {"<": 1, ">": -1}.get(line[j], 0)
+        if depth == 0:
+            return line[i:j + 1]
+    return None
+
+
+def _layout(final: str, steps: list[str], program: layout.LayoutProgram, timeout: float) -> Pins:
+    """Lay out ``final`` with room for every version of its labels in ``steps``; read the pins."""
+    versions: dict[str, list[str]] = {}
+    for source in [*steps, final]:
+        for ident, line in _statements(source).items():
+            if line not in versions.setdefault(ident, []):
+                versions[ident].append(line)
+    sizes, caption = _measure(final, steps, versions, program, timeout)
+    lines = []
+    for line in final.splitlines():
+        match = _STATEMENT.match(line)
+        if match is not None and match.group(2) is not None:  # an edge: its longest label
+            line = max(versions[match.group(3)], key=lambda v: len(_html_attr(v, "label") or ""))
+        elif match is not None and match.group(3) in sizes:
+            line = f"{line[:-1]} {sizes[match.group(3)]}]"
+        lines.append(line)
+    drawing = json.loads(layout.run_layout("\n".join(lines) + "\n", "json", program, timeout))
     attrs: dict[str, str] = {}
     for obj in drawing.get("objects", []):
         if "pos" in obj and "id" in obj:
-            attrs[obj["id"]] = f'pos="{obj["pos"]}!"'
-            if obj.get("shape") not in ("plain", "none", "plaintext"):  # those take their label's size
-                # The reported size includes extra outlines (an output's double ring); a fixed size does not.
-                rings = max(0, int(obj.get("peripheries", "1")) - 1) * 8 / 72
-                width, height = float(obj["width"]) - rings, float(obj["height"]) - rings
-                attrs[obj["id"]] += f' width="{width:.4f}" height="{height:.4f}" fixedsize="true"'
-
+            attrs[obj["id"]] = f'pos="{obj["pos"]}!" {sizes.get(obj["id"], "")}'.rstrip()
     for edge in drawing.get("edges", []):
         if "pos" in edge and "id" in edge:
             attrs[edge["id"]] = f'pos="{edge["pos"]}"' + (f' lp="{edge["lp"]}"' if "lp" in edge else "")
@@ -71,9 +132,52 @@ def _pins(final_source: str, program: layout.LayoutProgram, timeout: float) -> P
         x0, y0, x1, y1 = (float(v) for v in drawing["bb"].split(","))
     except (KeyError, ValueError) as exc:
         raise RenderError(f"{program.name} gave a drawing without a bounding box") from exc
-    y1 -= float(drawing.get("lheight", 0.0)) * 72  # the title goes above, as in the finished drawing
-    # A little room all round: a step's thicker outline (the current node) must not grow the box.
+    y1 -= float(drawing.get("lheight", 0.0)) * 72  # the caption goes above, as in the drawing
+    x1 = max(x1, x0 + caption)
     return attrs, (x0 - _ROOM, y0 - _ROOM, x1 + _ROOM, y1 + _ROOM)
+
+
+def _measure(final: str, steps: list[str], versions: dict[str, list[str]], program: layout.LayoutProgram,
+             timeout: float) -> tuple[dict[str, str], float]:
+    """Each node's size attributes (the largest of its versions) and the widest caption, in
+    points, from one layout of every version side by side."""
+    head = final.splitlines()
+    node_defaults = next((line for line in head if line.startswith("  node [")), "")
+    graph_line = next((line for line in head if line.startswith("  graph [")), "")
+    font = " ".join(re.findall(r'\b(?:fontname|fontsize)="[^"]*"', graph_line))
+    body = ["digraph measure {", node_defaults]
+    owners: dict[str, str] = {}
+    for ident, lines in versions.items():
+        for line in lines:
+            match = _STATEMENT.match(line)
+            if match is not None and match.group(2) is None:
+                name = f"m{len(owners)}"
+                owners[name] = ident
+                body.append(f'  "{name}" [{line[match.end(1):]}')
+    captions = {_html_attr(next((g for g in s.splitlines() if g.startswith("  graph [")), ""), "label")
+                for s in [*steps, final]} - {None}
+    for i, caption in enumerate(sorted(captions)):
+        body.append(f'  "caption{i}" [shape="plain" {font} label={caption}]')
+    body.append("}")
+    drawing = json.loads(layout.run_layout("\n".join(body) + "\n", "json", program, timeout))
+    largest: dict[str, tuple[float, float, str, int]] = {}
+    widest = 0.0
+    for obj in drawing.get("objects", []):
+        name, width, height = obj.get("name", ""), float(obj.get("width", 0)), float(obj.get("height", 0))
+        if name.startswith("caption"):
+            widest = max(widest, width * 72)
+        elif name in owners:
+            w, h, _, _ = largest.get(owners[name], (0.0, 0.0, "", 1))
+            largest[owners[name]] = (max(w, width), max(h, height), obj.get("shape", ""),
+                                     int(obj.get("peripheries", "1") or 1))
+    sizes = {}
+    for ident, (width, height, shape, rings) in largest.items():
+        if shape in _LABEL_FREE:  # "plain" ignores width and height; "none" takes them as least size
+            sizes[ident] = f'shape="none" margin="0" width="{width:.4f}" height="{height:.4f}"'
+        else:  # the measured size includes extra outlines (an output's double ring); width does not
+            extra = max(0, rings - 1) * 8 / 72
+            sizes[ident] = f'width="{width - extra:.4f}" height="{height - extra:.4f}"'
+    return sizes, widest
 
 
 def pin(source: str, pins: Pins) -> str | None:
@@ -85,7 +189,7 @@ def pin(source: str, pins: Pins) -> str | None:
         if match is not None:
             extra = attrs.get(match.group(3))
             if extra is None and match.group(2) is None:
-                return None  # a node the finished drawing does not have
+                return None  # a node the shared layout does not have
             if extra is not None and line.endswith("]"):
                 line = f"{line[:-1]} {extra}]"  # last: a pin overrides the statement's own size
         lines.append(line)
