@@ -372,7 +372,7 @@ class Schedule:
         if self.scalar[out]:
             grad[self.slot[out]] = 1.0
         else:
-            tgrad[self.tslot[out]] = np.ones(np.shape(tv[self.tslot[out]]))
+            tgrad[self.tslot[out]] = np.broadcast_to(np.float64(1.0), np.shape(tv[self.tslot[out]]))  # as the engine seeds
         state += (grad, tgrad, contrib, local, after, objects)
         for lv in range(self.n_levels - 1, 0, -1):
             plan = self.levels[lv]
