@@ -430,6 +430,12 @@ def local_derivative(spec: OpSpec, i: int, out: Array, args: list[Array], params
     return spec.local(i, out, *args, **params)
 
 
+def _all_ones(g: Any) -> bool:
+    """True for a broadcast 1.0 (the backward seed of a tensor output): every entry is the one
+    stored number, so checking it checks them all."""
+    return isinstance(g, np.ndarray) and g.ndim > 0 and not any(g.strides) and g.size > 0 and g.flat[0] == 1.0
+
+
 def vjp(spec: OpSpec, i: int, g: Array, out: Array, args: list[Array], params: dict,
         local: Array | None) -> Array:
     """What flows back to ``args[i]`` given the upstream gradient ``g``, shaped like ``args[i]``."""
@@ -439,6 +445,8 @@ def vjp(spec: OpSpec, i: int, g: Array, out: Array, args: list[Array], params: d
         contribution = g  # arrays are never written in place, so sharing g is safe
     elif type(local) is float and local == -1.0:
         contribution = np.negative(g)
+    elif _all_ones(g) and isinstance(local, np.ndarray) and local.shape == g.shape:
+        contribution = local  # 1 × local is local, bit for bit: no new array (the seed's own terms)
     else:
         contribution = np.multiply(g, local)
     shape = np.shape(args[i])

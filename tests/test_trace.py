@@ -199,3 +199,17 @@ def test_constant_operands_get_a_backward_step():
     assert [float(s.contribution) for s in steps] == [5.0, 2.0]
     assert float(g.nodes[const]["grad"]) == 5.0
     assert res.gradients == {"x": 2.0}
+
+
+def test_terms_under_the_broadcast_seed_share_the_local_array():
+    """d f / d a of f = a/b + c over a batch: the upstream is the broadcast seed 1, so each term
+    is its local derivative itself (no second 8-byte-per-point array), equal to 1/b and -a/b²."""
+    a, b = np.array([1.0, -2.0, 3.0]), np.array([2.0, 4.0, 0.5])
+    res = gnn.evaluate("a/b + c", {"a": a, "b": b, "c": [0.0, 0.0, 0.0]})
+    g = res.graph
+    div = next(n for n, d in g.nodes(data=True) if d["op"] == "div")
+    for source, expected in ((res.inputs["a"], 1 / b), (res.inputs["b"], -a / b**2)):
+        edge = g.edges[source, div, 0 if source == res.inputs["a"] else 1]
+        assert edge["contribution"] is edge["local"]
+        np.testing.assert_allclose(edge["contribution"], expected, rtol=1e-15)
+    assert res.gradients["a"].tolist() == (1 / b).tolist()
