@@ -78,19 +78,16 @@ class _Values:
         self.used = {name: merged[name] for name in build.inputs}
         self.unused = set(given) - set(build.inputs) - build.assigned
 
-    def updated(self, changes: dict[str, Any]) -> "_Values | None":
-        """These values with ``changes``, when the same build still fits them (every changed
-        name already given, with its shape); ``None`` when the text must be read again."""
+    def updated(self, changes: dict[str, Any]) -> dict[str, Any] | None:
+        """The values the build uses, with ``changes``, when the same build still fits them
+        (every changed name already given, with its shape); ``None`` when the text must be
+        read again. Names the build does not use change nothing."""
         shapes = self.shapes
         if not all(name in shapes and (shapes[name] == () if type(value) is float else np.shape(value) == shapes[name])
                    for name, value in changes.items()):
             return None
-        new = _Values.__new__(_Values)
-        new.build, new.shapes, new.unused = self.build, self.shapes, self.unused
-        new.given = {**self.given, **changes}
-        new.merged = {**self.merged, **changes}
-        new.used = {**self.used, **{k: v for k, v in changes.items() if k in self.used}}
-        return new
+        used = self.used
+        return {**used, **{k: v for k, v in changes.items() if k in used}}
 
 
 class Prepared:
@@ -110,19 +107,25 @@ class Prepared:
         """Evaluate with ``values`` replacing the ones given to :func:`prepare` (any spelling
         of a name; numbers, lists, arrays or text, as :func:`api.evaluate` takes them)."""
         state = self._start
+        used = state.used
         if values:
             changes = _frozen(normalize_values(values))
-            state = state.updated(changes) or self._values_for({**state.given, **changes})
+            fits = state.updated(changes)
+            if fits is not None:
+                used = fits
+            else:
+                state = self._values_for({**state.given, **changes})
+                used = state.used
         build = state.build
         graph, schedule = build.graph, build.schedule
-        trace = schedule.run(state.used, write=False)
+        trace = schedule.run(used, write=False)
         result = trace._r
         nonfinite = result.nonfinite()
         return Evaluation(
             source=self.text, canonical=graph.graph["canonical"], trace=trace,
             value=result.node_value(schedule.output), _gradients=result.input_gradients,
             output=graph.graph["output"], output_name=graph.graph["output_name"],
-            inputs=dict(build.inputs), values=dict(state.used), nonfinite=nonfinite,
+            inputs=dict(build.inputs), values=used if used is not state.used else dict(used), nonfinite=nonfinite,
             warnings=_warnings(graph, nonfinite, state.unused), reading=graph.graph["reading"],
             n_nodes=len(schedule.ids), _graph=lambda: _filled(graph, result, nonfinite))
 

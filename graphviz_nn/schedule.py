@@ -391,7 +391,10 @@ class Schedule:
                 spec, params = group.spec, group.params
                 for p, first, last in group.operands:
                     loc = spec.local(p, result, *operands, **params)
-                    contrib[first:last] = g if type(loc) is float and loc == 1.0 else np.multiply(g, loc)
+                    if type(loc) is float and loc == 1.0:
+                        contrib[first:last] = g
+                    else:  # straight into the contributions, no temporary
+                        np.multiply(g, loc, out=contrib[first:last])
                     local[first:last] = loc
             for i in plan.singles:
                 if i in self.single_steps:
