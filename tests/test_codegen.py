@@ -68,7 +68,7 @@ def test_torch_script_has_the_five_training_steps() -> None:
     compile(script, "torch_script.py", "exec")  # our own generated code: it must at least be valid Python
 
 
-@pytest.mark.skipif(not HAS_TORCH, reason="PyTorch is not installed (pip install torch to run this check)")
+@pytest.mark.skipif(not HAS_TORCH, reason="PyTorch is not installed (make test installs the CPU build; or pip install torch)")
 def test_torch_script_reproduces_gradients(tmp_path: Path) -> None:
     net = load_spec(str(EXAMPLES / "mazur_2_2_2.toml"))
     res = net.evaluate()
