@@ -91,12 +91,24 @@ def plot_bytes(data: PlotData, fmt: str = "svg", title: str | None = None) -> by
     ax.plot(data.x, data.y, color="#1f4e79", linewidth=2.2, label=f"f({data.variable})")
     ax.plot(data.x, data.dy, color="#c0392b", linewidth=1.6, linestyle="--", label=f"f′({data.variable}) (backprop)")
     ax.set_xlabel(data.variable)
-    ax.set_title(title if title is not None else f"f({data.variable}) = {data.text}", fontsize=11)
+    ax.set_title(title if title is not None else _short_title(data), fontsize=11)
     ax.grid(True, alpha=0.3)
     ax.legend(loc="best", frameon=False)
     buffer = io.BytesIO()
     fig.savefig(buffer, format=fmt, metadata=_metadata(fmt))
     return buffer.getvalue()
+
+
+TITLE_CHARS = 70
+"""Longest default title: a whole program as the title would squeeze the axes to nothing."""
+
+
+def _short_title(data: PlotData) -> str:
+    """``f(x) = <text>`` on one line without comments, cut to :data:`TITLE_CHARS` with an ellipsis."""
+    lines = (line.split("#", 1)[0].strip() for line in data.text.splitlines())
+    text = "; ".join(line for line in lines if line)
+    title = f"f({data.variable}) = {text}"
+    return title if len(title) <= TITLE_CHARS else title[:TITLE_CHARS - 1] + "…"
 
 
 def _metadata(fmt: str) -> dict[str, Any] | None:

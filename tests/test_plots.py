@@ -74,3 +74,20 @@ def test_cli_plot(tmp_path: Path) -> None:
     bad = subprocess.run([sys.executable, "-m", "graphviz_nn", "plot", "relu(x", "-o", str(out)],
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "unclosed '('" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_a_long_program_gets_a_short_one_line_title_and_room_for_its_axes():
+    """The 4-layer chain example as the title squeezed the axes away (matplotlib warned)."""
+    import warnings
+
+    from graphviz_nn.plots import TITLE_CHARS, _short_title
+    from graphviz_nn.values import normalize_values
+
+    text = (Path(__file__).resolve().parent.parent / "examples" / "mit_4layer_chain.gnn").read_text()
+    data = sample(text, "x", points=50, values={"y": 1.0, "w1": 1.0, "w2": 0.5, "w3": 2.0, "w4": -1.0})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        plot_bytes(data)
+    title = _short_title(data)
+    assert len(title) == TITLE_CHARS and title.endswith("…") and "\n" not in title
+    assert title.startswith("f(x) = x = 1; y = 2; w01 = -1; w1 = 3;") and "#" not in title
