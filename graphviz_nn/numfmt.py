@@ -103,6 +103,8 @@ def format_shape(shape: tuple[int, ...]) -> str:
 
 def is_finite(value: Any) -> bool:
     """True when every entry of a scalar or array is finite."""
+    if type(value) is float:  # the common case, without numpy's per-call overhead
+        return math.isfinite(value)
     return bool(np.all(np.isfinite(np.asarray(value, dtype=float))))
 
 

@@ -17,6 +17,7 @@ reaches DOT only through :func:`~graphviz_nn.render_markup.html_text` or
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import networkx as nx
@@ -36,6 +37,7 @@ from .themes import Theme
 __all__ = [
     "RenderOptions",
     "to_dot",
+    "step_statements",
     "render_svg",
     "step_state",
     "final_state",
@@ -93,6 +95,37 @@ def to_dot(res: Any, options: RenderOptions | None = None) -> str:
         lines.extend(_grouped_lines(ctx, grouping))
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def step_statements(res: Any, options: RenderOptions) -> tuple[list[str], set[str]] | None:
+    """Every version of every node and edge statement over the steps of a pass, and every
+    caption (``label=<…>`` text), as :func:`to_dot` would write them for steps ``0 … len(trace)``,
+    without writing each step whole: a step redraws only the nodes its trace step and the one
+    before touch, and the edges only in the backward pass. ``None`` for the compact drawing.
+    (What :mod:`graphviz_nn.steady` measures to give every label room.)"""
+    graph, trace = graph_and_trace(res)
+    base = draw_context(res, dataclasses.replace(options, step=0))
+    if base.compact:
+        return None
+    entry = {n: (n + "_op" if has_aux(graph.nodes[n], base.theme) else n) for n in graph.nodes}
+    statements: list[str] = []
+    captions: set[str] = set()
+    n = len(trace)
+    for k in range(n + 1):
+        ctx = dataclasses.replace(base, state=step_state(res, k))
+        if k in (0, n):
+            touched = list(graph.nodes)
+        else:
+            touched = sorted({node for step in trace[max(0, k - 2):k]
+                              for node in (step.node, *(step.edge[:2] if step.edge else ()))})
+        for node in touched:
+            statements.extend(node_lines(node, ctx))
+        if k == n or (k > 0 and trace[k - 1].phase == "backward"):
+            statements.extend(edge_lines(ctx, entry))
+        caption = _graph_label(options.title, _notes(ctx, None), ctx.theme)
+        if caption is not None:
+            captions.add(caption)
+    return statements, captions
 
 
 def _graph_label(title: str | None, notes: list[str], theme: Theme) -> str | None:

@@ -4,8 +4,9 @@ Graphviz lays out each picture on its own, and a step's labels differ from the n
 (values appear, partial gradients grow and shrink, the current edge shows its terms), so a
 step-through would make the drawing jump. :func:`step_source` instead:
 
-1. writes the DOT of every step (up to :data:`MAX_UNION_STEPS`) and measures every version of
-   every node label once, in one run of the layout program;
+1. collects every version of every node and edge statement over the pass (up to
+   :data:`MAX_UNION_STEPS` steps; :func:`render.step_statements` redraws only what each step
+   touches) and measures every node version once, in one run of the layout program;
 2. lays out the finished state with each node at least as large as its largest version, every
    edge carrying its longest label and room for the longest caption (cached per picture);
 3. pins every node and edge of the step's DOT to that layout (``pos="x,y!"``, the reserved
@@ -29,14 +30,16 @@ from typing import Any
 
 from . import layout
 from .errors import RenderError
-from .render import RenderOptions, graph_and_trace, to_dot
+from .render import RenderOptions, graph_and_trace, step_statements, to_dot
 
-__all__ = ["PIN_ARGS", "MAX_UNION_STEPS", "step_source", "pin"]
+__all__ = ["PIN_ARGS", "MAX_UNION_STEPS", "step_source", "step_statements", "pin"]
 
 PIN_ARGS = ("-Kneato", "-n2")
 """Layout arguments that draw a pinned DOT as it is (no layout of its own)."""
-MAX_UNION_STEPS = 400
+MAX_UNION_STEPS = 1000
 """Longest pass whose every step is measured; longer ones are pinned to the finished drawing."""
+MAX_WHOLE_STEPS = 200
+"""The same for the compact drawing, whose steps are written whole (slower)."""
 _ROOM = 4.0  # points of margin around the pinned drawing
 _KEEP = 32  # layouts kept
 
@@ -71,23 +74,23 @@ def _pins(res: Any, opts: RenderOptions, program: layout.LayoutProgram) -> Pins:
         if key in _CACHE:
             _CACHE.move_to_end(key)
             return _CACHE[key]
-    steps = [to_dot(res, dataclasses.replace(opts, step=k)) for k in range(n)] if n < MAX_UNION_STEPS else []
-    made = _layout(final, steps, program, opts.timeout)
+    statements: list[str] = []
+    captions = {_html_attr(_graph_line(final), "label")} - {None}
+    if n < MAX_UNION_STEPS:
+        pieces = step_statements(res, opts)
+        if pieces is None:  # the compact drawing: every step written whole
+            steps = [to_dot(res, dataclasses.replace(opts, step=k)) for k in range(n)] if n < MAX_WHOLE_STEPS else []
+            statements = [line for source in steps for line in source.splitlines()]
+            captions |= {_html_attr(_graph_line(source), "label") for source in steps} - {None}
+        else:
+            statements, more = pieces
+            captions |= more
+    made = _layout(final, statements, captions, program, opts.timeout)
     with _LOCK:
         _CACHE[key] = made
         while len(_CACHE) > _KEEP:
             _CACHE.popitem(last=False)
     return made
-
-
-def _statements(source: str) -> dict[str, str]:
-    """Node and edge statements of a DOT text by their ``id``."""
-    found = {}
-    for line in source.splitlines():
-        match = _STATEMENT.match(line)
-        if match is not None:
-            found[match.group(3)] = line
-    return found
 
 
 def _html_attr(line: str, name: str) -> str | None:
@@ -104,14 +107,21 @@ def _html_attr(line: str, name: str) -> str | None:
     return None
 
 
-def _layout(final: str, steps: list[str], program: layout.LayoutProgram, timeout: float) -> Pins:
-    """Lay out ``final`` with room for every version of its labels in ``steps``; read the pins."""
+def _graph_line(source: str) -> str:
+    """The ``graph [...]`` attribute line of a DOT text written by :func:`to_dot`."""
+    return next((line for line in source.splitlines() if line.startswith("  graph [")), "")
+
+
+def _layout(final: str, statements: list[str], captions: set[str], program: layout.LayoutProgram,
+            timeout: float) -> Pins:
+    """Lay out ``final`` with room for every version of its statements in ``statements`` and
+    for every caption; read the pins."""
     versions: dict[str, list[str]] = {}
-    for source in [*steps, final]:
-        for ident, line in _statements(source).items():
-            if line not in versions.setdefault(ident, []):
-                versions[ident].append(line)
-    sizes, caption = _measure(final, steps, versions, program, timeout)
+    for line in [*statements, *final.splitlines()]:
+        match = _STATEMENT.match(line)
+        if match is not None and line not in versions.setdefault(match.group(3), []):
+            versions[match.group(3)].append(line)
+    sizes, caption = _measure(final, versions, captions, program, timeout)
     lines = []
     for line in final.splitlines():
         match = _STATEMENT.match(line)
@@ -137,14 +147,13 @@ def _layout(final: str, steps: list[str], program: layout.LayoutProgram, timeout
     return attrs, (x0 - _ROOM, y0 - _ROOM, x1 + _ROOM, y1 + _ROOM)
 
 
-def _measure(final: str, steps: list[str], versions: dict[str, list[str]], program: layout.LayoutProgram,
+def _measure(final: str, versions: dict[str, list[str]], captions: set[str], program: layout.LayoutProgram,
              timeout: float) -> tuple[dict[str, str], float]:
     """Each node's size attributes (the largest of its versions) and the widest caption, in
     points, from one layout of every version side by side."""
     head = final.splitlines()
     node_defaults = next((line for line in head if line.startswith("  node [")), "")
-    graph_line = next((line for line in head if line.startswith("  graph [")), "")
-    font = " ".join(re.findall(r'\b(?:fontname|fontsize)="[^"]*"', graph_line))
+    font = " ".join(re.findall(r'\b(?:fontname|fontsize)="[^"]*"', _graph_line(final)))
     body = ["digraph measure {", node_defaults]
     owners: dict[str, str] = {}
     for ident, lines in versions.items():
@@ -154,8 +163,6 @@ def _measure(final: str, steps: list[str], versions: dict[str, list[str]], progr
                 name = f"m{len(owners)}"
                 owners[name] = ident
                 body.append(f'  "{name}" [{line[match.end(1):]}')
-    captions = {_html_attr(next((g for g in s.splitlines() if g.startswith("  graph [")), ""), "label")
-                for s in [*steps, final]} - {None}
     for i, caption in enumerate(sorted(captions)):
         body.append(f'  "caption{i}" [shape="plain" {font} label={caption}]')
     body.append("}")

@@ -150,3 +150,31 @@ def test_tikz_steps_use_the_finished_positions(res):
     at = {k: re.findall(r"\\node.* at \(([-\d.]+),\s*([-\d.]+)\)", tikz_document(res, RenderOptions(step=k)))
           for k in (0, 7, len(res.trace))}
     assert at[0] == at[7] == at[len(res.trace)] and len(at[0]) >= res.graph.number_of_nodes()
+
+
+@pytest.mark.parametrize("case", [PARTIAL, TENSOR, FANOUT], ids=["partial", "tensor", "fanout"])
+@pytest.mark.parametrize("opts", [RenderOptions(), RenderOptions(theme="micrograd", edge_labels=True),
+                                  RenderOptions(theme="print", edge_text="both", title="T", color_by_sign=True)],
+                         ids=["lecture", "micrograd-labels", "print-both"])
+def test_step_statements_hold_every_version_that_whole_steps_write(case, opts):
+    """The shortcut (redraw what a step touches) against the oracle (every step written whole):
+    the same node statements, the same edge labels, the same captions. (Unlabelled edge styles,
+    which take no room, may be left out.)"""
+    res = gnn.evaluate(*case)
+    statements, captions = steady.step_statements(res, opts)
+    whole_lines, whole_captions = set(), set()
+    for k in range(len(res.trace) + 1):
+        source = to_dot(res, dataclasses.replace(opts, step=k))
+        whole_lines |= {line for line in source.splitlines() if line.startswith('  "')}
+        whole_captions.add(steady._html_attr(steady._graph_line(source), "label"))
+
+    def nodes(lines):
+        return {line for line in lines if " -> " not in line.split("[", 1)[0]}
+
+    def edge_labels(lines):
+        return {(re.search(r'id="([^"]+)"', line).group(1), steady._html_attr(line, "label"))
+                for line in lines if " -> " in line.split("[", 1)[0] and " label=<" in line}
+
+    assert nodes(statements) == nodes(whole_lines)
+    assert edge_labels(statements) == edge_labels(whole_lines) != set()
+    assert captions == whole_captions
