@@ -445,8 +445,12 @@ def vjp(spec: OpSpec, i: int, g: Array, out: Array, args: list[Array], params: d
         contribution = g  # arrays are never written in place, so sharing g is safe
     elif type(local) is float and local == -1.0:
         contribution = np.negative(g)
-    elif _all_ones(g) and isinstance(local, np.ndarray) and local.shape == g.shape:
-        contribution = local  # 1 × local is local, bit for bit: no new array (the seed's own terms)
+    elif (_all_ones(g) and isinstance(local, np.ndarray) and local.shape == g.shape
+          and local is not out and all(local is not a for a in args)):
+        # 1 × local is local, bit for bit: a local made for this edge (1/b, cos a) serves as the
+        # term too, with no second array. Never a value (x in x·y, exp's own output): a caller's
+        # array or a node's value must not come back as a gradient.
+        contribution = local
     else:
         contribution = np.multiply(g, local)
     shape = np.shape(args[i])

@@ -213,3 +213,14 @@ def test_terms_under_the_broadcast_seed_share_the_local_array():
         assert edge["contribution"] is edge["local"]
         np.testing.assert_allclose(edge["contribution"], expected, rtol=1e-15)
     assert res.gradients["a"].tolist() == (1 / b).tolist()
+
+
+def test_gradients_never_share_memory_with_values_or_the_callers_arrays():
+    """Found in review: under the broadcast seed, d(w·x)/dw was x itself and d exp(x)/dx the output."""
+    w, x = np.array([1.0, 2.0]), np.array([3.0, 4.0])
+    res = gnn.evaluate("w*x", {"w": w, "x": x})
+    assert res.gradients["w"] is not x and not np.shares_memory(res.gradients["w"], x)
+    x += 1  # the caller moves on; the result keeps its numbers
+    assert res.gradients["w"].tolist() == [3.0, 4.0]
+    e = gnn.evaluate("exp(x)", {"x": np.array([0.0, 1.0])})
+    assert not np.shares_memory(e.gradients["x"], e.value)
