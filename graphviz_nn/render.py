@@ -97,17 +97,22 @@ def to_dot(res: Any, options: RenderOptions | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def step_statements(res: Any, options: RenderOptions) -> tuple[list[str], set[str]] | None:
+def step_statements(res: Any, options: RenderOptions) -> tuple[list[str], set[str]]:
     """Every version of every node and edge statement over the steps of a pass, and every
     caption (``label=<…>`` text), as :func:`to_dot` would write them for steps ``0 … len(trace)``,
     without writing each step whole: a step redraws only the nodes its trace step and the one
-    before touch, and the edges only in the backward pass. ``None`` for the compact drawing.
+    before touch, and the edges only in the backward pass (the compact drawing's boxes and
+    merged edges, which never change, once).
     (What :mod:`graphviz_nn.steady` measures to give every label room.)"""
     graph, trace = graph_and_trace(res)
     base = draw_context(res, dataclasses.replace(options, step=0))
-    if base.compact:
-        return None
-    entry = {n: (n + "_op" if has_aux(graph.nodes[n], base.theme) else n) for n in graph.nodes}
+    grouping = group_nodes(graph) if base.compact else None
+    if grouping is None:
+        drawn = {n: "" for n in graph.nodes}
+        entry = {n: (n + "_op" if has_aux(graph.nodes[n], base.theme) else n) for n in graph.nodes}
+    else:  # one box per named result: only the boxes' own nodes carry numbers
+        summaries = {g.rep: g.summary for g in grouping.groups}
+        drawn = {n: summaries.get(n, "") for n in graph.nodes if grouping.rep_of.get(n) == n}
     statements: list[str] = []
     captions: set[str] = set()
     n = len(trace)
@@ -115,14 +120,18 @@ def step_statements(res: Any, options: RenderOptions) -> tuple[list[str], set[st
         ctx = dataclasses.replace(base, state=step_state(res, k))
         if k in (0, n):
             touched = list(graph.nodes)
+            if grouping is not None:  # the collapsed boxes and merged edges never change
+                statements.extend(_grouped_lines(ctx, grouping))
+                touched = []
         else:
             touched = sorted({node for step in trace[max(0, k - 2):k]
                               for node in (step.node, *(step.edge[:2] if step.edge else ()))})
         for node in touched:
-            statements.extend(node_lines(node, ctx))
-        if k == n or (k > 0 and trace[k - 1].phase == "backward"):
+            if node in drawn:
+                statements.extend(node_lines(node, ctx, drawn[node]))
+        if grouping is None and (k == n or (k > 0 and trace[k - 1].phase == "backward")):
             statements.extend(edge_lines(ctx, entry))
-        caption = _graph_label(options.title, _notes(ctx, None), ctx.theme)
+        caption = _graph_label(options.title, _notes(ctx, grouping), ctx.theme)
         if caption is not None:
             captions.add(caption)
     return statements, captions

@@ -38,8 +38,6 @@ PIN_ARGS = ("-Kneato", "-n2")
 """Layout arguments that draw a pinned DOT as it is (no layout of its own)."""
 MAX_UNION_STEPS = 1000
 """Longest pass whose every step is measured; longer ones are pinned to the finished drawing."""
-MAX_WHOLE_STEPS = 200
-"""The same for the compact drawing, whose steps are written whole (slower)."""
 _ROOM = 4.0  # points of margin around the pinned drawing
 _KEEP = 32  # layouts kept
 
@@ -77,14 +75,8 @@ def _pins(res: Any, opts: RenderOptions, program: layout.LayoutProgram) -> Pins:
     statements: list[str] = []
     captions = {_html_attr(_graph_line(final), "label")} - {None}
     if n < MAX_UNION_STEPS:
-        pieces = step_statements(res, opts)
-        if pieces is None:  # the compact drawing: every step written whole
-            steps = [to_dot(res, dataclasses.replace(opts, step=k)) for k in range(n)] if n < MAX_WHOLE_STEPS else []
-            statements = [line for source in steps for line in source.splitlines()]
-            captions |= {_html_attr(_graph_line(source), "label") for source in steps} - {None}
-        else:
-            statements, more = pieces
-            captions |= more
+        statements, more = step_statements(res, opts)
+        captions |= more
     made = _layout(final, statements, captions, program, opts.timeout)
     with _LOCK:
         _CACHE[key] = made
