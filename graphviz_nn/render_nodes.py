@@ -225,7 +225,11 @@ def _blank_html(node: str, kind: str, ctx: DrawContext, prefix: str, color: str)
     if ctx.opts.show_answers:
         value = ctx.graph.nodes[node].get("grad" if kind == "grad" else "value")
         answer = _tensor_html(value, ctx, prefix, color)
-        return f"{answer} {html_font(html_text(f'({number})'), ctx.theme.palette.path, bold=True)}"
+        tag = html_font(html_text(f"({number})"), ctx.theme.palette.path, bold=True)
+        if answer.startswith("<TABLE"):  # a grid: text may not follow a table, so both go in cells
+            return (f'<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="0"><TR><TD>{answer}</TD>'
+                    f"<TD> {tag}</TD></TR></TABLE>")
+        return f"{answer} {tag}"
     return html_font(html_text(f"{prefix}____ ({number})"), ctx.theme.palette.path, bold=True)
 
 

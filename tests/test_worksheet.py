@@ -138,3 +138,18 @@ def test_cli_writes_sheet_and_key(tmp_path: Path) -> None:
     ET.fromstring(sheet.encode())
     ET.fromstring(key.encode())
     assert "____ (1)" in sheet and "____" not in key
+
+
+@exe
+@pytest.mark.parametrize("theme", ["lecture", "micrograd", "print"])
+def test_a_tensor_answer_key_draws(theme: str) -> None:
+    """Found in review: a vector answer (a grid table) followed by its "(1)" was not valid
+    HTML-like label markup, so the layout program refused the key."""
+    from graphviz_nn.export import export_bytes
+
+    res = gnn.evaluate("z = w x + b; L = sum(z^2)", {"w": [[1, 2], [3, 4]], "x": [1, -1], "b": [0.5, 0.5]})
+    sheet = choose_blanks(res, "values")
+    key = render_options(sheet, RenderOptions(theme=theme), key=True)
+    svg = export_bytes(res, "svg", key).decode("utf-8")
+    number = next(b.number for b in sheet.blanks if b.label == "z")
+    assert f"({number})" in svg and "−0.5" in svg and "____" not in svg  # z = [1-2+0.5, 3-4+0.5]
