@@ -121,9 +121,18 @@ def _group(text: str, always: bool = False) -> str:
     return f"({text})" if always or re.search(r"[\s+\-·/]|\\cdot", text.strip()) else text
 
 
+def _fraction(top: str, bottom: str) -> str:
+    """``a/b`` with brackets only where they are needed: ``1/x``, ``1/(2√(y))``, ``(a + b)/c``."""
+    if not (_bracketed(bottom) or re.fullmatch(r"[\w.]+", bottom.strip())):
+        bottom = f"({bottom})"
+    return f"{_group(top)}/{bottom}"
+
+
 _TEXT_RULES: list[tuple[re.Pattern[str], Any]] = [
-    (re.compile(r"\\frac\{([^{}]*)\}\{([^{}]*)\}"), lambda m: f"{_group(m[1], True)}/{_group(m[2], True)}"),
+    (re.compile(r"\\frac\{([^{}]*)\}\{([^{}]*)\}"), lambda m: _fraction(m[1], m[2])),
+    (re.compile(r"\\sqrt\{([^{}]*)\}"), r"√(\1)"),
     (re.compile(r"\\mathbb\{1\}"), "1"),
+    (re.compile(r"\\mathbf\{([^{}]*)\}"), r"\1"),
     (re.compile(r"\\(?:left|right)"), ""),
     (re.compile(r"\\mathrm\{([^{}]*)\}"), r"\1"),
     (re.compile(r"\\operatorname\{([^{}]*)\}"), r"\1"),

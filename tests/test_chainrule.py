@@ -76,7 +76,11 @@ def test_latex_names(name, latex) -> None:
 
 @pytest.mark.parametrize("latex, text", [
     ("\\mathbb{1}\\left[z_{1} > 0\\right]", "1[z1 > 0]"),
-    ("\\frac{1}{x}", "(1)/(x)"),
+    ("\\frac{1}{x}", "1/x"),
+    ("\\frac{1}{2\\sqrt{y}}", "1/(2√(y))"),  # the review found \\frac(1)(2√(y)) on an edge
+    ("-\\frac{1}{y^2}", "-1/(y^2)"),
+    ("\\frac{a + b}{c}", "(a + b)/c"),
+    ("\\mathbf{1}", "1"),  # a vector of ones (the review found \\mathbf(1))
     ("\\sigma\\left(z\\right)\\left(1 - \\sigma\\left(z\\right)\\right)", "σ(z)(1 − σ(z))"),
 ])
 def test_latex_to_text(latex, text) -> None:
