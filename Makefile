@@ -27,7 +27,7 @@ $(TORCH): | $(STAMP)
 	@$(PY) -c "import torch" 2>/dev/null \
 	  || ($(PY) -m pip install --quiet --no-index --no-deps torch 2>/dev/null && $(PY) -m pip install --quiet torch) \
 	  || $(PY) -m pip install --quiet --timeout 30 --retries 1 torch --index-url https://download.pytorch.org/whl/cpu \
-	  || echo "PyTorch (CPU) could not be installed: the PyTorch script test will be skipped"
+	  || echo "PyTorch (CPU) could not be installed: the PyTorch script test will be skipped (rm $(TORCH) to try again)"
 	@touch $(TORCH)
 
 app: $(STAMP)

@@ -105,8 +105,15 @@ TITLE_CHARS = 70
 
 def _short_title(data: PlotData) -> str:
     """``f(x) = <text>`` on one line without comments, cut to :data:`TITLE_CHARS` with an ellipsis."""
-    lines = (line.split("#", 1)[0].strip() for line in data.text.splitlines())
-    text = "; ".join(line for line in lines if line)
+    text, depth = "", 0
+    for line in data.text.splitlines():
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        if text:  # a new statement, or the same one going on inside brackets
+            text += " " if depth > 0 else "; "
+        text += line
+        depth += sum(line.count(c) for c in "([{") - sum(line.count(c) for c in ")]}")
     title = f"f({data.variable}) = {text}"
     return title if len(title) <= TITLE_CHARS else title[:TITLE_CHARS - 1] + "…"
 

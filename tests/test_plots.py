@@ -91,3 +91,10 @@ def test_a_long_program_gets_a_short_one_line_title_and_room_for_its_axes():
     title = _short_title(data)
     assert len(title) == TITLE_CHARS and title.endswith("…") and "\n" not in title
     assert title.startswith("f(x) = x = 1; y = 2; w01 = -1; w1 = 3;") and "#" not in title
+
+
+def test_an_expression_over_several_lines_reads_as_one_in_the_title():
+    from graphviz_nn.plots import _short_title
+
+    data = sample("f = (x +\n 2*x)  # two lines, one statement\ng = f^2", "x", points=5)
+    assert _short_title(data) == "f(x) = f = (x + 2*x); g = f^2"
