@@ -31,7 +31,7 @@ from .api import Evaluation, _assigned, _warnings
 from .errors import GnnError
 from .graph import MAX_NODES, build_graph
 from .parser import MAX_CHARS, MAX_DEPTH, parse
-from .schedule import Schedule, compile_schedule
+from .schedule import Schedule, Trace, compile_schedule
 from .syntax import Program
 from .values import normalize_values
 
@@ -45,7 +45,6 @@ class _Build:
     """One parse and build of the text for given names and shapes, and its compiled schedule."""
 
     def __init__(self, program: Program, graph: nx.MultiDiGraph):
-        self.program = program
         self.graph = graph
         self.schedule: Schedule = compile_schedule(graph)
         self.assigned = _assigned(program)
@@ -118,11 +117,10 @@ class Prepared:
                 used = state.used
         build = state.build
         graph, schedule = build.graph, build.schedule
-        trace = schedule.run(used, write=False)
-        result = trace._r
+        result = schedule.compute(used)
         nonfinite = result.nonfinite()
         return Evaluation(
-            source=self.text, canonical=graph.graph["canonical"], trace=trace,
+            source=self.text, canonical=graph.graph["canonical"], trace=Trace(result),
             value=result.node_value(schedule.output), _gradients=result.input_gradients,
             output=graph.graph["output"], output_name=graph.graph["output_name"],
             inputs=dict(build.inputs), values=used if used is not state.used else dict(used), nonfinite=nonfinite,

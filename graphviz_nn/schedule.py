@@ -41,7 +41,7 @@ from typing import Any, Mapping
 import networkx as nx
 import numpy as np
 
-from .engine import TraceStep, _finite, _tidy
+from .engine import TraceStep, _finite, _tidy, requires_grad
 from .ops import OPS, OpSpec, local_derivative, vjp
 
 __all__ = ["Schedule", "Trace", "compile_schedule", "compiled_evaluate"]
@@ -289,10 +289,8 @@ class Schedule:
         self.input_names = list(graph.graph["inputs"])
         self.input_ids = [index[n] for n in graph.graph["inputs"].values()]
         self.input_id_slots = np.array([slot[i] for i in self.input_ids], dtype=np.intp)
-        needs = [False] * n_nodes  # depends on an input (engine.requires_grad)
-        for i, d in enumerate(self.node_dicts):
-            needs[i] = d["kind"] == "input" or any(needs[j] for j in args[i])
-        self.needs = needs
+        requires = requires_grad(graph)  # depends on an input
+        needs = self.needs = [requires[n] for n in self.ids]
         self.scalar_needs = np.array([needs[i] for i in range(n_nodes) if scalar[i]], dtype=bool)
         self.needs_slots = np.array([slot[i] for i in range(n_nodes) if scalar[i] and needs[i]], dtype=np.intp)
         succ = getattr(graph, "_succ", None) or graph.succ  # the edge data dicts themselves
@@ -310,21 +308,23 @@ class Schedule:
     def run(self, values: Mapping[str, Any], write: bool = True) -> "Trace":
         """Forward and backward passes for ``values`` (input name -> value); returns the trace
         and, with ``write``, sets the graph's node and edge attributes as the engine does."""
-        with np.errstate(all="ignore"):
-            state = self._backward(self._forward(values))
-        result = _Result(self, *state)
+        result = self.compute(values)
         if write:
             result.write_back()
         return Trace(result)
 
+    def compute(self, values: Mapping[str, Any]) -> "_Result":
+        """Forward and backward passes for ``values``, the numbers left in the run's arrays
+        (the graph is not touched; ``Trace(result)`` gives the trace)."""
+        with np.errstate(all="ignore"):
+            state = self._backward(self._forward(values))
+        return _Result(self, *state)
+
     def gradients(self, values: Mapping[str, Any]) -> tuple[Any, dict[str, Any]]:
         """The output value and d output / d input for every input, leaving the graph alone
         (what a training loop needs from each step)."""
-        result = self.run(values, write=False)._r
-        index = {n: i for i, n in enumerate(self.ids)}
-        grads = result.grads
-        inputs = self.graph.graph["inputs"]
-        return result.values[self.output], {name: grads[index[node]] for name, node in inputs.items()}
+        result = self.compute(values)
+        return result.node_value(self.output), result.input_gradients()
 
     def _operand(self, j: int, v: np.ndarray, tv: list) -> Any:
         return float(v[self.slot[j]]) if self.scalar[j] else tv[self.tslot[j]]
