@@ -30,7 +30,7 @@ from .render_context import (DrawContext, draw_context, final_state, graph_and_t
 from .render_edges import edge_lines
 from .render_groups import Grouping, group_nodes
 from .render_markup import dot_attrs, dot_string, html_font, html_text
-from .render_nodes import has_aux, node_lines
+from .render_nodes import node_lines
 from .render_options import BLANK_KINDS, EDGE_TEXTS, RenderOptions
 from .themes import Theme
 
@@ -87,10 +87,9 @@ def to_dot(res: Any, options: RenderOptions | None = None) -> str:
                              fontcolor=pal.edge_text, arrowsize="0.7"),
     ]
     if grouping is None:
-        entry = {n: (n + "_op" if has_aux(graph.nodes[n], theme) else n) for n in graph.nodes}
         for node in graph.nodes:
             lines.extend(node_lines(node, ctx))
-        lines.extend(edge_lines(ctx, entry))
+        lines.extend(edge_lines(ctx))
     else:
         lines.extend(_grouped_lines(ctx, grouping))
     lines.append("}")
@@ -109,7 +108,6 @@ def step_statements(res: Any, options: RenderOptions) -> tuple[list[str], set[st
     grouping = group_nodes(graph) if base.compact else None
     if grouping is None:
         drawn = {n: "" for n in graph.nodes}
-        entry = {n: (n + "_op" if has_aux(graph.nodes[n], base.theme) else n) for n in graph.nodes}
     else:  # one box per named result: only the boxes' own nodes carry numbers
         summaries = {g.rep: g.summary for g in grouping.groups}
         drawn = {n: summaries.get(n, "") for n in graph.nodes if grouping.rep_of.get(n) == n}
@@ -130,7 +128,7 @@ def step_statements(res: Any, options: RenderOptions) -> tuple[list[str], set[st
             if node in drawn:
                 statements.extend(node_lines(node, ctx, drawn[node]))
         if grouping is None and (k == n or (k > 0 and trace[k - 1].phase == "backward")):
-            statements.extend(edge_lines(ctx, entry))
+            statements.extend(edge_lines(ctx))
         caption = _graph_label(options.title, _notes(ctx, grouping), ctx.theme)
         if caption is not None:
             captions.add(caption)

@@ -14,6 +14,7 @@ import numpy as np
 from . import numfmt
 from .render_context import DrawContext, edge_key
 from .render_markup import dot_attrs, dot_string, html_font, html_stack, html_text
+from .render_nodes import has_aux
 from .render_options import Edge
 
 __all__ = ["edge_lines", "FORMULA_MAX"]
@@ -22,9 +23,10 @@ __all__ = ["edge_lines", "FORMULA_MAX"]
 FORMULA_MAX = 40
 
 
-def edge_lines(ctx: DrawContext, entry: dict[str, str]) -> list[str]:
-    """DOT statements for every graph edge; ``entry[v]`` is the DOT node an edge into ``v`` enters
-    (``v`` itself, or its auxiliary operation node ``v_op``)."""
+def edge_lines(ctx: DrawContext) -> list[str]:
+    """DOT statements for every graph edge. An edge into ``v`` enters ``v`` itself, or its
+    auxiliary operation node ``v_op`` where the theme draws one."""
+    entry = {v: (v + "_op" if has_aux(d, ctx.theme) else v) for v, d in ctx.graph.nodes(data=True)}
     lines = []
     current = ctx.state.current_edge if ctx.stepping else None
     mode = ctx.opts.edge_mode
