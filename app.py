@@ -3,9 +3,9 @@ step through the forward and backward passes, download the diagram; or build a l
 switch to its neuron view and take gradient-descent steps; then take the chain rule apart.
 
 Only widgets and layout live here. Everything shown comes from cached, pure functions of the
-package: :func:`graphviz_nn.pipeline.build_view`, the teaching panels of
-:mod:`graphviz_nn.pipeline_teach` and :mod:`graphviz_nn.pipeline_worksheet`, the downloads of
-:mod:`graphviz_nn.pipeline_downloads`, and the network form of :mod:`graphviz_nn.netview` (tested
+package: :func:`graphviz_nn.page.view.build_view`, the teaching panels of
+:mod:`graphviz_nn.page.teach` and :mod:`graphviz_nn.page.worksheet`, the downloads of
+:mod:`graphviz_nn.page.downloads`, and the network form of :mod:`graphviz_nn.page.netview` (tested
 without Streamlit in tests/test_pipeline.py and tests/test_app_network.py). Run with
 ``make app``.
 """
@@ -18,12 +18,17 @@ from typing import Any
 
 import streamlit as st
 
-from graphviz_nn import netview, pipeline, pipeline_downloads, pipeline_teach, pipeline_worksheet, plots
-from graphviz_nn.captions import EDGE_MODES, format_number
+from graphviz_nn.page import netview
+from graphviz_nn.page import view as pipeline
+from graphviz_nn.page import downloads as pipeline_downloads
+from graphviz_nn.page import teach as pipeline_teach
+from graphviz_nn.page import worksheet as pipeline_worksheet
+from graphviz_nn.export import plots
+from graphviz_nn.explain.captions import EDGE_MODES, format_number
 from graphviz_nn.errors import GnnError
-from graphviz_nn.examples import Example, list_examples
-from graphviz_nn.netview import SpecForm
-from graphviz_nn.pipeline import InputField, Labels, View, ViewOptions
+from graphviz_nn.page.examples import Example, list_examples
+from graphviz_nn.page.netview import SpecForm
+from graphviz_nn.page.view import InputField, Labels, View, ViewOptions
 
 PLAY_SECONDS = 0.9  # time between steps while playing
 VALUE_PREFIX = "v_"  # URL parameter prefix of input values: ?expr=x*y&v_x=2&v_y=3
@@ -390,7 +395,7 @@ def _step_panel(text: str, values: tuple[tuple[str, str], ...], options: ViewOpt
 
 def sidebar() -> tuple[ViewOptions, int]:
     """Examples menu and display toggles."""
-    from graphviz_nn.themes import THEMES
+    from graphviz_nn.draw.themes import THEMES
 
     with st.sidebar:
         st.header("Examples")

@@ -10,12 +10,13 @@ from pathlib import Path
 
 import numpy as np
 
-from graphviz_nn import api, engine
-from graphviz_nn.prepared import prepare
-from graphviz_nn.graph import build_graph
-from graphviz_nn.lexer import tokenize
-from graphviz_nn.parser import parse
-from graphviz_nn.schedule import compiled_evaluate
+from graphviz_nn.core import api
+from graphviz_nn.core import engine
+from graphviz_nn.core.prepared import prepare
+from graphviz_nn.core.graph import build_graph
+from graphviz_nn.language.lexer import tokenize
+from graphviz_nn.language.parser import parse
+from graphviz_nn.core.schedule import compiled_evaluate
 
 from . import Figure, Row, best_of
 from .workloads import (DESIGN, batch_points, hand_numpy, long_sum, micrograd_mlp,
@@ -37,7 +38,7 @@ def mlp_figure(quick: bool) -> Figure:
     """1. Forward + backward of a scalar MLP against micrograd 0.1.0 on the identical network.
 
     micrograd keeps its weights in the model and rebuilds the graph on every call; ours keeps
-    them in a :class:`~graphviz_nn.prepared.Prepared` and runs the compiled schedule. Both give
+    them in a :class:`~graphviz_nn.core.prepared.Prepared` and runs the compiled schedule. Both give
     the output and every gradient; ours also keeps every node's value and gradient and the
     trace (in arrays) for the renderer, which fills the networkx graph only when it draws.
     """
@@ -135,11 +136,11 @@ def pipeline_figure(quick: bool) -> Figure:
     """3. Text to DOT for each example; for a 2,000-node graph, its share beside the layout's."""
     fig = Figure(3, "Text -> DOT per example; a 2,000-node graph beside the layout program")
     try:
-        from graphviz_nn.render import to_dot
+        from graphviz_nn.draw.dot import to_dot
     except ImportError:
-        fig.notes.append("graphviz_nn.render.to_dot is not available: figure skipped")
+        fig.notes.append("graphviz_nn.draw.dot.to_dot is not available: figure skipped")
         return fig
-    from graphviz_nn.network import parse_spec
+    from graphviz_nn.networks.network import parse_spec
 
     def pipeline(text: str, values: dict) -> str:
         return to_dot(api.evaluate(text, values))
@@ -164,7 +165,7 @@ def pipeline_figure(quick: bool) -> Figure:
     _, graph, _ = _built(text, values)
     fig.rows.append(Row(f"{graph.number_of_nodes():,}-node program: text -> DOT", best["dot"]))
     try:
-        from graphviz_nn.layout import find_program, run_layout
+        from graphviz_nn.layout.program import find_program, run_layout
 
         program = find_program()
         start = time.perf_counter()

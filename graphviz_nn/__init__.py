@@ -10,10 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from .api import Evaluation, canonical, evaluate, inputs, parse
-from .prepared import Prepared, prepare
+from .core import api as _api
+from .core.api import Evaluation, canonical, evaluate, inputs, parse
+from .core.prepared import Prepared, prepare
 from .errors import (GnnError, LayoutNotFoundError, LimitError, MissingValueError, ParseError,
                      RenderError, ShapeError, UnknownNameError, ValueInputError)
+from .export.files import render_svg as _render_svg
+
+# An evaluation draws itself in Jupyter through the export layer; the core only holds the hook.
+_api.DRAW_SVG = _render_svg
 
 __all__ = [
     "Evaluation", "evaluate", "prepare", "Prepared", "parse", "canonical", "inputs", "render", "gradient_check",
@@ -29,7 +34,5 @@ def gradient_check(res: Evaluation, eps: float = 1e-6) -> dict[str, tuple[Any, A
 
 
 def render(res: Evaluation, **options: Any) -> str:
-    """Draw an evaluation as SVG text (see :class:`graphviz_nn.render.RenderOptions`)."""
-    from .render import render_svg
-
-    return render_svg(res, **options)
+    """Draw an evaluation as SVG text (see :class:`graphviz_nn.draw.options.RenderOptions`)."""
+    return _render_svg(res, **options)

@@ -1,5 +1,5 @@
 """``python -m graphviz_nn`` runs the CLI."""
 
-from .cli import main
+from .cli.main import main
 
 raise SystemExit(main())

@@ -11,7 +11,7 @@ settings.register_profile("repeatable", derandomize=True)
 settings.load_profile("repeatable")
 
 from graphviz_nn.errors import LayoutNotFoundError
-from graphviz_nn.layout import find_program
+from graphviz_nn.layout.program import find_program
 
 
 def _has_layout() -> bool:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from graphviz_nn.examples import list_examples
+from graphviz_nn.page.examples import list_examples
 
 st_testing = pytest.importorskip("streamlit.testing.v1")
 AppTest = st_testing.AppTest

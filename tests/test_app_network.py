@@ -1,6 +1,6 @@
 """Layer networks in the app (issue 5) and the chain-rule panels (issue 6).
 
-The pure functions of graphviz_nn.netview first, then the page through AppTest. Expected
+The pure functions of graphviz_nn.page.netview first, then the page through AppTest. Expected
 numbers come from the seed sheets (MIT 6.390 recitation 8, CMU 10-301 recitation 5, Mazur's
 worked example) or by hand, never from the code under test.
 """
@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from graphviz_nn import netview
+from graphviz_nn.page import netview
 from graphviz_nn.errors import GnnError
-from graphviz_nn.netview import SpecForm
+from graphviz_nn.page.netview import SpecForm
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -137,7 +137,7 @@ def start() -> "st_testing.AppTest":
 
 def load(at: "st_testing.AppTest", slug: str, kind: str = "spec") -> "st_testing.AppTest":
     """Pick ``examples/<slug>.toml`` (or the ``.gnn`` program) from the examples menu."""
-    from graphviz_nn.examples import list_examples
+    from graphviz_nn.page.examples import list_examples
 
     title = next(ex.title for ex in list_examples() if ex.slug == slug and ex.kind == kind)
     return at.selectbox(key="example").set_value(title).run()

@@ -21,8 +21,9 @@ from typing import Any
 import pytest
 
 import graphviz_nn as gnn
-from graphviz_nn import errors, network
-from graphviz_nn.values import parse_assignment
+from graphviz_nn import errors
+from graphviz_nn.networks import network
+from graphviz_nn.language.values import parse_assignment
 
 DATA = Path(__file__).parent / "data" / "bad_inputs"
 ROOT = Path(__file__).resolve().parent.parent

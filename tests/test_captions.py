@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import graphviz_nn as gnn
-from graphviz_nn.captions import (all_captions, caption_at, format_latex_number, format_number,
+from graphviz_nn.explain.captions import (all_captions, caption_at, format_latex_number, format_number,
                                   latex_name)
 
 
@@ -112,7 +112,7 @@ EDGE_TERMS = [
 @pytest.mark.parametrize("text, values, expected", EDGE_TERMS)
 def test_edge_terms_by_hand(text: str, values: dict, expected: list) -> None:
     from graphviz_nn import evaluate
-    from graphviz_nn.captions import edge_terms
+    from graphviz_nn.explain.captions import edge_terms
 
     res = evaluate(text, values)
     terms = [t for t in edge_terms(res) if res.graph.nodes[t.edge[0]]["kind"] != "constant"]
@@ -121,7 +121,7 @@ def test_edge_terms_by_hand(text: str, values: dict, expected: list) -> None:
 
 def test_edge_terms_latex_modes() -> None:
     from graphviz_nn import evaluate
-    from graphviz_nn.captions import edge_terms, edge_terms_latex
+    from graphviz_nn.explain.captions import edge_terms, edge_terms_latex
 
     terms = edge_terms(evaluate("x^2", {"x": 3}))[:1]  # d(x^2)/dx; the next is d(x^2)/d2 = x^2 ln x
     assert edge_terms_latex(terms, "both").endswith(r"&= 2\,x = 6\end{aligned}")

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import graphviz_nn as gnn
-from graphviz_nn.chainrule import explain, factor_table, latex_name, latex_to_text
+from graphviz_nn.explain.chainrule import explain, factor_table, latex_name, latex_to_text
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 CHAIN = (EXAMPLES / "mit_4layer_chain.gnn").read_text()

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 import graphviz_nn as gnn
-from graphviz_nn.codegen import numpy_script, torch_script
-from graphviz_nn.network import load_spec
+from graphviz_nn.export.codegen import numpy_script, torch_script
+from graphviz_nn.networks.network import load_spec
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 PROGRAMS = sorted(EXAMPLES.glob("*.gnn"))

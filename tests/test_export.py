@@ -10,11 +10,13 @@ import zlib
 import pytest
 
 import graphviz_nn as gnn
-from graphviz_nn import export, layout
+from graphviz_nn.export import files as export
+from graphviz_nn.layout import program as layout
 from graphviz_nn.errors import LayoutNotFoundError, RenderError
-from graphviz_nn.numfmt import format_number
-from graphviz_nn.pdf import xdot_json_to_pdf
-from graphviz_nn.render import RenderOptions, render_svg
+from graphviz_nn.notation.numfmt import format_number
+from graphviz_nn.layout.pdf import xdot_json_to_pdf
+from graphviz_nn.draw.dot import RenderOptions
+from graphviz_nn.export.files import render_svg
 
 SVG = "{http://www.w3.org/2000/svg}"
 DESIGN = ("sin(xy)/z + e^(xz)/(xy)", {"x": 1, "y": 2, "z": 3})

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 import graphviz_nn as gnn
-from graphviz_nn import frames
+from graphviz_nn.export import frames
 from graphviz_nn.errors import LimitError
-from graphviz_nn.pdf import xdot_json_pages_to_pdf
-from graphviz_nn.render import RenderOptions
+from graphviz_nn.layout.pdf import xdot_json_pages_to_pdf
+from graphviz_nn.draw.dot import RenderOptions
 
 
 exe = pytest.mark.exe  # skipped by conftest.py only where no layout program exists

@@ -30,7 +30,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import graphviz_nn as gnn
-from graphviz_nn import network
+from graphviz_nn.networks import network
 from graphviz_nn.errors import GnnError, ValueInputError
 from timing import time_limit
 

@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 import graphviz_nn as gnn
-from graphviz_nn import layout
+from graphviz_nn.layout import program as layout
 
 
 @pytest.mark.exe

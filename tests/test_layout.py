@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from graphviz_nn import layout
+from graphviz_nn.layout import program as layout
 from graphviz_nn.errors import LayoutNotFoundError, RenderError
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from graphviz_nn.errors import ParseError
-from graphviz_nn.lexer import tokenize
+from graphviz_nn.language.lexer import tokenize
 
 F, T = False, True
 

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from graphviz_nn.errors import GnnError, MissingValueError, ParseError, ShapeError, ValueInputError
-from graphviz_nn.layers import parse_chain
-from graphviz_nn.network import from_chain, load_spec, parse_spec
+from graphviz_nn.networks.layers import parse_chain
+from graphviz_nn.networks.network import from_chain, load_spec, parse_spec
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 SPECS = sorted(EXAMPLES.glob("*.toml"))

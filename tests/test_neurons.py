@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from graphviz_nn.errors import RenderError
-from graphviz_nn.network import from_chain, load_spec
-from graphviz_nn.neurons import MAX_UNITS, NeuronOptions, neuron_dot
+from graphviz_nn.networks.network import from_chain, load_spec
+from graphviz_nn.draw.neurons import MAX_UNITS, NeuronOptions, neuron_dot
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 

@@ -10,9 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from graphviz_nn import pipeline, pipeline_downloads, pipeline_teach
-from graphviz_nn.examples import EXAMPLES_DIR, Example, list_examples
-from graphviz_nn.pipeline import ViewOptions, build_view, input_fields, inline_svg
+from graphviz_nn.page import view as pipeline
+from graphviz_nn.page import downloads as pipeline_downloads
+from graphviz_nn.page import teach as pipeline_teach
+from graphviz_nn.page.examples import EXAMPLES_DIR, Example, list_examples
+from graphviz_nn.page.view import ViewOptions, build_view, input_fields, inline_svg
 
 # f = x^2 + 3xy at x=2, y=1: f = 4 + 6 = 10, df/dx = 2x + 3y = 7, df/dy = 3x = 6.
 HAND = [
@@ -168,7 +170,7 @@ EXAMPLES = list_examples()
 @pytest.mark.parametrize("example", EXAMPLES, ids=[e.slug for e in EXAMPLES])
 def test_every_example_evaluates_and_draws(example: Example) -> None:
     if example.kind == "spec":  # a layer spec: the app draws the program it expands into
-        from graphviz_nn import netview
+        from graphviz_nn.page import netview
 
         net = netview.network(netview.read_spec(example.text, f"{example.slug}.toml"))
         view = build_view(net.program, netview.program_values(net), labels=netview.display_labels(net))
@@ -304,7 +306,7 @@ def test_edge_formulas_write_formula_value_or_both() -> None:
 
 
 def test_the_app_limits_text_length_and_graph_size() -> None:
-    from graphviz_nn.pipeline import APP_MAX_CHARS, APP_MAX_NODES, build_view
+    from graphviz_nn.page.view import APP_MAX_CHARS, APP_MAX_NODES, build_view
 
     long_text = "+".join(["x"] * (APP_MAX_CHARS // 2 + 2))
     view = build_view(long_text, {})

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from graphviz_nn.errors import RenderError, ValueInputError
-from graphviz_nn.plots import ACTIVATIONS, plot_bytes, sample
+from graphviz_nn.export.plots import ACTIVATIONS, plot_bytes, sample
 
 
 def test_relu_derivative_jumps_at_zero() -> None:
@@ -80,8 +80,8 @@ def test_a_long_program_gets_a_short_one_line_title_and_room_for_its_axes():
     """The 4-layer chain example as the title squeezed the axes away (matplotlib warned)."""
     import warnings
 
-    from graphviz_nn.plots import TITLE_CHARS, _short_title
-    from graphviz_nn.values import normalize_values
+    from graphviz_nn.export.plots import TITLE_CHARS, _short_title
+    from graphviz_nn.language.values import normalize_values
 
     text = (Path(__file__).resolve().parent.parent / "examples" / "mit_4layer_chain.gnn").read_text()
     data = sample(text, "x", points=50, values={"y": 1.0, "w1": 1.0, "w2": 0.5, "w3": 2.0, "w4": -1.0})
@@ -94,7 +94,7 @@ def test_a_long_program_gets_a_short_one_line_title_and_room_for_its_axes():
 
 
 def test_an_expression_over_several_lines_reads_as_one_in_the_title():
-    from graphviz_nn.plots import _short_title
+    from graphviz_nn.export.plots import _short_title
 
     data = sample("f = (x +\n 2*x)  # two lines, one statement\ng = f^2", "x", points=5)
     assert _short_title(data) == "f(x) = f = (x + 2*x); g = f^2"

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 
 import graphviz_nn as gnn
-from graphviz_nn import prepared
+from graphviz_nn.core import prepared
 from graphviz_nn.errors import GnnError, ParseError, ShapeError
-from graphviz_nn.network import parse_spec
+from graphviz_nn.networks.network import parse_spec
 
 from test_schedule import CASES, mlp_program, random_program, same
 

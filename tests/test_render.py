@@ -16,8 +16,8 @@ import sympy as sp
 
 import graphviz_nn as gnn
 from graphviz_nn.errors import RenderError
-from graphviz_nn.numfmt import format_number
-from graphviz_nn.render import RenderOptions, html_text, step_state, to_dot
+from graphviz_nn.notation.numfmt import format_number
+from graphviz_nn.draw.dot import RenderOptions, html_text, step_state, to_dot
 
 GOLDEN = Path(__file__).parent / "golden" / "render"
 DESIGN = "sin(xy)/z + e^(xz)/(xy)"

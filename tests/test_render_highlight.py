@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 
 import graphviz_nn as gnn
-from graphviz_nn.chainrule import explain
+from graphviz_nn.explain.chainrule import explain
 from graphviz_nn.errors import RenderError
-from graphviz_nn.export import export_bytes
-from graphviz_nn.render import RenderOptions, to_dot
-from graphviz_nn.themes import THEMES
-from graphviz_nn.tikz import tikz_document
+from graphviz_nn.export.files import export_bytes
+from graphviz_nn.draw.dot import RenderOptions, to_dot
+from graphviz_nn.draw.themes import THEMES
+from graphviz_nn.export.files import tikz_text as tikz_document
 
 CHAIN = (Path(__file__).resolve().parent.parent / "examples" / "mit_4layer_chain.gnn").read_text()
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from graphviz_nn.numfmt import MINUS, format_number, format_shape, format_tensor, latex_number
+from graphviz_nn.notation.numfmt import MINUS, format_number, format_shape, format_tensor, latex_number
 
 M = MINUS
 

@@ -8,8 +8,9 @@ import xml.etree.ElementTree as ET
 import pytest
 
 import graphviz_nn as gnn
-from graphviz_nn.render import RenderOptions, render_svg, to_dot
-from graphviz_nn.render_groups import MAX_SHARED_EDGES, group_nodes
+from graphviz_nn.draw.dot import RenderOptions, to_dot
+from graphviz_nn.export.files import render_svg
+from graphviz_nn.draw.groups import MAX_SHARED_EDGES, group_nodes
 
 SVG = "{http://www.w3.org/2000/svg}"
 

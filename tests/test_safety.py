@@ -19,10 +19,14 @@ import numpy as np
 import pytest
 
 import graphviz_nn as gnn
-from graphviz_nn import graph, layout, network, parser, values
+from graphviz_nn.core import graph
+from graphviz_nn.layout import program as layout
+from graphviz_nn.networks import network
+from graphviz_nn.language import parser
+from graphviz_nn.language import values
 from graphviz_nn.errors import GnnError, LayoutNotFoundError, LimitError, RenderError
-from graphviz_nn.export import export_bytes
-from graphviz_nn.render import RenderOptions
+from graphviz_nn.export.files import export_bytes
+from graphviz_nn.draw.dot import RenderOptions
 from timing import time_limit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -370,7 +374,7 @@ def test_api_json_and_dot_mark_non_finite_nodes():
 
 
 def test_app_view_shows_non_finite_values():
-    from graphviz_nn import pipeline
+    from graphviz_nn.page import view as pipeline
 
     view = pipeline.build_view("log(x) * y", {"x": "0", "y": "2"})
     assert view.ok

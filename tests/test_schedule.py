@@ -11,11 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from graphviz_nn import engine, schedule
-from graphviz_nn.engine import state_at
-from graphviz_nn.graph import build_graph
-from graphviz_nn.network import parse_spec
-from graphviz_nn.parser import parse
+from graphviz_nn.core import engine
+from graphviz_nn.core import schedule
+from graphviz_nn.core.engine import state_at
+from graphviz_nn.core.graph import build_graph
+from graphviz_nn.networks.network import parse_spec
+from graphviz_nn.language.parser import parse
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 FIELDS = ("value", "upstream", "local", "contribution", "grad_after")

@@ -13,10 +13,12 @@ import zipfile
 import pytest
 
 import graphviz_nn as gnn
-from graphviz_nn import frames, layout, steady
-from graphviz_nn.export import export_bytes
-from graphviz_nn.render import RenderOptions, to_dot
-from graphviz_nn.tikz import tikz_document
+from graphviz_nn.export import frames
+from graphviz_nn.layout import program as layout
+from graphviz_nn.layout import steady
+from graphviz_nn.export.files import export_bytes
+from graphviz_nn.draw.dot import RenderOptions, to_dot
+from graphviz_nn.export.files import tikz_text as tikz_document
 
 PROGRAMS = [name for name in layout.PROGRAMS if layout.locate(name)]
 FANOUT = ("a = x*y + z; b = (x + x)*a; w = a*b", {"x": 1, "y": 2, "z": 3})

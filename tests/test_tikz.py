@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 import graphviz_nn as gnn
-from graphviz_nn import export
-from graphviz_nn.render import RenderOptions
-from graphviz_nn.tikz import latex_name, latex_op, latex_text
+from graphviz_nn.export import files as export
+from graphviz_nn.draw.dot import RenderOptions
+from graphviz_nn.draw.tikz import latex_name, latex_op, latex_text
 
 P004 = ("a = x*y + z; b = (x + x)*a; w = a*b", {"x": 2, "y": -1, "z": 3})
 DESIGN = ("sin(xy)/z + e^(xz)/(xy)", {"x": 1, "y": 2, "z": 3})

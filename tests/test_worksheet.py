@@ -10,8 +10,8 @@ import pytest
 
 import graphviz_nn as gnn
 from graphviz_nn.errors import ValueInputError
-from graphviz_nn.render import RenderOptions, to_dot
-from graphviz_nn.worksheet import check_answers, choose_blanks, render_options
+from graphviz_nn.draw.dot import RenderOptions, to_dot
+from graphviz_nn.explain.worksheet import check_answers, choose_blanks, render_options
 
 CHAIN = (Path(__file__).resolve().parent.parent / "examples" / "mit_4layer_chain.gnn").read_text()
 
@@ -145,7 +145,7 @@ def test_cli_writes_sheet_and_key(tmp_path: Path) -> None:
 def test_a_tensor_answer_key_draws(theme: str) -> None:
     """Found in review: a vector answer (a grid table) followed by its "(1)" was not valid
     HTML-like label markup, so the layout program refused the key."""
-    from graphviz_nn.export import export_bytes
+    from graphviz_nn.export.files import export_bytes
 
     res = gnn.evaluate("z = w x + b; L = sum(z^2)", {"w": [[1, 2], [3, 4]], "x": [1, -1], "b": [0.5, 0.5]})
     sheet = choose_blanks(res, "values")

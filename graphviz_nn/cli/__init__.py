@@ -1,0 +1,1 @@
+"""The graphviz-nn command line."""

@@ -1,0 +1,336 @@
+"""``graphviz-nn``: evaluate and draw from the command line.
+
+Errors exit with code 2 and one message on stderr (with a caret under the column for syntax
+errors); a traceback never reaches the user.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import os
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from . import teach as cli_teach
+from ..core.api import Evaluation, evaluate, to_jsonable
+from ..errors import GnnError, ValueInputError
+from ..core.graph import node_formula
+from ..networks.network import Network, from_chain, load_spec
+from ..language.values import parse_assignment
+
+__all__ = ["main", "build_parser"]
+
+EXIT_USER_ERROR = 2
+EXIT_INTERNAL = 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with the ``eval`` and ``render`` commands."""
+    parser = argparse.ArgumentParser(
+        prog="graphviz-nn",
+        description="Turn an expression or program into a computation graph; run forward and "
+                    "backward passes; draw and export it.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("text", nargs="?", help="expression or program, e.g. 'sin(xy)/z + e^<xz>/(xy)'")
+        p.add_argument("--at", action="append", default=[], metavar="NAME=VALUE",
+                       help="value of an input: a number or a JSON array (repeatable)")
+        p.add_argument("--file", metavar="PATH", help="read the expression or program from a file")
+        p.add_argument("--no-merge", action="store_true",
+                       help="keep a tree: do not merge identical subexpressions")
+        net = p.add_argument_group("neural-network specs")
+        net.add_argument("--spec", metavar="FILE.toml", help="a network spec file ([network] and [values])")
+        net.add_argument("--chain", metavar="CHAIN", help="a layer chain, e.g. 'Linear(2->2) -> ReLU -> Linear(2->1)'")
+        net.add_argument("--loss", help="mse, sse, half_sse, bce, cross_entropy or none (with --chain)")
+        net.add_argument("--bias", default=None, help="separate (default) or folded (with --chain)")
+        net.add_argument("--init", help="missing parameters: random, or a number (with --chain)")
+        net.add_argument("--seed", type=int, default=0, help="seed for --init random")
+
+    ev = sub.add_parser("eval", help="print values and gradients (a table, or --json)")
+    common(ev)
+    ev.add_argument("--json", action="store_true", help="print one JSON object")
+    ev.add_argument("--check", action="store_true", help="add a finite-difference gradient check")
+    ev.add_argument("--sgd-steps", type=int, default=0, metavar="N",
+                    help="with a network: take N gradient-descent steps and report the loss per step")
+    ev.add_argument("--lr", type=float, default=0.1, help="learning rate for --sgd-steps (default 0.1)")
+
+    ex = sub.add_parser("explain", help="write d output / d input as products of local derivatives along every path")
+    common(ex)
+    ex.add_argument("--wrt", action="append", required=True, metavar="NAME",
+                    help="target input (repeat for a second target: shared factors are marked)")
+    ex.add_argument("--latex", action="store_true", help="print the chain rule in LaTeX")
+    ex.add_argument("-o", "--output", metavar="OUT.svg", help="also draw the graph with the paths highlighted")
+
+    cg = sub.add_parser("code", help="export the graph as a standalone NumPy or PyTorch script")
+    common(cg)
+    cg.add_argument("--lang", choices=["numpy", "torch"], default="numpy", help="numpy (default) or torch")
+    cg.add_argument("--steps", type=int, default=0,
+                    help="with a network: a training loop of N gradient-descent steps")
+    cg.add_argument("--lr", type=float, default=0.1, help="learning rate for --steps (default 0.1)")
+    cg.add_argument("-o", "--output", metavar="OUT.py", help="write the script here instead of printing it")
+
+    pl = sub.add_parser("plot", help="plot a one-variable expression and its backprop derivative")
+    pl.add_argument("text", help="expression, e.g. 'gelu(x)'")
+    pl.add_argument("-o", "--output", required=True, metavar="OUT", help="OUT.svg, OUT.png or OUT.pdf")
+    pl.add_argument("--var", help="the variable to plot (default: the only input without a value)")
+    pl.add_argument("--range", nargs=2, type=float, default=(-3.0, 3.0), metavar=("LO", "HI"))
+    pl.add_argument("--points", type=int, default=601)
+    pl.add_argument("--at", action="append", default=[], metavar="NAME=VALUE", help="values of other inputs")
+
+    rd = sub.add_parser("render", help="draw the graph to SVG, PNG, PDF, DOT, JSON or TikZ")
+    common(rd)
+    rd.add_argument("-o", "--output", required=True, metavar="OUT",
+                    help="output file; the format comes from its suffix (.svg .png .pdf .dot .json .tex)")
+    rd.add_argument("--format", help="output format when the suffix does not say it")
+    rd.add_argument("--theme", default="lecture", help="micrograd, lecture or print")
+    rd.add_argument("--no-values", action="store_true", help="hide node values")
+    rd.add_argument("--no-grads", action="store_true", help="hide gradients")
+    rd.add_argument("--edge-labels", action="store_true",
+                    help="show local derivative and contribution on edges")
+    rd.add_argument("--rankdir", default="LR", type=str.upper, choices=["LR", "TB"], help="direction")
+    rd.add_argument("--step", type=int, default=None, help="draw the state after trace step K")
+    rd.add_argument("--digits", type=int, default=4, help="significant digits (default 4)")
+    rd.add_argument("--view", choices=["graph", "neurons"], default="graph",
+                    help="with a network: the computation graph (default) or one node per unit")
+    rd.add_argument("--color-by-sign", action="store_true", help="colour gradients by sign")
+    rd.add_argument("--edge-text", choices=["value", "formula", "both"], help="what edges show (implies labels)")
+    cli_teach.add_commands(sub, common)
+    return parser
+
+
+def _source(args: argparse.Namespace) -> str:
+    if args.file:
+        try:
+            return Path(args.file).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ValueInputError(f"cannot read {args.file}: {exc.strerror or exc}") from None
+    if not args.text:
+        raise ValueInputError("give an expression, e.g. graphviz-nn eval 'x^2 + 3xy' --at x=2 --at y=1, "
+                              "or --file PATH")
+    return args.text
+
+
+def load_network(args: argparse.Namespace) -> Network | None:
+    """The network named by ``--spec`` or ``--chain`` (``--at`` values override the spec's)."""
+    values = dict(parse_assignment(a) for a in args.at)
+    if args.spec:
+        net = load_spec(args.spec)
+        return replace(net, values={**net.values, **values}) if values else net
+    if args.chain is not None:
+        init: Any = args.init
+        if init is not None and init.lower() != "random":
+            try:
+                init = float(init)
+            except ValueError:
+                pass  # from_chain names the allowed values
+        return from_chain(args.chain, values, loss=args.loss, bias=args.bias or "separate", init=init,
+                          seed=args.seed)
+    return None
+
+
+def load(args: argparse.Namespace) -> Evaluation:
+    """Evaluate what the command line names."""
+    net = load_network(args)
+    if net is not None:
+        return net.evaluate()
+    text = _source(args)
+    values = dict(parse_assignment(a) for a in args.at)
+    return evaluate(text, values, merge=not args.no_merge)
+
+
+def run_training(args: argparse.Namespace) -> int:
+    """``graphviz-nn eval --spec FILE --sgd-steps N --lr η``."""
+    net = load_network(args)
+    if net is None:
+        raise ValueInputError("--sgd-steps needs a network: --spec FILE.toml or --chain CHAIN")
+    result = net.train(args.sgd_steps, args.lr)
+    params = {name: to_jsonable(np.asarray(result.network.values[name])) for name in net.parameters}
+    if args.json:
+        print(json.dumps({"losses": result.losses, "lr": args.lr, "steps": args.sgd_steps,
+                          "parameters": params}))
+        return 0
+    print(f"{'step':>5}  loss")
+    for i, loss in enumerate(result.losses):
+        print(f"{i:>5}  {loss:.6g}")
+    print("\nparameters after the last step:")
+    for name in net.parameters:
+        print(f"  {name} = {_fmt(result.network.values[name])}")
+    return 0
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return ""
+    if np.ndim(value) == 0:
+        return f"{float(value):.6g}"
+    return np.array2string(np.asarray(value), precision=4, separator=", ", max_line_width=60,
+                           threshold=20).replace("\n", " ")
+
+
+def table(res: Evaluation) -> str:
+    """A readable table: node, label, formula, value, gradient; then the output and gradients."""
+    rows = [("node", "label", "formula", "value", "grad")]
+    for node, attrs in res.graph.nodes(data=True):
+        rows.append((node, attrs["label"], node_formula(res.graph, node), _fmt(attrs["value"]),
+                     _fmt(attrs["grad"])))
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:4])) + "  " + row[4]
+             for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths) + "  " + "-" * 4)
+    lines.append("")
+    lines.append(f"read as: {res.reading}")
+    lines.append(f"canonical: {res.canonical}")
+    lines.append(f"output {res.output_name or ''} = {_fmt(res.value)}".replace("  ", " "))
+    for name, grad in res.gradients.items():
+        lines.append(f"d output / d {name} = {_fmt(grad)}")
+    return "\n".join(lines)
+
+
+def _check_lines(res: Evaluation) -> list[str]:
+    lines = ["", "gradient check (central differences):"]
+    for name, (analytic, numeric, rel) in res.gradient_check().items():
+        lines.append(f"  {name}: backprop {_fmt(analytic)}  numeric {_fmt(numeric)}  relative error {rel:.2e}")
+    return lines
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    """``graphviz-nn eval``."""
+    if args.sgd_steps:
+        return run_training(args)
+    res = load(args)
+    if args.json:
+        payload = res.to_json()
+        if args.check:
+            payload["gradient_check"] = {
+                k: {"backprop": to_jsonable(a), "numeric": to_jsonable(n), "relative_error": r}
+                for k, (a, n, r) in res.gradient_check().items()}
+        print(json.dumps(payload, ensure_ascii=False))
+    else:
+        out = [table(res)]
+        if args.check:
+            out += _check_lines(res)
+        print("\n".join(out))
+    for warning in res.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    return 0
+
+
+def _render_neurons(args: argparse.Namespace, out: Path, fmt: str) -> int:
+    """``graphviz-nn render --spec FILE --view neurons -o OUT``."""
+    from ..export.files import dot_bytes
+    from ..draw.neurons import NeuronOptions, neuron_dot
+
+    net = load_network(args)
+    if net is None:
+        raise ValueInputError("--view neurons needs a network: --spec FILE.toml or --chain CHAIN")
+    options = NeuronOptions(show_weight_grads=args.edge_labels, show_values=not args.no_values,
+                            show_grads=not args.no_grads, rankdir=args.rankdir, digits=args.digits)
+    data = dot_bytes(neuron_dot(net, None, options), fmt)
+    _write(out, data)
+    return 0
+
+
+def _write(out: Path, data: bytes) -> None:
+    try:
+        out.write_bytes(data)
+    except OSError as exc:
+        raise ValueInputError(f"cannot write {out}: {exc.strerror or exc}") from None
+    print(f"wrote {out} ({len(data):,} bytes)", file=sys.stderr)
+
+
+def run_render(args: argparse.Namespace) -> int:
+    """``graphviz-nn render``."""
+    from ..export.files import export_bytes
+    from ..draw.dot import RenderOptions
+
+    out = Path(args.output)
+    fmt = (args.format or out.suffix.lstrip(".")).lower()
+    if args.view == "neurons":
+        return _render_neurons(args, out, fmt)
+    res = load(args)
+    options = RenderOptions(theme=args.theme, show_values=not args.no_values, show_grads=not args.no_grads,
+                            edge_labels=args.edge_labels, rankdir=args.rankdir, step=args.step,
+                            digits=args.digits, color_by_sign=args.color_by_sign, edge_text=args.edge_text)
+    data = export_bytes(res, fmt, options)
+    for warning in res.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    _write(out, data)
+    return 0
+
+
+def run_explain(args: argparse.Namespace) -> int:
+    """``graphviz-nn explain``."""
+    from ..explain.chainrule import explain, factor_table
+
+    res = load(args)
+    rules = explain(res, args.wrt)
+    if args.output:
+        print(f"wrote {cli_teach.write_explain_drawing(res, rules, args.output)}", file=sys.stderr)
+    if args.latex:
+        print("\n".join(rule.latex for rule in rules))
+    else:
+        print(factor_table(rules), end="")
+    return 0
+
+
+def run_code(args: argparse.Namespace) -> int:
+    """``graphviz-nn code``."""
+    from ..export.codegen import numpy_script, torch_script
+
+    net = load_network(args)
+    res = net.evaluate() if net is not None else load(args)
+    parameters = net.parameters if net is not None else ()
+    if args.steps and net is None:
+        raise ValueInputError("--steps needs a network: --spec FILE.toml or --chain CHAIN")
+    make = numpy_script if args.lang == "numpy" else torch_script
+    script = make(res, steps=args.steps, lr=args.lr, parameters=parameters)
+    if args.output:
+        try:
+            Path(args.output).write_text(script, encoding="utf-8")
+        except OSError as exc:
+            raise ValueInputError(f"cannot write {args.output}: {exc.strerror or exc}") from None
+        print(f"wrote {args.output}", file=sys.stderr)
+    else:
+        print(script, end="")
+    return 0
+
+
+def run_plot(args: argparse.Namespace) -> int:
+    """``graphviz-nn plot``."""
+    from ..export.plots import plot_bytes, sample
+
+    out = Path(args.output)
+    fmt = out.suffix.lstrip(".").lower()
+    data = sample(args.text, args.var, args.range[0], args.range[1], args.points,
+                  dict(parse_assignment(a) for a in args.at))
+    _write(out, plot_bytes(data, fmt))
+    return 0
+
+
+COMMANDS = {"eval": run_eval, "render": run_render, "explain": run_explain, "code": run_code, "plot": run_plot,
+            **{name: functools.partial(run, load=load) for name, run in cli_teach.COMMANDS.items()}}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``graphviz-nn`` console script; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except GnnError as err:
+        print(f"error: {err.render()}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # output piped into `head`: stop quietly
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
+        return 0
+    except Exception as exc:  # a bug of ours: one line, never a traceback
+        print(f"internal error ({type(exc).__name__}): {exc}. Please report this input.", file=sys.stderr)
+        return EXIT_INTERNAL

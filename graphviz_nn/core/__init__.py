@@ -1,0 +1,1 @@
+"""The computation: the DAG built from a tree, the engine, the compiled schedule, evaluation."""

@@ -1,0 +1,224 @@
+"""The Python API: ``evaluate`` text with values into an :class:`Evaluation`.
+
+>>> res = evaluate("sin(xy)/z + e^<xz>/(xy)", {"x": 1, "y": 2, "z": 3})
+>>> round(res.value, 4), res.canonical
+(10.3459, '((sin((x * y)) / z) + (exp((x * z)) / (x * y)))')
+>>> {k: round(v, 4) for k, v in res.gradients.items()}
+{'x': 19.8081, 'y': -5.1601, 'z': 9.9417}
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+import networkx as nx
+import numpy as np
+
+from . import engine
+from ..language.printer import canonical as _canonical
+from ..errors import GnnError
+from .graph import MAX_NODES, build_graph, input_names
+from ..language.parser import MAX_CHARS, MAX_DEPTH, parse
+from ..language.syntax import Assign, Program
+from ..language.values import normalize_values
+
+__all__ = ["Evaluation", "evaluate", "parse", "canonical", "inputs", "to_jsonable"]
+
+
+#: How an evaluation draws itself (``_repr_svg_``, Jupyter): the package sets this to
+#: :func:`graphviz_nn.export.files.render_svg` when it is imported, so the core never imports
+#: the drawing layers above it.
+DRAW_SVG: Callable[["Evaluation"], str] | None = None
+
+
+@dataclass(eq=False, repr=False)
+class Evaluation:
+    """An evaluated computation graph: values, gradients, the graph itself and the trace.
+
+    ``graph`` carries every node's ``value``/``grad`` and every edge's ``local``/``contribution``
+    as attributes. An evaluation from :class:`~graphviz_nn.core.prepared.Prepared` keeps them in the
+    compiled schedule's arrays and fills the graph on first access.
+    """
+
+    source: str
+    canonical: str
+    trace: Sequence[engine.TraceStep]
+    value: Any
+    _gradients: dict[str, Any] | Callable[[], dict[str, Any]] = field(repr=False)
+    output: str
+    output_name: str | None
+    inputs: dict[str, str]
+    values: dict[str, Any]
+    nonfinite: list[str]
+    warnings: list[str]
+    reading: str
+    """How the text was read, with only the brackets precedence needs (``x^2 + 3·x·y``)."""
+    n_nodes: int
+    _graph: nx.MultiDiGraph | Callable[[], nx.MultiDiGraph] = field(repr=False)
+
+    def __repr__(self) -> str:
+        shown = {name: self.gradients[name] for name in list(self.inputs)[:8]}
+        more = ", …" if len(self.inputs) > 8 else ""
+        grads = repr(shown)[:-1] + more + "}"
+        notes = f", warnings={self.warnings!r}" if self.warnings else ""
+        reading = self.reading if len(self.reading) <= 80 else self.reading[:79] + "…"
+        return (f"Evaluation(reading={reading!r}, value={self.value!r}, gradients={grads}, "
+                f"nodes={self.n_nodes}, steps={len(self.trace)}{notes})")
+
+    @property
+    def gradients(self) -> dict[str, Any]:
+        """d output / d input for every input name (made from the schedule's arrays on first access)."""
+        if not isinstance(self._gradients, dict):
+            self._gradients = self._gradients()
+        return self._gradients
+
+    @property
+    def graph(self) -> nx.MultiDiGraph:
+        """The evaluated networkx graph (filled from the schedule's arrays on first access)."""
+        if not isinstance(self._graph, nx.MultiDiGraph):
+            self._graph = self._graph()
+        return self._graph
+
+    @property
+    def forward_steps(self) -> int:
+        """How many trace steps belong to the forward pass (one per node)."""
+        return self.n_nodes
+
+    def state_at(self, k: int) -> engine.StepState:
+        """The state after ``k`` trace steps (0 = bare graph, ``len(trace)`` = all done)."""
+        return engine.state_at(self.trace, k)
+
+    def gradient_check(self, eps: float = 1e-6) -> dict[str, tuple[Any, Any, float]]:
+        """Backprop against central differences: ``name -> (backprop, numeric, relative error)``."""
+        return engine.gradient_check(self.graph, self.values, eps)
+
+    def to_json(self) -> dict[str, Any]:
+        """The CLI's JSON object (arrays as nested lists, non-finite numbers as strings)."""
+        g = self.graph
+        return {
+            "canonical": self.canonical,
+            "reading": self.reading,
+            "output": {"name": self.output_name or "output", "id": self.output,
+                       "value": to_jsonable(self.value)},
+            "gradients": {k: to_jsonable(v) for k, v in self.gradients.items()},
+            "nodes": [
+                {"id": n, "label": a["label"], "kind": a["kind"], "op": a["op"], "name": a["name"],
+                 "value": to_jsonable(a["value"]), "grad": to_jsonable(a["grad"]),
+                 "shape": list(a["shape"]), "nonfinite": a["nonfinite"]}
+                for n, a in g.nodes(data=True)
+            ],
+            "edges": [
+                {"source": s, "target": t, "arg": d["arg"], "local": to_jsonable(d.get("local")),
+                 "contribution": to_jsonable(d.get("contribution"))}
+                for s, t, d in g.edges(data=True)
+            ],
+            "warnings": list(self.warnings),
+        }
+
+    def _repr_svg_(self) -> str:
+        """The evaluated graph as SVG (needs a layout program)."""
+        if DRAW_SVG is None:
+            raise GnnError("drawing is not available: import graphviz_nn to set graphviz_nn.core.api.DRAW_SVG")
+        return DRAW_SVG(self)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        """What Jupyter shows: the drawing, or (no layout program, bad option) the reason in
+        words beside a text summary, never a traceback."""
+        summary = f"Evaluation({self.reading} = {self.value!r})"
+        try:
+            return {"image/svg+xml": self._repr_svg_(), "text/plain": summary}
+        except GnnError as err:
+            return {"text/plain": f"{summary}\n(not drawn: {err.render()})"}
+
+
+def to_jsonable(value: Any) -> Any:
+    """Floats stay floats (non-finite ones become ``"nan"``, ``"inf"``, ``"-inf"``); arrays
+    become nested lists."""
+    if value is None:
+        return None
+    if isinstance(value, np.ndarray):
+        return [to_jsonable(v) for v in value.tolist()] if value.ndim else to_jsonable(float(value))
+    if isinstance(value, list):
+        return [to_jsonable(v) for v in value]
+    value = float(value)
+    if math.isnan(value):
+        return "nan"
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    return value
+
+
+def evaluate(text: str, values: Mapping[str, Any] | None = None, *, merge: bool = True,
+             max_depth: int = MAX_DEPTH, max_chars: int = MAX_CHARS,
+             max_nodes: int = MAX_NODES) -> Evaluation:
+    """Parse, build the graph, run forward and backward passes.
+
+    ``values`` maps input names (any spelling: ``α``, ``alpha``, ``\\alpha``) to numbers,
+    nested lists, arrays or JSON text. Values given in the text (``x = 2``) are defaults that
+    ``values`` overrides. Raises a :class:`~graphviz_nn.errors.GnnError` subclass on bad input.
+    """
+    given = normalize_values(values)
+    try:
+        program = parse(text, given, max_depth=max_depth, max_chars=max_chars)
+        merged = {**program.defaults, **given}
+        graph = build_graph(program, merged, merge=merge, max_nodes=max_nodes)
+    except GnnError as err:
+        raise err.with_source(text) from None
+    used = {name: merged[name] for name in graph.graph["inputs"]}
+    trace = engine.forward(graph, used)
+    trace += engine.backward(graph, first_index=len(trace) + 1)
+    nonfinite = engine.mark_nonfinite(graph)
+    out = graph.graph["output"]
+    inputs = graph.graph["inputs"]
+    warnings = _warnings(graph, nonfinite, set(given) - set(inputs) - _assigned(program))
+    return Evaluation(
+        source=text, canonical=graph.graph["canonical"], trace=trace,
+        value=graph.nodes[out]["value"], _gradients={n: graph.nodes[i]["grad"] for n, i in inputs.items()},
+        output=out, output_name=graph.graph["output_name"], inputs=dict(inputs), values=used,
+        nonfinite=nonfinite, warnings=warnings, reading=graph.graph["reading"],
+        n_nodes=graph.number_of_nodes(), _graph=graph)
+
+
+def _assigned(program: Program) -> set[str]:
+    return {s.name for s in program.statements if isinstance(s, Assign)}
+
+
+def _warnings(graph: nx.MultiDiGraph, nonfinite: list[str], unused: set[str]) -> list[str]:
+    """The evaluation's warnings: non-finite nodes (the first ten by id and label) and values
+    given for names the text does not use."""
+    notes = []
+    if nonfinite:
+        shown = ", ".join(f"{n} ({graph.nodes[n]['label']})" for n in nonfinite[:10])
+        more = f" and {len(nonfinite) - 10} more" if len(nonfinite) > 10 else ""
+        notes.append(f"non-finite values (nan or inf) at {shown}{more}")
+    if unused:
+        notes.append("values given for names the text does not use: " + ", ".join(sorted(unused)))
+    return notes
+
+
+def canonical(text: str, known: Iterable[str] = ()) -> str:
+    """How the text was read, without values (all inputs taken as scalars).
+
+    >>> canonical("3x^2y")
+    '((3 * (x ^ 2)) * y)'
+    """
+    try:
+        return _canonical(parse(text, known))
+    except GnnError as err:
+        raise err.with_source(text) from None
+
+
+def inputs(text: str, known: Iterable[str] = (), *, max_chars: int = MAX_CHARS) -> dict[str, Any]:
+    """The inputs a text needs, in order of first use, with the value the text gives each
+    (``x = 2``) or ``None``.
+
+    >>> inputs("a = 2; b = a*x + y")
+    {'a': 2.0, 'x': None, 'y': None}
+    """
+    try:
+        program = parse(text, known, max_chars=max_chars)
+    except GnnError as err:
+        raise err.with_source(text) from None
+    return {name: program.defaults.get(name) for name in input_names(program)}

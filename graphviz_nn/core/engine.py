@@ -1,0 +1,234 @@
+"""Forward pass, reverse-mode backward pass, the trace of both, and a finite-difference check.
+
+Neither pass recurses: nodes are visited in id order (a topological order) and its reverse.
+Gradients are accumulated at fan-out and reduced to each operand's shape after broadcasting.
+For a non-scalar output the gradients are those of the sum of its entries, which for a batch of
+independent points gives each point's own derivative.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import networkx as nx
+import numpy as np
+
+from ..ops import OPS, local_derivative, vjp
+
+__all__ = ["TraceStep", "StepState", "forward", "backward", "state_at", "forward_output",
+           "gradient_check", "mark_nonfinite"]
+
+
+@dataclass(slots=True)
+class TraceStep:
+    """One step of the trace; ``index`` counts from 1 (step 0 is the bare graph).
+
+    Forward steps set ``value`` of ``node``. The backward seed step has ``edge=None`` and
+    ``contribution`` = d out / d out. Other backward steps carry ``edge=(source, target, arg)``,
+    the target's gradient ``upstream``, the ``local`` derivative d target / d source (``None``
+    for structural ops), the ``contribution`` added into the source's gradient and the source's
+    gradient after the addition, ``grad_after``.
+    """
+
+    index: int
+    phase: str
+    node: str
+    edge: tuple[str, str, int] | None = None
+    value: Any = None
+    upstream: Any = None
+    local: Any = None
+    contribution: Any = None
+    grad_after: Any = None
+
+
+def _tidy(value: Any) -> Any:
+    """Scalars as ``float``, arrays as float ndarrays."""
+    if value is None or type(value) is float:
+        return value
+    if isinstance(value, (np.floating, int)):
+        return float(value)
+    if np.ndim(value) == 0:
+        return float(value)
+    return np.asarray(value, dtype=float)
+
+
+def forward(graph: nx.MultiDiGraph, values: Mapping[str, Any]) -> list[TraceStep]:
+    """Compute every node's ``value`` in id order; return the forward steps."""
+    nodes = graph.nodes
+    steps: list[TraceStep] = []
+    with np.errstate(all="ignore"):
+        for node, attrs in nodes(data=True):
+            kind = attrs["kind"]
+            if kind == "input":
+                value = values[attrs["name"]]
+            elif kind == "constant":
+                value = attrs["const"]
+            else:
+                args = [nodes[s]["value"] for s in attrs["args"]]
+                value = OPS[attrs["op"]].forward(*args, **attrs["params"])
+            value = _tidy(value)
+            attrs["value"] = value
+            steps.append(TraceStep(len(steps) + 1, "forward", node, value=value))
+    return steps
+
+
+def requires_grad(graph: nx.MultiDiGraph) -> dict[str, bool]:
+    """Which nodes depend on an input (the gradients anyone can use; code export skips the rest)."""
+    result: dict[str, bool] = {}
+    for node, attrs in graph.nodes(data=True):
+        result[node] = attrs["kind"] == "input" or (
+            attrs["kind"] == "op" and any(result[s] for s in attrs["args"]))
+    return result
+
+
+def backward(graph: nx.MultiDiGraph, first_index: int = 1) -> list[TraceStep]:
+    """Reverse-mode pass after :func:`forward`; sets ``grad`` on nodes and ``local`` /
+    ``contribution`` on edges; returns the backward steps (seed first)."""
+    nodes = graph.nodes
+    edges = graph.edges
+    output = graph.graph["output"]
+    out_value = nodes[output]["value"]
+    # d out / d out: a read-only view of a single 1.0 (nothing writes gradients in place)
+    seed = 1.0 if np.ndim(out_value) == 0 else np.broadcast_to(np.float64(1.0), np.shape(out_value))
+    grads: dict[str, Any] = {output: seed}
+    steps = [TraceStep(first_index, "backward", output, contribution=seed, grad_after=seed)]
+    with np.errstate(all="ignore"):
+        for node in reversed(list(nodes)):
+            g = grads.get(node)
+            attrs = nodes[node]
+            if g is None or attrs["kind"] != "op":
+                continue
+            spec = OPS[attrs["op"]]
+            args = [nodes[s]["value"] for s in attrs["args"]]
+            out = attrs["value"]
+            params = attrs["params"]
+            for i, source in enumerate(attrs["args"]):
+                local = _tidy(local_derivative(spec, i, out, args, params))
+                contribution = _tidy(vjp(spec, i, g, out, args, params, local))
+                previous = grads.get(source)
+                total = contribution if previous is None else _tidy(previous + contribution)
+                grads[source] = total
+                edge = edges[source, node, i]
+                edge["local"] = local
+                edge["contribution"] = contribution
+                steps.append(TraceStep(first_index + len(steps), "backward", node, (source, node, i),
+                                       upstream=g, local=local, contribution=contribution, grad_after=total))
+    for node, attrs in nodes(data=True):
+        grad = grads.get(node)
+        attrs["grad"] = grad if grad is not None else _tidy(np.zeros(np.shape(attrs["value"])))
+    return steps
+
+
+def _finite(value: Any) -> bool:
+    if value is None:
+        return True
+    if type(value) is float:
+        return math.isfinite(value)
+    with np.errstate(all="ignore"):
+        if math.isfinite(float(np.sum(value))):  # nan or inf anywhere makes the sum non-finite
+            return True
+    return bool(np.all(np.isfinite(value)))  # the sum may overflow with finite entries
+
+
+def mark_nonfinite(graph: nx.MultiDiGraph) -> list[str]:
+    """Flag nodes whose value or gradient holds nan/inf; return their ids."""
+    flagged = []
+    needs = requires_grad(graph)
+    for node, attrs in graph.nodes(data=True):
+        # The gradient of a node that depends on no input (a constant, or -1 in x^-1) can be
+        # undefined where nothing needs it (d x^2 / d 2 at x < 0): only its value counts.
+        grad = attrs["grad"] if needs[node] else None
+        bad = not (_finite(attrs["value"]) and _finite(grad))
+        attrs["nonfinite"] = bool(bad)
+        if bad:
+            flagged.append(node)
+    return flagged
+
+
+@dataclass
+class StepState:
+    """What is known after ``step`` trace steps: drawn by the renderer, captioned by the app."""
+
+    step: int
+    computed: set[str] = field(default_factory=set)
+    grads: dict[str, Any] = field(default_factory=dict)
+    done_edges: set[tuple[str, str, int]] = field(default_factory=set)
+    current: TraceStep | None = None
+
+    @property
+    def current_node(self) -> str | None:
+        """The node of the current step (the one computed, or whose gradient flows back)."""
+        return self.current.node if self.current else None
+
+    @property
+    def current_edge(self) -> tuple[str, str, int] | None:
+        """The edge of the current backward step."""
+        return self.current.edge if self.current else None
+
+    @property
+    def phase(self) -> str:
+        """``start``, ``forward`` or ``backward``."""
+        return self.current.phase if self.current else "start"
+
+
+def state_at(trace: list[TraceStep], k: int) -> StepState:
+    """The state after the first ``k`` steps (clamped to ``0 … len(trace)``)."""
+    k = max(0, min(int(k), len(trace)))
+    state = StepState(k)
+    for step in trace[:k]:
+        if step.phase == "forward":
+            state.computed.add(step.node)
+        elif step.edge is None:
+            state.grads[step.node] = step.contribution
+        else:
+            state.grads[step.edge[0]] = step.grad_after
+            state.done_edges.add(step.edge)
+    state.current = trace[k - 1] if k else None
+    return state
+
+
+def forward_output(graph: nx.MultiDiGraph, values: Mapping[str, Any]) -> Any:
+    """The output value for other input values, without touching the graph's attributes."""
+    cache: dict[str, Any] = {}
+    with np.errstate(all="ignore"):
+        for node, attrs in graph.nodes(data=True):
+            kind = attrs["kind"]
+            if kind == "input":
+                cache[node] = values[attrs["name"]]
+            elif kind == "constant":
+                cache[node] = attrs["const"]
+            else:
+                cache[node] = OPS[attrs["op"]].forward(*[cache[s] for s in attrs["args"]], **attrs["params"])
+    return cache[graph.graph["output"]]
+
+
+def gradient_check(graph: nx.MultiDiGraph, values: Mapping[str, Any], eps: float = 1e-6,
+                   max_entries: int = 10_000) -> dict[str, tuple[Any, Any, float]]:
+    """Central differences of the summed output for every input entry.
+
+    Returns ``name -> (backprop gradient, numeric gradient, max relative error)``.
+    """
+    report: dict[str, tuple[Any, Any, float]] = {}
+    base = {k: (np.array(v, dtype=float) if np.ndim(v) else float(v)) for k, v in values.items()}
+    for name, node in graph.graph["inputs"].items():
+        analytic = graph.nodes[node]["grad"]
+        value = np.array(base[name], dtype=float)
+        numeric = np.zeros_like(value)
+        flat = numeric.reshape(-1)
+        if value.size > max_entries:
+            continue
+        for j in range(value.size):
+            h = eps * max(1.0, abs(value.reshape(-1)[j]))
+            plus, minus = value.copy(), value.copy()
+            plus.reshape(-1)[j] += h
+            minus.reshape(-1)[j] -= h
+            f_plus = np.sum(forward_output(graph, {**base, name: _tidy(plus)}))
+            f_minus = np.sum(forward_output(graph, {**base, name: _tidy(minus)}))
+            flat[j] = (f_plus - f_minus) / (2 * h)
+        numeric_t = _tidy(numeric)
+        diff = np.abs(np.asarray(analytic, dtype=float) - numeric)
+        scale = np.maximum(np.maximum(np.abs(np.asarray(analytic, dtype=float)), np.abs(numeric)), 1e-8)
+        report[name] = (analytic, numeric_t, float(np.max(diff / scale)) if diff.size else 0.0)
+    return report

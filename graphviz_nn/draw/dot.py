@@ -1,0 +1,206 @@
+"""Evaluated graph + options -> DOT text. Pure string building: no binary runs here.
+
+Every DAG node becomes one DOT node whose ``id`` is the node id (``n0``, ``n1``, …), so the
+SVG has one ``<g id="nK">`` per graph node; every DAG edge becomes one DOT edge with class
+``arg``. Themes may add an auxiliary operation node (``nK_op``, class ``aux``) and an ``aux``
+edge into it: micrograd's separate op bubble, or the lecture convention of a named result
+drawn as a variable oval fed by its operation box.
+
+This module assembles the picture: the graph attributes, the title and notes above it, and
+the statements of the modules that draw its parts. :mod:`~graphviz_nn.draw.options` checks
+the options, :mod:`~graphviz_nn.draw.context` reads the evaluation and step to draw,
+:mod:`~graphviz_nn.draw.nodes` and :mod:`~graphviz_nn.draw.edges` write nodes and edges,
+:mod:`~graphviz_nn.draw.groups` collapses large graphs into boxes. All text a user typed
+reaches DOT only through :func:`~graphviz_nn.draw.markup.html_text` or
+:func:`~graphviz_nn.draw.markup.dot_string`, so it can never become markup.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import networkx as nx
+
+from ..notation import numfmt
+from ..core.engine import StepState
+from ..errors import RenderError
+from .context import (DrawContext, draw_context, final_state, graph_and_trace, op_symbol, output_symbol,
+                             step_state)
+from .edges import edge_lines
+from .groups import Grouping, group_nodes
+from .markup import dot_attrs, dot_string, html_font, html_text
+from .nodes import node_lines
+from .options import BLANK_KINDS, EDGE_TEXTS, RenderOptions
+from .themes import Theme
+
+__all__ = [
+    "RenderOptions",
+    "to_dot",
+    "step_statements",
+    "step_state",
+    "final_state",
+    "output_symbol",
+    "op_symbol",
+    "html_text",
+    "dot_string",
+    "graph_and_trace",
+    "EDGE_TEXTS",
+    "BLANK_KINDS",
+]
+
+
+def to_dot(res: Any, options: RenderOptions | None = None) -> str:
+    """The DOT source for an evaluation (``gnn.evaluate(...)``) or a bare graph; no binary runs.
+
+    Deterministic: the same graph and options always give the same text.
+    """
+    opts = options if options is not None else RenderOptions()
+    if not isinstance(opts, RenderOptions):
+        raise RenderError("options must be a RenderOptions")
+    ctx = draw_context(res, opts)
+    graph, theme = ctx.graph, ctx.theme
+    grouping = group_nodes(graph) if ctx.compact else None
+
+    pal = theme.palette
+    notes = _notes(ctx, grouping)
+    graph_label = _graph_label(opts.title, notes, theme)
+    lines = [
+        "digraph computation {",
+        "  graph"
+        + dot_attrs(
+            rankdir=opts.rankdir,
+            bgcolor=pal.background,
+            fontname=theme.fontname,
+            fontsize=f"{theme.fontsize:g}",
+            fontcolor=pal.note_text,
+            nodesep=f"{theme.nodesep:g}",
+            ranksep=f"{theme.ranksep:g}",
+            labelloc="t",
+            labeljust="l",
+            label=graph_label,
+        ),
+        "  node" + dot_attrs(fontname=theme.fontname, fontsize=f"{theme.fontsize:g}", fontcolor=pal.text,
+                             margin="0.08,0.04"),
+        "  edge" + dot_attrs(color=pal.edge, fontname=theme.fontname, fontsize=f"{theme.edge_fontsize:g}",
+                             fontcolor=pal.edge_text, arrowsize="0.7"),
+    ]
+    if grouping is None:
+        for node in graph.nodes:
+            lines.extend(node_lines(node, ctx))
+        lines.extend(edge_lines(ctx))
+    else:
+        lines.extend(_grouped_lines(ctx, grouping))
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def step_statements(res: Any, options: RenderOptions) -> tuple[list[str], set[str]]:
+    """Every version of every node and edge statement over the steps of a pass, and every
+    caption (``label=<…>`` text), as :func:`to_dot` would write them for steps ``0 … len(trace)``,
+    without writing each step whole: a step redraws only the nodes its trace step and the one
+    before touch, and the edges only in the backward pass (the compact drawing's boxes and
+    merged edges, which never change, once).
+    (What :mod:`graphviz_nn.layout.steady` measures to give every label room.)"""
+    graph, trace = graph_and_trace(res)
+    base = draw_context(res, dataclasses.replace(options, step=0))
+    grouping = group_nodes(graph) if base.compact else None
+    if grouping is None:
+        drawn = {n: "" for n in graph.nodes}
+    else:  # one box per named result: only the boxes' own nodes carry numbers
+        summaries = {g.rep: g.summary for g in grouping.groups}
+        drawn = {n: summaries.get(n, "") for n in graph.nodes if grouping.rep_of.get(n) == n}
+    statements: list[str] = []
+    captions: set[str] = set()
+    n = len(trace)
+    for k in range(n + 1):
+        ctx = dataclasses.replace(base, state=step_state(res, k))
+        if k in (0, n):
+            touched = list(graph.nodes)
+            if grouping is not None:  # the collapsed boxes and merged edges never change
+                statements.extend(_grouped_lines(ctx, grouping))
+                touched = []
+        else:
+            touched = sorted({node for step in trace[max(0, k - 2):k]
+                              for node in (step.node, *(step.edge[:2] if step.edge else ()))})
+        for node in touched:
+            if node in drawn:
+                statements.extend(node_lines(node, ctx, drawn[node]))
+        if grouping is None and (k == n or (k > 0 and trace[k - 1].phase == "backward")):
+            statements.extend(edge_lines(ctx))
+        caption = _graph_label(options.title, _notes(ctx, grouping), ctx.theme)
+        if caption is not None:
+            captions.add(caption)
+    return statements, captions
+
+
+def _graph_label(title: str | None, notes: list[str], theme: Theme) -> str | None:
+    """The picture's caption: the title in bold over the notes, or ``None`` when there is neither."""
+    rows = []
+    if title:
+        rows.append(html_font(html_text(title), bold=True))
+    rows.extend(html_font(html_text(n), theme.palette.note_text, size=theme.edge_fontsize) for n in notes)
+    if not rows:
+        return None
+    body = "".join(f'<TR><TD ALIGN="LEFT">{r}</TD></TR>' for r in rows)
+    return f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">{body}</TABLE>>'
+
+
+def _grouped_lines(ctx: DrawContext, grouping: Grouping) -> list[str]:
+    """One box per cluster (its named result, or a summary box), shared inputs, merged edges."""
+    pal = ctx.theme.palette
+    by_rep = {g.rep: g for g in grouping.groups}
+    lines: list[str] = []
+    for node in ctx.graph.nodes:
+        if grouping.rep_of.get(node) == node:
+            group = by_rep.get(node)
+            lines.extend(node_lines(node, ctx, group.summary if group else ""))
+    for group in grouping.groups:
+        if not group.named:
+            text = f"{group.title}: {group.summary}"
+            lines.append(
+                f"  {dot_string(group.rep)}"
+                + dot_attrs(id=group.rep, **{"class": "collapsed"}, shape="box3d", style="filled",
+                            fillcolor=pal.pending_fill, color=pal.cluster_border,
+                            label=f"<{html_font(html_text(text), pal.text)}>")
+            )
+    for src, dst, count in grouping.edges:
+        lines.append(
+            f"  {dot_string(src)} -> {dot_string(dst)}"
+            + dot_attrs(id=f"{src}-{dst}", **{"class": "collapsed"},
+                        penwidth=f"{min(1 + 0.5 * (count - 1), 4):g}" if count > 1 else None)
+        )
+    return lines
+
+
+def _notes(ctx: DrawContext, grouping: Grouping | None) -> list[str]:
+    """Lines under the title: what a step did, what was collapsed, the gradient legend."""
+    notes = []
+    graph = ctx.graph
+    state = ctx.state
+    if ctx.stepping:
+        notes.append(_describe_step(state, ctx.total_steps, graph, ctx.digits))
+    if grouping is not None:
+        notes.extend(grouping.notes)
+    if ctx.opts.show_grads and not ctx.theme.records:
+        notes.append(f"{ctx.theme.grad_prefix.strip()} ∂{output_symbol(graph)}/∂node")
+    return notes
+
+
+def _describe_step(state: StepState, total: int, graph: nx.MultiDiGraph, digits: int) -> str:
+    """What a step did, in words: ``step 3 of 10 (backward): a → x adds 2``."""
+    head = f"step {state.step} of {total}"
+    step = state.current
+    if step is None:
+        return head + ": the bare graph"
+    label = str(graph.nodes[step.node].get("label", step.node)) if step.node in graph else str(step.node)
+    if step.phase == "forward":
+        return f"{head} (forward): {label} = {numfmt.format_tensor(step.value, digits).one_line()}"
+    if step.edge is None:
+        return f"{head} (backward): seed ∂{label}/∂{label} = 1"
+    src = step.edge[0]
+    src_label = str(graph.nodes[src].get("label", src)) if src in graph else str(src)
+    flowed = numfmt.format_tensor(step.contribution, digits)
+    flowed_text = flowed.one_line() if flowed.scalar is not None or flowed.grid is not None else flowed.shape_text
+    return f"{head} (backward): {label} → {src_label} adds {flowed_text}"
+

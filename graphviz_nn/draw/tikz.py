@@ -1,0 +1,242 @@
+"""A standalone TikZ picture of an evaluated graph at the Graphviz layout positions.
+
+Each graph node becomes one ``\\node`` named by its id (``(n0)``, ``(n1)``, …) at the position
+the layout program chose, with LaTeX math labels such as
+``$\\frac{\\partial f}{\\partial x} = -4$``. Themes that draw an operation beside a named
+result add ``(nK-op)`` nodes. Styles (``var``, ``op``, ``const``, ``named``, ``out``) are
+declared once at the top so a course can restyle them.
+
+The file compiles on its own (``pdflatex graph.tex``) and can be ``\\input`` into homework
+with ``\\usepackage{standalone}`` in the homework preamble, which skips the inner preamble.
+Everything a user typed is escaped: it can never become a TeX command.
+
+>>> latex_name("alpha_1"), latex_name("w_10"), latex_name("loss"), latex_name("x")
+('\\\\alpha_{1}', 'w_{10}', '\\\\mathit{loss}', 'x')
+>>> latex_text("50% & {x}")
+'50\\\\% \\\\& \\\\{x\\\\}'
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Any
+
+import networkx as nx
+import numpy as np
+
+from ..notation import numfmt
+from ..language.names import GREEK, GREEK_LETTERS
+from .dot import RenderOptions, final_state, graph_and_trace, output_symbol, step_state, to_dot
+
+__all__ = ["tikz_document", "placement_dot", "latex_name", "latex_text", "latex_op"]
+
+_TEXT_ESCAPES = {
+    "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",
+    "^": r"\^{}", "_": r"\_", "%": r"\%", "~": r"\~{}", "<": r"\textless{}", ">": r"\textgreater{}",
+}
+_ROW_BREAK = r" \\ "
+_MATH_CHARS = {"×": r"\times", "÷": r"\div", "−": "-", "·": r"\cdot", "∂": r"\partial", "Σ": r"\Sigma",
+               "√": r"\surd", "‖": r"\|", "ᵀ": r"^{\top}", "←": r"\leftarrow", "→": r"\rightarrow", "∞": r"\infty"}
+
+
+def latex_text(text: Any) -> str:
+    """Text-mode LaTeX for user text: specials escaped, Greek letters as math, other non-ASCII as ``?``."""
+    out = []
+    for ch in str(text):
+        if ch in _TEXT_ESCAPES:
+            out.append(_TEXT_ESCAPES[ch])
+        elif ch in GREEK_LETTERS:
+            out.append(f"$\\{GREEK_LETTERS[ch]}$")
+        elif ch in _MATH_CHARS:
+            out.append(f"${_MATH_CHARS[ch]}$")
+        elif ch == "\n":
+            out.append(" ")
+        elif ord(ch) < 128:
+            out.append(ch)
+        else:
+            out.append("?")
+    return "".join(out)
+
+
+def latex_name(name: str) -> str:
+    """Math-mode LaTeX for a canonical variable name (``alpha_1`` -> ``\\alpha_{1}``)."""
+    match = re.fullmatch(r"([A-Za-z]+?)(\d*)(?:_([A-Za-z0-9]+))?", name)
+    if not match:
+        return rf"\text{{{latex_text(name)}}}"
+    base, digits, sub = match.groups()
+    if base in GREEK:
+        head = "\\" + base
+    elif len(base) == 1:
+        head = base
+    else:
+        head = rf"\mathit{{{base}}}"
+    return head + digits + (f"_{{{sub}}}" if sub else "")
+
+
+def latex_op(op: str | None) -> str:
+    """An operation as math, read from the op registry's LaTeX template (``\\frac{\\cdot}{\\cdot}``)."""
+    from ..ops import OPS
+
+    spec = OPS.get(op or "")
+    if spec is None:
+        return rf"\text{{{latex_text(op)}}}"
+    template = spec.latex
+    if template.startswith("{0}") and template.endswith("{1}"):
+        middle = template[3:-3].strip()
+        if middle:
+            return middle
+    elif template != "{0}":
+        return template.format(r"\cdot", r"\cdot", args=r"\cdot, \ldots")
+    if spec.symbol.isascii():
+        return rf"\mathtt{{{latex_text(spec.symbol)}}}"
+    return "".join(_MATH_CHARS.get(ch) or latex_text(ch) for ch in spec.symbol)
+
+
+def _latex_value(value: Any, digits: int) -> str:
+    text = numfmt.format_tensor(value, digits)
+    if text.scalar is not None:
+        return numfmt.latex_number(value, digits)
+    arr = np.asarray(value, dtype=float)
+    if text.grid is not None:
+        rows = arr.reshape(1, -1) if arr.ndim == 1 else arr
+        body = r" \\ ".join(" & ".join(numfmt.latex_number(v, digits) for v in row) for row in rows)
+        return rf"\begin{{bmatrix}} {body} \end{{bmatrix}}"
+    shape = r" \times ".join(str(n) for n in arr.shape)
+    return rf"[{shape}]\ \text{{{latex_text(text.summary)}}}"
+
+
+def _node_title(data: dict, digits: int) -> str:
+    if data.get("name"):
+        return latex_name(str(data["name"]))
+    if data.get("kind") == "constant":
+        label = str(data.get("label", ""))
+        if label == "π":
+            return r"\pi"
+        if np.ndim(data.get("value")) == 0 and data.get("value") is not None:
+            return numfmt.latex_number(data["value"], digits) if label != "e" else "e"
+        return rf"\text{{{latex_text(label)}}}"
+    return latex_op(data.get("op"))
+
+
+_PREAMBLE = r"""%% Computation graph drawn by graphviz_nn. Compile with pdflatex, or \input it into a
+%% document that loads \usepackage{standalone} (plus amsmath and tikz).
+\documentclass[tikz,border=4pt]{standalone}
+\usepackage{amsmath}
+\usetikzlibrary{shapes.geometric,arrows.meta}
+\begin{document}
+\begin{tikzpicture}[x=1in, y=1in, >={Stealth[length=5pt]}, font=\small,
+  every node/.style={align=center, inner sep=2pt},
+  var/.style={draw, ellipse, fill=blue!8, thick},
+  named/.style={draw, ellipse, fill=yellow!12},
+  const/.style={draw, ellipse, dashed, fill=black!5},
+  op/.style={draw, rectangle, rounded corners=2pt},
+  output/.style={double, very thick},
+  pending/.style={draw=black!35, text=black!45, fill=black!3, dashed},
+  current/.style={draw=red!80!black, line width=1.6pt},
+  chainpath/.style={draw=orange!80!black, line width=1.6pt, dashed},
+  blank/.style={font=\bfseries},
+  edgelabel/.style={midway, above, sloped, font=\scriptsize, inner sep=1pt}]"""
+
+
+def placement_dot(res: Any, options: RenderOptions | None = None) -> str:
+    """The DOT whose layout places the TikZ nodes: a steady step is placed where the finished
+    drawing puts its nodes, so every step of a pass lands at the same positions."""
+    opts = dataclasses.replace(options or RenderOptions(), detail="full")
+    _graph, trace = graph_and_trace(res)
+    stepping = opts.step is not None
+    return to_dot(res, dataclasses.replace(opts, step=len(trace)) if stepping and opts.steady else opts)
+
+
+def tikz_document(res: Any, options: RenderOptions | None, positions: dict[str, tuple[float, float]]) -> str:
+    """The standalone ``.tex`` text: one ``\\node`` per graph node at its layout position
+    (``positions``: node id -> centre in inches, from laying out :func:`placement_dot`)."""
+    opts = dataclasses.replace(options or RenderOptions(), detail="full")
+    graph, trace = graph_and_trace(res)
+    state = step_state(res, opts.step) if opts.step is not None else final_state(graph)
+    stepping = opts.step is not None
+    digits = opts.digits
+    out_sym = output_symbol(graph)
+    output = graph.graph.get("output")
+    blanks = {(node, kind): number for node, kind, number in opts.blanks}
+    lines = [_PREAMBLE]
+    for node, data in graph.nodes(data=True):
+        x, y = positions.get(node, (0.0, 0.0))
+        role = {"input": "var", "constant": "const"}.get(str(data.get("kind")), "named" if data.get("name") else "op")
+        styles = [role] + (["output"] if node == output else [])
+        pending = stepping and node not in state.computed
+        if pending:
+            styles.append("pending")
+        if node in opts.highlight_nodes:
+            styles.append("chainpath")
+        if stepping and node == state.current_node:
+            styles.append("current")
+        has_aux = f"{node}_op" in positions
+        rows = [] if has_aux and not data.get("name") else [f"${_node_title(data, digits)}$"]
+        if opts.show_values and data.get("value") is not None and data.get("kind") != "constant":
+            value = _blank(blanks.get((node, "value")), data["value"], opts) or (
+                "?" if pending else _latex_value(data["value"], digits))
+            rows.append(f"$= {value}$")
+        if opts.show_grads and (data.get("grad") is not None or stepping) and data.get("kind") != "constant":
+            wrt = latex_name(str(data["name"])) if data.get("name") else r"\cdot"
+            grad = _blank(blanks.get((node, "grad")), data.get("grad"), opts) or (
+                _latex_value(state.grads[node], digits) if node in state.grads else "?")
+            rows.append(rf"$\frac{{\partial {latex_name(out_sym)}}}{{\partial {wrt}}} = {grad}$")
+        body = _ROW_BREAK.join(rows) or "{}"
+        lines.append(rf"\node[{', '.join(styles)}] ({node}) at ({x:.3f},{y:.3f}) {{{body}}};")
+        if has_aux:
+            ox, oy = positions[f"{node}_op"]
+            lines.append(rf"\node[op] ({node}-op) at ({ox:.3f},{oy:.3f}) {{${latex_op(data.get('op'))}$}};")
+            lines.append(rf"\draw[->] ({node}-op) -- ({node});")
+    lines.extend(_edges(graph, positions, opts, state, stepping))
+    if opts.title:
+        lines.append(rf"\node[anchor=south west, font=\bfseries] at (current bounding box.north west) "
+                     rf"{{{latex_text(opts.title)}}};")
+    lines += [r"\end{tikzpicture}", r"\end{document}", ""]
+    return "\n".join(lines)
+
+
+def _blank(number: int | None, value: Any, opts: RenderOptions) -> str | None:
+    """A worksheet blank as math (an underlined gap and its number), or in a key the answer and its number."""
+    if number is None:
+        return None
+    if opts.show_answers:
+        return rf"{_latex_value(value, opts.digits)}\ \mathbf{{({number})}}"
+    return rf"\underline{{\hspace{{2.5em}}}}\ \mathbf{{({number})}}"
+
+
+def _edges(graph: nx.MultiDiGraph, positions: dict, opts: RenderOptions, state: Any, stepping: bool) -> list[str]:
+    lines = []
+    mode = opts.edge_mode
+    formulas: dict = {}
+    if mode in ("formula", "both"):
+        from ..explain.chainrule import edge_formulas
+
+        formulas = edge_formulas(graph)
+    seen: dict[tuple[str, str], int] = {}
+    for u, v, k, d in graph.edges(keys=True, data=True):
+        target = f"{v}-op" if f"{v}_op" in positions else v
+        count = seen.get((u, v), 0)
+        seen[(u, v)] = count + 1
+        bend = "" if count == 0 else f", bend {'left' if count % 2 else 'right'}={12 * ((count + 1) // 2)}"
+        key = (u, v, int(d.get("arg", k)))
+        label = ""
+        done = key in state.done_edges and d.get("contribution") is not None
+        formula = formulas.get(key, "")
+        if formula and (mode == "formula" or (mode == "both" and not done)):
+            label = f" node[edgelabel] {{${formula}$}}"
+        elif mode in ("value", "both") and done:
+            local, contribution = d.get("local"), d["contribution"]
+            upstream = graph.nodes[v].get("grad")
+            if local is not None and upstream is not None and all(np.ndim(a) == 0 for a in (local, contribution, upstream)):
+                up, lo, co = (numfmt.latex_number(a, opts.digits) for a in (upstream, local, contribution))
+                term = rf"{up} \times {'(' + lo + ')' if lo.startswith('-') else lo} = {co}"
+            else:
+                term = rf"\leftarrow {_latex_value(contribution, opts.digits)}"
+            if formula:
+                term = rf"{formula} \;:\; {term}"
+            label = f" node[edgelabel] {{${term}$}}"
+        style = "->" + bend + (", chainpath" if key in opts.highlight_edges else "") + (
+            ", current" if stepping and state.current_edge is not None and tuple(state.current_edge) == key else "")
+        lines.append(rf"\draw[{style}] ({u}) to{label} ({target});")
+    return lines

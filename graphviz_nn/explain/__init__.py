@@ -1,0 +1,1 @@
+"""Words about a computation: step captions, chain-rule paths, worksheets."""

@@ -1,0 +1,344 @@
+"""Chain-rule paths: ∂L/∂w written as products of local derivatives along every path.
+
+Pick a target input: every path from it to the output is found, anonymous intermediate nodes
+are folded into the factor between two named nodes (so ``z1 = w1 x + w01`` gives the factor
+∂z1/∂w1 = x, as a sheet writes it), and the factors are listed from the output down, the order
+000_b017e3132ea4fea2.txt (b) uses. With two targets, the factors they share are marked.
+
+>>> from graphviz_nn import evaluate
+>>> res = evaluate("z = w x + b; a = relu(z); L = (a - y)^2", {"w": 3, "x": 1, "b": -1, "y": 2})
+>>> [f.text for f in explain(res, ["w"])[0].paths[0].factors]
+['∂L/∂a = 2 (a − y)', '∂a/∂z = 1[z > 0]', '∂z/∂w = x']
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+import numpy as np
+
+from ..core.api import Evaluation
+from ..errors import ValueInputError
+from ..language.names import GREEK, canonical_name
+from ..ops import OPS
+from ..language.printer import format_number
+
+__all__ = ["Factor", "PathProduct", "ChainRule", "explain", "factor_table", "latex_name", "latex_to_text",
+           "edge_formulas", "path_factors", "MAX_PATHS"]
+
+MAX_PATHS = 64
+"""Most paths listed per target (a DAG can have exponentially many)."""
+
+
+@dataclass
+class Factor:
+    """∂numerator/∂denominator along one stretch of a path, symbolically and as a number."""
+
+    numerator: str
+    denominator: str
+    latex: str
+    value: Any
+    edges: tuple[tuple[str, str, int], ...]
+    shared: bool = False
+
+    @property
+    def name_latex(self) -> str:
+        """``\\frac{\\partial z_{1}}{\\partial w_{1}}``."""
+        return f"\\frac{{\\partial {self.numerator}}}{{\\partial {self.denominator}}}"
+
+    @property
+    def text(self) -> str:
+        """``∂z1/∂w1 = x`` in plain text."""
+        return f"∂{latex_to_text(self.numerator)}/∂{latex_to_text(self.denominator)} = {latex_to_text(self.latex)}"
+
+
+@dataclass
+class PathProduct:
+    """One path from the output down to the target, as a product of factors."""
+
+    nodes: list[str]
+    factors: list[Factor]
+    value: Any
+
+
+@dataclass
+class ChainRule:
+    """Every path to one target; ``total`` is the engine's gradient (the sum over paths)."""
+
+    target: str
+    output: str
+    paths: list[PathProduct] = field(default_factory=list)
+    total: Any = None
+    truncated: bool = False
+
+    @property
+    def latex(self) -> str:
+        """∂L/∂w = Σ over paths of the product of factors, in LaTeX."""
+        head = f"\\frac{{\\partial {self.output}}}{{\\partial {latex_name(self.target)}}}"
+        terms = [" \\cdot ".join(f.name_latex for f in p.factors) for p in self.paths]
+        return f"{head} = " + " + ".join(f"\\left({t}\\right)" if len(self.paths) > 1 else t for t in terms)
+
+
+def latex_name(name: str) -> str:
+    """``w1`` -> ``w_{1}``, ``alpha`` -> ``\\alpha``, ``w_0`` -> ``w_{0}``, ``yhat`` -> ``\\hat{y}``."""
+    base, _, sub = name.partition("_")
+    head = base.rstrip("0123456789")
+    digits = base[len(head):]
+    if head == "yhat":
+        head_tex = "\\hat{y}"
+    elif head in GREEK:
+        head_tex = f"\\{head}" if head not in ("pi",) else "\\pi"
+    elif len(head) > 1:
+        head_tex = f"\\mathrm{{{head}}}"
+    else:
+        head_tex = head
+    subs = ",".join(part for part in (digits, sub) if part)
+    return f"{head_tex}_{{{subs}}}" if subs else head_tex
+
+
+def _bracketed(text: str) -> bool:
+    """True when the whole text is one bracketed group (``\\left(x \\cdot y\\right)``, ``(a)``)."""
+    bare = re.sub(r"\\(?:left|right)", "", text).strip()
+    if not (bare.startswith("(") and bare.endswith(")")):
+        return False
+    depth = 0
+    for i, ch in enumerate(bare):
+        depth += (ch == "(") - (ch == ")")
+        if depth == 0 and i < len(bare) - 1:
+            return False
+    return True
+
+
+def _group(text: str, always: bool = False) -> str:
+    """Brackets around a compound piece (``e^{x \\cdot z}`` -> ``e^(x · z)``), none around ``2``
+    or around a piece that is already one bracketed group."""
+    if _bracketed(text):
+        return text
+    return f"({text})" if always or re.search(r"[\s+\-·/]|\\cdot", text.strip()) else text
+
+
+def _fraction(top: str, bottom: str) -> str:
+    """``a/b`` with brackets only where they are needed: ``1/x``, ``1/(2√(y))``, ``(a + b)/c``."""
+    if not (_bracketed(bottom) or re.fullmatch(r"[\w.]+", bottom.strip())):
+        bottom = f"({bottom})"
+    return f"{_group(top)}/{bottom}"
+
+
+_TEXT_RULES: list[tuple[re.Pattern[str], Any]] = [
+    (re.compile(r"\\frac\{([^{}]*)\}\{([^{}]*)\}"), lambda m: _fraction(m[1], m[2])),
+    (re.compile(r"\\sqrt\{([^{}]*)\}"), r"√(\1)"),
+    (re.compile(r"\\mathbb\{1\}"), "1"),
+    (re.compile(r"\\mathbf\{([^{}]*)\}"), r"\1"),
+    (re.compile(r"\\(?:left|right)"), ""),
+    (re.compile(r"\\mathrm\{([^{}]*)\}"), r"\1"),
+    (re.compile(r"\\operatorname\{([^{}]*)\}"), r"\1"),
+    (re.compile(r"\\hat\{([^{}]*)\}"), r"\1hat"),
+    (re.compile(r"_\{([^{}]*)\}"), r"\1"),
+    (re.compile(r"\^\{([^{}]*)\}"), lambda m: "^" + _group(m.group(1))),
+    (re.compile(r"\\cdot"), "·"),
+    (re.compile(r"\\[,;]"), " "),
+    (re.compile(r"\\le\b"), "≤"),
+    (re.compile(r"\\ge\b"), "≥"),
+    (re.compile(r"\^?\\top"), "ᵀ"),
+    (re.compile(r"\\partial\s*"), "∂"),
+]
+
+
+def latex_to_text(latex: str) -> str:
+    """Our own derivative templates in plain text (``\\mathbb{1}\\left[z > 0\\right]`` -> ``1[z > 0]``)."""
+    text = latex
+    for _ in range(3):  # nested braces unwind from the inside out
+        for pattern, repl in _TEXT_RULES:
+            text = pattern.sub(repl, text)
+    for name, letter in GREEK.items():
+        text = text.replace(f"\\{name}", letter)
+    text = text.replace("\\ln", "ln").replace("\\sin", "sin").replace("\\cos", "cos").replace("\\tanh", "tanh")
+    text = text.replace("\\tan", "tan").replace("\\sqrt", "√").replace("\\delta", "δ").replace("\\sum", "Σ")
+    text = text.replace("- ", "− ").replace("{", "(").replace("}", ")")
+    text = re.sub(r"\(\(([^()]*)\)\)", r"(\1)", text)  # cos((x · y)) -> cos(x · y)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+class _Namer:
+    """LaTeX for nodes: names for named nodes, expressions for anonymous ones."""
+
+    def __init__(self, graph: nx.MultiDiGraph):
+        self.graph = graph
+        self.cache: dict[str, str] = {}
+
+    def __call__(self, node: str, depth: int = 0) -> str:
+        if node in self.cache:
+            return self.cache[node]
+        attrs = self.graph.nodes[node]
+        if attrs["name"]:
+            text = latex_name(attrs["name"])
+        elif attrs["kind"] == "constant":
+            text = attrs["label"] if attrs["label"] not in ("π",) else "\\pi"
+        elif depth > 6:
+            text = node
+        else:
+            spec = OPS[attrs["op"]]
+            args = [self(a, depth + 1) for a in attrs["args"]]
+            if attrs["op"] == "concat":
+                text = "\\left[" + ", ".join(args) + "\\right]"
+            else:
+                wrapped = [f"\\left({a}\\right)" if spec.infix and _is_compound(a) else a for a in args]
+                text = spec.latex.format(*wrapped)
+        self.cache[node] = text
+        return text
+
+
+def _is_compound(text: str) -> bool:
+    return any(op in text for op in (" + ", " - ", "\\cdot", " "))
+
+
+def _edge_latex(graph: nx.MultiDiGraph, namer: _Namer, target: str, arg: int) -> str:
+    attrs = graph.nodes[target]
+    spec = OPS[attrs["op"]]
+    if not spec.derivative_latex:
+        return "J"
+    operands = [namer(a) for a in attrs["args"]]
+    if attrs["op"] == "pow":
+        exponent = graph.nodes[attrs["args"][1]]
+        if arg == 0 and exponent["kind"] == "constant" and np.ndim(exponent["const"]) == 0:
+            c = float(exponent["const"])
+            base = f"\\left({operands[0]}\\right)" if _is_compound(operands[0]) else operands[0]
+            power = "" if c - 1 == 1 else f"^{{{format_number(c - 1)}}}"
+            return f"{format_number(c)}\\, {base}{power}" if c - 1 != 0 else format_number(c)
+    wrapped = [f"\\left({o}\\right)" if _is_compound(o) else o for o in operands]
+    template = spec.derivative_latex[min(arg, len(spec.derivative_latex) - 1)]
+    if attrs["op"] == "leaky_relu":
+        template = template.replace("\\alpha", format_number(attrs["params"].get("slope", 0.01)))
+    return template.format(*wrapped)
+
+
+def _is_anchor(graph: nx.MultiDiGraph, node: str, output: str) -> bool:
+    attrs = graph.nodes[node]
+    return node == output or attrs["kind"] == "input" or bool(attrs["name"])
+
+
+def _factors(graph: nx.MultiDiGraph, namer: _Namer, path: list[tuple[str, str, int]], output: str,
+             out_tex: str) -> list[Factor]:
+    """Fold a path (edges from the target up to the output) into factors between anchors."""
+    factors: list[Factor] = []
+    stretch: list[tuple[str, str, int]] = []
+    start = path[0][0]
+    for edge in path:
+        stretch.append(edge)
+        top = edge[1]
+        if not _is_anchor(graph, top, output):
+            continue
+        pieces = [_edge_latex(graph, namer, t, k) for _, t, k in stretch]
+        kept = [p for p in pieces if p != "1"]
+        negative = sum(1 for p in kept if p == "-1") % 2 == 1
+        kept = [p for p in kept if p != "-1"]
+        formula = " \\cdot ".join(f"\\left({p}\\right)" if len(kept) > 1 and _is_compound(p) else p for p in kept) or "1"
+        if negative:
+            formula = "-" + (f"\\left({formula}\\right)" if " " in formula else formula)
+        value: Any = 1.0
+        for s, t, k in stretch:
+            local = graph.edges[s, t, k].get("local")
+            if local is None or value is None:
+                value = None
+            else:
+                value = value * local
+        numerator = out_tex if top == output else namer(top)
+        factors.append(Factor(numerator, namer(start), formula, value, tuple(stretch)))
+        stretch = []
+        start = top
+    return list(reversed(factors))
+
+
+def edge_formulas(graph: nx.MultiDiGraph) -> dict[tuple[str, str, int], str]:
+    """The local derivative ∂target/∂source on every edge as LaTeX, keyed ``(source, target, arg)``.
+
+    >>> from graphviz_nn import evaluate
+    >>> edge_formulas(evaluate("x*y", {"x": 2, "y": 3}).graph)
+    {('n0', 'n2', 0): 'y', ('n1', 'n2', 1): 'x'}
+    """
+    namer = _Namer(graph)
+    out = {}
+    for u, v, k, d in graph.edges(keys=True, data=True):
+        arg = int(d.get("arg", k))
+        out[(u, v, arg)] = _edge_latex(graph, namer, v, arg)
+    return out
+
+
+def path_factors(graph: nx.MultiDiGraph, path: list[tuple[str, str, int]]) -> list[Factor]:
+    """A path of edges (from any node up to the output) folded into factors, output first.
+
+    The same folding :func:`explain` uses: anonymous intermediates are absorbed into the factor
+    between two named nodes, so the last factor is ∂(first named use)/∂(start of the path).
+    """
+    output = graph.graph["output"]
+    namer = _Namer(graph)
+    out_tex = namer(output) if graph.nodes[output]["name"] else "f"
+    return _factors(graph, namer, list(path), output, out_tex)
+
+
+def explain(res: Evaluation, wrt: list[str], max_paths: int = MAX_PATHS) -> list[ChainRule]:
+    """The chain rule for each target in ``wrt`` (input names); shared factors are marked."""
+    graph = res.graph
+    output = graph.graph["output"]
+    namer = _Namer(graph)
+    out_tex = namer(output) if graph.nodes[output]["name"] else "f"
+    rules = []
+    for raw in wrt:
+        name = canonical_name(raw)
+        if name not in res.inputs:
+            raise ValueInputError(f"unknown input {raw!r}; inputs: {', '.join(res.inputs)}")
+        node = res.inputs[name]
+        rule = ChainRule(name, out_tex, total=graph.nodes[node]["grad"])
+        paths = nx.all_simple_edge_paths(graph, node, output) if node != output else iter([])
+        for edges in itertools.islice(paths, max_paths + 1):
+            if len(rule.paths) == max_paths:
+                rule.truncated = True
+                break
+            factors = _factors(graph, namer, list(edges), output, out_tex)
+            product: Any = 1.0
+            for f in factors:
+                product = None if (product is None or f.value is None) else product * f.value
+            rule.paths.append(PathProduct([e[0] for e in edges] + [output], factors, product))
+        rules.append(rule)
+    if len(rules) >= 2:
+        seen = [{f.edges for p in r.paths for f in p.factors} for r in rules]
+        common = set.intersection(*seen)
+        for r in rules:
+            for p in r.paths:
+                for f in p.factors:
+                    f.shared = f.edges in common
+    return rules
+
+
+def _num(value: Any, digits: int = 6) -> str:
+    if value is None:
+        return "—"
+    if np.ndim(value) == 0:
+        return f"{float(value):.{digits}g}"
+    return np.array2string(np.asarray(value), precision=4, separator=", ").replace("\n", "")
+
+
+def factor_table(rules: list[ChainRule]) -> str:
+    """The factor tables the ``explain`` command prints."""
+    lines: list[str] = []
+    for rule in rules:
+        out = latex_to_text(rule.output)
+        count = len(rule.paths)
+        lines.append(f"∂{out}/∂{rule.target}: {count} path{'s' if count != 1 else ''}"
+                     + (" (more not shown)" if rule.truncated else ""))
+        for i, path in enumerate(rule.paths, start=1):
+            chain = " · ".join(f"∂{latex_to_text(f.numerator)}/∂{latex_to_text(f.denominator)}" for f in path.factors)
+            lines.append(f"  path {i}: {chain}")
+            width = max(len(f.text) for f in path.factors)
+            for f in path.factors:
+                mark = "  [shared]" if f.shared else ""
+                lines.append(f"    {f.text.ljust(width)}  = {_num(f.value)}{mark}")
+            lines.append(f"    product = {_num(path.value)}")
+        lines.append(f"  ∂{out}/∂{rule.target} = {_num(rule.total)}"
+                     + (" (sum over paths)" if count > 1 else ""))
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"

@@ -1,0 +1,1 @@
+"""Files: SVG/PNG/PDF/DOT/TikZ bytes, step sequences, plots, generated code."""

@@ -1,0 +1,1 @@
+"""Reading text: names, tokens, the syntax tree, the parser, user values, printers."""

@@ -1,0 +1,190 @@
+"""Text -> tokens with spans.
+
+Punctuation tokens use their own text as kind (``'('``, ``'||'``, ``','`` …); the other kinds are
+``NUM``, ``WORD`` (a run of letters with trailing digits and an optional ``_`` subscript, a Greek
+letter, or a LaTeX name such as ``\\alpha``/``\\sin``), ``CMD`` (``\\frac``, ``\\sqrt``),
+``TOP`` (``\\top``), ``NL`` (statement break) and ``EOF``. Spelling variants are folded here:
+``**`` -> ``^``; ``·``, ``×``, ``⊙``, ``\\cdot``, ``\\times``, ``\\odot`` -> ``*``; ``−`` -> ``-``;
+``ᵀ`` -> ``T``.
+
+>>> [t.kind for t in tokenize("2x^{2} + \\\\sin(y)")]
+['NUM', 'WORD', '^', '{', 'NUM', '}', '+', 'WORD', '(', 'WORD', ')', 'EOF']
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+from ..errors import ParseError
+from .names import GREEK, GREEK_LETTERS
+from ..ops import FUNCTIONS
+
+__all__ = ["Token", "tokenize"]
+
+
+class Token(NamedTuple):
+    """One token: ``kind``, the text it stands for, its ``(start, end)`` span, whether whitespace
+    preceded it, and ``tight``: set by the parser on the second and later pieces of a split
+    letter run (``xy``)."""
+
+    kind: str
+    text: str
+    span: tuple[int, int]
+    space_before: bool = False
+    tight: bool = False
+
+
+_MASTER = re.compile(  # blanks, then one token; every position matches, the common kinds first
+    r"[ \t\r]*(?:(?P<word>(?>[A-Za-z]+[0-9]*)(?![A-Za-z_]))"
+    r"|(?P<pow>\*\*)|(?P<norm>\|\|)|(?P<punct>[-+*/^@,=;|<>])|(?P<open>[(\[{])|(?P<close>[)\]}])"
+    r"|(?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)"
+    r"|(?P<under>[A-Za-z]+(?:_[A-Za-z]+)+)"
+    r"|(?P<subword>[A-Za-z]+[0-9]*(?:_(?:\{[A-Za-z0-9,\\ ]*\}|[0-9]+|[A-Za-z]))?)"
+    r"|(?P<comment>#[^\n]*)|(?P<nl>\n)|(?P<other>.)|\Z)"
+)
+"""``m.lastindex`` names the kind (``None`` at the end of the text); ``other`` is one character
+the loop lexes by hand: a Greek letter, a backslash command, a Unicode operator or an error."""
+(_WORD_G, _POW_G, _NORM_G, _PUNCT_G, _OPEN_G, _CLOSE_G, _NUM_G, _UNDER_G, _SUBWORD_G, _COMMENT_G, _NL_G,
+ _OTHER_G) = (_MASTER.groupindex[name] for name in ("word", "pow", "norm", "punct", "open", "close", "num",
+                                                    "under", "subword", "comment", "nl", "other"))
+_NUMBER = re.compile(r"(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_WORD = re.compile(r"[A-Za-z]+[0-9]*(?:_(?:\{[A-Za-z0-9,\\ ]*\}|[0-9]+|[A-Za-z]))?")
+_SUBSCRIPT_TAIL = re.compile(r"[0-9]*(?:_(?:\{[A-Za-z0-9,\\ ]*\}|[0-9]+|[A-Za-z]))?")
+_COMMAND = re.compile(r"\\([A-Za-z]+)")
+_BRACED_WORD = re.compile(r"\s*\{\s*([A-Za-z][A-Za-z0-9]*)\s*\}")
+
+_SINGLE = {
+    "+": "+", "-": "-", "−": "-", "*": "*", "·": "*", "×": "*", "⊙": "*", "∗": "*", "⋅": "*",
+    "/": "/", "÷": "/", "^": "^", "@": "@", "(": "(", ")": ")", "[": "[", "]": "]",
+    "{": "{", "}": "}", "<": "<", ">": ">", "⟨": "<", "⟩": ">", ",": ",", "=": "=", ";": ";",
+    "|": "|", "ᵀ": "T", "‖": "||",
+}
+
+# LaTeX commands folded into ordinary tokens.
+_CMD_AS = {
+    "cdot": "*", "times": "*", "odot": "*", "ast": "*", "div": "/",
+    "|": "||", "lVert": "||", "rVert": "||", "Vert": "||", "lvert": "|", "rvert": "|", "vert": "|",
+    "{": "{", "}": "}", "top": "TOP", "intercal": "TOP", "langle": "<", "rangle": ">",
+}
+_CMD_SKIP = {"left", "right", "big", "Big", "bigl", "bigr", "Bigl", "Bigr", "bigg", "Bigg",
+             "biggl", "biggr", "quad", "qquad", "displaystyle", "limits"}
+_CMD_STRUCT = {"frac", "dfrac", "tfrac", "sqrt"}
+_CMD_WRAPPERS = {"mathrm", "mathbf", "mathit", "boldsymbol", "bm", "operatorname", "text", "mathsf",
+                 "vec"}
+_CMD_FUNCS = {"sin", "cos", "tan", "exp", "log", "ln", "tanh", "max", "min", "sigma"}
+
+
+def tokenize(source: str) -> list[Token]:
+    """Split ``source`` into tokens; raise :class:`ParseError` at an unknown character."""
+    tokens: list[Token] = []
+    append = tokens.append
+    new = tuple.__new__  # Token(...) without NamedTuple's Python-level __new__: the hot path
+    depth = 0  # open brackets: a line break inside them is not a statement break
+    space = False  # blanks or a line break since the last token
+    i = 0
+    while True:
+        # One finditer pass reads every token whose match is the token; a token that must be cut
+        # short or lexed by hand ends the pass, and the next pass starts after it.
+        for m in _MASTER.finditer(source, i):
+            k = m.lastindex
+            if k is None:  # the end of the text, maybe after blanks
+                space = space or m.end() > m.start()
+                continue
+            span = m.span(k)
+            if span[0] > m.start():
+                space = True
+            if k == _WORD_G:
+                append(new(Token, ("WORD", m[k], span, space, False)))
+            elif k == _PUNCT_G:
+                text = m[k]  # ASCII punctuation is its own kind (_SINGLE maps it to itself)
+                append(new(Token, (text, text, span, space, False)))
+            elif k == _NUM_G:
+                if span[1] < len(source) and source[span[1]] == ".":
+                    raise ParseError("malformed number", (span[0], span[1] + 1), source)
+                append(new(Token, ("NUM", m[k], span, space, False)))
+            elif k == _OPEN_G or k == _CLOSE_G:
+                depth = depth + 1 if k == _OPEN_G else max(0, depth - 1)
+                text = m[k]
+                append(new(Token, (text, text, span, space, False)))
+            elif k == _SUBWORD_G:
+                text = m[k]
+                if text.endswith("}") and not text[text.index("_") + 2:-1].strip():
+                    at = text.index("_")
+                    raise ParseError(f"empty subscript; write {text[:at]}_{{1}} or drop the '_{{}}'",
+                                     (span[0] + at, span[1]), source)
+                append(new(Token, ("WORD", text, span, space, False)))
+            elif k == _POW_G or k == _NORM_G:
+                append(new(Token, ("^" if k == _POW_G else "||", m[k], span, space, False)))
+            elif k == _NL_G:
+                if depth == 0:
+                    append(new(Token, ("NL", "\n", span, space, False)))
+                space = True
+                continue
+            elif k == _COMMENT_G:
+                continue
+            elif k == _UNDER_G and m[k].lower() in FUNCTIONS:  # leaky_relu
+                append(new(Token, ("WORD", m[k], span, space, False)))
+            else:
+                if k == _UNDER_G:  # x_a…: the name ends after its first subscript letter
+                    i = _WORD.match(source, span[0]).end()
+                    kind, text = "WORD", source[span[0]:i]
+                else:  # _OTHER_G
+                    kind, text, i = _lex_other(source, span[0])
+                if kind is not None:
+                    append(Token(kind, text, (span[0], i), space))
+                    space = False
+                break
+            space = False
+        else:
+            break
+    append(Token("EOF", "", (len(source), len(source)), space))
+    return tokens
+
+
+def _lex_other(source: str, i: int) -> tuple[str | None, str, int]:
+    """Lex what the master pattern leaves to hand at ``source[i]``: a Greek letter, a LaTeX
+    command or a Unicode operator. Return the token's kind and text (kind ``None`` for LaTeX
+    spacing, which makes no token) and the index after it."""
+    ch = source[i]
+    if ch in GREEK_LETTERS:
+        m = _SUBSCRIPT_TAIL.match(source, i + 1)
+        end = m.end() if m else i + 1
+        return "WORD", GREEK_LETTERS[ch] + source[i + 1:end], end
+    if ch == "\\":
+        return _lex_command(source, i)
+    kind = _SINGLE.get(ch)
+    if kind is None and ch == "_":
+        raise ParseError("missing subscript after '_', like x_1 or x_{10}", (i, i + 1), source)
+    if kind is None:
+        raise ParseError(f"unknown character {ch!r}", (i, i + 1), source)
+    return kind, ch, i + 1  # a Unicode operator; none of them opens or closes a bracket
+
+
+def _lex_command(source: str, i: int) -> tuple[str | None, str, int]:
+    """Lex one LaTeX command starting at the backslash ``source[i]``, as :func:`_lex_other`."""
+    nxt = source[i + 1] if i + 1 < len(source) else ""
+    if nxt and nxt in ",;:!":
+        return None, "", i + 2  # spacing
+    if nxt and nxt in "|{}":
+        return _CMD_AS[nxt], "\\" + nxt, i + 2
+    m = _COMMAND.match(source, i)
+    if m is None:
+        raise ParseError("a backslash must start a LaTeX command such as \\frac", (i, i + 1), source)
+    name, end = m.group(1), m.end()
+    if name in _CMD_SKIP:
+        return None, "", end
+    if name in _CMD_AS:
+        return _CMD_AS[name], m.group(), end
+    if name in _CMD_STRUCT:
+        return "CMD", "sqrt" if name == "sqrt" else "frac", end
+    if name in _CMD_WRAPPERS:
+        inner = _BRACED_WORD.match(source, end)
+        if inner is None:
+            raise ParseError(f"\\{name} needs a name in braces, like \\{name}{{x}}", (i, end), source)
+        return "WORD", inner.group(1), inner.end()
+    if name in GREEK or name in _CMD_FUNCS:
+        tail = _SUBSCRIPT_TAIL.match(source, end)
+        stop = tail.end() if tail else end
+        return "WORD", name + source[end:stop], stop
+    raise ParseError(f"unknown LaTeX command \\{name}", (i, end), source)

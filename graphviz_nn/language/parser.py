@@ -1,0 +1,597 @@
+"""Tokens -> syntax tree: a Pratt parser whose binding powers come from the op registry.
+
+Reading rules (documented for users in docs/LANGUAGE.md):
+
+* juxtaposition multiplies with the precedence of ``*`` (``1/2 x`` is ``(1/2)·x``);
+* a run of letters that is not a known name is a product of single letters that binds tighter
+  than any explicit operator but looser than ``^`` (``1/xy`` is ``1/(x·y)``, ``xy^2`` is ``x·y²``);
+* an exponent binds one factor (``3x^2y`` is ``3·x²·y``, ``e^xy`` is ``eˣ·y``); ``^`` is
+  right-associative and ``-x^2`` is ``−(x²)``;
+* ``e^…`` is one ``exp`` node;
+* a multi-letter name applied like a function that is not a known function is an error.
+
+>>> from graphviz_nn.language.printer import canonical
+>>> canonical(parse("3x^2y"))
+'((3 * (x ^ 2)) * y)'
+"""
+
+from __future__ import annotations
+
+import difflib
+import gc
+import sys
+from contextlib import contextmanager
+from operator import attrgetter
+from typing import Iterable, Iterator
+
+import numpy as np
+
+from ..errors import LimitError, ParseError, UnknownNameError, locate
+from .lexer import Token, tokenize
+from .names import GREEK, canonical_name
+from ..ops import CONSTANTS, FUNCTIONS, INFIX, OPS
+from .syntax import ArrayLit, Assign, Call, Const, Expr, Num, Program, Var
+
+__all__ = ["parse", "assigned_names", "MAX_DEPTH", "MAX_CHARS"]
+
+MAX_DEPTH = 500
+"""Deepest nesting of brackets, powers and unary signs a text may have."""
+MAX_CHARS = 2_000_000
+"""Longest text the parser accepts (the app uses a smaller limit)."""
+
+BP_ADD = OPS["add"].binding_power
+BP_MUL = OPS["mul"].binding_power
+BP_UNARY = 30
+BP_TIGHT = 35
+BP_POW = OPS["pow"].binding_power
+
+_NAMES = {"NAME", "WORD"}
+"""Token kinds of a variable name. :func:`_expand_words` leaves WORD only on a name that spells
+itself (one letter and digits: ``x``, ``w12``), which saves a new token for each of them."""
+_LEAVES = {"NAME", "WORD", "NUM"}
+_OPERAND_ENDS = {"EOF", "NL", ";", ")", "]", "}", ">", ","}
+_INTERNAL_FUNCTIONS = {"prepend1"}  # callable (layer chains expand into it) but not advertised
+_INFIX_BP = {text: (OPS[name].binding_power, name) for text, name in INFIX.items()}
+_CLOSER = {"(": ")", "[": "]", "{": "}", "<": ">"}
+_FACTOR_START = {"NUM", "NAME", "WORD", "CONST", "FUNC", "(", "[", "{", "CMD"}
+_kind = attrgetter("kind")
+
+
+def parse(source: str, known: Iterable[str] = (), *, max_depth: int = MAX_DEPTH,
+          max_chars: int = MAX_CHARS) -> Program:
+    """Parse an expression or program.
+
+    ``known`` are names that stay whole (given a value by the user); names assigned in the
+    program are added automatically.
+    """
+    if len(source) > max_chars:
+        raise LimitError(f"input is {len(source):,} characters; the limit is {max_chars:,}")
+    if not source.strip():
+        raise ParseError("empty input: type an expression such as x^2 + 3xy", (0, 0), source)
+    splits: dict[str, tuple[str, ...]] = {}
+    with _GcPaused(), _recursion_room(max_depth):
+        tokens = tokenize(source)
+        names = {canonical_name(k) for k in known} | assigned_names(tokens)
+        program = _Parser(source, _expand_words(tokens, names, source, splits), names, max_depth).program()
+        program.split_words = splits
+    return program
+
+
+def assigned_names(tokens: list[Token]) -> set[str]:
+    """Names on the left of ``=`` at the start of a statement."""
+    found: set[str] = set()
+    if "=" not in map(_kind, tokens):
+        return found
+    at_start = True
+    for i, tok in enumerate(tokens):
+        if at_start and tok.kind == "WORD" and i + 1 < len(tokens) and tokens[i + 1].kind == "=":
+            found.add(canonical_name(tok.text))
+        at_start = tok.kind in ("NL", ";")
+    return found
+
+
+class _GcPaused:
+    """Tokens and syntax trees hold no reference cycles, so the cyclic garbage collector has
+    nothing to find while they are built; pausing it spares a 10,000-term text several full
+    collections (57 -> ~45 ms).
+
+    Resuming the collector is the last thing :func:`parse` does: the first allocation after it
+    starts a collection over everything built while it was paused (~3 ms for 10,000 terms), so
+    that collection comes in the caller's code if the caller keeps the tree, and never comes if
+    it drops it. (A ``@contextmanager`` would allocate its ``StopIteration`` right after.)"""
+
+    def __enter__(self) -> None:
+        self.was_enabled = gc.isenabled()
+        gc.disable()
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.was_enabled:
+            gc.enable()
+
+
+@contextmanager
+def _recursion_room(max_depth: int) -> Iterator[None]:
+    """The parser recurses about four frames per nesting level; make room, then restore."""
+    old = sys.getrecursionlimit()
+    need = 8 * max_depth + 1000
+    if old < need:
+        sys.setrecursionlimit(need)
+    try:
+        yield
+    finally:
+        if old < need:
+            sys.setrecursionlimit(old)
+
+
+# ---------------------------------------------------------------- letter runs
+
+def _multi_letter_names(known: set[str]) -> list[str]:
+    pool = {n for n in FUNCTIONS if n.isalpha()} | set(GREEK) | {"pi"} | {k for k in known if k.isalpha()}
+    return sorted((n for n in pool if len(n) > 1), key=len, reverse=True)
+
+
+def _classify(text: str, span: tuple[int, int], space: bool, known: set[str], tight: bool) -> Token:
+    """One name -> a NAME, FUNC or CONST token."""
+    name = canonical_name(text)
+    if name in known:
+        return Token("NAME", name, span, space, tight)
+    if text.lower() in FUNCTIONS and (len(text) > 1 or text in FUNCTIONS):
+        return Token("FUNC", FUNCTIONS[text.lower()], span, space, tight)
+    if name in CONSTANTS:
+        return Token("CONST", name, span, space, tight)
+    return Token("NAME", name, span, space, tight)
+
+
+def _expand_words(tokens: list[Token], known: set[str], source: str,
+                  splits: dict[str, tuple[str, ...]]) -> list[Token]:
+    """Replace WORD tokens by NAME/FUNC/CONST tokens, splitting unknown letter runs; a word that
+    spells its own name (``x``, ``w12``: the common case) stays a WORD token (see ``_NAMES``)."""
+    out: list[Token] = []
+    append = out.append
+    simple: dict[str, tuple[str, str]] = {}  # word -> (kind, text) for words that stay whole
+    multi: list[str] | None = None  # made when the first letter run is split
+    for idx, tok in enumerate(tokens):
+        if tok.kind != "WORD":
+            append(tok)
+            continue
+        text = tok.text
+        if (len(text) == 1 or text[1:].isdigit()) and text not in CONSTANTS:  # x, w1
+            append(tok)
+            continue
+        hit = simple.get(text)
+        if hit is not None:
+            append(Token(hit[0], hit[1], tok.span, tok.space_before))
+            continue
+        letters = text.rstrip("0123456789") if "_" not in text else text.split("_", 1)[0].rstrip("0123456789")
+        whole = canonical_name(text)
+        if (whole in known or text.lower() in FUNCTIONS or len(letters) <= 1 or whole in CONSTANTS
+                or letters in GREEK or source[tok.span[0]] == "\\"):
+            classified = _classify(text, tok.span, tok.space_before, known, False)
+            if source[tok.span[0]] != "\\":
+                simple[text] = (classified.kind, classified.text)
+            append(classified)
+            continue
+        following = tokens[idx + 1] if idx + 1 < len(tokens) else None
+        if following is not None and following.kind == "(" and not following.space_before:
+            raise UnknownNameError(_unknown_function_message(text), tok.span, source)
+        if multi is None:
+            multi = _multi_letter_names(known)
+        pieces = _split_run(text, letters, tok, known, multi)
+        splits[text] = tuple(p.text for p in pieces)
+        out.extend(pieces)
+    return out
+
+
+def _split_run(text: str, letters: str, tok: Token, known: set[str], multi: list[str]) -> list[Token]:
+    """``xy1`` -> x, y1 (tight); known multi-letter names are matched greedily."""
+    tail = text[len(letters):]
+    pieces: list[str] = []
+    p = 0
+    while p < len(letters):
+        match = next((m for m in multi if letters.startswith(m, p)), None)
+        step = len(match) if match else 1
+        pieces.append(letters[p:p + step])
+        p += step
+    pieces[-1] += tail
+    start = tok.span[0]
+    result = []
+    for k, piece in enumerate(pieces):
+        end = start + len(piece)
+        result.append(_classify(piece, (start, end), tok.space_before if k == 0 else False, known, k > 0))
+        start = end
+    return result
+
+
+def _unknown_function_message(text: str) -> str:
+    names = sorted({n for n in FUNCTIONS if n.isascii() and n not in _INTERNAL_FUNCTIONS})
+    close = difflib.get_close_matches(text.lower(), names, n=1, cutoff=0.7)
+    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    return (f"unknown function '{text}'{hint}; known functions: {', '.join(names)}; "
+            f"for a product, write the factors with '*' or spaces")
+
+
+# ---------------------------------------------------------------- the parser
+
+class _Parser:
+    def __init__(self, source: str, tokens: list[Token], known: set[str], max_depth: int):
+        self.source = source
+        self.tokens = tokens
+        self.known = known
+        self.max_depth = max_depth
+        self.pos = 0
+        self.depth = 0
+        self.bars: list[str] = []
+
+    # -- token helpers
+    def peek(self, k: int = 0) -> Token:
+        if k == 0:
+            return self.tokens[self.pos]  # the list ends with EOF, which advance() never passes
+        return self.tokens[min(self.pos + k, len(self.tokens) - 1)]
+
+    def advance(self) -> Token:
+        tok = self.tokens[self.pos]
+        if tok.kind != "EOF":
+            self.pos += 1
+        return tok
+
+    def error(self, tok: Token, message: str | None = None) -> ParseError:
+        if message is None:
+            message = "unexpected end of input" if tok.kind == "EOF" else f"unexpected {_show(tok)}"
+        return ParseError(message, tok.span, self.source)
+
+    def expect_closer(self, opener: Token) -> Token:
+        want = _CLOSER[opener.kind]
+        tok = self.peek()
+        if tok.kind == want:
+            return self.advance()
+        if tok.kind in ("EOF", "NL", ";") or "\n" in self.source[opener.span[1]:tok.span[0]]:
+            raise ParseError(f"unclosed '{opener.text}'", opener.span, self.source)
+        if tok.kind == "," and opener.kind != "[":
+            raise self.error(tok, "',' is allowed only inside [ ] (a vector) or between a function's arguments")
+        if tok.kind in _CLOSER.values():
+            where = self.where(opener.span[0], tok.span[0])
+            raise self.error(tok, f"'{tok.text}' does not match the '{opener.text}' opened at {where}; "
+                                  f"close it with '{want}'")
+        raise self.error(tok, f"unexpected {_show(tok)}; expected '{want}' to close the '{opener.text}' "
+                              f"opened at {self.where(opener.span[0], tok.span[0])}")
+
+    def where(self, offset: int, relative_to: int) -> str:
+        """``column C`` (or ``line L, column C`` when the two offsets are on different lines)."""
+        at = locate(self.source, offset)
+        same_line = locate(self.source, relative_to).line == at.line
+        return f"column {at.column}" if same_line else f"line {at.line}, column {at.column}"
+
+    # -- statements
+    def program(self) -> Program:
+        statements: list[Assign | Expr] = []
+        defaults: dict[str, object] = {}
+        assigned: dict[str, Assign] = {}
+        while True:
+            while self.peek().kind in ("NL", ";"):
+                self.advance()
+            if self.peek().kind == "EOF":
+                break
+            if statements and not isinstance(statements[-1], Assign):
+                if not (self.starts_factor(self.peek()) or self.peek().kind in ("-", "+")):
+                    raise self.error(self.peek())
+                bare = statements[-1]
+                raise ParseError("only the last statement may be a bare expression; name this one, like 'a = …'",
+                                 bare.span, self.source)
+            statements.append(self.statement(assigned, defaults))
+            nxt = self.peek()
+            if nxt.kind == "=" and not isinstance(statements[-1], Assign):
+                target = statements[-1].span
+                raise ParseError(f"the left of '=' must be a name, not {self.source[target[0]:target[1]]!r}",
+                                 target, self.source)
+            if nxt.kind not in ("NL", ";", "EOF"):
+                raise self.error(nxt)
+        if not statements:
+            raise ParseError("empty input: type an expression such as x^2 + 3xy", (0, 0), self.source)
+        return Program(statements, self.source, defaults)
+
+    def statement(self, assigned: dict[str, Assign], defaults: dict[str, object]) -> Assign | Expr:
+        first, second = self.peek(), self.peek(1)
+        if second.kind != "=":
+            return self.expr(0)
+        if first.kind not in _NAMES:
+            raise self.error(first, f"the left of '=' must be a name, not {_show(first)}")
+        self.advance()
+        self.advance()
+        if first.text in assigned:
+            raise ParseError(f"'{first.text}' is assigned twice", first.span, self.source)
+        if self.peek().kind in ("NL", ";", "EOF"):
+            raise self.error(self.peek(), f"'{first.text} =' needs an expression or a value")
+        expr = self.expr(0)
+        literal = _literal_value(expr)
+        if literal is not None:
+            defaults[first.text] = literal
+        stmt = Assign(first.text, expr, first.span)
+        assigned[first.text] = stmt
+        return stmt
+
+    # -- expressions
+    def expr(self, rbp: int) -> Expr:
+        self.depth += 1
+        if self.depth > self.max_depth:
+            raise LimitError(f"expression nested deeper than {self.max_depth} levels", self.peek().span,
+                             self.source)
+        left = self.prefix()
+        tokens = self.tokens
+        while True:
+            left = self.leaf_operands(left, rbp)
+            tok = tokens[self.pos]
+            kind = tok.kind
+            infix = _INFIX_BP.get(kind)
+            if infix is not None:
+                bp, name = infix
+                if bp <= rbp:
+                    break
+                self.pos += 1  # never EOF here
+                if kind == "^":
+                    left = self.power(left, tok)
+                    continue
+                right = self.expr(bp)
+                left = Call(name, (left, right), (left.span[0], right.span[1]))
+            elif kind == "T":
+                if BP_POW <= rbp:
+                    break
+                self.advance()
+                left = Call("transpose", (left,), (_start(left), tok.span[1]))
+            elif self.starts_factor(tok):
+                bp = BP_TIGHT if tok.tight else BP_MUL
+                if bp <= rbp:
+                    break
+                right = self.expr(bp)
+                left = Call("juxt", (left, right), (_start(left), _end(right)))
+            else:
+                break
+        self.depth -= 1
+        return left
+
+    def leaf_operands(self, left: Expr, rbp: int) -> Expr:
+        """The fast path for long sums and products (``x1 + x2 + …``): apply the infix operators
+        at ``pos`` whose right operand is one leaf (a name or number followed by an operator that
+        binds no tighter, or by the end of the operand), without a recursive call per operand."""
+        tokens = self.tokens
+        pos = self.pos
+        start = left.span[0]
+        op = tokens[pos].kind
+        infix = _INFIX_BP.get(op)
+        while infix is not None and infix[0] > rbp and op != "^":
+            kind, text, span, _, _ = tokens[pos + 1]  # the operator is not EOF, so a token follows it
+            if kind not in _LEAVES:
+                break
+            after = tokens[pos + 2].kind  # nor does the leaf end the list
+            after_infix = _INFIX_BP.get(after)
+            if after_infix is None:
+                if after not in _OPERAND_ENDS:
+                    break
+            elif after_infix[0] > infix[0] or after == "^":
+                break
+            right: Expr = Num(float(text), span) if kind == "NUM" else Var(text, span)
+            left = Call(infix[1], (left, right), (start, span[1]))
+            pos += 2
+            op, infix = after, after_infix
+        self.pos = pos
+        return left
+
+    def starts_factor(self, tok: Token) -> bool:
+        if tok.kind in _FACTOR_START:
+            return True
+        if tok.kind in ("||", "|"):
+            return not self.bars or self.bars[-1] != tok.kind
+        return False
+
+    def power(self, base: Expr, caret: Token) -> Expr:
+        nxt = self.peek()
+        if self.is_transpose_mark(nxt):
+            end = self.skip_transpose_mark()
+            return Call("transpose", (base,), (_start(base), end))
+        if nxt.kind == "<":
+            opener = self.advance()
+            self.depth += 1
+            exponent = self.expr(0)
+            self.depth -= 1
+            close = self.expect_closer(opener)
+            span_end = close.span[1]
+        else:
+            if nxt.kind in ("EOF", "NL", ";"):
+                raise self.error(nxt, "'^' needs an exponent")
+            exponent = self.expr(BP_POW - 1)
+            span_end = _end(exponent)
+        if isinstance(base, Const) and base.name == "e":
+            return Call("exp", (exponent,), (_start(base), span_end))
+        return Call("pow", (base, exponent), (_start(base), span_end))
+
+    def is_transpose_mark(self, tok: Token) -> bool:
+        if tok.kind == "TOP" or (tok.kind in _NAMES and tok.text == "T" and "T" not in self.known
+                                 and not self.peek(1).tight):
+            return True
+        if tok.kind == "{":
+            inner, close = self.peek(1), self.peek(2)
+            return close.kind == "}" and (inner.kind == "TOP" or (inner.kind in _NAMES and inner.text == "T"
+                                                                    and "T" not in self.known))
+        return False
+
+    def skip_transpose_mark(self) -> int:
+        if self.peek().kind == "{":
+            self.advance()
+            self.advance()
+        return self.advance().span[1]
+
+    def prefix(self) -> Expr:
+        tok = self.advance()
+        kind = tok.kind
+        if kind in _NAMES:
+            return Var(tok.text, tok.span)
+        if kind == "NUM":
+            return Num(float(tok.text), tok.span)
+        if kind == "CONST":
+            return Const(tok.text, tok.span)
+        if kind == "FUNC":
+            return self.call(tok)
+        if kind == "-":
+            operand = self.expr(BP_UNARY)
+            return Call("neg", (operand,), (tok.span[0], _end(operand)))
+        if kind == "+":
+            return self.expr(BP_UNARY)
+        if kind in ("(", "{"):
+            inner = self.expr(0)
+            self.expect_closer(tok)
+            return inner
+        if kind == "[":
+            return self.bracket(tok)
+        if kind in ("||", "|"):
+            self.bars.append(kind)
+            try:
+                inner = self.expr(0)
+            except ParseError as err:
+                if err.message == "unexpected end of input" or err.message.startswith("unclosed '|"):
+                    raise ParseError(f"unclosed '{tok.text}'", tok.span, self.source) from None
+                raise
+            close = self.peek()
+            if close.kind != kind:
+                if close.kind in ("EOF", "NL", ";"):
+                    raise ParseError(f"unclosed '{tok.text}'", tok.span, self.source)
+                raise self.error(close)
+            self.advance()
+            self.bars.pop()
+            return Call("norm" if kind == "||" else "abs", (inner,), (tok.span[0], close.span[1]))
+        if kind == "CMD":
+            if tok.text == "frac":
+                num = self.group_argument(tok)
+                den = self.group_argument(tok)
+                return Call("div", (num, den), (tok.span[0], _end(den)))
+            arg = self.group_argument(tok)
+            return Call("sqrt", (arg,), (tok.span[0], _end(arg)))
+        if kind == "<":
+            raise self.error(tok, "'<' groups only an exponent, as in e^<xz>")
+        raise self.error(tok)
+
+    def group_argument(self, cmd: Token) -> Expr:
+        if self.peek().kind == "{":
+            opener = self.advance()
+            inner = self.expr(0)
+            self.expect_closer(opener)
+            return inner
+        if not self.starts_factor(self.peek()):
+            raise self.error(self.peek(), f"\\{cmd.text} needs an argument in braces, like \\{cmd.text}{{x}}")
+        return self.expr(BP_UNARY)
+
+    def bracket(self, opener: Token) -> Expr:
+        items = [self.expr(0)]
+        while self.peek().kind == ",":
+            self.advance()
+            items.append(self.expr(0))
+        close = self.expect_closer(opener)
+        span = (opener.span[0], close.span[1])
+        for item in items:
+            if isinstance(item, Call) and item.op == "juxt" and all(isinstance(a, ArrayLit) for a in item.args):
+                gap = (item.args[0].span[1], item.args[1].span[0])
+                raise ParseError("missing ',' between the rows of a matrix", gap, self.source)
+        if len(items) == 1:
+            only = items[0]
+            if isinstance(only, ArrayLit) and self.tokens[self.pos - 2].kind == "]":
+                return ArrayLit(only.value[np.newaxis], span)  # [[0, 1, 2]] is a 1×3 matrix
+            return only
+        values = [_literal_value(item) for item in items]
+        if all(v is not None for v in values):
+            shapes = {np.shape(v) for v in values}
+            if len(shapes) != 1:
+                raise ParseError("rows of a matrix must all have the same length", span, self.source)
+            return ArrayLit(np.array(values, dtype=float), span)
+        return Call("concat", tuple(items), span)
+
+    def call(self, tok: Token) -> Expr:
+        spec = OPS[tok.text]
+        nxt = self.peek()
+        if nxt.kind == "(":
+            opener = self.advance()
+            if self.peek().kind == ")":
+                close = self.advance()
+                return self.finish_call(tok, spec.name, [], close.span[1])
+            args = [self.expr(0)]
+            while self.peek().kind == ",":
+                self.advance()
+                args.append(self.expr(0))
+            close = self.expect_closer(opener)
+            end = close.span[1]
+        elif nxt.kind == "{":
+            args = [self.group_argument(tok)]
+            end = _end(args[0])
+        elif self.starts_factor(nxt) or nxt.kind == "-":
+            args = [self.expr(BP_UNARY)]
+            end = _end(args[0])
+        else:
+            raise self.error(nxt, f"{tok.text} needs an argument, like {tok.text}(x)")
+        return self.finish_call(tok, spec.name, args, end)
+
+    def finish_call(self, tok: Token, op: str, args: list[Expr], end: int) -> Expr:
+        spec = OPS[op]
+        arity = spec.arity or 1
+        most = arity + len(spec.params)
+        if not arity <= len(args) <= most:
+            want = f"{arity}" if most == arity else f"{arity} to {most}"
+            plural = "s" if most != 1 else ""
+            raise ParseError(f"{tok.text} takes {want} argument{plural}, got {len(args)}",
+                             (tok.span[0], end), self.source)
+        params: list[tuple[str, float]] = []
+        for (pname, _default), arg in zip(spec.params, args[arity:]):
+            value = _constant_value(arg)
+            if value is None or np.ndim(value) != 0:
+                raise ParseError(f"the {pname} of {tok.text} must be a number", (_start(arg), _end(arg)),
+                                 self.source)
+            params.append((pname, float(value)))
+        return Call(op, tuple(args[:arity]), (tok.span[0], end), tuple(params))
+
+
+def _literal_value(expr: Expr) -> float | np.ndarray | None:
+    """The number or array a literal stands for (``-2``, ``[1, 2]``), else ``None``."""
+    if isinstance(expr, Num):
+        return expr.value
+    if isinstance(expr, ArrayLit):
+        return expr.value
+    if isinstance(expr, Call) and expr.op == "neg":
+        inner = _literal_value(expr.args[0])
+        return None if inner is None else -inner
+    return None
+
+
+def _constant_value(expr: Expr) -> float | np.ndarray | None:
+    """The value of an expression without variables (``pi``, ``1/2``, ``2*0.1``), else ``None``."""
+    done: dict[int, object] = {}
+    stack: list[tuple[Expr, bool]] = [(expr, False)]
+    while stack:
+        item, expanded = stack.pop()
+        if isinstance(item, Var) or (isinstance(item, Call) and item.op in ("juxt", "concat") and expanded
+                                     and any(np.ndim(done[id(a)]) for a in item.args)):
+            return None
+        if isinstance(item, Num):
+            done[id(item)] = item.value
+        elif isinstance(item, Const):
+            done[id(item)] = CONSTANTS[item.name]
+        elif isinstance(item, ArrayLit):
+            done[id(item)] = item.value
+        elif not expanded:
+            stack.append((item, True))
+            stack.extend((a, False) for a in item.args)
+        else:
+            op = "mul" if item.op == "juxt" else item.op
+            with np.errstate(all="ignore"):
+                done[id(item)] = OPS[op].forward(*(done[id(a)] for a in item.args), **dict(item.params))
+    return done[id(expr)]  # type: ignore[return-value]
+
+
+def _start(expr: Expr) -> int:
+    return expr.span[0]
+
+
+def _end(expr: Expr) -> int:
+    return expr.span[1]
+
+
+def _show(tok: Token) -> str:
+    if tok.kind == "NL":
+        return "line break"
+    return f"'{tok.text}'"
+

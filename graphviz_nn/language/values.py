@@ -1,0 +1,90 @@
+"""User-supplied values -> floats and numpy arrays, with clear errors.
+
+A value is a number, a (nested) list of numbers, a numpy array, or text holding a number or a
+JSON array (as typed in ``--at x=[1, 2]`` or an app field). JSON is parsed with :mod:`json`,
+never ``eval``.
+
+>>> to_value("2.5"), to_value("[1, 2]").tolist(), to_value([[1, 2], [3, 4]]).shape
+(2.5, [1.0, 2.0], (2, 2))
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any, Mapping
+
+import numpy as np
+
+from ..errors import LimitError, ValueInputError
+from .names import canonical_name
+
+__all__ = ["to_value", "normalize_values", "parse_assignment", "MAX_ELEMENTS"]
+
+MAX_ELEMENTS = 10_000_000
+"""Largest number of entries one value may have."""
+
+_WORDS = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf, "pi": math.pi, "e": math.e}
+
+
+def to_value(raw: Any, name: str = "value") -> float | np.ndarray:
+    """Convert one user value; scalars become ``float``, everything else a float ndarray."""
+    if isinstance(raw, str):
+        text = raw.strip()
+        if text.lower() in _WORDS:
+            return _WORDS[text.lower()]
+        try:
+            raw = json.loads(text)
+        except json.JSONDecodeError:
+            raise ValueInputError(
+                f"value of {name} must be a number or a JSON array like [1, 2], got {raw!r}") from None
+    if raw is None:
+        raise ValueInputError(f"value of {name} must be a number, got null")
+    if isinstance(raw, bool):
+        raise ValueInputError(f"value of {name} must be a number, got {raw!r}")
+    if isinstance(raw, (list, tuple)) and _has_non_number(raw):
+        raise ValueInputError(f"value of {name} must be a number or a rectangular (nested) list of numbers")
+    if isinstance(raw, (int, float, np.integer, np.floating)):
+        return float(raw)
+    try:
+        array = np.asarray(raw, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueInputError(
+            f"value of {name} must be a number or a rectangular (nested) list of numbers") from None
+    if array.size > MAX_ELEMENTS:
+        raise LimitError(f"value of {name} has {array.size:,} entries; the limit is {MAX_ELEMENTS:,}")
+    if array.ndim == 0:
+        return float(array)
+    if array.size == 0:
+        raise ValueInputError(f"value of {name} is empty")
+    return array
+
+
+def _has_non_number(items: list | tuple) -> bool:
+    """True when a nested list holds null, true/false or text (numpy would coerce them)."""
+    stack = list(items)
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (list, tuple)):
+            stack.extend(item)
+        elif item is None or isinstance(item, (bool, str)):
+            return True
+    return False
+
+
+def normalize_values(values: Mapping[str, Any] | None) -> dict[str, float | np.ndarray]:
+    """Canonical names (``α`` -> ``alpha``) and converted values."""
+    result: dict[str, float | np.ndarray] = {}
+    for key, raw in (values or {}).items():
+        name = canonical_name(str(key))
+        result[name] = raw if type(raw) is float else to_value(raw, name)  # floats pass as they are
+    return result
+
+
+def parse_assignment(text: str) -> tuple[str, float | np.ndarray]:
+    """``"x=[1, 2]"`` -> ``("x", array([1., 2.]))`` (the CLI's ``--at``)."""
+    name, sep, raw = text.partition("=")
+    if not sep or not name.strip():
+        raise ValueInputError(f"--at takes NAME=VALUE, got {text!r}")
+    key = canonical_name(name.strip())
+    return key, to_value(raw, key)

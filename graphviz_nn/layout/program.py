@@ -1,0 +1,140 @@
+"""Find and run a Graphviz layout program: the only module that starts a binary.
+
+Two programs are known, tried in this order:
+
+1. ``dot`` — the system Graphviz, when it is on ``PATH``;
+2. ``graphviz-pure`` — a Rust port of Graphviz installed from PyPI as a dependency, so a
+   pip-only install can lay out graphs. It is looked up on ``PATH`` and next to the running
+   Python (a virtualenv's ``bin``/``Scripts`` folder is often not on ``PATH`` under Jupyter,
+   Streamlit or pytest).
+
+``GRAPHVIZ_NN_LAYOUT=dot`` or ``=graphviz-pure`` in the environment (or the ``program``
+argument) picks one. Every run has a timeout.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import LayoutNotFoundError, RenderError
+
+__all__ = [
+    "LayoutProgram",
+    "PROGRAMS",
+    "ENV_VAR",
+    "DEFAULT_TIMEOUT",
+    "locate",
+    "find_program",
+    "run_layout",
+]
+
+PROGRAMS = ("dot", "graphviz-pure")
+ENV_VAR = "GRAPHVIZ_NN_LAYOUT"
+DEFAULT_TIMEOUT = 60.0
+
+_HOW_TO_GET_ONE = (
+    "no Graphviz layout program found: neither 'dot' nor 'graphviz-pure' is installed.\n"
+    "Install one of them:\n"
+    "  pip install graphviz-pure          (pure pip; SVG, PNG and PDF)\n"
+    "  apt install graphviz | brew install graphviz | conda install graphviz   (system 'dot')\n"
+    "DOT and JSON exports (-o out.dot, -o out.json) work without one."
+)
+
+
+@dataclass(frozen=True)
+class LayoutProgram:
+    """A layout program found on this machine: ``name`` is ``dot`` or ``graphviz-pure``."""
+
+    name: str
+    path: str
+
+    @property
+    def formats(self) -> frozenset[str]:
+        """Output formats this program writes itself (graphviz-pure has no PDF)."""
+        common = {"svg", "png", "json", "plain", "xdot", "dot"}
+        return frozenset(common | {"pdf"}) if self.name == "dot" else frozenset(common)
+
+
+def locate(name: str) -> str | None:
+    """Path of ``name`` on ``PATH`` or, for graphviz-pure, next to the running Python."""
+    found = shutil.which(name)
+    if found:
+        return found
+    if name == "graphviz-pure":
+        folder = Path(sys.executable).parent
+        for candidate in (folder / name, folder / f"{name}.exe"):
+            if candidate.is_file() and os.access(candidate, os.X_OK):
+                return str(candidate)
+    return None
+
+
+def find_program(prefer: str = "auto") -> LayoutProgram:
+    """The layout program to use: ``prefer`` (or ``$GRAPHVIZ_NN_LAYOUT``), else dot, else graphviz-pure.
+
+    Raises :class:`LayoutNotFoundError` saying how to install one when none is found.
+    """
+    choice = prefer
+    if choice == "auto":
+        choice = os.environ.get(ENV_VAR, "auto") or "auto"
+    if choice not in ("auto", *PROGRAMS):
+        raise RenderError(f"unknown layout program {choice!r}; choose one of: auto, {', '.join(PROGRAMS)}")
+    names = PROGRAMS if choice == "auto" else (choice,)
+    for name in names:
+        path = locate(name)
+        if path:
+            return LayoutProgram(name, path)
+    if choice != "auto":
+        raise LayoutNotFoundError(f"layout program {choice!r} was requested but is not installed.\n" + _HOW_TO_GET_ONE)
+    raise LayoutNotFoundError(_HOW_TO_GET_ONE)
+
+
+def run_layout(
+    dot_source: str,
+    fmt: str,
+    program: LayoutProgram | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    extra_args: tuple[str, ...] = (),
+) -> bytes:
+    """Lay out ``dot_source`` and return the program's output in format ``fmt`` (``-T``).
+
+    Raises :class:`RenderError` when the program fails, times out, or cannot write ``fmt``.
+    """
+    prog = program if program is not None else find_program()
+    if fmt not in prog.formats:
+        raise RenderError(f"{prog.name} cannot write {fmt!r}; it writes: {', '.join(sorted(prog.formats))}")
+    cmd = [prog.path, f"-T{fmt}", *extra_args]
+    try:
+        done = subprocess.run(cmd, input=dot_source.encode("utf-8"), capture_output=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired as exc:
+        raise RenderError(
+            f"{prog.name} did not finish laying out the graph within {timeout:g} s; "
+            "try a smaller graph, --no-values/--no-grads, or a longer timeout"
+        ) from exc
+    except OSError as exc:
+        raise RenderError(f"could not run {prog.name} ({prog.path}): {exc}") from exc
+    if done.returncode != 0 or not done.stdout:
+        message = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        detail = "\n".join(message[-5:]) if message else f"exit status {done.returncode}"
+        raise RenderError(f"{prog.name} failed to lay out the graph:\n{detail}")
+    return done.stdout
+
+
+def node_positions(dot_source: str, layout_program: str = "auto", timeout: float = DEFAULT_TIMEOUT) -> dict[str, tuple[float, float]]:
+    """Node centres in inches from the layout program's ``plain`` output."""
+    program = find_program(layout_program)
+    text = run_layout(dot_source, "plain", program, timeout).decode("utf-8", "replace")
+    positions: dict[str, tuple[float, float]] = {}
+    for line in text.splitlines():
+        parts = line.split(" ", 4)
+        if len(parts) >= 4 and parts[0] == "node":
+            name = parts[1].strip('"')
+            try:
+                positions[name] = (float(parts[2]), float(parts[3]))
+            except ValueError:
+                continue
+    return positions

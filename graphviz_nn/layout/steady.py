@@ -1,0 +1,199 @@
+"""One layout for every step: each step of a pass is drawn at the same positions, same size.
+
+Graphviz lays out each picture on its own, and a step's labels differ from the next step's
+(values appear, partial gradients grow and shrink, the current edge shows its terms), so a
+step-through would make the drawing jump. :func:`step_source` instead:
+
+1. collects every version of every node and edge statement over the pass (up to
+   :data:`MAX_UNION_STEPS` steps; :func:`render.step_statements` redraws only what each step
+   touches) and measures every node version once, in one run of the layout program;
+2. lays out the finished state with each node at least as large as its largest version, every
+   edge carrying its longest label and room for the longest caption (cached per picture);
+3. pins every node and edge of the step's DOT to that layout (``pos="x,y!"``, the reserved
+   size, the routed spline and label place), marks the corners with two invisible points, and
+   has the layout program only draw it (``-Kneato -n2``).
+
+So every frame has the same size and nothing moves. Works with ``dot`` and ``graphviz-pure``.
+A pass longer than :data:`MAX_UNION_STEPS` is pinned to the finished drawing alone (a label
+that is larger at some step may then touch its neighbours). ``RenderOptions(steady=False)``
+lays out each step on its own; a step whose DOT has a node the layout lacks is laid out alone.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import threading
+from collections import OrderedDict
+from typing import Any
+
+from . import program as layout
+from ..errors import RenderError
+from ..draw.dot import RenderOptions, graph_and_trace, step_statements, to_dot
+
+__all__ = ["PIN_ARGS", "MAX_UNION_STEPS", "step_source", "step_statements", "pin"]
+
+PIN_ARGS = ("-Kneato", "-n2")
+"""Layout arguments that draw a pinned DOT as it is (no layout of its own)."""
+MAX_UNION_STEPS = 1000
+"""Longest pass whose every step is measured; longer ones are pinned to the finished drawing."""
+_ROOM = 4.0  # points of margin around the pinned drawing
+_KEEP = 32  # layouts kept
+
+_STATEMENT = re.compile(r'(\s+"(?:[^"\\]|\\.)*"( -> "(?:[^"\\]|\\.)*")? \[)id="((?:[^"\\]|\\.)*)"')
+_LABEL_FREE = ("plain", "none", "plaintext")  # shapes whose size is their label's
+
+Pins = tuple[dict[str, str], tuple[float, float, float, float]]
+"""Extra DOT attributes per statement id, and the corners of the drawing without its caption."""
+
+_CACHE: OrderedDict[tuple, Pins] = OrderedDict()
+_LOCK = threading.Lock()
+
+
+def step_source(res: Any, opts: RenderOptions) -> tuple[str, tuple[str, ...]]:
+    """The DOT source of the picture ``opts`` asks for, and the layout arguments it needs:
+    a step with ``opts.steady`` comes pinned to the shared layout, with :data:`PIN_ARGS`."""
+    source = to_dot(res, opts)
+    if opts.step is None or not opts.steady:
+        return source, ()
+    program = layout.find_program(opts.layout_program)
+    pinned = pin(source, _pins(res, opts, program))
+    return (pinned, PIN_ARGS) if pinned is not None else (source, ())
+
+
+def _pins(res: Any, opts: RenderOptions, program: layout.LayoutProgram) -> Pins:
+    """The shared layout of every step of ``res`` drawn with ``opts`` (made once, kept)."""
+    _, trace = graph_and_trace(res)
+    n = len(trace)
+    final = to_dot(res, dataclasses.replace(opts, step=n))
+    key = (final, program, opts.timeout)
+    with _LOCK:
+        if key in _CACHE:
+            _CACHE.move_to_end(key)
+            return _CACHE[key]
+    statements: list[str] = []
+    captions = {_html_attr(_graph_line(final), "label")} - {None}
+    if n < MAX_UNION_STEPS:
+        statements, more = step_statements(res, opts)
+        captions |= more
+    made = _layout(final, statements, captions, program, opts.timeout)
+    with _LOCK:
+        _CACHE[key] = made
+        while len(_CACHE) > _KEEP:
+            _CACHE.popitem(last=False)
+    return made
+
+
+def _html_attr(line: str, name: str) -> str | None:
+    """The ``name=<…>`` HTML-like value in an attribute list (angle brackets balanced)."""
+    start = line.find(f" {name}=<")
+    if start < 0:
+        return None
+    i = start + len(name) + 2
+    depth = 0
+    for j in range(i, len(line)):
+        depth += {"<": 1, ">": -1}.get(line[j], 0)
+        if depth == 0:
+            return line[i:j + 1]
+    return None
+
+
+def _graph_line(source: str) -> str:
+    """The ``graph [...]`` attribute line of a DOT text written by :func:`to_dot`."""
+    return next((line for line in source.splitlines() if line.startswith("  graph [")), "")
+
+
+def _layout(final: str, statements: list[str], captions: set[str], program: layout.LayoutProgram,
+            timeout: float) -> Pins:
+    """Lay out ``final`` with room for every version of its statements in ``statements`` and
+    for every caption; read the pins."""
+    versions: dict[str, list[str]] = {}
+    for line in [*statements, *final.splitlines()]:
+        match = _STATEMENT.match(line)
+        if match is not None and line not in versions.setdefault(match.group(3), []):
+            versions[match.group(3)].append(line)
+    sizes, caption = _measure(final, versions, captions, program, timeout)
+    lines = []
+    for line in final.splitlines():
+        match = _STATEMENT.match(line)
+        if match is not None and match.group(2) is not None:  # an edge: its longest label
+            line = max(versions[match.group(3)], key=lambda v: len(_html_attr(v, "label") or ""))
+        elif match is not None and match.group(3) in sizes:
+            line = f"{line[:-1]} {sizes[match.group(3)]}]"
+        lines.append(line)
+    drawing = json.loads(layout.run_layout("\n".join(lines) + "\n", "json", program, timeout))
+    attrs: dict[str, str] = {}
+    for obj in drawing.get("objects", []):
+        if "pos" in obj and "id" in obj:
+            attrs[obj["id"]] = f'pos="{obj["pos"]}!" {sizes.get(obj["id"], "")}'.rstrip()
+    for edge in drawing.get("edges", []):
+        if "pos" in edge and "id" in edge:
+            attrs[edge["id"]] = f'pos="{edge["pos"]}"' + (f' lp="{edge["lp"]}"' if "lp" in edge else "")
+    try:
+        x0, y0, x1, y1 = (float(v) for v in drawing["bb"].split(","))
+    except (KeyError, ValueError) as exc:
+        raise RenderError(f"{program.name} gave a drawing without a bounding box") from exc
+    y1 -= float(drawing.get("lheight", 0.0)) * 72  # the caption goes above, as in the drawing
+    x1 = max(x1, x0 + caption)
+    return attrs, (x0 - _ROOM, y0 - _ROOM, x1 + _ROOM, y1 + _ROOM)
+
+
+def _measure(final: str, versions: dict[str, list[str]], captions: set[str], program: layout.LayoutProgram,
+             timeout: float) -> tuple[dict[str, str], float]:
+    """Each node's size attributes (the largest of its versions) and the widest caption, in
+    points, from one layout of every version side by side."""
+    head = final.splitlines()
+    node_defaults = next((line for line in head if line.startswith("  node [")), "")
+    font = " ".join(re.findall(r'\b(?:fontname|fontsize)="[^"]*"', _graph_line(final)))
+    body = ["digraph measure {", node_defaults]
+    owners: dict[str, str] = {}
+    for ident, lines in versions.items():
+        for line in lines:
+            match = _STATEMENT.match(line)
+            if match is not None and match.group(2) is None:
+                name = f"m{len(owners)}"
+                owners[name] = ident
+                body.append(f'  "{name}" [{line[match.end(1):]}')
+    for i, caption in enumerate(sorted(captions)):
+        body.append(f'  "caption{i}" [shape="plain" {font} label={caption}]')
+    body.append("}")
+    drawing = json.loads(layout.run_layout("\n".join(body) + "\n", "json", program, timeout))
+    largest: dict[str, tuple[float, float, str, int]] = {}
+    widest = 0.0
+    for obj in drawing.get("objects", []):
+        name, width, height = obj.get("name", ""), float(obj.get("width", 0)), float(obj.get("height", 0))
+        if name.startswith("caption"):
+            widest = max(widest, width * 72)
+        elif name in owners:
+            w, h, _, _ = largest.get(owners[name], (0.0, 0.0, "", 1))
+            largest[owners[name]] = (max(w, width), max(h, height), obj.get("shape", ""),
+                                     int(obj.get("peripheries", "1") or 1))
+    sizes = {}
+    for ident, (width, height, shape, rings) in largest.items():
+        if shape in _LABEL_FREE:  # "plain" ignores width and height; "none" takes them as least size
+            sizes[ident] = f'shape="none" margin="0" width="{width:.4f}" height="{height:.4f}"'
+        else:  # the measured size includes extra outlines (an output's double ring); width does not
+            extra = max(0, rings - 1) * 8 / 72
+            sizes[ident] = f'width="{width - extra:.4f}" height="{height - extra:.4f}"'
+    return sizes, widest
+
+
+def pin(source: str, pins: Pins) -> str | None:
+    """``source`` with every node and edge statement pinned; ``None`` when a node has no pin."""
+    attrs, (x0, y0, x1, y1) = pins
+    lines = []
+    for line in source.splitlines():
+        match = _STATEMENT.match(line)
+        if match is not None:
+            extra = attrs.get(match.group(3))
+            if extra is None and match.group(2) is None:
+                return None  # a node the shared layout does not have
+            if extra is not None and line.endswith("]"):
+                line = f"{line[:-1]} {extra}]"  # last: a pin overrides the statement's own size
+        lines.append(line)
+    closing = lines.pop()
+    for name, x, y in (("gnn_corner_0", x0, y0), ("gnn_corner_1", x1, y1)):
+        lines.append(f'  "{name}" [shape="point" style="invis" width="0" height="0" label="" pos="{x:g},{y:g}!"]')
+    lines.append(closing)
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,1 @@
+"""Layer chains and TOML specs turned into programs; Network (evaluate, step, train)."""

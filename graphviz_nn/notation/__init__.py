@@ -1,0 +1,1 @@
+"""How numbers, shapes and tensors are spelled as text."""

@@ -1,0 +1,58 @@
+"""The files behind the app's download buttons: the current step in one format, or every step.
+
+:data:`EXPORT_FORMATS` and :data:`STEP_EXPORTS` list what the buttons offer (format, file
+extension, MIME type, label); :func:`export` and :func:`steps_export` make the bytes from the
+page's evaluation cache (:mod:`graphviz_nn.page.view`) with the same renderer as the page.
+
+>>> from graphviz_nn.page.view import ViewOptions
+>>> export("x^2 + 3xy", {"x": "2", "y": "1"}, ViewOptions(), None, "dot").startswith(b"digraph")
+True
+"""
+
+from __future__ import annotations
+
+from .view import Labels, ValuesArg, ViewOptions, _evaluate, _merged
+
+__all__ = ["EXPORT_FORMATS", "export", "STEP_EXPORTS", "steps_export"]
+
+#: Download formats: (format for ``export_bytes``, file extension, MIME type, button label).
+EXPORT_FORMATS: tuple[tuple[str, str, str, str], ...] = (
+    ("svg", "svg", "image/svg+xml", "SVG"),
+    ("png", "png", "image/png", "PNG"),
+    ("pdf", "pdf", "application/pdf", "PDF"),
+    ("dot", "dot", "text/vnd.graphviz", "DOT"),
+    ("tex", "tex", "application/x-tex", "TikZ"),
+)
+
+
+def export(text: str, values: ValuesArg | None, options: ViewOptions, step: int | None, fmt: str,
+           labels: Labels = ()) -> bytes:
+    """The current view as a file: ``fmt`` is one of :data:`EXPORT_FORMATS` (svg, png, pdf, dot, tex).
+
+    Raises ``GnnError`` when the text does not evaluate or the drawing fails.
+    """
+    from ..export.files import export_bytes
+
+    res = _evaluate(text, _merged(text, values), labels)
+    k = len(res.trace) if step is None else max(0, min(int(step), len(res.trace)))
+    return export_bytes(res, fmt, options.render_options(k))
+
+
+
+#: Step-sequence downloads: (format, file extension, MIME type, button label).
+STEP_EXPORTS: tuple[tuple[str, str, str, str], ...] = (
+    ("zip", "zip", "application/zip", "SVG frames (zip)"),
+    ("gif", "gif", "image/gif", "GIF"),
+    ("pdf", "pdf", "application/pdf", "PDF (a step a page)"),
+)
+
+
+def steps_export(text: str, values: ValuesArg | None, options: ViewOptions, fmt: str,
+                 labels: Labels = ()) -> bytes:
+    """Every step as one file: ``fmt`` is ``zip`` (numbered SVGs), ``gif`` or ``pdf``.
+    Raises ``GnnError`` (too many steps, no layout program, …)."""
+    from ..export.frames import steps_bytes
+
+    res = _evaluate(text, _merged(text, values), labels)
+    return steps_bytes(res, fmt, options.render_options(None))
+

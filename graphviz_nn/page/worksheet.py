@@ -1,0 +1,95 @@
+"""Worksheets on the app's page: the drawing with numbered blanks, checking typed answers, downloads.
+
+These wrap :mod:`graphviz_nn.explain.worksheet` (which blanks, how they are drawn, how answers are
+checked) around the page's evaluation cache (:mod:`graphviz_nn.page.view`): the same
+(text, values, blank, nodes, sample, seed) always gives the same sheet on screen, in the
+check and in the downloaded sheet and answer key.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from .view import Issue, Labels, ValuesArg, ViewOptions, _evaluate, _issue, _merged
+
+__all__ = ["WorksheetView", "worksheet_view", "check_worksheet", "worksheet_export"]
+
+
+@dataclass(frozen=True)
+class WorksheetView:
+    """A worksheet on the page: the drawing with numbered blanks and what each blank asks for."""
+
+    svg: str = ""
+    blanks: tuple[tuple[int, str], ...] = ()
+    issue: Issue | None = None
+
+
+def _sheet(text: str, values: tuple[tuple[str, str], ...], blank: str, nodes: tuple[str, ...],
+           sample: int | None, seed: int, labels: Labels) -> Any:
+    """The evaluation and its ``worksheet.Worksheet`` (which blanks), as a pair."""
+    from ..explain.worksheet import choose_blanks
+
+    res = _evaluate(text, values, labels)
+    return res, choose_blanks(res, blank, list(nodes) or None, sample, seed)
+
+
+@functools.lru_cache(maxsize=32)
+def _worksheet_view(text: str, values: tuple[tuple[str, str], ...], options: ViewOptions, blank: str,
+                    nodes: tuple[str, ...], sample: int | None, seed: int, labels: Labels) -> WorksheetView:
+    """The :class:`WorksheetView` for merged values (cached; raises GnnError)."""
+    from ..export.files import export_bytes
+    from ..explain.worksheet import render_options
+
+    res, sheet = _sheet(text, values, blank, nodes, sample, seed, labels)
+    svg = export_bytes(res, "svg", render_options(sheet, options.render_options(None))).decode("utf-8")
+    return WorksheetView(svg, tuple((b.number, b.label) for b in sheet.blanks))
+
+
+def worksheet_view(text: str, values: ValuesArg | None, options: ViewOptions, blank: str = "grads",
+                   nodes: tuple[str, ...] = (), sample: int | None = None, seed: int = 0,
+                   labels: Labels = ()) -> WorksheetView:
+    """The worksheet drawing and its blanks (``blank``: grads, values or both; ``nodes`` to
+    restrict; ``sample`` random blanks by ``seed``). Never raises.
+
+    >>> ws = worksheet_view("z = w x + b; L = z^2", {"w": "3", "x": "2", "b": "1"}, ViewOptions())
+    >>> ws.blanks
+    ((1, '∂L/∂w'), (2, '∂L/∂x'), (3, '∂L/∂b'), (4, '∂L/∂z'))
+    """
+    try:
+        return _worksheet_view(text, _merged(text, values), options, blank, tuple(nodes), sample, seed,
+                               tuple(labels))
+    except Exception as exc:
+        return WorksheetView(issue=_issue(exc, text))
+
+
+def check_worksheet(text: str, values: ValuesArg | None, answers: Mapping[int, str], blank: str = "grads",
+                    nodes: tuple[str, ...] = (), sample: int | None = None, seed: int = 0,
+                    labels: Labels = ()) -> tuple[tuple[Any, ...], Issue | None]:
+    """Check typed answers (blank number -> text): ``worksheet.Check`` rows (ok, expected, hint).
+
+    >>> rows, _ = check_worksheet("z = w x + b; L = z^2", {"w": "3", "x": "2", "b": "1"}, {1: "28", 2: "40"})
+    >>> [(r.number, r.ok) for r in rows][:2], rows[1].hint
+    ([(1, True), (2, False)], '∂L/∂x = ∂L/∂z · ∂z/∂x = ∂L/∂z · w')
+    """
+    from ..explain.worksheet import check_answers
+
+    try:
+        res, sheet = _sheet(text, _merged(text, values), blank, tuple(nodes), sample, seed, tuple(labels))
+        return tuple(check_answers(res, sheet, dict(answers))), None
+    except Exception as exc:
+        return (), _issue(exc, text)
+
+
+def worksheet_export(text: str, values: ValuesArg | None, options: ViewOptions, fmt: str, key: bool,
+                     blank: str = "grads", nodes: tuple[str, ...] = (), sample: int | None = None,
+                     seed: int = 0, labels: Labels = ()) -> bytes:
+    """The worksheet (``key=False``) or its answer key as a file (svg, pdf, png, tex).
+    Raises ``GnnError`` when the text does not evaluate."""
+    from ..export.files import export_bytes
+    from ..explain.worksheet import render_options
+
+    res, sheet = _sheet(text, _merged(text, values), blank, tuple(nodes), sample, seed, tuple(labels))
+    return export_bytes(res, fmt, render_options(sheet, options.render_options(None), key=key))
+
