@@ -34,6 +34,7 @@ app: $(STAMP)
 	$(PY) -m streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT) --browser.gatherUsageStats false
 
 test: $(STAMP) $(TORCH)
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -q -n auto
 
 bench: $(STAMP)

@@ -1,1 +1,1 @@
-"""The graphviz-nn command line."""
+"""The graphviz-nn command line: eval, render, explain, code, plot, steps, worksheet."""

@@ -250,10 +250,10 @@ def input_fields(text: str) -> tuple[InputField, ...]:
     (:data:`DEFAULT_VALUES`) so a new expression draws at once. Raises ``GnnError`` when the
     text cannot be read.
     """
-    import graphviz_nn as gnn
+    from ..core.api import inputs
     from ..language.names import display_label
 
-    found = gnn.inputs(text, max_chars=APP_MAX_CHARS)
+    found = inputs(text, max_chars=APP_MAX_CHARS)
     fields = []
     spare = iter(DEFAULT_VALUES * 8)
     for name, value in found.items():
