@@ -277,7 +277,7 @@ def _prepared_for(text: str, given: dict[str, str]) -> Any:
     """The text read, built and compiled once per set of filled-in names, so that changing a
     value only runs the compiled schedule. Raises ``GnnError`` (and keeps nothing) when the
     text or the values are bad."""
-    import graphviz_nn as gnn
+    from ..core.prepared import prepare
 
     key = (text, frozenset(given))
     with _PREPARED_LOCK:
@@ -285,7 +285,7 @@ def _prepared_for(text: str, given: dict[str, str]) -> Any:
         if found is not None:
             _PREPARED.move_to_end(key)
             return found
-    made = gnn.prepare(text, given, max_chars=APP_MAX_CHARS, max_nodes=APP_MAX_NODES)
+    made = prepare(text, given, max_chars=APP_MAX_CHARS, max_nodes=APP_MAX_NODES)
     with _PREPARED_LOCK:
         _PREPARED[key] = made
         while len(_PREPARED) > KEEP_PREPARED:
