@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from .core import api as _api
-from .core.api import Evaluation, canonical, evaluate, inputs, parse
-from .core.prepared import Prepared, prepare
+from .core.api import Evaluation, canonical, inputs, parse
+from .core.prepared import Prepared, evaluate, prepare
 from .errors import (GnnError, LayoutNotFoundError, LimitError, MissingValueError, ParseError,
                      RenderError, ShapeError, UnknownNameError, ValueInputError)
 from .export.files import render_svg as _render_svg

@@ -136,3 +136,24 @@ def test_every_declared_runtime_package_is_imported():
 def test_every_stage_has_a_docstring_saying_what_it_holds(stage):
     doc = ast.get_docstring(ast.parse((PKG / stage / "__init__.py").read_text(encoding="utf-8")))
     assert doc and len(doc.split()) >= 5, stage
+
+
+def test_one_engine_runs_every_production_path():
+    """``gnn.evaluate`` is ``prepare(...).evaluate()`` (the compiled schedule); the per-node
+    engine's passes are called only by the reference evaluator the tests compare against."""
+    import graphviz_nn as gnn
+    from graphviz_nn.core import prepared, schedule
+
+    assert gnn.evaluate is prepared.evaluate
+    res = gnn.evaluate("x^2 + 3xy", {"x": 2, "y": 1})
+    assert isinstance(res.trace, schedule.Trace)
+    assert (res.value, res.gradients) == (10.0, {"x": 7.0, "y": 6.0})
+    callers = []
+    for path in PKG.rglob("*.py"):
+        if path.name in ("engine.py", "reference.py"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Attribute) and node.attr in ("forward", "backward") and \
+                    isinstance(node.value, ast.Name) and node.value.id == "engine":
+                callers.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert callers == []

@@ -1,4 +1,5 @@
-"""``prepare(text).evaluate(values)`` against ``api.evaluate(text, values)``: the same value,
+"""``prepare(text).evaluate(values)`` (the one engine, also ``gnn.evaluate``) against the per-node
+reference engine ``reference_evaluate(text, values)``: the same value,
 gradients, warnings, non-finite flags, trace and graph attributes, for every example and for
 values that change, change shape, rename or break. No timing here (see benchmarks/)."""
 
@@ -14,6 +15,7 @@ import pytest
 
 import graphviz_nn as gnn
 from graphviz_nn.core import prepared
+from graphviz_nn.core.reference import reference_evaluate
 from graphviz_nn.errors import GnnError, ParseError, ShapeError
 from graphviz_nn.networks.network import parse_spec
 
@@ -58,20 +60,20 @@ def assert_same_evaluation(fast: gnn.Evaluation, slow: gnn.Evaluation) -> None:
 
 @pytest.mark.parametrize("text,values", CASES)
 def test_cases_equal_evaluate(text, values):
-    assert_same_evaluation(gnn.prepare(text, values).evaluate(), gnn.evaluate(text, values))
+    assert_same_evaluation(gnn.prepare(text, values).evaluate(), reference_evaluate(text, values))
 
 
 @pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.gnn")), ids=lambda p: p.stem)
 def test_example_programs(path):
     text = path.read_text(encoding="utf-8")
-    assert_same_evaluation(gnn.prepare(text).evaluate(), gnn.evaluate(text))
+    assert_same_evaluation(gnn.prepare(text).evaluate(), reference_evaluate(text))
 
 
 @pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.toml")), ids=lambda p: p.stem)
 def test_example_layer_specs(path):
     net = parse_spec(path.read_text(encoding="utf-8"), path.name)
     assert_same_evaluation(gnn.prepare(net.program, dict(net.values)).evaluate(),
-                           gnn.evaluate(net.program, dict(net.values)))
+                           reference_evaluate(net.program, dict(net.values)))
 
 
 @pytest.mark.parametrize("seed", range(20))
@@ -81,7 +83,7 @@ def test_random_programs_with_changing_values(seed):
     p = gnn.prepare(text, values, merge=seed % 3 != 0)
     for _ in range(3):
         changed = {name: rng.choice([rng.uniform(-2, 2), 0.0, -1.0]) for name in values if rng.random() < 0.6}
-        assert_same_evaluation(p.evaluate(changed), gnn.evaluate(text, {**values, **changed},
+        assert_same_evaluation(p.evaluate(changed), reference_evaluate(text, {**values, **changed},
                                                                      merge=seed % 3 != 0))
 
 
@@ -91,19 +93,19 @@ def test_design_example_values_change_and_earlier_results_stay():
     first = p.evaluate()
     second = p.evaluate({"z": 0.5, "α": 7})  # α is not in the text: a warning, as evaluate gives
     assert second.warnings == ["values given for names the text does not use: alpha"]
-    assert_same_evaluation(second, gnn.evaluate(text, {"x": 1, "y": 2, "z": 0.5, "alpha": 7}))
+    assert_same_evaluation(second, reference_evaluate(text, {"x": 1, "y": 2, "z": 0.5, "alpha": 7}))
     # The first result keeps its own numbers, on its own graph.
     assert round(first.value, 4) == 10.3459 and first.graph is not second.graph
     assert first.graph.nodes[first.output]["value"] == first.value
-    assert_same_evaluation(first, gnn.evaluate(text, {"x": 1, "y": 2, "z": 3}))
+    assert_same_evaluation(first, reference_evaluate(text, {"x": 1, "y": 2, "z": 3}))
 
 
 def test_a_new_shape_builds_again_and_old_shapes_are_kept():
     text = "sin(xy)/z + e^<xz>/(xy)"
     p = gnn.prepare(text, {"x": 1, "y": 2, "z": 3})
     batch = {"x": [1, 2, 3], "y": [2, 0, 1], "z": [3, 4, 0]}
-    assert_same_evaluation(p.evaluate(batch), gnn.evaluate(text, batch))
-    assert_same_evaluation(p.evaluate({"x": 1, "y": 2, "z": 3}), gnn.evaluate(text, {"x": 1, "y": 2, "z": 3}))
+    assert_same_evaluation(p.evaluate(batch), reference_evaluate(text, batch))
+    assert_same_evaluation(p.evaluate({"x": 1, "y": 2, "z": 3}), reference_evaluate(text, {"x": 1, "y": 2, "z": 3}))
     assert len(p._builds) == 2
     for n in range(2, 2 + prepared.KEEP_BUILDS + 2):  # only the last few builds are kept
         p.evaluate({"x": np.ones(n)})
@@ -115,20 +117,20 @@ def test_a_value_that_names_a_word_reads_the_text_again():
     assert p.evaluate().canonical == "((x * y) + x)"
     res = p.evaluate({"xy": 10})
     assert res.canonical == "(xy + x)" and res.value == 12.0
-    assert_same_evaluation(res, gnn.evaluate("xy + x", {"x": 2, "y": 3, "xy": 10}))
+    assert_same_evaluation(res, reference_evaluate("xy + x", {"x": 2, "y": 3, "xy": 10}))
 
 
 def test_nonfinite_values_are_flagged_as_evaluate_flags_them():
     text = "log(x - 2)*y + 1/(x - x) + 0*(-1)^0.5"
     p = gnn.prepare(text, {"x": 3, "y": 2})
     for x in (3.0, 1.0, 2.0):
-        fast, slow = p.evaluate({"x": x}), gnn.evaluate(text, {"x": x, "y": 2})
+        fast, slow = p.evaluate({"x": x}), reference_evaluate(text, {"x": x, "y": 2})
         assert fast.nonfinite and fast.warnings[0].startswith("non-finite values")
         assert_same_evaluation(fast, slow)
     finite = gnn.prepare("x*y", {"x": 1, "y": 2}).evaluate({"y": 1e308})
     assert finite.nonfinite == [] and finite.warnings == []
     overflow = gnn.prepare("x*y", {"x": 10, "y": 2}).evaluate({"y": 1e308})
-    assert overflow.nonfinite == gnn.evaluate("x*y", {"x": 10, "y": 1e308}).nonfinite != []
+    assert overflow.nonfinite == reference_evaluate("x*y", {"x": 10, "y": 1e308}).nonfinite != []
 
 
 def test_bad_text_and_bad_values_fail_with_our_errors():
@@ -149,7 +151,7 @@ def test_a_big_mlp_matches_and_its_graph_is_filled_only_when_read():
     p = gnn.prepare(text, values)
     res = p.evaluate({"x0": 0.25})
     assert not isinstance(res._graph, nx.MultiDiGraph)  # not filled yet
-    assert_same_evaluation(res, gnn.evaluate(text, {**values, "x0": 0.25}))
+    assert_same_evaluation(res, reference_evaluate(text, {**values, "x0": 0.25}))
 
 
 def test_doctests():
@@ -157,7 +159,7 @@ def test_doctests():
 
 
 def test_copy_graph_equals_networkx_copy_and_is_independent():
-    res = gnn.evaluate("a = x*y + z; b = (x + x)*a; w = a*b", {"x": 1, "y": 2, "z": 3})
+    res = reference_evaluate("a = x*y + z; b = (x + x)*a; w = a*b", {"x": 1, "y": 2, "z": 3})
     g = res.graph
     ours, theirs = prepared.copy_graph(g), g.copy()
     assert list(ours.nodes(data=True)) == list(theirs.nodes(data=True))
@@ -175,7 +177,7 @@ def test_repr_is_short_and_says_what_was_computed():
     res = gnn.prepare("x*y + 1/z", {"x": 2, "y": 3, "z": 0}).evaluate()
     assert repr(res) == ("Evaluation(reading='x·y + 1/z', value=inf, gradients={'x': 3.0, 'y': 2.0, 'z': -inf}, "
                          "nodes=7, steps=14, warnings=['non-finite values (nan or inf) at n4 (z), n5 (÷), n6 (+)'])")
-    long = gnn.evaluate(" + ".join(f"x{i}" for i in range(30)), {f"x{i}": 1 for i in range(30)})
+    long = reference_evaluate(" + ".join(f"x{i}" for i in range(30)), {f"x{i}": 1 for i in range(30)})
     assert len(repr(long)) < 400 and "…" in repr(long) and "'x8'" not in repr(long)
 
 
@@ -187,7 +189,7 @@ def test_shared_arrays_are_read_only_so_one_result_cannot_change_another():
     const = next(n for n, d in first.graph.nodes(data=True) if d["kind"] == "constant")
     with pytest.raises(ValueError, match="read-only"):
         first.graph.nodes[const]["value"][0] = 100.0
-    assert p.evaluate().value == gnn.evaluate("sum(w*w) + sum([1, 2]*w)", {"w": [1, 2]}).value == 10.0
+    assert p.evaluate().value == reference_evaluate("sum(w*w) + sum([1, 2]*w)", {"w": [1, 2]}).value == 10.0
     w = np.array([1.0, 2.0])
     second = p.evaluate({"w": w})
     w[0] = 5.0  # the caller's own array stays theirs: the evaluation took a copy
@@ -201,5 +203,5 @@ def test_powers_equal_the_engine_to_the_last_digit(text):
     p = gnn.prepare(text, {"x": 1.5, "y": 0.5})
     for _ in range(200):
         values = {"x": rng.uniform(0.1, 3), "y": rng.uniform(-2, 2)}
-        fast, slow = p.evaluate(values), gnn.evaluate(text, values)
+        fast, slow = p.evaluate(values), reference_evaluate(text, values)
         assert fast.value == slow.value and fast.gradients == slow.gradients, values

@@ -30,7 +30,7 @@ from graphviz_nn.draw.dot import RenderOptions
 from timing import time_limit
 
 ROOT = Path(__file__).resolve().parent.parent
-MODULES = sorted((ROOT / "graphviz_nn").glob("*.py")) + [ROOT / "app.py"]
+MODULES = sorted((ROOT / "graphviz_nn").rglob("*.py")) + [ROOT / "app.py"]
 
 
 def _layout_available() -> bool:
@@ -89,7 +89,7 @@ def dangerous_uses(source: str, filename: str) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("path", MODULES, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_no_eval_exec_compile_pickle_or_sympy_parsing(path):
     assert dangerous_uses(path.read_text(encoding="utf-8"), str(path)) == []
 

@@ -18,7 +18,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from . import teach as cli_teach
-from ..core.api import Evaluation, evaluate, to_jsonable
+from ..core.api import Evaluation, to_jsonable
+from ..core.prepared import evaluate
 from ..errors import GnnError, ValueInputError
 from ..core.graph import node_formula
 from ..networks.network import Network, from_chain, load_spec

@@ -1,5 +1,8 @@
-"""The Python API: ``evaluate`` text with values into an :class:`Evaluation`.
+"""What an evaluation returns (:class:`Evaluation`) and how a text is read without values.
 
+:func:`graphviz_nn.core.prepared.evaluate` (``gnn.evaluate``) makes an :class:`Evaluation`:
+
+>>> from graphviz_nn import evaluate
 >>> res = evaluate("sin(xy)/z + e^<xz>/(xy)", {"x": 1, "y": 2, "z": 3})
 >>> round(res.value, 4), res.canonical
 (10.3459, '((sin((x * y)) / z) + (exp((x * z)) / (x * y)))')
@@ -11,7 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import networkx as nx
 import numpy as np
@@ -19,12 +22,11 @@ import numpy as np
 from . import engine
 from ..language.printer import canonical as _canonical
 from ..errors import GnnError
-from .graph import MAX_NODES, build_graph, input_names
-from ..language.parser import MAX_CHARS, MAX_DEPTH, parse
+from .graph import input_names
+from ..language.parser import MAX_CHARS, parse
 from ..language.syntax import Assign, Program
-from ..language.values import normalize_values
 
-__all__ = ["Evaluation", "evaluate", "parse", "canonical", "inputs", "to_jsonable"]
+__all__ = ["Evaluation", "parse", "canonical", "inputs", "to_jsonable"]
 
 
 #: How an evaluation draws itself (``_repr_svg_``, Jupyter): the package sets this to
@@ -148,37 +150,6 @@ def to_jsonable(value: Any) -> Any:
     if math.isinf(value):
         return "inf" if value > 0 else "-inf"
     return value
-
-
-def evaluate(text: str, values: Mapping[str, Any] | None = None, *, merge: bool = True,
-             max_depth: int = MAX_DEPTH, max_chars: int = MAX_CHARS,
-             max_nodes: int = MAX_NODES) -> Evaluation:
-    """Parse, build the graph, run forward and backward passes.
-
-    ``values`` maps input names (any spelling: ``α``, ``alpha``, ``\\alpha``) to numbers,
-    nested lists, arrays or JSON text. Values given in the text (``x = 2``) are defaults that
-    ``values`` overrides. Raises a :class:`~graphviz_nn.errors.GnnError` subclass on bad input.
-    """
-    given = normalize_values(values)
-    try:
-        program = parse(text, given, max_depth=max_depth, max_chars=max_chars)
-        merged = {**program.defaults, **given}
-        graph = build_graph(program, merged, merge=merge, max_nodes=max_nodes)
-    except GnnError as err:
-        raise err.with_source(text) from None
-    used = {name: merged[name] for name in graph.graph["inputs"]}
-    trace = engine.forward(graph, used)
-    trace += engine.backward(graph, first_index=len(trace) + 1)
-    nonfinite = engine.mark_nonfinite(graph)
-    out = graph.graph["output"]
-    inputs = graph.graph["inputs"]
-    warnings = _warnings(graph, nonfinite, set(given) - set(inputs) - _assigned(program))
-    return Evaluation(
-        source=text, canonical=graph.graph["canonical"], trace=trace,
-        value=graph.nodes[out]["value"], _gradients={n: graph.nodes[i]["grad"] for n, i in inputs.items()},
-        output=out, output_name=graph.graph["output_name"], inputs=dict(inputs), values=used,
-        nonfinite=nonfinite, warnings=warnings, reading=graph.graph["reading"],
-        n_nodes=graph.number_of_nodes(), _graph=graph)
 
 
 def _assigned(program: Program) -> set[str]:

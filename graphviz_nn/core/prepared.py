@@ -1,7 +1,7 @@
 """Evaluate one text for many values: parse, build and compile once, then run the schedule.
 
 :func:`prepare` reads a text with starting values; :meth:`Prepared.evaluate` takes changed
-values and returns the same :class:`~graphviz_nn.core.api.Evaluation` that :func:`api.evaluate`
+values and returns the same :class:`~graphviz_nn.core.api.Evaluation` that :func:`evaluate`
 would (equal value, gradients, trace, warnings and graph attributes), without parsing or
 building again. The work per call is the compiled schedule's run
 (:mod:`graphviz_nn.core.schedule`): values, gradients and the trace stay in its arrays, and the
@@ -35,7 +35,7 @@ from .schedule import Schedule, Trace, compile_schedule
 from ..language.syntax import Program
 from ..language.values import normalize_values
 
-__all__ = ["Prepared", "prepare", "copy_graph"]
+__all__ = ["Prepared", "prepare", "evaluate", "copy_graph"]
 
 KEEP_BUILDS = 4
 """How many builds (one per set of names and shapes) a :class:`Prepared` keeps."""
@@ -104,7 +104,7 @@ class Prepared:
 
     def evaluate(self, values: Mapping[str, Any] | None = None) -> Evaluation:
         """Evaluate with ``values`` replacing the ones given to :func:`prepare` (any spelling
-        of a name; numbers, lists, arrays or text, as :func:`api.evaluate` takes them)."""
+        of a name; numbers, lists, arrays or text, as :func:`evaluate` takes them)."""
         state = self._start
         used = state.used
         if values:
@@ -154,7 +154,7 @@ class Prepared:
 
 
 def _filled(template: nx.MultiDiGraph, result: Any, nonfinite: list[str]) -> nx.MultiDiGraph:
-    """A copy of the built graph with one run's attributes, as :func:`api.evaluate` sets them."""
+    """A copy of the built graph with one run's attributes, as :func:`evaluate` sets them."""
     graph = copy_graph(template)
     result.write_back(graph, nonfinite)
     return graph
@@ -186,12 +186,29 @@ def copy_graph(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
     return new
 
 
+def evaluate(text: str, values: Mapping[str, Any] | None = None, *, merge: bool = True,
+             max_depth: int = MAX_DEPTH, max_chars: int = MAX_CHARS, max_nodes: int = MAX_NODES) -> Evaluation:
+    """Parse, build the graph, run forward and backward passes (this is ``gnn.evaluate``).
+
+    ``values`` maps input names (any spelling: ``α``, ``alpha``, ``\\alpha``) to numbers,
+    nested lists, arrays or JSON text. Values given in the text (``x = 2``) are defaults that
+    ``values`` overrides. Raises a :class:`~graphviz_nn.errors.GnnError` subclass on bad input.
+    It is ``prepare(text, values).evaluate()``: the CLI, the app, networks and plots all run the
+    compiled schedule.
+
+    >>> evaluate("x^2 + 3xy", {"x": 2, "y": 1}).gradients
+    {'x': 7.0, 'y': 6.0}
+    """
+    return Prepared(text, values, merge=merge, max_depth=max_depth, max_chars=max_chars,
+                    max_nodes=max_nodes).evaluate()
+
+
 def prepare(text: str, values: Mapping[str, Any] | None = None, **options: Any) -> Prepared:
     """Parse, build and compile ``text`` once for repeated :meth:`Prepared.evaluate` calls.
 
     ``values`` are the starting values and must cover every input the text does not give a
     value itself (each ``evaluate`` may replace some); ``options`` are
-    :func:`api.evaluate`'s (``merge``, ``max_depth``, ``max_chars``, ``max_nodes``). Raises a
+    :func:`evaluate`'s (``merge``, ``max_depth``, ``max_chars``, ``max_nodes``). Raises a
     :class:`~graphviz_nn.errors.GnnError` subclass on bad text or values.
     """
     return Prepared(text, values, **options)

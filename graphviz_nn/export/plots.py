@@ -18,7 +18,8 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from ..core.api import evaluate, inputs
+from ..core.api import inputs
+from ..core.prepared import evaluate
 from ..errors import RenderError, ValueInputError
 from ..language.names import canonical_name
 

@@ -19,7 +19,8 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from ..core.api import Evaluation, evaluate
+from ..core.api import Evaluation
+from ..core.prepared import evaluate
 from ..errors import GnnError, MissingValueError, ParseError, ShapeError, ValueInputError
 from .layers import LOSSES, Layer, linear_layers, parse_chain, program_text
 from ..language.names import display_label
