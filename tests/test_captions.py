@@ -128,3 +128,40 @@ def test_edge_terms_latex_modes() -> None:
     assert r"2\,x" in edge_terms_latex(terms, "formula") and "6" not in edge_terms_latex(terms, "formula")
     with pytest.raises(ValueError):
         edge_terms_latex(terms, "sometimes")
+
+
+class _CountingTrace:
+    """A trace that counts how many steps are read from it."""
+
+    def __init__(self, steps):
+        self.steps, self.reads = list(steps), 0
+
+    def __len__(self):
+        return len(self.steps)
+
+    def __getitem__(self, k):
+        self.reads += 1 if isinstance(k, int) else len(range(*k.indices(len(self.steps))))
+        return self.steps[k]
+
+    def __iter__(self):
+        for step in self.steps:
+            self.reads += 1
+            yield step
+
+
+def test_all_captions_read_the_trace_once_and_cap_long_sums():
+    """Captions of every step cost work linear in the trace: the trace is read once (not once
+    per step), and a node used many times writes a bounded part of its fan-out sum."""
+    import dataclasses
+
+    from graphviz_nn.explain import captions as cap
+
+    n = 30
+    res = gnn.evaluate("x = 1; y = 2; " + " + ".join(f"sin({i}x) y" for i in range(1, n + 1)))
+    counting = _CountingTrace(res.trace)
+    fake = dataclasses.replace(res, trace=counting)
+    shown = cap.all_captions(fake)
+    assert len(shown) == len(res.trace) + 1
+    assert len(res.trace) <= counting.reads <= 2 * len(res.trace), counting.reads
+    last_x = [c for c in shown if "x is used 30 times" in c.words][-1]
+    assert "… (21 more)" in last_x.plain and last_x.plain.count(" + ") == cap.MAX_SUM_TERMS - 1

@@ -313,3 +313,15 @@ def test_the_app_limits_text_length_and_graph_size() -> None:
     assert view.issue is not None and view.issue.kind == "limit"
     assert view.issue.message == f"input is {len(long_text):,} characters; the limit is {APP_MAX_CHARS:,}"
     assert APP_MAX_NODES == 50_000
+
+
+def test_a_view_with_display_labels_evaluates_once():
+    """Drawing a view reuses the evaluation its tables were made from (the drawing used to be
+    keyed by the display labels, so it missed the cache and evaluated a second time)."""
+    text, labels = "x = 1\nw1 = 3\nz = w1 x", (("w1", "alpha"),)
+    pipeline._evaluate.cache_clear()
+    pipeline._draw.cache_clear()
+    view = pipeline.build_view(text, {}, pipeline.ViewOptions(), None, labels=labels)
+    assert view.issue is None and view.svg
+    info = pipeline._evaluate.cache_info()
+    assert (info.misses, info.currsize) == (1, 1), info

@@ -18,6 +18,7 @@ Everything here is a pure function of an evaluation (``api.Evaluation``: ``graph
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 from dataclasses import dataclass
@@ -277,13 +278,23 @@ def _combine(graph: Any, node: str, operands: Sequence[_Expr]) -> _Expr:
     return _Expr(plain, latex, _power(op))
 
 
-def _expand(graph: Any, node: str, value_mode: bool, digits: int, top: bool, depth: int = 0) -> _Expr:
-    """The formula of ``node``: named nodes and leaves by name (or value), unnamed ops expanded."""
+class _TooLong(Exception):
+    """A formula outgrew :data:`FORMULA_BUDGET` while it was being written out."""
+
+
+def _expand(graph: Any, node: str, value_mode: bool, digits: int, top: bool, depth: int = 0,
+            budget: int | None = None) -> _Expr:
+    """The formula of ``node``: named nodes and leaves by name (or value), unnamed ops expanded.
+    With a ``budget``, stop with :class:`_TooLong` as soon as a part is longer (a formula
+    contains its parts, so the whole would be too), which keeps the work bounded."""
     data = graph.nodes[node]
     if not top and (data.get("kind") != "op" or data.get("name") or depth > 12):
         return _leaf(data, value_mode, digits)
-    operands = [_expand(graph, src, value_mode, digits, False, depth + 1) for src, _ in _in_edges(graph, node)]
-    return _combine(graph, node, operands)
+    operands = [_expand(graph, src, value_mode, digits, False, depth + 1, budget) for src, _ in _in_edges(graph, node)]
+    expr = _combine(graph, node, operands)
+    if budget is not None and len(expr.plain) > budget:
+        raise _TooLong
+    return expr
 
 
 def _one_level(graph: Any, node: str, value_mode: bool, digits: int) -> _Expr:
@@ -304,14 +315,22 @@ def node_formula(graph: Any, node: str, digits: int = 4) -> tuple[_Expr, _Expr]:
     Unnamed operands are expanded (``x·y`` rather than a node id) while the formula stays
     under :data:`FORMULA_BUDGET` characters; longer ones show one level with node ids.
     """
-    symbolic = _expand(graph, node, False, digits, True)
-    if len(symbolic.plain) <= FORMULA_BUDGET:
-        return symbolic, _expand(graph, node, True, digits, True)
-    return _one_level(graph, node, False, digits), _one_level(graph, node, True, digits)
+    try:
+        symbolic = _expand(graph, node, False, digits, True, budget=FORMULA_BUDGET)
+    except _TooLong:
+        return _one_level(graph, node, False, digits), _one_level(graph, node, True, digits)
+    return symbolic, _expand(graph, node, True, digits, True)
 
 
-def _node_ref(graph: Any, node: str, digits: int) -> _Expr:
-    """How a node is referred to in ∂-notation: its name, or its (short) formula."""
+def _node_ref(graph: Any, node: str, digits: int, memo: dict | None = None) -> _Expr:
+    """How a node is referred to in ∂-notation: its name, or its (short) formula (``memo``
+    keeps what one pass over the steps has already worked out)."""
+    if memo is not None:
+        key = ("ref", node, digits)
+        found = memo.get(key)
+        if found is None:
+            found = memo[key] = _node_ref(graph, node, digits)
+        return found
     data = graph.nodes[node]
     if node == graph.graph.get("output"):
         return _output_ref(graph)
@@ -333,13 +352,13 @@ def partial_text(graph: Any, top: str, node: str, digits: int = 4) -> str:
     return _partial(_node_ref(graph, top, digits), _node_ref(graph, node, digits))[0]
 
 
-def _describe(graph: Any, node: str, digits: int = 4) -> str:
+def _describe(graph: Any, node: str, digits: int = 4, memo: dict | None = None) -> str:
     data = graph.nodes[node]
     if data.get("name"):
         return str(data.get("label") or data["name"])
     if data.get("kind") == "constant":
         return f"the constant {data.get('label')}"
-    return _node_ref(graph, node, digits).plain
+    return _node_ref(graph, node, digits, memo).plain
 
 
 # --------------------------------------------------------------------------- captions
@@ -361,7 +380,7 @@ def _output_ref(graph: Any) -> _Expr:
     return _Expr("f", "f", _ATOM)
 
 
-def _forward_caption(res: Any, k: int, step: Any, digits: int, n_forward: int) -> Caption:
+def _forward_caption(res: Any, k: int, step: Any, digits: int, n_forward: int, memo: dict | None = None) -> Caption:
     graph = res.graph
     node = step.node
     data = graph.nodes[node]
@@ -387,7 +406,7 @@ def _forward_caption(res: Any, k: int, step: Any, digits: int, n_forward: int) -
         latex_parts.insert(0, name.latex)
     plain = " = ".join(_dedupe(plain_parts))
     latex = " = ".join(_dedupe(latex_parts))
-    operands = [_describe(graph, src, digits) for src, _ in _in_edges(graph, node)]
+    operands = [_describe(graph, src, digits, memo) for src, _ in _in_edges(graph, node)]
     if data.get("name"):
         words = f"Compute {data.get('label') or data['name']} = {data.get('op')} of {_join_words(operands)}: {plain}."
     else:
@@ -409,18 +428,55 @@ def _join_words(items: Sequence[str]) -> str:
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def _fan_out(res: Any, k: int, source: str) -> tuple[list[Any], int]:
+class TraceFacts:
+    """What the captions of every step need from the whole trace, gathered in one pass: the
+    steps, how many are forward, and for each node the steps whose contribution flows into it.
+    Captions of all steps then cost time linear in the trace, not quadratic."""
+
+    def __init__(self, res: Any):
+        self.steps: list[Any] = list(res.trace)
+        self.n_forward = sum(1 for s in self.steps if s.phase == "forward")
+        self.arrivals: dict[str, list[int]] = {}
+        for k, s in enumerate(self.steps, start=1):
+            if s.edge is not None:
+                self.arrivals.setdefault(s.edge[0], []).append(k)
+        self.memo: dict = {}
+
+    def arrived(self, source: str, k: int) -> list[Any]:
+        """The steps up to step ``k`` whose contribution went to ``source``, in order."""
+        ks = self.arrivals.get(source, [])
+        return [self.steps[j - 1] for j in ks[:bisect.bisect_right(ks, k)]]
+
+
+def _fan_out(res: Any, k: int, source: str, facts: TraceFacts) -> tuple[list[Any], int]:
     """Contributions to ``source`` that arrived up to step k, and how many will arrive in all."""
-    arrived = [s for s in res.trace[:k] if s.edge is not None and s.edge[0] == source]
-    total = res.graph.out_degree(source)
-    return arrived, int(total)
+    return facts.arrived(source, k), int(res.graph.out_degree(source))
 
 
-def _backward_caption(res: Any, k: int, step: Any, digits: int) -> Caption:
+#: A fan-out sum in a caption writes at most this many terms (the first and the last ones).
+MAX_SUM_TERMS = 10
+
+
+def _sum_terms(arrived: list[Any]) -> list[Any]:
+    """The contributions a caption writes out: all of them, or the first and last few with
+    ``None`` standing for the ones left out, so a node used 1,000 times costs no more to
+    describe at each step than one used 10 times.
+
+    >>> _sum_terms(list(range(12)))
+    [0, 1, 2, 3, 4, None, 8, 9, 10, 11]
+    """
+    if len(arrived) <= MAX_SUM_TERMS:
+        return arrived
+    head = MAX_SUM_TERMS // 2
+    tail = MAX_SUM_TERMS - head - 1
+    return arrived[:head] + [None] + arrived[-tail:]
+
+
+def _backward_caption(res: Any, k: int, step: Any, digits: int, facts: TraceFacts) -> Caption:
     graph = res.graph
     out = _output_ref(graph)
-    n_backward = sum(1 for s in res.trace if s.phase == "backward")
-    n_forward = len(res.trace) - n_backward
+    n_forward = facts.n_forward
+    n_backward = len(facts.steps) - n_forward
     title = f"Backward {k - n_forward}/{n_backward}"
     if step.edge is None:  # the seed step
         plain = f"∂{out.plain}/∂{out.plain} = 1"
@@ -429,8 +485,8 @@ def _backward_caption(res: Any, k: int, step: Any, digits: int) -> Caption:
                  "itself is 1.")
         return Caption(k, "backward", title + ": seed", words, plain, latex)
     source, target, _arg = step.edge
-    src_ref = _node_ref(graph, source, digits)
-    dst_ref = _node_ref(graph, target, digits)
+    src_ref = _node_ref(graph, source, digits, facts.memo)
+    dst_ref = _node_ref(graph, target, digits, facts.memo)
     d_out_src = _partial(out, src_ref)
     d_out_dst = _partial(out, dst_ref)
     d_dst_src = _partial(dst_ref, src_ref)
@@ -442,7 +498,7 @@ def _backward_caption(res: Any, k: int, step: Any, digits: int) -> Caption:
         loc_p = f"({loc_p})" if _is_negative(step.local) else loc_p
         loc_l = f"({loc_l})" if _is_negative(step.local) else loc_l
         plain = f"{d_out_dst[0]} × {d_dst_src[0]} = {up_p} × {loc_p} = {con_p}"
-        symbolic = _local_latex(graph, target, _arg, digits)
+        symbolic = _local_latex(graph, target, _arg, digits, facts.memo)
         middle = rf"{up_l} \cdot {symbolic} = " if symbolic and symbolic != loc_l else ""
         latex = rf"{d_out_dst[1]} \cdot {d_dst_src[1]} = {middle}{up_l} \cdot {loc_l} = {con_l}"
         words = (f"Chain rule on the edge {src_ref.plain} → {dst_ref.plain}: the upstream gradient "
@@ -453,10 +509,13 @@ def _backward_caption(res: Any, k: int, step: Any, digits: int) -> Caption:
         latex = rf"{d_out_dst[1]} = {up_l} \;\Rightarrow\; \text{{contribution}} = {con_l}"
         words = (f"{op} is not elementwise, so the gradient {up_p} flows back to {src_ref.plain} as a "
                  f"vector-Jacobian product, giving {con_p}.")
-    arrived, total = _fan_out(res, k, source)
+    arrived, total = _fan_out(res, k, source, facts)
     if total > 1:
-        terms_p = " + ".join(_paren_neg(format_number(s.contribution, digits), s.contribution) for s in arrived)
-        terms_l = " + ".join(_paren_neg(format_latex_number(s.contribution, digits), s.contribution) for s in arrived)
+        shown = _sum_terms(arrived)
+        terms_p = " + ".join(_paren_neg(format_number(s.contribution, digits), s.contribution) if s is not None
+                             else f"… ({len(arrived) - len(shown) + 1} more)" for s in shown)
+        terms_l = " + ".join(_paren_neg(format_latex_number(s.contribution, digits), s.contribution) if s is not None
+                             else rf"\dots" for s in shown)
         sum_p = format_number(step.grad_after, digits)
         sum_l = format_latex_number(step.grad_after, digits)
         if len(arrived) == total:
@@ -477,7 +536,7 @@ def _backward_caption(res: Any, k: int, step: Any, digits: int) -> Caption:
     return Caption(k, "backward", title, words, plain, latex)
 
 
-def _local_latex(graph: Any, target: str, arg: int, digits: int) -> str:
+def _local_latex(graph: Any, target: str, arg: int, digits: int, memo: dict | None = None) -> str:
     """The local derivative d target / d operand ``arg`` in symbols, from the op registry."""
     spec = OPS.get(graph.nodes[target].get("op") or "")
     if spec is None or arg >= len(spec.derivative_latex):
@@ -487,10 +546,10 @@ def _local_latex(graph: Any, target: str, arg: int, digits: int) -> str:
     if graph.nodes[target].get("op") == "pow" and arg == 0 and len(args) == 2:
         exponent = graph.nodes[args[1][0]]
         if exponent.get("kind") == "constant" and np.ndim(exponent.get("const")) == 0:
-            return _power_rule(_node_ref(graph, args[0][0], digits), float(exponent["const"]), digits)
+            return _power_rule(_node_ref(graph, args[0][0], digits, memo), float(exponent["const"]), digits)
     operands = []
-    for i, (src, _) in enumerate(_in_edges(graph, target)):
-        ref = _node_ref(graph, src, digits)
+    for i, (src, _) in enumerate(args):
+        ref = _node_ref(graph, src, digits, memo)
         is_base = "{%d}^" % i in template
         needs = ref.power < _ATOM and (is_base or ref.power <= OPS["add"].binding_power)
         operands.append(rf"\left({ref.latex}\right)" if needs else ref.latex)
@@ -519,11 +578,13 @@ def _paren_neg(text: str, value: Any) -> str:
     return f"({text})" if _is_negative(value) else text
 
 
-def caption_at(res: Any, k: int, digits: int = 4) -> Caption:
-    """The caption of step ``k`` (0 is the bare graph, ``len(res.trace)`` the last step)."""
-    trace = res.trace
+def caption_at(res: Any, k: int, digits: int = 4, facts: TraceFacts | None = None) -> Caption:
+    """The caption of step ``k`` (0 is the bare graph, ``len(res.trace)`` the last step);
+    ``facts`` (:class:`TraceFacts` of ``res``) saves reading the whole trace again."""
+    facts = facts if facts is not None else TraceFacts(res)
+    trace = facts.steps
     k = max(0, min(int(k), len(trace)))
-    n_forward = sum(1 for s in trace if s.phase == "forward")
+    n_forward = facts.n_forward
     if k == 0:
         return Caption(0, "start", "The graph", (
             f"The graph has {res.graph.number_of_nodes()} nodes. Step through {n_forward} forward steps "
@@ -531,13 +592,14 @@ def caption_at(res: Any, k: int, digits: int = 4) -> Caption:
             "", "")
     step = trace[k - 1]
     if step.phase == "forward":
-        return _forward_caption(res, k, step, digits, n_forward)
-    return _backward_caption(res, k, step, digits)
+        return _forward_caption(res, k, step, digits, n_forward, facts.memo)
+    return _backward_caption(res, k, step, digits, facts)
 
 
 def all_captions(res: Any, digits: int = 4) -> list[Caption]:
-    """Captions for steps 0..len(trace)."""
-    return [caption_at(res, k, digits) for k in range(len(res.trace) + 1)]
+    """Captions for steps 0..len(trace), from one pass over the trace."""
+    facts = TraceFacts(res)
+    return [caption_at(res, k, digits, facts) for k in range(len(facts.steps) + 1)]
 
 
 # --------------------------------------------------------------------------- edge terms

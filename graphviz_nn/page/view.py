@@ -385,13 +385,13 @@ def build_view(text: str, values: ValuesArg | None = None, options: ViewOptions 
     k = n_steps if step is None else max(0, min(int(step), n_steps))
     graph = res.graph
     inputs = graph.graph.get("inputs", {})
-    labels = tuple((name, str(graph.nodes[nid].get("label") or name)) for name, nid in inputs.items())
+    shown = tuple((name, str(graph.nodes[nid].get("label") or name)) for name, nid in inputs.items())
     gradients = tuple((name, format_number(grad, options.digits)) for name, grad in res.gradients.items())
     view = View(
         text, fields, None, str(res.canonical), str(getattr(res, "reading", "") or res.canonical),
         _output_label(graph),
         format_number(res.value, options.digits), gradients,
-        labels, tuple(str(w) for w in (res.warnings or ())), _nonfinite_text(res), n_steps,
+        shown, tuple(str(w) for w in (res.warnings or ())), _nonfinite_text(res), n_steps,
         sum(1 for s in res.trace if s.phase == "forward"), k, rows, captions, "", seconds)
     if not draw:
         return view
