@@ -5,7 +5,6 @@ values that change, change shape, rename or break. No timing here (see benchmark
 
 from __future__ import annotations
 
-import doctest
 import random
 from pathlib import Path
 
@@ -154,8 +153,6 @@ def test_a_big_mlp_matches_and_its_graph_is_filled_only_when_read():
     assert_same_evaluation(res, reference_evaluate(text, {**values, "x0": 0.25}))
 
 
-def test_doctests():
-    assert doctest.testmod(prepared).failed == 0
 
 
 def test_copy_graph_equals_networkx_copy_and_is_independent():

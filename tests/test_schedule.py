@@ -215,7 +215,3 @@ def test_a_schedule_runs_again_with_new_values():
         assert_equal(reference, trace, graph, fast)
 
 
-def test_doctests():
-    import doctest
-
-    assert doctest.testmod(schedule).failed == 0
