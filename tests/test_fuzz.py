@@ -32,7 +32,7 @@ from hypothesis import strategies as st
 import graphviz_nn as gnn
 from graphviz_nn.networks import network
 from graphviz_nn.errors import GnnError, ValueInputError
-from timing import time_limit
+from helpers import time_limit
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 N = int(os.environ.get("GNN_FUZZ_EXAMPLES", "300"))

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DESIGN = "sin(xy)/z + e^<xz>/(xy)"
 AT_123 = ["--at", "x=1", "--at", "y=2", "--at", "z=3"]
 

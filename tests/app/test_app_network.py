@@ -16,7 +16,7 @@ from graphviz_nn.page import netview
 from graphviz_nn.errors import GnnError
 from graphviz_nn.page.netview import SpecForm
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 SPECS = sorted(EXAMPLES.glob("*.toml"))
 

@@ -83,7 +83,7 @@ def test_a_long_program_gets_a_short_one_line_title_and_room_for_its_axes():
     from graphviz_nn.export.plots import TITLE_CHARS, _short_title
     from graphviz_nn.language.values import normalize_values
 
-    text = (Path(__file__).resolve().parent.parent / "examples" / "mit_4layer_chain.gnn").read_text()
+    text = (Path(__file__).resolve().parents[2] / "examples" / "mit_4layer_chain.gnn").read_text()
     data = sample(text, "x", points=50, values={"y": 1.0, "w1": 1.0, "w2": 0.5, "w3": 2.0, "w4": -1.0})
     with warnings.catch_warnings():
         warnings.simplefilter("error")

@@ -1,4 +1,4 @@
-"""A wall-clock guard for tests that must fail, not hang (imported by the test modules)."""
+"""Helpers shared by the test modules: a wall-clock guard for tests that must fail, not hang."""
 
 from __future__ import annotations
 

@@ -19,7 +19,7 @@ from graphviz_nn.errors import RenderError
 from graphviz_nn.notation.numfmt import format_number
 from graphviz_nn.draw.dot import RenderOptions, html_text, step_state, to_dot
 
-GOLDEN = Path(__file__).parent / "golden" / "render"
+GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "render"
 DESIGN = "sin(xy)/z + e^(xz)/(xy)"
 DESIGN_AT = {"x": 1, "y": 2, "z": 3}
 P004 = "a = x*y + z; b = (x + x)*a; w = a*b"

@@ -12,7 +12,7 @@ from graphviz_nn.errors import RenderError
 from graphviz_nn.networks.network import from_chain, load_spec
 from graphviz_nn.draw.neurons import MAX_UNITS, NeuronOptions, neuron_dot
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def node_ids(dot: str) -> set[str]:

@@ -13,7 +13,7 @@ from graphviz_nn.errors import ValueInputError
 from graphviz_nn.draw.dot import RenderOptions, to_dot
 from graphviz_nn.explain.worksheet import check_answers, choose_blanks, render_options
 
-CHAIN = (Path(__file__).resolve().parent.parent / "examples" / "mit_4layer_chain.gnn").read_text()
+CHAIN = (Path(__file__).resolve().parents[2] / "examples" / "mit_4layer_chain.gnn").read_text()
 
 # Published with the MIT chain (000): z1 = a1 = 2, z2 = a2 = 9, z3 = a3 = 4, z4 = g = 5, L = 9,
 # dL/dw1 = dL/dw01 = 24.

@@ -18,7 +18,7 @@ from graphviz_nn.core.graph import build_graph
 from graphviz_nn.networks.network import parse_spec
 from graphviz_nn.language.parser import parse
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 FIELDS = ("value", "upstream", "local", "contribution", "grad_after")
 
 

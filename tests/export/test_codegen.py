@@ -16,7 +16,7 @@ import graphviz_nn as gnn
 from graphviz_nn.export.codegen import numpy_script, torch_script
 from graphviz_nn.networks.network import load_spec
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 PROGRAMS = sorted(EXAMPLES.glob("*.gnn"))
 HAS_TORCH = importlib.util.find_spec("torch") is not None
 

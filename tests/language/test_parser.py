@@ -17,7 +17,7 @@ import pytest
 
 import graphviz_nn as gnn
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def canonical(text: str) -> str:

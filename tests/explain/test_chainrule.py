@@ -12,7 +12,7 @@ import pytest
 import graphviz_nn as gnn
 from graphviz_nn.explain.chainrule import explain, factor_table, latex_name, latex_to_text
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 CHAIN = (EXAMPLES / "mit_4layer_chain.gnn").read_text()
 
 # 000_b017e3132ea4fea2.txt (b): the factors of dL/dw1 in the sheet's order, and their values at x = 1

@@ -15,7 +15,7 @@ from graphviz_nn.errors import GnnError, MissingValueError, ParseError, ShapeErr
 from graphviz_nn.networks.layers import parse_chain
 from graphviz_nn.networks.network import from_chain, load_spec, parse_spec
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 SPECS = sorted(EXAMPLES.glob("*.toml"))
 
 

@@ -16,7 +16,7 @@ from graphviz_nn.draw.dot import RenderOptions, to_dot
 from graphviz_nn.draw.themes import THEMES
 from graphviz_nn.export.files import tikz_text as tikz_document
 
-CHAIN = (Path(__file__).resolve().parent.parent / "examples" / "mit_4layer_chain.gnn").read_text()
+CHAIN = (Path(__file__).resolve().parents[2] / "examples" / "mit_4layer_chain.gnn").read_text()
 
 
 exe = pytest.mark.exe  # skipped by conftest.py only where no layout program exists

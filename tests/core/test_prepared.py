@@ -20,7 +20,7 @@ from graphviz_nn.networks.network import parse_spec
 
 from test_schedule import CASES, mlp_program, random_program, same
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 FIELDS = ("index", "phase", "node", "edge", "value", "upstream", "local", "contribution", "grad_after")
 NODE_ATTRS = ("value", "grad", "nonfinite", "label", "kind", "op", "shape")
 
