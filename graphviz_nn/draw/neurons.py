@@ -1,7 +1,7 @@
 """The neuron-level view of a small network: one node per input and unit, weights on the edges.
 
-This is the picture of 002_47ca2e2f4ed76bdb.txt's Figure 1 and of 000_b017e3132ea4fea2.txt's
-chain: inputs (with the x₀ = 1 unit when the bias is folded), each unit showing its
+This is the picture of a recitation's network figure (the CMU α/β network, the MIT 4-layer
+chain): inputs (with the x₀ = 1 unit when the bias is folded), each unit showing its
 pre-activation z, activation a and gradient ∂L/∂z, edges labelled with their weights (and
 optionally ∂L/∂w), then the loss. It reads the same evaluation as the computation-graph view.
 """

@@ -2,8 +2,8 @@
 
 Pick a target input: every path from it to the output is found, anonymous intermediate nodes
 are folded into the factor between two named nodes (so ``z1 = w1 x + w01`` gives the factor
-∂z1/∂w1 = x, as a sheet writes it), and the factors are listed from the output down, the order
-000_b017e3132ea4fea2.txt (b) uses. With two targets, the factors they share are marked.
+∂z1/∂w1 = x, as a sheet writes it), and the factors are listed from the output down, the order a
+recitation sheet writes them in. With two targets, the factors they share are marked.
 
 >>> from graphviz_nn import evaluate
 >>> res = evaluate("z = w x + b; a = relu(z); L = (a - y)^2", {"w": 3, "x": 1, "b": -1, "y": 2})

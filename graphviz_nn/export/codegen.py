@@ -3,8 +3,8 @@
 The NumPy script recomputes every value (one line per node) and every gradient (one line per
 edge, upstream × local as in the trace) without importing graphviz_nn, so running it is an
 independent check of the engine. The PyTorch script builds the same graph with autograd. With
-``steps`` and ``parameters`` both scripts run the five training steps of
-004_79b6cd146850c34f.txt: forward, loss, zero the gradients, backward, step.
+``steps`` and ``parameters`` both scripts run the five training steps a
+PyTorch homework names: forward, loss, zero the gradients, backward, step.
 
 Scripts print one JSON object: ``value``, ``gradients`` and, when training, ``losses`` and
 the final ``parameters``. Nothing here runs the script.

@@ -33,7 +33,7 @@ ACTIVATIONS = {
     "sigmoid": "sigmoid(x)",
     "tanh": "tanh(x)",
 }
-"""The activations of 004_79b6cd146850c34f.txt problem 3 and two more, ready to plot."""
+"""The activations a homework asks students to plot (ReLU, LeakyReLU, Softplus, GELU) and two more, ready to plot."""
 
 PLOT_FORMATS = ("svg", "png", "pdf")
 
