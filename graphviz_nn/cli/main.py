@@ -23,6 +23,8 @@ from ..core.prepared import evaluate
 from ..errors import GnnError, ValueInputError
 from ..core.graph import node_formula
 from ..networks.network import Network, from_chain, load_spec
+from ..export.writing import write_bytes
+from ..language.sources import read_text
 from ..language.values import parse_assignment
 
 __all__ = ["main", "build_parser"]
@@ -108,10 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _source(args: argparse.Namespace) -> str:
     if args.file:
-        try:
-            return Path(args.file).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ValueInputError(f"cannot read {args.file}: {exc.strerror or exc}") from None
+        return read_text(args.file)
     if not args.text:
         raise ValueInputError("give an expression, e.g. graphviz-nn eval 'x^2 + 3xy' --at x=2 --at y=1, "
                               "or --file PATH")
@@ -153,9 +152,13 @@ def run_training(args: argparse.Namespace) -> int:
         raise ValueInputError("--sgd-steps needs a network: --spec FILE.toml or --chain CHAIN")
     result = net.train(args.sgd_steps, args.lr)
     params = {name: to_jsonable(np.asarray(result.network.values[name])) for name in net.parameters}
+    diverged = next((i for i, loss in enumerate(result.losses) if not np.isfinite(loss)), None)
+    if diverged is not None:
+        print(f"warning: the loss became {result.losses[diverged]} at step {diverged}; "
+              "try a smaller --lr", file=sys.stderr)
     if args.json:
-        print(json.dumps({"losses": result.losses, "lr": args.lr, "steps": args.sgd_steps,
-                          "parameters": params}))
+        print(json.dumps({"losses": to_jsonable(list(result.losses)), "lr": to_jsonable(args.lr),
+                          "steps": args.sgd_steps, "parameters": params}, allow_nan=False))
         return 0
     print(f"{'step':>5}  loss")
     for i, loss in enumerate(result.losses):
@@ -210,9 +213,9 @@ def run_eval(args: argparse.Namespace) -> int:
         payload = res.to_json()
         if args.check:
             payload["gradient_check"] = {
-                k: {"backprop": to_jsonable(a), "numeric": to_jsonable(n), "relative_error": r}
+                k: {"backprop": to_jsonable(a), "numeric": to_jsonable(n), "relative_error": to_jsonable(r)}
                 for k, (a, n, r) in res.gradient_check().items()}
-        print(json.dumps(payload, ensure_ascii=False))
+        print(json.dumps(payload, ensure_ascii=False, allow_nan=False))
     else:
         out = [table(res)]
         if args.check:
@@ -239,20 +242,17 @@ def _render_neurons(args: argparse.Namespace, out: Path, fmt: str) -> int:
 
 
 def _write(out: Path, data: bytes) -> None:
-    try:
-        out.write_bytes(data)
-    except OSError as exc:
-        raise ValueInputError(f"cannot write {out}: {exc.strerror or exc}") from None
+    write_bytes(out, data)
     print(f"wrote {out} ({len(data):,} bytes)", file=sys.stderr)
 
 
 def run_render(args: argparse.Namespace) -> int:
     """``graphviz-nn render``."""
-    from ..export.files import export_bytes
+    from ..export.files import export_bytes, format_for_path
     from ..draw.dot import RenderOptions
 
     out = Path(args.output)
-    fmt = (args.format or out.suffix.lstrip(".")).lower()
+    fmt = format_for_path(f"out.{args.format}" if args.format else out)
     if args.view == "neurons":
         return _render_neurons(args, out, fmt)
     res = load(args)
@@ -293,10 +293,7 @@ def run_code(args: argparse.Namespace) -> int:
     make = numpy_script if args.lang == "numpy" else torch_script
     script = make(res, steps=args.steps, lr=args.lr, parameters=parameters)
     if args.output:
-        try:
-            Path(args.output).write_text(script, encoding="utf-8")
-        except OSError as exc:
-            raise ValueInputError(f"cannot write {args.output}: {exc.strerror or exc}") from None
+        write_bytes(args.output, script.encode("utf-8"))
         print(f"wrote {args.output}", file=sys.stderr)
     else:
         print(script, end="")

@@ -83,7 +83,8 @@ def run_steps(args: argparse.Namespace, load: Callable[[argparse.Namespace], Any
 def run_worksheet(args: argparse.Namespace, load: Callable[[argparse.Namespace], Any]) -> int:
     """``graphviz-nn worksheet``: the sheet, its key, and the blanks listed on stdout (``load``
     evaluates what the command line names)."""
-    from ..export.files import export_file, format_for_path
+    from ..export.files import export_bytes, format_for_path
+    from ..export.writing import write_files
     from ..explain.worksheet import choose_blanks, render_options
 
     res = load(args)
@@ -94,8 +95,8 @@ def run_worksheet(args: argparse.Namespace, load: Callable[[argparse.Namespace],
     sheet = choose_blanks(res, args.blank, nodes or None, args.sample, args.seed)
     base = display_options(args)
     sheet_path, answers_path = Path(args.output), key_path(args.output)
-    export_file(res, sheet_path, render_options(sheet, base, key=False))
-    export_file(res, answers_path, render_options(sheet, base, key=True))
+    write_files({sheet_path: export_bytes(res, fmt, render_options(sheet, base, key=False)),
+                 answers_path: export_bytes(res, fmt, render_options(sheet, base, key=True))})
     for blank in sheet.blanks:
         print(f"({blank.number}) {blank.label}")
     print(f"wrote {sheet_path} and {answers_path} ({len(sheet.blanks)} blanks)", file=sys.stderr)

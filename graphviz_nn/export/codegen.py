@@ -12,6 +12,7 @@ the final ``parameters``. Nothing here runs the script.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Sequence
 
 import networkx as nx
@@ -110,9 +111,28 @@ def _json(t):
 '''
 
 
+def _number(value: float) -> str:
+    """A float as Python source that runs: ``float('inf')``, ``float('-inf')``, ``float('nan')``
+    for the numbers ``repr`` would spell as undefined names.
+
+    >>> _number(2.5), _number(float("inf")), _number(-float("inf")), _number(float("nan"))
+    ('2.5', "float('inf')", "float('-inf')", "float('nan')")
+    """
+    if math.isnan(value):
+        return "float('nan')"
+    if math.isinf(value):
+        return "float('inf')" if value > 0 else "float('-inf')"
+    return repr(float(value))
+
+
 def _literal(value: Any) -> str:
+    """A number or a nested list of numbers as Python source (see :func:`_number`)."""
     arr = np.asarray(value, dtype=float)
-    return repr(arr.tolist()) if arr.ndim else repr(float(arr))
+    if arr.ndim == 0:
+        return _number(float(arr))
+    if np.all(np.isfinite(arr)):
+        return repr(arr.tolist())
+    return "[" + ", ".join(_literal(item) for item in arr) + "]"
 
 
 def _docstring(res: Evaluation, what: str) -> list[str]:
@@ -124,7 +144,7 @@ def _docstring(res: Evaluation, what: str) -> list[str]:
 def _fill(template: str, graph: nx.MultiDiGraph, node: str, **extra: str) -> str:
     attrs = graph.nodes[node]
     args = attrs["args"]
-    params = {k: repr(float(v)) for k, v in attrs["params"].items()}
+    params = {k: _number(float(v)) for k, v in attrs["params"].items()}
     return template.format(*args, args=", ".join(args), out=node, **params, **extra)
 
 
@@ -168,7 +188,7 @@ def numpy_script(res: Evaluation, steps: int = 0, lr: float = 0.1, parameters: S
             body.append(f"g_{source} = g_{source} + _unbroadcast({flow}, np.shape({source}))  # into {_comment(graph, source)}")
     gradients = "{" + ", ".join(f"{name!r}: _json(g_{node})" for name, node in inputs.items()) + "}"
     if steps > 0 and parameters:
-        lines += [f"lr = {float(lr)!r}", "losses = []", f"for step in range({int(steps)}):"]
+        lines += [f"lr = {_number(float(lr))}", "losses = []", f"for step in range({int(steps)}):"]
         lines += ["    " + line if line else "" for line in body]
         lines.append(f"    losses.append(float(np.sum({output})))")
         for name in parameters:
@@ -206,7 +226,7 @@ def torch_script(res: Evaluation, steps: int = 0, lr: float = 0.1, parameters: S
         model = [line for line in forward if order.index(line.split(" = ")[0]) <= cut]
         loss = [line for line in forward if order.index(line.split(" = ")[0]) > cut]
         params = ", ".join(inputs[p] for p in parameters)
-        lines += [f"params = [{params}]", f"lr = {float(lr)!r}", "losses = []", f"for step in range({int(steps)}):",
+        lines += [f"params = [{params}]", f"lr = {_number(float(lr))}", "losses = []", f"for step in range({int(steps)}):",
                   "    # (a) forward pass: the prediction"]
         lines += ["    " + line for line in model]
         lines += ["    # (b) the loss"] + ["    " + line for line in loss]

@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +27,12 @@ from ..draw.dot import RenderOptions, to_dot
 from ..draw.neurons import NeuronOptions, neuron_dot
 from ..draw.tikz import placement_dot, tikz_document
 from ..layout.steady import step_source
+from .writing import write_bytes
 
 __all__ = ["FORMATS", "PNG_DPI", "dot_bytes", "export_bytes", "export_file", "format_for_path", "render_svg",
-           "neuron_svg", "tikz_text"]
+           "neuron_svg", "tikz_text", "fixed_pdf_dates"]
 
+_PDF_DATE = re.compile(rb"(/(?:CreationDate|ModDate) ?\(D:)\d{14}")
 FORMATS = ("svg", "png", "pdf", "dot", "json", "tex")
 PNG_DPI = 150
 
@@ -53,7 +56,7 @@ def _json_bytes(res: Any) -> bytes:
     if isinstance(text, bytes):
         return text
     if not isinstance(text, str):
-        text = json.dumps(text, ensure_ascii=False, indent=2)
+        text = json.dumps(text, ensure_ascii=False, indent=2, allow_nan=False)
     return text.encode("utf-8")
 
 
@@ -87,18 +90,24 @@ def dot_bytes(source: str, fmt: str, layout_program: str = "auto", timeout: floa
         from ..layout.pdf import xdot_json_to_pdf
 
         return xdot_json_to_pdf(layout.run_layout(source, "json", program, timeout, extra))
-    return layout.run_layout(source, fmt, program, timeout, extra)
+    data = layout.run_layout(source, fmt, program, timeout, extra)
+    return fixed_pdf_dates(data) if fmt == "pdf" else data
+
+
+def fixed_pdf_dates(pdf: bytes) -> bytes:
+    """The PDF with its creation and modification dates set to 1970-01-01, so the same drawing
+    gives the same bytes every run (the dates keep their length: offsets stay valid).
+
+    >>> fixed_pdf_dates(b"/CreationDate (D:20261128102616Z)")
+    b'/CreationDate (D:19700101000000Z)'
+    """
+    return _PDF_DATE.sub(lambda m: m.group(1) + b"19700101000000", pdf)
 
 
 def export_file(res: Any, path: str | Path, options: RenderOptions | None = None, fmt: str | None = None) -> Path:
     """Write ``res`` to ``path`` in ``fmt`` (default: from the suffix); returns the path."""
     target = Path(path)
-    data = export_bytes(res, fmt or format_for_path(target), options)
-    try:
-        target.write_bytes(data)
-    except OSError as exc:
-        raise RenderError(f"cannot write {str(target)!r}: {exc.strerror or exc}") from exc
-    return target
+    return write_bytes(target, export_bytes(res, fmt or format_for_path(target), options))
 
 
 def render_svg(res: Any, **options: Any) -> str:

@@ -17,23 +17,38 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import json
+import math
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from ..layout import program as layout
-from ..errors import LimitError, RenderError
+from ..errors import LimitError, RenderError, ValueInputError
 from ..draw.dot import RenderOptions, graph_and_trace
 from ..layout.steady import step_source
+from .writing import write_bytes, write_folder
 
 __all__ = ["MAX_FRAMES", "STEP_FORMATS", "frame_count", "frame_options", "svg_frames", "svg_zip",
-           "gif_bytes", "pdf_bytes", "steps_bytes", "write_steps", "frame_name"]
+           "gif_bytes", "pdf_bytes", "steps_bytes", "write_steps", "frame_name", "FRAME_PATTERN",
+           "check_seconds", "gif_dpi"]
 
 MAX_FRAMES = 400
 """Most frames one sequence may have (each one runs the layout program)."""
 STEP_FORMATS = ("zip", "gif", "pdf")
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+"""Date of every file in a step zip: a fixed one, so a zip is the same bytes run to run."""
 GIF_DPI = 96
+"""Resolution of GIF frames when the drawing is small enough."""
+MIN_GIF_DPI = 40
+"""Lowest resolution a GIF is drawn at (below it labels cannot be read)."""
+MAX_FRAME_PIXELS = 4_000_000
+"""Most pixels of one GIF frame (the resolution is lowered to fit)."""
+MAX_GIF_PIXELS = 200_000_000
+"""Most pixels of all GIF frames together (the resolution is lowered to fit; one byte each)."""
+MAX_SECONDS = 655.35
+"""Longest a GIF frame can show (GIF stores hundredths of a second in 16 bits)."""
 _WORKERS = 4
 
 
@@ -43,6 +58,10 @@ def frame_count(res: Any) -> int:
     if not trace:
         raise RenderError("this result has no trace to step through")
     return len(trace) + 1
+
+
+FRAME_PATTERN = r"step-\d{3,}\.svg"
+"""File names of frames (:func:`frame_name`); a folder's old frames are found by it."""
 
 
 def frame_name(k: int) -> str:
@@ -90,29 +109,72 @@ def svg_zip(res: Any, options: RenderOptions | None = None, max_frames: int = MA
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for k, svg in enumerate(svg_frames(res, options, max_frames)):
-            archive.writestr(frame_name(k), svg)
+            entry = zipfile.ZipInfo(frame_name(k), date_time=ZIP_DATE)  # the same bytes every run
+            entry.compress_type, entry.external_attr = zipfile.ZIP_DEFLATED, 0o644 << 16
+            archive.writestr(entry, svg)
     return buffer.getvalue()
+
+
+def check_seconds(seconds_per_frame: float) -> int:
+    """Milliseconds a GIF frame shows: from 0.02 s to 655.35 s (what GIF can store)."""
+    if not math.isfinite(seconds_per_frame) or not 0.02 <= seconds_per_frame <= MAX_SECONDS:
+        raise ValueInputError(f"seconds per frame must be a number from 0.02 to {MAX_SECONDS}, "
+                              f"got {seconds_per_frame!r}")
+    return round(seconds_per_frame * 1000)
+
+
+def gif_dpi(points: tuple[float, float], count: int) -> float:
+    """Resolution of the GIF frames: :data:`GIF_DPI`, lowered so that one frame has at most
+    :data:`MAX_FRAME_PIXELS` and all frames together at most :data:`MAX_GIF_PIXELS` pixels
+    (``points`` is the drawing's size at 72 per inch). Refuses what would be unreadably small."""
+    width, height = (max(1.0, p) * GIF_DPI / 72 for p in points)
+    scale = min(1.0, math.sqrt(MAX_FRAME_PIXELS / (width * height)),
+                math.sqrt(MAX_GIF_PIXELS / (count * width * height)))
+    if GIF_DPI * scale < MIN_GIF_DPI:
+        raise LimitError(f"an animation of {count} frames of {width:,.0f}×{height:,.0f} pixels is too large "
+                         f"for a GIF (at most {MAX_GIF_PIXELS:,} pixels in all); write OUT.pdf, OUT.zip "
+                         "or a folder of SVG frames instead")
+    return GIF_DPI * scale
+
+
+def _drawing_points(res: Any, last: RenderOptions) -> tuple[float, float]:
+    """Width and height in points of the finished drawing (every steady frame has its size)."""
+    drawing = json.loads(_layout(res, "json")(last))
+    _, _, right, top = (float(v) for v in drawing.get("bb", "0,0,1,1").split(","))
+    return right, top
 
 
 def gif_bytes(res: Any, options: RenderOptions | None = None, seconds_per_frame: float = 1.0,
               max_frames: int = MAX_FRAMES) -> bytes:
-    """An animated GIF of every step, looping; frames are padded to the largest one."""
+    """An animated GIF of every step, looping; frames are padded to the largest one.
+
+    Memory stays bounded: the resolution is lowered for big drawings (:func:`gif_dpi`), frame
+    sizes are read from the PNG headers before any pixel is decoded, and frames are decoded
+    one at a time into 8-bit palette images (one byte a pixel)."""
     from PIL import Image
 
+    duration = check_seconds(seconds_per_frame)
     frames = frame_options(res, options, max_frames)
-    pngs = _run_all(_layout(res, "png", (f"-Gdpi={GIF_DPI}",)), frames)
-    images = [Image.open(io.BytesIO(data)).convert("RGBA") for data in pngs]
-    width = max(im.width for im in images)
-    height = max(im.height for im in images)
+    dpi = gif_dpi(_drawing_points(res, frames[-1]), len(frames))
+    pngs = _run_all(_layout(res, "png", (f"-Gdpi={dpi:.2f}",)), frames)
+    sizes = [Image.open(io.BytesIO(data)).size for data in pngs]  # headers only
+    width, height = max(w for w, _ in sizes), max(h for _, h in sizes)
+    if width * height > 2 * MAX_FRAME_PIXELS or len(pngs) * width * height > 2 * MAX_GIF_PIXELS:
+        raise LimitError(f"the frames are {width:,}×{height:,} pixels, too large for a GIF; write OUT.pdf, "
+                         "OUT.zip or a folder of SVG frames instead")
     background = (30, 30, 30, 255) if frames[0].background == "dark" else (255, 255, 255, 255)
-    padded = []
-    for im in images:
-        canvas = Image.new("RGBA", (width, height), background)
-        canvas.alpha_composite(im)
-        padded.append(canvas.convert("RGB").convert("P", palette=Image.Palette.ADAPTIVE, colors=255))
+
+    def palette_frames() -> Iterator[Any]:
+        for k in range(len(pngs)):
+            data, pngs[k] = pngs[k], b""  # the PNG is not needed once decoded
+            canvas = Image.new("RGBA", (width, height), background)
+            canvas.alpha_composite(Image.open(io.BytesIO(data)).convert("RGBA"))
+            yield canvas.convert("RGB").convert("P", palette=Image.Palette.ADAPTIVE, colors=255)
+
+    stream = palette_frames()
     out = io.BytesIO()
-    padded[0].save(out, "GIF", save_all=True, append_images=padded[1:], loop=0,
-                   duration=max(20, int(seconds_per_frame * 1000)), optimize=False, disposal=1)
+    next(stream).save(out, "GIF", save_all=True, append_images=stream, loop=0, duration=duration,
+                      optimize=False, disposal=1)
     return out.getvalue()
 
 
@@ -139,23 +201,17 @@ def steps_bytes(res: Any, fmt: str, options: RenderOptions | None = None,
 def write_steps(res: Any, path: str | Path, options: RenderOptions | None = None,
                 seconds_per_frame: float = 1.0, max_frames: int = MAX_FRAMES) -> list[Path]:
     """Write the sequence to ``path``: ``.gif``, ``.pdf``, ``.zip``, or a directory (no suffix,
-    or an existing folder) that receives ``step-000.svg`` …; returns the files written."""
+    or an existing folder) that receives ``step-000.svg`` …; returns the files written.
+
+    Nothing is written unless every frame was made, a file is replaced only by a complete one,
+    and a folder loses the frames of an earlier, longer sequence (other files stay)."""
+    check_seconds(seconds_per_frame)
     target = Path(path)
     suffix = target.suffix.lower().lstrip(".")
-    try:
-        if suffix in STEP_FORMATS and not target.is_dir():
-            target.write_bytes(steps_bytes(res, suffix, options, seconds_per_frame, max_frames))
-            return [target]
-        if suffix and not target.is_dir():
-            raise RenderError(f"cannot tell what to write to {str(target)!r}; use OUT.gif, OUT.pdf, "
-                              "OUT.zip or a directory")
-        frames = svg_frames(res, options, max_frames)
-        target.mkdir(parents=True, exist_ok=True)
-        written = []
-        for k, svg in enumerate(frames):
-            file = target / frame_name(k)
-            file.write_bytes(svg)
-            written.append(file)
-        return written
-    except OSError as exc:
-        raise RenderError(f"cannot write {str(target)!r}: {exc.strerror or exc}") from exc
+    if suffix in STEP_FORMATS and not target.is_dir():
+        return [write_bytes(target, steps_bytes(res, suffix, options, seconds_per_frame, max_frames))]
+    if suffix and not target.is_dir():
+        raise RenderError(f"cannot tell what to write to {str(target)!r}; use OUT.gif, OUT.pdf, "
+                          "OUT.zip or a directory")
+    frames = svg_frames(res, options, max_frames)
+    return write_folder(target, ((frame_name(k), svg) for k, svg in enumerate(frames)), FRAME_PATTERN)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any, Mapping
+from typing import Any, Mapping, NoReturn
 
 import numpy as np
 
@@ -34,21 +34,37 @@ def to_value(raw: Any, name: str = "value") -> float | np.ndarray:
         if text.lower() in _WORDS:
             return _WORDS[text.lower()]
         try:
-            raw = json.loads(text)
+            raw = json.loads(text, parse_int=lambda digits: _whole_number(digits, name))
         except json.JSONDecodeError:
             raise ValueInputError(
-                f"value of {name} must be a number or a JSON array like [1, 2], got {raw!r}") from None
+                f"value of {name} must be a number or a JSON array like [1, 2], got {_short(raw)}") from None
+        except RecursionError:
+            raise LimitError(f"value of {name} is nested too deeply to read") from None
     if raw is None:
         raise ValueInputError(f"value of {name} must be a number, got null")
     if isinstance(raw, bool):
         raise ValueInputError(f"value of {name} must be a number, got {raw!r}")
     if isinstance(raw, (list, tuple)) and _has_non_number(raw):
         raise ValueInputError(f"value of {name} must be a number or a rectangular (nested) list of numbers")
-    if isinstance(raw, (int, float, np.integer, np.floating)):
+    if isinstance(raw, np.ma.MaskedArray):
+        raise ValueInputError(f"value of {name} is a masked array; fill or drop the masked entries first "
+                              "(a.filled(value) or a.compressed())")
+    if np.iscomplexobj(raw) or isinstance(raw, complex):
+        raise ValueInputError(f"value of {name} is complex; give real numbers (np.real(a), np.abs(a), …)")
+    if isinstance(raw, int):
+        try:
+            return float(raw)
+        except OverflowError:
+            digits = len(str(abs(raw))) if raw.bit_length() < 14_000 else int(raw.bit_length() * math.log10(2)) + 1
+            _too_large(digits, name)
+    if isinstance(raw, (float, np.integer, np.floating)):
         return float(raw)
     try:
         array = np.asarray(raw, dtype=float)
-    except (TypeError, ValueError):
+    except OverflowError:
+        raise ValueInputError(f"value of {name} holds a whole number too large for a float "
+                              f"(the largest is about {_LARGEST:.1e})") from None
+    except (TypeError, ValueError, RecursionError):
         raise ValueInputError(
             f"value of {name} must be a number or a rectangular (nested) list of numbers") from None
     if array.size > MAX_ELEMENTS:
@@ -60,6 +76,28 @@ def to_value(raw: Any, name: str = "value") -> float | np.ndarray:
     return array
 
 
+_LARGEST = float(np.finfo(float).max)
+
+
+def _whole_number(digits: str, name: str) -> float:
+    """A whole number as a float; one beyond the float range is refused (not made ``inf``)."""
+    value = float(digits)
+    if not math.isfinite(value):
+        _too_large(len(digits.lstrip("+-")), name)
+    return value
+
+
+def _too_large(digits: int, name: str) -> NoReturn:
+    raise ValueInputError(f"value of {name} holds a {digits:,}-digit whole number, too large for a float "
+                          f"(the largest is about {_LARGEST:.1e})")
+
+
+def _short(raw: Any) -> str:
+    """``repr`` of a user's text, cut to 60 characters."""
+    text = repr(raw)
+    return text if len(text) <= 60 else text[:50] + "…" + text[-9:]
+
+
 def _has_non_number(items: list | tuple) -> bool:
     """True when a nested list holds null, true/false or text (numpy would coerce them)."""
     stack = list(items)
@@ -67,7 +105,7 @@ def _has_non_number(items: list | tuple) -> bool:
         item = stack.pop()
         if isinstance(item, (list, tuple)):
             stack.extend(item)
-        elif item is None or isinstance(item, (bool, str)):
+        elif item is None or isinstance(item, (bool, str, complex)):
             return True
     return False
 

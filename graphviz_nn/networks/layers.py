@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..errors import ParseError
+from ..errors import LimitError, ParseError
 
 __all__ = ["Layer", "Statement", "statements", "parse_chain", "program_text", "ACTIVATIONS", "LOSSES", "linear_layers"]
 
@@ -151,6 +151,7 @@ def _layer(group: list[tuple[str, str, tuple[int, int]]], chain: str) -> Layer |
     if key in _LOSS_ALIASES and scale == 1.0 and not args:
         return _LOSS_ALIASES[key]
     if key == "linear":
+        _check_units(args, span, chain)
         if len(args) == 1 and isinstance(args[0], int):
             return Layer("linear", span, None, args[0], text=text)
         if len(args) == 2 and all(isinstance(a, int) for a in args):
@@ -171,6 +172,18 @@ def _layer(group: list[tuple[str, str, tuple[int, int]]], chain: str) -> Layer |
     valid = "Linear, ReLU, Sigmoid, Tanh, Identity, LeakyReLU(slope), Softplus(beta), GELU, Softmax, " \
             "Scale(c) or c*ReLU; losses MSE, SSE, HalfSSE, BCE, CrossEntropy"
     raise ParseError(f"unknown layer {name_tok[1]!r}; valid layers: {valid}", name_tok[2], chain)
+
+
+def _check_units(args: list[float | int], span: tuple[int, int], chain: str) -> None:
+    """Units of a Linear layer are whole numbers from 1 to the number of entries a value may have."""
+    from .values import MAX_ELEMENTS
+
+    for count in args:
+        if isinstance(count, int) and count < 1:
+            raise ParseError(f"Linear needs at least 1 unit, got {count}", span, chain)
+        if isinstance(count, int) and count > MAX_ELEMENTS:
+            raise LimitError(f"Linear with {count:.3g} units is larger than a value may be; the limit is "
+                             f"{MAX_ELEMENTS:,} entries", span, chain)
 
 
 def _arguments(toks: list[tuple[str, str, tuple[int, int]]], chain: str, span: tuple[int, int]) -> list[float | int]:

@@ -13,6 +13,7 @@ parameter; ``train(steps, lr)`` records the loss per step.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field, replace
 from typing import Any, Mapping
@@ -21,11 +22,12 @@ import numpy as np
 
 from ..core.api import Evaluation
 from ..core.prepared import evaluate
-from ..errors import GnnError, MissingValueError, ParseError, ShapeError, ValueInputError
+from ..errors import GnnError, LimitError, MissingValueError, ParseError, ShapeError, ValueInputError
 from .layers import LOSSES, Layer, linear_layers, parse_chain, program_text
 from ..language.names import display_label
 from ..ops import format_shape
 from ..core.schedule import compile_schedule
+from ..language.sources import read_text
 from ..language.values import normalize_values
 
 __all__ = ["Network", "TrainingResult", "from_chain", "load_spec", "parse_spec", "BIAS_MODES", "SPEC_KEYS"]
@@ -100,12 +102,13 @@ class Network:
         schedule = compile_schedule(res.graph)  # parse, build and compile once; run every step
         values = {name: res.values[name] for name in res.inputs}
         losses = []
-        for _ in range(max(0, int(steps))):
-            loss, grads = schedule.gradients(values)
-            losses.append(float(np.sum(loss)))
-            for name in self.parameters:
-                values[name] = np.asarray(values[name], dtype=float) - lr * np.asarray(grads[name])
-        losses.append(float(np.sum(schedule.gradients(values)[0])))
+        with np.errstate(all="ignore"):  # a diverging run shows as inf/nan losses, not warnings
+            for _ in range(max(0, int(steps))):
+                loss, grads = schedule.gradients(values)
+                losses.append(float(np.sum(loss)))
+                for name in self.parameters:
+                    values[name] = np.asarray(values[name], dtype=float) - lr * np.asarray(grads[name])
+            losses.append(float(np.sum(schedule.gradients(values)[0])))
         updated = {**self.values, **{name: values[name] for name in self.parameters}}
         return TrainingResult(losses, replace(self, values=updated))
 
@@ -241,6 +244,13 @@ def parse_spec(text: str, filename: str = "spec.toml") -> Network:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ParseError(f"{filename}: TOML syntax error: {exc}") from None
+    except RecursionError:
+        raise LimitError(f"{filename}: nested too deeply to read (arrays or tables inside one another)") from None
+    except ValueError:  # Python refuses to read a whole number of more than 4,300 digits
+        long = re.search(r"[0-9_]{4300,}", text)
+        line = text.count("\n", 0, long.start()) + 1 if long else 0
+        raise ValueInputError(f"{filename}: line {line}: a whole number of more than 4,300 digits, "
+                              "too large for a float") from None
     stray = sorted(k for k in set(data) - {"network", "values"} if k in SPEC_KEYS)
     if stray:
         raise ValueInputError(f"{filename}: {stray[0]} must be inside [network]; a spec has [network] and [values]")
@@ -262,6 +272,8 @@ def parse_spec(text: str, filename: str = "spec.toml") -> Network:
         if key in net and not isinstance(net[key], str):
             raise ValueInputError(f"{filename}: {key} must be text in quotes, got {net[key]!r}")
     init = net.get("init")
+    if isinstance(init, int) and not isinstance(init, bool) and abs(init) > 2 ** 1023:
+        raise ValueInputError(f"{filename}: init is a whole number too large for a float")
     if init is not None and (isinstance(init, bool) or not isinstance(init, (str, int, float))):
         raise ValueInputError(f"{filename}: init must be \"random\" or a number, got {init!r}")
     seed = net.get("seed", 0)
@@ -286,9 +298,4 @@ def parse_spec(text: str, filename: str = "spec.toml") -> Network:
 
 def load_spec(path: str) -> Network:
     """Read a spec file (``.toml``)."""
-    try:
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read()
-    except OSError as exc:
-        raise ValueInputError(f"cannot read {path}: {exc.strerror or exc}") from None
-    return parse_spec(text, path)
+    return parse_spec(read_text(path), path)
