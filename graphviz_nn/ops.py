@@ -258,6 +258,16 @@ def _prepend_one_vjp(i: int, g: Array, out: Array, a: Array) -> Array:
     return float(piece[0]) if np.ndim(a) == 0 else piece.reshape(np.shape(a))
 
 
+def _norm(a: Array) -> Array:
+    """The Euclidean norm, scaled by the largest entry before squaring so that tiny (1e-200)
+    and huge (1e200) entries neither underflow to 0 nor overflow to inf."""
+    a = np.asarray(a, dtype=float)
+    largest = np.max(np.abs(a)) if a.size else 0.0
+    if largest == 0 or not np.isfinite(largest):
+        return np.sqrt(np.sum(np.square(a)))
+    return largest * np.sqrt(np.sum(np.square(a / largest)))
+
+
 def _norm_local(i: int, out: Array, a: Array) -> Array:
     a = np.asarray(a, dtype=float)
     return a / out if out != 0 else np.zeros_like(a)
@@ -340,7 +350,7 @@ _SPECS = [
     _op("mean", 1, lambda a: np.mean(a), "mean", "mean", "\\operatorname{{mean}}\\left({0}\\right)",
         shape=_reduce_shape, local=lambda i, out, a: np.full(np.shape(a), 1.0 / max(1, np.size(a))),
         derivative_latex=("\\frac{{1}}{{n}}\\mathbf{{1}}",)),
-    _op("norm", 1, lambda a: np.sqrt(np.sum(np.square(a))), "‖·‖", "norm", "\\left\\|{0}\\right\\|",
+    _op("norm", 1, _norm, "‖·‖", "norm", "\\left\\|{0}\\right\\|",
         shape=_reduce_shape, local=_norm_local, derivative_latex=("\\frac{{{0}}}{{\\left\\|{0}\\right\\|}}",)),
     _op("softmax", 1, _softmax, "softmax", "softmax", "\\operatorname{{softmax}}\\left({0}\\right)",
         shape=_same_shape, vjp=_softmax_vjp,
@@ -393,7 +403,7 @@ _CODE: dict[str, tuple[str, tuple[str, ...], str]] = {
             "torch.where({0} <= {1}, {0}, {1})"),
     "sum": ("np.sum({0})", ("{g} * np.ones_like({0})",), "torch.sum({0})"),
     "mean": ("np.mean({0})", ("{g} * np.ones_like({0}) / np.size({0})",), "torch.mean({0})"),
-    "norm": ("np.sqrt(np.sum({0} ** 2))", ("{g} * {0} / {out}",), "torch.sqrt(torch.sum({0} ** 2))"),
+    "norm": ("np.hypot.reduce(np.ravel({0}))", ("{g} * {0} / {out}",), "torch.sqrt(torch.sum({0} ** 2))"),
     "transpose": ("np.transpose({0})", ("np.transpose({g})",), "_transpose({0})"),
     "softmax": ("_softmax({0})", ("{out} * ({g} - np.sum({g} * {out}, axis=-1, keepdims=True))",),
                 "torch.softmax({0}, dim=-1)"),

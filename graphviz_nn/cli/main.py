@@ -80,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     cg.add_argument("-o", "--output", metavar="OUT.py", help="write the script here instead of printing it")
 
     pl = sub.add_parser("plot", help="plot a one-variable expression and its backprop derivative")
-    pl.add_argument("text", help="expression, e.g. 'gelu(x)'")
+    pl.add_argument("text", nargs="?", help="expression, e.g. 'gelu(x)'")
     pl.add_argument("-o", "--output", required=True, metavar="OUT", help="OUT.svg, OUT.png or OUT.pdf")
     pl.add_argument("--var", help="the variable to plot (default: the only input without a value)")
     pl.add_argument("--range", nargs=2, type=float, default=(-3.0, 3.0), metavar=("LO", "HI"))
@@ -304,6 +304,8 @@ def run_plot(args: argparse.Namespace) -> int:
     """``graphviz-nn plot``."""
     from ..export.plots import plot_bytes, sample
 
+    if not args.text:
+        raise ValueInputError("give an expression to plot, e.g. graphviz-nn plot 'gelu(x)' -o gelu.svg")
     out = Path(args.output)
     fmt = out.suffix.lstrip(".").lower()
     data = sample(args.text, args.var, args.range[0], args.range[1], args.points,
@@ -318,7 +320,12 @@ COMMANDS = {"eval": run_eval, "render": run_render, "explain": run_explain, "cod
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``graphviz-nn`` console script; returns the exit code."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown and len(unknown) == 1 and getattr(args, "text", "") is None and not unknown[0].startswith("--"):
+        args.text = unknown[0]  # an expression that starts with a minus sign: eval '-x^2'
+    elif unknown:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     try:
         return COMMANDS[args.command](args)
     except GnnError as err:
