@@ -1,7 +1,9 @@
 """The catalogue of bad inputs (tests/data/bad_inputs/*.jsonl): each case raises the expected
 error class with exactly the expected message (``err.render()``, caret line included).
 
-A sample also goes through the CLI: exit code 2, the same message on stderr, no traceback.
+Every case the CLI can express also goes through it, in this interpreter (``cli.main`` with
+captured output): exit code 2, the same message on stderr, no traceback; one goes through a
+subprocess as a smoke test of the console entry point.
 
 Cases marked ``known_bad`` hold a message a student would not understand (or a crash); they run
 as ``xfail(strict=True)`` so the suite notices when the lead fixes them. The format is described
@@ -22,6 +24,7 @@ import pytest
 
 import graphviz_nn as gnn
 from graphviz_nn import errors
+from graphviz_nn.cli import main as cli
 from graphviz_nn.networks import network
 from graphviz_nn.language.values import parse_assignment
 
@@ -111,8 +114,9 @@ def test_bad_input(case):
 # ------------------------------------------------------------------------------ the CLI
 
 
-def _cli_args(case: dict[str, Any], folder: Path) -> list[str] | None:
-    """The command line for a case, or None when the CLI cannot express it."""
+def _cli_args(case: dict[str, Any], folder: Path | None) -> list[str] | None:
+    """The command line for a case, or None when the CLI cannot express it; the input files
+    are written to ``folder`` (not written when it is None)."""
     if case.get("limits") or case.get("known_bad"):
         return None
     kind = case["kind"]
@@ -120,10 +124,12 @@ def _cli_args(case: dict[str, Any], folder: Path) -> list[str] | None:
     for name, value in (case.get("values") or {}).items():
         at += ["--at", f"{name}={value if isinstance(value, str) else json.dumps(value)}"]
     if kind in ("expression", "program"):
-        (folder / "input.txt").write_text(case["input"], encoding="utf-8")
+        if folder is not None:
+            (folder / "input.txt").write_text(case["input"], encoding="utf-8")
         return ["eval", "--file", "input.txt", *at]
     if kind == "spec":
-        (folder / "spec.toml").write_text(case["input"], encoding="utf-8")
+        if folder is not None:
+            (folder / "spec.toml").write_text(case["input"], encoding="utf-8")
         return ["eval", "--spec", "spec.toml"]
     if kind == "chain":
         opts = case.get("options", {})
@@ -139,54 +145,48 @@ def _cli_args(case: dict[str, Any], folder: Path) -> list[str] | None:
     return None
 
 
-def _cli_sample() -> list[dict[str, Any]]:
-    """Every eighth case the CLI can express: at least 30, spread over all files."""
-    usable = [c for c in CASES if not c.get("limits") and not c.get("known_bad")]
-    return usable[::8]
+CLI_CASES = [c for c in CASES if not c.get("limits") and not c.get("known_bad")]
 
 
-CLI_SAMPLE = _cli_sample()
+def test_the_cli_can_express_most_cases():
+    expressible = [c for c in CLI_CASES if _cli_args(c, None) is not None]
+    assert len(expressible) >= 200
+    assert {c["kind"] for c in expressible} >= {"expression", "program", "spec", "chain", "at"}
 
 
-def test_cli_sample_is_big_enough():
-    assert len(CLI_SAMPLE) >= 30
-    assert {c["kind"] for c in CLI_SAMPLE} >= {"expression", "program", "spec", "chain", "at"}
+def run_cli(args: list[str], capsys) -> tuple[int, str, str]:
+    """``graphviz-nn ARGS`` in this interpreter: (exit code, stdout, stderr)."""
+    try:
+        code = cli.main(args)
+    except SystemExit as exit_:  # argparse's own errors
+        code = exit_.code if isinstance(exit_.code, int) else 1
+    out, err = capsys.readouterr()
+    return code, out, err
 
 
-def _cli_batch(cases: list[dict[str, Any]], tmp: Path) -> list[tuple[dict, list[str] | None, int, str]]:
-    results = []
-    procs = []
-    for i, case in enumerate(cases):
-        folder = tmp / f"c{i}"
-        folder.mkdir(parents=True)
-        args = _cli_args(case, folder)
-        if args is None:
-            results.append((case, None, 0, ""))
-            continue
-        proc = subprocess.Popen([sys.executable, "-m", "graphviz_nn", *args], cwd=folder,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                env={**os.environ, "PYTHONPATH": str(ROOT)})
-        procs.append((case, args, proc))
-    for case, args, proc in procs:
-        _, err = proc.communicate(timeout=60)
-        results.append((case, args, proc.returncode, err))
-    return results
+@pytest.mark.parametrize("case", [pytest.param(c, id=f"{c['file']}:{c['line']}") for c in CLI_CASES
+                                  if _cli_args(c, None) is not None])
+def test_cli_reports_catalogue_errors(case, tmp_path, monkeypatch, capsys):
+    """Exit code 2, ``error: <message>`` as the only stderr line(s), no traceback, nothing on
+    stdout (in-process: ``cli.main`` with captured output)."""
+    monkeypatch.chdir(tmp_path)
+    args = _cli_args(case, tmp_path)
+    code, out, err = run_cli(args, capsys)
+    where = f"{case['file']}:{case['line']} {args}"
+    assert "Traceback" not in err and "internal error" not in err, where
+    assert code == 2, f"{where}: exit {code}\n{err}"
+    assert err == f"error: {case['message']}\n", f"{where}\n{err}"
+    assert out == "", where
 
 
-def test_cli_reports_catalogue_errors(tmp_path):
-    """Exit code 2, ``error: <message>`` on stderr, no traceback (run in parallel batches)."""
-    checked = 0
-    batch = 8
-    for start in range(0, len(CLI_SAMPLE), batch):
-        for case, args, code, err in _cli_batch(CLI_SAMPLE[start:start + batch], tmp_path / str(start)):
-            if args is None:
-                continue
-            checked += 1
-            where = f"{case['file']}:{case['line']} {args}"
-            assert "Traceback" not in err, where
-            assert code == 2, f"{where}: exit {code}\n{err}"
-            assert f"error: {case['message']}" in err, f"{where}\n{err}"
-    assert checked >= 30
+def test_cli_in_a_subprocess_exits_2_with_one_message(tmp_path):
+    """One case end to end through ``python -m graphviz_nn``: the console path the others skip."""
+    case = next(c for c in CLI_CASES if c["kind"] == "spec")
+    args = _cli_args(case, tmp_path)
+    done = subprocess.run([sys.executable, "-m", "graphviz_nn", *args], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 2, done.stderr
+    assert done.stderr == f"error: {case['message']}\n"
 
 
 # ------------------------------------------------------------------------------ filling

@@ -44,7 +44,7 @@ def read_text(path: str | Path, limit: int | None = None) -> str:
                 break
             size += len(chunk)
             if size > limit:
-                raise LimitError(f"{name} is larger than {limit:,} bytes; the limit is {limit:,}")
+                raise LimitError(f"{name} is larger than {limit:,} bytes, the limit for a file read")
             chunks.append(chunk)
     except OSError as exc:
         raise ValueInputError(f"cannot read {name}: {exc.strerror or exc}") from None

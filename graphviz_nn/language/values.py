@@ -49,7 +49,7 @@ def to_value(raw: Any, name: str = "value") -> float | np.ndarray:
     if isinstance(raw, np.ma.MaskedArray):
         raise ValueInputError(f"value of {name} is a masked array; fill or drop the masked entries first "
                               "(a.filled(value) or a.compressed())")
-    if np.iscomplexobj(raw) or isinstance(raw, complex):
+    if isinstance(raw, (complex, np.complexfloating)) or (isinstance(raw, np.ndarray) and np.iscomplexobj(raw)):
         raise ValueInputError(f"value of {name} is complex; give real numbers (np.real(a), np.abs(a), …)")
     if isinstance(raw, int):
         try:
