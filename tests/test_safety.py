@@ -8,7 +8,9 @@ Known gaps are ``xfail(strict=True)`` with the reason; they fail the suite once 
 from __future__ import annotations
 
 import ast
+import io
 import json
+import os
 import re
 import subprocess
 import sys
@@ -380,3 +382,218 @@ def test_app_view_shows_non_finite_values():
     assert view.ok
     assert view.nonfinite and any("non-finite" in w for w in view.warnings)
     assert "inf" in view.value
+
+
+# ------------------------------------------------------------------ 5. hostile inputs, bounded
+#
+# Each case runs as ``python -m graphviz_nn`` under resource limits: address space (memory) and
+# CPU seconds are bounds the run must stay within, not timings. A run past a bound dies
+# (MemoryError -> "internal error", SIGXCPU) and fails the exit-code assertion.
+
+MEMORY = 1536 << 20
+"""Address space of one bounded CLI run (the interpreter, NumPy and the layout program)."""
+CPU_SECONDS = 60
+
+
+def bounded_cli(*args: str, cwd: Path, memory: int = MEMORY, cpu: int = CPU_SECONDS,
+                file_size: int | None = None) -> subprocess.CompletedProcess:
+    """``graphviz-nn ARGS`` in a subprocess under RLIMIT_AS, RLIMIT_CPU (and RLIMIT_FSIZE)."""
+    import resource
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
+        if file_size is not None:
+            resource.setrlimit(resource.RLIMIT_FSIZE, (file_size, file_size))
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    return subprocess.run([sys.executable, "-m", "graphviz_nn", *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=600, preexec_fn=limit, env=env)
+
+
+def one_message(done: subprocess.CompletedProcess, *expected: str) -> str:
+    """The run ended with exit 2 and one ``error:`` line holding every ``expected`` text."""
+    err = done.stderr
+    assert done.returncode == 2, f"exit {done.returncode}: {err}"
+    assert "Traceback" not in err and "internal error" not in err, err
+    lines = [line for line in err.splitlines() if not line.startswith("  ")]  # caret lines are indented
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    for text in expected:
+        assert text in err, err
+    return err
+
+
+def in_process(args: list[str], capsys) -> tuple[int, str, str]:
+    """``graphviz-nn ARGS`` through ``cli.main`` in this interpreter: (exit code, stdout, stderr)."""
+    from graphviz_nn import cli
+
+    try:
+        code = cli.main(args)
+    except SystemExit as exit_:
+        code = exit_.code if isinstance(exit_.code, int) else 1
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _many_terms(n: int) -> str:
+    return " + ".join(f"sin(x*{i})" for i in range(1, n + 1))
+
+
+@needs_layout
+def test_a_gif_too_large_to_hold_is_refused_within_the_bounds(tmp_path):
+    """15 terms with edge text: 135 frames of 6,000×2,500 pixels (this took 388 s and 12.4 GB)."""
+    done = bounded_cli("steps", _many_terms(15), "--at", "x=0.3", "--edge-text", "both", "-o", "g.gif",
+                       cwd=tmp_path, memory=1024 << 20, cpu=30)
+    one_message(done, "too large for a GIF", "write OUT.pdf, OUT.zip or a folder of SVG frames")
+    assert not list(tmp_path.iterdir())
+
+
+@needs_layout
+def test_the_same_sequence_as_pdf_and_zip_stays_within_the_bounds(tmp_path):
+    for out in ("g.pdf", "g.zip"):
+        done = bounded_cli("steps", _many_terms(15), "--at", "x=0.3", "--edge-text", "both", "-o", out,
+                           cwd=tmp_path, memory=1024 << 20, cpu=120)
+        assert done.returncode == 0, done.stderr
+        assert "135 steps" in done.stderr
+    assert len(re.findall(rb"/Type\s*/Page(?!s)", (tmp_path / "g.pdf").read_bytes())) == 135
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "g.zip") as archive:
+        assert len(archive.namelist()) == 135
+
+
+def test_gif_resolution_drops_to_fit_and_refuses_below_the_floor():
+    from graphviz_nn import frames
+
+    assert frames.gif_dpi((500, 300), 20) == frames.GIF_DPI  # 667×400 pixels: as drawn
+    big = frames.gif_dpi((3000, 2000), 10)  # 4,000×2,667 at 96 dpi: over the frame bound
+    width, height = 3000 * big / 72, 2000 * big / 72
+    assert width * height == pytest.approx(frames.MAX_FRAME_PIXELS)
+    many = frames.gif_dpi((1500, 1000), 300)  # 300 frames of 2,000×1,333: over the total bound
+    assert 300 * (1500 * many / 72) * (1000 * many / 72) == pytest.approx(frames.MAX_GIF_PIXELS)
+    with pytest.raises(LimitError, match="too large for a GIF"):
+        frames.gif_dpi((4516, 1865), 135)
+
+
+@needs_layout
+def test_gif_frames_shrink_to_the_pixel_budget(monkeypatch):
+    from PIL import Image, ImageSequence
+
+    from graphviz_nn import frames
+
+    res = gnn.evaluate("sin(x) * cos(x)", {"x": 0.5})
+    count = frames.frame_count(res)
+    full = Image.open(io.BytesIO(frames.gif_bytes(res))).size
+    monkeypatch.setattr(frames, "MAX_GIF_PIXELS", full[0] * full[1] * count // 4)
+    monkeypatch.setattr(frames, "MIN_GIF_DPI", 10)
+    small = Image.open(io.BytesIO(frames.gif_bytes(res)))
+    assert sum(1 for _ in ImageSequence.Iterator(small)) == count
+    assert small.size[0] * small.size[1] * count <= frames.MAX_GIF_PIXELS * 1.05  # rounding of pixels
+    assert small.size[0] < full[0] * 0.6
+
+
+@pytest.mark.parametrize("seconds", ["nan", "1e300", "-1", "0", "inf"])
+def test_gif_seconds_outside_what_a_gif_stores_are_refused(seconds, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    code, _, err = in_process(["steps", "x*2", "--at", "x=1", "--seconds", seconds, "-o", "g.gif"], capsys)
+    assert code == 2 and err.startswith("error: seconds per frame must be a number from 0.02 to 655.35"), err
+    assert not (tmp_path / "g.gif").exists()
+
+
+def test_dev_zero_and_a_fifo_without_writer_are_refused_within_the_bounds(tmp_path):
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    for option, path in (("--file", "/dev/zero"), ("--spec", "/dev/zero"), ("--file", str(fifo)),
+                         ("--spec", str(fifo))):
+        done = bounded_cli("eval", option, path, cwd=tmp_path, memory=512 << 20, cpu=20)
+        one_message(done, f"cannot read {path}: not a regular file")
+
+
+def test_a_file_past_the_size_limit_is_refused_while_reading(tmp_path):
+    from graphviz_nn import userfiles
+
+    big = tmp_path / "big.txt"
+    big.write_text("x + " * 1000 + "x", encoding="utf-8")
+    with pytest.raises(LimitError, match="larger than 1,000 bytes"):
+        userfiles.read_text(big, limit=1000)
+    assert userfiles.read_text(big, limit=10_000).startswith("x + x")
+
+
+@pytest.mark.parametrize("data, message", [
+    (b"x + \xff", "input.txt is not UTF-8 text: byte 0xff at line 1, byte 5; save it as UTF-8"),
+    (b"a = 1\nb = \xc3(", "input.txt is not UTF-8 text: byte 0xc3 at line 2, byte 5; save it as UTF-8"),
+])
+def test_invalid_utf8_in_a_file_is_one_message(data, message, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "input.txt").write_bytes(data)
+    code, out, err = in_process(["eval", "--file", "input.txt"], capsys)
+    assert (code, out, err) == (2, "", f"error: {message}\n")
+    (tmp_path / "spec.toml").write_bytes(b'[network]\nchain = "Linear(1)\xfe"\n')
+    code, out, err = in_process(["eval", "--spec", "spec.toml"], capsys)
+    assert (code, err) == (2, "error: spec.toml is not UTF-8 text: byte 0xfe at line 2, byte 19; save it as UTF-8\n")
+
+
+def test_a_utf8_byte_order_mark_is_accepted(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "input.txt").write_bytes("\ufeffx^2 + 1".encode("utf-8"))
+    code, out, err = in_process(["eval", "--file", "input.txt", "--at", "x=3", "--json"], capsys)
+    assert code == 0, err
+    data = _strict_json(out)
+    assert data["output"]["value"] == 10.0 and data["gradients"]["x"] == 6.0
+    spec = '\ufeff[network]\nchain = "Linear(1->1)"\nloss = "mse"\n[values]\nx = [2]\ny = 1\nW1 = [[3]]\nb1 = [1]\n'
+    (tmp_path / "spec.toml").write_text(spec, encoding="utf-8")
+    code, out, err = in_process(["eval", "--spec", "spec.toml", "--json"], capsys)
+    assert code == 0, err
+    assert _strict_json(out)["output"]["value"] == pytest.approx(36.0)  # (3·2 + 1 − 1)²
+
+
+def test_deep_json_and_toml_are_one_message_within_the_bounds(tmp_path):
+    deep = "[" * 100_000 + "]" * 100_000
+    (tmp_path / "deep.toml").write_text(f"[values]\nx = {deep}\n", encoding="utf-8")
+    one_message(bounded_cli("eval", "--spec", "deep.toml", cwd=tmp_path, cpu=20),
+                "deep.toml: nested too deeply to read")
+    tables = "[network]\nchain = \"Linear(1)\"\n[values]\nx = " + "{a = " * 100_000 + "1" + "}" * 100_000 + "\n"
+    (tmp_path / "tables.toml").write_text(tables, encoding="utf-8")
+    one_message(bounded_cli("eval", "--spec", "tables.toml", cwd=tmp_path, cpu=20), "nested too deeply")
+    with pytest.raises(LimitError, match="value of x is nested too deeply to read"):
+        values.parse_assignment("x=" + deep)
+    with pytest.raises(GnnError):
+        gnn.evaluate("x", {"x": deep})
+
+
+@pytest.mark.parametrize("digits", [400, 5000])
+def test_huge_whole_numbers_are_one_message(digits, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    number = "9" * digits
+    code, out, err = in_process(["eval", "x + 1", "--at", f"x={number}"], capsys)
+    assert (code, out) == (2, "") and err == (f"error: value of x holds a {digits:,}-digit whole number, too "
+                                              "large for a float (the largest is about 1.8e+308)\n")
+    spec = f'[network]\nchain = "Linear(1->1)"\nloss = "mse"\n[values]\nx = [{number}]\ny = 1\n'
+    (tmp_path / "spec.toml").write_text(spec, encoding="utf-8")
+    code, out, err = in_process(["eval", "--spec", "spec.toml", "--init", "1"], capsys)
+    assert code == 2 and "whole number" in err and err.count("\n") == 1, err
+    with pytest.raises(GnnError, match="whole number"):
+        gnn.evaluate("x", {"x": int(number)})
+
+
+@pytest.mark.parametrize("chain, message", [
+    ("Linear(-2->1)", "Linear needs at least 1 unit, got -2"),
+    ("Linear(2->" + "1234567890" * 3 + "1)", "larger than a value may be; the limit is 10,000,000 entries"),
+])
+def test_impossible_layer_sizes_are_one_message_within_the_bounds(chain, message, tmp_path):
+    for init in ("1", "random"):
+        done = bounded_cli("eval", "--chain", chain, "--init", init, "--at", "x=[1, 2]", cwd=tmp_path,
+                           memory=768 << 20, cpu=20)
+        one_message(done, message)
+
+
+def test_output_to_dev_full_is_one_message(tmp_path, monkeypatch, capsys):
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full on this system")
+    monkeypatch.chdir(tmp_path)
+    for args in (["render", "x*2", "--at", "x=1", "-o", "/dev/full", "--format", "dot"],
+                 ["code", "x*2", "--at", "x=1", "-o", "/dev/full"],
+                 ["render", "x*2", "--at", "x=1", "-o", "/dev/full", "--format", "json"]):
+        code, out, err = in_process(args, capsys)
+        assert (code, err) == (2, "error: cannot write /dev/full: No space left on device\n"), (args, err)
+    assert os.path.exists("/dev/full") and not os.path.isfile("/dev/full")  # the device is still one

@@ -50,6 +50,7 @@ MAX_GIF_PIXELS = 200_000_000
 MAX_SECONDS = 655.35
 """Longest a GIF frame can show (GIF stores hundredths of a second in 16 bits)."""
 _WORKERS = 4
+_PAD = 4.0  # points Graphviz adds around a drawing (its default pad)
 
 
 def frame_count(res: Any) -> int:
@@ -140,8 +141,8 @@ def gif_dpi(points: tuple[float, float], count: int) -> float:
 def _drawing_points(res: Any, last: RenderOptions) -> tuple[float, float]:
     """Width and height in points of the finished drawing (every steady frame has its size)."""
     drawing = json.loads(_layout(res, "json")(last))
-    _, _, right, top = (float(v) for v in drawing.get("bb", "0,0,1,1").split(","))
-    return right, top
+    left, bottom, right, top = (float(v) for v in drawing.get("bb", "0,0,1,1").split(","))
+    return right - left + 2 * _PAD, top - bottom + 2 * _PAD
 
 
 def gif_bytes(res: Any, options: RenderOptions | None = None, seconds_per_frame: float = 1.0,
