@@ -426,7 +426,7 @@ def one_message(done: subprocess.CompletedProcess, *expected: str) -> str:
 
 def in_process(args: list[str], capsys) -> tuple[int, str, str]:
     """``graphviz-nn ARGS`` through ``cli.main`` in this interpreter: (exit code, stdout, stderr)."""
-    from graphviz_nn import cli
+    from graphviz_nn.cli import main as cli
 
     try:
         code = cli.main(args)
@@ -464,7 +464,7 @@ def test_the_same_sequence_as_pdf_and_zip_stays_within_the_bounds(tmp_path):
 
 
 def test_gif_resolution_drops_to_fit_and_refuses_below_the_floor():
-    from graphviz_nn import frames
+    from graphviz_nn.export import frames
 
     assert frames.gif_dpi((500, 300), 20) == frames.GIF_DPI  # 667×400 pixels: as drawn
     big = frames.gif_dpi((3000, 2000), 10)  # 4,000×2,667 at 96 dpi: over the frame bound
@@ -480,7 +480,7 @@ def test_gif_resolution_drops_to_fit_and_refuses_below_the_floor():
 def test_gif_frames_shrink_to_the_pixel_budget(monkeypatch):
     from PIL import Image, ImageSequence
 
-    from graphviz_nn import frames
+    from graphviz_nn.export import frames
 
     res = gnn.evaluate("sin(x) * cos(x)", {"x": 0.5})
     count = frames.frame_count(res)
@@ -511,13 +511,13 @@ def test_dev_zero_and_a_fifo_without_writer_are_refused_within_the_bounds(tmp_pa
 
 
 def test_a_file_past_the_size_limit_is_refused_while_reading(tmp_path):
-    from graphviz_nn import userfiles
+    from graphviz_nn.language import sources
 
     big = tmp_path / "big.txt"
     big.write_text("x + " * 1000 + "x", encoding="utf-8")
     with pytest.raises(LimitError, match="larger than 1,000 bytes"):
-        userfiles.read_text(big, limit=1000)
-    assert userfiles.read_text(big, limit=10_000).startswith("x + x")
+        sources.read_text(big, limit=1000)
+    assert sources.read_text(big, limit=10_000).startswith("x + x")
 
 
 @pytest.mark.parametrize("data, message", [
@@ -626,7 +626,7 @@ def test_a_write_past_the_file_size_limit_keeps_the_existing_file(args, name, tm
 
 @needs_layout
 def test_a_worksheet_writes_its_sheet_and_key_together_or_neither(tmp_path, monkeypatch, capsys):
-    from graphviz_nn import userfiles
+    from graphviz_nn.export import writing as userfiles
 
     monkeypatch.chdir(tmp_path)
     real, calls = userfiles._write_temp, []
@@ -765,7 +765,7 @@ def test_generated_training_code_runs_with_lr_nan(tmp_path, capsys):
 def test_pdf_and_step_zip_bytes_are_the_same_every_run():
     import zipfile
 
-    from graphviz_nn import frames
+    from graphviz_nn.export import frames
 
     res = gnn.evaluate("sin(x) * y", {"x": 1, "y": 2})
     pdf = export_bytes(res, "pdf")
@@ -780,7 +780,7 @@ def test_pdf_and_step_zip_bytes_are_the_same_every_run():
 
 
 def test_pdf_dates_are_fixed_in_place():
-    from graphviz_nn.export import fixed_pdf_dates
+    from graphviz_nn.export.files import fixed_pdf_dates
 
     raw = b"<< /CreationDate (D:20261128102616Z) /ModDate (D:20261128102617+01'00') >>"
     fixed = fixed_pdf_dates(raw)
@@ -831,7 +831,7 @@ def test_norm_keeps_tiny_and_huge_entries(entries):
 
 
 def test_limits_doc_agrees_with_the_code():
-    from graphviz_nn import pipeline
+    from graphviz_nn.page import view as pipeline
 
     doc = (ROOT / "docs" / "LIMITS.md").read_text(encoding="utf-8")
     assert "no `.streamlit/config.toml`" not in doc and (ROOT / ".streamlit" / "config.toml").exists()

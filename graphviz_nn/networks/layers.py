@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass
 
 from ..errors import LimitError, ParseError
+from ..language import values
 
 __all__ = ["Layer", "Statement", "statements", "parse_chain", "program_text", "ACTIVATIONS", "LOSSES", "linear_layers"]
 
@@ -176,14 +177,13 @@ def _layer(group: list[tuple[str, str, tuple[int, int]]], chain: str) -> Layer |
 
 def _check_units(args: list[float | int], span: tuple[int, int], chain: str) -> None:
     """Units of a Linear layer are whole numbers from 1 to the number of entries a value may have."""
-    from .values import MAX_ELEMENTS
-
+    limit = values.MAX_ELEMENTS
     for count in args:
         if isinstance(count, int) and count < 1:
             raise ParseError(f"Linear needs at least 1 unit, got {count}", span, chain)
-        if isinstance(count, int) and count > MAX_ELEMENTS:
+        if isinstance(count, int) and count > limit:
             raise LimitError(f"Linear with {count:.3g} units is larger than a value may be; the limit is "
-                             f"{MAX_ELEMENTS:,} entries", span, chain)
+                             f"{limit:,} entries", span, chain)
 
 
 def _arguments(toks: list[tuple[str, str, tuple[int, int]]], chain: str, span: tuple[int, int]) -> list[float | int]:
