@@ -209,10 +209,7 @@ def upload_spec() -> None:
     if upload is None:
         return
     try:
-        form = netview.read_spec(upload.getvalue().decode("utf-8"), upload.name)
-    except UnicodeDecodeError:
-        st.session_state.upload_error = f"{upload.name}: not a text file (a spec is TOML text)"
-        return
+        form = netview.read_spec(upload.getvalue(), upload.name)
     except GnnError as err:
         st.session_state.upload_error = err.render()
         return

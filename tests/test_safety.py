@@ -452,15 +452,15 @@ def test_a_gif_too_large_to_hold_is_refused_within_the_bounds(tmp_path):
 @needs_layout
 def test_the_same_sequence_as_pdf_and_zip_stays_within_the_bounds(tmp_path):
     for out in ("g.pdf", "g.zip"):
-        done = bounded_cli("steps", _many_terms(15), "--at", "x=0.3", "--edge-text", "both", "-o", out,
+        done = bounded_cli("steps", _many_terms(10), "--at", "x=0.3", "--edge-text", "both", "-o", out,
                            cwd=tmp_path, memory=1024 << 20, cpu=120)
         assert done.returncode == 0, done.stderr
-        assert "135 steps" in done.stderr
-    assert len(re.findall(rb"/Type\s*/Page(?!s)", (tmp_path / "g.pdf").read_bytes())) == 135
+        assert "90 steps" in done.stderr
+    assert len(re.findall(rb"/Type\s*/Page(?!s)", (tmp_path / "g.pdf").read_bytes())) == 90
     import zipfile
 
     with zipfile.ZipFile(tmp_path / "g.zip") as archive:
-        assert len(archive.namelist()) == 135
+        assert len(archive.namelist()) == 90
 
 
 def test_gif_resolution_drops_to_fit_and_refuses_below_the_floor():
@@ -546,6 +546,16 @@ def test_a_utf8_byte_order_mark_is_accepted(tmp_path, monkeypatch, capsys):
     code, out, err = in_process(["eval", "--spec", "spec.toml", "--json"], capsys)
     assert code == 0, err
     assert _strict_json(out)["output"]["value"] == pytest.approx(36.0)  # (3·2 + 1 − 1)²
+
+
+def test_the_app_reads_uploaded_specs_as_utf8_with_or_without_a_mark():
+    from graphviz_nn.page import netview
+
+    spec = '[network]\nchain = "Linear(1->1)"\nloss = "mse"\n[values]\nx = [2]\ny = 1\nW1 = [[3]]\nb1 = [1]\n'
+    for data in (spec.encode("utf-8"), b"\xef\xbb\xbf" + spec.encode("utf-8")):
+        assert netview.read_spec(data, "up.toml").chain == "Linear(1->1)"
+    with pytest.raises(GnnError, match="up.toml is not UTF-8 text: byte 0xff at line 5"):
+        netview.read_spec(spec.replace("x = [2]", "x = [2] #").encode("utf-8").replace(b"#", b"#\xff"), "up.toml")
 
 
 def test_deep_json_and_toml_are_one_message_within_the_bounds(tmp_path):

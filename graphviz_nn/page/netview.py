@@ -29,6 +29,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from ..errors import ParseError, RenderError, ValueInputError
+from ..language.sources import decode
 from ..networks.network import BIAS_MODES, Network, from_chain, parse_spec
 from ..networks.layers import LOSSES
 
@@ -162,8 +163,11 @@ def network(form: SpecForm) -> Network:
                       display_names=dict(form.names), title=form.title)
 
 
-def read_spec(text: str, filename: str = "spec.toml") -> SpecForm:
-    """An uploaded spec file as a form; raises ``GnnError`` when the file is not a valid spec."""
+def read_spec(text: str | bytes, filename: str = "spec.toml") -> SpecForm:
+    """An uploaded spec file (its text, or its bytes: UTF-8, a byte-order mark allowed) as a
+    form; raises ``GnnError`` when the file is not a valid spec."""
+    if isinstance(text, bytes):
+        text = decode(text, filename)
     net = parse_spec(text, filename)  # the CLI's checks and messages
     data = tomllib.loads(text)
     head = data["network"]
