@@ -634,6 +634,20 @@ def test_a_write_past_the_file_size_limit_keeps_the_existing_file(args, name, tm
     assert _leftovers(tmp_path) == []
 
 
+def test_writing_keeps_links_and_permissions(tmp_path):
+    from graphviz_nn.export import writing
+
+    real = tmp_path / "real.svg"
+    real.write_bytes(b"old")
+    real.chmod(0o640)
+    link = tmp_path / "link.svg"
+    link.symlink_to(real)
+    writing.write_bytes(link, b"new")
+    assert link.is_symlink() and real.read_bytes() == b"new"
+    assert real.stat().st_mode & 0o777 == 0o640
+    assert _leftovers(tmp_path) == []
+
+
 @needs_layout
 def test_a_worksheet_writes_its_sheet_and_key_together_or_neither(tmp_path, monkeypatch, capsys):
     from graphviz_nn.export import writing as userfiles

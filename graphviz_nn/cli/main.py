@@ -226,7 +226,14 @@ def run_eval(args: argparse.Namespace) -> int:
     return 0
 
 
-def _render_neurons(args: argparse.Namespace, out: Path, fmt: str) -> int:
+def _output_format(args: argparse.Namespace, out: Path) -> str:
+    """The format ``--format`` names, else the one of the output's suffix (``.gv`` is DOT)."""
+    from ..export.files import format_for_path
+
+    return format_for_path(f"out.{args.format}" if args.format else out)
+
+
+def _render_neurons(args: argparse.Namespace, out: Path) -> int:
     """``graphviz-nn render --spec FILE --view neurons -o OUT``."""
     from ..export.files import dot_bytes
     from ..draw.neurons import NeuronOptions, neuron_dot
@@ -236,7 +243,7 @@ def _render_neurons(args: argparse.Namespace, out: Path, fmt: str) -> int:
         raise ValueInputError("--view neurons needs a network: --spec FILE.toml or --chain CHAIN")
     options = NeuronOptions(show_weight_grads=args.edge_labels, show_values=not args.no_values,
                             show_grads=not args.no_grads, rankdir=args.rankdir, digits=args.digits)
-    data = dot_bytes(neuron_dot(net, None, options), fmt)
+    data = dot_bytes(neuron_dot(net, None, options), _output_format(args, out))
     _write(out, data)
     return 0
 
@@ -248,13 +255,13 @@ def _write(out: Path, data: bytes) -> None:
 
 def run_render(args: argparse.Namespace) -> int:
     """``graphviz-nn render``."""
-    from ..export.files import export_bytes, format_for_path
+    from ..export.files import export_bytes
     from ..draw.dot import RenderOptions
 
     out = Path(args.output)
-    fmt = format_for_path(f"out.{args.format}" if args.format else out)
     if args.view == "neurons":
-        return _render_neurons(args, out, fmt)
+        return _render_neurons(args, out)
+    fmt = _output_format(args, out)
     res = load(args)
     options = RenderOptions(theme=args.theme, show_values=not args.no_values, show_grads=not args.no_grads,
                             edge_labels=args.edge_labels, rankdir=args.rankdir, step=args.step,

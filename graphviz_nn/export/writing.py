@@ -69,8 +69,9 @@ def write_files(files: Mapping[str | Path, bytes]) -> list[Path]:
                 raise ValueInputError(f"cannot write {current}: it is a folder")
             if _is_special(current):
                 direct.append((current, data))
-            else:
-                staged.append((_write_temp(current, data), current))
+            else:  # a link is kept: the file it points to is replaced
+                final = Path(os.path.realpath(current)) if current.is_symlink() else current
+                staged.append((_write_temp(final, data), final))
         for current, data in direct:
             with open(current, "wb") as fh:
                 fh.write(data)
