@@ -151,7 +151,8 @@ def gif_bytes(res: Any, options: RenderOptions | None = None, seconds_per_frame:
 
     Memory stays bounded: the resolution is lowered for big drawings (:func:`gif_dpi`), frame
     sizes are read from the PNG headers before any pixel is decoded, and frames are decoded
-    one at a time into 8-bit palette images (one byte a pixel)."""
+    one at a time into 8-bit palette images (one byte a pixel), which Pillow keeps until it
+    writes the file: at most about :data:`MAX_GIF_PIXELS` bytes."""
     from PIL import Image
 
     duration = check_seconds(seconds_per_frame)
