@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from ..errors import LimitError, ParseError
 from ..language import values
 
-__all__ = ["Layer", "Statement", "statements", "parse_chain", "program_text", "ACTIVATIONS", "LOSSES", "linear_layers"]
+__all__ = ["Layer", "Statement", "statements", "parse_chain", "program_text", "loss_statement", "ACTIVATIONS", "LOSSES", "linear_layers"]
 
 ACTIVATIONS = {
     "relu": "relu", "sigmoid": "sigmoid", "tanh": "tanh", "identity": "",
@@ -39,7 +39,20 @@ LOSSES = {
     "cross_entropy": "L = -sum(y * log(softmax(yhat)))",
     "none": "",
 }
-"""Loss name -> the statement it adds."""
+"""Loss name -> the statement it adds (for one example; see :func:`loss_statement` for a batch).
+Every reduction is PyTorch's default: ``mse`` and ``bce`` average over every entry
+(``MSELoss``, ``BCELoss``), ``cross_entropy`` sums over the classes and averages over the
+batch (``CrossEntropyLoss`` with class probabilities as targets); ``sse`` and ``half_sse``
+are sums (``MSELoss(reduction="sum")``, and half of it). docs/LANGUAGE.md has the table."""
+
+
+def loss_statement(loss: str, rows: int | None = None) -> str:
+    """The statement a loss adds; with ``rows`` (a batch of that many examples, one per row)
+    cross-entropy is divided by the batch size, as PyTorch's mean over the batch."""
+    text = LOSSES[loss]
+    if loss == "cross_entropy" and rows is not None and rows != 1:
+        return f"L = -sum(y * log(softmax(yhat))) / {rows}"
+    return text
 
 _LOSS_ALIASES = {"mse": "mse", "sse": "sse", "halfsse": "half_sse", "half_sse": "half_sse",
                  "bce": "bce", "crossentropy": "cross_entropy", "cross_entropy": "cross_entropy",
@@ -245,9 +258,10 @@ def statements(layers: list[Layer], bias: str, *, batch: bool) -> list[Statement
     return result
 
 
-def program_text(layers: list[Layer], loss: str, bias: str, *, batch: bool) -> str:
-    """The statements a chain stands for, in our own language."""
+def program_text(layers: list[Layer], loss: str, bias: str, *, batch: bool, rows: int | None = None) -> str:
+    """The statements a chain stands for, in our own language (``rows``: the batch size, which
+    a loss averaged over the batch divides by)."""
     lines = [f"{st.name} = {st.rhs}" for st in statements(layers, bias, batch=batch)]
     if LOSSES[loss]:
-        lines.append(LOSSES[loss])
+        lines.append(loss_statement(loss, rows if batch else None))
     return "\n".join(lines)

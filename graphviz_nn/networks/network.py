@@ -64,7 +64,8 @@ class Network:
     @property
     def program(self) -> str:
         """The statements the chain expands into."""
-        return program_text(list(self.layers), self.loss, self.bias, batch=self.batch)
+        rows = int(np.shape(self.values["x"])[0]) if self.batch else None
+        return program_text(list(self.layers), self.loss, self.bias, batch=self.batch, rows=rows)
 
     @property
     def parameters(self) -> list[str]:
@@ -125,7 +126,7 @@ def from_chain(chain: str, values: Mapping[str, Any] | None = None, *, loss: str
         raise ValueInputError(f"bias must be one of {', '.join(BIAS_MODES)}, got {bias!r}")
     vals = _shape_values(normalize_values(values), layers, bias)
     vals = _initialise(vals, layers, bias, init, seed, chain)
-    _check_shapes(vals, layers, bias, loss, chain)
+    vals = _check_shapes(vals, layers, bias, loss, chain)
     return Network(chain, tuple(layers), loss, bias, vals, dict(display_names or {}), title)
 
 
@@ -205,7 +206,12 @@ def _count(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
-def _check_shapes(vals: Mapping[str, Any], layers: list[Layer], bias: str, loss: str, chain: str) -> None:
+def _check_shapes(vals: Mapping[str, Any], layers: list[Layer], bias: str, loss: str,
+                  chain: str) -> dict[str, Any]:
+    """Check every parameter's shape and the target's against the network's output; return the
+    values with a length-N target of an N×1 output read as one value per row (N×1), so the loss
+    compares row with row instead of broadcasting to N×N."""
+    out = dict(vals)
     features = int(np.shape(vals["x"])[-1])
     folded = bias == "folded"
     for k, layer in enumerate(linear_layers(layers), start=1):
@@ -231,11 +237,13 @@ def _check_shapes(vals: Mapping[str, Any], layers: list[Layer], bias: str, loss:
             raise MissingValueError(["y"])
         y = tuple(np.shape(vals["y"]))
         out_shape = tuple(np.shape(vals["x"])[:-1]) + (features,)
-        fits = y == out_shape or (y == () and out_shape == (1,)) or (
-            len(out_shape) == 2 and out_shape[1] == 1 and y == out_shape[:1])
-        if not fits:
-            raise ShapeError(f"the target y is {format_shape(y)} but the network outputs {format_shape(out_shape)}",
-                             (0, len(chain)), chain)
+        per_row = len(out_shape) == 2 and out_shape[1] == 1 and y == out_shape[:1]
+        if not (y == out_shape or (y == () and out_shape == (1,)) or per_row):
+            raise ShapeError(f"the target y is {format_shape(y)} but the network outputs {format_shape(out_shape)}; "
+                             f"give y the output's shape {format_shape(out_shape)}", (0, len(chain)), chain)
+        if per_row:
+            out["y"] = np.asarray(vals["y"], dtype=float).reshape(out_shape)
+    return out
 
 
 def parse_spec(text: str, filename: str = "spec.toml") -> Network:

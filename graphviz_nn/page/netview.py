@@ -220,11 +220,14 @@ def _as_written(name: str, value: Any) -> Any:
     """One-unit values as a sheet writes them: ``W1 = 0.6`` rather than ``W1 = [[0.6]]``.
 
     ``from_chain`` reads a scalar weight, bias, input or target of a one-unit layer back into
-    the same shape, so nothing changes but the text.
+    the same shape, so nothing changes but the text; so does a target of one value per row
+    (``y = [0, 1]`` for an N×1 output).
     """
     shape = np.shape(value)
     if (name[:1] == "W" and shape == (1, 1)) or (name[:1] in "bxy" and shape == (1,)):
         return float(np.asarray(value).reshape(-1)[0])
+    if name == "y" and len(shape) == 2 and shape[1] == 1 and shape[0] > 1:
+        return np.asarray(value).reshape(-1)
     return value
 
 
