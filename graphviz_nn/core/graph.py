@@ -70,6 +70,7 @@ class _Builder:
         self.env: dict[str, str] = {}
         self.inputs: dict[str, str] = {}
         self.resolved: dict[int, str] = {}
+        self.rows: set[str] = set()  # 1-D nodes that stand for a row vector (xᵀ, xᵀA)
         self.intermediates = _intermediates(program)
 
     def error(self, cls: type[GnnError], message: str, span: tuple[int, int] | None) -> GnnError:
@@ -124,7 +125,7 @@ class _Builder:
         shapes = [self.graph.nodes[a]["shape"] for a in args]
         op = call.op
         if op == "juxt":
-            op = _juxtaposition_op(shapes, self.graph.nodes[args[0]]["op"])
+            op = _juxtaposition_op(shapes, args[0] in self.rows)
             self.resolved[id(call)] = op
         spec = OPS[op]
         try:
@@ -137,8 +138,11 @@ class _Builder:
                                          f"entries; the limit is {values_mod.MAX_ELEMENTS:,}", call.span)
         params = {**dict(spec.params), **dict(call.params)}  # defaults visible to the renderer
         key = ("op", op, tuple(args), call.params) if self.merge else None
-        return self.add_node(key, kind="op", op=op, label=spec.symbol, shape=shape, params=params,
+        node = self.add_node(key, kind="op", op=op, label=spec.symbol, shape=shape, params=params,
                              span=call.span, args=list(args))
+        if _is_row(op, args, shapes, shape, self.rows):
+            self.rows.add(node)
+        return node
 
     def expression(self, expr: Expr) -> str:
         """Post-order over the tree with an explicit stack."""
@@ -190,13 +194,32 @@ class _Builder:
         return g
 
 
-def _juxtaposition_op(shapes: list[tuple[int, ...]], left_op: str | None) -> str:
-    """``W x`` is a matrix product when both operands are arrays and one is a matrix (or the left
-    is a transpose, as in ``xᵀy``); otherwise juxtaposition multiplies elementwise, so two
-    batches of points (1-D arrays) multiply point by point."""
-    if all(len(s) > 0 for s in shapes) and (any(len(s) >= 2 for s in shapes) or left_op == "transpose"):
+def _juxtaposition_op(shapes: list[tuple[int, ...]], left_is_row: bool) -> str:
+    """``W x`` is a matrix product when both operands are arrays and one is a matrix, or the left
+    is a row vector (``xᵀy``, and ``xᵀA x`` = (xᵀA) x, a number); otherwise juxtaposition
+    multiplies elementwise, so two batches of points (1-D arrays) multiply point by point."""
+    if all(len(s) > 0 for s in shapes) and (any(len(s) >= 2 for s in shapes) or left_is_row):
         return "matmul"
     return "mul"
+
+
+_SCALING = frozenset({"mul", "div", "neg", "identity"})
+
+
+def _is_row(op: str, args: list[str], shapes: list[tuple[int, ...]], shape: tuple[int, ...],
+            rows: set[str]) -> bool:
+    """Whether a 1-D result is a row vector: the transpose of a vector, a row times a matrix
+    (``xᵀA``), or a row scaled by numbers (``2xᵀ``, ``-xᵀ``)."""
+    if len(shape) != 1:
+        return False
+    if op == "transpose":
+        return len(shapes[0]) == 1
+    if op == "matmul":
+        return args[0] in rows
+    if op in _SCALING:
+        arrays = [a for a, s in zip(args, shapes) if s]
+        return len(arrays) == 1 and arrays[0] in rows
+    return False
 
 
 def build_graph(program: Program, values: Mapping[str, Any], *, merge: bool = True,

@@ -333,6 +333,15 @@ TENSOR_JUXTAPOSITION = [
     ("2 W", {"W": W23}, "(2 * W)"),
     ("s W", {"s": 2.0, "W": W23}, "(s * W)"),
     ("v W", {"v": np.ones(2), "W": W23}, "(v @ W)"),
+    # a transposed vector is a row: juxtaposed with a vector or a matrix it is a matrix product
+    ("x^T A x", {"x": np.ones(2), "A": np.eye(2)}, "((transpose(x) @ A) @ x)"),
+    ("xᵀ y", {"x": np.ones(2), "y": np.ones(2)}, "(transpose(x) @ y)"),
+    ("w^T x + b", {"w": np.ones(2), "x": np.ones(2), "b": 1.0}, "((transpose(w) @ x) + b)"),
+    ("1/2 x^T A x - b^T x", {"x": np.ones(2), "A": np.eye(2), "b": np.ones(2)},
+     "(((((1 / 2) * transpose(x)) @ A) @ x) - (transpose(b) @ x))"),
+    ("-x^T A x", {"x": np.ones(2), "A": np.eye(2)}, "(((-transpose(x)) @ A) @ x)"),
+    ("x y", {"x": np.ones(2), "y": np.ones(2)}, "(x * y)"),  # two batches of points: elementwise
+    ("(A x) y", {"x": np.ones(2), "y": np.ones(2), "A": np.eye(2)}, "((A @ x) * y)"),  # A x is a column
     (
         "1/2 ||W2 tanh(W1 x + b) - y||^2",
         {
