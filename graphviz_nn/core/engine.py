@@ -2,7 +2,9 @@
 
 Neither pass recurses: nodes are visited in id order (a topological order) and its reverse.
 Gradients are accumulated at fan-out and reduced to each operand's shape after broadcasting.
-For a non-scalar output the gradients are those of the sum of its entries, which for a batch of
+As in PyTorch, only nodes that depend on an input get a gradient: a constant (and an op on
+constants only, such as ``1/2``) gets none (``grad`` is ``None``) and no backward step, unless
+``constant_grads=True`` asks for every node's gradient. For a non-scalar output the gradients are those of the sum of its entries, which for a batch of
 independent points gives each point's own derivative.
 """
 
@@ -18,7 +20,7 @@ import numpy as np
 from ..ops import OPS, local_derivative, vjp
 
 __all__ = ["TraceStep", "StepState", "forward", "backward", "state_at", "forward_output",
-           "gradient_check", "mark_nonfinite"]
+           "gradient_check", "mark_nonfinite", "requires_grad", "gets_gradient"]
 
 
 @dataclass(slots=True)
@@ -83,11 +85,24 @@ def requires_grad(graph: nx.MultiDiGraph) -> dict[str, bool]:
     return result
 
 
-def backward(graph: nx.MultiDiGraph, first_index: int = 1) -> list[TraceStep]:
+def gets_gradient(graph: nx.MultiDiGraph, constant_grads: bool = False) -> dict[str, bool]:
+    """Which nodes a backward pass gives a gradient: those that depend on an input and the
+    output; with ``constant_grads``, every node (constants too)."""
+    if constant_grads:
+        return dict.fromkeys(graph.nodes, True)
+    result = requires_grad(graph)
+    result[graph.graph["output"]] = True
+    return result
+
+
+def backward(graph: nx.MultiDiGraph, first_index: int = 1, *, constant_grads: bool = False) -> list[TraceStep]:
     """Reverse-mode pass after :func:`forward`; sets ``grad`` on nodes and ``local`` /
-    ``contribution`` on edges; returns the backward steps (seed first)."""
+    ``contribution`` on edges; returns the backward steps (seed first). Edges out of a node
+    that gets no gradient (see :func:`gets_gradient`) have no step, and that node's ``grad``
+    is ``None``."""
     nodes = graph.nodes
     edges = graph.edges
+    gets = gets_gradient(graph, constant_grads)
     output = graph.graph["output"]
     out_value = nodes[output]["value"]
     # d out / d out: a read-only view of a single 1.0 (nothing writes gradients in place)
@@ -105,6 +120,8 @@ def backward(graph: nx.MultiDiGraph, first_index: int = 1) -> list[TraceStep]:
             out = attrs["value"]
             params = attrs["params"]
             for i, source in enumerate(attrs["args"]):
+                if not gets[source]:
+                    continue
                 local = _tidy(local_derivative(spec, i, out, args, params))
                 contribution = _tidy(vjp(spec, i, g, out, args, params, local))
                 previous = grads.get(source)
@@ -117,7 +134,9 @@ def backward(graph: nx.MultiDiGraph, first_index: int = 1) -> list[TraceStep]:
                                        upstream=g, local=local, contribution=contribution, grad_after=total))
     for node, attrs in nodes(data=True):
         grad = grads.get(node)
-        attrs["grad"] = grad if grad is not None else _tidy(np.zeros(np.shape(attrs["value"])))
+        if grad is None and gets[node]:  # depends on an input but does not reach the output
+            grad = _tidy(np.zeros(np.shape(attrs["value"])))
+        attrs["grad"] = grad
     return steps
 
 

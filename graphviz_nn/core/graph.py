@@ -1,8 +1,11 @@
 """Syntax tree -> networkx DAG, with shapes checked and implicit products resolved.
 
-Nodes are ``n0, n1, …`` in creation order, which is a topological order. Identical
+Nodes are ``n0, n1, …`` in creation order, which is a topological order. Identical unnamed
 subexpressions are merged (hash-consing) unless ``merge=False``; the same variable is always
-one node. See docs/ARCHITECTURE.md for every attribute.
+one node. A named statement (``v = x*y``) always gets a node of its own, which nothing else
+merges into, and every occurrence of a constant is its own node (the 2 of ``1/2`` and the
+exponent of ``x^2`` play different roles), though identical unnamed subexpressions with
+constants (``x^2 + x^2``) still merge whole. See docs/ARCHITECTURE.md for every attribute.
 """
 
 from __future__ import annotations
@@ -101,8 +104,8 @@ class _Builder:
         return self.inputs[name]
 
     def constant(self, value: float | np.ndarray, label: str, span: tuple[int, int]) -> str:
-        key = ("const", label, np.shape(value)) if self.merge else None
-        return self.add_node(key, kind="constant", op=None, label=label, shape=tuple(np.shape(value)),
+        """A new node for this occurrence of a constant (equal constants are never one node)."""
+        return self.add_node(None, kind="constant", op=None, label=label, shape=tuple(np.shape(value)),
                              span=span, const=value)
 
     def leaf(self, expr: Expr) -> str:
@@ -121,8 +124,11 @@ class _Builder:
             raise self.error(ParseError, f"'{expr.name}' is used before it is assigned", expr.span)
         return self.input_node(expr.name, expr.span)
 
-    def op_node(self, call: Call, args: list[str]) -> str:
-        shapes = [self.graph.nodes[a]["shape"] for a in args]
+    def op_node(self, call: Call, args: list[str], fresh: bool = False) -> str:
+        """The node of ``call`` over its operands' nodes; an identical unnamed one is reused
+        unless ``fresh`` (the top of a named statement, which must stay its own node)."""
+        nodes = self.graph.nodes
+        shapes = [nodes[a]["shape"] for a in args]
         op = call.op
         if op == "juxt":
             op = _juxtaposition_op(shapes, args[0] in self.rows)
@@ -137,15 +143,27 @@ class _Builder:
             raise self.error(LimitError, f"'{spec.text or spec.name}' would make {format_shape(shape)} = {size:,} "
                                          f"entries; the limit is {values_mod.MAX_ELEMENTS:,}", call.span)
         params = {**dict(spec.params), **dict(call.params)}  # defaults visible to the renderer
-        key = ("op", op, tuple(args), call.params) if self.merge else None
+        key = None
+        if self.merge and not fresh:
+            # a constant operand is this op's own node, so the key holds its value instead
+            key = ("op", op, tuple(_const_key(nodes[a]) if nodes[a]["kind"] == "constant" else a for a in args),
+                   call.params)
+            found = self.keys.get(key)
+            if found is not None:  # drop this occurrence's constants: the merged op has its own
+                for a in reversed(args):
+                    if nodes[a]["kind"] == "constant" and self.graph.out_degree(a) == 0:
+                        assert a == f"n{self.graph.number_of_nodes() - 1}", "only the newest nodes are dropped"
+                        self.graph.remove_node(a)
+                return found
         node = self.add_node(key, kind="op", op=op, label=spec.symbol, shape=shape, params=params,
                              span=call.span, args=list(args))
         if _is_row(op, args, shapes, shape, self.rows):
             self.rows.add(node)
         return node
 
-    def expression(self, expr: Expr) -> str:
-        """Post-order over the tree with an explicit stack."""
+    def expression(self, expr: Expr, named: bool = False) -> str:
+        """Post-order over the tree with an explicit stack; with ``named``, the top op is a new
+        node that no later expression merges into."""
         done: dict[int, str] = {}
         stack: list[tuple[Expr, bool]] = [(expr, False)]
         while stack:
@@ -153,7 +171,7 @@ class _Builder:
             if not isinstance(item, Call):
                 done[id(item)] = self.leaf(item)
             elif expanded:
-                done[id(item)] = self.op_node(item, [done[id(a)] for a in item.args])
+                done[id(item)] = self.op_node(item, [done[id(a)] for a in item.args], named and item is expr)
             else:
                 stack.append((item, True))
                 stack.extend((a, False) for a in reversed(item.args))
@@ -167,7 +185,7 @@ class _Builder:
                 output, output_name = self.input_node(stmt.name, stmt.name_span), stmt.name
                 continue
             if isinstance(stmt, Assign):
-                node = self.expression(stmt.expr)
+                node = self.expression(stmt.expr, named=True)
                 attrs = self.graph.nodes[node]
                 if attrs["kind"] != "op" or attrs["name"] is not None:
                     node = self.add_node(None, kind="op", op="identity", label=OPS["identity"].symbol,
@@ -192,6 +210,11 @@ class _Builder:
             reading=reading(self.program, resolve),
         )
         return g
+
+
+def _const_key(attrs: dict) -> tuple:
+    """What identifies a constant inside a merge key: its value, not its node."""
+    return ("const", attrs["shape"], np.asarray(attrs["const"], dtype=float).tobytes())
 
 
 def _juxtaposition_op(shapes: list[tuple[int, ...]], left_is_row: bool) -> str:

@@ -44,9 +44,9 @@ KEEP_BUILDS = 4
 class _Build:
     """One parse and build of the text for given names and shapes, and its compiled schedule."""
 
-    def __init__(self, program: Program, graph: nx.MultiDiGraph):
+    def __init__(self, program: Program, graph: nx.MultiDiGraph, constant_grads: bool = False):
         self.graph = graph
-        self.schedule: Schedule = compile_schedule(graph)
+        self.schedule: Schedule = compile_schedule(graph, constant_grads)
         self.assigned = _assigned(program)
         self.inputs = dict(graph.graph["inputs"])
         for _, attrs in graph.nodes(data=True):  # every evaluation shares the built graph's constants
@@ -93,8 +93,10 @@ class Prepared:
     """A text read once, evaluated for any values (see :func:`prepare`)."""
 
     def __init__(self, text: str, values: Mapping[str, Any] | None = None, *, merge: bool = True,
-                 max_depth: int = MAX_DEPTH, max_chars: int = MAX_CHARS, max_nodes: int = MAX_NODES):
+                 constant_grads: bool = False, max_depth: int = MAX_DEPTH, max_chars: int = MAX_CHARS,
+                 max_nodes: int = MAX_NODES):
         self.text = text
+        self.constant_grads = constant_grads
         self._options = dict(merge=merge, max_nodes=max_nodes)
         self._parse_options = dict(max_depth=max_depth, max_chars=max_chars)
         self._builds: OrderedDict[tuple, _Build] = OrderedDict()
@@ -142,7 +144,7 @@ class Prepared:
                 key = (names, tuple((name, np.shape(value)) for name, value in sorted(merged.items())))
                 build = self._builds.get(key)
                 if build is None:
-                    build = _Build(program, build_graph(program, merged, **self._options))
+                    build = _Build(program, build_graph(program, merged, **self._options), self.constant_grads)
                     self._builds[key] = build
                     while len(self._builds) > KEEP_BUILDS:
                         self._builds.popitem(last=False)
@@ -187,20 +189,23 @@ def copy_graph(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
 
 
 def evaluate(text: str, values: Mapping[str, Any] | None = None, *, merge: bool = True,
-             max_depth: int = MAX_DEPTH, max_chars: int = MAX_CHARS, max_nodes: int = MAX_NODES) -> Evaluation:
+             constant_grads: bool = False, max_depth: int = MAX_DEPTH, max_chars: int = MAX_CHARS,
+             max_nodes: int = MAX_NODES) -> Evaluation:
     """Parse, build the graph, run forward and backward passes (this is ``gnn.evaluate``).
 
     ``values`` maps input names (any spelling: ``α``, ``alpha``, ``\\alpha``) to numbers,
     nested lists, arrays or JSON text. Values given in the text (``x = 2``) are defaults that
-    ``values`` overrides. Raises a :class:`~graphviz_nn.errors.GnnError` subclass on bad input.
+    ``values`` overrides. Constants get no gradient and no backward step (as in PyTorch)
+    unless ``constant_grads=True``. Raises a :class:`~graphviz_nn.errors.GnnError` subclass
+    on bad input.
     It is ``prepare(text, values).evaluate()``: the CLI, the app, networks and plots all run the
     compiled schedule.
 
     >>> evaluate("x^2 + 3xy", {"x": 2, "y": 1}).gradients
     {'x': 7.0, 'y': 6.0}
     """
-    return Prepared(text, values, merge=merge, max_depth=max_depth, max_chars=max_chars,
-                    max_nodes=max_nodes).evaluate()
+    return Prepared(text, values, merge=merge, constant_grads=constant_grads, max_depth=max_depth,
+                    max_chars=max_chars, max_nodes=max_nodes).evaluate()
 
 
 def prepare(text: str, values: Mapping[str, Any] | None = None, **options: Any) -> Prepared:
@@ -208,7 +213,8 @@ def prepare(text: str, values: Mapping[str, Any] | None = None, **options: Any) 
 
     ``values`` are the starting values and must cover every input the text does not give a
     value itself (each ``evaluate`` may replace some); ``options`` are
-    :func:`evaluate`'s (``merge``, ``max_depth``, ``max_chars``, ``max_nodes``). Raises a
+    :func:`evaluate`'s (``merge``, ``constant_grads``, ``max_depth``, ``max_chars``,
+    ``max_nodes``). Raises a
     :class:`~graphviz_nn.errors.GnnError` subclass on bad text or values.
     """
     return Prepared(text, values, **options)

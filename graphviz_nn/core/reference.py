@@ -24,7 +24,7 @@ __all__ = ["reference_evaluate"]
 
 
 def reference_evaluate(text: str, values: Mapping[str, Any] | None = None, *, merge: bool = True,
-             max_depth: int = MAX_DEPTH, max_chars: int = MAX_CHARS,
+             constant_grads: bool = False, max_depth: int = MAX_DEPTH, max_chars: int = MAX_CHARS,
              max_nodes: int = MAX_NODES) -> Evaluation:
     """Parse, build the graph, run the per-node forward and backward passes (the reference).
 
@@ -41,7 +41,7 @@ def reference_evaluate(text: str, values: Mapping[str, Any] | None = None, *, me
         raise err.with_source(text) from None
     used = {name: merged[name] for name in graph.graph["inputs"]}
     trace = engine.forward(graph, used)
-    trace += engine.backward(graph, first_index=len(trace) + 1)
+    trace += engine.backward(graph, first_index=len(trace) + 1, constant_grads=constant_grads)
     nonfinite = engine.mark_nonfinite(graph)
     out = graph.graph["output"]
     inputs = graph.graph["inputs"]

@@ -41,7 +41,7 @@ from typing import Any, Mapping
 import networkx as nx
 import numpy as np
 
-from .engine import TraceStep, _finite, _tidy, requires_grad
+from .engine import TraceStep, _finite, _tidy, gets_gradient, requires_grad
 from ..ops import OPS, OpSpec, local_derivative, vjp
 
 __all__ = ["Schedule", "Trace", "compile_schedule", "compiled_evaluate"]
@@ -98,8 +98,10 @@ class _Group:
     # Backward (only members that receive a gradient; ``active`` indexes into the group):
     active: np.ndarray | None = None  # None: every member
     active_slots: np.ndarray | slice | None = None
-    operands: list[tuple[int, int, int]] = field(default_factory=list)
-    """(operand position, first and last storage index of its steps)."""
+    operands: list[tuple[int, int, int, np.ndarray | None]] = field(default_factory=list)
+    """(operand position, first and last storage index of its steps, and which members have
+    a step for it: ``None`` for every active member, else their positions in the group; a
+    member whose operand is a constant has none)."""
 
 
 @dataclass
@@ -121,7 +123,7 @@ class _Level:
 class Schedule:
     """A graph compiled for repeated evaluation; :meth:`run` evaluates it for given values."""
 
-    def __init__(self, graph: nx.MultiDiGraph):
+    def __init__(self, graph: nx.MultiDiGraph, constant_grads: bool = False):
         self.graph = graph
         data = list(graph.nodes(data=True))
         self.ids = [n for n, _ in data]
@@ -141,19 +143,24 @@ class Schedule:
                 level[i] = 1 + max(level[j] for j in a) if a else 1
                 vec[i] = scalar[i] and _elementwise(d["op"]) and all(scalar[j] for j in a)
         # Which nodes receive a gradient (the engine visits exactly these): the output and the
-        # operands of receiving ops, constants included.
+        # operands of receiving ops that get a gradient at all (constants only when asked).
+        gets = gets_gradient(graph, constant_grads)
+        gets_list = [gets[n] for n in self.ids]
+        self.no_grad = [i for i in range(n_nodes) if not gets_list[i]]
         active = [False] * n_nodes
         active[self.output] = True
         steps: list[tuple[int, int, int]] = []  # (source, target, arg) in trace order
         incoming: list[list[int]] = [[] for _ in range(n_nodes)]  # trace indices per source
-        first_step = [-1] * n_nodes  # trace index of each receiving op's first in-edge
+        step_of: dict[tuple[int, int], int] = {}  # (receiving op, operand position) -> trace index
         for i in range(n_nodes - 1, -1, -1):
             if not active[i] or not args[i]:
                 continue
-            first_step[i] = len(steps)
             for position, j in enumerate(args[i]):
+                if not gets_list[j]:
+                    continue
                 active[j] = True
                 incoming[j].append(len(steps))
+                step_of[i, position] = len(steps)
                 steps.append((j, i, position))
         self.active = active
         self.steps = steps
@@ -220,12 +227,15 @@ class Schedule:
                 if not live:
                     continue
                 for p in range(len(group.args)):
+                    flowing = [m for m in live if (members[m], p) in step_of]
+                    if not flowing:
+                        continue
                     first = next_store
-                    for m in live:
-                        i = members[m]
-                        store[first_step[i] + p] = next_store
+                    for m in flowing:
+                        store[step_of[members[m], p]] = next_store
                         next_store += 1
-                    group.operands.append((p, first, next_store))
+                    which = None if len(flowing) == len(live) else np.array(flowing, dtype=np.intp)
+                    group.operands.append((p, first, next_store, which))
         for k in range(n_steps):
             if store[k] < 0:
                 store[k] = next_store
@@ -389,12 +399,18 @@ class Schedule:
                     result = v[group.active_slots]
                     operands = [a[group.active] for a in operands]
                 spec, params = group.spec, group.params
-                for p, first, last in group.operands:
-                    loc = spec.local(p, result, *operands, **params)
+                for p, first, last, which in group.operands:
+                    if which is None:
+                        g_p, result_p, operands_p = g, result, operands
+                    else:  # only the members whose operand p gets a gradient
+                        slots = group.start + which
+                        g_p, result_p = grad[slots], v[slots]
+                        operands_p = [a[which] for a in gathered[id(group)]]
+                    loc = spec.local(p, result_p, *operands_p, **params)
                     if type(loc) is float and loc == 1.0:
-                        contrib[first:last] = g
+                        contrib[first:last] = g_p
                     else:  # straight into the contributions, no temporary
-                        np.multiply(g, loc, out=contrib[first:last])
+                        np.multiply(g_p, loc, out=contrib[first:last])
                     local[first:last] = loc
             for i in plan.singles:
                 if i in self.single_steps:
@@ -490,6 +506,8 @@ class _Result:
                         values[i] = tv[s.tslot[i]]
                         g = tgrad[s.tslot[i]]
                         grads[i] = g if g is not None else _tidy(np.zeros(np.shape(values[i])))
+            for i in s.no_grad:  # a constant has no gradient (as the engine leaves it)
+                grads[i] = None
             self._nodes = (values, grads)
         return self._nodes
 
@@ -620,13 +638,14 @@ class Trace(Sequence):
         return f"<Trace of {self._len} steps>"
 
 
-def compile_schedule(graph: nx.MultiDiGraph) -> Schedule:
+def compile_schedule(graph: nx.MultiDiGraph, constant_grads: bool = False) -> Schedule:
     """Compile a built graph (:func:`graph.build_graph`) once; ``run`` it for any values of
-    the same shapes."""
-    return Schedule(graph)
+    the same shapes (``constant_grads``: as :func:`engine.backward` takes it)."""
+    return Schedule(graph, constant_grads)
 
 
-def compiled_evaluate(graph: nx.MultiDiGraph, values: Mapping[str, Any]) -> Sequence[TraceStep]:
+def compiled_evaluate(graph: nx.MultiDiGraph, values: Mapping[str, Any], *,
+                      constant_grads: bool = False) -> Sequence[TraceStep]:
     """Drop-in for ``engine.forward(graph, values) + engine.backward(graph, ...)``: sets the
     same attributes and returns an equal trace (a lazy :class:`Trace`)."""
-    return compile_schedule(graph).run(values)
+    return compile_schedule(graph, constant_grads).run(values)

@@ -137,7 +137,8 @@ def _node_rows(node: str, ctx: DrawContext, title: str, bold: bool, summary: str
             rows.append(html_font(html_text(ctx.theme.value_prefix + "?"), pal.pending_text))
         else:
             rows.append(_tensor_html(data["value"], ctx, ctx.theme.value_prefix, pal.value_text))
-    if ctx.opts.show_grads and (data.get("grad") is not None or ctx.stepping):
+    # an evaluated node without a gradient (a constant) has no gradient row, pending or not
+    if ctx.opts.show_grads and (data.get("grad") is not None or (ctx.stepping and data.get("value") is None)):
         rows.append(_grad_html(node, ctx, ctx.theme.grad_prefix))
     if _nonfinite(node, ctx):
         rows.append(html_font(warning, pal.nonfinite_border, bold=True))

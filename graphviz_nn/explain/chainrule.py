@@ -263,6 +263,9 @@ def edge_formulas(graph: nx.MultiDiGraph) -> dict[tuple[str, str, int], str]:
     namer = _Namer(graph)
     out = {}
     for u, v, k, d in graph.edges(keys=True, data=True):
+        source = graph.nodes[u]
+        if source.get("grad") is None and source.get("value") is not None:
+            continue  # nothing flows back to a node without a gradient (a constant)
         arg = int(d.get("arg", k))
         out[(u, v, arg)] = _edge_latex(graph, namer, v, arg)
     return out

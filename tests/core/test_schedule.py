@@ -31,7 +31,7 @@ def same(a, b) -> bool:
     return np.shape(a) == np.shape(b) and np.array_equal(a, b, equal_nan=True)
 
 
-def both(text: str, values: dict | None = None, merge: bool = True):
+def both(text: str, values: dict | None = None, merge: bool = True, constant_grads: bool = False):
     """The same program evaluated by the engine and by the schedule, on two fresh graphs."""
     values = dict(values or {})
     program = parse(text, values)
@@ -40,8 +40,8 @@ def both(text: str, values: dict | None = None, merge: bool = True):
     compiled = build_graph(program, merged, merge=merge)
     used = {name: merged[name] for name in reference.graph["inputs"]}
     trace = engine.forward(reference, used)
-    trace += engine.backward(reference, first_index=len(trace) + 1)
-    fast = schedule.compiled_evaluate(compiled, used)
+    trace += engine.backward(reference, first_index=len(trace) + 1, constant_grads=constant_grads)
+    fast = schedule.compiled_evaluate(compiled, used, constant_grads=constant_grads)
     return reference, trace, compiled, fast
 
 
@@ -63,8 +63,8 @@ def assert_equal(reference, trace, compiled, fast) -> None:
                 assert same(attrs[name], other[name]), (u, v, k, name, attrs[name], other[name])
 
 
-def check(text: str, values: dict | None = None, merge: bool = True) -> None:
-    assert_equal(*both(text, values, merge))
+def check(text: str, values: dict | None = None, merge: bool = True, constant_grads: bool = False) -> None:
+    assert_equal(*both(text, values, merge, constant_grads))
 
 
 # ------------------------------------------------------------------ table of programs
@@ -85,13 +85,17 @@ CASES = [
      {"W1": [[1, 2], [3, 4]], "W2": [[1, 0], [0.5, -1]], "x": [1, 2], "b": [0, 1], "y": [1, 0]}),
     ("a*x + x*a + softmax([a, a*2, 3])", {"a": 0.7, "x": [1.0, 2.0, 3.0]}),  # scalar into tensors
     ("sin(xy)/z + e^<xz>/(xy)", {"x": [1, 2, 3], "y": [2, 0, 1], "z": [3, 4, 0]}),  # a batch
+    # one level's group of products where some members multiply a constant, some a variable
+    ("x*2 + y*z + 3*x + z*y*4 + 1/2*(2*3)", {"x": 1.5, "y": -2, "z": 0.5}),
+    ("1/2 (x - y)^2 + x^2", {"x": 3, "y": 1}),
 ]
 
 
 @pytest.mark.parametrize("text,values", CASES)
 @pytest.mark.parametrize("merge", [True, False])
-def test_cases_equal_the_engine(text, values, merge):
-    check(text, values, merge)
+@pytest.mark.parametrize("constant_grads", [False, True])
+def test_cases_equal_the_engine(text, values, merge, constant_grads):
+    check(text, values, merge, constant_grads)
 
 
 @pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.gnn")), ids=lambda p: p.stem)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import networkx as nx
 import numpy as np
 import pytest
 
@@ -29,9 +30,14 @@ def evaluation(request):
     return gnn.evaluate(text, values)
 
 
+def flowing_edges(g):
+    """Edges a gradient flows back along: those out of a node with a gradient (not a constant)."""
+    return [(u, v, k) for u, v, k in g.edges(keys=True) if g.nodes[u]["grad"] is not None]
+
+
 def test_trace_length(evaluation):
     g = evaluation.graph
-    assert len(evaluation.trace) == g.number_of_nodes() + 1 + g.number_of_edges()
+    assert len(evaluation.trace) == g.number_of_nodes() + 1 + len(flowing_edges(g))
 
 
 def test_trace_indices_are_consecutive(evaluation):
@@ -64,9 +70,11 @@ def test_backward_edge_order(evaluation):
     g = evaluation.graph
     expected = []
     ops = sorted((n for n, d in g.nodes(data=True) if d["kind"] == "op"), key=num, reverse=True)
+    flowing = set(flowing_edges(g))
     for op in ops:
         for u, v, k in sorted(g.in_edges(op, keys=True), key=lambda e: e[2]):
-            expected.append((u, v, k))
+            if (u, v, k) in flowing:
+                expected.append((u, v, k))
     steps = evaluation.trace[g.number_of_nodes() + 1:]
     assert [tuple(s.edge) for s in steps] == expected
     assert all(s.phase == "backward" for s in steps)
@@ -102,6 +110,11 @@ def test_edges_carry_local_and_contribution(evaluation):
     g = evaluation.graph
     for u, v, k, d in g.edges(keys=True, data=True):
         assert d["arg"] == k
+        if g.nodes[u]["grad"] is None:  # nothing flows back to a constant (or to 1/2)
+            assert g.nodes[u]["kind"] == "constant" or not any(
+                g.nodes[a]["kind"] == "input" for a in nx.ancestors(g, u))
+            assert "local" not in d and "contribution" not in d
+            continue
         assert "local" in d and "contribution" in d
         assert np.shape(d["contribution"]) == np.shape(g.nodes[u]["value"])
 
@@ -185,9 +198,23 @@ def test_gradient_check_detects_nothing_wrong_at_known_point():
         assert report[name][1] == pytest.approx(expected, rel=1e-6)
 
 
-def test_constant_operands_get_a_backward_step():
-    """One backward step per edge, including the edge from a constant (d(2x)/d2 = x = 5)."""
+def test_constants_get_no_gradient_and_no_backward_step():
+    """As in PyTorch: the 2 of 2x (and 1/2, an op on constants only) get no gradient."""
+    for text, no_grad in (("2*x", {"2"}), ("1/2 x^2", {"1", "2", "÷"})):
+        res = gnn.evaluate(text, {"x": 5.0})
+        g = res.graph
+        without = {d["label"] for n, d in g.nodes(data=True) if d["grad"] is None}
+        assert without == no_grad
+        backward = [s for s in res.trace if s.edge is not None]
+        assert all(g.nodes[s.edge[0]]["grad"] is not None for s in backward)
+        assert res.to_json()["nodes"][0]["grad"] is None or g.nodes["n0"]["grad"] is not None
     res = gnn.evaluate("2*x", {"x": 5.0})
+    assert len(res.trace) == 3 + 1 + 1 and res.gradients == {"x": 2.0}
+
+
+def test_constant_operands_get_a_backward_step_when_asked():
+    """One backward step per edge, including the edge from a constant (d(2x)/d2 = x = 5)."""
+    res = gnn.evaluate("2*x", {"x": 5.0}, constant_grads=True)
     g = res.graph
     out = g.graph["output"]
     const = [n for n, d in g.nodes(data=True) if d["kind"] == "constant"][0]
