@@ -407,6 +407,8 @@ def sidebar() -> tuple[ViewOptions, int]:
                                   "(local a1), its value with upstream × local = contribution, or both. "
                                   "The Edge formulas panel below writes them in LaTeX.")
         color_by_sign = st.toggle("Colour gradients by sign", value=False, key="color_by_sign")
+        constant_grads = st.toggle("Gradients of constants", value=False, key="constant_grads",
+                                   help="Also compute ∂f/∂c for constants c (PyTorch gives them none).")
         themes = sorted(THEMES)
         theme = st.selectbox("Theme", themes, index=themes.index("lecture") if "lecture" in themes else 0,
                              key="theme")
@@ -419,7 +421,8 @@ def sidebar() -> tuple[ViewOptions, int]:
                           show_values=show_values, show_grads=show_grads,
                           edge_labels=edge_mode in ("value", "both"),
                           edge_text=None if edge_mode == "off" else edge_mode,
-                          rankdir=rankdir, digits=digits, color_by_sign=color_by_sign)
+                          rankdir=rankdir, digits=digits, color_by_sign=color_by_sign,
+                          constant_grads=constant_grads)
     return options, zoom
 
 

@@ -48,6 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--file", metavar="PATH", help="read the expression or program from a file")
         p.add_argument("--no-merge", action="store_true",
                        help="keep a tree: do not merge identical subexpressions")
+        p.add_argument("--constant-grads", action="store_true",
+                       help="give constants a gradient and backward steps too (by default, as in "
+                            "PyTorch, only what depends on an input gets one)")
         net = p.add_argument_group("neural-network specs")
         net.add_argument("--spec", metavar="FILE.toml", help="a network spec file ([network] and [values])")
         net.add_argument("--chain", metavar="CHAIN", help="a layer chain, e.g. 'Linear(2->2) -> ReLU -> Linear(2->1)'")
@@ -142,7 +145,7 @@ def load(args: argparse.Namespace) -> Evaluation:
         return net.evaluate()
     text = _source(args)
     values = dict(parse_assignment(a) for a in args.at)
-    return evaluate(text, values, merge=not args.no_merge)
+    return evaluate(text, values, merge=not args.no_merge, constant_grads=args.constant_grads)
 
 
 def run_training(args: argparse.Namespace) -> int:

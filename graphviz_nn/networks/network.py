@@ -239,8 +239,8 @@ def _check_shapes(vals: Mapping[str, Any], layers: list[Layer], bias: str, loss:
         out_shape = tuple(np.shape(vals["x"])[:-1]) + (features,)
         per_row = len(out_shape) == 2 and out_shape[1] == 1 and y == out_shape[:1]
         if not (y == out_shape or (y == () and out_shape == (1,)) or per_row):
-            raise ShapeError(f"the target y is {format_shape(y)} but the network outputs {format_shape(out_shape)}; "
-                             f"give y the output's shape {format_shape(out_shape)}", (0, len(chain)), chain)
+            raise ShapeError(f"the target y is {format_shape(y)} but the network outputs {format_shape(out_shape)}",
+                             (0, len(chain)), chain)
         if per_row:
             out["y"] = np.asarray(vals["y"], dtype=float).reshape(out_shape)
     return out

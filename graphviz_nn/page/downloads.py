@@ -33,7 +33,7 @@ def export(text: str, values: ValuesArg | None, options: ViewOptions, step: int 
     """
     from ..export.files import export_bytes
 
-    res = _evaluate(text, _merged(text, values), labels)
+    res = _evaluate(text, _merged(text, values), labels, options.constant_grads)
     k = len(res.trace) if step is None else max(0, min(int(step), len(res.trace)))
     return export_bytes(res, fmt, options.render_options(k))
 
@@ -53,6 +53,6 @@ def steps_export(text: str, values: ValuesArg | None, options: ViewOptions, fmt:
     Raises ``GnnError`` (too many steps, no layout program, …)."""
     from ..export.frames import steps_bytes
 
-    res = _evaluate(text, _merged(text, values), labels)
+    res = _evaluate(text, _merged(text, values), labels, options.constant_grads)
     return steps_bytes(res, fmt, options.render_options(None))
 
