@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import graphviz_nn as gnn
-from graphviz_nn.captions import all_captions
+from graphviz_nn.explain.captions import all_captions
 
 torch = pytest.importorskip("torch")
 
@@ -149,7 +149,7 @@ def test_cli_flag_shows_constant_gradients() -> None:
 
 
 def test_view_option_shows_constant_gradients() -> None:
-    from graphviz_nn.pipeline import ViewOptions, build_view
+    from graphviz_nn.page.view import ViewOptions, build_view
 
     plain = build_view("x^2", {"x": "2"}, ViewOptions(), draw=False)
     asked = build_view("x^2", {"x": "2"}, ViewOptions(constant_grads=True), draw=False)

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from graphviz_nn.errors import ShapeError
-from graphviz_nn.network import from_chain
+from graphviz_nn.networks.network import from_chain
 
 torch = pytest.importorskip("torch")
 
