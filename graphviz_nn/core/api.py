@@ -159,7 +159,7 @@ def _assigned(program: Program) -> set[str]:
 def _warnings(graph: nx.MultiDiGraph, nonfinite: list[str], unused: set[str]) -> list[str]:
     """The evaluation's warnings: non-finite nodes (the first ten by id and label) and values
     given for names the text does not use."""
-    notes = []
+    notes = list(graph.graph.get("notes", ()))  # how the text was read (w^1 as a power)
     if nonfinite:
         shown = ", ".join(f"{n} ({graph.nodes[n]['label']})" for n in nonfinite[:10])
         more = f" and {len(nonfinite) - 10} more" if len(nonfinite) > 10 else ""

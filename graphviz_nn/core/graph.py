@@ -208,6 +208,7 @@ class _Builder:
             source=self.program.source,
             canonical=canonical(self.program, resolve),
             reading=reading(self.program, resolve),
+            notes=[ParseError(message, span, self.program.source).render() for message, span in self.program.notes],
         )
         return g
 

@@ -27,7 +27,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from ..notation import numfmt
-from ..language.names import GREEK
+from ..language.names import GREEK, name_marks
 from ..ops import OPS
 
 __all__ = [
@@ -125,9 +125,14 @@ def latex_name(name: str) -> str:
 
     Trailing digits become a subscript (``w1`` -> ``w_{1}``), as on a problem sheet.
 
-    >>> latex_name("beta_2"), latex_name("loss"), latex_name("w01")
-    ('\\beta_{2}', '\\mathrm{loss}', 'w_{01}')
+    >>> latex_name("beta_2"), latex_name("loss"), latex_name("w01"), latex_name("w_0^(1)")
+    ('\\beta_{2}', '\\mathrm{loss}', 'w_{01}', '{w_{0}}^{(1)}')
     """
+    core, accent, index = name_marks(name)
+    if accent is not None or index is not None:  # \hat{y}, w^{(1)}
+        tex = latex_name(core)
+        tex = f"\\{accent}{{{tex}}}" if accent else tex
+        return f"{{{tex}}}^{{({index})}}" if index is not None else tex
     base, _, sub = name.partition("_")
 
     def part(text: str) -> str:

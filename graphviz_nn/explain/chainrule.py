@@ -23,7 +23,7 @@ import numpy as np
 
 from ..core.api import Evaluation
 from ..errors import ValueInputError
-from ..language.names import GREEK, canonical_name
+from ..language.names import GREEK, canonical_name, name_marks
 from ..ops import OPS
 from ..language.printer import format_number
 
@@ -84,7 +84,13 @@ class ChainRule:
 
 
 def latex_name(name: str) -> str:
-    """``w1`` -> ``w_{1}``, ``alpha`` -> ``\\alpha``, ``w_0`` -> ``w_{0}``, ``yhat`` -> ``\\hat{y}``."""
+    """``w1`` -> ``w_{1}``, ``alpha`` -> ``\\alpha``, ``w_0`` -> ``w_{0}``, ``yhat`` -> ``\\hat{y}``,
+    ``w^(1)`` -> ``w^{(1)}``."""
+    core, accent, index = name_marks(name)
+    if accent is not None or index is not None:
+        tex = latex_name(core)
+        tex = f"\\{accent}{{{tex}}}" if accent else tex
+        return f"{{{tex}}}^{{({index})}}" if index is not None else tex
     base, _, sub = name.partition("_")
     head = base.rstrip("0123456789")
     digits = base[len(head):]

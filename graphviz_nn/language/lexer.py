@@ -5,7 +5,9 @@ Punctuation tokens use their own text as kind (``'('``, ``'||'``, ``','`` …); 
 letter, or a LaTeX name such as ``\\alpha``/``\\sin``), ``CMD`` (``\\frac``, ``\\sqrt``),
 ``TOP`` (``\\top``), ``NL`` (statement break) and ``EOF``. Spelling variants are folded here:
 ``**`` -> ``^``; ``·``, ``×``, ``⊙``, ``\\cdot``, ``\\times``, ``\\odot`` -> ``*``; ``−`` -> ``-``;
-``ᵀ`` -> ``T``.
+``ᵀ`` -> ``T``. Sheet notation for names is folded too: a layer index ``w^{(1)}`` / ``w^{[1]}``
+makes one WORD ``w^(1)``, and ``\\hat{y}``, ``\\bar{x}``, ``\\tilde{x}`` the WORDs ``yhat``,
+``xbar``, ``xtilde``.
 
 >>> [t.kind for t in tokenize("2x^{2} + \\\\sin(y)")]
 ['NUM', 'WORD', '^', '{', 'NUM', '}', '+', 'WORD', '(', 'WORD', ')', 'EOF']
@@ -53,6 +55,7 @@ _WORD = re.compile(r"[A-Za-z]+[0-9]*(?:_(?:\{[A-Za-z0-9,\\ ]*\}|[0-9]+|[A-Za-z])
 _SUBSCRIPT_TAIL = re.compile(r"[0-9]*(?:_(?:\{[A-Za-z0-9,\\ ]*\}|[0-9]+|[A-Za-z]))?")
 _COMMAND = re.compile(r"\\([A-Za-z]+)")
 _BRACED_WORD = re.compile(r"\s*\{\s*([A-Za-z][A-Za-z0-9]*)\s*\}")
+_ACCENTED = re.compile(r"\s*\{\s*\\?([A-Za-z]+)\s*\}")
 
 _SINGLE = {
     "+": "+", "-": "-", "−": "-", "*": "*", "·": "*", "×": "*", "⊙": "*", "∗": "*", "⋅": "*",
@@ -73,6 +76,15 @@ _CMD_STRUCT = {"frac", "dfrac", "tfrac", "sqrt"}
 _CMD_WRAPPERS = {"mathrm", "mathbf", "mathit", "boldsymbol", "bm", "operatorname", "text", "mathsf",
                  "vec"}
 _CMD_FUNCS = {"sin", "cos", "tan", "exp", "log", "ln", "tanh", "max", "min", "sigma"}
+_CMD_ACCENTS = {"hat": "hat", "widehat": "hat", "bar": "bar", "overline": "bar", "tilde": "tilde",
+                "widetilde": "tilde"}
+"""Accent commands -> the ending of the name they make (``\\hat{y}`` is ``yhat``)."""
+ACCENT_COMMANDS = tuple("\\" + name for name in _CMD_ACCENTS)
+_PARTIAL = ("∂ cannot be written in an expression: write the function itself (f = x^2 y, or just "
+            "x^2 y) and every ∂f/∂x is computed and drawn; for one derivative's chain rule use "
+            "'graphviz-nn explain --wrt x' or the app's chain-rule panel")
+_LAYER_INDEX = re.compile(r"\^\s*\{\s*(?:\(\s*([A-Za-z0-9+\- ]+?)\s*\)|\[\s*([A-Za-z0-9+\- ]+?)\s*\])\s*\}")
+"""A layer index after a name: ``^{(1)}``, ``^{[l-1]}``."""
 
 
 def tokenize(source: str) -> list[Token]:
@@ -139,7 +151,30 @@ def tokenize(source: str) -> list[Token]:
         else:
             break
     append(Token("EOF", "", (len(source), len(source)), space))
+    if "^" in source and "{" in source:
+        tokens = _layer_indices(tokens, source)
     return tokens
+
+
+def _layer_indices(tokens: list[Token], source: str) -> list[Token]:
+    """A name followed by a layer index (``w^{(1)}``) as one WORD ``w^(1)``: on the sheets
+    ``w^{(1)}`` names layer 1's weights, never a power."""
+    out: list[Token] = []
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        if tok.kind == "WORD" and tokens[i + 1].kind == "^":
+            m = _LAYER_INDEX.match(source, tokens[i + 1].span[0])
+            if m is not None:
+                index = "".join((m.group(1) or m.group(2)).split())
+                out.append(Token("WORD", f"{tok.text}^({index})", (tok.span[0], m.end()), tok.space_before))
+                i += 1
+                while tokens[i].span[0] < m.end():  # the EOF token starts at the end, never before
+                    i += 1
+                continue
+        out.append(tok)
+        i += 1
+    return out
 
 
 def _lex_other(source: str, i: int) -> tuple[str | None, str, int]:
@@ -154,6 +189,8 @@ def _lex_other(source: str, i: int) -> tuple[str | None, str, int]:
     if ch == "\\":
         return _lex_command(source, i)
     kind = _SINGLE.get(ch)
+    if ch == "∂":
+        raise ParseError(_PARTIAL, (i, i + 1), source)
     if kind is None and ch == "_":
         raise ParseError("missing subscript after '_', like x_1 or x_{10}", (i, i + 1), source)
     if kind is None:
@@ -183,6 +220,13 @@ def _lex_command(source: str, i: int) -> tuple[str | None, str, int]:
         if inner is None:
             raise ParseError(f"\\{name} needs a name in braces, like \\{name}{{x}}", (i, end), source)
         return "WORD", inner.group(1), inner.end()
+    if name in _CMD_ACCENTS:
+        inner = _ACCENTED.match(source, end)
+        if inner is None or not (len(inner.group(1)) == 1 or inner.group(1) in GREEK):
+            raise ParseError(f"\\{name} takes one letter in braces, like \\{name}{{y}}", (i, end), source)
+        return "WORD", inner.group(1) + _CMD_ACCENTS[name], inner.end()
+    if name == "partial":
+        raise ParseError(_PARTIAL, (i, end), source)
     if name in GREEK or name in _CMD_FUNCS:
         tail = _SUBSCRIPT_TAIL.match(source, end)
         stop = tail.end() if tail else end

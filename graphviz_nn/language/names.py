@@ -1,19 +1,25 @@
 """Variable names: one canonical spelling per variable, and a pretty label for drawing.
 
 ``α``, ``alpha`` and ``\\alpha`` are the same variable ``alpha``; ``w_{10}`` and ``w_10`` are
-``w_10``. Labels show Greek letters and subscripts the way a sheet prints them.
+``w_10``. A layer index written as on the sheets, ``w^{(1)}``, ``w^{[1]}``, ``w^(1)`` or
+``w⁽¹⁾``, is part of the name ``w^(1)``; ``\\hat{y}``, ``\\bar{x}`` and ``\\tilde{x}`` are the names
+``yhat``, ``xbar`` and ``xtilde``. Labels show Greek letters, subscripts, layer indices and
+accents the way a sheet prints them.
 
->>> canonical_name("\\\\alpha"), canonical_name("α"), canonical_name("w_{10}")
-('alpha', 'alpha', 'w_10')
+>>> canonical_name("\\\\alpha"), canonical_name("α"), canonical_name("w_{10}"), canonical_name("W^{[2]}")
+('alpha', 'alpha', 'w_10', 'W^(2)')
 >>> display_label("alpha"), display_label("w_0"), display_label("w1"), display_label("beta_1")
 ('α', 'w₀', 'w1', 'β₁')
+>>> display_label("w^(1)"), display_label("w_0^(1)"), display_label("yhat"), display_label("xbar")
+('w⁽¹⁾', 'w₀⁽¹⁾', 'ŷ', 'x̄')
 """
 
 from __future__ import annotations
 
+import unicodedata
 from functools import lru_cache
 
-__all__ = ["GREEK", "GREEK_LETTERS", "canonical_name", "display_label"]
+__all__ = ["GREEK", "GREEK_LETTERS", "ACCENTS", "canonical_name", "display_label", "name_marks"]
 
 GREEK: dict[str, str] = {
     "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "varepsilon": "ε",
@@ -33,6 +39,29 @@ for _name, _letter in GREEK.items():
 
 _SUBSCRIPT = str.maketrans("0123456789+-=()aeioruvxhklmnpst",
                            "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑᵢₒᵣᵤᵥₓₕₖₗₘₙₚₛₜ")
+_SUPER_PLAIN = "0123456789+-=()abcdefghijklmnoprstuvwxyzLN"
+_SUPER_CHARS = "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻᴸᴺ"
+_SUPERSCRIPT = str.maketrans(_SUPER_PLAIN, _SUPER_CHARS)
+_FROM_SUPERSCRIPT = str.maketrans(_SUPER_CHARS, _SUPER_PLAIN)
+
+ACCENTS: dict[str, str] = {"hat": "\u0302", "bar": "\u0304", "tilde": "\u0303"}
+"""Accent names (the ending of ``yhat``, ``xbar``, ``xtilde``) -> the combining mark drawn."""
+
+
+def name_marks(name: str) -> tuple[str, str | None, str | None]:
+    """A canonical name split into its core, its accent and its layer index:
+    ``w_0^(1)`` -> ``('w_0', None, '1')``, ``yhat`` -> ``('y', 'hat', None)``.
+
+    An accent ending counts only after one letter or a Greek name (``xbar``, ``thetahat``)."""
+    core, index = name, None
+    if name.endswith(")") and "^(" in name:
+        core, _, rest = name.partition("^(")
+        index = rest[:-1]
+    for accent in ACCENTS:
+        base = core[:-len(accent)]
+        if core.endswith(accent) and ((len(base) == 1 and base.isalpha()) or base in GREEK):
+            return base, accent, index
+    return core, None, index
 
 
 @lru_cache(maxsize=8192)
@@ -41,6 +70,15 @@ def canonical_name(raw: str) -> str:
     name = raw.strip()
     if name.startswith("\\"):
         name = name[1:]
+    if "⁽" in name:  # w⁽¹⁾, as the labels draw it
+        at = name.index("⁽")
+        name = name[:at] + "^" + name[at:].translate(_FROM_SUPERSCRIPT)
+    if "^" in name:  # a layer index: w^{(1)}, w^{[1]}, w^(1)
+        base, _, index = name.partition("^")
+        index = index.strip().strip("{}").strip()
+        if index[:1] in "([" and index[-1:] in ")]":
+            index = index[1:-1]
+        return f"{canonical_name(base)}^({''.join(index.split())})"
     if "_" in name:
         base, sub = name.split("_", 1)
         sub = sub.strip("{}").replace("{", "").replace("}", "")
@@ -53,7 +91,18 @@ def canonical_name(raw: str) -> str:
 
 
 def display_label(name: str) -> str:
-    """A readable label: Greek names as letters, ``_sub`` as a subscript where Unicode has one."""
+    """A readable label: Greek names as letters, ``_sub`` as a subscript where Unicode has one,
+    a layer index as a superscript in brackets (``w⁽¹⁾``), an accent over its letter (``ŷ``)."""
+    core, accent, index = name_marks(name)
+    if accent is not None or index is not None:
+        # NFC joins a letter and its mark where Unicode has one character for both (ŷ)
+        label = unicodedata.normalize("NFC", display_label(core) + (ACCENTS[accent] if accent else ""))
+        if index is None:
+            return label
+        raised = index.translate(_SUPERSCRIPT)
+        if all(ch in _SUPER_CHARS for ch in raised):
+            return f"{label}⁽{raised}⁾"
+        return f"{label}^({index})"
     base, _, sub = name.partition("_")
     head = base.rstrip("0123456789")
     digits = base[len(head):]

@@ -27,7 +27,7 @@ from typing import Iterable, Iterator
 import numpy as np
 
 from ..errors import LimitError, ParseError, UnknownNameError, locate
-from .lexer import Token, tokenize
+from .lexer import ACCENT_COMMANDS, Token, tokenize
 from .names import GREEK, canonical_name
 from ..ops import CONSTANTS, FUNCTIONS, INFIX, OPS
 from .syntax import ArrayLit, Assign, Call, Const, Expr, Num, Program, Var
@@ -72,8 +72,12 @@ def parse(source: str, known: Iterable[str] = (), *, max_depth: int = MAX_DEPTH,
     with _GcPaused(), _recursion_room(max_depth):
         tokens = tokenize(source)
         names = {canonical_name(k) for k in known} | assigned_names(tokens)
-        program = _Parser(source, _expand_words(tokens, names, source, splits), names, max_depth).program()
+        if "\\" in source:  # \hat{y} makes the name yhat, which stays whole where typed plainly too
+            names |= {t.text for t in tokens if t.kind == "WORD" and source.startswith(ACCENT_COMMANDS, t.span[0])}
+        parser = _Parser(source, _expand_words(tokens, names, source, splits), names, max_depth)
+        program = parser.program()
         program.split_words = splits
+        program.notes = _index_notes(parser.unit_powers, source)
     return program
 
 
@@ -165,7 +169,7 @@ def _expand_words(tokens: list[Token], known: set[str], source: str,
         letters = text.rstrip("0123456789") if "_" not in text else text.split("_", 1)[0].rstrip("0123456789")
         whole = canonical_name(text)
         if (whole in known or text.lower() in FUNCTIONS or len(letters) <= 1 or whole in CONSTANTS
-                or letters in GREEK or source[tok.span[0]] == "\\"):
+                or letters in GREEK or source[tok.span[0]] == "\\" or "^" in text):
             classified = _classify(text, tok.span, tok.space_before, known, False)
             if source[tok.span[0]] != "\\":
                 simple[text] = (classified.kind, classified.text)
@@ -221,6 +225,7 @@ class _Parser:
         self.pos = 0
         self.depth = 0
         self.bars: list[str] = []
+        self.unit_powers: list[tuple[str, tuple[int, int]]] = []  # (name, span) of each name^1
 
     # -- token helpers
     def peek(self, k: int = 0) -> Token:
@@ -401,6 +406,8 @@ class _Parser:
             span_end = _end(exponent)
         if isinstance(base, Const) and base.name == "e":
             return Call("exp", (exponent,), (_start(base), span_end))
+        if isinstance(base, Var) and isinstance(exponent, Num) and exponent.value == 1:
+            self.unit_powers.append((base.name, (_start(base), span_end)))
         return Call("pow", (base, exponent), (_start(base), span_end))
 
     def is_transpose_mark(self, tok: Token) -> bool:
@@ -543,6 +550,23 @@ class _Parser:
                                  self.source)
             params.append((pname, float(value)))
         return Call(op, tuple(args[:arity]), (tok.span[0], end), tuple(params))
+
+
+def _index_notes(unit_powers: list[tuple[str, tuple[int, int]]], source: str) -> list[tuple[str, tuple[int, int]]]:
+    """A warning for each name raised to the power 1 (``w^1``, ``w_0^1``, as seed sheets write
+    layer 1's weights): nobody writes x¹ for x, so the 1 is likely a layer index."""
+    notes = []
+    for name, span in unit_powers:
+        typed = source[span[0]:span[1]]
+        notes.append((f"'{typed}' is read as the power {name}¹ = {name}; if 1 is a layer index, write "
+                      f"{_index_spelling(typed)} (a name of its own)", span))
+    return notes
+
+
+def _index_spelling(typed: str) -> str:
+    """``w_0^1`` -> ``w_0^{(1)}``: the layer-index spelling of a power of 1 as typed."""
+    base = typed[:typed.rindex("^")].rstrip()
+    return base + "^{(1)}"
 
 
 def _literal_value(expr: Expr) -> float | np.ndarray | None:

@@ -21,6 +21,15 @@ __all__ = ["canonical", "expr_text", "format_number", "reading", "reading_text"]
 Resolver = Callable[[Call], str]
 
 
+
+def typed_name(name: str) -> str:
+    """A name as it reads back the same: a layer index in braces (``w^(1)`` -> ``w^{(1)}``,
+    which the text reads as one name, where ``w^(1)`` would be a power)."""
+    if name.endswith(")") and "^(" in name:
+        base, _, index = name.partition("^")
+        return f"{base}^{{{index}}}"
+    return name
+
 def format_number(value: float) -> str:
     """Integers without ``.0``, others as Python writes them.
 
@@ -65,7 +74,7 @@ def _emit(expr: Expr, pieces: Callable[[Call], list[object]], number: Callable[[
 
 def expr_text(expr: Expr, resolve: Resolver = _default_resolver) -> str:
     """Canonical text of one expression; ``resolve`` maps an implicit product to ``mul``/``matmul``."""
-    return _emit(expr, lambda call: _pieces(call, resolve), format_number, lambda leaf: leaf.name)
+    return _emit(expr, lambda call: _pieces(call, resolve), format_number, lambda leaf: typed_name(leaf.name))
 
 
 def _pieces(call: Call, resolve: Resolver) -> list[object]:
@@ -91,9 +100,9 @@ def _program_text(program: Program, resolve: Resolver, text_of: Callable[[Expr, 
     parts = []
     for stmt in program.statements:
         if isinstance(stmt, Assign) and stmt.name in program.defaults:
-            parts.append(f"{stmt.name} = {_array_text(np.asarray(program.defaults[stmt.name]))}")
+            parts.append(f"{typed_name(stmt.name)} = {_array_text(np.asarray(program.defaults[stmt.name]))}")
         elif isinstance(stmt, Assign):
-            parts.append(f"{stmt.name} = {text_of(stmt.expr, resolve)}")
+            parts.append(f"{typed_name(stmt.name)} = {text_of(stmt.expr, resolve)}")
         else:
             parts.append(text_of(stmt, resolve))
     return "; ".join(parts)
@@ -159,7 +168,7 @@ def reading_text(expr: Expr, resolve: Resolver = _default_resolver) -> str:
     """
     return _emit(expr, lambda call: _read_pieces(call, resolve),
                  lambda value: format_number(value).replace("-", "−"),
-                 lambda leaf: "π" if isinstance(leaf, Const) and leaf.name == "pi" else leaf.name)
+                 lambda leaf: "π" if isinstance(leaf, Const) and leaf.name == "pi" else typed_name(leaf.name))
 
 
 def reading(program: Program, resolve: Resolver = _default_resolver) -> str:

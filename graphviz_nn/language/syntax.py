@@ -85,6 +85,9 @@ class Program:
     """Inputs given a value in the text (``x = 2``), name -> float or ndarray."""
     split_words: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """Letter runs read as products (``loss`` -> ``l, o, s, s``), for hints in error messages."""
+    notes: list[tuple[str, Span]] = field(default_factory=list)
+    """Warnings about how the text was read, with the span each points at (``w^1`` read as a
+    power where a sheet may mean layer 1)."""
 
 
 def children(expr: Expr) -> tuple[Expr, ...]:

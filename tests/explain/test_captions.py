@@ -94,7 +94,7 @@ def test_format_latex_number(value: object, text: str) -> None:
 
 @pytest.mark.parametrize("name, latex", [
     ("x", "x"), ("w1", "w_{1}"), ("w01", "w_{01}"), ("w_10", "w_{10}"), ("alpha", r"\alpha"),
-    ("beta_2", r"\beta_{2}"), ("yhat", r"\mathrm{yhat}"),
+    ("beta_2", r"\beta_{2}"), ("yhat", r"\hat{y}"), ("w_0^(1)", r"{w_{0}}^{(1)}"),
 ])
 def test_latex_name(name: str, latex: str) -> None:
     assert latex_name(name) == latex
