@@ -631,8 +631,9 @@ def expression_page(options: ViewOptions, zoom: int) -> None:
                     help=f"Fully bracketed: {view.canonical}")
         if view.canonical != view.reading:
             st.caption("Fully bracketed: " + md_escape(view.canonical))
-        for warning in view.warnings:
-            st.warning(md_escape(warning))
+        for warning in view.warnings:  # a warning about the text ends with its line and a caret
+            head, _, caret = warning.partition("\n")
+            st.warning(md_escape(head) + (f"\n\n{fenced(caret)}" if caret else ""))
         if view.nonfinite:
             st.warning(md_escape(view.nonfinite))
         st.query_params.from_dict({"expr": text, **{VALUE_PREFIX + k: v for k, v in values}})

@@ -183,3 +183,20 @@ def test_function_plot_tab_draws_f_and_its_derivative() -> None:
     assert not at.exception
     assert any("f(x) = relu(x)" in c.value for c in at.caption)
     assert at.selectbox(key="plot_var").options == ["x"]
+
+
+def test_constant_gradients_toggle_adds_the_constants_backward_steps() -> None:
+    at = start()  # x^2 + 3xy: 8 nodes, the seed, 6 edges out of nodes that depend on an input
+    assert at.slider(key="step").max == 8 + 1 + 6
+    at.toggle(key="constant_grads").set_value(True).run()
+    assert not at.exception and not at.error
+    assert at.slider(key="step").max == 8 + 1 + 8  # the exponent 2 and the factor 3 get one each
+    assert "∂f/∂x = 7" in texts(at)
+
+
+def test_a_power_of_one_warns_with_its_caret_in_a_code_block() -> None:
+    at = start()
+    at.text_area(key="text").set_value("w^1 x").run()
+    assert not at.exception and not at.error
+    shown = [w.value for w in at.warning if "layer index" in w.value]
+    assert len(shown) == 1 and "```text\n  w^1 x\n  ^^^\n```" in shown[0]
