@@ -143,3 +143,12 @@ def test_every_loss_on_a_batch_of_several_outputs_matches_pytorch(loss: str, act
     assert float(res.value) == pytest.approx(expected.item(), rel=1e-12)
     for name, leaf in leaves.items():
         np.testing.assert_allclose(res.gradients[name], leaf.grad.numpy(), rtol=1e-10)
+
+
+def test_app_training_keeps_a_flat_target_as_written() -> None:
+    from graphviz_nn.page.netview import SpecForm, take_steps
+
+    form = SpecForm("Linear(1->1)", loss="mse", values_text="x = [[1], [2]]\ny = [0, 1]\nW1 = 1\nb1 = 0")
+    result = take_steps(form, 0.1, 1)
+    assert result.losses[0] == 1.0  # the per-row loss, not the N×N broadcast's 1.5
+    assert "y = [0, 1]" in result.form.values_text.replace(".0", "")
