@@ -149,7 +149,7 @@ def choose_blanks(res: Any, blank: str = "grads", nodes: Sequence[str] | None = 
         picked = _resolve(graph, nodes)
         pool = [(n, k) for n in picked for k in kinds
                 if (k == "value" and graph.nodes[n].get("kind") == "op") or
-                (k == "grad" and n != graph.graph["output"] and graph.nodes[n].get("kind") != "constant")]
+                (k == "grad" and n != graph.graph["output"] and graph.nodes[n].get("grad") is not None)]
         if not pool:
             raise ValueInputError(f"nothing to blank out at {', '.join(nodes)} ({blank}); inputs have "
                                   "given values and the output's gradient is 1")
