@@ -118,8 +118,14 @@ def test_type_set_values_step_and_download(app_url: str, browser: object, tmp_pa
     expect(drawn).to_contain_text(f"step {n} of {n}")
     expect(drawn).to_contain_text("27")
 
-    with page.expect_download() as info:
-        page.get_by_role("button", name="SVG", exact=True).click()
+    # The download buttons come after the trace table, so they may still be the previous step's
+    # when the caption and drawing have changed: download until the button is this step's.
+    deadline = time.monotonic() + 30
+    while True:
+        with page.expect_download() as info:
+            page.get_by_role("button", name="SVG", exact=True).click()
+        if info.value.suggested_filename == f"graph-step{n}.svg" or time.monotonic() > deadline:
+            break
     target = tmp_path / "graph.svg"
     info.value.save_as(target)
     svg = target.read_text(encoding="utf-8")
