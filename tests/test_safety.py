@@ -868,3 +868,101 @@ def test_limits_doc_agrees_with_the_code():
         assert not any(json.loads(line).get("known_bad") for path in (ROOT / "tests/data/bad_inputs").glob("*.jsonl")
                        for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
         assert xfails == []
+
+
+# ------------------------------------------------------------------ 10. networks, LaTeX, control characters, explosive work
+# Each case runs in a child process under RLIMIT_AS / RLIMIT_CPU (tests/bounded.py): it must end
+# with exit 2 and one message, or a correct result, inside the bounds.
+
+
+def _one_message(done: subprocess.CompletedProcess, *needles: str) -> None:
+    """Exit 2, one ``error:`` message naming ``needles``, no traceback or internal error."""
+    assert done.returncode == 2, (done.returncode, done.stderr[-2000:])
+    assert done.stderr.startswith("error: "), done.stderr[-2000:]
+    assert "Traceback" not in done.stderr and "internal error" not in done.stderr
+    for needle in needles:
+        assert needle in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize("args, needles", [
+    (["eval", "--chain", "Linear(100000->100000) -> ReLU -> Linear(1)", "--init", "random", "--at", "x=[1]"],
+     ["W1 of this chain would have 10,000,000,000 entries", "the limit is 10,000,000"]),
+    (["eval", "--chain", "Linear(20000) -> Linear(20000)", "--init", "random", "--at", "x=[1, 2]"],
+     ["W2 of this chain would have 400,000,000 entries"]),
+    (["eval", "--chain", "Linear(3000) -> Linear(3000) -> Linear(3000)", "--init", "0.5", "--at", "x=[1, 2]"],
+     ["this network would have 18,015,000 parameters; the limit is 10,000,000"]),
+])
+def test_network_size_is_checked_before_any_parameter_is_made(args, needles):
+    from bounded import cli_bounded
+
+    _one_message(cli_bounded(*args, memory_mb=700, cpu_seconds=30), *needles)
+
+
+def test_spec_with_random_init_is_checked_before_any_parameter_is_made(tmp_path):
+    from bounded import cli_bounded
+
+    (tmp_path / "big.toml").write_text('[network]\nchain = "Linear(20000) -> Linear(20000)"\ninit = "random"\n'
+                                       "[values]\nx = [1, 2]\n", encoding="utf-8")
+    _one_message(cli_bounded("eval", "--spec", str(tmp_path / "big.toml"), memory_mb=700, cpu_seconds=30),
+                 "W2 of this chain would have 400,000,000 entries")
+
+
+def test_network_parameter_limit_counts_from_the_chain(monkeypatch):
+    monkeypatch.setattr(network, "MAX_PARAMETERS", 16)
+    with pytest.raises(LimitError, match="the limit is 16"):
+        network.from_chain("Linear(2->4) -> Linear(4->1)", {"x": [1, 2]}, init=0.5)  # W1 8, b1 4, W2 4, b2 1
+    with pytest.raises(LimitError) as info:
+        network.from_chain("Linear(2->4) -> Linear(4->1)", {"x": [1, 2]}, init=0.5, max_parameters=16)
+    assert info.value.message == "this network would have 17 parameters; the limit is 16 (the largest is W1, 4 × 2)"
+    network.from_chain("Linear(2->4) -> Linear(4->1)", {"x": [1, 2]}, init=0.5, max_parameters=17)
+
+
+def test_the_app_refuses_big_networks_before_making_them():
+    from bounded import python_bounded
+
+    code = ("from graphviz_nn.page import netview\n"
+            "from graphviz_nn.errors import LimitError\n"
+            "form = netview.SpecForm(chain='Linear(2->3000) -> ReLU -> Linear(3000->3000) -> Linear(3000->1)',"
+            " init='random', values_text='x = [1, 2]')\n"
+            "try:\n    netview.network(form)\nexcept LimitError as err:\n    print(err.message)\n"
+            "spec = '[network]\\nchain = \"Linear(2->3000) -> Linear(3000->3000)\"\\ninit = \"random\"\\n"
+            "[values]\\nx = [1, 2]\\n'\n"
+            "try:\n    netview.read_spec(spec)\nexcept LimitError as err:\n    print(err.message)\n")
+    done = python_bounded(code, memory_mb=500, cpu_seconds=30)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines == ["this network would have 9,015,001 parameters; the limit is 100,000 (the largest is W2, 3,000 × 3,000)",
+                     "this network would have 9,012,000 parameters; the limit is 100,000 "
+                     "(the largest is W2, 3,000 × 3,000)"]
+
+
+def test_app_caches_key_long_value_texts_by_digest():
+    """A network's weights reach the page caches as short keys; the values are the same."""
+    from graphviz_nn.page import keys as pipeline_keys, netview, view as pipeline
+
+    form = netview.SpecForm(chain="Linear(2->40) -> ReLU -> Linear(40->40) -> Linear(40->1)", init="random", seed=3,
+                            values_text="x = [1, 2]")
+    net = netview.network(form)
+    values = netview.program_values(net)
+    assert max(len(raw) for _, raw in values) > pipeline_keys.LONG_VALUE_CHARS
+    merged = pipeline._merged(net.program, values)
+    assert max(len(raw) for _, raw in merged) < 80
+    res = pipeline._evaluate(net.program, merged)
+    assert np.array_equal(res.values["W2"], net.values["W2"])
+    assert float(res.value[0]) == pytest.approx(float(net.evaluate().value[0]), rel=1e-12)
+
+
+def test_app_memory_stays_bounded_over_seed_changes():
+    """Twelve seed changes of a network at the app's parameter limit fit in a fixed memory bound."""
+    from bounded import python_bounded
+
+    code = ("from graphviz_nn.page import netview, view as pipeline\n"
+            "for seed in range(12):\n"
+            "    form = netview.SpecForm(chain='Linear(2->310) -> ReLU -> Linear(310->310) -> Linear(310->1)',"
+            " init='random', seed=seed, values_text='x = [1, 2]')\n"
+            "    net = netview.network(form)\n"
+            "    view = pipeline.build_view(net.program, netview.program_values(net), pipeline.ViewOptions(), None)\n"
+            "    assert view.issue is None, view.issue\n"
+            "print('ok')\n")
+    done = python_bounded(code, memory_mb=1200, cpu_seconds=120)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]

@@ -13,6 +13,7 @@ parameter; ``train(steps, lr)`` records the loss per step.
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from dataclasses import dataclass, field, replace
@@ -23,6 +24,7 @@ import numpy as np
 from ..core.api import Evaluation
 from ..core.prepared import evaluate
 from ..errors import GnnError, LimitError, MissingValueError, ParseError, ShapeError, ValueInputError
+from ..language import values as _values_module
 from .layers import LOSSES, Layer, linear_layers, parse_chain, program_text
 from ..language.names import display_label
 from ..ops import format_shape
@@ -30,10 +32,13 @@ from ..core.schedule import compile_schedule
 from ..language.sources import read_text
 from ..language.values import normalize_values
 
-__all__ = ["Network", "TrainingResult", "from_chain", "load_spec", "parse_spec", "BIAS_MODES", "SPEC_KEYS"]
+__all__ = ["Network", "TrainingResult", "from_chain", "load_spec", "parse_spec", "parameter_shapes",
+           "BIAS_MODES", "SPEC_KEYS", "MAX_PARAMETERS"]
 
 BIAS_MODES = ("separate", "folded")
 SPEC_KEYS = {"chain", "loss", "bias", "init", "seed", "title", "names"}
+MAX_PARAMETERS = 10_000_000
+"""Most weights and biases one network may hold, counted from the chain before any is made."""
 
 
 @dataclass(frozen=True)
@@ -116,8 +121,14 @@ class Network:
 
 def from_chain(chain: str, values: Mapping[str, Any] | None = None, *, loss: str | None = None,
                bias: str = "separate", init: Any = None, seed: int = 0,
-               display_names: Mapping[str, str] | None = None, title: str = "") -> Network:
-    """Build a :class:`Network` from a chain, checking every shape against the values."""
+               display_names: Mapping[str, str] | None = None, title: str = "",
+               max_parameters: int | None = None) -> Network:
+    """Build a :class:`Network` from a chain, checking every shape against the values.
+
+    The parameter count is read from the chain (and the width of ``x``) before any parameter
+    is made, so a chain over ``max_parameters`` (default :data:`MAX_PARAMETERS`) raises
+    ``LimitError`` without allocating.
+    """
     layers, chain_loss = parse_chain(chain)
     loss = _choose_loss(loss, chain_loss, chain)
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
@@ -125,6 +136,7 @@ def from_chain(chain: str, values: Mapping[str, Any] | None = None, *, loss: str
     if bias not in BIAS_MODES:
         raise ValueInputError(f"bias must be one of {', '.join(BIAS_MODES)}, got {bias!r}")
     vals = _shape_values(normalize_values(values), layers, bias)
+    _check_size(vals, layers, bias, chain, MAX_PARAMETERS if max_parameters is None else max_parameters)
     vals = _initialise(vals, layers, bias, init, seed, chain)
     vals = _check_shapes(vals, layers, bias, loss, chain)
     return Network(chain, tuple(layers), loss, bias, vals, dict(display_names or {}), title)
@@ -167,6 +179,43 @@ def _shape_values(vals: dict[str, Any], layers: list[Layer], bias: str) -> dict[
 
 def _first_in(layers: list[Layer]) -> int | None:
     return linear_layers(layers)[0].in_features
+
+
+def parameter_shapes(layers: list[Layer], bias: str, features: int) -> list[tuple[str, tuple[int, int] | tuple[int], Layer]]:
+    """``(name, shape, layer)`` of every parameter the chain needs when ``x`` has ``features``
+    features (declared input sizes win, as for the init); whole Python numbers, nothing allocated."""
+    shapes: list[tuple[str, tuple[int, int] | tuple[int], Layer]] = []
+    for k, layer in enumerate(linear_layers(layers), start=1):
+        fan_in = layer.in_features if layer.in_features is not None else features
+        n_out = layer.out_features if layer.out_features is not None else 1
+        shapes.append((f"W{k}", (n_out, fan_in + (1 if bias == "folded" else 0)), layer))
+        if bias != "folded":
+            shapes.append((f"b{k}", (n_out,), layer))
+        features = n_out
+    return shapes
+
+
+def _check_size(vals: Mapping[str, Any], layers: list[Layer], bias: str, chain: str, limit: int) -> None:
+    """Raise ``LimitError`` when the chain's parameters would pass ``limit`` entries in all or
+    one of them would pass ``values.MAX_ELEMENTS``."""
+    if "x" not in vals:
+        return  # _initialise names the missing x
+    sized = [(name, shape, layer, math.prod(shape))
+             for name, shape, layer in parameter_shapes(layers, bias, int(np.shape(vals["x"])[-1]))]
+    per_value = _values_module.MAX_ELEMENTS
+    for name, shape, layer, size in sized:
+        if size > per_value:
+            raise LimitError(f"{name} of this chain would have {size:,} entries ({_dims(shape)}); "
+                             f"the limit is {per_value:,} entries per value", layer.span, chain)
+    total = sum(size for *_, size in sized)
+    if total > limit:
+        name, shape, layer, _ = max(sized, key=lambda item: item[3])
+        raise LimitError(f"this network would have {total:,} parameters; the limit is {limit:,} "
+                         f"(the largest is {name}, {_dims(shape)})", layer.span, chain)
+
+
+def _dims(shape: tuple[int, ...]) -> str:
+    return " × ".join(f"{n:,}" for n in shape)
 
 
 def _initialise(vals: dict[str, Any], layers: list[Layer], bias: str, init: Any, seed: int,
@@ -246,8 +295,9 @@ def _check_shapes(vals: Mapping[str, Any], layers: list[Layer], bias: str, loss:
     return out
 
 
-def parse_spec(text: str, filename: str = "spec.toml") -> Network:
-    """Read a TOML spec (``[network]`` and ``[values]`` tables)."""
+def parse_spec(text: str, filename: str = "spec.toml", *, max_parameters: int | None = None) -> Network:
+    """Read a TOML spec (``[network]`` and ``[values]`` tables); ``max_parameters`` as for
+    :func:`from_chain`."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -297,7 +347,7 @@ def parse_spec(text: str, filename: str = "spec.toml") -> Network:
     try:
         return from_chain(net["chain"], values, loss=net.get("loss"), bias=net.get("bias", "separate"),
                           init=init, seed=seed, display_names={str(k): v for k, v in names.items()},
-                          title=net.get("title", ""))
+                          title=net.get("title", ""), max_parameters=max_parameters)
     except GnnError as err:
         if err.source is None:
             err.message = f"{filename}: {err.message}"

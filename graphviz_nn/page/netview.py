@@ -153,14 +153,17 @@ def _values(values_text: str) -> dict[str, Any]:
 # --------------------------------------------------------------------------- form <-> network
 
 
-@functools.lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=16)
 def network(form: SpecForm) -> Network:
-    """The network the form describes; raises ``GnnError`` (with a caret into the chain)."""
+    """The network the form describes; raises ``GnnError`` (with a caret into the chain), a
+    ``LimitError`` for more than ``pipeline.APP_MAX_PARAMETERS`` weights and biases."""
+    from .view import APP_MAX_PARAMETERS
+
     if form.loss not in LOSSES:
         raise ValueInputError(f"unknown loss {form.loss!r}; valid losses: {', '.join(LOSSES)}")
     return from_chain(form.chain, _values(form.values_text), loss=form.loss, bias=form.bias,
                       init=parse_init(form.init), seed=int(form.seed),
-                      display_names=dict(form.names), title=form.title)
+                      display_names=dict(form.names), title=form.title, max_parameters=APP_MAX_PARAMETERS)
 
 
 def read_spec(text: str | bytes, filename: str = "spec.toml") -> SpecForm:
@@ -168,7 +171,9 @@ def read_spec(text: str | bytes, filename: str = "spec.toml") -> SpecForm:
     form; raises ``GnnError`` when the file is not a valid spec."""
     if isinstance(text, bytes):
         text = decode(text, filename)
-    net = parse_spec(text, filename)  # the CLI's checks and messages
+    from .view import APP_MAX_PARAMETERS
+
+    net = parse_spec(text, filename, max_parameters=APP_MAX_PARAMETERS)  # the CLI's checks and messages
     data = tomllib.loads(text)
     head = data["network"]
     init = head.get("init")

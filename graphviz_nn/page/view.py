@@ -32,6 +32,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from ..explain.captions import Caption, all_captions, format_number
+from .keys import compact, expand
 from ..errors import (
     GnnError,
     LimitError,
@@ -57,6 +58,7 @@ __all__ = [
     "value_text",
     "APP_MAX_CHARS",
     "APP_MAX_NODES",
+    "APP_MAX_PARAMETERS",
     "MAX_LATEX_PATHS",
     "MAX_EDGE_TERMS",
 ]
@@ -239,6 +241,9 @@ APP_MAX_CHARS = 20_000
 """Longest text the app evaluates (the API and CLI allow 2,000,000): a hosted app serves a class."""
 APP_MAX_NODES = 50_000
 """Largest graph the app builds (the API and CLI allow 200,000)."""
+APP_MAX_PARAMETERS = 100_000
+"""Most weights and biases a layer network may have in the app (the API and CLI allow
+10,000,000): every parameter travels through the page's caches as the text of a value field."""
 #: Paths written out in the chain-rule equations (the factor table lists them all).
 MAX_LATEX_PATHS = 6
 #: Edges listed in the edge-formula panel.
@@ -266,8 +271,9 @@ def input_fields(text: str) -> tuple[InputField, ...]:
 
 
 def _normalise(values: ValuesArg | None) -> tuple[tuple[str, str], ...]:
+    """Sorted (name, text) pairs; long texts as digest keys (:mod:`graphviz_nn.page.keys`)."""
     items = values.items() if isinstance(values, Mapping) else (values or ())
-    return tuple(sorted((str(k), str(v)) for k, v in items))
+    return tuple(sorted((str(k), compact(str(v))) for k, v in items))
 
 
 KEEP_PREPARED = 16
@@ -305,7 +311,7 @@ def _evaluate(text: str, values: tuple[tuple[str, str], ...], labels: Labels = (
     result, from a :class:`~graphviz_nn.core.prepared.Prepared` kept per text and filled-in names."""
     from ..language.names import display_label
 
-    given = {name: raw for name, raw in values if raw.strip() != ""}
+    given = {name: expand(raw) for name, raw in values if raw.strip() != ""}
     res = _prepared_for(text, given, constant_grads).evaluate(given)
     for name, shown in labels:
         node = res.graph.graph["inputs"].get(name)
