@@ -13,6 +13,7 @@ unexpected ')' at column 9
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 __all__ = [
@@ -27,7 +28,27 @@ __all__ = [
     "LayoutNotFoundError",
     "Location",
     "locate",
+    "UNPRINTABLE",
+    "visible",
 ]
+
+UNPRINTABLE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff"
+    "\ufdd0-\ufdef\ufffe\uffff"
+    + "".join(chr(plane << 16 | 0xFFFE) + chr(plane << 16 | 0xFFFF) for plane in range(1, 17))
+    + "]")
+"""Characters no message, label or title may show as they are: control characters (all but
+tab and line break), surrogates, Unicode noncharacters, line/paragraph separators and the
+bidirectional overrides that reorder what a terminal shows."""
+
+
+def visible(text: str, replacement: str = "?") -> str:
+    """``text`` with every :data:`UNPRINTABLE` character replaced, one for one (carets stay aligned).
+
+    >>> visible("x\x1b[31m + \uffff")
+    'x?[31m + ?'
+    """
+    return UNPRINTABLE.sub(replacement, text)
 
 
 @dataclass(frozen=True)
@@ -89,7 +110,7 @@ class GnnError(Exception):
         width = 1
         if self.span is not None:
             width = max(1, min(self.span[1] - self.span[0], len(loc.line_text) - loc.column + 1))
-        shown = loc.line_text.replace("\t", " ")
+        shown = visible(loc.line_text.rstrip("\r").replace("\t", " "))
         caret = " " * (loc.column - 1) + "^" * width
         return f"{self.message} at {where}\n  {shown}\n  {caret}"
 

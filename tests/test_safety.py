@@ -13,6 +13,7 @@ import json
 import math
 import os
 import re
+import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -966,3 +967,131 @@ def test_app_memory_stays_bounded_over_seed_changes():
             "print('ok')\n")
     done = python_bounded(code, memory_mb=1200, cpu_seconds=120)
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
+
+
+SECRET = "SECRET-MARKER-4711"
+HOSTILE_TEX = ["\\input secret ", "\\input{secret}", "\\loop\\iftrue\\repeat", "\\def\\a{\\a}\\a",
+               "\\catcode`\\^^M=13 ", "^^5cinput secret", "\x00\x07\x1b[31m\x0b\uffff"]
+
+
+@pytest.mark.parametrize("command", [
+    ["render", "x_{\\input secret } = 3\ny = x_{\\input secret } * 2", "--edge-text", "both", "-o", "leak.tex"],
+    ["worksheet", "x_{\\input secret } = 3\ny = x_{\\input secret } * 2", "-o", "ws.tex"],
+    ["explain", "y = x_{\\loop\\iftrue\\repeat} * 2", "--wrt", "x", "--latex"],
+])
+def test_latex_commands_cannot_be_typed_into_a_name(tmp_path, command):
+    from bounded import cli_bounded
+
+    done = cli_bounded(*command, memory_mb=1024, cpu_seconds=30, cwd=tmp_path)
+    _one_message(done, "a backslash in a subscript")
+    assert not list(tmp_path.iterdir())
+
+
+def _hostile_evaluation():
+    """A graph whose names, constant label and title hold TeX that reads a file or never ends:
+    names the grammar can no longer make, put in directly to test the writers' escaping."""
+    res = gnn.evaluate("y = x_1 * 2 + w_1\nL = sin(y)", {"x_1": 3, "w_1": 0.5})
+    graph = res.graph
+    inputs = graph.graph["inputs"]
+    graph.nodes[inputs["x_1"]]["name"] = "x_" + HOSTILE_TEX[0]
+    graph.nodes[inputs["w_1"]]["name"] = HOSTILE_TEX[2]
+    named = [n for n, d in graph.nodes(data=True) if d.get("name") == "y"]
+    graph.nodes[named[0]]["name"] = "y_" + HOSTILE_TEX[3]
+    const = [n for n, d in graph.nodes(data=True) if d.get("kind") == "constant"]
+    graph.nodes[const[0]]["label"] = HOSTILE_TEX[1]
+    return res
+
+
+@needs_layout
+@pytest.mark.skipif(not shutil.which("pdflatex"), reason="no pdflatex")
+@pytest.mark.parametrize("edge_text", ["both", "formula", None])
+def test_compiled_tikz_never_reads_a_file_the_user_names(tmp_path, edge_text):
+    """pdflatex -no-shell-escape in a folder holding secret.tex: the log and the PDF's text never
+    show it, and pdflatex finishes inside a CPU bound (a TeX loop would be killed)."""
+    from bounded import run_bounded
+
+    tex = export_bytes(_hostile_evaluation(), "tex",
+                       RenderOptions(title=" ".join(HOSTILE_TEX[:-1]), edge_text=edge_text)).decode("utf-8")
+    (tmp_path / "secret.tex").write_text(SECRET + "\n", encoding="utf-8")
+    (tmp_path / "graph.tex").write_text(tex, encoding="utf-8")
+    done = run_bounded(["pdflatex", "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error", "graph.tex"],
+                       memory_mb=2048, cpu_seconds=60, cwd=tmp_path)
+    log = (tmp_path / "graph.log").read_text(encoding="latin-1")
+    assert done.returncode == 0, log[-3000:]
+    assert "secret.tex" not in log and SECRET not in log
+    text = subprocess.run(["pdftotext", str(tmp_path / "graph.pdf"), "-"], capture_output=True, text=True).stdout
+    assert SECRET not in text
+    assert "input secret" in text.replace("\n", " ")  # shown as text, not run
+
+
+def test_latex_name_writers_escape_names_the_grammar_cannot_make():
+    from graphviz_nn.draw import tikz
+    from graphviz_nn.explain import captions, chainrule
+
+    for write in (captions.latex_name, chainrule.latex_name, tikz.latex_name):
+        for raw in HOSTILE_TEX:
+            out = write("x_" + raw)
+            assert "\\input" not in out and "\\loop" not in out and "\\def" not in out and "\\catcode" not in out
+            assert "^^" not in out and not any(ord(ch) < 32 or ord(ch) > 126 for ch in out), (write, out)
+
+
+CONTROL = ["\u0007", "\u0000", "\u001b[2J", "\u000b", "\uffff", "\u202e", "\u0085"]
+
+
+@pytest.mark.parametrize("where", ["title", "names"])
+@pytest.mark.parametrize("char", CONTROL)
+def test_control_characters_in_a_spec_are_refused_with_one_message(tmp_path, where, char):
+    from bounded import cli_bounded
+
+    quoted = json.dumps(f"a{char}b")  # TOML reads JSON's \\uXXXX escapes
+    text = f"title = {quoted}" if where == "title" else f"names = {{ W1 = {quoted} }}"
+    (tmp_path / "spec.toml").write_text(f'[network]\nchain = "Linear(1->1)"\n{text}\n'
+                                        "[values]\nx = 1\nW1 = 2\nb1 = 0\n", encoding="utf-8")
+    for command in (["eval", "--spec", "spec.toml"], ["render", "--spec", "spec.toml", "-o", "g.svg"]):
+        done = cli_bounded(*command, memory_mb=1024, cpu_seconds=30, cwd=tmp_path)
+        _one_message(done, "holds the control character U+")
+        assert not errors_visible(done.stderr), repr(done.stderr)
+        assert not (tmp_path / "g.svg").exists()
+
+
+def errors_visible(text: str) -> list[str]:
+    """Characters a terminal would act on (escape sequences, bells, overrides) in ``text``."""
+    from graphviz_nn.errors import UNPRINTABLE
+
+    return UNPRINTABLE.findall(text.replace("\n", ""))
+
+
+def test_error_lines_never_echo_control_characters():
+    from bounded import cli_bounded
+
+    done = cli_bounded("eval", "x + \x1b[31my\x07", "--at", "x=1", memory_mb=1024, cpu_seconds=30)
+    _one_message(done, "unknown character '\\x1b' at column 5", "  x + ?[31my?\n      ^")
+    assert not errors_visible(done.stderr)
+
+
+@pytest.mark.parametrize("length", [301, 200_000])
+def test_long_titles_are_refused_with_one_message(tmp_path, length):
+    from bounded import cli_bounded
+
+    (tmp_path / "spec.toml").write_text(f'[network]\nchain = "Linear(1->1)"\ntitle = "{"t" * length}"\n'
+                                        "[values]\nx = 1\nW1 = 2\nb1 = 0\n", encoding="utf-8")
+    done = cli_bounded("render", "--spec", "spec.toml", "-o", "g.svg", memory_mb=1024, cpu_seconds=30, cwd=tmp_path)
+    _one_message(done, f"spec.toml: the title is {length:,} characters; the limit is 300")
+    with pytest.raises(RenderError, match=f"the title is {length:,} characters; the limit is 300"):
+        RenderOptions(title="t" * length)
+    assert network.parse_spec(f'[network]\nchain = "Linear(1->1)"\ntitle = "{"t" * 300}"\n'
+                              "[values]\nx = 1\nW1 = 2\nb1 = 0\n").title == "t" * 300
+
+
+@needs_layout
+def test_drawings_survive_control_characters_in_labels():
+    """Labels that reach the drawing another way (the API) are shown with U+FFFD, never a
+    Graphviz syntax error."""
+    res = gnn.evaluate("y = x * 2", {"x": 3})
+    node = res.inputs["x"]
+    res.graph.nodes[node]["label"] = "".join(CONTROL) + "<b>"
+    svg = export_bytes(res, "svg", RenderOptions()).decode("utf-8")
+    ET.fromstring(svg)
+    assert "\ufffd" in svg and "\x1b" not in svg and "\x00" not in svg
+    with pytest.raises(RenderError, match="the title holds the control character U\\+0007 at position 2"):
+        RenderOptions(title="a\u0007")

@@ -17,13 +17,16 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
+from ..errors import visible
+
 __all__ = ["html_text", "dot_string", "dot_attrs", "html_font", "html_stack"]
 
 
 def html_text(text: Any) -> str:
-    """Text for a Graphviz HTML-like label: ``& < > "`` escaped, so nothing becomes markup."""
+    """Text for a Graphviz HTML-like label: ``& < > "`` escaped, so nothing becomes markup;
+    control characters and noncharacters (which Graphviz refuses) shown as U+FFFD."""
     return (
-        str(text)
+        visible(str(text), "\ufffd")
         .replace("&", "&amp;")
         .replace("<", "&lt;")
         .replace(">", "&gt;")
@@ -34,7 +37,7 @@ def html_text(text: Any) -> str:
 
 def dot_string(text: Any) -> str:
     """A DOT double-quoted string; backslashes doubled so Graphviz escapes (``\\N``) stay literal."""
-    return '"' + str(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
+    return '"' + visible(str(text), "\ufffd").replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
 
 
 def dot_attrs(**attrs: Any) -> str:

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import RenderError
+from ..language.names import MAX_TITLE_CHARS, text_problem
 from .themes import BACKGROUNDS, THEMES
 
 __all__ = ["RenderOptions", "EDGE_TEXTS", "BLANK_KINDS", "Edge"]
@@ -92,6 +93,9 @@ class RenderOptions:
             raise RenderError(f"timeout must be a positive number of seconds, got {self.timeout!r}")
         if self.title is not None and not isinstance(self.title, str):
             raise RenderError(f"title must be text or None, got {self.title!r}")
+        problem = text_problem(self.title, MAX_TITLE_CHARS) if self.title else None
+        if problem:
+            raise RenderError(f"the title {problem}")
         if self.edge_text is not None:
             _choice("edge_text", self.edge_text, EDGE_TEXTS)
         if not isinstance(self.show_answers, bool):

@@ -26,38 +26,12 @@ import networkx as nx
 import numpy as np
 
 from ..notation import numfmt
-from ..language.names import GREEK, GREEK_LETTERS
+from ..language.names import GREEK, MATH_CHARS as _MATH_CHARS, latex_text
 from .dot import RenderOptions, final_state, graph_and_trace, output_symbol, step_state, to_dot
 
 __all__ = ["tikz_document", "placement_dot", "latex_name", "latex_text", "latex_op"]
 
-_TEXT_ESCAPES = {
-    "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",
-    "^": r"\^{}", "_": r"\_", "%": r"\%", "~": r"\~{}", "<": r"\textless{}", ">": r"\textgreater{}",
-}
 _ROW_BREAK = r" \\ "
-_MATH_CHARS = {"×": r"\times", "÷": r"\div", "−": "-", "·": r"\cdot", "∂": r"\partial", "Σ": r"\Sigma",
-               "√": r"\surd", "‖": r"\|", "ᵀ": r"^{\top}", "←": r"\leftarrow", "→": r"\rightarrow", "∞": r"\infty"}
-
-
-def latex_text(text: Any) -> str:
-    """Text-mode LaTeX for user text: specials escaped, Greek letters as math, other non-ASCII as ``?``."""
-    out = []
-    for ch in str(text):
-        if ch in _TEXT_ESCAPES:
-            out.append(_TEXT_ESCAPES[ch])
-        elif ch in GREEK_LETTERS:
-            out.append(f"$\\{GREEK_LETTERS[ch]}$")
-        elif ch in _MATH_CHARS:
-            out.append(f"${_MATH_CHARS[ch]}$")
-        elif ch == "\n":
-            out.append(" ")
-        elif ord(ch) < 128:
-            out.append(ch)
-        else:
-            out.append("?")
-    return "".join(out)
-
 
 def latex_name(name: str) -> str:
     """Math-mode LaTeX for a canonical variable name (``alpha_1`` -> ``\\alpha_{1}``)."""

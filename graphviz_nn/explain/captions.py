@@ -27,7 +27,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from ..notation import numfmt
-from ..language.names import GREEK, name_marks
+from ..language.names import GREEK, is_plain_name, latex_text, name_marks
 from ..ops import OPS
 
 __all__ = [
@@ -127,7 +127,11 @@ def latex_name(name: str) -> str:
 
     >>> latex_name("beta_2"), latex_name("loss"), latex_name("w01"), latex_name("w_0^(1)")
     ('\\beta_{2}', '\\mathrm{loss}', 'w_{01}', '{w_{0}}^{(1)}')
+
+    A name the grammar cannot make is escaped text, so it never becomes a TeX command.
     """
+    if not is_plain_name(name):
+        return r"\text{" + latex_text(name) + "}"
     core, accent, index = name_marks(name)
     if accent is not None or index is not None:  # \hat{y}, w^{(1)}
         tex = latex_name(core)

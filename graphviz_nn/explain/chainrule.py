@@ -23,7 +23,7 @@ import numpy as np
 
 from ..core.api import Evaluation
 from ..errors import ValueInputError
-from ..language.names import GREEK, canonical_name, name_marks
+from ..language.names import GREEK, canonical_name, is_plain_name, latex_text, name_marks
 from ..ops import OPS
 from ..language.printer import format_number
 
@@ -85,7 +85,9 @@ class ChainRule:
 
 def latex_name(name: str) -> str:
     """``w1`` -> ``w_{1}``, ``alpha`` -> ``\\alpha``, ``w_0`` -> ``w_{0}``, ``yhat`` -> ``\\hat{y}``,
-    ``w^(1)`` -> ``w^{(1)}``."""
+    ``w^(1)`` -> ``w^{(1)}``; a name the grammar cannot make is escaped text."""
+    if not is_plain_name(name):
+        return rf"\text{{{latex_text(name)}}}"
     core, accent, index = name_marks(name)
     if accent is not None or index is not None:
         tex = latex_name(core)
@@ -169,6 +171,10 @@ def latex_to_text(latex: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+_PLAIN_CONSTANT = re.compile(r"[A-Za-z0-9.,+\-\[\]() ]*")
+"""A constant's label written into LaTeX as it is (numbers, ``e``, bracketed lists); others are escaped."""
+
+
 class _Namer:
     """LaTeX for nodes: names for named nodes, expressions for anonymous ones."""
 
@@ -183,7 +189,8 @@ class _Namer:
         if attrs["name"]:
             text = latex_name(attrs["name"])
         elif attrs["kind"] == "constant":
-            text = attrs["label"] if attrs["label"] not in ("π",) else "\\pi"
+            label = str(attrs["label"])
+            text = "\\pi" if label == "π" else label if _PLAIN_CONSTANT.fullmatch(label) else rf"\text{{{latex_text(label)}}}"
         elif depth > 6:
             text = node
         else:

@@ -42,7 +42,7 @@ _MASTER = re.compile(  # blanks, then one token; every position matches, the com
     r"|(?P<pow>\*\*)|(?P<norm>\|\|)|(?P<punct>[-+*/^@,=;|<>])|(?P<open>[(\[{])|(?P<close>[)\]}])"
     r"|(?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)"
     r"|(?P<under>[A-Za-z]+(?:_[A-Za-z]+)+)"
-    r"|(?P<subword>[A-Za-z]+[0-9]*(?:_(?:\{[A-Za-z0-9,\\ ]*\}|[0-9]+|[A-Za-z]))?)"
+    r"|(?P<subword>[A-Za-z]+[0-9]*(?:_(?:\{[A-Za-z0-9, ]*\}|[0-9]+|[A-Za-z]))?)"
     r"|(?P<comment>#[^\n]*)|(?P<nl>\n)|(?P<other>.)|\Z)"
 )
 """``m.lastindex`` names the kind (``None`` at the end of the text); ``other`` is one character
@@ -51,8 +51,8 @@ the loop lexes by hand: a Greek letter, a backslash command, a Unicode operator 
  _OTHER_G) = (_MASTER.groupindex[name] for name in ("word", "pow", "norm", "punct", "open", "close", "num",
                                                     "under", "subword", "comment", "nl", "other"))
 _NUMBER = re.compile(r"(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
-_WORD = re.compile(r"[A-Za-z]+[0-9]*(?:_(?:\{[A-Za-z0-9,\\ ]*\}|[0-9]+|[A-Za-z]))?")
-_SUBSCRIPT_TAIL = re.compile(r"[0-9]*(?:_(?:\{[A-Za-z0-9,\\ ]*\}|[0-9]+|[A-Za-z]))?")
+_WORD = re.compile(r"[A-Za-z]+[0-9]*(?:_(?:\{[A-Za-z0-9, ]*\}|[0-9]+|[A-Za-z]))?")
+_SUBSCRIPT_TAIL = re.compile(r"[0-9]*(?:_(?:\{[A-Za-z0-9, ]*\}|[0-9]+|[A-Za-z]))?")
 _COMMAND = re.compile(r"\\([A-Za-z]+)")
 _BRACED_WORD = re.compile(r"\s*\{\s*([A-Za-z][A-Za-z0-9]*)\s*\}")
 _ACCENTED = re.compile(r"\s*\{\s*\\?([A-Za-z]+)\s*\}")
@@ -191,11 +191,27 @@ def _lex_other(source: str, i: int) -> tuple[str | None, str, int]:
     kind = _SINGLE.get(ch)
     if ch == "∂":
         raise ParseError(_PARTIAL, (i, i + 1), source)
+    if kind is None and ch == "_" and source.startswith("{", i + 1):
+        _refuse_subscript(source, i)
     if kind is None and ch == "_":
         raise ParseError("missing subscript after '_', like x_1 or x_{10}", (i, i + 1), source)
     if kind is None:
         raise ParseError(f"unknown character {ch!r}", (i, i + 1), source)
     return kind, ch, i + 1  # a Unicode operator; none of them opens or closes a bracket
+
+
+def _refuse_subscript(source: str, i: int) -> None:
+    """Raise at the first character a braced subscript ``_{…}`` at ``source[i]`` may not hold:
+    subscripts are letters, digits, commas and spaces only, so a name can never carry a LaTeX
+    command into an export."""
+    j = i + 2
+    while j < len(source) and (source[j].isascii() and (source[j].isalnum() or source[j] in ", ")):
+        j += 1
+    if j >= len(source):
+        raise ParseError("unclosed subscript '_{'; write x_{10}", (i, i + 2), source)
+    what = "a backslash" if source[j] == "\\" else repr(source[j])
+    raise ParseError(f"{what} in a subscript; a subscript holds letters, digits and commas, "
+                     "like x_{10} or w_{1,2}", (j, j + 1), source)
 
 
 def _lex_command(source: str, i: int) -> tuple[str | None, str, int]:

@@ -16,10 +16,15 @@ accents the way a sheet prints them.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from functools import lru_cache
+from typing import Any
 
-__all__ = ["GREEK", "GREEK_LETTERS", "ACCENTS", "canonical_name", "display_label", "name_marks"]
+from ..errors import UNPRINTABLE
+
+__all__ = ["GREEK", "GREEK_LETTERS", "ACCENTS", "MATH_CHARS", "canonical_name", "display_label", "name_marks",
+           "is_plain_name", "latex_text", "MAX_TITLE_CHARS", "MAX_DISPLAY_NAME_CHARS", "text_problem"]
 
 GREEK: dict[str, str] = {
     "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "varepsilon": "ε",
@@ -81,7 +86,7 @@ def canonical_name(raw: str) -> str:
         return f"{canonical_name(base)}^({''.join(index.split())})"
     if "_" in name:
         base, sub = name.split("_", 1)
-        sub = sub.strip("{}").replace("{", "").replace("}", "")
+        sub = sub.strip("{}").replace("{", "").replace("}", "").replace(" ", "")
         return f"{canonical_name(base)}_{sub}" if sub else canonical_name(base)
     head = name.rstrip("0123456789")
     digits = name[len(head):]
@@ -113,3 +118,71 @@ def display_label(name: str) -> str:
     if all(ch in "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑᵢₒᵣᵤᵥₓₕₖₗₘₙₚₛₜ" for ch in translated):
         return pretty + translated
     return f"{pretty}_{sub}"
+
+
+_PLAIN_NAME = re.compile(r"[A-Za-z]+[0-9]*(?:_[A-Za-z0-9,]+)?(?:\^\([A-Za-z0-9+\-]+\))?")
+
+
+def is_plain_name(name: str) -> bool:
+    r"""True for a name the grammar makes (letters, digits, one subscript of letters, digits and
+    commas, a layer index such as ``^(l-1)``): the only names written into LaTeX as they are; anything else goes through
+    :func:`latex_text`.
+
+    >>> is_plain_name("w_1,2"), is_plain_name("w^(l-1)"), is_plain_name("x_\\input")
+    (True, True, False)
+    """
+    return _PLAIN_NAME.fullmatch(name) is not None
+
+
+_TEXT_ESCAPES = {
+    "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",
+    "^": r"\^{}", "_": r"\_", "%": r"\%", "~": r"\~{}", "<": r"\textless{}", ">": r"\textgreater{}",
+}
+MATH_CHARS = {"×": r"\times", "÷": r"\div", "−": "-", "·": r"\cdot", "∂": r"\partial", "Σ": r"\Sigma",
+              "√": r"\surd", "‖": r"\|", "ᵀ": r"^{\top}", "←": r"\leftarrow", "→": r"\rightarrow", "∞": r"\infty"}
+"""Symbols a label may hold -> their LaTeX math command."""
+
+
+def latex_text(text: Any) -> str:
+    r"""Text-mode LaTeX for user text: specials escaped, Greek letters as math, control characters
+    and other non-ASCII as ``?``, so nothing a user typed can become a TeX command.
+
+    >>> latex_text("50% & {x}"), latex_text("a\\input b"), latex_text("bell\x07")
+    ('50\\% \\& \\{x\\}', 'a\\textbackslash{}input b', 'bell?')
+    """
+    out = []
+    for ch in str(text):
+        if ch in _TEXT_ESCAPES:
+            out.append(_TEXT_ESCAPES[ch])
+        elif ch in GREEK_LETTERS:
+            out.append(f"$\\{GREEK_LETTERS[ch]}$")
+        elif ch in MATH_CHARS:
+            out.append(f"${MATH_CHARS[ch]}$")
+        elif ch in "\n\t":
+            out.append(" ")
+        elif " " <= ch < "\x7f":
+            out.append(ch)
+        else:
+            out.append("?")
+    return "".join(out)
+
+
+MAX_TITLE_CHARS = 300
+"""Longest title a spec or a drawing may have."""
+MAX_DISPLAY_NAME_CHARS = 200
+"""Longest display name (a spec's ``names = { W1 = "alpha" }``)."""
+
+
+def text_problem(text: str, limit: int) -> str | None:
+    """What is wrong with a title or display name, or ``None``: longer than ``limit``, or holding
+    a character no drawing or terminal shows as it is (a control character, a noncharacter).
+
+    >>> text_problem("α/β network", 300), text_problem("bell\x07", 300), text_problem("x" * 5, 4)
+    (None, 'holds the control character U+0007 at position 5', 'is 5 characters; the limit is 4')
+    """
+    if len(text) > limit:
+        return f"is {len(text):,} characters; the limit is {limit:,}"
+    bad = UNPRINTABLE.search(text) or re.search("[\n\t]", text)
+    if bad:
+        return f"holds the control character U+{ord(bad.group()):04X} at position {bad.start() + 1}"
+    return None

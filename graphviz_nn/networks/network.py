@@ -23,10 +23,10 @@ import numpy as np
 
 from ..core.api import Evaluation
 from ..core.prepared import evaluate
-from ..errors import GnnError, LimitError, MissingValueError, ParseError, ShapeError, ValueInputError
+from ..errors import GnnError, LimitError, MissingValueError, ParseError, ShapeError, ValueInputError, visible
 from ..language import values as _values_module
 from .layers import LOSSES, Layer, linear_layers, parse_chain, program_text
-from ..language.names import display_label
+from ..language.names import MAX_DISPLAY_NAME_CHARS, MAX_TITLE_CHARS, display_label, text_problem
 from ..ops import format_shape
 from ..core.schedule import compile_schedule
 from ..language.sources import read_text
@@ -135,11 +135,25 @@ def from_chain(chain: str, values: Mapping[str, Any] | None = None, *, loss: str
         raise ValueInputError(f"seed must be a whole number >= 0, got {seed!r}")
     if bias not in BIAS_MODES:
         raise ValueInputError(f"bias must be one of {', '.join(BIAS_MODES)}, got {bias!r}")
+    _check_texts(title, display_names or {})
     vals = _shape_values(normalize_values(values), layers, bias)
     _check_size(vals, layers, bias, chain, MAX_PARAMETERS if max_parameters is None else max_parameters)
     vals = _initialise(vals, layers, bias, init, seed, chain)
     vals = _check_shapes(vals, layers, bias, loss, chain)
     return Network(chain, tuple(layers), loss, bias, vals, dict(display_names or {}), title)
+
+
+def _check_texts(title: str, display_names: Mapping[str, str]) -> None:
+    """Titles and display names are short plain text: no control characters (they would break
+    every drawing and reach the terminal as they are)."""
+    problem = text_problem(title, MAX_TITLE_CHARS)
+    if problem:
+        raise ValueInputError(f"the title {problem}")
+    for name, shown in display_names.items():
+        problem = text_problem(str(name), MAX_DISPLAY_NAME_CHARS) or text_problem(str(shown), MAX_DISPLAY_NAME_CHARS)
+        if problem:
+            raise ValueInputError(f"the display name {visible(str(name))} = {visible(str(shown))[:MAX_DISPLAY_NAME_CHARS]!r} "
+                                  f"{problem}")
 
 
 def _choose_loss(loss: str | None, chain_loss: str | None, chain: str) -> str:
