@@ -426,6 +426,31 @@ def sidebar() -> tuple[ViewOptions, int]:
     return options, zoom
 
 
+def gradient_check_panel(text: str, values: tuple[tuple[str, str], ...], options: ViewOptions,
+                         labels: Labels) -> None:
+    """Backprop beside central differences, computed when asked for (each checked entry reruns
+    the whole graph twice) and kept for the same problem."""
+    problem = hash((text, values, labels))
+    if st.session_state.get("gradcheck_for") != problem:
+        st.caption("Compare every input's gradient from backprop with central differences "
+                   "(f(x + h) − f(x − h)) / 2h. Large inputs are checked at a sample of their entries.")
+        if not st.button("Run the gradient check", key="gradcheck_run", icon=":material/rule:"):
+            return
+        st.session_state.gradcheck_for = problem
+    rows, issue = pipeline_teach.gradient_check_rows(text, values, options.digits, labels)
+    if issue is not None:
+        st.error(fenced(issue.message))
+    elif rows:
+        import pandas as pd
+
+        st.caption("Every input's gradient from backprop beside central differences "
+                   "(f(x + h) − f(x − h)) / 2h, with the largest relative error.")
+        frame = pd.DataFrame([{"input": r.label, "backprop": r.backprop, "finite difference": r.numeric,
+                               "relative error": r.relative_error, "agree": "✓" if r.ok else "✗"}
+                              for r in rows])
+        st.dataframe(frame, hide_index=True, width="stretch", key="gradcheck_table")
+
+
 def teaching_panels(text: str, values: tuple[tuple[str, str], ...], options: ViewOptions,
                     labels: Labels = ()) -> None:
     """Issue 6: the chain rule along every path, backprop beside finite differences, and the
@@ -441,18 +466,7 @@ def teaching_panels(text: str, values: tuple[tuple[str, str], ...], options: Vie
     with rule_tab:
         chain_rule_panel(text, values, options, labels, names, shown)
     with check_tab:
-        rows, issue = pipeline_teach.gradient_check_rows(text, values, options.digits, labels)
-        if issue is not None:
-            st.error(fenced(issue.message))
-        elif rows:
-            import pandas as pd
-
-            st.caption("Every input's gradient from backprop beside central differences "
-                       "(f(x + h) − f(x − h)) / 2h, with the largest relative error.")
-            frame = pd.DataFrame([{"input": r.label, "backprop": r.backprop, "finite difference": r.numeric,
-                                   "relative error": r.relative_error, "agree": "✓" if r.ok else "✗"}
-                                  for r in rows])
-            st.dataframe(frame, hide_index=True, width="stretch", key="gradcheck_table")
+        gradient_check_panel(text, values, options, labels)
     with edge_tab:
         mode = st.session_state.get("edge_mode", "off")
         mode = "both" if mode == "off" else mode
@@ -599,8 +613,8 @@ def chain_rule_panel(text: str, values: tuple[tuple[str, str], ...], options: Vi
     import pandas as pd
 
     for i, panel in enumerate(panels):
-        paths = f"{panel.n_paths} path" + ("s" if panel.n_paths != 1 else "")
-        more = " (more not shown)" if panel.truncated else ""
+        paths = f"{panel.n_paths:,} path" + ("s" if panel.n_paths != 1 else "")
+        more = " (too many to list: the first ones are shown)" if panel.truncated else ""
         st.markdown(f"**∂{md_escape(panel.output)}/∂{md_escape(panel.label)} = {md_escape(panel.total)}** "
                     f"— {paths}{more}, {len(panel.rows)} factors")
         st.latex(panel.equation)
@@ -608,7 +622,7 @@ def chain_rule_panel(text: str, values: tuple[tuple[str, str], ...], options: Vi
                                "shared": "●" if r.shared else ""} for r in panel.rows])
         st.dataframe(frame, hide_index=True, width="stretch", key=f"factors_{i}",
                      height=min(38 + 35 * len(panel.rows), 360))
-        if panel.n_paths > 1:
+        if panel.n_paths > 1 and not panel.truncated:
             st.caption("Path products: " + " + ".join(panel.products) + f" = {panel.total}")
 
 

@@ -202,8 +202,15 @@ def table(res: Evaluation) -> str:
 
 def _check_lines(res: Evaluation) -> list[str]:
     lines = ["", "gradient check (central differences):"]
-    for name, (analytic, numeric, rel) in res.gradient_check().items():
-        lines.append(f"  {name}: backprop {_fmt(analytic)}  numeric {_fmt(numeric)}  relative error {rel:.2e}")
+    report = res.gradient_check()
+    for name, entry in report.items():
+        analytic, numeric, rel = entry
+        sample = "" if getattr(entry, "checked", None) is None else \
+            f" (at {len(entry.checked):,} of {entry.size:,} entries, spread evenly)"
+        lines.append(f"  {name}: backprop {_fmt(analytic)}  numeric {_fmt(numeric)}  relative error {rel:.2e}{sample}")
+    skipped = [name for name in res.inputs if name not in report]
+    if skipped:
+        lines.append(f"  not checked (the check's work is bounded): {', '.join(skipped)}")
     return lines
 
 
@@ -216,8 +223,9 @@ def run_eval(args: argparse.Namespace) -> int:
         payload = res.to_json()
         if args.check:
             payload["gradient_check"] = {
-                k: {"backprop": to_jsonable(a), "numeric": to_jsonable(n), "relative_error": to_jsonable(r)}
-                for k, (a, n, r) in res.gradient_check().items()}
+                k: {"backprop": to_jsonable(a), "numeric": to_jsonable(n), "relative_error": to_jsonable(r),
+                    **({"checked_entries": list(e.checked)} if getattr(e, "checked", None) is not None else {})}
+                for k, e in res.gradient_check().items() for a, n, r in [e]}
         print(json.dumps(payload, ensure_ascii=False, allow_nan=False))
     else:
         out = [table(res)]

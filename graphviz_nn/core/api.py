@@ -93,8 +93,12 @@ class Evaluation:
         return engine.state_at(self.trace, k)
 
     def gradient_check(self, eps: float = 1e-6) -> dict[str, tuple[Any, Any, float]]:
-        """Backprop against central differences: ``name -> (backprop, numeric, relative error)``."""
-        return engine.gradient_check(self.graph, self.values, eps)
+        """Backprop against central differences: ``name -> (backprop, numeric, relative error)``;
+        bounded in work, so a large input is checked at a sample of its entries
+        (:class:`graphviz_nn.gradcheck.CheckEntry` says which)."""
+        from .gradcheck import gradient_check
+
+        return gradient_check(self.graph, self.values, eps)
 
     def to_json(self) -> dict[str, Any]:
         """The CLI's JSON object (arrays as nested lists, non-finite numbers as strings)."""

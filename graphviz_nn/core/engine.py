@@ -1,4 +1,5 @@
-"""Forward pass, reverse-mode backward pass, the trace of both, and a finite-difference check.
+"""Forward pass, reverse-mode backward pass and the trace of both (the finite-difference check
+that reruns :func:`forward_output` lives in :mod:`graphviz_nn.gradcheck`).
 
 Neither pass recurses: nodes are visited in id order (a topological order) and its reverse.
 Gradients are accumulated at fan-out and reduced to each operand's shape after broadcasting.
@@ -20,7 +21,7 @@ import numpy as np
 from ..ops import OPS, local_derivative, vjp
 
 __all__ = ["TraceStep", "StepState", "forward", "backward", "state_at", "forward_output",
-           "gradient_check", "mark_nonfinite", "requires_grad", "gets_gradient"]
+           "mark_nonfinite", "requires_grad", "gets_gradient"]
 
 
 @dataclass(slots=True)
@@ -221,33 +222,3 @@ def forward_output(graph: nx.MultiDiGraph, values: Mapping[str, Any]) -> Any:
             else:
                 cache[node] = OPS[attrs["op"]].forward(*[cache[s] for s in attrs["args"]], **attrs["params"])
     return cache[graph.graph["output"]]
-
-
-def gradient_check(graph: nx.MultiDiGraph, values: Mapping[str, Any], eps: float = 1e-6,
-                   max_entries: int = 10_000) -> dict[str, tuple[Any, Any, float]]:
-    """Central differences of the summed output for every input entry.
-
-    Returns ``name -> (backprop gradient, numeric gradient, max relative error)``.
-    """
-    report: dict[str, tuple[Any, Any, float]] = {}
-    base = {k: (np.array(v, dtype=float) if np.ndim(v) else float(v)) for k, v in values.items()}
-    for name, node in graph.graph["inputs"].items():
-        analytic = graph.nodes[node]["grad"]
-        value = np.array(base[name], dtype=float)
-        numeric = np.zeros_like(value)
-        flat = numeric.reshape(-1)
-        if value.size > max_entries:
-            continue
-        for j in range(value.size):
-            h = eps * max(1.0, abs(value.reshape(-1)[j]))
-            plus, minus = value.copy(), value.copy()
-            plus.reshape(-1)[j] += h
-            minus.reshape(-1)[j] -= h
-            f_plus = np.sum(forward_output(graph, {**base, name: _tidy(plus)}))
-            f_minus = np.sum(forward_output(graph, {**base, name: _tidy(minus)}))
-            flat[j] = (f_plus - f_minus) / (2 * h)
-        numeric_t = _tidy(numeric)
-        diff = np.abs(np.asarray(analytic, dtype=float) - numeric)
-        scale = np.maximum(np.maximum(np.abs(np.asarray(analytic, dtype=float)), np.abs(numeric)), 1e-8)
-        report[name] = (analytic, numeric_t, float(np.max(diff / scale)) if diff.size else 0.0)
-    return report

@@ -16,7 +16,7 @@ from __future__ import annotations
 import itertools
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterator
 
 import networkx as nx
 import numpy as np
@@ -28,7 +28,7 @@ from ..ops import OPS
 from ..language.printer import format_number
 
 __all__ = ["Factor", "PathProduct", "ChainRule", "explain", "factor_table", "latex_name", "latex_to_text",
-           "edge_formulas", "path_factors", "MAX_PATHS"]
+           "edge_formulas", "path_factors", "count_paths", "edge_paths", "MAX_PATHS"]
 
 MAX_PATHS = 64
 """Most paths listed per target (a DAG can have exponentially many)."""
@@ -74,6 +74,8 @@ class ChainRule:
     paths: list[PathProduct] = field(default_factory=list)
     total: Any = None
     truncated: bool = False
+    count: int = 0
+    """How many paths there are in all (``paths`` lists at most ``max_paths`` of them)."""
 
     @property
     def latex(self) -> str:
@@ -296,6 +298,40 @@ def path_factors(graph: nx.MultiDiGraph, path: list[tuple[str, str, int]]) -> li
     return _factors(graph, namer, list(path), output, out_tex)
 
 
+def _on_paths(graph: nx.MultiDiGraph, node: str, output: str) -> set[str]:
+    """The nodes on some path from ``node`` to ``output`` (both included; empty when none)."""
+    if node == output or not nx.has_path(graph, node, output):
+        return set()
+    return (nx.descendants(graph, node) | {node}) & (nx.ancestors(graph, output) | {output})
+
+
+def edge_paths(graph: nx.MultiDiGraph, node: str, output: str) -> Iterator[list[tuple[str, str, int]]]:
+    """The edge paths from ``node`` to ``output`` one by one, walking only nodes between the two,
+    so every branch ends at the output and the first paths come at once however many there are."""
+    keep = _on_paths(graph, node, output)
+    if len(keep) > 1:
+        yield from nx.all_simple_edge_paths(graph.subgraph(keep), node, output)
+
+
+def count_paths(graph: nx.MultiDiGraph, node: str, output: str) -> int:
+    """How many edge paths lead from ``node`` to ``output``, counted without listing them
+    (one sum per node, from the output back); ``x + x`` counts two.
+
+    >>> from graphviz_nn import evaluate
+    >>> res = evaluate("b1 = x*x + x; b2 = b1*b1 + b1; y = b2*b2 + b2", {"x": 1})
+    >>> count_paths(res.graph, res.inputs["x"], res.graph.graph["output"])
+    27
+    """
+    keep = _on_paths(graph, node, output)
+    if not keep:
+        return 0
+    ways = {output: 1}
+    for v in reversed(list(nx.topological_sort(graph.subgraph(keep)))):
+        if v != output:
+            ways[v] = sum(ways[w] for _, w in graph.out_edges(v) if w in keep)
+    return ways[node]
+
+
 def explain(res: Evaluation, wrt: list[str], max_paths: int = MAX_PATHS) -> list[ChainRule]:
     """The chain rule for each target in ``wrt`` (input names); shared factors are marked."""
     graph = res.graph
@@ -308,9 +344,8 @@ def explain(res: Evaluation, wrt: list[str], max_paths: int = MAX_PATHS) -> list
         if name not in res.inputs:
             raise ValueInputError(f"unknown input {raw!r}; inputs: {', '.join(res.inputs)}")
         node = res.inputs[name]
-        rule = ChainRule(name, out_tex, total=graph.nodes[node]["grad"])
-        paths = nx.all_simple_edge_paths(graph, node, output) if node != output else iter([])
-        for edges in itertools.islice(paths, max_paths + 1):
+        rule = ChainRule(name, out_tex, total=graph.nodes[node]["grad"], count=count_paths(graph, node, output))
+        for edges in itertools.islice(edge_paths(graph, node, output), max_paths + 1):
             if len(rule.paths) == max_paths:
                 rule.truncated = True
                 break
@@ -343,9 +378,9 @@ def factor_table(rules: list[ChainRule]) -> str:
     lines: list[str] = []
     for rule in rules:
         out = latex_to_text(rule.output)
-        count = len(rule.paths)
-        lines.append(f"∂{out}/∂{rule.target}: {count} path{'s' if count != 1 else ''}"
-                     + (" (more not shown)" if rule.truncated else ""))
+        count = max(rule.count, len(rule.paths))
+        lines.append(f"∂{out}/∂{rule.target}: {count:,} path{'s' if count != 1 else ''}"
+                     + (f" (too many to list; the first {len(rule.paths)} follow)" if rule.truncated else ""))
         for i, path in enumerate(rule.paths, start=1):
             chain = " · ".join(f"∂{latex_to_text(f.numerator)}/∂{latex_to_text(f.denominator)}" for f in path.factors)
             lines.append(f"  path {i}: {chain}")

@@ -199,12 +199,12 @@ def _uses(graph: nx.MultiDiGraph, node: str) -> list[tuple[str, str]]:
     next named node (``∂z2/∂a1 = w2`` although ``w2·a1`` is a node of its own), as a sheet
     writes it; a plain expression has no names, so each use is the operation right above.
     """
-    from .chainrule import edge_formulas, latex_to_text, path_factors
+    from .chainrule import edge_formulas, edge_paths, latex_to_text, path_factors
 
     output = graph.graph["output"]
     if any(d.get("kind") == "op" and d.get("name") and n != output for n, d in graph.nodes(data=True)):
         found: dict[tuple, tuple[str, str]] = {}
-        for path in itertools.islice(nx.all_simple_edge_paths(graph, node, output), _MAX_HINT_PATHS):
+        for path in itertools.islice(edge_paths(graph, node, output), _MAX_HINT_PATHS):
             factor = path_factors(graph, list(path))[-1]
             found.setdefault(factor.edges, (factor.edges[-1][1], latex_to_text(factor.latex)))
         return list(found.values())

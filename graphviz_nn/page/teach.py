@@ -151,7 +151,7 @@ def _chain_rule(text: str, values: tuple[tuple[str, str], ...], targets: tuple[s
                                       format_number(f.value, digits) if f.value is not None else "—",
                                       f.shared))
         total_tex = format_latex_number(rule.total, digits)
-        n = len(rule.paths)
+        n = max(rule.count, len(rule.paths))
         if n == 0:
             equation = f"{head} = 0 \\quad \\text{{(no path from the output)}}"
         else:
@@ -204,10 +204,13 @@ def _gradient_check(text: str, values: tuple[tuple[str, str], ...], digits: int,
         label = str(res.graph.nodes[node].get("label") or name)
         if name not in report:
             rows.append(GradCheckRow(name, label, format_number(res.gradients.get(name), digits),
-                                     "— (too many entries)", "—", True))
+                                     "— (not checked: the check's work is bounded)", "—", True))
             continue
-        backprop, numeric, error = report[name]
-        rows.append(GradCheckRow(name, label, format_number(backprop, digits), format_number(numeric, digits),
+        entry = report[name]
+        backprop, numeric, error = entry
+        sample = "" if entry.checked is None else f" ({len(entry.checked):,} of {entry.size:,} entries)"
+        rows.append(GradCheckRow(name, label, format_number(backprop, digits) + sample,
+                                 format_number(numeric, digits) + sample,
                                  f"{error:.1e}", bool(np.isfinite(error) and error < 1e-4)))
     return tuple(rows)
 

@@ -272,10 +272,14 @@ def test_two_paths_are_summed() -> None:
 
 def test_gradient_check_and_edge_formulas() -> None:
     at = start()  # x^2 + 3xy at x = 2, y = 1: df/dx = 2x + 3y = 7, df/dy = 3x = 6
+    assert not [d for d in at.dataframe if "finite difference" in d.value.columns]  # computed on demand
+    at.button(key="gradcheck_run").click().run()
     check = table(at, "finite difference")
     assert list(check["input"]) == ["x", "y"] and list(check["backprop"]) == ["7", "6"]
     assert list(check["finite difference"]) == ["7", "6"] and set(check["agree"]) == {"✓"}
     assert all(float(e) < 1e-6 for e in check["relative error"])
+    at.number_input(key="num:y").set_value(2).run()  # a new problem: asked for again
+    assert not [d for d in at.dataframe if "finite difference" in d.value.columns]
     plain_graph = current_graph(at)
     at.radio(key="edge_mode").set_value("formula").run()
     latex = at.latex[-1].value
