@@ -95,7 +95,7 @@ class Evaluation:
     def gradient_check(self, eps: float = 1e-6) -> dict[str, tuple[Any, Any, float]]:
         """Backprop against central differences: ``name -> (backprop, numeric, relative error)``;
         bounded in work, so a large input is checked at a sample of its entries
-        (:class:`graphviz_nn.gradcheck.CheckEntry` says which)."""
+        (:class:`graphviz_nn.core.gradcheck.CheckEntry` says which)."""
         from .gradcheck import gradient_check
 
         return gradient_check(self.graph, self.values, eps)

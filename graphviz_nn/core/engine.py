@@ -1,5 +1,5 @@
 """Forward pass, reverse-mode backward pass and the trace of both (the finite-difference check
-that reruns :func:`forward_output` lives in :mod:`graphviz_nn.gradcheck`).
+that reruns :func:`forward_output` lives in :mod:`graphviz_nn.core.gradcheck`).
 
 Neither pass recurses: nodes are visited in id order (a topological order) and its reverse.
 Gradients are accumulated at fan-out and reduced to each operand's shape after broadcasting.
