@@ -1095,3 +1095,99 @@ def test_drawings_survive_control_characters_in_labels():
     assert "\ufffd" in svg and "\x1b" not in svg and "\x00" not in svg
     with pytest.raises(RenderError, match="the title holds the control character U\\+0007 at position 2"):
         RenderOptions(title="a\u0007")
+
+
+# ------------------------------------------------------------------ 6. work that explodes on short inputs
+
+
+def test_gradient_check_of_a_large_input_is_sampled_and_bounded():
+    """36 s before (20,000 forward passes); now a sample, inside a CPU bound, agreeing with backprop."""
+    from bounded import cli_bounded
+
+    x = json.dumps([round(i / 10_000, 4) for i in range(10_000)])
+    done = cli_bounded("eval", "sum(sin(x)*cos(x) + tanh(x)^2 + sigmoid(x)*x)", "--at", f"x={x}", "--check",
+                       "--json", memory_mb=1024, cpu_seconds=20)
+    assert done.returncode == 0, done.stderr
+    check = json.loads(done.stdout)["gradient_check"]["x"]
+    picked = check["checked_entries"]
+    assert 10 <= len(picked) < 10_000 and picked[0] == 0 and picked[-1] == 9_999
+    xs = np.array([i / 10_000 for i in picked])
+    s = 1 / (1 + np.exp(-xs))
+    oracle = np.cos(2 * xs) + 2 * np.tanh(xs) * (1 - np.tanh(xs) ** 2) + s * (1 - s) * xs + s  # d/dx by hand
+    np.testing.assert_allclose(check["backprop"], oracle, rtol=1e-9)
+    np.testing.assert_allclose(check["numeric"], oracle, rtol=1e-5, atol=1e-7)
+
+
+def test_gradient_check_spends_at_most_its_work(monkeypatch):
+    from graphviz_nn.core import gradcheck
+
+    res = gnn.evaluate("y = sum(x * w) + sum(w^2) + b", {"x": list(range(300)), "w": [0.5] * 300, "b": 1})
+    calls = []
+    real = gradcheck.forward_output
+    monkeypatch.setattr(gradcheck, "forward_output", lambda g, v: calls.append(1) or real(g, v))
+    per_pass = gradcheck.forward_cost(res.graph)
+    report = gradcheck.gradient_check(res.graph, res.values, work=100 * per_pass)
+    assert len(calls) * per_pass <= 100 * per_pass
+    assert report["b"].checked is None and report["x"].checked is not None
+    for name in report:  # every checked entry agrees with backprop
+        backprop, numeric, error = report[name]
+        np.testing.assert_allclose(numeric, backprop, rtol=1e-5, atol=1e-6)
+    full = gradcheck.gradient_check(res.graph, res.values)  # the default work checks all 601 entries
+    assert all(entry.checked is None for entry in full.values())
+
+
+DEAD_BRANCH = "\n".join(["b0 = x"] + [f"b{i} = b{i - 1}*b{i - 1} + b{i - 1}" for i in range(1, 17)] + ["y = x*2"])
+LIVE_BRANCH = "\n".join(["b0 = x"] + [f"b{i} = b{i - 1}*b{i - 1} + b{i - 1}" for i in range(1, 17)])
+
+
+def test_chain_rule_skips_statements_that_never_reach_the_output():
+    from bounded import cli_bounded
+
+    assert len(DEAD_BRANCH) < 320
+    done = cli_bounded("explain", DEAD_BRANCH, "--at", "x=0.1", "--wrt", "x", memory_mb=1024, cpu_seconds=20)
+    assert done.returncode == 0, done.stderr
+    assert "∂y/∂x: 1 path\n" in done.stdout and "∂y/∂x = 2\n" in done.stdout
+
+
+def test_chain_rule_counts_paths_before_listing_them():
+    from bounded import cli_bounded
+    from graphviz_nn.explain.chainrule import count_paths, explain
+
+    done = cli_bounded("explain", LIVE_BRANCH, "--at", "x=0.1", "--wrt", "x", memory_mb=1024, cpu_seconds=30)
+    assert done.returncode == 0, done.stderr
+    assert "∂b16/∂x: 43,046,721 paths (too many to list; the first 64 follow)" in done.stdout  # 3^16
+    res = gnn.evaluate("b1 = x*x + x\nb2 = b1*b1 + b1\ny = b2*b2 + x", {"x": 0.5})
+    output = res.graph.graph["output"]
+    rule = explain(res, ["x"], max_paths=100)[0]
+    assert count_paths(res.graph, res.inputs["x"], output) == rule.count == len(rule.paths) == 3 * 3 * 2 + 1
+    x = 0.5  # the gradient is still the engine's: d/dx of (x² + x)² ... by hand
+    b1, db1 = x * x + x, 2 * x + 1
+    b2, db2 = b1 * b1 + b1, (2 * b1 + 1) * db1
+    assert float(rule.total) == pytest.approx(2 * b2 * db2 + 1)
+
+
+@needs_layout
+def test_a_failed_layout_is_remembered_not_rerun(monkeypatch):
+    import subprocess as sp
+
+    from graphviz_nn.layout import program
+
+    runs = []
+    real = sp.run
+
+    def counting(*args, **kwargs):
+        runs.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(program.subprocess, "run", counting)
+    res = gnn.evaluate("x^x^x * 3", {"x": 1.5})
+    options = RenderOptions(timeout=1e-6, title="failing layout")
+    for _ in range(3):
+        with pytest.raises(RenderError, match="did not finish laying out the graph within 1e-06 s"):
+            export_bytes(res, "svg", options)
+    assert len(runs) == 1
+    assert export_bytes(res, "svg", RenderOptions(title="failing layout")).startswith(b"<?xml")  # another run works
+    for i in range(program.KEEP_FAILURES + 5):  # the memory of failures is bounded
+        with pytest.raises(RenderError):
+            program.run_layout(f"digraph {{ n{i} [label=<", "svg", timeout=30)
+    assert len(program._FAILURES) <= program.KEEP_FAILURES

@@ -9,15 +9,20 @@ Two programs are known, tried in this order:
    Streamlit or pytest).
 
 ``GRAPHVIZ_NN_LAYOUT=dot`` or ``=graphviz-pure`` in the environment (or the ``program``
-argument) picks one. Every run has a timeout.
+argument) picks one. Every run has a timeout, and a failed run is remembered
+(:data:`KEEP_FAILURES` of them): the same graph asked for again fails at once with the same
+message instead of running the program, maybe for the whole timeout, once more.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
 import sys
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,6 +98,12 @@ def find_program(prefer: str = "auto") -> LayoutProgram:
     raise LayoutNotFoundError(_HOW_TO_GET_ONE)
 
 
+KEEP_FAILURES = 64
+"""Failed layouts remembered (least recently failed forgotten first)."""
+_FAILURES: OrderedDict[tuple[str, ...], str] = OrderedDict()
+_FAILURES_LOCK = threading.Lock()  # the app lays out from several threads
+
+
 def run_layout(
     dot_source: str,
     fmt: str,
@@ -102,12 +113,32 @@ def run_layout(
 ) -> bytes:
     """Lay out ``dot_source`` and return the program's output in format ``fmt`` (``-T``).
 
-    Raises :class:`RenderError` when the program fails, times out, or cannot write ``fmt``.
+    Raises :class:`RenderError` when the program fails, times out, or cannot write ``fmt``; a
+    run that failed before (same source, format, program, timeout, arguments) fails at once.
     """
     prog = program if program is not None else find_program()
     if fmt not in prog.formats:
         raise RenderError(f"{prog.name} cannot write {fmt!r}; it writes: {', '.join(sorted(prog.formats))}")
     cmd = [prog.path, f"-T{fmt}", *extra_args]
+    key = (hashlib.sha256(dot_source.encode("utf-8", "surrogatepass")).hexdigest(), f"{timeout!r}", *cmd)
+    with _FAILURES_LOCK:
+        failed = _FAILURES.get(key)
+    if failed is not None:
+        raise RenderError(failed)
+    try:
+        return _run(prog, cmd, dot_source, timeout)
+    except OSError as exc:  # the program could not start (maybe for now): not remembered
+        raise RenderError(f"could not run {prog.name} ({prog.path}): {exc}") from exc
+    except RenderError as err:
+        with _FAILURES_LOCK:
+            _FAILURES[key] = err.message
+            while len(_FAILURES) > KEEP_FAILURES:
+                _FAILURES.popitem(last=False)
+        raise
+
+
+def _run(prog: LayoutProgram, cmd: list[str], dot_source: str, timeout: float) -> bytes:
+    """One run of the layout program (see :func:`run_layout`)."""
     try:
         done = subprocess.run(cmd, input=dot_source.encode("utf-8"), capture_output=True, timeout=timeout, check=False)
     except subprocess.TimeoutExpired as exc:
@@ -115,8 +146,6 @@ def run_layout(
             f"{prog.name} did not finish laying out the graph within {timeout:g} s; "
             "try a smaller graph, --no-values/--no-grads, or a longer timeout"
         ) from exc
-    except OSError as exc:
-        raise RenderError(f"could not run {prog.name} ({prog.path}): {exc}") from exc
     if done.returncode != 0 or not done.stdout:
         message = done.stderr.decode("utf-8", "replace").strip().splitlines()
         detail = "\n".join(message[-5:]) if message else f"exit status {done.returncode}"
