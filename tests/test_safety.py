@@ -1191,3 +1191,13 @@ def test_a_failed_layout_is_remembered_not_rerun(monkeypatch):
         with pytest.raises(RenderError):
             program.run_layout(f"digraph {{ n{i} [label=<", "svg", timeout=30)
     assert len(program._FAILURES) <= program.KEEP_FAILURES
+
+
+def test_no_error_message_carries_an_escape_sequence_to_the_terminal(tmp_path):
+    from bounded import cli_bounded
+
+    (tmp_path / "spec.toml").write_text('[network]\nchain = "Linear(1->1)"\n"\\u001b[2Jx" = 1\n'
+                                        "[values]\nx = 1\nW1 = 2\nb1 = 0\n", encoding="utf-8")
+    done = cli_bounded("eval", "--spec", "spec.toml", memory_mb=1024, cpu_seconds=30, cwd=tmp_path)
+    _one_message(done, "unknown key(s) in [network]: ?[2Jx")
+    assert not errors_visible(done.stderr)

@@ -20,7 +20,7 @@ import numpy as np
 from . import teach as cli_teach
 from ..core.api import Evaluation, to_jsonable
 from ..core.prepared import evaluate
-from ..errors import GnnError, ValueInputError
+from ..errors import GnnError, ValueInputError, visible
 from ..core.graph import node_formula
 from ..networks.network import Network, from_chain, load_spec
 from ..export.writing import write_bytes
@@ -347,7 +347,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except GnnError as err:
-        print(f"error: {err.render()}", file=sys.stderr)
+        print(f"error: {visible(err.render())}", file=sys.stderr)  # no escape sequence reaches the terminal
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         return 130
@@ -355,5 +355,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
         return 0
     except Exception as exc:  # a bug of ours: one line, never a traceback
-        print(f"internal error ({type(exc).__name__}): {exc}. Please report this input.", file=sys.stderr)
+        print(visible(f"internal error ({type(exc).__name__}): {exc}. Please report this input."), file=sys.stderr)
         return EXIT_INTERNAL
