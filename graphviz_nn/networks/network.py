@@ -210,8 +210,8 @@ def parameter_shapes(layers: list[Layer], bias: str, features: int) -> list[tupl
 
 
 def _check_size(vals: Mapping[str, Any], layers: list[Layer], bias: str, chain: str, limit: int) -> None:
-    """Raise ``LimitError`` when the chain's parameters would pass ``limit`` entries in all or
-    one of them would pass ``values.MAX_ELEMENTS``."""
+    """Raise ``LimitError`` when the chain's parameters would pass ``limit`` entries in all, or
+    one of them, or one layer's outputs for the batch in ``x``, would pass ``values.MAX_ELEMENTS``."""
     if "x" not in vals:
         return  # _initialise names the missing x
     sized = [(name, shape, layer, math.prod(shape))
@@ -221,6 +221,11 @@ def _check_size(vals: Mapping[str, Any], layers: list[Layer], bias: str, chain: 
         if size > per_value:
             raise LimitError(f"{name} of this chain would have {size:,} entries ({_dims(shape)}); "
                              f"the limit is {per_value:,} entries per value", layer.span, chain)
+    rows = math.prod(int(n) for n in np.shape(vals["x"])[:-1])  # examples in a batch (1 without one)
+    for name, shape, layer, _ in sized:
+        if name[0] == "W" and rows * shape[0] > per_value:
+            raise LimitError(f"the outputs of this layer would have {rows * shape[0]:,} entries ({rows:,} examples × "
+                             f"{shape[0]:,} units); the limit is {per_value:,} entries per value", layer.span, chain)
     total = sum(size for *_, size in sized)
     if total > limit:
         name, shape, layer, _ = max(sized, key=lambda item: item[3])
