@@ -181,6 +181,42 @@ def test_seed_000_chain_numbers_at_chosen_steps(browser: Any, tmp_path: Path) ->
     opened.close()
 
 
+def test_zoom_follow_and_fit(browser: Any, tmp_path: Path) -> None:
+    """At 100 % the MIT chain (3,800 px wide) does not fit; stepping to a node out of view
+    moves the view to it; wheel and buttons zoom; Fit brings the whole graph back."""
+    from playwright.sync_api import expect
+
+    res = gnn.evaluate((ROOT / "examples" / "mit_4layer_chain.gnn").read_text(encoding="utf-8"))
+    opened = Opened(browser, write(res, tmp_path / "chain.html"))
+    page = opened.page
+    player = page.locator(".gnn-player")
+    fitted = float(player.get_attribute("data-scale") or 0)
+    assert 0 < fitted < 0.5  # fitted: the whole chain at a quarter of its size or less
+    page.get_by_role("button", name="Actual size (0)").click()
+    expect(player).to_have_attribute("data-scale", "1.0000")
+    inside = """(id) => {
+        const v = document.querySelector('.gnn-view').getBoundingClientRect();
+        const g = [...document.querySelectorAll('.gnn-stage g')].find(e => e.id === id);
+        const r = g.getBoundingClientRect();
+        return r.left >= v.left && r.right <= v.right && r.top >= v.top && r.bottom <= v.bottom;
+    }"""
+    first = res.trace[0].node  # the first forward step, at the far left of the chain
+    assert not page.evaluate(inside, first)
+    page.keyboard.press("Home")
+    page.keyboard.press("ArrowRight")
+    opened.counter(1, len(res.trace))
+    assert page.evaluate(inside, first)  # the view followed the step
+    page.locator(".gnn-view").hover()
+    page.mouse.wheel(0, 400)  # zoom out around the pointer
+    expect(player).not_to_have_attribute("data-scale", "1.0000")
+    assert float(player.get_attribute("data-scale") or 1) < 1
+    page.get_by_role("button", name="Fit the whole graph (f)").click()
+    expect(player).to_have_attribute("data-scale", f"{fitted:.4f}")
+    box = opened.graph_box()
+    assert box["vl"] <= box["left"] and box["right"] <= box["vr"] and box["vt"] <= box["top"] and box["bottom"] <= box["vb"]
+    opened.close()
+
+
 def test_labels_that_look_like_markup_show_as_text(browser: Any, tmp_path: Path) -> None:
     from playwright.sync_api import expect
 
