@@ -671,7 +671,8 @@ def network_page(options: ViewOptions, zoom: int) -> None:
         grads_on_edges = c2.toggle("∂L/∂w on the edges", key="net_wgrads")
         neurons = neuron_view_for(form, grads_on_edges, options)
         if neurons.svg:
-            st.markdown(graph_html(neurons.svg, zoom, options.background == "dark"), unsafe_allow_html=True)
+            step_player(data=pipeline_player.drawing_json(neurons.svg, form.title, options.background == "dark"),
+                        height=pipeline_player.PLAYER_HEIGHT, key="neuron_player", default=0)
             st.session_state.last_good = {"svg": neurons.svg, "fields": (), "text": text}
         else:
             st.info(md_escape(neurons.message) + " — showing the computation graph instead.")

@@ -15,7 +15,7 @@ import functools
 
 from .view import Issue, Labels, ValuesArg, ViewOptions, _evaluate, _issue, _merged, _normalise
 
-__all__ = ["player_json", "player_issue", "PLAYER_HEIGHT"]
+__all__ = ["player_json", "player_issue", "drawing_json", "PLAYER_HEIGHT"]
 
 PLAYER_HEIGHT = 660
 """Height of the player in the page, in CSS pixels (toolbar, caption, drawing, side panel)."""
@@ -32,6 +32,14 @@ def _player_json(text: str, values: tuple[tuple[str, str], ...], options: ViewOp
 def player_json(text: str, values: ValuesArg | None, options: ViewOptions, labels: Labels = ()) -> str:
     """The player's data as JSON text (``<``, ``>`` and ``&`` escaped). Raises ``GnnError``."""
     return _player_json(text, _merged(text, _normalise(values)), options, labels)
+
+
+@functools.lru_cache(maxsize=8)
+def drawing_json(svg: str, title: str = "", dark: bool = False) -> str:
+    """One drawing without steps (the neuron view) as the player's JSON: fit, zoom and pan."""
+    from ..export.player import drawing_data, embed_json
+
+    return embed_json(drawing_data(svg, title, dark))
 
 
 def player_issue(text: str, values: ValuesArg | None, options: ViewOptions,
