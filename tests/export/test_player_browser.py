@@ -212,6 +212,19 @@ def test_zoom_follow_and_fit(browser: Any, tmp_path: Path) -> None:
     assert float(player.get_attribute("data-scale") or 1) < 1
     page.get_by_role("button", name="Fit the whole graph (f)").click()
     expect(player).to_have_attribute("data-scale", f"{fitted:.4f}")
+    # Two fingers moving apart zoom in (pointer events, as a touch screen sends them).
+    page.evaluate("""() => {
+        const v = document.querySelector('.gnn-view'), r = v.getBoundingClientRect();
+        const x = r.left + r.width / 2, y = r.top + r.height / 2;
+        const send = (type, id, dx) => v.dispatchEvent(new PointerEvent(type, {pointerId: id, clientX: x + dx,
+            clientY: y, button: 0, bubbles: true, pointerType: 'touch'}));
+        send('pointerdown', 1, -20); send('pointerdown', 2, 20);
+        send('pointermove', 1, -60); send('pointermove', 2, 60);
+        send('pointerup', 1, -60); send('pointerup', 2, 60);
+    }""")
+    assert float(player.get_attribute("data-scale") or 0) == pytest.approx(fitted * 3, rel=0.01)
+    page.get_by_role("button", name="Fit the whole graph (f)").click()
+    expect(player).to_have_attribute("data-scale", f"{fitted:.4f}")
     box = opened.graph_box()
     assert box["vl"] <= box["left"] and box["right"] <= box["vr"] and box["vt"] <= box["top"] and box["bottom"] <= box["vb"]
     opened.close()

@@ -380,7 +380,13 @@
   };
 
   Player.prototype.bindView = function () {
-    var self = this, view = this.view, drag = null;
+    var self = this, view = this.view, drag = null, touches = {}, pinch = null;
+    var spread = function () {  // distance and midpoint of the first two pointers down
+      var ids = Object.keys(touches);
+      if (ids.length < 2) return null;
+      var a = touches[ids[0]], b = touches[ids[1]], r = view.getBoundingClientRect();
+      return { d: Math.hypot(a.x - b.x, a.y - b.y) || 1, x: (a.x + b.x) / 2 - r.left, y: (a.y + b.y) / 2 - r.top };
+    };
     view.addEventListener('wheel', function (ev) {
       ev.preventDefault();
       var r = view.getBoundingClientRect();
@@ -389,9 +395,18 @@
     }, { passive: false });
     view.addEventListener('pointerdown', function (ev) {
       if (ev.button !== 0) return;
+      touches[ev.pointerId] = { x: ev.clientX, y: ev.clientY };
+      pinch = spread();
+      if (pinch) { drag = null; return; }  // two fingers: pinch to zoom
       drag = { x: ev.clientX, y: ev.clientY, tx: self.tx, ty: self.ty, moved: false, id: ev.pointerId };
     });
     view.addEventListener('pointermove', function (ev) {
+      if (touches[ev.pointerId]) touches[ev.pointerId] = { x: ev.clientX, y: ev.clientY };
+      if (pinch) {
+        var now = spread();
+        if (now) { self.zoomAt(now.d / pinch.d, now.x, now.y); pinch = now; }
+        return;
+      }
       if (!drag) return;
       var dx = ev.clientX - drag.x, dy = ev.clientY - drag.y;
       if (!drag.moved && Math.abs(dx) + Math.abs(dy) > 4) {
@@ -406,6 +421,8 @@
       }
     });
     var end = function (ev) {
+      delete touches[ev.pointerId];
+      if (pinch && !spread()) pinch = null;
       if (!drag) return;
       var wasClick = !drag.moved;
       drag = null;
