@@ -1,7 +1,8 @@
 """6. The step player in Chromium: milliseconds per step in the page beside a Streamlit rerun per
 step (how the app stepped before the player), and Play's steps per second.
 
-Per example the exported player page is opened from file:// and every step is taken in turn
+Per example the exported player page is opened from file://, left until it has typeset every
+caption (it does so while idle, in the first second or so), and every step is taken in turn
 (``gnnPlayer.go(k)``): "step" is the script's work plus the style and layout it forces, "to
 paint" also waits for the next frame (so it is at least the time to the next vsync). Play runs
 at 10 steps/s from step 0 to the end; the figure reports the steps per second reached and the
@@ -153,6 +154,7 @@ def player_figure(quick: bool) -> Figure:
                 page = browser.new_page(viewport={"width": 1366, "height": 768})
                 page.goto(path.as_uri())
                 page.wait_for_selector(".gnn-stage svg")
+                page.wait_for_function("() => window.gnnPlayer.warmed", timeout=60_000)  # captions typeset
                 steps = page.evaluate(STEP_JS)
                 work = statistics.median(steps["work"]) / 1e3
                 paint = statistics.median(steps["paint"]) / 1e3

@@ -47,8 +47,8 @@
 
   /* Typeset every caption ahead, a few at a time while the page is idle, so a step only swaps
      in finished markup. */
-  function warm(steps) {
-    if (!global.katex) return;
+  function warm(steps, done) {
+    if (!global.katex) { done(); return; }
     var i = 0;
     var later = global.requestIdleCallback || function (fn) { return setTimeout(function () { fn({ timeRemaining: function () { return 8; } }); }, 50); };
     var work = function (deadline) {
@@ -56,7 +56,7 @@
         if (steps[i].latex) texHtml(steps[i].latex);
         i += 1;
       }
-      if (i < steps.length) later(work);
+      if (i < steps.length) later(work); else done();
     };
     later(work);
   }
@@ -87,7 +87,9 @@
     this.draw(this.k);
     this.fit();
     this.update();
-    warm(data.steps);
+    this.warmed = false;
+    var self = this;
+    warm(data.steps, function () { self.warmed = true; });
   }
 
   Player.prototype.build = function () {
@@ -204,6 +206,7 @@
     if (tag === 'textarea' || tag === 'select' || (t && t.isContentEditable)) return;
     if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
     var k = ev.key, handled = true;
+    if (tag === 'button' && (k === ' ' || k === 'Enter')) return;  // the focused button's own click
     if (k === 'ArrowRight') { this.stop(); this.go(this.k + 1); }
     else if (k === 'ArrowLeft') { this.stop(); this.go(this.k - 1); }
     else if (k === ' ' || k === 'Spacebar') this.toggle();
