@@ -89,7 +89,9 @@ def test_type_set_values_step_and_download(app_url: str, browser: object, tmp_pa
     page.goto(app_url)
     player = page.frame_locator(PLAYER)
     drawn = player.locator(".gnn-stage svg")
-    expect(drawn).to_be_visible()
+    # The first page draws every step of the pass for the player: on a loaded machine that and
+    # Streamlit's start take a while.
+    expect(drawn).to_be_visible(timeout=90_000)
 
     box = page.get_by_role("textbox", name="Expression or program")
     box.fill("x^2 + 3xy")
@@ -103,7 +105,7 @@ def test_type_set_values_step_and_download(app_url: str, browser: object, tmp_pa
     expect(summary).to_be_visible()
     expect(page.get_by_text(re.compile(r"∂f/∂x = 12 · ∂f/∂y = 9"))).to_be_visible()
     # The summary can arrive a moment before the new drawing: wait for the drawing itself.
-    expect(drawn).to_contain_text("27")
+    expect(drawn).to_contain_text("27", timeout=90_000)
     svg_text = drawn.text_content() or ""
     assert "27" in svg_text and "12" in svg_text and "9" in svg_text
 
