@@ -146,15 +146,17 @@ def test_network_upload_and_gradient_step(app_url: str, browser: object) -> None
     page.set_default_timeout(30_000)
     expect.set_options(timeout=30_000)
     page.goto(app_url)
-    expect(page.frame_locator(PLAYER).locator(".gnn-stage svg")).to_be_visible()
+    expect(page.frame_locator(PLAYER).locator(".gnn-stage svg")).to_be_visible(timeout=90_000)
     page.get_by_text("Layer network", exact=True).click()
     expect(page.get_by_text("The chain expands into this program")).to_be_visible()
     # The α/β network of CMU 10-301 recitation 5: l = 8, dl/dbeta = [4 12 8].
     expect(page.get_by_text(re.compile(r"∂L/∂β = \[\[4, 12, 8\]\]"))).to_be_visible()
     frames = page.locator(PLAYER)
-    drawn = page.frame_locator(PLAYER).locator(".gnn-stage svg")
     # While Streamlit reruns after the mode switch, the expression page's player can still be on
-    # screen beside the network's: wait until exactly one player is left.
+    # screen beside the network's (which comes last): wait for the network's drawing, then
+    # until exactly one player is left.
+    drawn = page.frame_locator(PLAYER).last.locator(".gnn-stage svg")
+    expect(drawn).to_contain_text("β", timeout=90_000)
     expect(frames).to_have_count(1)
     expect(drawn).to_contain_text("8")
 
