@@ -17,6 +17,7 @@ import re
 from typing import Any
 
 import streamlit as st
+from streamlit.components.v1 import declare_component
 
 from graphviz_nn.page import netview
 from graphviz_nn.page import view as pipeline
@@ -29,8 +30,12 @@ from graphviz_nn.errors import GnnError
 from graphviz_nn.page.examples import Example, list_examples
 from graphviz_nn.page.netview import SpecForm
 from graphviz_nn.page.view import InputField, Labels, View, ViewOptions
+from graphviz_nn.export.player import static_dir
+from graphviz_nn.page import player as pipeline_player
 
-PLAY_SECONDS = 0.9  # time between steps while playing
+#: The step player (graphviz_nn/export/player/static): steps, zoom and inspection in the
+#: browser; it returns the step reached once stepping rests, for the downloads.
+step_player = declare_component("graphviz_nn_player", path=str(static_dir()))
 VALUE_PREFIX = "v_"  # URL parameter prefix of input values: ?expr=x*y&v_x=2&v_y=3
 MODES = ("Expression or program", "Layer network")
 NET_VIEWS = ("Computation graph", "Neurons")
@@ -141,8 +146,7 @@ def is_number(text: str) -> bool:
 
 def reset_step() -> None:
     """A new problem or new values start at the finished graph."""
-    st.session_state.pop("step", None)
-    st.session_state.playing = False
+    st.session_state.pop("player", None)
 
 
 def load_example() -> None:
@@ -250,18 +254,6 @@ def restore_start() -> None:
     reset_step()
 
 
-def move(delta: int, n_steps: int) -> None:
-    st.session_state.playing = False
-    st.session_state.step = max(0, min(n_steps, st.session_state.get("step", n_steps) + delta))
-
-
-def toggle_play(n_steps: int) -> None:
-    playing = not st.session_state.get("playing", False)
-    if playing and st.session_state.get("step", n_steps) >= n_steps:
-        st.session_state.step = 0
-    st.session_state.playing = playing
-
-
 # --------------------------------------------------------------------------- page parts
 
 
@@ -311,7 +303,8 @@ def summary_line(view: View) -> str:
 
 def step_panel(text: str, values: tuple[tuple[str, str], ...], options: ViewOptions,
                zoom: int, dark: bool, labels: Labels = ()) -> None:
-    """Graph, step controls, caption, trace table and downloads for the current step."""
+    """The step player (graph, step controls, caption, trace table, inspector) and the
+    downloads of the step it reached."""
     try:
         _step_panel(text, values, options, zoom, dark, labels)
     except Exception as exc:  # the fragment reruns on its own: guard it too
@@ -322,60 +315,22 @@ def _step_panel(text: str, values: tuple[tuple[str, str], ...], options: ViewOpt
                 zoom: int, dark: bool, labels: Labels) -> None:
     full = view_for(text, values, options, None, labels)
     n = full.n_steps
-    playing = st.session_state.get("playing", False)
-    if "step" not in st.session_state:
-        st.session_state.step = n
-    st.session_state.step = max(0, min(int(st.session_state.step), n))
-    if playing and st.session_state.get("tick_ready", False):
-        st.session_state.step = min(n, st.session_state.step + 1)
-    st.session_state.tick_ready = playing
-    if playing and st.session_state.step >= n:
-        st.session_state.playing = playing = False
-    if st.session_state.get("timer_on", False) != playing:
-        st.rerun()  # restart the whole page so the fragment's timer matches Play/Pause
-
-    view = view_for(text, values, options, st.session_state.step, labels)
-    c1, c2, c3, c4 = st.columns([1, 1, 1, 6], vertical_alignment="bottom")
-    c1.button("Prev", icon=":material/skip_previous:", on_click=move, args=(-1, n),
-              width="stretch", key="prev")
-    c2.button("Next", icon=":material/skip_next:", on_click=move, args=(1, n),
-              width="stretch", key="next")
-    c3.button("Pause" if playing else "Play", icon=":material/pause:" if playing else ":material/play_arrow:",
-              on_click=toggle_play, args=(n,), width="stretch", key="play")
-    c4.slider("Step", 0, max(n, 1), key="step", disabled=n == 0,
-              help="0 is the bare graph; then one forward step per node, the seed, and one "
-                   "backward step per edge.", on_change=lambda: st.session_state.update(playing=False))
-
-    caption = view.caption
-    if caption is not None:
-        st.markdown(f"**Step {view.step} of {n} — {md_escape(caption.title)}**")
-        if caption.latex:
-            st.latex(caption.latex)
-        st.markdown(md_escape(caption.words))
-
+    payload, issue = pipeline_player.player_issue(text, values, options, labels)
+    step = n
+    if payload:
+        reached = step_player(data=payload, height=pipeline_player.PLAYER_HEIGHT, key="player", default=n)
+        step = max(0, min(int(reached), n)) if isinstance(reached, (int, float)) else n
+    view = view_for(text, values, options, step, labels)
     if view.svg:
-        st.markdown(graph_html(view.svg, zoom, dark), unsafe_allow_html=True)
+        if not payload:  # no player (too many steps, …): the finished drawing, and why
+            st.caption(md_escape(issue.message) if issue is not None else "")
+            st.markdown(graph_html(view.svg, zoom, dark), unsafe_allow_html=True)
         st.session_state.last_good = {"svg": view.svg, "fields": full.fields, "text": text}
     elif view.issue is not None:
         show_issue(view)
 
-    if view.rows:
-        import pandas as pd
-
-        frame = pd.DataFrame([r.__dict__ for r in view.rows])
-        frame.insert(0, "▶", ["▶" if r.step == view.step else "" for r in view.rows])
-
-        def highlight(row: Any) -> list[str]:
-            on = row["step"] == view.step
-            return ["background-color: rgba(255, 200, 0, 0.35)" if on else "" for _ in row]
-
-        with st.expander("Trace table", expanded=True):
-            st.dataframe(frame.style.apply(highlight, axis=1), hide_index=True,
-                         width="stretch", height=min(38 + 35 * len(view.rows), 320),
-                         key="trace_table")
-
     cols = st.columns(len(pipeline_downloads.EXPORT_FORMATS) + 1, vertical_alignment="center")
-    cols[0].markdown("**Download this step**")
+    cols[0].markdown(f"**Download step {view.step}**")
     for col, (fmt, ext, mime, label) in zip(cols[1:], pipeline_downloads.EXPORT_FORMATS):
         # The SVG is the drawing on the page: hand it over directly; others are made on click.
         data = view.svg.encode("utf-8") if fmt == "svg" else download_data(text, values, options, view.step, fmt, labels)
@@ -660,10 +615,8 @@ def expression_page(options: ViewOptions, zoom: int) -> None:
 
 def run_steps(text: str, values: tuple[tuple[str, str], ...], options: ViewOptions, zoom: int,
               labels: Labels = ()) -> None:
-    """The step panel as a fragment that reruns on a timer while playing."""
-    st.session_state.timer_on = st.session_state.get("playing", False)
-    step_fragment = st.fragment(step_panel, run_every=PLAY_SECONDS if st.session_state.timer_on else None)
-    step_fragment(text, values, options, zoom, options.background == "dark", labels)
+    """The step panel as a fragment: the step the player reports reruns only the downloads."""
+    st.fragment(step_panel)(text, values, options, zoom, options.background == "dark", labels)
 
 
 def show_last_good(options: ViewOptions, zoom: int) -> None:
@@ -736,7 +689,8 @@ def network_page(options: ViewOptions, zoom: int) -> None:
         grads_on_edges = c2.toggle("∂L/∂w on the edges", key="net_wgrads")
         neurons = neuron_view_for(form, grads_on_edges, options)
         if neurons.svg:
-            st.markdown(graph_html(neurons.svg, zoom, options.background == "dark"), unsafe_allow_html=True)
+            step_player(data=pipeline_player.drawing_json(neurons.svg, form.title, options.background == "dark"),
+                        height=pipeline_player.PLAYER_HEIGHT, key="neuron_player", default=0)
             st.session_state.last_good = {"svg": neurons.svg, "fields": (), "text": text}
         else:
             st.info(md_escape(neurons.message) + " — showing the computation graph instead.")

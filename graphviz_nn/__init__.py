@@ -16,9 +16,12 @@ from .core.prepared import Prepared, evaluate, prepare
 from .errors import (GnnError, LayoutNotFoundError, LimitError, MissingValueError, ParseError,
                      RenderError, ShapeError, UnknownNameError, ValueInputError)
 from .export.files import render_svg as _render_svg
+from .export.player.notebook import notebook_html as _notebook_html
 
-# An evaluation draws itself in Jupyter through the export layer; the core only holds the hook.
+# An evaluation draws itself in Jupyter through the export layer (the drawing, and the step
+# player beside it); the core only holds the hooks.
 _api.DRAW_SVG = _render_svg
+_api.DRAW_HTML = _notebook_html
 
 __all__ = [
     "Evaluation", "evaluate", "prepare", "Prepared", "parse", "canonical", "inputs", "render", "gradient_check",

@@ -90,10 +90,11 @@ def build_parser() -> argparse.ArgumentParser:
     pl.add_argument("--points", type=int, default=601)
     pl.add_argument("--at", action="append", default=[], metavar="NAME=VALUE", help="values of other inputs")
 
-    rd = sub.add_parser("render", help="draw the graph to SVG, PNG, PDF, DOT, JSON or TikZ")
+    rd = sub.add_parser("render", help="draw the graph to SVG, PNG, PDF, DOT, JSON, TikZ, or an HTML step player")
     common(rd)
     rd.add_argument("-o", "--output", required=True, metavar="OUT",
-                    help="output file; the format comes from its suffix (.svg .png .pdf .dot .json .tex)")
+                    help="output file; the format comes from its suffix (.svg .png .pdf .dot .json .tex, "
+                         "or .html: a page that steps through the whole pass, no network needed)")
     rd.add_argument("--format", help="output format when the suffix does not say it")
     rd.add_argument("--theme", default="lecture", help="micrograd, lecture or print")
     rd.add_argument("--no-values", action="store_true", help="hide node values")
@@ -254,7 +255,14 @@ def _render_neurons(args: argparse.Namespace, out: Path) -> int:
         raise ValueInputError("--view neurons needs a network: --spec FILE.toml or --chain CHAIN")
     options = NeuronOptions(show_weight_grads=args.edge_labels, show_values=not args.no_values,
                             show_grads=not args.no_grads, rankdir=args.rankdir, digits=args.digits)
-    data = dot_bytes(neuron_dot(net, None, options), _output_format(args, out))
+    source = neuron_dot(net, None, options)
+    fmt = _output_format(args, out)
+    if fmt == "html":  # one drawing in the player's page: fit, zoom and pan
+        from ..export.player import drawing_html
+
+        data = drawing_html(dot_bytes(source, "svg").decode("utf-8"), net.title or "neurons")
+    else:
+        data = dot_bytes(source, fmt)
     _write(out, data)
     return 0
 

@@ -33,6 +33,9 @@ __all__ = ["Evaluation", "parse", "canonical", "inputs", "to_jsonable"]
 #: :func:`graphviz_nn.export.files.render_svg` when it is imported, so the core never imports
 #: the drawing layers above it.
 DRAW_SVG: Callable[["Evaluation"], str] | None = None
+#: The step player as a Jupyter ``text/html`` output (``None`` when it cannot be made): the
+#: package sets this to :func:`graphviz_nn.export.player.notebook.notebook_html`.
+DRAW_HTML: Callable[["Evaluation"], str | None] | None = None
 
 
 @dataclass(eq=False, repr=False)
@@ -130,13 +133,18 @@ class Evaluation:
         return DRAW_SVG(self)
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
-        """What Jupyter shows: the drawing, or (no layout program, bad option) the reason in
-        words beside a text summary, never a traceback."""
+        """What Jupyter shows: the step player (HTML) with the drawing as SVG beside it for
+        front ends without HTML, or (no layout program, bad option) the reason in words beside
+        a text summary, never a traceback."""
         summary = f"Evaluation({self.reading} = {self.value!r})"
         try:
-            return {"image/svg+xml": self._repr_svg_(), "text/plain": summary}
+            bundle = {"image/svg+xml": self._repr_svg_(), "text/plain": summary}
         except GnnError as err:
             return {"text/plain": f"{summary}\n(not drawn: {err.render()})"}
+        player = DRAW_HTML(self) if DRAW_HTML is not None else None
+        if player is not None:
+            bundle["text/html"] = player
+        return bundle
 
 
 def to_jsonable(value: Any) -> Any:

@@ -8,6 +8,8 @@
 ``dot``   the DOT source (no binary)
 ``json``  the evaluation as JSON (``res.to_json()``; no binary)
 ``tex``   a standalone TikZ picture at the Graphviz layout positions
+``html``  the step player: every step of the pass in one self-contained page
+          (:mod:`graphviz_nn.export.player`)
 ========  ====================================================================
 
 >>> format_for_path("figure.SVG")
@@ -33,7 +35,7 @@ __all__ = ["FORMATS", "PNG_DPI", "dot_bytes", "export_bytes", "export_file", "fo
            "neuron_svg", "tikz_text", "fixed_pdf_dates"]
 
 _PDF_DATE = re.compile(rb"(/(?:CreationDate|ModDate) ?\(D:)\d{14}")
-FORMATS = ("svg", "png", "pdf", "dot", "json", "tex")
+FORMATS = ("svg", "png", "pdf", "dot", "json", "tex", "html")
 PNG_DPI = 150
 
 
@@ -69,6 +71,10 @@ def export_bytes(res: Any, fmt: str, options: RenderOptions | None = None) -> by
         return _json_bytes(res)
     if fmt == "tex":
         return tikz_text(res, opts).encode("utf-8")
+    if fmt == "html":  # the step player: every step in one page
+        from .player import player_html
+
+        return player_html(res, opts).encode("utf-8")
     if fmt == "dot":  # the plain source: whoever runs dot on it lays it out
         return to_dot(res, opts).encode("utf-8")
     source, extra = step_source(res, opts)

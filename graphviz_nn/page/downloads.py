@@ -44,15 +44,28 @@ STEP_EXPORTS: tuple[tuple[str, str, str, str], ...] = (
     ("zip", "zip", "application/zip", "SVG frames (zip)"),
     ("gif", "gif", "image/gif", "GIF"),
     ("pdf", "pdf", "application/pdf", "PDF (a step a page)"),
+    ("html", "html", "text/html", "Interactive HTML"),
 )
 
 
 def steps_export(text: str, values: ValuesArg | None, options: ViewOptions, fmt: str,
                  labels: Labels = ()) -> bytes:
-    """Every step as one file: ``fmt`` is ``zip`` (numbered SVGs), ``gif`` or ``pdf``.
-    Raises ``GnnError`` (too many steps, no layout program, …)."""
+    """Every step as one file: ``fmt`` is ``zip`` (numbered SVGs), ``gif``, ``pdf`` or ``html``
+    (the step player: one page, no network needed). Raises ``GnnError`` (too many steps, no
+    layout program, …)."""
     from ..export.frames import steps_bytes
 
+    if fmt == "html":
+        from ..export.player import player_page
+        from .player import player_json
+
+        return player_page(_player_data(player_json(text, values, options, labels))).encode("utf-8")
     res = _evaluate(text, _merged(text, values), labels, options.constant_grads)
     return steps_bytes(res, fmt, options.render_options(None))
+
+
+def _player_data(text: str) -> dict:
+    import json
+
+    return json.loads(text)
 

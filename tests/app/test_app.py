@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from apphelp import current_graph, player
 from graphviz_nn.page.examples import list_examples
 
 st_testing = pytest.importorskip("streamlit.testing.v1")
@@ -23,10 +24,8 @@ def start(**query: str) -> "AppTest":
 
 
 def graph(at: "AppTest") -> str:
-    """The drawn SVG of the current graph (not the greyed one)."""
-    shown = [m.value for m in at.markdown if 'class="gnn-graph" data-state="current"' in m.value]
-    assert len(shown) == 1
-    return shown[0]
+    """The drawn SVG of the current graph (not the greyed one): the step player's finished frame."""
+    return current_graph(at)
 
 
 def texts(at: "AppTest") -> str:
@@ -42,8 +41,9 @@ def test_default_page_renders() -> None:
     assert "<svg" in svg and "<?xml" not in svg
     # x = 2, y = 1 by default: f = 10, df/dx = 7, df/dy = 6.
     assert "f = 10" in texts(at) and "∂f/∂x = 7" in texts(at) and "∂f/∂y = 6" in texts(at)
-    assert at.slider(key="step").value == at.slider(key="step").max  # the finished graph
-    assert len(at.get("download_button")) == 5 + 3 + 6 + 2  # this step, all steps, worksheet and key, plot
+    assert "= 10" in svg and "= 7" in svg
+    assert "**Download step 17**" in texts(at)  # the finished graph: 8 nodes, the seed, 8 edges
+    assert len(at.get("download_button")) == 5 + 4 + 6 + 2  # this step, all steps, worksheet and key, plot
 
 
 def test_editing_the_expression_and_a_value_changes_the_graph() -> None:
@@ -61,26 +61,34 @@ def test_editing_the_expression_and_a_value_changes_the_graph() -> None:
     assert at.query_params["expr"] == ["x*y + y"] or at.query_params["expr"] == "x*y + y"
 
 
-def test_the_step_slider_and_buttons_move_the_highlight() -> None:
+def test_the_player_holds_every_step_and_the_step_it_reports_sets_the_downloads() -> None:
     at = start()
-    full = graph(at)
-    n = at.slider(key="step").value
-    at.slider(key="step").set_value(3).run()
-    third = graph(at)
-    assert third != full
-    assert "Step 3 of" in texts(at)
-    assert at.latex and "= 4" in at.latex[0].value  # x^2 = 2^2 = 4 is the third node
-    at.button(key="next").click().run()
-    assert at.slider(key="step").value == 4 and graph(at) != third
-    at.button(key="prev").click().run()
-    at.button(key="prev").click().run()
-    assert at.slider(key="step").value == 2
-    at.slider(key="step").set_value(0).run()
-    assert "Step 0 of" in texts(at)
-    at.button(key="prev").click().run()
-    assert at.slider(key="step").value == 0  # clamped
-    at.slider(key="step").set_value(n).run()
-    assert graph(at) == full
+    data = player(at)
+    n = data["n"]
+    assert n == 17 and len(data["steps"]) == n + 1 and len(data["drawing"]["frames"]) == n + 1
+    assert data["steps"][3]["plain"] == "x^2 = 2^2 = 4"  # the third forward step
+    assert "= 4" in current_graph(at, 3) and "= 4" not in current_graph(at, 2)
+    assert current_graph(at, 3) != current_graph(at, 4) != graph(at)
+    at.session_state["player"] = 3  # what the player sends once stepping rests at step 3
+    at.run()
+    assert not at.exception
+    assert "**Download step 3**" in texts(at)
+    assert player(at) == data  # the same data again: the player keeps its step and view
+    at.session_state["player"] = 99
+    at.run()
+    assert f"**Download step {n}**" in texts(at)  # clamped
+    at.number_input(key="num:y").set_value(4).run()
+    assert f"**Download step {n}**" in texts(at)  # new values start at the finished graph
+
+
+def test_a_pass_too_long_for_the_player_shows_the_finished_drawing_and_why() -> None:
+    text = "\n".join(["a1 = sin(x)"] + [f"a{i} = sin(a{i - 1})" for i in range(2, 201)])  # 403 frames
+    at = start()
+    at.text_area(key="text").set_value(text).run()
+    assert not at.exception and not at.error
+    assert player(at) is None
+    assert any("too many frames" in c.value for c in at.caption)
+    assert "<svg" in current_graph(at) and "**Download step 402**" in texts(at)
 
 
 def test_a_bad_expression_shows_the_error_and_keeps_the_last_graph() -> None:
@@ -96,8 +104,8 @@ def test_a_bad_expression_shows_the_error_and_keeps_the_last_graph() -> None:
     assert lines[line + 1].index("^") == lines[line].index("*")
     stale = [m.value for m in at.markdown if 'data-state="stale"' in m.value]
     assert len(stale) == 1 and "grayscale" in stale[0]
-    svg_of = lambda html: re.search(r"<svg.*</svg>", html, re.S).group(0)  # noqa: E731
-    assert svg_of(stale[0]) == svg_of(good)
+    labels = lambda svg: re.findall(r">([^<>]*)</text>", svg)  # noqa: E731  (the drawing's words)
+    assert labels(stale[0]) == labels(good) and "= 10" in labels(good)
     assert at.number_input(key="num:x").value == 2  # the value fields survive the typo
     at.text_area(key="text").set_value("x + y").run()
     assert not at.error and "f = 3" in texts(at)

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from apphelp import current_graph
 from graphviz_nn.page import netview
 from graphviz_nn.errors import GnnError
 from graphviz_nn.page.netview import SpecForm
@@ -146,12 +147,6 @@ def load(at: "st_testing.AppTest", slug: str, kind: str = "spec") -> "st_testing
 def plain(at: "st_testing.AppTest") -> str:
     """Every markdown text with the markdown escapes taken out."""
     return "\n".join(m.value for m in at.markdown).replace("\\", "")
-
-
-def current_graph(at: "st_testing.AppTest") -> str:
-    shown = [m.value for m in at.markdown if 'class="gnn-graph" data-state="current"' in m.value]
-    assert len(shown) == 1
-    return shown[0]
 
 
 def table(at: "st_testing.AppTest", column: str, n: int = 0):  # -> pandas.DataFrame

@@ -20,6 +20,8 @@ import pytest
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
+PLAYER = 'iframe[title*="graphviz_nn_player"]'
+"""The step player's frame (a Streamlit component)."""
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run"]
 
@@ -85,8 +87,11 @@ def test_type_set_values_step_and_download(app_url: str, browser: object, tmp_pa
     page.set_default_timeout(30_000)
     expect.set_options(timeout=30_000)
     page.goto(app_url)
-    drawn = page.locator('.gnn-graph[data-state="current"] svg')
-    expect(drawn).to_be_visible()
+    player = page.frame_locator(PLAYER)
+    drawn = player.locator(".gnn-stage svg")
+    # The first page draws every step of the pass for the player: on a loaded machine that and
+    # Streamlit's start take a while.
+    expect(drawn).to_be_visible(timeout=90_000)
 
     box = page.get_by_role("textbox", name="Expression or program")
     box.fill("x^2 + 3xy")
@@ -100,23 +105,27 @@ def test_type_set_values_step_and_download(app_url: str, browser: object, tmp_pa
     expect(summary).to_be_visible()
     expect(page.get_by_text(re.compile(r"∂f/∂x = 12 · ∂f/∂y = 9"))).to_be_visible()
     # The summary can arrive a moment before the new drawing: wait for the drawing itself.
-    expect(drawn).to_contain_text("27")
+    expect(drawn).to_contain_text("27", timeout=90_000)
     svg_text = drawn.text_content() or ""
     assert "27" in svg_text and "12" in svg_text and "9" in svg_text
 
-    # Step back one step, then forward to the end with Next.
-    caption = page.locator("strong", has_text=re.compile(r"^Step \d+ of \d+"))
-    expect(caption.first).to_have_text(re.compile(r"Step (\d+) of \1\b"))  # starts at the end
-    match = re.match(r"Step (\d+) of (\d+)", caption.first.text_content() or "")
-    assert match is not None and match.group(1) == match.group(2)  # starts at the end
+    # The player opens at the end; step back one step, then forward to the end with Next. The
+    # step it rests on comes back to the page for the downloads.
+    counter = player.locator(".gnn-counter")
+    expect(counter).to_have_text(re.compile(r"^step (\d+) of \1$"))
+    match = re.match(r"step (\d+) of (\d+)", counter.text_content() or "")
+    assert match is not None
     n = int(match.group(2))
-    page.get_by_role("button", name="Prev").click()
-    expect(page.locator("strong", has_text=f"Step {n - 1} of {n}")).to_be_visible()
+    expect(page.get_by_text(f"Download step {n}", exact=True)).to_be_visible()
+    player.get_by_role("button", name="Previous step (←)").click()
+    expect(counter).to_have_text(f"step {n - 1} of {n}")
     expect(drawn).to_contain_text(f"step {n - 1} of {n}")
-    page.get_by_role("button", name="Next").click()
-    expect(page.locator("strong", has_text=f"Step {n} of {n}")).to_be_visible()
+    expect(page.get_by_text(f"Download step {n - 1}", exact=True)).to_be_visible()
+    player.get_by_role("button", name="Next step (→)").click()
+    expect(counter).to_have_text(f"step {n} of {n}")
     expect(drawn).to_contain_text(f"step {n} of {n}")
     expect(drawn).to_contain_text("27")
+    expect(page.get_by_text(f"Download step {n}", exact=True)).to_be_visible()
 
     # The download buttons come after the trace table, so they may still be the previous step's
     # when the caption and drawing have changed: download until the button is this step's.
@@ -143,22 +152,25 @@ def test_network_upload_and_gradient_step(app_url: str, browser: object) -> None
     page.set_default_timeout(30_000)
     expect.set_options(timeout=30_000)
     page.goto(app_url)
-    expect(page.locator('.gnn-graph[data-state="current"] svg')).to_be_visible()
+    expect(page.frame_locator(PLAYER).locator(".gnn-stage svg")).to_be_visible(timeout=90_000)
     page.get_by_text("Layer network", exact=True).click()
     expect(page.get_by_text("The chain expands into this program")).to_be_visible()
     # The α/β network of CMU 10-301 recitation 5: l = 8, dl/dbeta = [4 12 8].
     expect(page.get_by_text(re.compile(r"∂L/∂β = \[\[4, 12, 8\]\]"))).to_be_visible()
-    drawn = page.locator('.gnn-graph[data-state="current"] svg')
-    # While Streamlit reruns after the mode switch, the expression page's graph can still be on
-    # screen beside the network's: wait until exactly one current graph is left.
-    expect(drawn).to_have_count(1)
-    expect(drawn).to_be_visible()
+    frames = page.locator(PLAYER)
+    # While Streamlit reruns after the mode switch, the expression page's player can still be on
+    # screen beside the network's (which comes last): wait for the network's drawing, then
+    # until exactly one player is left.
+    drawn = page.frame_locator(PLAYER).last.locator(".gnn-stage svg")
+    expect(drawn).to_contain_text("β", timeout=90_000)
+    expect(frames).to_have_count(1)
+    expect(drawn).to_contain_text("8")
 
     page.locator('input[type="file"]').set_input_files(
         files=[{"name": "bad.toml", "mimeType": "application/toml", "buffer": b"[network]\nchain = 3 ->\n"}])
     expect(page.get_by_text("The spec file was not loaded")).to_be_visible()
     expect(page.get_by_text(re.compile(r"bad\.toml: TOML syntax error"))).to_be_visible()
-    expect(drawn).to_have_count(1)
+    expect(frames).to_have_count(1)
     expect(drawn).to_be_visible()  # the α/β graph stays
     expect(page.get_by_text(re.compile(r"∂L/∂β = \[\[4, 12, 8\]\]"))).to_be_visible()
 

@@ -1,0 +1,223 @@
+"""What the step player shows, as one JSON-ready dict: the drawing of every step and the words.
+
+:func:`player_data` draws every frame of the pass with the steady layout (every step at the
+same positions, :mod:`graphviz_nn.steady`) and packs the frames into one drawing plus what
+changes (:mod:`graphviz_nn.export.player.chunks`). Beside the drawing it gathers, per step, the
+caption in words and in LaTeX and the node or edge the step works on (the view follows it);
+the trace table; and, for every drawn node and edge, what the inspector shows on a click: the
+formula with its numbers, value and gradient, each use's contribution (upstream × local), the
+fan-out sum, and ∂output/∂node along every path (at most :data:`MAX_PATHS` listed) with the
+factors that several paths share marked.
+
+Every string in it is plain text or LaTeX that the page inserts as text or typesets; nothing
+in it is markup except the SVG pieces, which the layout program wrote with every label
+escaped.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import networkx as nx
+
+from ...draw.dot import RenderOptions, graph_and_trace
+from ...explain.captions import (all_captions, format_latex_number, format_number, node_formula, node_ref_text,
+                                 partial_text)
+from ...explain.chainrule import edge_formulas, latex_name, latex_to_text, path_factors
+from ...notation.numfmt import format_shape
+from ..frames import MAX_FRAMES, svg_frames
+from .chunks import pack_frames
+
+__all__ = ["player_data", "drawing_data", "node_info", "edge_info", "trace_rows", "step_focus", "edge_id", "MAX_PATHS"]
+
+MAX_PATHS = 8
+"""Paths from a node to the output the inspector writes out (a DAG can have very many)."""
+
+
+def edge_id(edge: tuple[str, str, int]) -> str:
+    """The SVG id of a drawn edge: ``n0-n3-1`` (source, target, argument position)."""
+    return f"{edge[0]}-{edge[1]}-{edge[2]}"
+
+
+def step_focus(res: Any, k: int) -> str | None:
+    """The id of what step ``k`` works on: its node (forward, seed) or its edge (backward)."""
+    if k <= 0:
+        return None
+    step = res.trace[k - 1]
+    return edge_id(step.edge) if step.edge is not None else str(step.node)
+
+
+def trace_rows(res: Any, digits: int = 4) -> list[list[Any]]:
+    """One row per trace step: step, phase, what it works on, the equation, value, gradient."""
+    graph = res.graph
+    captions = all_captions(res, digits)
+    rows = []
+    for k, step in enumerate(res.trace, start=1):
+        who = str(graph.nodes[step.node].get("label") or step.node)
+        if step.edge is not None:
+            who = f"{who} → {graph.nodes[step.edge[0]].get('label') or step.edge[0]}"
+        if step.phase == "forward":
+            value, gradient = format_number(step.value, digits), ""
+        else:
+            value, gradient = format_number(step.contribution, digits), format_number(step.grad_after, digits)
+        rows.append([k, step.phase, who, captions[k].plain, value, gradient])
+    return rows
+
+
+def _label(graph: nx.MultiDiGraph, node: str) -> str:
+    return str(graph.nodes[node].get("label") or node)
+
+
+def _chain(graph: nx.MultiDiGraph, node: str, digits: int) -> dict[str, Any]:
+    """∂output/∂node along every path (the first :data:`MAX_PATHS`), factors output first."""
+    output = graph.graph["output"]
+    if node == output:
+        return {"count": 0, "truncated": False, "paths": []}
+    found = list(itertools.islice(nx.all_simple_edge_paths(graph, node, output), MAX_PATHS + 1))
+    truncated = len(found) > MAX_PATHS
+    paths = [path_factors(graph, list(edges)) for edges in found[:MAX_PATHS]]
+    uses: dict[tuple, int] = {}
+    for factors in paths:
+        for f in factors:
+            uses[f.edges] = uses.get(f.edges, 0) + 1
+    out = []
+    for factors in paths:
+        product: Any = 1.0
+        for f in factors:
+            product = None if product is None or f.value is None else product * f.value
+        out.append({
+            "factors": [{"name": f.name_latex, "formula": f.latex, "text": f.text,
+                         "value": None if f.value is None else format_number(f.value, digits),
+                         "shared": uses[f.edges] > 1} for f in factors],
+            "product": None if product is None else format_number(product, digits),
+        })
+    return {"count": len(found) if not truncated else None, "truncated": truncated, "paths": out}
+
+
+def node_info(res: Any, node: str, digits: int = 4) -> dict[str, Any]:
+    """What the inspector shows for ``node``."""
+    graph = res.graph
+    data = graph.nodes[node]
+    output = graph.graph["output"]
+    value, grad = data.get("value"), data.get("grad")
+    info: dict[str, Any] = {
+        "id": node, "label": _label(graph, node), "kind": data.get("kind"), "op": data.get("op"),
+        "shape": format_shape(tuple(data.get("shape") or ())),
+        "value": None if value is None else format_number(value, digits),
+        "grad": None if grad is None else format_number(grad, digits),
+        "output": node == output,
+        "d": partial_text(graph, output, node, digits),
+    }
+    if data.get("kind") == "op" and value is not None:
+        symbolic, numbers = node_formula(graph, node, digits)
+        parts = [symbolic.latex, numbers.latex, format_latex_number(value, digits)]
+        plain = [symbolic.plain, numbers.plain, format_number(value, digits)]
+        if data.get("name"):
+            parts.insert(0, _latex_name(graph, node))
+            plain.insert(0, _label(graph, node))
+        info["formula"] = {"latex": " = ".join(_dedupe(parts)), "plain": " = ".join(_dedupe(plain))}
+    uses = []
+    for _, target, key, edge in sorted(graph.out_edges(node, keys=True, data=True), key=lambda e: (e[1], e[2])):
+        arg = int(edge.get("arg", key))
+        local, contribution = edge.get("local"), edge.get("contribution")
+        upstream = graph.nodes[target].get("grad")
+        uses.append({
+            "edge": edge_id((node, target, arg)), "to": _label(graph, target),
+            "upstream_name": partial_text(graph, output, target, digits),
+            "local_name": partial_text(graph, target, node, digits),
+            "upstream": None if upstream is None else format_number(upstream, digits),
+            "local": None if local is None else format_number(local, digits),
+            "contribution": None if contribution is None else format_number(contribution, digits),
+        })
+    info["uses"] = uses
+    if len(uses) > 1 and grad is not None:
+        info["sum"] = " + ".join(_bracket_negative(u["contribution"] or "?") for u in uses) \
+            + f" = {format_number(grad, digits)}"
+    info["chain"] = _chain(graph, node, digits)
+    return info
+
+
+def edge_info(res: Any, edge: tuple[str, str, int], formulas: dict, digits: int = 4) -> dict[str, Any]:
+    """What the inspector shows for the edge ``(source, target, arg)``."""
+    graph = res.graph
+    source, target, arg = edge
+    data = next((d for _, t, d in graph.out_edges(source, data=True) if t == target and d.get("arg") == arg), {})
+    local, contribution = data.get("local"), data.get("contribution")
+    upstream = graph.nodes[target].get("grad")
+    formula = formulas.get(edge)
+    return {
+        "id": edge_id(edge), "from": _label(graph, source), "to": _label(graph, target),
+        "source": source, "target": target,
+        "local_name": partial_text(graph, target, source, digits),
+        "upstream_name": partial_text(graph, graph.graph["output"], target, digits),
+        "formula": formula, "formula_text": latex_to_text(formula) if formula else None,
+        "local": None if local is None else format_number(local, digits),
+        "upstream": None if upstream is None else format_number(upstream, digits),
+        "contribution": None if contribution is None else format_number(contribution, digits),
+    }
+
+
+def _latex_name(graph: nx.MultiDiGraph, node: str) -> str:
+    return latex_name(str(graph.nodes[node]["name"]))
+
+
+def _dedupe(parts: list[str]) -> list[str]:
+    out: list[str] = []
+    for part in parts:
+        if not out or out[-1] != part:
+            out.append(part)
+    return out
+
+
+def _bracket_negative(text: str) -> str:
+    return f"({text})" if text.startswith("−") else text
+
+
+def player_data(res: Any, options: RenderOptions | None = None, max_frames: int = MAX_FRAMES) -> dict[str, Any]:
+    """Everything the player page needs for ``res`` drawn with ``options`` (its ``step`` is
+    ignored: every step is drawn). Raises :class:`~graphviz_nn.errors.LimitError` past
+    ``max_frames`` frames and :class:`~graphviz_nn.errors.RenderError` without a layout program."""
+    opts = options if options is not None else RenderOptions()
+    graph, trace = graph_and_trace(res)
+    digits = opts.digits
+    svgs = [svg.decode("utf-8") for svg in svg_frames(res, opts, max_frames)]
+    drawing = pack_frames(svgs)
+    drawn = set(drawing["keys"])
+    captions = all_captions(res, digits)
+    steps = [{"title": c.title, "words": c.words, "latex": c.latex, "plain": c.plain, "phase": c.phase,
+              "focus": step_focus(res, k)} for k, c in enumerate(captions)]
+    nodes = {n: node_info(res, n, digits) for n in graph.nodes if n in drawn or f"{n}_op" in drawn}
+    formulas = edge_formulas(graph)
+    edges = {}
+    for u, v, key, d in graph.edges(keys=True, data=True):
+        edge = (u, v, int(d.get("arg", key)))
+        if edge_id(edge) in drawn:
+            edges[edge_id(edge)] = edge_info(res, edge, formulas, digits)
+    output = graph.graph["output"]
+    return {
+        "format": 1,
+        "title": opts.title or str(getattr(res, "reading", "") or ""),
+        "output": node_ref_text(graph, output, digits),
+        "value": format_number(graph.nodes[output]["value"], digits),
+        "n": len(trace),
+        "forward": sum(1 for s in trace if s.phase == "forward"),
+        "dark": opts.background == "dark",
+        "rankdir": opts.rankdir,
+        "drawing": drawing,
+        "steps": steps,
+        "rows": trace_rows(res, digits),
+        "nodes": nodes,
+        "edges": edges,
+    }
+
+
+def drawing_data(svg: str, title: str = "", dark: bool = False) -> dict[str, Any]:
+    """One drawing without steps (the neuron view) for the player's page: fit, zoom and pan."""
+    return {
+        "format": 1, "title": title, "output": "", "value": "", "n": 0, "forward": 0, "dark": dark,
+        "rankdir": "LR", "drawing": pack_frames([svg]),
+        "steps": [{"title": title or "the drawing", "words": "", "latex": "", "plain": "", "phase": "start",
+                   "focus": None}],
+        "rows": [], "nodes": {}, "edges": {},
+    }

@@ -1,0 +1,55 @@
+/* The step player as a Streamlit component (the component postMessage protocol, no library).
+ *
+ * Streamlit sends "streamlit:render" with args {data: the player's JSON text, height: px};
+ * the player steps, zooms and inspects in this frame without the script running again. The
+ * step reached goes back to Streamlit (setComponentValue) only once stepping has rested for
+ * REPORT_MS and never while playing, so the page's downloads know the step while stepping
+ * itself never waits for the server. The same data sent again (every rerun) changes nothing.
+ */
+(function () {
+  'use strict';
+  var REPORT_MS = 600;
+  var player = null, shown = null, timer = null, reported = null;
+
+  function send(type, extra) {
+    var message = { isStreamlitMessage: true, type: type };
+    for (var k in extra) message[k] = extra[k];
+    window.parent.postMessage(message, '*');
+  }
+
+  function report(k, playing) {
+    if (timer) clearTimeout(timer);
+    timer = null;
+    if (playing) return;
+    timer = setTimeout(function () {
+      timer = null;
+      if (k !== reported) {
+        reported = k;
+        send('streamlit:setComponentValue', { value: k, dataType: 'json' });
+      }
+    }, REPORT_MS);
+  }
+
+  window.addEventListener('message', function (event) {
+    var msg = event.data;
+    if (!msg || msg.type !== 'streamlit:render') return;
+    var args = msg.args || {};
+    var height = Math.max(320, parseInt(args.height, 10) || 640);
+    if (args.data !== shown) {
+      var data = JSON.parse(args.data);
+      var keep = player && player.n === data.n ? player.k : null;
+      var start = keep !== null ? keep : (typeof args.step === 'number' ? args.step : data.n);
+      if (player) player.destroy();
+      document.body.className = 'gnn-page ' + (data.dark ? 'gnn-dark' : 'gnn-light');
+      var root = document.getElementById('gnn-player');
+      root.className = '';
+      player = window.gnnPlayer = window.GnnPlayer.mount(root, data, { height: height, start: start, onStep: report });
+      shown = args.data;
+      reported = typeof args.step === 'number' ? args.step : data.n;
+      if (start !== reported) report(start, false);
+    }
+    send('streamlit:setFrameHeight', { height: height });
+  });
+
+  send('streamlit:componentReady', { apiVersion: 1 });
+})();

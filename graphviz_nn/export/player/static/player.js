@@ -1,0 +1,537 @@
+/* graphviz_nn step player: every step of a forward and backward pass in the page.
+ *
+ * GnnPlayer.mount(root, data, options) draws data.drawing (one drawing plus what changes per
+ * step, see graphviz_nn/export/player/chunks.py) and steps through it without any server: Prev, Next,
+ * Play/Pause with a speed, a slider, the keys Left, Right, Space, Home and End; the caption
+ * of each step in words and LaTeX (KaTeX when the page has it); fit, zoom and pan, and the view
+ * follows the node or edge the step works on; a click on a node or edge opens the inspector;
+ * a click on a trace-table row jumps to its step.
+ *
+ * Every text from the data goes into the page with textContent or through KaTeX; the only
+ * markup inserted is the SVG the layout program wrote (its labels escaped) and KaTeX's output.
+ * options: fill (take the whole window), height (px), start (first step shown),
+ * onStep(k) (called after every step), keys (element whose key presses step; default document).
+ */
+(function (global) {
+  'use strict';
+
+  var SPEEDS = [0.5, 1, 2, 5, 10];
+  var MIN_SCALE = 0.05, MAX_SCALE = 8, FIT_MAX = 1.5, MARGIN = 12;
+
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    return e;
+  }
+
+  function button(label, title, cls) {
+    var b = el('button', 'gnn-btn' + (cls ? ' ' + cls : ''), label);
+    b.type = 'button';
+    b.title = title;
+    b.setAttribute('aria-label', title);
+    return b;
+  }
+
+  var texCache = {};
+  function texHtml(latex) {
+    var html = texCache[latex];
+    if (html === undefined) {
+      try {
+        html = global.katex.renderToString(latex, { throwOnError: false, displayMode: false, trust: false });
+      } catch (err) { html = null; }
+      texCache[latex] = html;
+    }
+    return html;
+  }
+
+  /* Typeset every caption ahead, a few at a time while the page is idle, so a step only swaps
+     in finished markup. */
+  function warm(steps, done) {
+    if (!global.katex) { done(); return; }
+    var i = 0;
+    var later = global.requestIdleCallback || function (fn) { return setTimeout(function () { fn({ timeRemaining: function () { return 8; } }); }, 50); };
+    var work = function (deadline) {
+      while (i < steps.length && deadline.timeRemaining() > 2) {
+        if (steps[i].latex) texHtml(steps[i].latex);
+        i += 1;
+      }
+      if (i < steps.length) later(work); else done();
+    };
+    later(work);
+  }
+
+  function typeset(target, latex, plain) {
+    target.textContent = '';
+    if (!latex) { target.textContent = plain || ''; return; }
+    if (global.katex) {
+      var html = texHtml(latex);
+      if (html !== null) { target.innerHTML = html; return; }  // KaTeX's own escaped output
+    }
+    target.textContent = plain || latex;
+  }
+
+  function Player(root, data, options) {
+    this.root = root;
+    this.data = data;
+    this.options = options || {};
+    this.n = data.n;
+    this.k = Math.max(0, Math.min(this.n, this.options.start === undefined ? this.n : this.options.start));
+    this.playing = false;
+    this.speed = 2;
+    this.timer = null;
+    this.scale = 1; this.tx = 0; this.ty = 0;
+    this.shownFrame = null;
+    this.inspected = null;
+    this.build();
+    this.draw(this.k);
+    this.fit();
+    this.update();
+    this.warmed = false;
+    var self = this;
+    warm(data.steps, function () { self.warmed = true; });
+  }
+
+  Player.prototype.build = function () {
+    var self = this, root = this.root, data = this.data;
+    root.textContent = '';
+    root.classList.add('gnn-player', data.dark ? 'gnn-dark' : 'gnn-light');
+    if (this.options.fill) root.classList.add('gnn-fill');
+    if (this.options.height) root.style.height = this.options.height + 'px';
+    if (!this.n) root.classList.add('gnn-static');
+    root.tabIndex = -1;
+
+    var bar = el('div', 'gnn-bar');
+    this.prevBtn = button('◀ Prev', 'Previous step (←)');
+    this.playBtn = button('▶ Play', 'Play / Pause (space)', 'gnn-play');
+    this.nextBtn = button('Next ▶', 'Next step (→)');
+    this.speedSel = el('select', 'gnn-speed');
+    this.speedSel.title = 'Steps per second while playing';
+    this.speedSel.setAttribute('aria-label', 'Speed');
+    SPEEDS.forEach(function (s) {
+      var o = el('option', null, s + ' steps/s');
+      o.value = String(s);
+      if (s === self.speed) o.selected = true;
+      self.speedSel.appendChild(o);
+    });
+    this.slider = el('input', 'gnn-slider');
+    this.slider.type = 'range';
+    this.slider.min = '0';
+    this.slider.max = String(this.n);
+    this.slider.step = '1';
+    this.slider.setAttribute('aria-label', 'Step');
+    this.counter = el('span', 'gnn-counter');
+    this.counter.setAttribute('aria-live', 'polite');
+    var zoom = el('span', 'gnn-zoom');
+    this.zoomOut = button('−', 'Zoom out (-)');
+    this.zoomIn = button('+', 'Zoom in (+)');
+    this.fitBtn = button('Fit', 'Fit the whole graph (f)');
+    this.realBtn = button('100 %', 'Actual size (0)');
+    [this.zoomOut, this.zoomIn, this.fitBtn, this.realBtn].forEach(function (b) { zoom.appendChild(b); });
+    [this.prevBtn, this.playBtn, this.nextBtn, this.speedSel, this.slider, this.counter]
+      .forEach(function (x) { x.classList.add('gnn-step-ctl'); bar.appendChild(x); });
+    bar.appendChild(zoom);
+
+    var caption = el('div', 'gnn-caption');
+    this.capTitle = el('div', 'gnn-cap-title');
+    this.capTex = el('div', 'gnn-cap-tex');
+    this.capWords = el('div', 'gnn-cap-words');
+    caption.appendChild(this.capTitle); caption.appendChild(this.capTex); caption.appendChild(this.capWords);
+
+    this.view = el('div', 'gnn-view');
+    this.stage = el('div', 'gnn-stage');
+    this.view.appendChild(this.stage);
+
+    var side = el('div', 'gnn-side');
+    this.inspector = el('div', 'gnn-inspector');
+    this.inspector.appendChild(el('div', 'gnn-hint', 'Click a node or an edge to see where its number comes from.'));
+    var tableBox = el('div', 'gnn-table-box');
+    var table = el('table', 'gnn-trace');
+    var head = el('tr');
+    ['#', 'phase', 'step', 'equation', 'value', 'gradient'].forEach(function (h) { head.appendChild(el('th', null, h)); });
+    var thead = el('thead'); thead.appendChild(head); table.appendChild(thead);
+    var tbody = el('tbody');
+    this.rows = [];
+    data.rows.forEach(function (row) {
+      var tr = el('tr');
+      row.forEach(function (cell) { tr.appendChild(el('td', null, cell)); });
+      tr.dataset.step = String(row[0]);
+      tr.title = 'Go to step ' + row[0];
+      tbody.appendChild(tr);
+      self.rows.push(tr);
+    });
+    table.appendChild(tbody);
+    tableBox.appendChild(table);
+    this.tableBox = tableBox;
+    side.appendChild(this.inspector);
+    side.appendChild(tableBox);
+
+    root.appendChild(bar); root.appendChild(caption); root.appendChild(this.view); root.appendChild(side);
+
+    this.prevBtn.addEventListener('click', function () { self.stop(); self.go(self.k - 1); });
+    this.nextBtn.addEventListener('click', function () { self.stop(); self.go(self.k + 1); });
+    this.playBtn.addEventListener('click', function () { self.toggle(); });
+    this.speedSel.addEventListener('change', function () {
+      self.speed = parseFloat(self.speedSel.value);
+      if (self.playing) { self.stop(); self.play(); }
+    });
+    this.slider.addEventListener('input', function () { self.stop(); self.go(parseInt(self.slider.value, 10)); });
+    this.zoomIn.addEventListener('click', function () { self.zoomBy(1.25); });
+    this.zoomOut.addEventListener('click', function () { self.zoomBy(0.8); });
+    this.fitBtn.addEventListener('click', function () { self.fit(); });
+    this.realBtn.addEventListener('click', function () { self.actualSize(); });
+    tbody.addEventListener('click', function (ev) {
+      var tr = ev.target.closest('tr');
+      if (tr && tr.dataset.step) { self.stop(); self.go(parseInt(tr.dataset.step, 10)); }
+    });
+    this.bindView();
+    this.keyTarget = this.options.keys || document;
+    this.onKeyDown = function (ev) { self.onKey(ev); };
+    this.onResize = function () { if (self.autoFit) self.fit(); };
+    this.keyTarget.addEventListener('keydown', this.onKeyDown);
+    global.addEventListener('resize', this.onResize);
+  };
+
+  Player.prototype.destroy = function () {
+    this.stop();
+    this.keyTarget.removeEventListener('keydown', this.onKeyDown);
+    global.removeEventListener('resize', this.onResize);
+    this.root.textContent = '';
+  };
+
+  Player.prototype.onKey = function (ev) {
+    var t = ev.target;
+    var tag = t && t.tagName ? t.tagName.toLowerCase() : '';
+    if (tag === 'input' && t !== this.slider) return;
+    if (tag === 'textarea' || tag === 'select' || (t && t.isContentEditable)) return;
+    if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    var k = ev.key, handled = true;
+    if (tag === 'button' && (k === ' ' || k === 'Enter')) return;  // the focused button's own click
+    if (k === 'ArrowRight') { this.stop(); this.go(this.k + 1); }
+    else if (k === 'ArrowLeft') { this.stop(); this.go(this.k - 1); }
+    else if (k === ' ' || k === 'Spacebar') this.toggle();
+    else if (k === 'Home') { this.stop(); this.go(0); }
+    else if (k === 'End') { this.stop(); this.go(this.n); }
+    else if (k === '+' || k === '=') this.zoomBy(1.25);
+    else if (k === '-') this.zoomBy(0.8);
+    else if (k === 'f') this.fit();
+    else if (k === '0') this.actualSize();
+    else handled = false;
+    if (handled) ev.preventDefault();
+  };
+
+  /* ---------------------------------------------------------------- drawing */
+
+  Player.prototype.draw = function (k) {
+    var d = this.data.drawing, frame = d.frames[k];
+    var shown = this.shownFrame;
+    if (!shown || shown.h !== frame.h || shown.o !== frame.o) {
+      this.stage.innerHTML = d.heads[frame.h] + '</g></svg>';  // the layout program's SVG tag
+      this.svg = this.stage.querySelector('svg');
+      var graph = this.svg.querySelector('g');
+      var order = d.orders[frame.o];
+      this.pieces = [];
+      for (var i = 0; i < order.length; i++) {
+        var g = document.createElementNS('http://www.w3.org/2000/svg', 'g');
+        g.setAttribute('class', 'gnn-piece');
+        g.innerHTML = d.versions[order[i]][frame.v[i]];
+        graph.appendChild(g);
+        this.pieces.push(g);
+      }
+      this.sizeSvg();
+    } else {
+      var keys = d.orders[frame.o];
+      for (var j = 0; j < keys.length; j++) {
+        if (shown.v[j] !== frame.v[j]) this.pieces[j].innerHTML = d.versions[keys[j]][frame.v[j]];
+      }
+    }
+    this.shownFrame = frame;
+    this.markInspected();
+  };
+
+  Player.prototype.sizeSvg = function () {
+    var vb = (this.svg.getAttribute('viewBox') || '').split(/[\s,]+/).map(parseFloat);
+    var w = vb.length === 4 ? vb[2] : parseFloat(this.svg.getAttribute('width'));
+    var h = vb.length === 4 ? vb[3] : parseFloat(this.svg.getAttribute('height'));
+    this.width = w * 4 / 3;  // points to CSS pixels
+    this.height = h * 4 / 3;
+    this.svg.setAttribute('width', String(this.width));
+    this.svg.setAttribute('height', String(this.height));
+    this.svg.style.display = 'block';
+  };
+
+  /* ---------------------------------------------------------------- stepping */
+
+  Player.prototype.go = function (k) {
+    k = Math.max(0, Math.min(this.n, k | 0));
+    if (k === this.k && this.shownFrame) { this.update(); return; }
+    this.k = k;
+    this.draw(k);
+    this.update();
+    this.follow();
+    if (this.options.onStep) this.options.onStep(k, this.playing);
+  };
+
+  Player.prototype.update = function () {
+    var step = this.data.steps[this.k] || {};
+    this.slider.value = String(this.k);
+    this.counter.textContent = 'step ' + this.k + ' of ' + this.n;
+    this.prevBtn.disabled = this.k <= 0;
+    this.nextBtn.disabled = this.k >= this.n;
+    this.playBtn.textContent = this.playing ? '❚❚ Pause' : '▶ Play';
+    this.root.dataset.step = String(this.k);
+    this.capTitle.textContent = 'Step ' + this.k + ' of ' + this.n + ' — ' + (step.title || '');
+    typeset(this.capTex, step.latex, step.plain);
+    this.capWords.textContent = step.words || '';
+    if (this.currentRow) this.currentRow.classList.remove('gnn-current');
+    this.currentRow = this.k > 0 ? this.rows[this.k - 1] : null;
+    if (this.currentRow) {
+      this.currentRow.classList.add('gnn-current');
+      var box = this.tableBox, row = this.currentRow;
+      var head = box.querySelector('thead');
+      var top = row.offsetTop - (head ? head.offsetHeight : 0), bottom = row.offsetTop + row.offsetHeight;
+      if (top < box.scrollTop || bottom > box.scrollTop + box.clientHeight) {
+        box.scrollTop = Math.max(0, row.offsetTop - box.clientHeight / 2);
+      }
+    }
+  };
+
+  Player.prototype.play = function () {
+    var self = this;
+    if (this.k >= this.n) this.go(0);
+    this.playing = true;
+    this.update();
+    var started = performance.now(), done = 0;
+    var tick = function () {
+      if (!self.playing) return;
+      if (self.k >= self.n) { self.stop(); return; }
+      done += 1;
+      self.go(self.k + 1);
+      if (self.k >= self.n) { self.stop(); return; }
+      var next = started + done * 1000 / self.speed;  // a steady beat, not drifting with work
+      self.timer = setTimeout(tick, Math.max(0, next - performance.now()));
+    };
+    this.timer = setTimeout(tick, 1000 / this.speed);
+  };
+
+  Player.prototype.stop = function () {
+    var was = this.playing;
+    this.playing = false;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (was) {
+      this.update();
+      if (this.options.onStep) this.options.onStep(this.k, false);
+    }
+  };
+
+  Player.prototype.toggle = function () { if (this.playing) this.stop(); else this.play(); };
+
+  /* ---------------------------------------------------------------- fit, zoom, pan, follow */
+
+  Player.prototype.apply = function () {
+    this.stage.style.transform = 'translate(' + this.tx + 'px,' + this.ty + 'px) scale(' + this.scale + ')';
+    this.root.dataset.scale = this.scale.toFixed(4);
+  };
+
+  Player.prototype.fit = function () {
+    var vw = this.view.clientWidth, vh = this.view.clientHeight;
+    if (!vw || !vh || !this.width) return;
+    var s = Math.min((vw - 2 * MARGIN) / this.width, (vh - 2 * MARGIN) / this.height, FIT_MAX);
+    this.scale = Math.max(MIN_SCALE, s);
+    this.tx = (vw - this.width * this.scale) / 2;
+    this.ty = (vh - this.height * this.scale) / 2;
+    this.autoFit = true;
+    this.apply();
+  };
+
+  Player.prototype.actualSize = function () {
+    this.zoomAt(1 / this.scale, this.view.clientWidth / 2, this.view.clientHeight / 2);
+  };
+
+  Player.prototype.zoomBy = function (f) { this.zoomAt(f, this.view.clientWidth / 2, this.view.clientHeight / 2); };
+
+  Player.prototype.zoomAt = function (f, cx, cy) {
+    var s = Math.max(MIN_SCALE, Math.min(MAX_SCALE, this.scale * f));
+    f = s / this.scale;
+    this.tx = cx - (cx - this.tx) * f;
+    this.ty = cy - (cy - this.ty) * f;
+    this.scale = s;
+    this.autoFit = false;
+    this.apply();
+  };
+
+  Player.prototype.find = function (id) {
+    if (!id || !this.svg) return null;
+    var found = null;
+    this.svg.querySelectorAll('g[id]').forEach(function (g) { if (!found && g.id === id) found = g; });
+    return found;
+  };
+
+  Player.prototype.follow = function () {
+    var step = this.data.steps[this.k];
+    var target = step && this.find(step.focus);
+    if (!target) return;
+    var r = target.getBoundingClientRect(), v = this.view.getBoundingClientRect();
+    if (!r.width && !r.height) return;
+    var inside = r.left >= v.left && r.right <= v.right && r.top >= v.top && r.bottom <= v.bottom;
+    if (inside) return;
+    this.tx += (v.left + v.width / 2) - (r.left + r.width / 2);
+    this.ty += (v.top + v.height / 2) - (r.top + r.height / 2);
+    this.autoFit = false;
+    this.apply();
+  };
+
+  Player.prototype.bindView = function () {
+    var self = this, view = this.view, drag = null, touches = {}, pinch = null;
+    var spread = function () {  // distance and midpoint of the first two pointers down
+      var ids = Object.keys(touches);
+      if (ids.length < 2) return null;
+      var a = touches[ids[0]], b = touches[ids[1]], r = view.getBoundingClientRect();
+      return { d: Math.hypot(a.x - b.x, a.y - b.y) || 1, x: (a.x + b.x) / 2 - r.left, y: (a.y + b.y) / 2 - r.top };
+    };
+    view.addEventListener('wheel', function (ev) {
+      ev.preventDefault();
+      var r = view.getBoundingClientRect();
+      var amount = ev.deltaMode === 1 ? ev.deltaY * 16 : ev.deltaY;
+      self.zoomAt(Math.exp(-amount * (ev.ctrlKey ? 0.01 : 0.0015)), ev.clientX - r.left, ev.clientY - r.top);
+    }, { passive: false });
+    view.addEventListener('pointerdown', function (ev) {
+      if (ev.button !== 0) return;
+      touches[ev.pointerId] = { x: ev.clientX, y: ev.clientY };
+      pinch = spread();
+      if (pinch) { drag = null; return; }  // two fingers: pinch to zoom
+      drag = { x: ev.clientX, y: ev.clientY, tx: self.tx, ty: self.ty, moved: false, id: ev.pointerId };
+    });
+    view.addEventListener('pointermove', function (ev) {
+      if (touches[ev.pointerId]) touches[ev.pointerId] = { x: ev.clientX, y: ev.clientY };
+      if (pinch) {
+        var now = spread();
+        if (now) { self.zoomAt(now.d / pinch.d, now.x, now.y); pinch = now; }
+        return;
+      }
+      if (!drag) return;
+      var dx = ev.clientX - drag.x, dy = ev.clientY - drag.y;
+      if (!drag.moved && Math.abs(dx) + Math.abs(dy) > 4) {
+        drag.moved = true;
+        view.classList.add('gnn-dragging');
+        try { view.setPointerCapture(drag.id); } catch (err) { /* pointer already gone */ }
+      }
+      if (drag.moved) {
+        self.tx = drag.tx + dx; self.ty = drag.ty + dy;
+        self.autoFit = false;
+        self.apply();
+      }
+    });
+    var end = function (ev) {
+      delete touches[ev.pointerId];
+      if (pinch && !spread()) pinch = null;
+      if (!drag) return;
+      var wasClick = !drag.moved;
+      drag = null;
+      view.classList.remove('gnn-dragging');
+      if (wasClick && ev.type === 'pointerup') self.pick(ev.target);
+    };
+    view.addEventListener('pointerup', end);
+    view.addEventListener('pointercancel', end);
+  };
+
+  /* ---------------------------------------------------------------- inspector */
+
+  Player.prototype.pick = function (target) {
+    var g = target && target.closest ? target.closest('g.node, g.edge') : null;
+    if (!g) return;
+    var id = g.id, data = this.data;
+    var aux = /^(n\d+)_op(?:-\1)?$/.exec(id);
+    if (aux) id = aux[1];
+    if (data.nodes[id]) this.inspect('node', id);
+    else if (data.edges[id]) this.inspect('edge', id);
+  };
+
+  Player.prototype.markInspected = function () {
+    if (!this.svg) return;
+    var old = this.svg.querySelectorAll('.gnn-inspected');
+    for (var i = 0; i < old.length; i++) old[i].classList.remove('gnn-inspected');
+    var g = this.inspected && this.find(this.inspected);
+    if (g) g.classList.add('gnn-inspected');
+  };
+
+  Player.prototype.inspect = function (kind, id) {
+    var box = this.inspector, self = this;
+    box.textContent = '';
+    this.inspected = id;
+    this.markInspected();
+    this.root.dataset.inspected = id;
+    var close = button('×', 'Close the inspector', 'gnn-close');
+    close.addEventListener('click', function () {
+      self.inspected = null; delete self.root.dataset.inspected; self.markInspected();
+      box.textContent = '';
+      box.appendChild(el('div', 'gnn-hint', 'Click a node or an edge to see where its number comes from.'));
+    });
+    box.appendChild(close);
+    if (kind === 'node') this.showNode(box, this.data.nodes[id]);
+    else this.showEdge(box, this.data.edges[id]);
+  };
+
+  function line(box, cls, text) { var d = el('div', cls, text); box.appendChild(d); return d; }
+  function math(box, latex, plain) { var d = el('div', 'gnn-math'); typeset(d, latex, plain); box.appendChild(d); return d; }
+
+  Player.prototype.showNode = function (box, info) {
+    var what = info.kind === 'op' ? (info.op || 'op') : info.kind;
+    line(box, 'gnn-ins-title', info.label + ' (' + what + (info.shape ? ', ' + info.shape : '') +
+      (info.output ? ', the output' : '') + ')');
+    line(box, 'gnn-note', 'Numbers after the whole pass (step ' + this.n + ').');
+    if (info.formula) math(box, info.formula.latex, info.formula.plain);
+    line(box, 'gnn-kv', 'value = ' + (info.value === null ? '—' : info.value));
+    line(box, 'gnn-kv', info.d + ' = ' + (info.grad === null ? '—' : info.grad));
+    if (info.uses.length) {
+      line(box, 'gnn-ins-head', 'Contributions (upstream × local = contribution)');
+      info.uses.forEach(function (u) {
+        var text = 'to ' + u.to + ': ' + u.upstream_name + ' × ' + u.local_name + ' = ' +
+          (u.local === null ? (u.upstream || '?') + ' through the op' : (u.upstream || '?') + ' × ' + u.local) +
+          ' = ' + (u.contribution === null ? '?' : u.contribution);
+        line(box, 'gnn-use', text);
+      });
+      if (info.sum) line(box, 'gnn-sum', 'fan-out sum: ' + info.d + ' = ' + info.sum);
+    } else if (info.output) {
+      line(box, 'gnn-kv', 'The output: its gradient with respect to itself is 1 (the seed).');
+    }
+    var chain = info.chain;
+    if (chain.paths.length) {
+      var count = chain.truncated ? 'more than ' + chain.paths.length + ' paths (the first ' + chain.paths.length + ' shown)'
+        : chain.paths.length + (chain.paths.length === 1 ? ' path' : ' paths');
+      line(box, 'gnn-ins-head', info.d + ' along every path: ' + count);
+      chain.paths.forEach(function (p, i) {
+        var pathBox = el('div', 'gnn-path');
+        pathBox.appendChild(el('div', 'gnn-path-title', 'path ' + (i + 1) + (p.product !== null ? ' = ' + p.product : '')));
+        p.factors.forEach(function (f) {
+          var row = el('div', 'gnn-factor' + (f.shared ? ' gnn-shared' : ''));
+          var m = el('span', 'gnn-math');
+          typeset(m, f.name + ' = ' + f.formula + (f.value !== null ? ' = ' + f.value.replace('−', '-') : ''), f.text);
+          row.appendChild(m);
+          if (f.shared) row.appendChild(el('span', 'gnn-mark', ' ● shared'));
+          pathBox.appendChild(row);
+        });
+        box.appendChild(pathBox);
+      });
+      if (chain.paths.some(function (p) { return p.factors.some(function (f) { return f.shared; }); })) {
+        line(box, 'gnn-note', '● a factor several paths share: backprop computes it once.');
+      }
+    }
+  };
+
+  Player.prototype.showEdge = function (box, info) {
+    line(box, 'gnn-ins-title', 'edge ' + info.from + ' → ' + info.to);
+    line(box, 'gnn-note', 'Numbers after the whole pass (step ' + this.n + ').');
+    if (info.formula) math(box, info.formula, info.formula_text);
+    line(box, 'gnn-kv', 'local ' + info.local_name + ' = ' + (info.local === null ? 'a vector-Jacobian product' : info.local));
+    line(box, 'gnn-kv', 'upstream ' + info.upstream_name + ' = ' + (info.upstream === null ? '—' : info.upstream));
+    line(box, 'gnn-sum', 'contribution = ' + (info.local === null ? '' : (info.upstream || '?') + ' × ' + info.local + ' = ') +
+      (info.contribution === null ? '—' : info.contribution));
+  };
+
+  global.GnnPlayer = {
+    mount: function (root, data, options) { return new Player(root, data, options || {}); },
+    Player: Player
+  };
+})(window);

@@ -1,0 +1,52 @@
+"""The app's step player: the player's data for the page's problem, from the evaluation cache.
+
+:func:`player_json` gives the JSON text the Streamlit component draws (every step of the pass
+with the steady layout, captions, trace rows, inspector entries: :mod:`graphviz_nn.export.player`);
+:func:`player_issue` the same or the reason it cannot be made, never an exception. Pure and
+cached, so reruns of the page send the same text and the component keeps its step and view.
+
+>>> from graphviz_nn.page.view import ViewOptions
+>>> text, issue = player_issue("x*y", {"x": "2", "y": "3"}, ViewOptions())  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import functools
+
+from .view import Issue, Labels, ValuesArg, ViewOptions, _evaluate, _issue, _merged, _normalise
+
+__all__ = ["player_json", "player_issue", "drawing_json", "PLAYER_HEIGHT"]
+
+PLAYER_HEIGHT = 660
+"""Height of the player in the page, in CSS pixels (toolbar, caption, drawing, side panel)."""
+
+
+@functools.lru_cache(maxsize=16)
+def _player_json(text: str, values: tuple[tuple[str, str], ...], options: ViewOptions, labels: Labels) -> str:
+    from ..export.player import embed_json, player_data
+
+    res = _evaluate(text, values, labels, options.constant_grads)
+    return embed_json(player_data(res, options.render_options(None)))
+
+
+def player_json(text: str, values: ValuesArg | None, options: ViewOptions, labels: Labels = ()) -> str:
+    """The player's data as JSON text (``<``, ``>`` and ``&`` escaped). Raises ``GnnError``."""
+    return _player_json(text, _merged(text, _normalise(values)), options, labels)
+
+
+@functools.lru_cache(maxsize=8)
+def drawing_json(svg: str, title: str = "", dark: bool = False) -> str:
+    """One drawing without steps (the neuron view) as the player's JSON: fit, zoom and pan."""
+    from ..export.player import drawing_data, embed_json
+
+    return embed_json(drawing_data(svg, title, dark))
+
+
+def player_issue(text: str, values: ValuesArg | None, options: ViewOptions,
+                 labels: Labels = ()) -> tuple[str, Issue | None]:
+    """``(json, None)``, or ``("", issue)`` when the player cannot be made (too many steps, no
+    layout program): the page then shows the drawing of one step instead."""
+    try:
+        return player_json(text, values, options, labels), None
+    except Exception as exc:  # the page must never show a traceback
+        return "", _issue(exc, text)

@@ -1,0 +1,271 @@
+"""The exported step player in a real Chromium, opened from file:// with every network request
+refused: it draws, steps by keys and buttons, shows the right numbers at chosen steps, opens the
+inspector on a click, fits every example at 1,366×768, and logs no error."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+import graphviz_nn as gnn
+from graphviz_nn.networks.network import load_spec
+from graphviz_nn.page.examples import list_examples
+from graphviz_nn.export.player import player_html
+from graphviz_nn.draw.options import RenderOptions
+
+pytestmark = [pytest.mark.browser, pytest.mark.exe]
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run"]
+VIEWPORT = {"width": 1366, "height": 768}
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        pytest.skip("chromium is not installed (.ci/run installs it with apt as root)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+class Opened:
+    """A page on a player file, with what it logged and every request that tried to leave it."""
+
+    def __init__(self, browser: Any, path: Path) -> None:
+        from playwright.sync_api import expect
+
+        self.page = browser.new_page(viewport=VIEWPORT)
+        self.page.set_default_timeout(20_000)
+        expect.set_options(timeout=20_000)
+        self.errors: list[str] = []
+        self.refused: list[str] = []
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("dialog", lambda d: (self.errors.append(f"dialog: {d.message}"), d.dismiss()))
+        self.page.route("**/*", self._route)
+        self.page.goto(path.as_uri())
+        self.page.locator(".gnn-stage svg g.node").first.wait_for()
+
+    def _route(self, route: Any) -> None:
+        if route.request.url.startswith("file:"):
+            route.continue_()
+        else:
+            self.refused.append(route.request.url)
+            route.abort()
+
+    def counter(self, k: int, n: int) -> None:
+        from playwright.sync_api import expect
+
+        expect(self.page.locator(".gnn-counter")).to_have_text(f"step {k} of {n}")
+
+    def node_text(self, node: str) -> str:
+        return self.page.evaluate("(id) => { for (const g of document.querySelectorAll('.gnn-stage g.node'))"
+                                  " if (g.id === id) return g.textContent; return null; }", node) or ""
+
+    def graph_box(self) -> dict[str, float]:
+        return self.page.evaluate("""() => {
+            const r = document.querySelector('.gnn-stage svg').getBoundingClientRect();
+            const v = document.querySelector('.gnn-view').getBoundingClientRect();
+            return {left: r.left, top: r.top, right: r.right, bottom: r.bottom,
+                    vl: v.left, vt: v.top, vr: v.right, vb: v.bottom,
+                    w: window.innerWidth, h: window.innerHeight};
+        }""")
+
+    def close(self) -> None:
+        assert not self.errors, self.errors
+        assert not self.refused, self.refused
+        self.page.close()
+
+
+def write(res: Any, path: Path, **options: Any) -> Path:
+    path.write_text(player_html(res, RenderOptions(**options)), encoding="utf-8")
+    return path
+
+
+def test_design_example_steps_by_keys_and_buttons(browser: Any, tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    res = gnn.evaluate((ROOT / "examples" / "design.gnn").read_text(encoding="utf-8"))
+    n, out, x = len(res.trace), res.output, res.inputs["x"]
+    opened = Opened(browser, write(res, tmp_path / "design.html"))
+    page = opened.page
+    opened.counter(n, n)  # opens at the finished pass
+    assert "10.35" in opened.node_text(out) and "19.81" in opened.node_text(x)
+
+    page.keyboard.press("Home")
+    opened.counter(0, n)
+    assert "10.35" not in opened.node_text(out)
+    for k in range(1, res.n_nodes + 1):  # the forward pass, one key press a step
+        page.keyboard.press("ArrowRight")
+        opened.counter(k, n)
+    # After the forward pass f = sin(2)/3 + e^3/2 = 10.35 (seed 002), no gradient yet.
+    assert "10.35" in opened.node_text(out)
+    assert "19.81" not in opened.node_text(x)
+    expect(page.locator(".gnn-cap-title")).to_contain_text(f"Step {res.n_nodes} of {n}")
+    expect(page.locator(".gnn-cap-tex .katex").first).to_be_visible()  # LaTeX typeset offline
+
+    page.keyboard.press("ArrowLeft")
+    opened.counter(res.n_nodes - 1, n)
+    assert "10.35" not in opened.node_text(out)
+    page.get_by_role("button", name="Next step (→)").click()
+    opened.counter(res.n_nodes, n)
+    page.get_by_role("button", name="Previous step (←)").click()
+    opened.counter(res.n_nodes - 1, n)
+
+    page.keyboard.press("End")
+    opened.counter(n, n)
+    assert "19.81" in opened.node_text(x)  # df/dx after the whole pass
+
+    page.keyboard.press("Home")
+    page.locator(".gnn-speed").select_option("10")
+    page.locator(".gnn-speed").blur()
+    page.keyboard.press(" ")  # play
+    expect(page.locator(".gnn-play")).to_have_text(re.compile("Pause"))
+    expect(page.locator(".gnn-player")).to_have_attribute("data-step", re.compile(r"^([3-9]|\d\d)$"))
+    page.keyboard.press(" ")  # pause
+    expect(page.locator(".gnn-play")).to_have_text(re.compile("Play"))
+    stopped = page.locator(".gnn-player").get_attribute("data-step")
+    assert stopped is not None and 3 <= int(stopped) <= n
+
+    # A trace-table row jumps to its step, and the current row is highlighted.
+    page.locator(".gnn-trace tbody tr").nth(4).click()
+    opened.counter(5, n)
+    expect(page.locator(".gnn-trace tr.gnn-current td").first).to_have_text("5")
+
+    # Click x: the inspector writes its value, gradient and the fan-out sum.
+    page.keyboard.press("End")
+    page.locator(f'.gnn-stage g.node[id="{x}"]').click()
+    inspector = page.locator(".gnn-inspector")
+    expect(inspector).to_contain_text("x (input)")
+    expect(inspector).to_contain_text("∂f/∂x = 19.81")
+    expect(inspector).to_contain_text("fan-out sum: ∂f/∂x = (−10.32) + 30.13 = 19.81")
+    expect(inspector).to_contain_text("3 paths")
+    opened.close()
+
+
+def test_seed_000_chain_numbers_at_chosen_steps(browser: Any, tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    res = gnn.evaluate((ROOT / "examples" / "mit_4layer_chain.gnn").read_text(encoding="utf-8"))
+    n, w1, out = len(res.trace), res.inputs["w1"], res.output
+    w1_step = next(k for k, s in enumerate(res.trace, start=1) if s.edge is not None and s.edge[0] == w1)
+    opened = Opened(browser, write(res, tmp_path / "chain.html"))
+    page = opened.page
+    page.keyboard.press("Home")
+    for _ in range(res.n_nodes):
+        page.get_by_role("button", name="Next step (→)").click()
+    opened.counter(res.n_nodes, n)
+    assert re.search(r"=\s*9\b", opened.node_text(out))  # L = 9 after the forward pass
+    page.locator(".gnn-slider").fill(str(w1_step - 1))
+    opened.counter(w1_step - 1, n)
+    assert "24" not in opened.node_text(w1)
+    page.keyboard.press("ArrowRight")
+    opened.counter(w1_step, n)
+    assert re.search(r"∂\s*=\s*24\b", opened.node_text(w1))  # dL/dw1 = 24 (seed 000)
+    expect(page.locator(".gnn-cap-words")).to_contain_text("gives the contribution 24")
+    page.locator(f'.gnn-stage g.node[id="{w1}"]').click()
+    expect(page.locator(".gnn-inspector")).to_contain_text("∂L/∂w1 = 24")
+    expect(page.locator(".gnn-inspector")).to_contain_text("1 path")
+    opened.close()
+
+
+def test_zoom_follow_and_fit(browser: Any, tmp_path: Path) -> None:
+    """At 100 % the MIT chain (3,800 px wide) does not fit; stepping to a node out of view
+    moves the view to it; wheel and buttons zoom; Fit brings the whole graph back."""
+    from playwright.sync_api import expect
+
+    res = gnn.evaluate((ROOT / "examples" / "mit_4layer_chain.gnn").read_text(encoding="utf-8"))
+    opened = Opened(browser, write(res, tmp_path / "chain.html"))
+    page = opened.page
+    player = page.locator(".gnn-player")
+    fitted = float(player.get_attribute("data-scale") or 0)
+    assert 0 < fitted < 0.5  # fitted: the whole chain at a quarter of its size or less
+    page.get_by_role("button", name="Actual size (0)").click()
+    expect(player).to_have_attribute("data-scale", "1.0000")
+    inside = """(id) => {
+        const v = document.querySelector('.gnn-view').getBoundingClientRect();
+        const g = [...document.querySelectorAll('.gnn-stage g')].find(e => e.id === id);
+        const r = g.getBoundingClientRect();
+        return r.left >= v.left && r.right <= v.right && r.top >= v.top && r.bottom <= v.bottom;
+    }"""
+    first = res.trace[0].node  # the first forward step, at the far left of the chain
+    assert not page.evaluate(inside, first)
+    page.keyboard.press("Home")
+    page.keyboard.press("ArrowRight")
+    opened.counter(1, len(res.trace))
+    assert page.evaluate(inside, first)  # the view followed the step
+    page.locator(".gnn-view").hover()
+    page.mouse.wheel(0, 400)  # zoom out around the pointer
+    expect(player).not_to_have_attribute("data-scale", "1.0000")
+    assert float(player.get_attribute("data-scale") or 1) < 1
+    page.get_by_role("button", name="Fit the whole graph (f)").click()
+    expect(player).to_have_attribute("data-scale", f"{fitted:.4f}")
+    # Two fingers moving apart zoom in (pointer events, as a touch screen sends them).
+    page.evaluate("""() => {
+        const v = document.querySelector('.gnn-view'), r = v.getBoundingClientRect();
+        const x = r.left + r.width / 2, y = r.top + r.height / 2;
+        const send = (type, id, dx) => v.dispatchEvent(new PointerEvent(type, {pointerId: id, clientX: x + dx,
+            clientY: y, button: 0, bubbles: true, pointerType: 'touch'}));
+        send('pointerdown', 1, -20); send('pointerdown', 2, 20);
+        send('pointermove', 1, -60); send('pointermove', 2, 60);
+        send('pointerup', 1, -60); send('pointerup', 2, 60);
+    }""")
+    assert float(player.get_attribute("data-scale") or 0) == pytest.approx(fitted * 3, rel=0.01)
+    page.get_by_role("button", name="Fit the whole graph (f)").click()
+    expect(player).to_have_attribute("data-scale", f"{fitted:.4f}")
+    box = opened.graph_box()
+    assert box["vl"] <= box["left"] and box["right"] <= box["vr"] and box["vt"] <= box["top"] and box["bottom"] <= box["vb"]
+    opened.close()
+
+
+def test_labels_that_look_like_markup_show_as_text(browser: Any, tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    res = gnn.evaluate("x*y + x", {"x": 2, "y": 3})
+    res.graph.nodes[res.inputs["x"]]["label"] = "<script>alert(1)</script>"
+    res.graph.nodes[res.inputs["y"]]["label"] = '"]; x ['
+    opened = Opened(browser, write(res, tmp_path / "escape.html", title="<img src=x onerror=alert(2)>"))
+    page = opened.page
+    assert "<script>alert(1)</script>" in opened.node_text(res.inputs["x"])
+    assert '"]; x [' in opened.node_text(res.inputs["y"])
+    page.locator(f'.gnn-stage g.node[id="{res.inputs["x"]}"]').click()
+    expect(page.locator(".gnn-ins-title")).to_have_text("<script>alert(1)</script> (input)")
+    assert page.evaluate("document.querySelectorAll('img, .gnn-player script').length") == 0
+    opened.close()  # no dialog opened, nothing logged
+
+
+def example_results() -> list[tuple[str, Any]]:
+    found = []
+    for ex in list_examples():
+        path = ROOT / "examples" / f"{ex.slug}.{'toml' if ex.kind == 'spec' else 'gnn'}"
+        res = load_spec(path).evaluate() if ex.kind == "spec" else gnn.evaluate(ex.text)
+        found.append((f"{ex.slug}.{ex.kind}", res))
+    return found
+
+
+@pytest.mark.parametrize("options", [{}, {"rankdir": "TB", "background": "dark", "theme": "micrograd"}],
+                         ids=["lecture-LR", "micrograd-TB-dark"])
+def test_every_example_fits_the_window_when_it_opens(browser: Any, tmp_path: Path, options: dict) -> None:
+    sizes = {}
+    for name, res in example_results():
+        path = write(res, tmp_path / f"{name}.html", **options)
+        sizes[name] = path.stat().st_size
+        assert sizes[name] < 1_000_000, (name, sizes[name])
+        opened = Opened(browser, path)
+        box = opened.graph_box()
+        assert 0 <= box["left"] and box["right"] <= box["w"] and 0 <= box["top"] and box["bottom"] <= box["h"], (name, box)
+        assert box["vl"] <= box["left"] and box["right"] <= box["vr"], (name, box)
+        assert box["vt"] <= box["top"] and box["bottom"] <= box["vb"], (name, box)
+        opened.close()
