@@ -118,6 +118,8 @@ def _written(text: str, name: str, raw: str) -> str | None:
     if not np.all(np.isfinite(value)):
         return None  # a program spells no nan or infinity
     start, end = spans[name]
+    if {f.name: f.default for f in input_fields(text)}.get(name) == value_text(value):
+        return text  # the same value: the text keeps its own spelling (1.0, 6.8813735870195432)
     new = text[:start] + value_text(value) + text[end:]
     try:
         read = input_fields(new)
