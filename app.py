@@ -41,6 +41,12 @@ EDGE_CHOICES = ("off",) + EDGE_MODES  # what edges show: nothing, the formula, t
 MODE_KEYS = {MODES[0]: ("text", "num:", "val:"), MODES[1]: ("net_",)}
 #: Widgets that a run may skip (an error hides them) but whose choice should stay, with defaults.
 STICKY = {"net_view": NET_VIEWS[0], "net_wgrads": False, "net_lr": 0.1, "targets": []}
+#: While a rerun is on its way, Streamlit keeps the previous run's elements on screen (marked
+#: ``data-stale``) until the new run redraws them. A download button among them would hand over
+#: the file of what the page showed before (the previous step after Next, the old values after
+#: an edit): it takes no clicks until its own run has drawn it.
+STALE_DOWNLOADS = ('<style>[data-stale="true"] [data-testid="stDownloadButton"] button '
+                   '{pointer-events: none; cursor: progress;}</style>')
 DEFAULT_CHAIN = SpecForm(chain="Linear(2->2) -> ReLU -> Linear(2->1)", loss="half_sse", bias="folded",
                          values_text="x = [1, 2]\ny = 3\nW1 = [[2, 1, 0], [0, 2, 0]]\nW2 = [[0, 1, 2]]",
                          names=(("W1", "alpha"), ("W2", "beta")), title="α/β network")
@@ -402,10 +408,12 @@ def _step_panel(text: str, values: tuple[tuple[str, str], ...], options: ViewOpt
     cols[0].markdown("**Download this step**")
     for col, (fmt, ext, mime, label) in zip(cols[1:], pipeline_downloads.EXPORT_FORMATS):
         # The SVG is the drawing on the page: hand it over directly; others are made on click.
+        # The key names the step, so each step's button is its own element (a test or a script
+        # can ask for step k's button); STALE_DOWNLOADS keeps an older run's button unclickable.
         data = view.svg.encode("utf-8") if fmt == "svg" else download_data(text, values, options, view.step, fmt, labels)
         col.download_button(label, data=data,
                             file_name=f"graph-step{view.step}.{ext}", mime=mime,
-                            on_click="ignore", key=f"download_{fmt}", width="stretch")
+                            on_click="ignore", key=f"download_{fmt}_step{view.step}", width="stretch")
     cols = st.columns(len(pipeline_downloads.STEP_EXPORTS) + 1, vertical_alignment="center")
     cols[0].markdown(f"**Download all {n + 1} steps**")
     for col, (fmt, ext, mime, label) in zip(cols[1:], pipeline_downloads.STEP_EXPORTS):
@@ -807,6 +815,7 @@ def main() -> None:
         start = ValueState(st.query_params.get("expr", pipeline.DEFAULT_TEXT))
         set_state(pipeline_values.set_values(start, url_values()))
     keep_widget_state(st.session_state.get("mode", MODES[0]))
+    st.html(STALE_DOWNLOADS)
     options, zoom = sidebar()
 
     st.markdown("### graphviz_nn: backprop on your own problem")

@@ -1,6 +1,10 @@
 """End to end in a real browser: Debian's chromium driven by playwright over loopback only.
 
 Skips only where no chromium is installed (.ci/run installs it with apt when it can).
+
+Every test waits for the state it asserts, never for a time: after each action it waits for
+something only that action's rerun can show (a number, a caption, an attribute), then for
+:func:`settled` (Streamlit reports the run finished and no element of an earlier run is left).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from urllib.parse import urlencode
 from pathlib import Path
 from typing import Iterator
 
@@ -20,6 +25,7 @@ import pytest
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run"]
 
@@ -78,29 +84,62 @@ def browser() -> Iterator[object]:
             b.close()
 
 
+def new_page(browser: object, width: int = 1366, height: int = 768, **kwargs: object) -> object:
+    """A page at a laptop's size with a 30 s limit on every wait."""
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": width, "height": height}, **kwargs)
+    page.set_default_timeout(30_000)
+    expect.set_options(timeout=30_000)
+    return page
+
+
+def settled(page: object) -> None:
+    """Wait until Streamlit's last run has finished and no element of an earlier run is left
+    on the page. Call it after waiting for the state an action leads to (right after an action
+    the previous run may still count as finished)."""
+    from playwright.sync_api import expect
+
+    expect(page.get_by_test_id("stApp")).to_have_attribute("data-test-script-state", "notRunning")
+    expect(page.locator('[data-stale="true"]')).to_have_count(0)
+
+
+def summary(page: object) -> str:
+    """The line under "Read as": the output's value and every gradient."""
+    return page.locator('[data-testid="stMarkdownContainer"] p', has_text="Read as").first.inner_text()
+
+
+def field(page: object, name: str) -> object:
+    return page.get_by_role("spinbutton", name=name, exact=True)
+
+
+def load_example(page: object, title: str) -> None:
+    """Pick an example from the sidebar's menu."""
+    page.locator(".st-key-example").get_by_role("combobox").click()
+    page.get_by_role("option", name=title, exact=True).click()
+
+
 def test_type_set_values_step_and_download(app_url: str, browser: object, tmp_path: Path) -> None:
     from playwright.sync_api import expect
 
-    page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
-    page.set_default_timeout(30_000)
-    expect.set_options(timeout=30_000)
+    page = new_page(browser, 1400, 1000, accept_downloads=True)
     page.goto(app_url)
     drawn = page.locator('.gnn-graph[data-state="current"] svg')
     expect(drawn).to_be_visible()
+    settled(page)
 
     box = page.get_by_role("textbox", name="Expression or program")
     box.fill("x^2 + 3xy")
     box.press("Control+Enter")
     for name, value in (("x", "3"), ("y", "2")):
-        field = page.get_by_role("spinbutton", name=name, exact=True)
-        field.fill(value)
-        field.press("Enter")
+        field(page, name).fill(value)
+        field(page, name).press("Enter")
+        expect(page.get_by_text(re.compile(rf"∂f/∂{name} = "))).to_be_visible()
     # f = x^2 + 3xy at x=3, y=2: 9 + 18 = 27; df/dx = 2x + 3y = 12; df/dy = 3x = 9.
-    summary = page.get_by_text(re.compile(r"f = 27"))
-    expect(summary).to_be_visible()
-    expect(page.get_by_text(re.compile(r"∂f/∂x = 12 · ∂f/∂y = 9"))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"f = 27 · ∂f/∂x = 12 · ∂f/∂y = 9"))).to_be_visible()
     # The summary can arrive a moment before the new drawing: wait for the drawing itself.
     expect(drawn).to_contain_text("27")
+    settled(page)
     svg_text = drawn.text_content() or ""
     assert "27" in svg_text and "12" in svg_text and "9" in svg_text
 
@@ -108,30 +147,151 @@ def test_type_set_values_step_and_download(app_url: str, browser: object, tmp_pa
     caption = page.locator("strong", has_text=re.compile(r"^Step \d+ of \d+"))
     expect(caption.first).to_have_text(re.compile(r"Step (\d+) of \1\b"))  # starts at the end
     match = re.match(r"Step (\d+) of (\d+)", caption.first.text_content() or "")
-    assert match is not None and match.group(1) == match.group(2)  # starts at the end
+    assert match is not None and match.group(1) == match.group(2)
     n = int(match.group(2))
     page.get_by_role("button", name="Prev").click()
     expect(page.locator("strong", has_text=f"Step {n - 1} of {n}")).to_be_visible()
     expect(drawn).to_contain_text(f"step {n - 1} of {n}")
+    settled(page)
     page.get_by_role("button", name="Next").click()
     expect(page.locator("strong", has_text=f"Step {n} of {n}")).to_be_visible()
     expect(drawn).to_contain_text(f"step {n} of {n}")
     expect(drawn).to_contain_text("27")
+    # The button that hands over step n's file is step n's own element: wait for it.
+    button = page.locator(f'.st-key-download_svg_step{n}[data-stale="false"]').get_by_role("button", name="SVG")
+    expect(button).to_be_visible()
+    settled(page)
 
-    # The download buttons come after the trace table, so they may still be the previous step's
-    # when the caption and drawing have changed: download until the button is this step's.
-    deadline = time.monotonic() + 30
-    while True:
-        with page.expect_download() as info:
-            page.get_by_role("button", name="SVG", exact=True).click()
-        if info.value.suggested_filename == f"graph-step{n}.svg" or time.monotonic() > deadline:
-            break
+    with page.expect_download() as info:
+        button.click()
     target = tmp_path / "graph.svg"
     info.value.save_as(target)
     svg = target.read_text(encoding="utf-8")
     assert "<svg" in svg and "</svg>" in svg
-    assert "27" in svg and "12" in svg
+    assert "27" in svg and "12" in svg and f"step {n} of {n}" in svg
     assert info.value.suggested_filename == f"graph-step{n}.svg"
+    page.close()
+
+
+def test_the_download_is_the_shown_steps_while_the_rerun_finishes(app_url: str, browser: object,
+                                                                   tmp_path: Path) -> None:
+    """After Next the caption and the drawing show the new step a moment before the download
+    buttons are redrawn. Clicked in that moment (as soon as the caption changes), the earlier
+    run's button takes no click, so the file is always the step on the page."""
+    from playwright.sync_api import expect
+
+    page = new_page(browser, accept_downloads=True)
+    page.goto(app_url)
+    caption = page.locator("strong", has_text=re.compile(r"^Step \d+ of \d+"))
+    expect(caption.first).to_be_visible()
+    settled(page)
+    match = re.match(r"Step (\d+) of (\d+)", caption.first.text_content() or "")
+    assert match is not None
+    n = int(match.group(2))
+    for attempt in range(5):
+        page.get_by_role("button", name="Prev").click()
+        expect(page.locator("strong", has_text=f"Step {n - 1} of {n}")).to_be_visible()
+        settled(page)
+        page.get_by_role("button", name="Next").click()
+        expect(page.locator("strong", has_text=f"Step {n} of {n}")).to_be_visible()
+        with page.expect_download() as info:  # at once: the buttons may still be the last run's
+            page.get_by_role("button", name="SVG", exact=True).click()
+        assert info.value.suggested_filename == f"graph-step{n}.svg", attempt
+        path = tmp_path / f"attempt{attempt}.svg"
+        info.value.save_as(path)
+        assert f"step {n} of {n}" in path.read_text(encoding="utf-8"), attempt
+        settled(page)
+    page.close()
+
+
+#: (example file, published numbers on the summary line, the fields' values) of three sheets.
+LOADED = [
+    ("design.gnn", ["f = 10.35"], {"x": "1", "y": "2", "z": "3"}),
+    ("mit_4layer_chain.gnn", ["L = 9", "∂L/∂w1 = 24"], {"x": "1", "y": "2", "w1": "3", "w01": "-1"}),
+    ("nyu_program.gnn", ["w = 50", "∂w/∂x = 90"], {"x": "1", "y": "2", "z": "3"}),
+]
+
+
+def example_title(file: str) -> str:
+    first = (EXAMPLES / file).read_text(encoding="utf-8").splitlines()[0]
+    return first.lstrip("#").strip()
+
+
+@pytest.mark.parametrize("file, numbers, fields", LOADED, ids=[f for f, _, _ in LOADED])
+def test_a_loaded_example_keeps_its_values_through_toggles(app_url: str, browser: object, file: str,
+                                                           numbers: list[str], fields: dict[str, str]) -> None:
+    """The browser keeps each field's last value: after loading an example the fields must show
+    the example's values, or the next rerun (a toggle, a chain-rule target) computes with old ones."""
+    from playwright.sync_api import expect
+
+    page = new_page(browser)
+    page.goto(app_url)
+    expect(page.locator('.gnn-graph[data-state="current"] svg')).to_be_visible()
+    settled(page)
+    load_example(page, example_title(file))
+    expect(page.get_by_role("textbox", name="Expression or program")).to_have_value(
+        (EXAMPLES / file).read_text(encoding="utf-8").rstrip("\n") + "\n")
+    expect(page.get_by_text(re.compile(re.escape(numbers[0]) + r"\b")).first).to_be_visible()
+    settled(page)
+
+    def check(after: str) -> None:
+        shown = summary(page)
+        for number in numbers:
+            assert re.search(re.escape(number) + r"(\s|$| ·)", shown), (after, shown)
+        for name, value in fields.items():
+            assert field(page, name).input_value() == value, (after, name)
+            assert f"{name} = {value};" in shown, (after, name, shown)  # "Read as" agrees
+
+    check("loaded")
+    page.get_by_text("Dark background").click()
+    graph = page.locator('.gnn-graph[data-state="current"]')
+    expect(graph).to_have_attribute("style", re.compile(r"background: rgb\(30, 30, 30\)"))
+    settled(page)
+    check("dark background")
+    targets = page.locator(".st-key-targets").get_by_role("combobox")
+    targets.click()
+    targets.press_sequentially("x")
+    expect(page.get_by_role("option", name="x", exact=True)).to_be_visible()
+    targets.press("Enter")
+    targets.press("Escape")  # close the list (while open, the rest of the page is hidden from it)
+    expect(page.get_by_role("listbox")).to_have_count(0)
+    expect(page.locator('.gnn-graph[data-state="paths"]')).to_be_visible()
+    settled(page)
+    check("a chain-rule target")
+    page.close()
+
+
+def test_a_field_edits_the_texts_value_and_a_link_reproduces_it(app_url: str, browser: object) -> None:
+    from playwright.sync_api import expect
+
+    page = new_page(browser)
+    page.goto(app_url)
+    expect(page.locator('.gnn-graph[data-state="current"] svg')).to_be_visible()
+    settled(page)
+    load_example(page, example_title("design.gnn"))
+    expect(page.get_by_text(re.compile(r"f = 10\.35\b")).first).to_be_visible()
+    settled(page)
+    field(page, "x").fill("2")
+    field(page, "x").press("Enter")
+    # sin(2·2)/3 + e^(2·3)/(2·2) = -0.2523 + 100.86 = 100.6
+    expect(page.get_by_text(re.compile(r"f = 100\.6\b")).first).to_be_visible()
+    box = page.get_by_role("textbox", name="Expression or program")
+    expect(box).to_have_value(re.compile(r"\nx = 2\ny = 2\nz = 3\n"))
+    settled(page)
+    assert "x = 2; y = 2; z = 3;" in summary(page)
+    page.get_by_text("Gradients", exact=True).click()  # a toggle keeps it
+    expect(page.locator('.gnn-graph[data-state="current"] svg')).not_to_contain_text("∂ =")
+    settled(page)
+    assert "x = 2; y = 2; z = 3;" in summary(page) and "f = 100.6" in summary(page)
+    assert field(page, "x").input_value() == "2"
+
+    # A link gives x = 5 and z = 4 to a program that says x = 1: the text takes them.
+    page.goto(f"{app_url}/?" + urlencode({"expr": "x = 1; y = 2; x*y + z", "v_x": "5", "v_z": "4"}))
+    expect(page.get_by_text(re.compile(r"f = 14\b")).first).to_be_visible()  # 5·2 + 4
+    settled(page)
+    expect(box).to_have_value("x = 5; y = 2; x*y + z")
+    assert [field(page, n).input_value() for n in "xyz"] == ["5", "2", "4"]
+    assert "x = 5; y = 2;" in summary(page)
     page.close()
 
 
@@ -139,11 +299,10 @@ def test_network_upload_and_gradient_step(app_url: str, browser: object) -> None
     """Layer network mode: a bad upload is refused with the graph kept; a step grows the curve."""
     from playwright.sync_api import expect
 
-    page = browser.new_page(viewport={"width": 1400, "height": 1400})
-    page.set_default_timeout(30_000)
-    expect.set_options(timeout=30_000)
+    page = new_page(browser, 1400, 1400)
     page.goto(app_url)
     expect(page.locator('.gnn-graph[data-state="current"] svg')).to_be_visible()
+    settled(page)
     page.get_by_text("Layer network", exact=True).click()
     expect(page.get_by_text("The chain expands into this program")).to_be_visible()
     # The α/β network of CMU 10-301 recitation 5: l = 8, dl/dbeta = [4 12 8].
@@ -153,6 +312,7 @@ def test_network_upload_and_gradient_step(app_url: str, browser: object) -> None
     # screen beside the network's: wait until exactly one current graph is left.
     expect(drawn).to_have_count(1)
     expect(drawn).to_be_visible()
+    settled(page)
 
     page.locator('input[type="file"]').set_input_files(
         files=[{"name": "bad.toml", "mimeType": "application/toml", "buffer": b"[network]\nchain = 3 ->\n"}])
@@ -161,8 +321,10 @@ def test_network_upload_and_gradient_step(app_url: str, browser: object) -> None
     expect(drawn).to_have_count(1)
     expect(drawn).to_be_visible()  # the α/β graph stays
     expect(page.get_by_text(re.compile(r"∂L/∂β = \[\[4, 12, 8\]\]"))).to_be_visible()
+    settled(page)
 
     page.get_by_role("button", name="Take a step").click()
     expect(page.get_by_text(re.compile(r"Loss 8 before the first step"))).to_be_visible()
     expect(page.locator('[data-testid="stVegaLiteChart"]')).to_be_visible()
+    settled(page)
     page.close()
