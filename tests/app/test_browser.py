@@ -16,9 +16,9 @@ import subprocess
 import sys
 import time
 import urllib.request
-from urllib.parse import urlencode
 from pathlib import Path
 from typing import Iterator
+from urllib.parse import urlencode
 
 import pytest
 
