@@ -2,9 +2,9 @@
 every sidebar control, step, pick a chain-rule target, edit the text or a field, open a link.
 
 What the page shows is read back from the page (the summary line, the value fields, "Read as",
-the text box) and compared with the example evaluated on its own by the API
-(``graphviz_nn.evaluate`` of the example's text, or of the layer spec's program with the spec's
-values), with the sheets' published numbers for the design example, the MIT chain and the NYU
+the text box) and compared with the example evaluated on its own by the reference engine
+(``core.reference.reference_evaluate``, the per-node passes, of the example's text or of the
+layer spec's program with the spec's values), with the sheets' published numbers for the design example, the MIT chain and the NYU
 program, and with numbers worked out by hand.
 """
 
@@ -19,9 +19,10 @@ import numpy as np
 import pytest
 
 import graphviz_nn as gnn
-from graphviz_nn import netview
-from graphviz_nn.captions import format_number
-from graphviz_nn.examples import Example, list_examples
+from graphviz_nn.core.reference import reference_evaluate
+from graphviz_nn.explain.captions import format_number
+from graphviz_nn.page import netview
+from graphviz_nn.page.examples import Example, list_examples
 
 st_testing = pytest.importorskip("streamlit.testing.v1")
 AppTest = st_testing.AppTest
@@ -83,12 +84,12 @@ def read_as_values(text: str) -> dict[str, Any]:
 
 
 def expected(example: Example, digits: int) -> tuple[str, list[str]]:
-    """The example's output value and gradients, by the API, as the page formats them."""
+    """The example's output value and gradients, by the reference engine, as the page formats them."""
     if example.kind == "spec":
         net = netview.network(netview.read_spec(example.text, f"{example.slug}.toml"))
-        res = gnn.evaluate(net.program, dict(net.values))
+        res = reference_evaluate(net.program, dict(net.values))
     else:
-        res = gnn.evaluate(example.text)
+        res = reference_evaluate(example.text)
     return format_number(res.value, digits), [format_number(g, digits) for g in res.gradients.values()]
 
 
@@ -110,7 +111,7 @@ def check_page(at: Any, example: Example, digits: int, what: str) -> None:
             assert shown[grad[0]] == grad[1], (example.slug, what)
     if example.kind == "program":
         fields = field_values(at)
-        given = {k: v for k, v in gnn.inputs(example.text).items()}
+        given = gnn.inputs(example.text)
         assert set(fields) == set(given), (example.slug, what)
         for name, v in given.items():
             assert same(fields[name], v), (example.slug, what, name, fields[name], v)
@@ -205,10 +206,10 @@ def test_training_shows_the_new_values_and_their_loss() -> None:
     at.number_input(key="net_lr").set_value(0.1).run()
     at.button(key="net_step").click().run()
     # One step with eta = 0.1 (the sheet): w1 = 3 - 0.1*24 = 0.6; the page's loss is the loss of
-    # the values now in the editor, by the API.
+    # the values now in the editor, by the reference engine.
     values = at.text_area(key="net_values").value
     assert re.search(r"^W1 = 0\.6$", values, re.M), values
     net = netview.network(netview.SpecForm(**{**netview.read_spec(next(
         e.text for e in EXAMPLES if e.slug == "mit_4layer_chain" and e.kind == "spec")).__dict__,
         "values_text": values}))
-    assert summary(at)["L"] == format_number(gnn.evaluate(net.program, dict(net.values)).value, 4)
+    assert summary(at)["L"] == format_number(reference_evaluate(net.program, dict(net.values)).value, 4)

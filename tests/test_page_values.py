@@ -7,14 +7,12 @@ and the value computed from both (``build_view``).
 
 from __future__ import annotations
 
-import doctest
-
 import pytest
 
-from graphviz_nn import pipeline_values
-from graphviz_nn.examples import EXAMPLES_DIR
-from graphviz_nn.pipeline import build_view
-from graphviz_nn.pipeline_values import ValueState, edit_text, literal_spans, page_inputs, set_value, set_values
+from graphviz_nn.page import values as page_values
+from graphviz_nn.page.examples import EXAMPLES_DIR
+from graphviz_nn.page.values import ValueState, edit_text, literal_spans, page_inputs, set_value, set_values
+from graphviz_nn.page.view import build_view
 
 DESIGN = (EXAMPLES_DIR / "design.gnn").read_text(encoding="utf-8")
 
@@ -26,10 +24,6 @@ def shown(state: ValueState) -> tuple[dict[str, str], str, str]:
     view = build_view(state.text, inputs.values, draw=False)
     assert view.issue is None, view.issue
     return dict(inputs.values), view.reading, view.value
-
-
-def test_doctests() -> None:
-    assert doctest.testmod(pipeline_values).failed == 0
 
 
 def test_an_example_shows_its_own_values_whatever_the_fields_held_before() -> None:
@@ -117,4 +111,4 @@ def test_a_text_that_cannot_be_read_has_no_fields_and_says_why() -> None:
 
 
 def test_number_fields_read_as_plain_numbers() -> None:
-    assert [pipeline_values.number_text(v) for v in (3.0, -0.5, 1e-7, 1e20)] == ["3", "-0.5", "1e-07", "1e+20"]
+    assert [page_values.number_text(v) for v in (3.0, -0.5, 1e-7, 1e20)] == ["3", "-0.5", "1e-07", "1e+20"]
