@@ -23,6 +23,7 @@ from graphviz_nn.core.reference import reference_evaluate
 from graphviz_nn.explain.captions import format_number
 from graphviz_nn.page import netview
 from graphviz_nn.page.examples import Example, list_examples
+from test_app import RUN_SECONDS
 
 st_testing = pytest.importorskip("streamlit.testing.v1")
 AppTest = st_testing.AppTest
@@ -140,7 +141,7 @@ def act(at: Any, kind: str, key: str, value: Any) -> None:
 @pytest.mark.skipif(not EXAMPLES, reason="no examples yet")
 @pytest.mark.parametrize("example", EXAMPLES, ids=[f"{e.slug}-{e.kind}" for e in EXAMPLES])
 def test_every_sidebar_control_keeps_the_examples_numbers(example: Example) -> None:
-    at = AppTest.from_file(APP, default_timeout=120).run()
+    at = AppTest.from_file(APP, default_timeout=RUN_SECONDS).run()
     at.selectbox(key="example").set_value(example.title).run()
     digits = 4
     check_page(at, example, digits, "loaded")
@@ -151,14 +152,14 @@ def test_every_sidebar_control_keeps_the_examples_numbers(example: Example) -> N
         check_page(at, example, digits, f"{key} -> {value}")
     if example.kind == "program":  # reload the page from the link it wrote
         link = {k: v for k, v in at.query_params.items()}
-        again = AppTest.from_file(APP, default_timeout=120)
+        again = AppTest.from_file(APP, default_timeout=RUN_SECONDS)
         for k, v in link.items():
             again.query_params[k] = v[0] if isinstance(v, list) else v
         check_page(again.run(), example, 4, "reloaded from the link")
 
 
 def start(**query: str) -> Any:
-    at = AppTest.from_file(APP, default_timeout=60)
+    at = AppTest.from_file(APP, default_timeout=RUN_SECONDS)
     for key, value in query.items():
         at.query_params[key] = value
     return at.run()
