@@ -28,7 +28,7 @@ from test_app import RUN_SECONDS
 st_testing = pytest.importorskip("streamlit.testing.v1")
 AppTest = st_testing.AppTest
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
 EXAMPLES = list_examples()
 #: Every sidebar control, changed one after another (each stays changed for the next), then the
 #: step slider and a chain-rule target: (kind, key, new value).
