@@ -23,12 +23,14 @@ from graphviz_nn.page import netview
 from graphviz_nn.page import view as pipeline
 from graphviz_nn.page import downloads as pipeline_downloads
 from graphviz_nn.page import teach as pipeline_teach
+from graphviz_nn.page import values as pipeline_values
 from graphviz_nn.page import worksheet as pipeline_worksheet
 from graphviz_nn.export import plots
 from graphviz_nn.explain.captions import EDGE_MODES, format_number
 from graphviz_nn.errors import GnnError
 from graphviz_nn.page.examples import Example, list_examples
 from graphviz_nn.page.netview import SpecForm
+from graphviz_nn.page.values import ValueState
 from graphviz_nn.page.view import InputField, Labels, View, ViewOptions
 from graphviz_nn.export.player import static_dir
 from graphviz_nn.page import player as pipeline_player
@@ -44,6 +46,12 @@ EDGE_CHOICES = ("off",) + EDGE_MODES  # what edges show: nothing, the formula, t
 MODE_KEYS = {MODES[0]: ("text", "num:", "val:"), MODES[1]: ("net_",)}
 #: Widgets that a run may skip (an error hides them) but whose choice should stay, with defaults.
 STICKY = {"net_view": NET_VIEWS[0], "net_wgrads": False, "net_lr": 0.1, "targets": []}
+#: While a rerun is on its way, Streamlit keeps the previous run's elements on screen (marked
+#: ``data-stale``) until the new run redraws them. A download button among them would hand over
+#: the file of what the page showed before (the previous step after Next, the old values after
+#: an edit): it takes no clicks until its own run has drawn it.
+STALE_DOWNLOADS = ('<style>[data-stale="true"] [data-testid="stDownloadButton"] button '
+                   '{pointer-events: none; cursor: progress;}</style>')
 DEFAULT_CHAIN = SpecForm(chain="Linear(2->2) -> ReLU -> Linear(2->1)", loss="half_sse", bias="folded",
                          values_text="x = [1, 2]\ny = 3\nW1 = [[2, 1, 0], [0, 2, 0]]\nW2 = [[0, 1, 2]]",
                          names=(("W1", "alpha"), ("W2", "beta")), title="α/β network")
@@ -150,7 +158,7 @@ def reset_step() -> None:
 
 
 def load_example() -> None:
-    """The examples menu: a program goes into the text box (its defaults into the fields), a
+    """The examples menu: a program goes into the text box (the fields then show its values), a
     layer spec into the network form."""
     title = st.session_state.get("example")
     for ex in examples():
@@ -163,12 +171,34 @@ def load_example() -> None:
                 st.session_state.upload_error = err.render()
             st.session_state.mode = MODES[1]
         else:
-            st.session_state.text = ex.text
-            for key in [k for k in st.session_state if str(k).startswith(("num:", "val:"))]:
-                del st.session_state[key]
-            st.session_state.url_values = {}
+            set_state(ValueState(ex.text))
             st.session_state.mode = MODES[0]
         reset_step()
+
+
+def value_state() -> ValueState:
+    """The expression page's values: the text box and the entries of the fields it leaves open."""
+    return ValueState(st.session_state.get("text", ""), st.session_state.get("free_values", ()))
+
+
+def set_state(state: ValueState) -> None:
+    """Make ``state`` the page's values (before the text box is drawn: in a callback or first run)."""
+    st.session_state.text = state.text
+    st.session_state.free_values = state.free
+
+
+def text_changed() -> None:
+    """The text box was edited: its own values win over old field entries."""
+    set_state(pipeline_values.edit_text(value_state(), st.session_state.text))
+    reset_step()
+
+
+def field_changed(name: str, key: str) -> None:
+    """A value field was edited: write the value into the text, or keep it as the field's entry."""
+    entry = st.session_state[key]
+    raw = pipeline_values.number_text(entry) if key.startswith("num:") else str(entry)
+    set_state(pipeline_values.set_value(value_state(), name, raw))
+    reset_step()
 
 
 def set_form(form: SpecForm) -> None:
@@ -257,27 +287,27 @@ def restore_start() -> None:
 # --------------------------------------------------------------------------- page parts
 
 
-def value_fields(fields: tuple[InputField, ...]) -> tuple[tuple[str, str], ...]:
-    """One field per input (numbers, or JSON text for arrays); returns (name, text) pairs."""
+def value_fields(fields: tuple[InputField, ...], values: tuple[tuple[str, str], ...],
+                 disabled: bool = False) -> None:
+    """One field per input (numbers, or JSON text for arrays), each showing its value in
+    ``values``. A field's key is set whenever the value differs, so the browser shows it too."""
     if not fields:
-        return ()
-    given = st.session_state.get("url_values", {})
-    values = []
+        return
     columns = st.columns(min(4, len(fields)))
-    for i, field in enumerate(fields):
-        initial = given.get(field.name, field.default)
+    for i, (field, (name, raw)) in enumerate(zip(fields, values)):
+        numeric = not field.is_array and is_number(raw)
+        key = f"num:{name}" if numeric else f"val:{name}"
+        wanted: Any = float(raw) if numeric else raw
+        if st.session_state.get(key) != wanted:
+            st.session_state[key] = wanted
         with columns[i % len(columns)]:
             label = f"{field.label}" if field.label == field.name else f"{field.label} ({field.name})"
-            if field.is_array or not is_number(initial):
-                raw = st.text_input(label, value=initial, key=f"val:{field.name}",
-                                    help="A number or a JSON array, e.g. [1, 2] or [[1, 2], [3, 4]]",
-                                    on_change=reset_step)
+            if numeric:
+                st.number_input(label, key=key, format="%g", step=1.0, on_change=field_changed,
+                                args=(name, key), disabled=disabled)
             else:
-                number = st.number_input(label, value=float(initial), key=f"num:{field.name}",
-                                         format="%g", step=1.0, on_change=reset_step)
-                raw = repr(float(number)) if not float(number).is_integer() else str(int(number))
-            values.append((field.name, raw))
-    return tuple(values)
+                st.text_input(label, key=key, on_change=field_changed, args=(name, key), disabled=disabled,
+                              help="A number or a JSON array, e.g. [1, 2] or [[1, 2], [3, 4]]")
 
 
 def show_issue(view: View) -> None:
@@ -325,7 +355,7 @@ def _step_panel(text: str, values: tuple[tuple[str, str], ...], options: ViewOpt
         if not payload:  # no player (too many steps, …): the finished drawing, and why
             st.caption(md_escape(issue.message) if issue is not None else "")
             st.markdown(graph_html(view.svg, zoom, dark), unsafe_allow_html=True)
-        st.session_state.last_good = {"svg": view.svg, "fields": full.fields, "text": text}
+        st.session_state.last_good = {"svg": view.svg, "fields": full.fields, "values": values, "text": text}
     elif view.issue is not None:
         show_issue(view)
 
@@ -333,10 +363,12 @@ def _step_panel(text: str, values: tuple[tuple[str, str], ...], options: ViewOpt
     cols[0].markdown(f"**Download step {view.step}**")
     for col, (fmt, ext, mime, label) in zip(cols[1:], pipeline_downloads.EXPORT_FORMATS):
         # The SVG is the drawing on the page: hand it over directly; others are made on click.
+        # The key names the step, so each step's button is its own element (a test or a script
+        # can ask for step k's button); STALE_DOWNLOADS keeps an older run's button unclickable.
         data = view.svg.encode("utf-8") if fmt == "svg" else download_data(text, values, options, view.step, fmt, labels)
         col.download_button(label, data=data,
                             file_name=f"graph-step{view.step}.{ext}", mime=mime,
-                            on_click="ignore", key=f"download_{fmt}", width="stretch")
+                            on_click="ignore", key=f"download_{fmt}_step{view.step}", width="stretch")
     cols = st.columns(len(pipeline_downloads.STEP_EXPORTS) + 1, vertical_alignment="center")
     cols[0].markdown(f"**Download all {n + 1} steps**")
     for col, (fmt, ext, mime, label) in zip(cols[1:], pipeline_downloads.STEP_EXPORTS):
@@ -583,17 +615,20 @@ def chain_rule_panel(text: str, values: tuple[tuple[str, str], ...], options: Vi
 
 def expression_page(options: ViewOptions, zoom: int) -> None:
     """Type an expression or a program, give the inputs values, step through."""
-    text = st.text_area("Expression or program", key="text", height=80, on_change=reset_step,
+    text = st.text_area("Expression or program", key="text", height=80, on_change=text_changed,
                         help="e.g. x^2 + 3xy, sin(xy)/z + e^(xz)/(xy), or lines like "
                              "`z1 = w1*x + w01` with inputs `x = 1`. Ctrl+Enter applies.")
-
-    first = view_for(text, (), options, None)
-    fields = first.fields
-    if not fields and first.issue is not None and first.issue.kind == "syntax":
+    inputs = pipeline_values.page_inputs(value_state())
+    if not inputs.fields and inputs.issue is not None:
         last = st.session_state.get("last_good")
-        fields = last["fields"] if last else ()  # keep the fields (and their values) alive
-    values = value_fields(fields) if fields else ()
-    view = view_for(text, values, options, None) if first.issue is None or fields else first
+        if last:  # the text cannot be read: show the last fields, unchangeable until it can
+            value_fields(last["fields"], last["values"], disabled=True)
+        show_issue(View(text, issue=inputs.issue))
+        show_last_good(options, zoom)
+        return
+    value_fields(inputs.fields, inputs.values)
+    values = inputs.values
+    view = view_for(text, values, options, None) if inputs.issue is None else View(text, issue=inputs.issue)
 
     if view.issue is None:
         st.markdown(f"**Read as** `{view.reading.replace('`', '')}`  \n{summary_line(view)}",
@@ -691,7 +726,7 @@ def network_page(options: ViewOptions, zoom: int) -> None:
         if neurons.svg:
             step_player(data=pipeline_player.drawing_json(neurons.svg, form.title, options.background == "dark"),
                         height=pipeline_player.PLAYER_HEIGHT, key="neuron_player", default=0)
-            st.session_state.last_good = {"svg": neurons.svg, "fields": (), "text": text}
+            st.session_state.last_good = {"svg": neurons.svg, "fields": (), "values": (), "text": text}
         else:
             st.info(md_escape(neurons.message) + " — showing the computation graph instead.")
             run_steps(text, values, options, zoom, labels)
@@ -745,9 +780,10 @@ def keep_widget_state(mode: str) -> None:
 def main() -> None:
     st.set_page_config(page_title="graphviz_nn: backprop, step by step", page_icon="∂", layout="wide")
     if "text" not in st.session_state:  # first run: the URL reproduces a view
-        st.session_state.text = st.query_params.get("expr", pipeline.DEFAULT_TEXT)
-        st.session_state.url_values = url_values()
+        start = ValueState(st.query_params.get("expr", pipeline.DEFAULT_TEXT))
+        set_state(pipeline_values.set_values(start, url_values()))
     keep_widget_state(st.session_state.get("mode", MODES[0]))
+    st.html(STALE_DOWNLOADS)
     options, zoom = sidebar()
 
     st.markdown("### graphviz_nn: backprop on your own problem")

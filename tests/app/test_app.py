@@ -14,10 +14,14 @@ st_testing = pytest.importorskip("streamlit.testing.v1")
 AppTest = st_testing.AppTest
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
+#: Longest one script run may take. Only a bound: a run ends when the script does. The first
+#: run in a test worker (imports, the first drawing) took over 60 s on a CI machine loaded with
+#: the whole suite and the browser tests on two cores.
+RUN_SECONDS = 240
 
 
 def start(**query: str) -> "AppTest":
-    at = AppTest.from_file(APP, default_timeout=60)
+    at = AppTest.from_file(APP, default_timeout=RUN_SECONDS)
     for key, value in query.items():
         at.query_params[key] = value
     return at.run()

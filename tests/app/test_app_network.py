@@ -133,7 +133,7 @@ APP = str(ROOT / "app.py")
 
 
 def start() -> "st_testing.AppTest":
-    return st_testing.AppTest.from_file(APP, default_timeout=60).run()
+    return st_testing.AppTest.from_file(APP, default_timeout=240).run()  # a bound on one run, not a wait
 
 
 def load(at: "st_testing.AppTest", slug: str, kind: str = "spec") -> "st_testing.AppTest":

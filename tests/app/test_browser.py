@@ -14,14 +14,20 @@ import time
 import urllib.request
 from pathlib import Path
 from typing import Iterator
+from urllib.parse import urlencode
 
 import pytest
 
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples"
 PLAYER = 'iframe[title*="graphviz_nn_player"]'
 """The step player's frame (a Streamlit component)."""
+#: The longest any one wait may take. Only an upper bound: every wait ends as soon as its state
+#: shows. A cold first run of the page under a loaded CI machine (the whole suite on two cores
+#: beside these tests) took over 30 s, so the bound is generous.
+WAIT_MS = 120_000
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run"]
 
@@ -80,12 +86,45 @@ def browser() -> Iterator[object]:
             b.close()
 
 
+def new_page(browser: object, width: int = 1366, height: int = 768, **kwargs: object) -> object:
+    """A page at a laptop's size; no wait lasts longer than :data:`WAIT_MS`."""
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": width, "height": height}, **kwargs)
+    page.set_default_timeout(WAIT_MS)
+    expect.set_options(timeout=WAIT_MS)
+    return page
+
+
+def settled(page: object) -> None:
+    """Wait until Streamlit's last run has finished and no element of an earlier run is left
+    on the page. Call it after waiting for the state an action leads to (right after an action
+    the previous run may still count as finished)."""
+    from playwright.sync_api import expect
+
+    expect(page.get_by_test_id("stApp")).to_have_attribute("data-test-script-state", "notRunning")
+    expect(page.locator('[data-stale="true"]')).to_have_count(0)
+
+
+def summary(page: object) -> str:
+    """The line under "Read as": the output's value and every gradient."""
+    return page.locator('[data-testid="stMarkdownContainer"] p', has_text="Read as").first.inner_text()
+
+
+def field(page: object, name: str) -> object:
+    return page.get_by_role("spinbutton", name=name, exact=True)
+
+
+def load_example(page: object, title: str) -> None:
+    """Pick an example from the sidebar's menu."""
+    page.locator(".st-key-example").get_by_role("combobox").click()
+    page.get_by_role("option", name=title, exact=True).click()
+
+
 def test_type_set_values_step_and_download(app_url: str, browser: object, tmp_path: Path) -> None:
     from playwright.sync_api import expect
 
-    page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
-    page.set_default_timeout(30_000)
-    expect.set_options(timeout=30_000)
+    page = new_page(browser, 1400, 1000, accept_downloads=True)
     page.goto(app_url)
     player = page.frame_locator(PLAYER)
     drawn = player.locator(".gnn-stage svg")
@@ -127,20 +166,140 @@ def test_type_set_values_step_and_download(app_url: str, browser: object, tmp_pa
     expect(drawn).to_contain_text("27")
     expect(page.get_by_text(f"Download step {n}", exact=True)).to_be_visible()
 
-    # The download buttons come after the trace table, so they may still be the previous step's
-    # when the caption and drawing have changed: download until the button is this step's.
-    deadline = time.monotonic() + 30
-    while True:
-        with page.expect_download() as info:
-            page.get_by_role("button", name="SVG", exact=True).click()
-        if info.value.suggested_filename == f"graph-step{n}.svg" or time.monotonic() > deadline:
-            break
+    # The button that hands over step n's file is step n's own element: wait for it.
+    button = page.locator(f'.st-key-download_svg_step{n}[data-stale="false"]').get_by_role("button", name="SVG")
+    expect(button).to_be_visible()
+    settled(page)
+    with page.expect_download() as info:
+        button.click()
     target = tmp_path / "graph.svg"
     info.value.save_as(target)
     svg = target.read_text(encoding="utf-8")
     assert "<svg" in svg and "</svg>" in svg
     assert "27" in svg and "12" in svg
     assert info.value.suggested_filename == f"graph-step{n}.svg"
+    page.close()
+
+
+def test_the_download_is_the_shown_steps_while_the_rerun_finishes(app_url: str, browser: object,
+                                                                   tmp_path: Path) -> None:
+    """When the player rests on a new step the page reruns its downloads: "Download step k" can
+    show a moment before the buttons are redrawn. Clicked in that moment, the earlier run's
+    button takes no click, so the file is always the step on the page."""
+    from playwright.sync_api import expect
+
+    page = new_page(browser, accept_downloads=True)
+    page.goto(app_url)
+    player = page.frame_locator(PLAYER)
+    counter = player.locator(".gnn-counter")
+    expect(counter).to_have_text(re.compile(r"^step (\d+) of \1$"))
+    settled(page)
+    match = re.match(r"step (\d+) of (\d+)", counter.text_content() or "")
+    assert match is not None
+    n = int(match.group(2))
+    for attempt in range(5):
+        player.get_by_role("button", name="Previous step (←)").click()
+        expect(page.get_by_text(f"Download step {n - 1}", exact=True)).to_be_visible()
+        settled(page)
+        player.get_by_role("button", name="Next step (→)").click()
+        expect(page.get_by_text(f"Download step {n}", exact=True)).to_be_visible()
+        with page.expect_download() as info:  # at once: the buttons may still be the last run's
+            page.get_by_role("button", name="SVG", exact=True).click()
+        assert info.value.suggested_filename == f"graph-step{n}.svg", attempt
+        path = tmp_path / f"attempt{attempt}.svg"
+        info.value.save_as(path)
+        assert f"step {n} of {n}" in path.read_text(encoding="utf-8"), attempt
+        settled(page)
+    page.close()
+
+
+#: (example file, published numbers on the summary line, the fields' values) of three sheets.
+LOADED = [
+    ("design.gnn", ["f = 10.35"], {"x": "1", "y": "2", "z": "3"}),
+    ("mit_4layer_chain.gnn", ["L = 9", "∂L/∂w1 = 24"], {"x": "1", "y": "2", "w1": "3", "w01": "-1"}),
+    ("nyu_program.gnn", ["w = 50", "∂w/∂x = 90"], {"x": "1", "y": "2", "z": "3"}),
+]
+
+
+def example_title(file: str) -> str:
+    first = (EXAMPLES / file).read_text(encoding="utf-8").splitlines()[0]
+    return first.lstrip("#").strip()
+
+
+@pytest.mark.parametrize("file, numbers, fields", LOADED, ids=[f for f, _, _ in LOADED])
+def test_a_loaded_example_keeps_its_values_through_toggles(app_url: str, browser: object, file: str,
+                                                           numbers: list[str], fields: dict[str, str]) -> None:
+    """The browser keeps each field's last value: after loading an example the fields must show
+    the example's values, or the next rerun (a toggle, a chain-rule target) computes with old ones."""
+    from playwright.sync_api import expect
+
+    page = new_page(browser)
+    page.goto(app_url)
+    expect(page.frame_locator(PLAYER).locator(".gnn-stage svg")).to_be_visible()
+    settled(page)
+    load_example(page, example_title(file))
+    expect(page.get_by_role("textbox", name="Expression or program")).to_have_value(
+        (EXAMPLES / file).read_text(encoding="utf-8").rstrip("\n") + "\n")
+    expect(page.get_by_text(re.compile(re.escape(numbers[0]) + r"\b")).first).to_be_visible()
+    settled(page)
+
+    def check(after: str) -> None:
+        shown = summary(page)
+        for number in numbers:
+            assert re.search(re.escape(number) + r"(\s|$| ·)", shown), (after, shown)
+        for name, value in fields.items():
+            assert field(page, name).input_value() == value, (after, name)
+            assert f"{name} = {value};" in shown, (after, name, shown)  # "Read as" agrees
+
+    check("loaded")
+    page.get_by_text("Dark background").click()
+    expect(page.get_by_role("checkbox", name="Dark background")).to_be_checked()
+    settled(page)
+    check("dark background")
+    targets = page.locator(".st-key-targets").get_by_role("combobox")
+    targets.click()
+    targets.press_sequentially("x")
+    expect(page.get_by_role("option", name="x", exact=True)).to_be_visible()
+    targets.press("Enter")
+    targets.press("Escape")  # close the list (while open, the rest of the page is hidden from it)
+    expect(page.get_by_role("listbox")).to_have_count(0)
+    expect(page.locator('.gnn-graph[data-state="paths"]')).to_be_visible()
+    settled(page)
+    check("a chain-rule target")
+    page.close()
+
+
+def test_a_field_edits_the_texts_value_and_a_link_reproduces_it(app_url: str, browser: object) -> None:
+    from playwright.sync_api import expect
+
+    page = new_page(browser)
+    page.goto(app_url)
+    expect(page.frame_locator(PLAYER).locator(".gnn-stage svg")).to_be_visible()
+    settled(page)
+    load_example(page, example_title("design.gnn"))
+    expect(page.get_by_text(re.compile(r"f = 10\.35\b")).first).to_be_visible()
+    settled(page)
+    field(page, "x").fill("2")
+    field(page, "x").press("Enter")
+    # sin(2·2)/3 + e^(2·3)/(2·2) = -0.2523 + 100.86 = 100.6
+    expect(page.get_by_text(re.compile(r"f = 100\.6\b")).first).to_be_visible()
+    box = page.get_by_role("textbox", name="Expression or program")
+    expect(box).to_have_value(re.compile(r"\nx = 2\ny = 2\nz = 3\n"))
+    settled(page)
+    assert "x = 2; y = 2; z = 3;" in summary(page)
+    page.get_by_text("Gradients", exact=True).click()  # a toggle keeps it
+    expect(page.frame_locator(PLAYER).locator(".gnn-stage svg")).not_to_contain_text("∂ =")
+    settled(page)
+    assert "x = 2; y = 2; z = 3;" in summary(page) and "f = 100.6" in summary(page)
+    assert field(page, "x").input_value() == "2"
+
+    # A link gives x = 5 and z = 4 to a program that says x = 1: the text takes them.
+    page.goto(f"{app_url}/?" + urlencode({"expr": "x = 1; y = 2; x*y + z", "v_x": "5", "v_z": "4"}))
+    expect(page.get_by_text(re.compile(r"f = 14\b")).first).to_be_visible()  # 5·2 + 4
+    settled(page)
+    expect(box).to_have_value("x = 5; y = 2; x*y + z")
+    assert [field(page, n).input_value() for n in "xyz"] == ["5", "2", "4"]
+    assert "x = 5; y = 2;" in summary(page)
     page.close()
 
 
