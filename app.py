@@ -22,6 +22,7 @@ from streamlit.components.v1 import declare_component
 from graphviz_nn.page import netview
 from graphviz_nn.page import view as pipeline
 from graphviz_nn.page import downloads as pipeline_downloads
+from graphviz_nn.page import exports as page_exports
 from graphviz_nn.page import teach as pipeline_teach
 from graphviz_nn.page import worksheet as pipeline_worksheet
 from graphviz_nn.export import plots
@@ -372,12 +373,13 @@ def sidebar() -> tuple[ViewOptions, int]:
                            format_func=lambda d: "left → right" if d == "LR" else "top → bottom")
         digits = st.slider("Digits", 2, 8, 4, key="digits")
         zoom = st.slider("Zoom (%)", 25, 300, 100, step=25, key="zoom")
+        merge = merge_toggle()
     options = ViewOptions(theme=theme, background="dark" if dark else "white",
                           show_values=show_values, show_grads=show_grads,
                           edge_labels=edge_mode in ("value", "both"),
                           edge_text=None if edge_mode == "off" else edge_mode,
                           rankdir=rankdir, digits=digits, color_by_sign=color_by_sign,
-                          constant_grads=constant_grads)
+                          constant_grads=constant_grads, merge=merge)
     return options, zoom
 
 
@@ -607,6 +609,7 @@ def expression_page(options: ViewOptions, zoom: int) -> None:
             st.warning(md_escape(view.nonfinite))
         st.query_params.from_dict({"expr": text, **{VALUE_PREFIX + k: v for k, v in values}})
         run_steps(text, values, options, zoom)
+        more_downloads(text, values, options)
         teaching_panels(text, values, options)
     else:
         show_issue(view)
@@ -692,11 +695,13 @@ def network_page(options: ViewOptions, zoom: int) -> None:
             step_player(data=pipeline_player.drawing_json(neurons.svg, form.title, options.background == "dark"),
                         height=pipeline_player.PLAYER_HEIGHT, key="neuron_player", default=0)
             st.session_state.last_good = {"svg": neurons.svg, "fields": (), "text": text}
+            neuron_downloads(form, options, grads_on_edges, neurons.svg)
         else:
             st.info(md_escape(neurons.message) + " — showing the computation graph instead.")
             run_steps(text, values, options, zoom, labels)
     else:
         run_steps(text, values, options, zoom, labels)
+    more_downloads(text, values, options, labels)
     training_panel(net.loss)
     teaching_panels(text, values, options, labels)
 
@@ -728,6 +733,55 @@ def training_panel(loss: str) -> None:
                       x_label="step", y_label="loss", height=220)
     else:
         st.caption("Each step sets every parameter w ← w − η ∂L/∂w; the loss curve appears here.")
+
+
+# --------------------------------------------------------------------------- merge switch, code, neuron view files
+
+
+def merge_toggle() -> bool:
+    """The CLI's ``--no-merge`` as a switch: off draws identical subexpressions once each time
+    they are written (a tree)."""
+    return st.toggle("Merge identical subexpressions", value=True, key="merge",
+                     help="On: sin(x)·sin(x) computes sin(x) once and its gradient adds up along both "
+                          "uses. Off: every written occurrence is its own node (a tree), as --no-merge.",
+                     on_change=reset_step)
+
+
+def deferred(make: Any, what: str) -> Any:
+    """A download made only when its button is clicked; a failure becomes a file saying why."""
+
+    def made() -> bytes:
+        try:
+            return make()
+        except Exception as exc:  # never a traceback
+            return f"graphviz_nn could not export {what}: {exc}\n".encode()
+
+    return made
+
+
+def more_downloads(text: str, values: tuple[tuple[str, str], ...], options: ViewOptions,
+                   labels: Labels = ()) -> None:
+    """The graph as a NumPy or PyTorch script that recomputes the value and every gradient."""
+    with st.expander("Export as code (NumPy, PyTorch)"):
+        st.caption("A standalone script of this graph and these values: it prints the value and every "
+                   "gradient as JSON (as `graphviz-nn code` does).")
+        cols = st.columns(len(page_exports.CODE_EXPORTS))
+        for col, (lang, name, mime, label) in zip(cols, page_exports.CODE_EXPORTS):
+            col.download_button(label, file_name=name, mime=mime, on_click="ignore", key=f"download_code_{lang}",
+                                data=deferred(lambda lang=lang: page_exports.code_export(text, values, options, lang,
+                                                                                         labels), f"the {label}"),
+                                width="stretch")
+
+
+def neuron_downloads(form: SpecForm, options: ViewOptions, grads_on_edges: bool, svg: str) -> None:
+    """The neuron view as SVG (the drawing on the page), PNG, PDF or DOT."""
+    cols = st.columns(len(page_exports.NEURON_FORMATS) + 1, vertical_alignment="center")
+    cols[0].markdown("**Download the neuron view**")
+    for col, (fmt, ext, mime, label) in zip(cols[1:], page_exports.NEURON_FORMATS):
+        data = svg.encode("utf-8") if fmt == "svg" else deferred(
+            lambda fmt=fmt: page_exports.neuron_export(form, fmt, options, grads_on_edges), f"the neuron view as {fmt}")
+        col.download_button(label, data=data, file_name=f"neurons.{ext}", mime=mime, on_click="ignore",
+                            key=f"download_neurons_{fmt}", width="stretch")
 
 
 def keep_widget_state(mode: str) -> None:
