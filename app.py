@@ -457,20 +457,24 @@ def plot_panel(text: str, values: tuple[tuple[str, str], ...], names: list[str])
     variable = cols[0].selectbox("Variable", variables, key="plot_var")
     lo = cols[1].number_input("from", value=-3.0, key="plot_lo")
     hi = cols[2].number_input("to", value=3.0, key="plot_hi")
-    data, issue = pipeline_teach.function_plot(plot_text, variable, float(lo), float(hi),
-                                               () if chosen is not None else values)
+    args = (plot_text, variable, float(lo), float(hi), () if chosen is not None else values)
+    data, issue = pipeline_teach.function_samples(*args)
     if issue is not None:  # e.g. a network's matrix input: not a one-variable function
         st.info(f"Nothing to plot against {variable}: pick an activation above, or a scalar input.\n\n"
                 + fenced(issue.message))
         return
     st.caption(f"f({variable}) = {plot_text} and its derivative from the engine's backward pass on 401 points "
                f"(the other inputs keep their values).")
-    st.image(data.decode("utf-8"), width="stretch")
-    png, _ = pipeline_teach.function_plot(plot_text, variable, float(lo), float(hi),
-                                          () if chosen is not None else values, "png")
+    import pandas as pd
+
+    # Charted in the browser; the drawn picture (matplotlib, ~1 s) is made only for a download.
+    frame = pd.DataFrame({"f": data.y, "df/d" + variable: data.dy}, index=pd.Index(data.x, name=variable))
+    st.line_chart(frame, x_label=variable, height=320)
     c1, c2 = st.columns(2)
-    c1.download_button("Plot as SVG", data, file_name="plot.svg", mime="image/svg+xml", key="plot_svg")
-    c2.download_button("Plot as PNG", png, file_name="plot.png", mime="image/png", key="plot_png")
+    for col, fmt, mime in ((c1, "svg", "image/svg+xml"), (c2, "png", "image/png")):
+        col.download_button(f"Plot as {fmt.upper()}", file_name=f"plot.{fmt}", mime=mime, key=f"plot_{fmt}",
+                            on_click="ignore",
+                            data=deferred(lambda fmt=fmt: pipeline_teach.function_plot(*args, fmt)[0], "the plot"))
 
 
 def worksheet_panel(text: str, values: tuple[tuple[str, str], ...], options: ViewOptions,
