@@ -22,12 +22,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import signal
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from dataclasses import asdict, dataclass, field
@@ -38,7 +40,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--disable-component-update", "--no-first-run"]
 VIEWPORT = {"width": 1366, "height": 768}
 GRAPH = '.gnn-graph[data-state="current"] svg'
-TIMEOUT_MS = 120_000
+TIMEOUT_MS = 60_000
 
 # The page keeps the <svg> element and patches it, so "new" means other markup than before.
 _MARK_OLD = f"() => {{ const s = document.querySelector('{GRAPH}'); window.__gnnOld = s ? s.outerHTML : ''; }}"
@@ -104,11 +106,20 @@ def stop(proc: subprocess.Popen) -> None:
 
 
 def timed(page: object, action: object) -> float:
-    """Milliseconds from ``action()`` to a new graph on the page."""
+    """Milliseconds from ``action()`` to a new graph on the page (``nan`` when none came: a
+    screenshot of the page is left in the temporary folder)."""
+    from playwright.sync_api import TimeoutError as Timeout
+
     page.evaluate(_MARK_OLD)  # type: ignore[attr-defined]
     t0 = time.perf_counter()
     action()  # type: ignore[operator]
-    page.wait_for_function(_NEW_GRAPH, polling="raf", timeout=TIMEOUT_MS)  # type: ignore[attr-defined]
+    try:
+        page.wait_for_function(_NEW_GRAPH, polling="raf", timeout=TIMEOUT_MS)  # type: ignore[attr-defined]
+    except Timeout:
+        shot = Path(tempfile.gettempdir()) / f"gnn-benchmark-timeout-{int(time.time())}.png"
+        page.screenshot(path=str(shot), full_page=True)  # type: ignore[attr-defined]
+        print(f"no new graph within {TIMEOUT_MS / 1000:g} s; the page: {shot}", file=sys.stderr)
+        return float("nan")
     return (time.perf_counter() - t0) * 1000
 
 
@@ -132,6 +143,14 @@ def edited(text: str, k: int) -> str:
     return "\n".join(lines)
 
 
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def gif_ms(page: object) -> float:
     """Milliseconds from a click on the GIF download to the file on disk."""
     t0 = time.perf_counter()
@@ -142,7 +161,7 @@ def gif_ms(page: object) -> float:
 
 
 def measure(page: object, example: object, repeats: int, gif_repeats: int) -> Row:
-    from graphviz_nn.page.view import _evaluate, _merged
+    from graphviz_nn.page.view import _evaluate, _merged, input_fields
 
     row = Row(example.slug, example.kind)  # type: ignore[attr-defined]
     load_example(page, example.title)  # type: ignore[attr-defined]
@@ -158,23 +177,25 @@ def measure(page: object, example: object, repeats: int, gif_repeats: int) -> Ro
 
         runs["edit"] = [timed(page, lambda k=k: edit(k)) for k in range(2, repeats + 3)]
         timed(page, lambda: edit(1))  # back to a known text: its fields are the example's
-        field = page.locator('[data-testid="stMain"] input[type="number"]').first  # type: ignore[attr-defined]
-        if field.count():
-            start = float(field.input_value() or 0)
+        first = input_fields(text)[0]
+        label = first.label if first.label == first.name else f"{first.label} ({first.name})"
+        number = not first.is_array and _is_number(first.default)
+        field = page.get_by_role("spinbutton" if number else "textbox", name=label, exact=True)  # type: ignore[attr-defined]
 
-            def change(k: int) -> None:
-                field.fill(f"{start + 0.5 * k:g}")
-                field.press("Enter")
+        def change(k: int) -> None:  # the first number in the field, plus k/2
+            field.fill(re.sub(r"-?\d+(\.\d+)?", lambda m: f"{float(m.group(0)) + 0.5 * k:g}", first.default, count=1))
+            field.press("Enter")
 
-            runs["value"] = [timed(page, lambda k=k: change(k)) for k in range(1, repeats + 2)]
+        runs["value"] = [timed(page, lambda k=k: change(k)) for k in range(1, repeats + 2)]
     else:
         button = page.get_by_role("button", name="Take a step")  # type: ignore[attr-defined]
         runs["step"] = [timed(page, button.click) for _ in range(repeats + 1)]
     runs["gif"] = [gif_ms(page) for _ in range(gif_repeats + 1)]
     for name, values in runs.items():
-        setattr(row, f"{name}_cold", round(values[0]))
-        setattr(row, name, round(statistics.median(values[1:] or values)))
-    row.runs = {k: [round(v) for v in vs] for k, vs in runs.items()}
+        warm = [v for v in values[1:] if v == v] or values  # NaN (no graph) left out
+        setattr(row, f"{name}_cold", values[0])
+        setattr(row, name, statistics.median(warm))
+    row.runs = {k: [round(v) if v == v else None for v in vs] for k, vs in runs.items()}
     return row
 
 
