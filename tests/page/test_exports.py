@@ -18,7 +18,7 @@ from graphviz_nn.page.downloads import export
 from graphviz_nn.page.exports import CODE_EXPORTS, NEURON_FORMATS, code_export, neuron_export
 from graphviz_nn.page.view import ViewOptions, build_view
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 SQUARED_SINE = ("sin(x)*sin(x) + x", {"x": "0.5"})
 
 

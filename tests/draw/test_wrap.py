@@ -17,7 +17,7 @@ from graphviz_nn.draw.wrap import wrap_plan
 from graphviz_nn.layout import program as layout
 from graphviz_nn.layout import steady
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def chain(n: int) -> list[str]:
