@@ -41,6 +41,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 VIEWPORT = {"width": 1366, "height": 768}
 GRAPH = '.gnn-graph[data-state="current"] svg'
 TIMEOUT_MS = 60_000
+GIF_TIMEOUT_MS = 300_000
 
 # The page keeps the <svg> element and patches it, so "new" means other markup than before.
 _MARK_OLD = f"() => {{ const s = document.querySelector('{GRAPH}'); window.__gnnOld = s ? s.outerHTML : ''; }}"
@@ -152,11 +153,18 @@ def _is_number(text: str) -> bool:
 
 
 def gif_ms(page: object) -> float:
-    """Milliseconds from a click on the GIF download to the file on disk."""
+    """Milliseconds from a click on the GIF download to the file on disk (``nan`` past
+    :data:`GIF_TIMEOUT_MS`)."""
+    from playwright.sync_api import TimeoutError as Timeout
+
     t0 = time.perf_counter()
-    with page.expect_download(timeout=TIMEOUT_MS) as info:  # type: ignore[attr-defined]
-        page.get_by_role("button", name="GIF", exact=True).click()  # type: ignore[attr-defined]
-    info.value.path()  # waits for the whole file
+    try:
+        with page.expect_download(timeout=GIF_TIMEOUT_MS) as info:  # type: ignore[attr-defined]
+            page.get_by_role("button", name="GIF", exact=True).click()  # type: ignore[attr-defined]
+        info.value.path()  # waits for the whole file
+    except Timeout:
+        print(f"no GIF within {GIF_TIMEOUT_MS / 1000:g} s", file=sys.stderr)
+        return float("nan")
     return (time.perf_counter() - t0) * 1000
 
 
@@ -201,7 +209,7 @@ def measure(page: object, example: object, repeats: int, gif_repeats: int) -> Ro
 
 def table(rows: list[Row]) -> str:
     head = "| example | nodes | edit → graph | value → graph | take a step | GIF |\n|---|---|---|---|---|---|"
-    cell = lambda warm, cold: "–" if warm is None else f"{warm:.0f} ({cold:.0f})"  # noqa: E731
+    cell = lambda warm, cold: "–" if warm is None else f"{warm:.0f} ({cold:.0f})".replace("nan", "–")  # noqa: E731
     body = [f"| {r.slug} | {r.nodes or ''} | {cell(r.edit, r.edit_cold)} | {cell(r.value, r.value_cold)} | "
             f"{cell(r.step, r.step_cold)} | {cell(r.gif, r.gif_cold)} |" for r in rows]
     return "\n".join([head, *body])
