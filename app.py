@@ -771,10 +771,14 @@ def more_downloads(text: str, values: tuple[tuple[str, str], ...], options: View
                    "gradient as JSON (as `graphviz-nn code` does).")
         cols = st.columns(len(page_exports.CODE_EXPORTS))
         for col, (lang, name, mime, label) in zip(cols, page_exports.CODE_EXPORTS):
+            # Made now (a script is a few milliseconds of string building): a deferred download
+            # outside the step fragment left the fragment's step downloads stale after Prev/Next.
+            try:
+                script = page_exports.code_export(text, values, options, lang, labels)
+            except Exception as exc:  # never a traceback
+                script = f"graphviz_nn could not export the {label}: {exc}\n".encode()
             col.download_button(label, file_name=name, mime=mime, on_click="ignore", key=f"download_code_{lang}",
-                                data=deferred(lambda lang=lang: page_exports.code_export(text, values, options, lang,
-                                                                                         labels), f"the {label}"),
-                                width="stretch")
+                                data=script, width="stretch")
 
 
 def neuron_downloads(form: SpecForm, options: ViewOptions, grads_on_edges: bool, svg: str) -> None:
