@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from apphelp import current_graph
 from graphviz_nn.page.examples import list_examples
 
 st_testing = pytest.importorskip("streamlit.testing.v1")
@@ -21,9 +22,8 @@ def start(**query: str) -> "st_testing.AppTest":
 
 
 def graph(at: "st_testing.AppTest") -> str:
-    shown = [m.value for m in at.markdown if 'class="gnn-graph" data-state="current"' in m.value]
-    assert len(shown) == 1
-    return shown[0]
+    """The finished frame of the step player."""
+    return current_graph(at)
 
 
 def download_keys(at: "st_testing.AppTest") -> set[str]:
