@@ -22,6 +22,7 @@ from streamlit.components.v1 import declare_component
 from graphviz_nn.page import netview
 from graphviz_nn.page import view as pipeline
 from graphviz_nn.page import downloads as pipeline_downloads
+from graphviz_nn.page import exports as page_exports
 from graphviz_nn.page import teach as pipeline_teach
 from graphviz_nn.page import values as pipeline_values
 from graphviz_nn.page import worksheet as pipeline_worksheet
@@ -404,12 +405,13 @@ def sidebar() -> tuple[ViewOptions, int]:
                            format_func=lambda d: "left → right" if d == "LR" else "top → bottom")
         digits = st.slider("Digits", 2, 8, 4, key="digits")
         zoom = st.slider("Zoom (%)", 25, 300, 100, step=25, key="zoom")
+        merge = merge_toggle()
     options = ViewOptions(theme=theme, background="dark" if dark else "white",
                           show_values=show_values, show_grads=show_grads,
                           edge_labels=edge_mode in ("value", "both"),
                           edge_text=None if edge_mode == "off" else edge_mode,
                           rankdir=rankdir, digits=digits, color_by_sign=color_by_sign,
-                          constant_grads=constant_grads)
+                          constant_grads=constant_grads, merge=merge)
     return options, zoom
 
 
@@ -487,20 +489,24 @@ def plot_panel(text: str, values: tuple[tuple[str, str], ...], names: list[str])
     variable = cols[0].selectbox("Variable", variables, key="plot_var")
     lo = cols[1].number_input("from", value=-3.0, key="plot_lo")
     hi = cols[2].number_input("to", value=3.0, key="plot_hi")
-    data, issue = pipeline_teach.function_plot(plot_text, variable, float(lo), float(hi),
-                                               () if chosen is not None else values)
+    args = (plot_text, variable, float(lo), float(hi), () if chosen is not None else values)
+    data, issue = pipeline_teach.function_samples(*args)
     if issue is not None:  # e.g. a network's matrix input: not a one-variable function
         st.info(f"Nothing to plot against {variable}: pick an activation above, or a scalar input.\n\n"
                 + fenced(issue.message))
         return
     st.caption(f"f({variable}) = {plot_text} and its derivative from the engine's backward pass on 401 points "
                f"(the other inputs keep their values).")
-    st.image(data.decode("utf-8"), width="stretch")
-    png, _ = pipeline_teach.function_plot(plot_text, variable, float(lo), float(hi),
-                                          () if chosen is not None else values, "png")
+    import pandas as pd
+
+    # Charted in the browser; the drawn picture (matplotlib, ~1 s) is made only for a download.
+    frame = pd.DataFrame({"f": data.y, "df/d" + variable: data.dy}, index=pd.Index(data.x, name=variable))
+    st.line_chart(frame, x_label=variable, height=320)
     c1, c2 = st.columns(2)
-    c1.download_button("Plot as SVG", data, file_name="plot.svg", mime="image/svg+xml", key="plot_svg")
-    c2.download_button("Plot as PNG", png, file_name="plot.png", mime="image/png", key="plot_png")
+    for col, fmt, mime in ((c1, "svg", "image/svg+xml"), (c2, "png", "image/png")):
+        col.download_button(f"Plot as {fmt.upper()}", file_name=f"plot.{fmt}", mime=mime, key=f"plot_{fmt}",
+                            on_click="ignore",
+                            data=deferred(lambda fmt=fmt: pipeline_teach.function_plot(*args, fmt)[0], "the plot"))
 
 
 def worksheet_panel(text: str, values: tuple[tuple[str, str], ...], options: ViewOptions,
@@ -642,6 +648,7 @@ def expression_page(options: ViewOptions, zoom: int) -> None:
             st.warning(md_escape(view.nonfinite))
         st.query_params.from_dict({"expr": text, **{VALUE_PREFIX + k: v for k, v in values}})
         run_steps(text, values, options, zoom)
+        more_downloads(text, values, options)
         teaching_panels(text, values, options)
     else:
         show_issue(view)
@@ -727,11 +734,13 @@ def network_page(options: ViewOptions, zoom: int) -> None:
             step_player(data=pipeline_player.drawing_json(neurons.svg, form.title, options.background == "dark"),
                         height=pipeline_player.PLAYER_HEIGHT, key="neuron_player", default=0)
             st.session_state.last_good = {"svg": neurons.svg, "fields": (), "values": (), "text": text}
+            neuron_downloads(form, options, grads_on_edges, neurons.svg)
         else:
             st.info(md_escape(neurons.message) + " — showing the computation graph instead.")
             run_steps(text, values, options, zoom, labels)
     else:
         run_steps(text, values, options, zoom, labels)
+    more_downloads(text, values, options, labels)
     training_panel(net.loss)
     teaching_panels(text, values, options, labels)
 
@@ -763,6 +772,59 @@ def training_panel(loss: str) -> None:
                       x_label="step", y_label="loss", height=220)
     else:
         st.caption("Each step sets every parameter w ← w − η ∂L/∂w; the loss curve appears here.")
+
+
+# --------------------------------------------------------------------------- merge switch, code, neuron view files
+
+
+def merge_toggle() -> bool:
+    """The CLI's ``--no-merge`` as a switch: off draws identical subexpressions once each time
+    they are written (a tree)."""
+    return st.toggle("Merge identical subexpressions", value=True, key="merge",
+                     help="On: sin(x)·sin(x) computes sin(x) once and its gradient adds up along both "
+                          "uses. Off: every written occurrence is its own node (a tree), as --no-merge.",
+                     on_change=reset_step)
+
+
+def deferred(make: Any, what: str) -> Any:
+    """A download made only when its button is clicked; a failure becomes a file saying why."""
+
+    def made() -> bytes:
+        try:
+            return make()
+        except Exception as exc:  # never a traceback
+            return f"graphviz_nn could not export {what}: {exc}\n".encode()
+
+    return made
+
+
+def more_downloads(text: str, values: tuple[tuple[str, str], ...], options: ViewOptions,
+                   labels: Labels = ()) -> None:
+    """The graph as a NumPy or PyTorch script that recomputes the value and every gradient."""
+    with st.expander("Export as code (NumPy, PyTorch)"):
+        st.caption("A standalone script of this graph and these values: it prints the value and every "
+                   "gradient as JSON (as `graphviz-nn code` does).")
+        cols = st.columns(len(page_exports.CODE_EXPORTS))
+        for col, (lang, name, mime, label) in zip(cols, page_exports.CODE_EXPORTS):
+            # Made now (a script is a few milliseconds of string building): a deferred download
+            # outside the step fragment left the fragment's step downloads stale after Prev/Next.
+            try:
+                script = page_exports.code_export(text, values, options, lang, labels)
+            except Exception as exc:  # never a traceback
+                script = f"graphviz_nn could not export the {label}: {exc}\n".encode()
+            col.download_button(label, file_name=name, mime=mime, on_click="ignore", key=f"download_code_{lang}",
+                                data=script, width="stretch")
+
+
+def neuron_downloads(form: SpecForm, options: ViewOptions, grads_on_edges: bool, svg: str) -> None:
+    """The neuron view as SVG (the drawing on the page), PNG, PDF or DOT."""
+    cols = st.columns(len(page_exports.NEURON_FORMATS) + 1, vertical_alignment="center")
+    cols[0].markdown("**Download the neuron view**")
+    for col, (fmt, ext, mime, label) in zip(cols[1:], page_exports.NEURON_FORMATS):
+        data = svg.encode("utf-8") if fmt == "svg" else deferred(
+            lambda fmt=fmt: page_exports.neuron_export(form, fmt, options, grads_on_edges), f"the neuron view as {fmt}")
+        col.download_button(label, data=data, file_name=f"neurons.{ext}", mime=mime, on_click="ignore",
+                            key=f"download_neurons_{fmt}", width="stretch")
 
 
 def keep_widget_state(mode: str) -> None:

@@ -33,6 +33,7 @@ from .markup import dot_attrs, dot_string, html_font, html_text
 from .nodes import node_lines
 from .options import BLANK_KINDS, EDGE_TEXTS, RenderOptions
 from .themes import Theme
+from .wrap import WrapPlan, wrap_plan
 
 __all__ = [
     "RenderOptions",
@@ -85,14 +86,31 @@ def to_dot(res: Any, options: RenderOptions | None = None) -> str:
         "  edge" + dot_attrs(color=pal.edge, fontname=theme.fontname, fontsize=f"{theme.edge_fontsize:g}",
                              fontcolor=pal.edge_text, arrowsize="0.7"),
     ]
+    body: list[str] = []
     if grouping is None:
         for node in graph.nodes:
-            lines.extend(node_lines(node, ctx))
-        lines.extend(edge_lines(ctx))
+            body.extend(node_lines(node, ctx))
+        body.extend(edge_lines(ctx))
     else:
-        lines.extend(_grouped_lines(ctx, grouping))
+        body.extend(_grouped_lines(ctx, grouping))
+    plan = _wrap(body, opts, theme)
+    if plan is not None:
+        body = [plan.mark(line) for line in body] + plan.groups()
+    lines.extend(body)
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def _wrap(statements: list[str], opts: RenderOptions, theme: Theme) -> WrapPlan | None:
+    """How a long drawing is cut into rows (:mod:`~graphviz_nn.draw.wrap`), from the node and
+    edge statements; ``None`` when ``opts.wrap`` is off or one row fits best. A rank is about a
+    node plus the rank gap long; a micrograd record is twice as wide as an oval."""
+    if not opts.wrap:
+        return None
+    wide = 1.6 if theme.records else 0.8
+    if opts.rankdir == "LR":
+        return wrap_plan(statements, "LR", wide + theme.ranksep, 1.2 + theme.nodesep)
+    return wrap_plan(statements, "TB", 0.7 + theme.ranksep, wide + theme.nodesep)
 
 
 def step_statements(res: Any, options: RenderOptions) -> tuple[list[str], set[str]]:
@@ -113,6 +131,7 @@ def step_statements(res: Any, options: RenderOptions) -> tuple[list[str], set[st
     statements: list[str] = []
     captions: set[str] = set()
     n = len(trace)
+    final_ctx = dataclasses.replace(base, state=step_state(res, n))
     for k in range(n + 1):
         ctx = dataclasses.replace(base, state=step_state(res, k))
         if k in (0, n):
@@ -131,6 +150,11 @@ def step_statements(res: Any, options: RenderOptions) -> tuple[list[str], set[st
         caption = _graph_label(options.title, _notes(ctx, grouping), ctx.theme)
         if caption is not None:
             captions.add(caption)
+    final = ([line for node in drawn for line in node_lines(node, final_ctx, drawn[node])] + edge_lines(final_ctx)
+             if grouping is None else _grouped_lines(final_ctx, grouping))
+    plan = _wrap(final, options, base.theme)
+    if plan is not None:  # the same rows as :func:`to_dot` draws
+        statements = [plan.mark(line) for line in statements]
     return statements, captions
 
 

@@ -3,7 +3,8 @@
 This is the picture of a recitation's network figure (the CMU α/β network, the MIT 4-layer
 chain): inputs (with the x₀ = 1 unit when the bias is folded), each unit showing its
 pre-activation z, activation a and gradient ∂L/∂z, edges labelled with their weights (and
-optionally ∂L/∂w), then the loss. It reads the same evaluation as the computation-graph view.
+optionally ∂L/∂w) near their source unit, where edges that cross further on are still apart
+(and as the edge's tooltip), then the loss. It reads the same evaluation as the computation-graph view.
 """
 
 from __future__ import annotations
@@ -129,8 +130,7 @@ def neuron_dot(net: Network, res: Evaluation | None = None, options: NeuronOptio
                     parts.append(f"w = {fmt(w[j, i])}")
                 if opts.show_weight_grads and w_grad is not None:
                     parts.append(f"∂L/∂w = {fmt(w_grad[j, i])}")
-                label = f" label={dot_string('  '.join(parts))}" if parts else ""
-                lines.append(f"  {src} -> u{k}_{j + 1} [{label.strip()}];")
+                lines.append(f"  {src} -> u{k}_{j + 1} [{_weight_attrs(k, j, i, parts)}];")
     if "L" in named:
         loss = named["L"]
         lines.append(f'  loss [shape=doubleoctagon style=filled fillcolor="#f9e79f" '
@@ -139,6 +139,24 @@ def neuron_dot(net: Network, res: Evaluation | None = None, options: NeuronOptio
             lines.append(f"  u{len(linears)}_{j + 1} -> loss;")
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+#: Where a weight is written: on its edge (``labelangle=0``), this many times 10 points from the
+#: source unit, as NN-SVG does. Edges into different units leave a unit at different angles, so
+#: near the source they are apart, where in the middle of the gap between layers they cross.
+WEIGHT_DISTANCE = 3.2
+
+
+def _weight_attrs(k: int, j: int, i: int, parts: list[str]) -> str:
+    """The attributes of the edge that carries weight W_k[j, i]: an id, and its text near the
+    source end (``taillabel``) and as the tooltip of the edge and the label."""
+    attrs = [f'id="w{k}_{j + 1}_{i}"']
+    if parts:
+        text = "<br/>".join(html_text(p) for p in parts)
+        tip = dot_string(f"W{k}[{j + 1},{i}]: " + ", ".join(parts))
+        attrs += [f"taillabel=<{text}>", f'labeldistance="{WEIGHT_DISTANCE:g}"', 'labelangle="0"',
+                  f"edgetooltip={tip}", f"labeltooltip={tip}"]
+    return " ".join(attrs)
 
 
 _SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")

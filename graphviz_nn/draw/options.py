@@ -50,7 +50,9 @@ class RenderOptions:
     key). ``detail="auto"`` switches to the compact large-graph drawing at ``large_graph``
     nodes. ``layout_program`` and ``timeout`` (seconds) only matter when a layout program runs
     (SVG, PNG, PDF, TikZ). With ``steady`` (the default) a step is drawn at the finished graph's
-    positions (:mod:`graphviz_nn.layout.steady`), so nothing moves from step to step.
+    positions (:mod:`graphviz_nn.layout.steady`), so nothing moves from step to step. With
+    ``wrap`` (the default) a long, thin graph is cut into rows that read on like lines of text
+    (:mod:`graphviz_nn.draw.wrap`).
     """
 
     theme: str = "lecture"
@@ -73,6 +75,7 @@ class RenderOptions:
     blanks: tuple[tuple[str, str, int], ...] = ()
     show_answers: bool = False
     steady: bool = True
+    wrap: bool = True
 
     def __post_init__(self) -> None:
         _choice("theme", self.theme, tuple(sorted(THEMES)))
@@ -80,7 +83,7 @@ class RenderOptions:
         _choice("background", self.background, BACKGROUNDS)
         _choice("detail", self.detail, _DETAILS)
         _choice("layout_program", self.layout_program, _PROGRAMS)
-        for flag in ("show_values", "show_grads", "edge_labels", "color_by_sign", "steady"):
+        for flag in ("show_values", "show_grads", "edge_labels", "color_by_sign", "steady", "wrap"):
             if not isinstance(getattr(self, flag), bool):
                 raise RenderError(f"{flag} must be True or False, got {getattr(self, flag)!r}")
         if not _is_int(self.digits) or not 1 <= self.digits <= 15:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -36,6 +37,8 @@ __all__ = [
     "locate",
     "find_program",
     "run_layout",
+    "run_layout_many",
+    "split_outputs",
 ]
 
 PROGRAMS = ("dot", "graphviz-pure")
@@ -151,6 +154,80 @@ def _run(prog: LayoutProgram, cmd: list[str], dot_source: str, timeout: float) -
         detail = "\n".join(message[-5:]) if message else f"exit status {done.returncode}"
         raise RenderError(f"{prog.name} failed to lay out the graph:\n{detail}")
     return done.stdout
+
+
+def run_layout_many(
+    sources: list[str],
+    fmt: str,
+    program: LayoutProgram | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    extra_args: tuple[str, ...] = (),
+) -> list[bytes]:
+    """Lay out several DOT texts in one run of the program (it reads one graph after another
+    and writes their outputs one after another), so a step sequence starts one process instead
+    of one per frame. ``fmt`` is ``svg``, ``png`` or ``json``; ``timeout`` is for each graph.
+    Returns one output per source, in order."""
+    if not sources:
+        return []
+    if len(sources) == 1:
+        return [run_layout(sources[0], fmt, program, timeout, extra_args)]
+    out = run_layout("".join(sources), fmt, program, timeout * len(sources), extra_args)
+    parts = split_outputs(out, fmt)
+    if len(parts) != len(sources):
+        raise RenderError(f"the layout program wrote {len(parts)} drawings for {len(sources)} graphs")
+    return parts
+
+
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def split_outputs(data: bytes, fmt: str) -> list[bytes]:
+    """The outputs of one layout run over several graphs, one per graph (``svg``, ``png`` or ``json``).
+
+    >>> split_outputs(b'<?xml a?><svg>1</svg>\\n<?xml b?><svg>2</svg>\\n', "svg")
+    [b'<?xml a?><svg>1</svg>\\n', b'<?xml b?><svg>2</svg>\\n']
+    """
+    parts: list[bytes] = []
+    if fmt == "svg":  # every drawing ends with its root element; labels are escaped, so it is the end
+        end = b"</svg>\n"
+        start = 0
+        while start < len(data):
+            stop = data.find(end, start)
+            if stop < 0:
+                break
+            # a later graph of the run is "page0,1_graph0" where a run of its own says "graph0"
+            parts.append(re.sub(rb'<g id="[^"]*_graph0" class="graph"', b'<g id="graph0" class="graph"',
+                                data[start:stop + len(end)], count=1))
+            start = stop + len(end)
+        return parts
+    if fmt == "png":  # the signature, then chunks (length, type, data, CRC) up to IEND
+        i = 0
+        while data.startswith(_PNG_SIGNATURE, i):
+            j = i + len(_PNG_SIGNATURE)
+            while j + 8 <= len(data):
+                length = int.from_bytes(data[j:j + 4], "big")
+                kind = data[j + 4:j + 8]
+                j += 12 + length
+                if kind == b"IEND":
+                    break
+            parts.append(data[i:j])
+            i = j
+        return parts
+    if fmt == "json":
+        import json
+
+        text = data.decode("utf-8")
+        decoder = json.JSONDecoder()
+        i = 0
+        while True:
+            while i < len(text) and text[i].isspace():
+                i += 1
+            if i >= len(text):
+                return parts
+            _, end = decoder.raw_decode(text, i)
+            parts.append(text[i:end].encode("utf-8"))
+            i = end
+    raise RenderError(f"cannot split {fmt!r} outputs; split svg, png or json")
 
 
 def node_positions(dot_source: str, layout_program: str = "auto", timeout: float = DEFAULT_TIMEOUT) -> dict[str, tuple[float, float]]:

@@ -33,7 +33,7 @@ def export(text: str, values: ValuesArg | None, options: ViewOptions, step: int 
     """
     from ..export.files import export_bytes
 
-    res = _evaluate(text, _merged(text, values), labels, options.constant_grads)
+    res = _evaluate(text, _merged(text, values), labels, options.constant_grads, options.merge)
     k = len(res.trace) if step is None else max(0, min(int(step), len(res.trace)))
     return export_bytes(res, fmt, options.render_options(k))
 
@@ -60,7 +60,7 @@ def steps_export(text: str, values: ValuesArg | None, options: ViewOptions, fmt:
         from .player import player_json
 
         return player_page(_player_data(player_json(text, values, options, labels))).encode("utf-8")
-    res = _evaluate(text, _merged(text, values), labels, options.constant_grads)
+    res = _evaluate(text, _merged(text, values), labels, options.constant_grads, options.merge)
     return steps_bytes(res, fmt, options.render_options(None))
 
 

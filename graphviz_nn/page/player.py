@@ -25,7 +25,7 @@ PLAYER_HEIGHT = 660
 def _player_json(text: str, values: tuple[tuple[str, str], ...], options: ViewOptions, labels: Labels) -> str:
     from ..export.player import embed_json, player_data
 
-    res = _evaluate(text, values, labels, options.constant_grads)
+    res = _evaluate(text, values, labels, options.constant_grads, options.merge)
     return embed_json(player_data(res, options.render_options(None)))
 
 

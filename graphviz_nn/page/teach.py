@@ -286,10 +286,32 @@ def function_plot(text: str, variable: str, lo: float, hi: float, values: tuple[
     >>> issue is None and data.startswith(b"<?xml")
     True
     """
-    from ..export.plots import plot_bytes, sample
+    from ..export.plots import plot_bytes
+
+    data, issue = function_samples(text, variable, lo, hi, values)
+    if data is None:
+        return b"", issue
+    try:
+        return plot_bytes(data, fmt), None
+    except Exception as exc:  # every user mistake becomes an Issue, never a traceback
+        return b"", _issue(exc, text)
+
+
+@functools.lru_cache(maxsize=32)
+def function_samples(text: str, variable: str, lo: float, hi: float,
+                     values: tuple[tuple[str, str], ...] = ()) -> tuple[Any, Issue | None]:
+    """``text`` and its backprop derivative at 401 points of ``variable`` in [lo, hi] (a
+    :class:`~graphviz_nn.export.plots.PlotData`: what the page charts in the browser, without
+    drawing a picture), or ``None`` and an issue explaining why there is none.
+
+    >>> data, issue = function_samples("relu(x)", "x", -1.0, 1.0)
+    >>> float(data.y[-1]), float(data.dy[0]), float(data.dy[-1])
+    (1.0, 0.0, 1.0)
+    """
+    from ..export.plots import sample
 
     others = {name: raw for name, raw in values if name != variable and raw.strip()}
     try:
-        return plot_bytes(sample(text, variable, lo, hi, 401, others), fmt), None
+        return sample(text, variable, lo, hi, 401, others), None
     except Exception as exc:  # every user mistake becomes an Issue, never a traceback
-        return b"", _issue(exc, text)
+        return None, _issue(exc, text)

@@ -91,6 +91,9 @@ class ViewOptions:
     constant_grads: bool = False
     """Give constants a gradient and backward steps too (by default only what depends on an
     input gets one, as in PyTorch). It changes the evaluation, not the drawing options."""
+    merge: bool = True
+    """Identical subexpressions drawn once (``False``: a tree, the CLI's ``--no-merge``); this
+    chooses the graph that is evaluated, so it is part of every cache key that holds one."""
 
     def render_kwargs(self, step: int | None) -> dict[str, Any]:
         """Keyword options of ``render.render_svg`` for drawing ``step`` (``None``: finished)."""
@@ -278,24 +281,24 @@ def _normalise(values: ValuesArg | None) -> tuple[tuple[str, str], ...]:
 
 KEEP_PREPARED = 16
 """How many texts (each with its set of filled-in names) stay read, built and compiled."""
-_PREPARED: OrderedDict[tuple[str, frozenset[str], bool], Any] = OrderedDict()
+_PREPARED: OrderedDict[tuple[str, frozenset[str], bool, bool], Any] = OrderedDict()
 _PREPARED_LOCK = threading.Lock()  # Streamlit serves sessions from several threads
 
 
-def _prepared_for(text: str, given: dict[str, str], constant_grads: bool = False) -> Any:
+def _prepared_for(text: str, given: dict[str, str], constant_grads: bool = False, merge: bool = True) -> Any:
     """The text read, built and compiled once per set of filled-in names, so that changing a
     value only runs the compiled schedule. Raises ``GnnError`` (and keeps nothing) when the
     text or the values are bad."""
     from ..core.prepared import prepare
 
-    key = (text, frozenset(given), constant_grads)
+    key = (text, frozenset(given), constant_grads, merge)
     with _PREPARED_LOCK:
         found = _PREPARED.get(key)
         if found is not None:
             _PREPARED.move_to_end(key)
             return found
     made = prepare(text, given, max_chars=APP_MAX_CHARS, max_nodes=APP_MAX_NODES,
-                   constant_grads=constant_grads)
+                   constant_grads=constant_grads, merge=merge)
     with _PREPARED_LOCK:
         _PREPARED[key] = made
         while len(_PREPARED) > KEEP_PREPARED:
@@ -305,14 +308,15 @@ def _prepared_for(text: str, given: dict[str, str], constant_grads: bool = False
 
 @functools.lru_cache(maxsize=32)
 def _evaluate(text: str, values: tuple[tuple[str, str], ...], labels: Labels = (),
-              constant_grads: bool = False) -> Any:
+              constant_grads: bool = False, merge: bool = True) -> Any:
     """Evaluate with the fields' values (program defaults fill the rest); inputs named in
-    ``labels`` are drawn with their display names. Cached: pure. Exactly ``gnn.evaluate``'s
-    result, from a :class:`~graphviz_nn.core.prepared.Prepared` kept per text and filled-in names."""
+    ``labels`` are drawn with their display names; ``merge=False`` keeps the graph a tree.
+    Cached: pure. Exactly ``gnn.evaluate``'s result, from a
+    :class:`~graphviz_nn.core.prepared.Prepared` kept per text, filled-in names and merge."""
     from ..language.names import display_label
 
     given = {name: expand(raw) for name, raw in values if raw.strip() != ""}
-    res = _prepared_for(text, given, constant_grads).evaluate(given)
+    res = _prepared_for(text, given, constant_grads, merge).evaluate(given)
     for name, shown in labels:
         node = res.graph.graph["inputs"].get(name)
         if node is not None:
@@ -322,9 +326,10 @@ def _evaluate(text: str, values: tuple[tuple[str, str], ...], labels: Labels = (
 
 @functools.lru_cache(maxsize=32)
 def _tables(text: str, values: tuple[tuple[str, str], ...], digits: int,
-            labels: Labels = (), constant_grads: bool = False) -> tuple[tuple[TraceRow, ...], tuple[Caption, ...]]:
+            labels: Labels = (), constant_grads: bool = False,
+            merge: bool = True) -> tuple[tuple[TraceRow, ...], tuple[Caption, ...]]:
     """Trace rows and captions for every step (independent of the drawn step)."""
-    res = _evaluate(text, values, labels, constant_grads)
+    res = _evaluate(text, values, labels, constant_grads, merge)
     captions = tuple(all_captions(res, digits))
     graph = res.graph
     rows = []
@@ -387,9 +392,9 @@ def build_view(text: str, values: ValuesArg | None = None, options: ViewOptions 
     given = dict(_normalise(values))
     merged = _normalise({f.name: given.get(f.name, f.default) for f in fields})
     try:
-        res = _evaluate(text, merged, labels, options.constant_grads)
+        res = _evaluate(text, merged, labels, options.constant_grads, options.merge)
         seconds["evaluate"] = time.perf_counter() - t0
-        rows, captions = _tables(text, merged, options.digits, labels, options.constant_grads)
+        rows, captions = _tables(text, merged, options.digits, labels, options.constant_grads, options.merge)
     except Exception as exc:
         return View(text, fields, issue=_issue(exc, text), seconds=seconds)
     n_steps = len(res.trace)
@@ -421,7 +426,7 @@ def _draw(text: str, values: tuple[tuple[str, str], ...], options: ViewOptions, 
           labels: Labels = ()) -> str:
     from ..export.files import render_svg
 
-    res = _evaluate(text, values, labels, options.constant_grads)
+    res = _evaluate(text, values, labels, options.constant_grads, options.merge)
     return render_svg(res, **options.render_kwargs(step))
 
 

@@ -47,7 +47,7 @@ def test_default_page_renders() -> None:
     assert "f = 10" in texts(at) and "∂f/∂x = 7" in texts(at) and "∂f/∂y = 6" in texts(at)
     assert "= 10" in svg and "= 7" in svg
     assert "**Download step 15**" in texts(at)  # the finished graph: 8 nodes, the seed, 6 edges from inputs
-    assert len(at.get("download_button")) == 5 + 4 + 6 + 2  # this step, all steps, worksheet and key, plot
+    assert len(at.get("download_button")) == 5 + 4 + 2 + 6 + 2  # this step, all steps, code, worksheet and key, plot
 
 
 def test_editing_the_expression_and_a_value_changes_the_graph() -> None:

@@ -20,13 +20,13 @@ def node_ids(dot: str) -> set[str]:
 
 
 def edges(dot: str) -> list[tuple[str, str, str]]:
-    """Visible edges with their label text."""
+    """Visible edges with the text written near their source (lines joined by two spaces)."""
     found = []
     for src, dst, attrs in re.findall(r"^\s+(\w+) -> (\w+) \[(.*)\];$", dot, flags=re.M):
         if "invis" in attrs:
             continue
-        label = re.search(r'label="([^"]*)"', attrs)
-        found.append((src, dst, label.group(1) if label else ""))
+        label = re.search(r"taillabel=<(.*?)> ", attrs)
+        found.append((src, dst, label.group(1).replace("<br/>", "  ") if label else ""))
     return found
 
 
@@ -111,3 +111,55 @@ def test_cli_neuron_view_needs_a_network() -> None:
     done = subprocess.run([sys.executable, "-m", "graphviz_nn", "render", "x + 1", "--at", "x=1", "--view", "neurons",
                            "-o", "/dev/null"], capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "--view neurons needs a network" in done.stderr
+
+
+def _distance(point: tuple[float, float], spline: str) -> float:
+    """Distance from ``point`` to the polyline through a layout spline's points (``e,x,y`` and
+    ``s,x,y`` arrow ends included)."""
+    pts = [tuple(float(v) for v in p.split(",")[-2:]) for p in spline.split()]
+    best = float("inf")
+    for (x0, y0), (x1, y1) in zip(pts, pts[1:]):
+        dx, dy = x1 - x0, y1 - y0
+        t = 0.0 if dx == dy == 0 else max(0.0, min(1.0, ((point[0] - x0) * dx + (point[1] - y0) * dy) / (dx * dx + dy * dy)))
+        best = min(best, float(np.hypot(point[0] - x0 - t * dx, point[1] - y0 - t * dy)))
+    return best
+
+
+def _nearest_edge_of_each_label(dot: str, where: str) -> dict[str, str]:
+    """For every labelled edge: the id of the edge nearest to its label's centre (``where``:
+    ``tail_lp`` for a label at the source end, ``lp`` for one in the middle), as laid out by the
+    layout program (the positions the SVG draws)."""
+    import json
+
+    from graphviz_nn.layout import program as layout
+
+    drawn = json.loads(layout.run_layout(dot, "json", layout.find_program(), 60.0))
+    paths = {e["id"]: e["pos"] for e in drawn["edges"] if e.get("id")}
+    nearest = {}
+    for edge in drawn["edges"]:
+        if where in edge:
+            centre = tuple(float(v) for v in edge[where].split(","))
+            nearest[edge["id"]] = min(paths, key=lambda other: _distance(centre, paths[other]))
+    return nearest
+
+
+@pytest.mark.exe
+@pytest.mark.parametrize("grads", [False, True])
+def test_each_weight_sits_nearer_its_own_edge_than_any_other(grads: bool) -> None:
+    """002's α/β network: edges from x0 and x2 cross between the layers. Written near its source
+    unit, every weight is nearest to its own edge; written in the middle (the control, as the
+    view used to), some weight is nearer another edge than its own."""
+    net = load_spec(str(EXAMPLES / "cmu_alpha_beta.toml"))
+    dot = neuron_dot(net, options=NeuronOptions(show_weight_grads=grads))
+    nearest = _nearest_edge_of_each_label(dot, "tail_lp")
+    assert len(nearest) == 9  # 6 weights of alpha, 3 of beta
+    assert all(own == found for own, found in nearest.items()), nearest
+    middle = _nearest_edge_of_each_label(dot.replace("taillabel=", "label="), "lp")
+    assert len(middle) == 9 and any(own != found for own, found in middle.items())
+
+
+def test_each_weight_is_also_the_tooltip_of_its_edge() -> None:
+    net = load_spec(str(EXAMPLES / "cmu_alpha_beta.toml"))
+    dot = neuron_dot(net)
+    line = next(line for line in dot.splitlines() if 'id="w1_2_1"' in line)  # alpha row 2 = [0, 2, 0], column 1 (x1): 2
+    assert line.startswith("  u0_1 -> u1_2 ") and 'edgetooltip="W1[2,1]: w = 2"' in line

@@ -1,0 +1,261 @@
+"""``python -m benchmarks.browser [--repeats N] [--only SLUG ...] [--json]``: the app's latency in
+a real browser, for every example.
+
+Starts ``streamlit run app.py`` on a free 127.0.0.1 port (stopped by its PID at the end) and
+drives Debian's chromium through playwright at 1,366×768. For each example it loads the example
+from the menu, then measures from the user's action to the new drawing on the page:
+
+* **edit → graph**: the text gets ``*k`` appended to its last line (a new text every time, so
+  nothing is cached) and Ctrl+Enter; programs only;
+* **value → graph**: the first number field gets a new value and Enter; programs only;
+* **take a step**: the network's "Take a step" button; layer specs only;
+* **GIF**: a click on the GIF download until the file has arrived.
+
+"The new drawing" is the moment the graph's ``<svg>`` on the page holds other markup than
+before the action (the page polls once per animation frame). Every figure is
+the median of ``--repeats`` runs after one warm-up run; the first (cold) run is reported too.
+Nothing here is a test: the figures go to docs/PERFORMANCE.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run"]
+VIEWPORT = {"width": 1366, "height": 768}
+GRAPH = '.gnn-graph[data-state="current"] svg'
+TIMEOUT_MS = 60_000
+GIF_TIMEOUT_MS = 300_000
+
+# The page keeps the <svg> element and patches it, so "new" means other markup than before.
+_MARK_OLD = f"() => {{ const s = document.querySelector('{GRAPH}'); window.__gnnOld = s ? s.outerHTML : ''; }}"
+_NEW_GRAPH = f"() => {{ const s = document.querySelector('{GRAPH}'); return !!s && s.outerHTML !== window.__gnnOld; }}"
+
+
+@dataclass
+class Row:
+    """One example's figures in milliseconds (``None``: does not apply)."""
+
+    slug: str
+    kind: str
+    nodes: int = 0
+    edit_cold: float | None = None
+    edit: float | None = None
+    value_cold: float | None = None
+    value: float | None = None
+    step_cold: float | None = None
+    step: float | None = None
+    gif_cold: float | None = None
+    gif: float | None = None
+    runs: dict[str, list[float]] = field(default_factory=dict)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_app(port: int, root: Path = ROOT) -> subprocess.Popen:
+    """``streamlit run app.py`` of the checkout ``root`` on 127.0.0.1:``port``; returns once it
+    answers its health check."""
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
+         "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+        cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as reply:
+                if reply.status == 200:
+                    return proc
+        except OSError:
+            pass
+        if proc.poll() is not None:
+            break
+        time.sleep(0.2)
+    stop(proc)
+    raise SystemExit("streamlit did not start")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """Stop the app by its PID."""
+    if proc.poll() is None:
+        os.kill(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+
+
+def timed(page: object, action: object) -> float:
+    """Milliseconds from ``action()`` to a new graph on the page (``nan`` when none came: a
+    screenshot of the page is left in the temporary folder)."""
+    from playwright.sync_api import TimeoutError as Timeout
+
+    page.evaluate(_MARK_OLD)  # type: ignore[attr-defined]
+    t0 = time.perf_counter()
+    action()  # type: ignore[operator]
+    try:
+        page.wait_for_function(_NEW_GRAPH, polling="raf", timeout=TIMEOUT_MS)  # type: ignore[attr-defined]
+    except Timeout:
+        shot = Path(tempfile.gettempdir()) / f"gnn-benchmark-timeout-{int(time.time())}.png"
+        page.screenshot(path=str(shot), full_page=True)  # type: ignore[attr-defined]
+        print(f"no new graph within {TIMEOUT_MS / 1000:g} s; the page: {shot}", file=sys.stderr)
+        return float("nan")
+    return (time.perf_counter() - t0) * 1000
+
+
+def load_example(page: object, title: str) -> None:
+    """Pick ``title`` in the sidebar's examples menu and wait for its graph."""
+    box = page.get_by_role("combobox", name="Load an example")  # type: ignore[attr-defined]
+    page.evaluate(_MARK_OLD)  # type: ignore[attr-defined]
+    box.click()
+    box.fill(title)
+    page.get_by_role("option", name=title, exact=True).click()  # type: ignore[attr-defined]
+    page.wait_for_function(_NEW_GRAPH, polling="raf", timeout=TIMEOUT_MS)  # type: ignore[attr-defined]
+
+
+def edited(text: str, k: int) -> str:
+    """``text`` with ``*k`` after its last statement: a new graph with the same inputs."""
+    lines = text.rstrip("\n").split("\n")
+    for i in range(len(lines) - 1, -1, -1):
+        if lines[i].strip() and not lines[i].lstrip().startswith("#"):
+            lines[i] = lines[i].rstrip() + f"*{k}"
+            break
+    return "\n".join(lines)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def gif_ms(page: object) -> float:
+    """Milliseconds from a click on the GIF download to the file on disk (``nan`` past
+    :data:`GIF_TIMEOUT_MS`)."""
+    from playwright.sync_api import TimeoutError as Timeout
+
+    t0 = time.perf_counter()
+    try:
+        with page.expect_download(timeout=GIF_TIMEOUT_MS) as info:  # type: ignore[attr-defined]
+            page.get_by_role("button", name="GIF", exact=True).click()  # type: ignore[attr-defined]
+        info.value.path()  # waits for the whole file
+    except Timeout:
+        print(f"no GIF within {GIF_TIMEOUT_MS / 1000:g} s", file=sys.stderr)
+        return float("nan")
+    return (time.perf_counter() - t0) * 1000
+
+
+def measure(page: object, example: object, repeats: int, gif_repeats: int) -> Row:
+    from graphviz_nn.page.view import _evaluate, _merged, input_fields
+
+    row = Row(example.slug, example.kind)  # type: ignore[attr-defined]
+    load_example(page, example.title)  # type: ignore[attr-defined]
+    runs: dict[str, list[float]] = {}
+    if example.kind == "program":  # type: ignore[attr-defined]
+        text = example.text  # type: ignore[attr-defined]
+        row.nodes = _evaluate(text, _merged(text, {})).graph.number_of_nodes()
+        box = page.get_by_role("textbox", name="Expression or program")  # type: ignore[attr-defined]
+
+        def edit(k: int) -> None:
+            box.fill(edited(text, k))
+            box.press("Control+Enter")
+
+        runs["edit"] = [timed(page, lambda k=k: edit(k)) for k in range(2, repeats + 3)]
+        timed(page, lambda: edit(1))  # back to a known text: its fields are the example's
+        first = input_fields(text)[0]
+        label = first.label if first.label == first.name else f"{first.label} ({first.name})"
+        number = not first.is_array and _is_number(first.default)
+        field = page.get_by_role("spinbutton" if number else "textbox", name=label, exact=True)  # type: ignore[attr-defined]
+
+        def change(k: int) -> None:  # the first number in the field, plus k/2
+            field.fill(re.sub(r"-?\d+(\.\d+)?", lambda m: f"{float(m.group(0)) + 0.5 * k:g}", first.default, count=1))
+            field.press("Enter")
+
+        runs["value"] = [timed(page, lambda k=k: change(k)) for k in range(1, repeats + 2)]
+    else:
+        button = page.get_by_role("button", name="Take a step")  # type: ignore[attr-defined]
+        runs["step"] = [timed(page, button.click) for _ in range(repeats + 1)]
+    runs["gif"] = [gif_ms(page) for _ in range(gif_repeats + 1)]
+    for name, values in runs.items():
+        warm = [v for v in values[1:] if v == v] or values  # NaN (no graph) left out
+        setattr(row, f"{name}_cold", values[0])
+        setattr(row, name, statistics.median(warm))
+    row.runs = {k: [round(v) if v == v else None for v in vs] for k, vs in runs.items()}
+    return row
+
+
+def table(rows: list[Row]) -> str:
+    head = "| example | nodes | edit → graph | value → graph | take a step | GIF |\n|---|---|---|---|---|---|"
+    cell = lambda warm, cold: "–" if warm is None else f"{warm:.0f} ({cold:.0f})".replace("nan", "–")  # noqa: E731
+    body = [f"| {r.slug} | {r.nodes or ''} | {cell(r.edit, r.edit_cold)} | {cell(r.value, r.value_cold)} | "
+            f"{cell(r.step, r.step_cold)} | {cell(r.gif, r.gif_cold)} |" for r in rows]
+    return "\n".join([head, *body])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.browser", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs after the first (default 3)")
+    parser.add_argument("--gif-repeats", type=int, default=1, help="timed GIF downloads after the first (default 1)")
+    parser.add_argument("--only", nargs="*", help="example slugs")
+    parser.add_argument("--json", action="store_true", help="also print the rows as JSON")
+    parser.add_argument("--root", type=Path, default=ROOT,
+                        help="the checkout whose app.py runs (default: this one), e.g. an older commit's")
+    args = parser.parse_args(argv)
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        raise SystemExit("chromium is not installed")
+    sys.path.insert(0, str(ROOT))
+    from playwright.sync_api import sync_playwright
+
+    from graphviz_nn.page.examples import list_examples
+
+    examples = [ex for ex in list_examples() if not args.only or ex.slug in args.only]
+    proc = start_app(free_port(), args.root.resolve())
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # a stopped run still stops its app
+    port = int(proc.args[proc.args.index("--server.port") + 1])  # type: ignore[union-attr]
+    rows = []
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport=VIEWPORT, accept_downloads=True)
+            page.set_default_timeout(TIMEOUT_MS)
+            page.goto(f"http://127.0.0.1:{port}")
+            page.wait_for_selector(GRAPH, timeout=TIMEOUT_MS)
+            for example in examples:
+                row = measure(page, example, args.repeats, args.gif_repeats)
+                rows.append(row)
+                print(f"{row.slug:28s} {json.dumps(row.runs)}", file=sys.stderr, flush=True)
+            browser.close()
+    finally:
+        stop(proc)
+    print(table(rows))
+    if args.json:
+        print(json.dumps([asdict(r) for r in rows]))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
