@@ -31,13 +31,14 @@ AppTest = st_testing.AppTest
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 EXAMPLES = list_examples()
 #: Every sidebar control, changed one after another (each stays changed for the next), then the
-#: step slider and a chain-rule target: (kind, key, new value).
+#: the step the player reports and a chain-rule target: (kind, key, new value).
 CONTROLS = [("toggle", "show_values", False), ("toggle", "show_grads", False),
             ("radio", "edge_mode", "formula"), ("radio", "edge_mode", "value"), ("radio", "edge_mode", "both"),
             ("toggle", "color_by_sign", True), ("selectbox", "theme", "micrograd"),
             ("selectbox", "theme", "print"), ("toggle", "dark", True), ("radio", "rankdir", "TB"),
             ("slider", "digits", 6), ("slider", "zoom", 50), ("toggle", "show_values", True),
-            ("slider", "step", 1), ("slider", "step", None), ("targets", "targets", None)]
+            ("toggle", "constant_grads", True), ("toggle", "merge", False),
+            ("player", "player", 1), ("player", "player", None), ("targets", "targets", None)]
 #: Published numbers (output, and one gradient) of three sheets, as the summary line writes them.
 PUBLISHED = {"design": ("f", "10.35", None), "mit_4layer_chain": ("L", "9", ("∂L/∂w1", "24")),
              "nyu_program": ("w", "50", ("∂w/∂x", "90"))}
@@ -133,6 +134,9 @@ def act(at: Any, kind: str, key: str, value: Any) -> None:
     elif kind == "slider":
         slider = at.slider(key=key)
         slider.set_value(slider.max if value is None else value).run()
+    elif kind == "player":  # what the step player sends once stepping rests (None: the last step)
+        at.session_state[key] = 10**6 if value is None else value
+        at.run()
     elif kind == "targets":
         box = at.multiselect(key=key)
         box.set_value([box.options[0]]).run()
