@@ -25,6 +25,7 @@ import networkx as nx
 from ..notation import numfmt
 from ..core.engine import StepState
 from ..errors import RenderError
+from ..core.graph import node_text
 from .context import (DrawContext, draw_context, final_state, graph_and_trace, op_symbol, output_symbol,
                              step_state)
 from .edges import edge_lines
@@ -160,14 +161,16 @@ def _grouped_lines(ctx: DrawContext, grouping: Grouping) -> list[str]:
             text = f"{group.title}: {group.summary}"
             lines.append(
                 f"  {dot_string(group.rep)}"
-                + dot_attrs(id=group.rep, **{"class": "collapsed"}, shape="box3d", style="filled",
+                + dot_attrs(id=group.rep, **{"class": "collapsed"}, tooltip=text, shape="box3d", style="filled",
                             fillcolor=pal.pending_fill, color=pal.cluster_border,
                             label=f"<{html_font(html_text(text), pal.text)}>")
             )
+    titles = {g.rep: g.title for g in grouping.groups}
     for src, dst, count in grouping.edges:
+        ends = [titles[n] if n in titles and n not in ctx.graph else node_text(ctx.graph, n) for n in (src, dst)]
         lines.append(
             f"  {dot_string(src)} -> {dot_string(dst)}"
-            + dot_attrs(id=f"{src}-{dst}", **{"class": "collapsed"},
+            + dot_attrs(id=f"{src}-{dst}", **{"class": "collapsed"}, tooltip=" → ".join(ends),
                         penwidth=f"{min(1 + 0.5 * (count - 1), 4):g}" if count > 1 else None)
         )
     return lines

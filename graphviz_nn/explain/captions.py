@@ -288,47 +288,71 @@ def _combine(graph: Any, node: str, operands: Sequence[_Expr]) -> _Expr:
 
 
 class _TooLong(Exception):
-    """A formula outgrew :data:`FORMULA_BUDGET` while it was being written out."""
+    """A formula outgrew its budget while it was being written out."""
+
+
+_ELIDED = _Expr("…", r"\cdots", _ATOM)
 
 
 def _expand(graph: Any, node: str, value_mode: bool, digits: int, top: bool, depth: int = 0,
-            budget: int | None = None) -> _Expr:
-    """The formula of ``node``: named nodes and leaves by name (or value), unnamed ops expanded.
-    With a ``budget``, stop with :class:`_TooLong` as soon as a part is longer (a formula
-    contains its parts, so the whole would be too), which keeps the work bounded."""
+            budget: int | None = None, limit: int = 12) -> _Expr:
+    """The formula of ``node``: named nodes and leaves by name (or value), unnamed ops expanded
+    ``limit`` levels deep and ``…`` below that. With a ``budget``, stop with :class:`_TooLong`
+    as soon as a part is longer (a formula contains its parts, so the whole would be too),
+    which keeps the work bounded."""
     data = graph.nodes[node]
-    if not top and (data.get("kind") != "op" or data.get("name") or depth > 12):
+    if not top and (data.get("kind") != "op" or data.get("name")):
         return _leaf(data, value_mode, digits)
-    operands = [_expand(graph, src, value_mode, digits, False, depth + 1, budget) for src, _ in _in_edges(graph, node)]
+    if not top and depth >= limit:
+        return _ELIDED
+    operands = [_expand(graph, src, value_mode, digits, False, depth + 1, budget, limit)
+                for src, _ in _in_edges(graph, node)]
     expr = _combine(graph, node, operands)
     if budget is not None and len(expr.plain) > budget:
         raise _TooLong
     return expr
 
 
+def _shortened(graph: Any, node: str, budget: int, digits: int) -> _Expr:
+    """The symbolic formula of ``node`` expanded as deep as fits in ``budget`` characters
+    (``sin(…)/z``); at least one level, however long. Never a node id."""
+    best = _expand(graph, node, False, digits, True, limit=1)
+    for limit in range(2, 13):
+        try:
+            deeper = _expand(graph, node, False, digits, True, budget=budget, limit=limit)
+        except _TooLong:
+            break
+        if deeper == best:
+            break
+        best = deeper
+    return best
+
+
 def _one_level(graph: Any, node: str, value_mode: bool, digits: int) -> _Expr:
-    """The formula of ``node`` with each operand shown as a name (symbolic) or a value."""
-    operands = []
-    for src, _ in _in_edges(graph, node):
-        data = graph.nodes[src]
-        if value_mode or data.get("kind") != "op" or data.get("name"):
-            operands.append(_leaf(data, value_mode, digits))
-        else:
-            operands.append(_Expr(f"[{src}]", rf"\square_{{\mathrm{{{src}}}}}", _ATOM))
+    """The formula of ``node``: symbolic, as deep as fits in :data:`FORMULA_BUDGET`; with
+    values, each operand shown as its value."""
+    if not value_mode:
+        return _shortened(graph, node, FORMULA_BUDGET, digits)
+    operands = [_leaf(graph.nodes[src], True, digits) for src, _ in _in_edges(graph, node)]
     return _combine(graph, node, operands)
 
 
 def node_formula(graph: Any, node: str, digits: int = 4) -> tuple[_Expr, _Expr]:
     """(symbolic formula, formula with values) of an op node, short enough to read.
 
-    Unnamed operands are expanded (``x·y`` rather than a node id) while the formula stays
-    under :data:`FORMULA_BUDGET` characters; longer ones show one level with node ids.
+    Unnamed operands are expanded (``x·y`` rather than an internal id) while the formula stays
+    under :data:`FORMULA_BUDGET` characters; longer ones expand as deep as fits, ``…`` below,
+    and the formula with values shows one level (operands by value).
     """
     try:
         symbolic = _expand(graph, node, False, digits, True, budget=FORMULA_BUDGET)
     except _TooLong:
         return _one_level(graph, node, False, digits), _one_level(graph, node, True, digits)
     return symbolic, _expand(graph, node, True, digits, True)
+
+
+#: Longest formula used to refer to an unnamed node in ∂-notation before it is shortened.
+REF_BUDGET = 24
 
 
 def _node_ref(graph: Any, node: str, digits: int, memo: dict | None = None) -> _Expr:
@@ -346,8 +370,8 @@ def _node_ref(graph: Any, node: str, digits: int, memo: dict | None = None) -> _
     if data.get("kind") != "op" or data.get("name"):
         return _leaf(data, False, digits)
     symbolic, _ = node_formula(graph, node, digits)
-    if len(symbolic.plain) > 24:
-        return _Expr(f"[{node}]", rf"\square_{{{node}}}", _ATOM)
+    if len(symbolic.plain) > REF_BUDGET:
+        return _shortened(graph, node, REF_BUDGET, digits)
     return symbolic
 
 

@@ -139,6 +139,8 @@ def _fraction(top: str, bottom: str) -> str:
 
 
 _TEXT_RULES: list[tuple[re.Pattern[str], Any]] = [
+    # a ones vector after a factor (mean's 1/n·𝟏) reads as that factor for each element: 1/n
+    (re.compile(r"(?<=\})\\mathbf\{1\}"), ""),
     (re.compile(r"\\frac\{([^{}]*)\}\{([^{}]*)\}"), lambda m: _fraction(m[1], m[2])),
     (re.compile(r"\\sqrt\{([^{}]*)\}"), r"√(\1)"),
     (re.compile(r"\\mathbb\{1\}"), "1"),

@@ -353,8 +353,10 @@ def _nonfinite_text(res: Any) -> str:
     bad = [n for n, d in graph.nodes(data=True) if d.get("nonfinite")]
     if not bad and not getattr(res, "nonfinite", None):
         return ""
-    labels = [str(graph.nodes[n].get("label") or n) for n in bad[:6]]
-    where = f" at {', '.join(labels)}" if labels else ""
+    from ..core.graph import node_text
+
+    labels = [node_text(graph, n) for n in bad[:6]]
+    where = f" at {'; '.join(labels)}" if labels else ""
     return (f"Some values or gradients are not finite (nan or ∞){where}. This happens for log of 0 "
             "or of a negative number, division by zero, the square root of a negative number, or "
             "when exp overflows. Change the values to move away from these points.")
