@@ -383,7 +383,7 @@ def _step_panel(text: str, values: tuple[tuple[str, str], ...], options: ViewOpt
                             file_name=f"graph-step{view.step}.{ext}", mime=mime,
                             on_click="ignore", key=f"download_{fmt}", width="stretch")
     cols = st.columns(len(pipeline_downloads.STEP_EXPORTS) + 1, vertical_alignment="center")
-    cols[0].markdown(f"**Download all {n + 1} steps**")
+    cols[0].markdown(f"**{pipeline_downloads.steps_heading(n)}**")
     for col, (fmt, ext, mime, label) in zip(cols[1:], pipeline_downloads.STEP_EXPORTS):
         col.download_button(label, data=steps_data(text, values, options, fmt, labels),
                             file_name=f"steps.{ext}", mime=mime, on_click="ignore",

@@ -71,12 +71,12 @@ def key_path(path: str | Path) -> Path:
 
 def run_steps(args: argparse.Namespace, load: Callable[[argparse.Namespace], Any]) -> int:
     """``graphviz-nn steps`` (``load`` evaluates what the command line names)."""
-    from ..export.frames import write_steps
+    from ..export.frames import steps_text, write_steps
 
     res = load(args)
     written = write_steps(res, args.output, display_options(args), seconds_per_frame=args.seconds)
     where = written[0] if len(written) == 1 else f"{args.output} ({len(written)} SVG files)"
-    print(f"wrote {where}: {len(res.trace) + 1} steps", file=sys.stderr)
+    print(f"wrote {where}: {steps_text(len(res.trace))}", file=sys.stderr)
     return 0
 
 

@@ -196,14 +196,15 @@ def _describe_step(state: StepState, total: int, graph: nx.MultiDiGraph, digits:
     step = state.current
     if step is None:
         return head + ": the bare graph"
-    label = str(graph.nodes[step.node].get("label", step.node)) if step.node in graph else str(step.node)
+    from .captions import backward_arrow, node_ref_text
+
     if step.phase == "forward":
+        label = node_ref_text(graph, step.node, digits)
         return f"{head} (forward): {label} = {numfmt.format_tensor(step.value, digits).one_line()}"
     if step.edge is None:
+        label = node_ref_text(graph, step.node, digits)
         return f"{head} (backward): seed ∂{label}/∂{label} = 1"
-    src = step.edge[0]
-    src_label = str(graph.nodes[src].get("label", src)) if src in graph else str(src)
     flowed = numfmt.format_tensor(step.contribution, digits)
     flowed_text = flowed.one_line() if flowed.scalar is not None or flowed.grid is not None else flowed.shape_text
-    return f"{head} (backward): {label} → {src_label} adds {flowed_text}"
+    return f"{head} (backward): {backward_arrow(graph, step.edge, digits)} adds {flowed_text}"
 

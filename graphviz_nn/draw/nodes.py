@@ -156,7 +156,7 @@ def _record(node: str, ctx: DrawContext, title: str, style: NodeStyle, output: b
     cells = _node_rows(node, ctx, title, output, summary, warning="⚠", dim_pending_shape=False) or [" "]
     fill, border, _ = _colors(node, ctx, style, output)
     tds = "".join(f"<TD>{c}</TD>" for c in cells)
-    outer = 3 if node in ctx.opts.highlight_nodes else 2 if output or node == ctx.state.current_node else 0
+    outer = 3 if node in ctx.opts.highlight_nodes else 2 if output or node == ctx.state.changed_node else 0
     return (
         f'<<TABLE BORDER="{outer}" CELLBORDER="1" CELLSPACING="0" CELLPADDING="4" '
         f'BGCOLOR="{fill}" COLOR="{border}"><TR>{tds}</TR></TABLE>>'
@@ -181,7 +181,7 @@ def _colors(node: str, ctx: DrawContext, style: NodeStyle, output: bool) -> tupl
         border, width = pal.nonfinite_border, max(width, 2.5)
     if node in ctx.opts.highlight_nodes:
         border, width = pal.path, max(width, 3.0)
-    if ctx.stepping and node == ctx.state.current_node:
+    if ctx.stepping and node == ctx.state.changed_node:
         border, width = pal.highlight, 3.0
     return fill, border, width
 

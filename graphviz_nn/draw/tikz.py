@@ -143,7 +143,7 @@ def tikz_document(res: Any, options: RenderOptions | None, positions: dict[str, 
             styles.append("pending")
         if node in opts.highlight_nodes:
             styles.append("chainpath")
-        if stepping and node == state.current_node:
+        if stepping and node == state.changed_node:
             styles.append("current")
         has_aux = f"{node}_op" in positions
         rows = [] if has_aux and not data.get("name") else [f"${_node_title(data, digits)}$"]

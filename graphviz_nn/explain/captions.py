@@ -43,6 +43,7 @@ __all__ = [
     "EDGE_MODES",
     "node_ref_text",
     "partial_text",
+    "backward_arrow",
 ]
 
 MINUS = numfmt.MINUS
@@ -419,7 +420,7 @@ def _forward_caption(res: Any, k: int, step: Any, digits: int, n_forward: int, m
     data = graph.nodes[node]
     value_plain = format_number(step.value, digits)
     value_latex = format_latex_number(step.value, digits)
-    title = f"Forward {k}/{n_forward}: {data.get('label') or node}"
+    title = f"Forward {k}/{n_forward}: {_node_ref(graph, node, digits, memo).plain}"
     kind = data.get("kind")
     if kind == "input":
         ref = _leaf(data, False, digits)
@@ -525,7 +526,12 @@ def _backward_caption(res: Any, k: int, step: Any, digits: int, facts: TraceFact
     d_dst_src = _partial(dst_ref, src_ref)
     up_p, up_l = format_number(step.upstream, digits), format_latex_number(step.upstream, digits)
     con_p, con_l = format_number(step.contribution, digits), format_latex_number(step.contribution, digits)
-    title = f"{title}: {graph.nodes[target].get('label')} → {graph.nodes[source].get('label')}"
+    arrived, total = _fan_out(res, k, source, facts)
+    title = f"{title}: {dst_ref.plain} → {src_ref.plain}"  # as backward_arrow writes it
+    if total > 1:
+        title += f" (use {len(arrived)} of {total})"
+    elif any(u != source and _node_ref(graph, u, digits, facts.memo) == src_ref for u, _ in _in_edges(graph, target)):
+        title += f" (operand {_arg + 1})"
     if step.local is not None:
         loc_p, loc_l = format_number(step.local, digits), format_latex_number(step.local, digits)
         loc_p = f"({loc_p})" if _is_negative(step.local) else loc_p
@@ -534,15 +540,14 @@ def _backward_caption(res: Any, k: int, step: Any, digits: int, facts: TraceFact
         symbolic = _local_latex(graph, target, _arg, digits, facts.memo)
         middle = rf"{up_l} \cdot {symbolic} = " if symbolic and symbolic != loc_l else ""
         latex = rf"{d_out_dst[1]} \cdot {d_dst_src[1]} = {middle}{up_l} \cdot {loc_l} = {con_l}"
-        words = (f"Chain rule on the edge {src_ref.plain} → {dst_ref.plain}: the upstream gradient "
+        words = (f"Chain rule from {dst_ref.plain} back to {src_ref.plain}: the upstream gradient "
                  f"{up_p} times the local derivative {loc_p} gives the contribution {con_p}.")
     else:
         op = graph.nodes[target].get("op")
         plain = f"{d_out_dst[0]} = {up_p} flows back through {op}: contribution {con_p}"
         latex = rf"{d_out_dst[1]} = {up_l} \;\Rightarrow\; \text{{contribution}} = {con_l}"
-        words = (f"{op} is not elementwise, so the gradient {up_p} flows back to {src_ref.plain} as a "
-                 f"vector-Jacobian product, giving {con_p}.")
-    arrived, total = _fan_out(res, k, source, facts)
+        words = (f"{op} is not elementwise, so the gradient {up_p} flows from {dst_ref.plain} back to "
+                 f"{src_ref.plain} as a vector-Jacobian product, giving {con_p}.")
     if total > 1:
         shown = _sum_terms(arrived)
         terms_p = " + ".join(_paren_neg(format_number(s.contribution, digits), s.contribution) if s is not None
@@ -567,6 +572,14 @@ def _backward_caption(res: Any, k: int, step: Any, digits: int, facts: TraceFact
             plain += f" (so far, {len(arrived)} of {total})"
             latex += rf" \;(\text{{{len(arrived)} of {total} so far}})"
     return Caption(k, "backward", title, words, plain, latex)
+
+
+def backward_arrow(graph: Any, edge: tuple[str, str, int], digits: int = 4) -> str:
+    """A backward step in the direction the gradient flows, from the node that sends it to the
+    node whose gradient changes: ``f → sin(x·y)/z``. Titles, sentences and the drawn note all
+    use this one direction."""
+    source, target, _ = edge
+    return f"{_node_ref(graph, target, digits).plain} → {_node_ref(graph, source, digits).plain}"
 
 
 def _local_latex(graph: Any, target: str, arg: int, digits: int, memo: dict | None = None) -> str:
