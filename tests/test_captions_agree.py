@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 import graphviz_nn as gnn
-from graphviz_nn import frames
-from graphviz_nn.captions import all_captions, node_ref_text
-from graphviz_nn.examples import EXAMPLES_DIR
-from graphviz_nn.network import parse_spec
-from graphviz_nn.render import RenderOptions, to_dot
+from graphviz_nn.export import frames
+from graphviz_nn.explain.captions import all_captions, node_ref_text
+from graphviz_nn.page.examples import EXAMPLES_DIR
+from graphviz_nn.networks.network import parse_spec
+from graphviz_nn.draw.dot import RenderOptions, to_dot
 
 EXAMPLES = sorted(EXAMPLES_DIR.glob("*.gnn")) + sorted(EXAMPLES_DIR.glob("*.toml"))
 
@@ -92,7 +92,7 @@ def test_one_step_count_everywhere() -> None:
 
 
 def test_cli_steps_message_counts_like_the_pictures(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from graphviz_nn import cli
+    from graphviz_nn.cli import main as cli
 
     out = tmp_path / "frames"
     assert cli.main(["steps", "x*y + x", "--at", "x=2", "--at", "y=3", "-o", str(out)]) == 0

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 
 import graphviz_nn as gnn
-from graphviz_nn import cli
-from graphviz_nn.captions import all_captions
-from graphviz_nn.examples import EXAMPLES_DIR
-from graphviz_nn.network import parse_spec
-from graphviz_nn.worksheet import check_answers, choose_blanks
+from graphviz_nn.cli import main as cli
+from graphviz_nn.explain.captions import all_captions
+from graphviz_nn.page.examples import EXAMPLES_DIR
+from graphviz_nn.networks.network import parse_spec
+from graphviz_nn.explain.worksheet import check_answers, choose_blanks
 
 ID = re.compile(r"\bn\d+\b")
 
@@ -91,7 +91,7 @@ def test_long_formula_is_shortened_not_replaced_by_an_id() -> None:
 def test_svg_hover_text_shows_no_ids(source) -> None:
     """Every node and edge of the SVG has hover text (``xlink:title``), none of it an id: without
     one, a browser shows the element's ``<title>``, which Graphviz fills with the id."""
-    from graphviz_nn.export import export_bytes
+    from graphviz_nn.export.files import export_bytes
 
     svg = export_bytes(_evaluate(source), "svg").decode()
     groups = re.findall(r'<g id="[^"]*" class="(?:node|edge)[^"]*">(.*?)</g>', svg, flags=re.S)

@@ -18,11 +18,11 @@ import pytest
 from PIL import Image
 
 import graphviz_nn as gnn
-from graphviz_nn import frames
-from graphviz_nn.examples import EXAMPLES_DIR
-from graphviz_nn.layout import find_program, run_layout
-from graphviz_nn.render import RenderOptions
-from graphviz_nn.steady import step_source
+from graphviz_nn.export import frames
+from graphviz_nn.page.examples import EXAMPLES_DIR
+from graphviz_nn.layout.program import find_program, run_layout
+from graphviz_nn.draw.dot import RenderOptions
+from graphviz_nn.layout.steady import step_source
 
 pytestmark = pytest.mark.exe
 

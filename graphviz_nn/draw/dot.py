@@ -196,7 +196,7 @@ def _describe_step(state: StepState, total: int, graph: nx.MultiDiGraph, digits:
     step = state.current
     if step is None:
         return head + ": the bare graph"
-    from .captions import backward_arrow, node_ref_text
+    from ..explain.captions import backward_arrow, node_ref_text
 
     if step.phase == "forward":
         label = node_ref_text(graph, step.node, digits)
