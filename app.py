@@ -530,18 +530,18 @@ def worksheet_panel(text: str, values: tuple[tuple[str, str], ...], options: Vie
     if sheet.issue is not None:
         st.error(fenced(sheet.issue.message))
         return
-    st.caption("Fill in the numbered blanks, then check. Edges show the local derivatives as "
-               "formulas; the numbers are yours to find.")
+    st.caption(sheet.caption)
     st.markdown(graph_html(sheet.svg, 100, options.background == "dark", state="worksheet"),
                 unsafe_allow_html=True)
     answers = {}
-    columns = st.columns(min(4, max(1, len(sheet.blanks))))
-    for i, (number, label) in enumerate(sheet.blanks):
-        with columns[i % len(columns)]:
-            answers[number] = st.text_input(f"({number}) {label}", key=f"ws_answer:{blank}:{number}",
-                                            placeholder="a number")
+    width = min(4, max(1, len(sheet.blanks)))
+    for start in range(0, len(sheet.blanks), width):  # one row of columns at a time: Tab goes (1), (2), …
+        for column, (number, label) in zip(st.columns(width), sheet.blanks[start:start + width]):
+            with column:
+                answers[number] = st.text_input(f"({number}) {label}", key=f"ws_answer:{blank}:{number}",
+                                                placeholder="a number, 1/3 or e^2")
     if any(a.strip() for a in answers.values()):
-        rows, issue = pipeline_worksheet.check_worksheet(text, values, answers, **choice)
+        rows, issue = pipeline_worksheet.check_worksheet(text, values, answers, options=options, **choice)
         if issue is not None:
             st.error(fenced(issue.message))
             return
