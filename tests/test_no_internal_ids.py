@@ -101,3 +101,16 @@ def test_svg_hover_text_shows_no_ids(source) -> None:
         assert hover, body[:200]
         _no_ids("hover text", " ".join(hover))
     _no_ids("drawn text", " ".join(re.findall(r"<text[^>]*>([^<]*)</text>", svg)))
+
+
+def test_deep_edge_formulas_elide_instead_of_naming_ids() -> None:
+    """Edge formulas (drawn on edges, in TikZ and in worksheet hints) of a deeply nested
+    expression: the deepest levels become ⋯, not node ids."""
+    from graphviz_nn.explain.chainrule import _Namer, edge_formulas
+
+    res = gnn.evaluate("exp(" * 9 + "x*y" + ")" * 9, {"x": 0.1, "y": 0.2})
+    for formula in edge_formulas(res.graph).values():
+        _no_ids("edge formula", formula)
+    top = _Namer(res.graph)(res.graph.graph["output"])  # written out from the top, not cached from below
+    _no_ids("formula", top)
+    assert r"\cdots" in top

@@ -118,8 +118,8 @@ def render_svg(res: Any, **options: Any) -> str:
 def tikz_text(res: Any, options: RenderOptions | None = None) -> str:
     """The standalone TikZ document of ``res``: laid out once, nodes placed at those positions."""
     opts = options if options is not None else RenderOptions()
-    positions = layout.node_positions(placement_dot(res, opts), opts.layout_program, opts.timeout)
-    return tikz_document(res, opts, positions)
+    geometry = layout.layout_geometry(placement_dot(res, opts), opts.layout_program, opts.timeout)
+    return tikz_document(res, opts, geometry.positions, geometry.routes)
 
 
 def neuron_svg(net: Any, res: Any = None, options: NeuronOptions | None = None, timeout: float = 60.0) -> str:
