@@ -171,7 +171,7 @@ def set_form(form: SpecForm) -> None:
     """Put a spec into the network form (widgets and the hidden names and title)."""
     st.session_state.update(net_chain=form.chain, net_loss=form.loss, net_bias=form.bias,
                             net_init=form.init, net_seed=int(form.seed), net_values=form.values_text,
-                            net_names=form.names, net_title=form.title)
+                            net_names=form.names, net_title=form.title, net_exact=form.exact_text)
     st.session_state.upload_error = None
     reset_training()
 
@@ -181,7 +181,7 @@ def current_form() -> SpecForm:
     ss = st.session_state
     return SpecForm(chain=ss.net_chain, loss=ss.net_loss, bias=ss.net_bias, init=ss.net_init,
                     seed=int(ss.net_seed), values_text=ss.net_values, names=tuple(ss.get("net_names", ())),
-                    title=ss.get("net_title", ""))
+                    title=ss.get("net_title", ""), exact_text=ss.get("net_exact", ""))
 
 
 def form_changed() -> None:
@@ -191,9 +191,10 @@ def form_changed() -> None:
 
 
 def chain_changed() -> None:
-    """A new chain is a new network: the spec's title and display names no longer apply."""
-    st.session_state.net_title = ""
-    st.session_state.net_names = ()
+    """An edited chain keeps the display names of parameters it still has and the title (marked
+    edited); a loss named at its end (``… -> MSE``) is shown in the Loss menu."""
+    form = netview.edited_chain(current_form(), st.session_state.net_chain)
+    st.session_state.update(net_title=form.title, net_names=form.names, net_loss=form.loss)
     form_changed()
 
 
@@ -233,10 +234,11 @@ def take_steps(steps: int) -> None:
         return
     losses = list(st.session_state.get("net_losses") or [])
     if not losses:
-        st.session_state.net_start = form.values_text
+        st.session_state.net_start = (form.values_text, form.exact_text)
         losses = [result.losses[0]]
     st.session_state.net_losses = losses + list(result.losses[1:])
-    st.session_state.net_values = result.form.values_text
+    st.session_state.net_values = result.form.values_text  # rounded to show; exact numbers behind
+    st.session_state.net_exact = result.form.exact_text
     st.session_state.train_error = None
     reset_step()
 
@@ -245,7 +247,7 @@ def restore_start() -> None:
     """Back to the values before the first step."""
     start = st.session_state.get("net_start")
     if start is not None:
-        st.session_state.net_values = start
+        st.session_state.net_values, st.session_state.net_exact = start
     reset_training()
     reset_step()
 
@@ -680,7 +682,9 @@ def network_form() -> None:
                   help="Layers joined by ->, e.g. Linear(2->2) -> ReLU -> Linear(2->1) -> MSE. "
                        "Activations: ReLU, Sigmoid, Tanh, LeakyReLU, Softplus, GELU, Softmax, Identity.")
     c1, c2, c3, c4 = st.columns(4)
-    c1.selectbox("Loss", netview.LOSS_CHOICES, key="net_loss", on_change=form_changed)
+    named = netview.chain_loss(st.session_state.get("net_chain", ""))
+    c1.selectbox("Loss", netview.LOSS_CHOICES, key="net_loss", on_change=form_changed, disabled=named is not None,
+                 help="The chain names the loss at its end." if named is not None else None)
     c2.selectbox("Bias", netview.BIAS_CHOICES, key="net_bias", on_change=form_changed,
                  help="separate: W1 and b1; folded: W1 has an extra first column that multiplies 1.")
     c3.text_input("Init", key="net_init", on_change=form_changed, placeholder="given values",

@@ -28,7 +28,7 @@ import numpy as np
 
 from ..notation import numfmt
 from ..language.names import GREEK, is_plain_name, latex_text, name_marks
-from ..ops import OPS
+from ..ops import OPS, derivative_template
 
 __all__ = [
     "Caption",
@@ -285,6 +285,11 @@ def _combine(graph: Any, node: str, operands: Sequence[_Expr]) -> _Expr:
     wrapped = [_operand(op, i, e) for i, e in enumerate(operands)]
     plain = _fill(_plain_op(op, data), [e.plain for e in wrapped])
     latex = _fill(_latex_op(op), [e.latex for e in wrapped])
+    params = data.get("params") or {}
+    if params and plain.endswith(")") and latex.endswith(r"\right)"):  # a function with settings:
+        values = [numfmt.format_number(float(v)) for v in params.values()]  # softplus(x, 2), as typed
+        plain = plain[:-1] + "".join(f", {v}" for v in values) + ")"
+        latex = latex[:-len(r"\right)")] + "".join(f", {v.replace(MINUS, '-')}" for v in values) + r"\right)"
     return _Expr(plain, latex, _power(op))
 
 
@@ -584,10 +589,11 @@ def backward_arrow(graph: Any, edge: tuple[str, str, int], digits: int = 4) -> s
 
 def _local_latex(graph: Any, target: str, arg: int, digits: int, memo: dict | None = None) -> str:
     """The local derivative d target / d operand ``arg`` in symbols, from the op registry."""
-    spec = OPS.get(graph.nodes[target].get("op") or "")
+    op = graph.nodes[target].get("op") or ""
+    spec = OPS.get(op)
     if spec is None or arg >= len(spec.derivative_latex):
         return ""
-    template = spec.derivative_latex[arg]
+    template = derivative_template(op, arg, graph.nodes[target].get("params"), lambda v: numfmt.latex_number(v, digits))
     args = _in_edges(graph, target)
     if graph.nodes[target].get("op") == "pow" and arg == 0 and len(args) == 2:
         exponent = graph.nodes[args[1][0]]
