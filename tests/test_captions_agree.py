@@ -100,3 +100,18 @@ def test_cli_steps_message_counts_like_the_pictures(tmp_path: Path, capsys: pyte
     assert f"steps 0–{n} ({n + 1} frames)" in capsys.readouterr().err
     assert len(list(out.glob("step-*.svg"))) == n + 1
     assert f"step {n} of {n}" in (out / frames.frame_name(n)).read_text()
+
+
+def test_the_trace_table_names_steps_as_the_captions_do() -> None:
+    """The app's trace table: each backward row reads like its caption's title (same arrow, same
+    direction), each forward row names the node as the caption does; never an id."""
+    from graphviz_nn.page.view import ViewOptions, build_view
+
+    view = build_view((EXAMPLES_DIR / "design.gnn").read_text(), {}, ViewOptions(), draw=False)
+    assert view.rows
+    for row in view.rows:
+        title = view.captions[row.step].title
+        if title.endswith(": seed"):
+            continue
+        assert title.split(": ", 1)[1].startswith(row.node), (row, title)
+        assert not re.search(r"\bn\d+\b", row.node)

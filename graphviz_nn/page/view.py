@@ -31,7 +31,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from ..explain.captions import Caption, all_captions, format_number
+from ..explain.captions import Caption, all_captions, backward_arrow, format_number, node_ref_text
 from .keys import compact, expand
 from ..errors import (
     GnnError,
@@ -329,11 +329,8 @@ def _tables(text: str, values: tuple[tuple[str, str], ...], digits: int,
     graph = res.graph
     rows = []
     for k, step in enumerate(res.trace, start=1):
-        data = graph.nodes[step.node]
-        who = f"{data.get('label') or step.node}"
-        if step.edge is not None:
-            src = graph.nodes[step.edge[0]]
-            who = f"{data.get('label')} → {src.get('label') or step.edge[0]}"
+        # by name or formula, in the direction the captions use (the gradient's, on an edge)
+        who = backward_arrow(graph, step.edge, digits) if step.edge is not None else node_ref_text(graph, step.node, digits)
         if step.phase == "forward":
             value, gradient = format_number(step.value, digits), ""
         else:
