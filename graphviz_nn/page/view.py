@@ -31,7 +31,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from ..explain.captions import Caption, all_captions, backward_arrow, format_number, node_ref_text
+from ..explain.captions import Caption, all_captions, format_number, node_ref_text
 from .keys import compact, expand
 from ..errors import (
     GnnError,
@@ -326,11 +326,13 @@ def _tables(text: str, values: tuple[tuple[str, str], ...], digits: int,
     """Trace rows and captions for every step (independent of the drawn step)."""
     res = _evaluate(text, values, labels, constant_grads)
     captions = tuple(all_captions(res, digits))
-    graph = res.graph
     rows = []
     for k, step in enumerate(res.trace, start=1):
-        # by name or formula, in the direction the captions use (the gradient's, on an edge)
-        who = backward_arrow(graph, step.edge, digits) if step.edge is not None else node_ref_text(graph, step.node, digits)
+        # what the caption's title names (by name or formula; on an edge in the gradient's
+        # direction), without its counter and without "(use 2 of 3)"
+        who = captions[k].title.split(": ", 1)[-1].split(" (use ")[0].split(" (operand ")[0]
+        if step.edge is None and step.phase == "backward":
+            who = node_ref_text(res.graph, step.node, digits)  # the seed: the output
         if step.phase == "forward":
             value, gradient = format_number(step.value, digits), ""
         else:
