@@ -156,3 +156,14 @@ def test_the_app_values_editor_shows_rounded_trained_values() -> None:
     at.button(key="net_step").click().run()
     at_once = netview.take_steps(ALPHA_BETA, LR, 2)
     assert at.session_state["net_losses"][-1] == at_once.losses[-1]
+
+
+@pytest.mark.parametrize("text, shown", [
+    ("sin(x)", "sin(x) = sin(−1.5) = −0.9975"),
+    ("softplus(x, 2)", "softplus(x, 2) = softplus(−1.5, 2) = 0.02429"),
+    ("x*y", "x·y = (−1.5)·(−2) = 3"),  # an operator still brackets a negative operand
+])
+def test_a_call_brackets_a_negative_argument_once(text: str, shown: str) -> None:
+    res = gnn.evaluate(text, {"x": -1.5, "y": -2})
+    assert [c.plain for c in all_captions(res) if c.phase == "forward"][-1] == shown
+    assert _softplus(-1.5, 2) == pytest.approx(0.02429, abs=1e-5)

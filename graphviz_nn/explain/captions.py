@@ -283,6 +283,10 @@ def _combine(graph: Any, node: str, operands: Sequence[_Expr]) -> _Expr:
     if op == "identity" and operands:
         return operands[0]
     wrapped = [_operand(op, i, e) for i, e in enumerate(operands)]
+    if op not in _PLAIN:  # a call brackets its arguments itself: sin(−1.5), not sin((−1.5))
+        wrapped = [_Expr(e.plain[1:-1], e.latex[len(r"\left("):-len(r"\right)")], e.power)
+                   if re.fullmatch(r"\(−[\d.e+−]+\)", e.plain) and e.latex.startswith(r"\left(") else e
+                   for e in wrapped]
     plain = _fill(_plain_op(op, data), [e.plain for e in wrapped])
     latex = _fill(_latex_op(op), [e.latex for e in wrapped])
     params = data.get("params") or {}
