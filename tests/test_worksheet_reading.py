@@ -124,7 +124,7 @@ def _evaluate(path: Path) -> gnn.Evaluation:
 CASES = [(p.name, p) for p in EXAMPLES] + [
     (t, (t, v)) for t, v in [("x + y", {"x": 1, "y": 2}), ("x*y + x", {"x": 2, "y": 3}),
                              ("3*x + y", {"x": 2, "y": 3}), ("sin(x*y)/z + exp(x)", {"x": 1, "y": 2, "z": 3}),
-                             ("x - 2y", {"x": 1, "y": 1})]]
+                             ("x - 2y", {"x": 1, "y": 1}), ("x + x", {"x": 3}), ("x*x + 2", {"x": 3})]]
 
 
 @pytest.mark.parametrize("name, source", CASES, ids=[c[0] for c in CASES])
@@ -137,6 +137,10 @@ def test_a_wrong_answers_hint_never_states_the_answer(name: str, source) -> None
         expected = format_number(check.expected)
         for part in re.split(r"=|:", check.hint)[1:]:
             assert part.strip() != expected, (check.label, check.hint)
+            terms = part.strip().split(" + ")
+            if len(terms) > 1 and all(re.fullmatch(r"[−-]?[\d.]+", t) for t in terms):  # 1 + 1: arithmetic only
+                assert not math.isclose(sum(float(t.replace("−", "-")) for t in terms), float(check.expected)), \
+                    (check.label, check.hint)
 
 
 # --------------------------------------------------------------------------- caption

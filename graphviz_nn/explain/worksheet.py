@@ -281,13 +281,16 @@ def _grad_hint(graph: nx.MultiDiGraph, node: str) -> str:
         formulas.append(up if local == "1" else f"{up} · {local}")
     if not names:
         return f"{head} = 0: no path leads from it to the output"
-    if names == [head]:
-        if _is_number(formulas[0]):  # the formula would be the answer itself
-            from .captions import node_formula, node_ref_text
+    if all(n == head for n in names) and all(_is_number(f) for f in formulas):
+        # only the last operation uses it and every local derivative is a number: writing them
+        # out would be the answer itself
+        from .captions import node_formula, node_ref_text
 
-            last = node_formula(graph, output)[0].plain
-            return (f"{head} is the local derivative of the last operation, {last}, with respect to "
-                    f"{node_ref_text(graph, node)}: which rule does that operation follow?")
+        last = node_formula(graph, output)[0].plain
+        uses = "" if len(names) == 1 else f", once for each of its {len(names)} uses there, added up"
+        return (f"{head} is the local derivative of the last operation, {last}, with respect to "
+                f"{node_ref_text(graph, node)}{uses}: which rule does that operation follow?")
+    if names == [head]:
         return f"{head} = {formulas[0]}: the local derivative of the last operation"
     return f"{head} = " + " + ".join(names) + " = " + " + ".join(formulas)
 
