@@ -221,7 +221,8 @@ def answer_value(text: Any) -> float | np.ndarray | None:
 
 def _expression_value(text: str) -> float | np.ndarray:
     """An answer such as ``1/3`` or ``e^2``: an expression of numbers and constants only."""
-    from ..core.api import evaluate, inputs
+    from ..core.api import inputs
+    from ..core.prepared import evaluate
     from ..errors import GnnError
 
     if len(text) > MAX_ANSWER_CHARS or re.search(r"[=;\n]", text):
