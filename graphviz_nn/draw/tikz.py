@@ -26,7 +26,7 @@ import networkx as nx
 import numpy as np
 
 from ..notation import numfmt
-from ..language.names import GREEK, MATH_CHARS as _MATH_CHARS, latex_text
+from ..language.names import GREEK, GREEK_LETTERS, MATH_CHARS as _MATH_CHARS, latex_text
 from .dot import RenderOptions, final_state, graph_and_trace, output_symbol, step_state, to_dot
 
 __all__ = ["tikz_document", "placement_dot", "latex_name", "latex_text", "latex_op"]
