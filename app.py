@@ -206,7 +206,7 @@ def set_form(form: SpecForm) -> None:
     """Put a spec into the network form (widgets and the hidden names and title)."""
     st.session_state.update(net_chain=form.chain, net_loss=form.loss, net_bias=form.bias,
                             net_init=form.init, net_seed=int(form.seed), net_values=form.values_text,
-                            net_names=form.names, net_title=form.title)
+                            net_names=form.names, net_title=form.title, net_exact=form.exact_text)
     st.session_state.upload_error = None
     reset_training()
 
@@ -216,7 +216,7 @@ def current_form() -> SpecForm:
     ss = st.session_state
     return SpecForm(chain=ss.net_chain, loss=ss.net_loss, bias=ss.net_bias, init=ss.net_init,
                     seed=int(ss.net_seed), values_text=ss.net_values, names=tuple(ss.get("net_names", ())),
-                    title=ss.get("net_title", ""))
+                    title=ss.get("net_title", ""), exact_text=ss.get("net_exact", ""))
 
 
 def form_changed() -> None:
@@ -226,9 +226,10 @@ def form_changed() -> None:
 
 
 def chain_changed() -> None:
-    """A new chain is a new network: the spec's title and display names no longer apply."""
-    st.session_state.net_title = ""
-    st.session_state.net_names = ()
+    """An edited chain keeps the display names of parameters it still has and the title (marked
+    edited); a loss named at its end (``… -> MSE``) is shown in the Loss menu."""
+    form = netview.edited_chain(current_form(), st.session_state.net_chain)
+    st.session_state.update(net_title=form.title, net_names=form.names, net_loss=form.loss)
     form_changed()
 
 
@@ -268,10 +269,11 @@ def take_steps(steps: int) -> None:
         return
     losses = list(st.session_state.get("net_losses") or [])
     if not losses:
-        st.session_state.net_start = form.values_text
+        st.session_state.net_start = (form.values_text, form.exact_text)
         losses = [result.losses[0]]
     st.session_state.net_losses = losses + list(result.losses[1:])
-    st.session_state.net_values = result.form.values_text
+    st.session_state.net_values = result.form.values_text  # rounded to show; exact numbers behind
+    st.session_state.net_exact = result.form.exact_text
     st.session_state.train_error = None
     reset_step()
 
@@ -280,7 +282,7 @@ def restore_start() -> None:
     """Back to the values before the first step."""
     start = st.session_state.get("net_start")
     if start is not None:
-        st.session_state.net_values = start
+        st.session_state.net_values, st.session_state.net_exact = start
     reset_training()
     reset_step()
 
@@ -371,7 +373,7 @@ def _step_panel(text: str, values: tuple[tuple[str, str], ...], options: ViewOpt
                             file_name=f"graph-step{view.step}.{ext}", mime=mime,
                             on_click="ignore", key=f"download_{fmt}_step{view.step}", width="stretch")
     cols = st.columns(len(pipeline_downloads.STEP_EXPORTS) + 1, vertical_alignment="center")
-    cols[0].markdown(f"**Download all {n + 1} steps**")
+    cols[0].markdown(f"**{pipeline_downloads.steps_heading(n)}**")
     for col, (fmt, ext, mime, label) in zip(cols[1:], pipeline_downloads.STEP_EXPORTS):
         col.download_button(label, data=steps_data(text, values, options, fmt, labels),
                             file_name=f"steps.{ext}", mime=mime, on_click="ignore",
@@ -523,18 +525,18 @@ def worksheet_panel(text: str, values: tuple[tuple[str, str], ...], options: Vie
     if sheet.issue is not None:
         st.error(fenced(sheet.issue.message))
         return
-    st.caption("Fill in the numbered blanks, then check. Edges show the local derivatives as "
-               "formulas; the numbers are yours to find.")
+    st.caption(sheet.caption)
     st.markdown(graph_html(sheet.svg, 100, options.background == "dark", state="worksheet"),
                 unsafe_allow_html=True)
     answers = {}
-    columns = st.columns(min(4, max(1, len(sheet.blanks))))
-    for i, (number, label) in enumerate(sheet.blanks):
-        with columns[i % len(columns)]:
-            answers[number] = st.text_input(f"({number}) {label}", key=f"ws_answer:{blank}:{number}",
-                                            placeholder="a number")
+    width = min(4, max(1, len(sheet.blanks)))
+    for start in range(0, len(sheet.blanks), width):  # one row of columns at a time: Tab goes (1), (2), …
+        for column, (number, label) in zip(st.columns(width), sheet.blanks[start:start + width]):
+            with column:
+                answers[number] = st.text_input(f"({number}) {label}", key=f"ws_answer:{blank}:{number}",
+                                                placeholder="a number, 1/3 or e^2")
     if any(a.strip() for a in answers.values()):
-        rows, issue = pipeline_worksheet.check_worksheet(text, values, answers, **choice)
+        rows, issue = pipeline_worksheet.check_worksheet(text, values, answers, options=options, **choice)
         if issue is not None:
             st.error(fenced(issue.message))
             return
@@ -675,7 +677,9 @@ def network_form() -> None:
                   help="Layers joined by ->, e.g. Linear(2->2) -> ReLU -> Linear(2->1) -> MSE. "
                        "Activations: ReLU, Sigmoid, Tanh, LeakyReLU, Softplus, GELU, Softmax, Identity.")
     c1, c2, c3, c4 = st.columns(4)
-    c1.selectbox("Loss", netview.LOSS_CHOICES, key="net_loss", on_change=form_changed)
+    named = netview.chain_loss(st.session_state.get("net_chain", ""))
+    c1.selectbox("Loss", netview.LOSS_CHOICES, key="net_loss", on_change=form_changed, disabled=named is not None,
+                 help="The chain names the loss at its end." if named is not None else None)
     c2.selectbox("Bias", netview.BIAS_CHOICES, key="net_bias", on_change=form_changed,
                  help="separate: W1 and b1; folded: W1 has an extra first column that multiplies 1.")
     c3.text_input("Init", key="net_init", on_change=form_changed, placeholder="given values",

@@ -29,6 +29,7 @@ __all__ = [
     "local_derivative",
     "vjp",
     "format_shape",
+    "derivative_template",
 ]
 
 Array = Any  # float or numpy array
@@ -466,3 +467,29 @@ def vjp(spec: OpSpec, i: int, g: Array, out: Array, args: list[Array], params: d
     shape = np.shape(args[i])
     contribution = unbroadcast(contribution, shape)
     return float(contribution) if shape == () else contribution
+
+
+#: How a parameter is written in the registry's derivative templates.
+PARAM_SYMBOLS = {"slope": "\\alpha", "beta": "\\beta"}
+
+
+def derivative_template(op: str, arg: int, params: dict | None = None,
+                        number: Callable[[float], str] = lambda v: f"{v:g}") -> str:
+    """The LaTeX template of d op / d operand ``arg`` with each parameter's symbol replaced by
+    its value (``number`` formats it; a factor β = 1 is left out), so a formula shows the
+    slope or β it was computed with.
+
+    >>> derivative_template("softplus", 0, {"beta": 2.0}), derivative_template("softplus", 0, {})
+    ('\\\\sigma\\\\left(2 {0}\\\\right)', '\\\\sigma\\\\left({0}\\\\right)')
+    """
+    spec = OPS[op]
+    template = spec.derivative_latex[min(arg, len(spec.derivative_latex) - 1)]
+    for name, default in spec.params:
+        symbol = PARAM_SYMBOLS.get(name)
+        if symbol is None or symbol not in template:
+            continue
+        value = float((params or {}).get(name, default))
+        template = template.replace(symbol + " ", "") if name == "beta" and value == 1 else \
+            template.replace(symbol, number(value))
+    return template
+

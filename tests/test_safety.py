@@ -456,7 +456,7 @@ def test_the_same_sequence_as_pdf_and_zip_stays_within_the_bounds(tmp_path):
         done = bounded_cli("steps", _many_terms(10), "--at", "x=0.3", "--edge-text", "both", "-o", out,
                            cwd=tmp_path, memory=1024 << 20, cpu=120)
         assert done.returncode == 0, done.stderr
-        assert "80 steps" in done.stderr  # 89 trace steps less the 10 constants' backward steps, + step 0
+        assert "steps 0–79 (80 frames)" in done.stderr  # 89 trace steps less the 10 constants' backward steps, + step 0
     assert len(re.findall(rb"/Type\s*/Page(?!s)", (tmp_path / "g.pdf").read_bytes())) == 80
     import zipfile
 

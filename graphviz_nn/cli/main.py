@@ -183,13 +183,13 @@ def _fmt(value: Any) -> str:
 
 
 def table(res: Evaluation) -> str:
-    """A readable table: node, label, formula, value, gradient; then the output and gradients."""
-    rows = [("node", "label", "formula", "value", "grad")]
+    """A readable table: label, formula, value, gradient of every node in evaluation order (by
+    name or formula, never an internal id); then the output and gradients."""
+    rows = [("label", "formula", "value", "grad")]
     for node, attrs in res.graph.nodes(data=True):
-        rows.append((node, attrs["label"], node_formula(res.graph, node), _fmt(attrs["value"]),
-                     _fmt(attrs["grad"])))
-    widths = [max(len(r[i]) for r in rows) for i in range(4)]
-    lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:4])) + "  " + row[4]
+        rows.append((attrs["label"], node_formula(res.graph, node), _fmt(attrs["value"]), _fmt(attrs["grad"])))
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:3])) + "  " + row[3]
              for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths) + "  " + "-" * 4)
     lines.append("")

@@ -71,21 +71,21 @@ def key_path(path: str | Path) -> Path:
 
 def run_steps(args: argparse.Namespace, load: Callable[[argparse.Namespace], Any]) -> int:
     """``graphviz-nn steps`` (``load`` evaluates what the command line names)."""
-    from ..export.frames import write_steps
+    from ..export.frames import steps_text, write_steps
 
     res = load(args)
     written = write_steps(res, args.output, display_options(args), seconds_per_frame=args.seconds)
     where = written[0] if len(written) == 1 else f"{args.output} ({len(written)} SVG files)"
-    print(f"wrote {where}: {len(res.trace) + 1} steps", file=sys.stderr)
+    print(f"wrote {where}: {steps_text(len(res.trace))}", file=sys.stderr)
     return 0
 
 
 def run_worksheet(args: argparse.Namespace, load: Callable[[argparse.Namespace], Any]) -> int:
     """``graphviz-nn worksheet``: the sheet, its key, and the blanks listed on stdout (``load``
     evaluates what the command line names)."""
-    from ..export.files import export_bytes, format_for_path
+    from ..export.files import export_bytes, format_for_path, reading_order
     from ..export.writing import write_files
-    from ..explain.worksheet import choose_blanks, render_options
+    from ..explain.worksheet import choose_blanks, in_reading_order, render_options
 
     res = load(args)
     fmt = format_for_path(args.output)
@@ -94,6 +94,7 @@ def run_worksheet(args: argparse.Namespace, load: Callable[[argparse.Namespace],
     nodes = [n.strip() for item in args.nodes for n in item.split(",") if n.strip()]
     sheet = choose_blanks(res, args.blank, nodes or None, args.sample, args.seed)
     base = display_options(args)
+    sheet = in_reading_order(sheet, reading_order(res, render_options(sheet, base)))
     sheet_path, answers_path = Path(args.output), key_path(args.output)
     write_files({sheet_path: export_bytes(res, fmt, render_options(sheet, base, key=False)),
                  answers_path: export_bytes(res, fmt, render_options(sheet, base, key=True))})

@@ -22,7 +22,7 @@ import numpy as np
 from . import engine
 from ..language.printer import canonical as _canonical
 from ..errors import GnnError
-from .graph import input_names
+from .graph import input_names, node_text
 from ..language.parser import MAX_CHARS, parse
 from ..language.syntax import Assign, Program
 
@@ -169,11 +169,11 @@ def _assigned(program: Program) -> set[str]:
 
 
 def _warnings(graph: nx.MultiDiGraph, nonfinite: list[str], unused: set[str]) -> list[str]:
-    """The evaluation's warnings: non-finite nodes (the first ten by id and label) and values
+    """The evaluation's warnings: non-finite nodes (the first ten, by name or formula) and values
     given for names the text does not use."""
     notes = list(graph.graph.get("notes", ()))  # how the text was read (w^1 as a power)
     if nonfinite:
-        shown = ", ".join(f"{n} ({graph.nodes[n]['label']})" for n in nonfinite[:10])
+        shown = "; ".join(node_text(graph, n) for n in nonfinite[:10])
         more = f" and {len(nonfinite) - 10} more" if len(nonfinite) > 10 else ""
         notes.append(f"non-finite values (nan or inf) at {shown}{more}")
     if unused:

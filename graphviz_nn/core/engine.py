@@ -183,6 +183,15 @@ class StepState:
         return self.current.node if self.current else None
 
     @property
+    def changed_node(self) -> str | None:
+        """The node whose value or gradient the current step changes: the node computed
+        (forward), the output (the seed) or the edge's source (a backward step along an edge),
+        which is what the drawing highlights."""
+        if self.current is None:
+            return None
+        return self.current.edge[0] if self.current.edge is not None else self.current.node
+
+    @property
     def current_edge(self) -> tuple[str, str, int] | None:
         """The edge of the current backward step."""
         return self.current.edge if self.current else None

@@ -22,7 +22,7 @@ from ..ops import CONSTANTS, OPS, format_shape
 from ..language import values as values_mod
 from ..language.syntax import ArrayLit, Assign, Call, Const, Expr, Num, Program, Var
 
-__all__ = ["build_graph", "input_names", "MAX_NODES", "node_formula"]
+__all__ = ["build_graph", "input_names", "MAX_NODES", "node_formula", "node_text"]
 
 MAX_NODES = 200_000
 """Most nodes a graph may have."""
@@ -268,26 +268,50 @@ def _first_use(program: Program, name: str) -> tuple[int, int] | None:
 
 
 def node_formula(graph: nx.MultiDiGraph, node: str) -> str:
-    """A one-line formula for a node in terms of its operands' labels, e.g. ``a = x × y``."""
+    """A one-line formula for a node in terms of its operands, e.g. ``a = x × y``; unnamed
+    operands are written out (``sin(x × y)``), never by an internal id."""
     attrs = graph.nodes[node]
     if attrs["kind"] != "op":
         return attrs["kind"]
-    spec = OPS[attrs["op"]]
-    names = [_operand_name(graph, a) for a in attrs["args"]]
-    if spec.infix:
-        body = f" {spec.symbol} ".join(names)
-    elif attrs["op"] == "neg":
-        body = f"−{names[0]}"
-    elif attrs["op"] == "identity":
-        body = names[0]
-    elif attrs["op"] == "transpose":
-        body = f"{names[0]}ᵀ"
-    else:
-        extra = [format_number(v) for v in attrs["params"].values()]
-        body = f"{spec.text}({', '.join(names + extra)})"
+    body = _op_text(graph, node, _FORMULA_DEPTH)
     return f"{attrs['label']} = {body}" if attrs["name"] else body
 
 
-def _operand_name(graph: nx.MultiDiGraph, node: str) -> str:
+#: How many levels of unnamed operations a formula writes out before ``…``.
+_FORMULA_DEPTH = 4
+
+
+def node_text(graph: nx.MultiDiGraph, node: str, depth: int = _FORMULA_DEPTH) -> str:
+    """A node as a user knows it: its name or label (``x``, ``a1``, ``2``), or for an unnamed
+    operation its formula (``sin(x × y)``), ``depth`` levels deep and ``…`` below."""
     attrs = graph.nodes[node]
-    return attrs["label"] if attrs["kind"] != "op" or attrs["name"] else node
+    if attrs["kind"] != "op" or attrs["name"]:
+        return str(attrs["label"])
+    return _op_text(graph, node, depth)
+
+
+def _op_text(graph: nx.MultiDiGraph, node: str, depth: int) -> str:
+    attrs = graph.nodes[node]
+    spec = OPS[attrs["op"]]
+
+    def operand(arg: str) -> str:
+        data = graph.nodes[arg]
+        if data["kind"] != "op" or data["name"]:
+            return str(data["label"])
+        if depth <= 1:
+            return "…"
+        text = _op_text(graph, arg, depth - 1)
+        bracket = OPS[data["op"]].infix or data["op"] == "neg"
+        return f"({text})" if bracket and (spec.infix or attrs["op"] in ("neg", "transpose")) else text
+
+    names = [operand(a) for a in attrs["args"]]
+    if spec.infix:
+        return f" {spec.symbol} ".join(names)
+    if attrs["op"] == "neg":
+        return f"−{names[0]}"
+    if attrs["op"] == "identity":
+        return names[0]
+    if attrs["op"] == "transpose":
+        return f"{names[0]}ᵀ"
+    extra = [format_number(v) for v in attrs["params"].values()]
+    return f"{spec.text}({', '.join(names + extra)})"

@@ -25,6 +25,7 @@ import networkx as nx
 from ..notation import numfmt
 from ..core.engine import StepState
 from ..errors import RenderError
+from ..core.graph import node_text
 from .context import (DrawContext, draw_context, final_state, graph_and_trace, op_symbol, output_symbol,
                              step_state)
 from .edges import edge_lines
@@ -184,14 +185,16 @@ def _grouped_lines(ctx: DrawContext, grouping: Grouping) -> list[str]:
             text = f"{group.title}: {group.summary}"
             lines.append(
                 f"  {dot_string(group.rep)}"
-                + dot_attrs(id=group.rep, **{"class": "collapsed"}, shape="box3d", style="filled",
+                + dot_attrs(id=group.rep, **{"class": "collapsed"}, tooltip=text, shape="box3d", style="filled",
                             fillcolor=pal.pending_fill, color=pal.cluster_border,
                             label=f"<{html_font(html_text(text), pal.text)}>")
             )
+    titles = {g.rep: g.title for g in grouping.groups}
     for src, dst, count in grouping.edges:
+        ends = [titles[n] if n in titles and n not in ctx.graph else node_text(ctx.graph, n) for n in (src, dst)]
         lines.append(
             f"  {dot_string(src)} -> {dot_string(dst)}"
-            + dot_attrs(id=f"{src}-{dst}", **{"class": "collapsed"},
+            + dot_attrs(id=f"{src}-{dst}", **{"class": "collapsed"}, tooltip=" → ".join(ends),
                         penwidth=f"{min(1 + 0.5 * (count - 1), 4):g}" if count > 1 else None)
         )
     return lines
@@ -217,14 +220,15 @@ def _describe_step(state: StepState, total: int, graph: nx.MultiDiGraph, digits:
     step = state.current
     if step is None:
         return head + ": the bare graph"
-    label = str(graph.nodes[step.node].get("label", step.node)) if step.node in graph else str(step.node)
+    from ..explain.captions import backward_arrow, node_ref_text
+
     if step.phase == "forward":
+        label = node_ref_text(graph, step.node, digits)
         return f"{head} (forward): {label} = {numfmt.format_tensor(step.value, digits).one_line()}"
     if step.edge is None:
+        label = node_ref_text(graph, step.node, digits)
         return f"{head} (backward): seed ∂{label}/∂{label} = 1"
-    src = step.edge[0]
-    src_label = str(graph.nodes[src].get("label", src)) if src in graph else str(src)
     flowed = numfmt.format_tensor(step.contribution, digits)
     flowed_text = flowed.one_line() if flowed.scalar is not None or flowed.grid is not None else flowed.shape_text
-    return f"{head} (backward): {label} → {src_label} adds {flowed_text}"
+    return f"{head} (backward): {backward_arrow(graph, step.edge, digits)} adds {flowed_text}"
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..notation import numfmt
+from ..core.graph import node_text
 from .context import DrawContext, edge_key
 from .markup import dot_attrs, dot_string, html_font, html_stack, html_text
 from .nodes import has_aux
@@ -47,6 +48,7 @@ def edge_lines(ctx: DrawContext) -> list[str]:
             + dot_attrs(
                 id=f"{u}-{v}-{key[2]}",
                 **{"class": "arg path" if on_path else "arg"},
+                tooltip=f"{node_text(ctx.graph, u)} → {node_text(ctx.graph, v)}",
                 color=color,
                 penwidth="3" if is_current or on_path else None,
                 arrowsize="1" if on_path else None,

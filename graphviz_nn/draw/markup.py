@@ -44,14 +44,15 @@ def dot_attrs(**attrs: Any) -> str:
     """A DOT attribute list `` [key="value" …]``; ``None`` values are left out.
 
     HTML-like labels (``<<TABLE…>>``, or ``<…>`` for ``label``) are written as they are; every
-    other value is quoted with :func:`dot_string`.
+    other value is quoted with :func:`dot_string`. A ``tooltip`` (hover text, which may hold
+    names a user chose) is always text: escaped as for HTML, which the SVG shows as written.
     """
     parts = []
     for key, value in attrs.items():
         if value is None:
             continue
-        text = str(value)
-        if text.startswith("<<") or (text.startswith("<") and text.endswith(">") and key == "label"):
+        text = html_text(value) if key == "tooltip" else str(value)
+        if key != "tooltip" and (text.startswith("<<") or (text.startswith("<") and text.endswith(">") and key == "label")):
             parts.append(f"{key}={text}")
         else:
             parts.append(f"{key}={dot_string(text)}")

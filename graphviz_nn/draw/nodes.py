@@ -16,6 +16,7 @@ import networkx as nx
 import numpy as np
 
 from ..notation import numfmt
+from ..core.graph import node_text
 from .context import DrawContext, edge_key, op_symbol
 from .markup import dot_attrs, dot_string, html_font, html_stack, html_text
 from .themes import NodeStyle, Theme
@@ -57,7 +58,7 @@ def node_lines(node: str, ctx: DrawContext, summary: str = "") -> list[str]:
             label=label,
         )
     lines = [f"  {dot_string(node)}"
-             + dot_attrs(id=node, **{"class": " ".join(classes)}, tooltip=_tooltip(data), **attrs)]
+             + dot_attrs(id=node, **{"class": " ".join(classes)}, tooltip=_tooltip(ctx.graph, node), **attrs)]
     if aux:
         aux_style = theme.node["op_aux"]
         aux_fill = ctx.theme.palette.pending_fill if pending else aux_style.fill
@@ -80,24 +81,27 @@ def node_lines(node: str, ctx: DrawContext, summary: str = "") -> list[str]:
                 width="0.3",
                 height="0.3",
                 label=f"<{html_font(html_text(symbol), ctx.theme.palette.pending_text if pending else None)}>",
+                tooltip=f"{data.get('op')}: {node_text(ctx.graph, node)}",
             )
         )
         lines.append(
             f"  {dot_string(node + '_op')} -> {dot_string(node)}"
             + dot_attrs(id=f"{node}_op-{node}", **{"class": "aux path" if on_path else "aux"}, arrowsize="0.6",
+                        tooltip=node_text(ctx.graph, node),
                         color=ctx.theme.palette.path if on_path else None, penwidth="3" if on_path else None,
                         style="dashed" if on_path else None)
         )
     return lines
 
 
-def _tooltip(data: dict) -> str:
-    """The node's hover text: its kind, op and name."""
-    kind = data.get("kind", "")
-    name = data.get("name")
+def _tooltip(graph: nx.MultiDiGraph, node: str) -> str:
+    """The node's hover text: its kind and op, and its name or formula (``op mul: x × y``);
+    never the internal id, which the SVG would otherwise show on hover."""
+    data = graph.nodes[node]
+    kind = str(data.get("kind", ""))
     op = data.get("op")
-    parts = [str(kind)] + ([f"op {op}"] if op else []) + ([f"name {name}"] if name else [])
-    return ", ".join(parts)
+    head = f"{kind} {op}" if op else kind
+    return f"{head}: {node_text(graph, node)}"
 
 
 def has_aux(data: dict, theme: Theme, compact: bool = False) -> bool:
@@ -152,7 +156,7 @@ def _record(node: str, ctx: DrawContext, title: str, style: NodeStyle, output: b
     cells = _node_rows(node, ctx, title, output, summary, warning="⚠", dim_pending_shape=False) or [" "]
     fill, border, _ = _colors(node, ctx, style, output)
     tds = "".join(f"<TD>{c}</TD>" for c in cells)
-    outer = 3 if node in ctx.opts.highlight_nodes else 2 if output or node == ctx.state.current_node else 0
+    outer = 3 if node in ctx.opts.highlight_nodes else 2 if output or node == ctx.state.changed_node else 0
     return (
         f'<<TABLE BORDER="{outer}" CELLBORDER="1" CELLSPACING="0" CELLPADDING="4" '
         f'BGCOLOR="{fill}" COLOR="{border}"><TR>{tds}</TR></TABLE>>'
@@ -177,7 +181,7 @@ def _colors(node: str, ctx: DrawContext, style: NodeStyle, output: bool) -> tupl
         border, width = pal.nonfinite_border, max(width, 2.5)
     if node in ctx.opts.highlight_nodes:
         border, width = pal.path, max(width, 3.0)
-    if ctx.stepping and node == ctx.state.current_node:
+    if ctx.stepping and node == ctx.state.changed_node:
         border, width = pal.highlight, 3.0
     return fill, border, width
 

@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from typing import Any
+from typing import Any, Mapping
 
 import networkx as nx
 import numpy as np
 
 from ..notation import numfmt
-from ..language.names import GREEK, MATH_CHARS as _MATH_CHARS, latex_text
+from ..language.names import GREEK, GREEK_LETTERS, MATH_CHARS as _MATH_CHARS, latex_text
 from .dot import RenderOptions, final_state, graph_and_trace, output_symbol, step_state, to_dot
 
 __all__ = ["tikz_document", "placement_dot", "latex_name", "latex_text", "latex_op"]
@@ -48,23 +48,34 @@ def latex_name(name: str) -> str:
     return head + digits + (f"_{{{sub}}}" if sub else "")
 
 
+#: Op titles whose registry symbol holds a placeholder (``|·|``) or no math-mode character.
+_OP_TITLES = {
+    "abs": r"\lvert\ \rvert", "norm": r"\lVert\ \rVert", "prepend1": r"[1,\ \ldots]", "concat": r"[\ ,\ ]",
+    "pow": r"\text{\textasciicircum}", "transpose": r"{}^{\top}",
+}
+
+
 def latex_op(op: str | None) -> str:
-    """An operation as math, read from the op registry's LaTeX template (``\\frac{\\cdot}{\\cdot}``)."""
+    """An operation's title as math: the symbol the SVG drawing shows (``×``, ``÷``, ``exp``,
+    ``σ``), never a template with placeholders.
+
+    >>> latex_op("div"), latex_op("exp"), latex_op("sigmoid"), latex_op("mul")
+    ('\\\\div', '\\\\mathrm{exp}', '\\\\sigma', '\\\\times')
+    """
     from ..ops import OPS
 
     spec = OPS.get(op or "")
     if spec is None:
         return rf"\text{{{latex_text(op)}}}"
-    template = spec.latex
-    if template.startswith("{0}") and template.endswith("{1}"):
-        middle = template[3:-3].strip()
-        if middle:
-            return middle
-    elif template != "{0}":
-        return template.format(r"\cdot", r"\cdot", args=r"\cdot, \ldots")
-    if spec.symbol.isascii():
-        return rf"\mathtt{{{latex_text(spec.symbol)}}}"
-    return "".join(_MATH_CHARS.get(ch) or latex_text(ch) for ch in spec.symbol)
+    if op in _OP_TITLES:
+        return _OP_TITLES[str(op)]
+    symbol = spec.symbol
+    if symbol.isascii() and symbol.isalpha():
+        return rf"\mathrm{{{symbol}}}"
+    if symbol.isascii() and symbol not in "+-=":
+        return rf"\mathtt{{{latex_text(symbol)}}}"
+    return "".join(_MATH_CHARS.get(ch) or (f"\\{GREEK_LETTERS[ch]}" if ch in GREEK_LETTERS else latex_text(ch))
+                   for ch in symbol)
 
 
 def _latex_value(value: Any, digits: int) -> str:
@@ -96,7 +107,7 @@ def _node_title(data: dict, digits: int) -> str:
 _PREAMBLE = r"""%% Computation graph drawn by graphviz_nn. Compile with pdflatex, or \input it into a
 %% document that loads \usepackage{standalone} (plus amsmath and tikz).
 \documentclass[tikz,border=4pt]{standalone}
-\usepackage{amsmath}
+\usepackage{amsmath,amssymb}
 \usetikzlibrary{shapes.geometric,arrows.meta}
 \begin{document}
 \begin{tikzpicture}[x=1in, y=1in, >={Stealth[length=5pt]}, font=\small,
@@ -122,9 +133,15 @@ def placement_dot(res: Any, options: RenderOptions | None = None) -> str:
     return to_dot(res, dataclasses.replace(opts, step=len(trace)) if stepping and opts.steady else opts)
 
 
-def tikz_document(res: Any, options: RenderOptions | None, positions: dict[str, tuple[float, float]]) -> str:
+Route = tuple[tuple[tuple[float, float], ...], "tuple[float, float] | None"]
+
+
+def tikz_document(res: Any, options: RenderOptions | None, positions: dict[str, tuple[float, float]],
+                  routes: Mapping[str, Route] | None = None) -> str:
     """The standalone ``.tex`` text: one ``\\node`` per graph node at its layout position
-    (``positions``: node id -> centre in inches, from laying out :func:`placement_dot`)."""
+    (``positions``: node id -> centre in inches, from laying out :func:`placement_dot`); each
+    edge follows the layout's route around the other nodes (``routes``: DOT edge id -> B-spline
+    points in inches), or runs straight where no route is given."""
     opts = dataclasses.replace(options or RenderOptions(), detail="full")
     graph, trace = graph_and_trace(res)
     state = step_state(res, opts.step) if opts.step is not None else final_state(graph)
@@ -134,6 +151,7 @@ def tikz_document(res: Any, options: RenderOptions | None, positions: dict[str, 
     output = graph.graph.get("output")
     blanks = {(node, kind): number for node, kind, number in opts.blanks}
     lines = [_PREAMBLE]
+    unnamed_grads = False
     for node, data in graph.nodes(data=True):
         x, y = positions.get(node, (0.0, 0.0))
         role = {"input": "var", "constant": "const"}.get(str(data.get("kind")), "named" if data.get("name") else "op")
@@ -143,7 +161,7 @@ def tikz_document(res: Any, options: RenderOptions | None, positions: dict[str, 
             styles.append("pending")
         if node in opts.highlight_nodes:
             styles.append("chainpath")
-        if stepping and node == state.current_node:
+        if stepping and node == state.changed_node:
             styles.append("current")
         has_aux = f"{node}_op" in positions
         rows = [] if has_aux and not data.get("name") else [f"${_node_title(data, digits)}$"]
@@ -152,17 +170,24 @@ def tikz_document(res: Any, options: RenderOptions | None, positions: dict[str, 
                 "?" if pending else _latex_value(data["value"], digits))
             rows.append(f"$= {value}$")
         if opts.show_grads and (data.get("grad") is not None or stepping) and data.get("kind") != "constant":
-            wrt = latex_name(str(data["name"])) if data.get("name") else r"\cdot"
             grad = _blank(blanks.get((node, "grad")), data.get("grad"), opts) or (
                 _latex_value(state.grads[node], digits) if node in state.grads else "?")
-            rows.append(rf"$\frac{{\partial {latex_name(out_sym)}}}{{\partial {wrt}}} = {grad}$")
+            if data.get("name"):
+                wrt = latex_name(str(data["name"]))
+                rows.append(rf"$\frac{{\partial {latex_name(out_sym)}}}{{\partial {wrt}}} = {grad}$")
+            else:  # as the SVG: "∂ = …", read by the legend above the picture
+                unnamed_grads = True
+                rows.append(rf"$\partial = {grad}$")
         body = _ROW_BREAK.join(rows) or "{}"
         lines.append(rf"\node[{', '.join(styles)}] ({node}) at ({x:.3f},{y:.3f}) {{{body}}};")
         if has_aux:
             ox, oy = positions[f"{node}_op"]
             lines.append(rf"\node[op] ({node}-op) at ({ox:.3f},{oy:.3f}) {{${latex_op(data.get('op'))}$}};")
             lines.append(rf"\draw[->] ({node}-op) -- ({node});")
-    lines.extend(_edges(graph, positions, opts, state, stepping))
+    lines.extend(_edges(graph, positions, routes or {}, opts, state, stepping))
+    if unnamed_grads:
+        lines.append(rf"\node[anchor=south west, font=\scriptsize] at (current bounding box.north west) "
+                     rf"{{$\partial = \partial {latex_name(out_sym)} / \partial\,\text{{node}}$}};")
     if opts.title:
         lines.append(rf"\node[anchor=south west, font=\bfseries] at (current bounding box.north west) "
                      rf"{{{latex_text(opts.title)}}};")
@@ -179,7 +204,25 @@ def _blank(number: int | None, value: Any, opts: RenderOptions) -> str | None:
     return rf"\underline{{\hspace{{2.5em}}}}\ \mathbf{{({number})}}"
 
 
-def _edges(graph: nx.MultiDiGraph, positions: dict, opts: RenderOptions, state: Any, stepping: bool) -> list[str]:
+def _path(u: str, target: str, route: Route | None, label: str, bend: str) -> tuple[str, str]:
+    """(extra style, path) from ``u`` to ``target``: along the layout's cubic segments where a
+    route is known (the ends at the nodes' borders, the label on the middle segment), else a
+    straight line (``bend`` for a repeated edge)."""
+    points = route[0] if route else ()
+    if len(points) < 4 or (len(points) - 1) % 3:
+        return bend, f"({u}) to{label} ({target})"
+    segments = (len(points) - 1) // 3
+    parts = [f"({u})"]
+    for i in range(segments):
+        c1, c2, end = points[3 * i + 1: 3 * i + 4]
+        stop = f"({target})" if i == segments - 1 else f"({end[0]:.3f},{end[1]:.3f})"
+        here = label if i == segments // 2 else ""
+        parts.append(f" .. controls ({c1[0]:.3f},{c1[1]:.3f}) and ({c2[0]:.3f},{c2[1]:.3f}) ..{here} {stop}")
+    return "", "".join(parts)
+
+
+def _edges(graph: nx.MultiDiGraph, positions: dict, routes: Mapping[str, Route], opts: RenderOptions, state: Any,
+           stepping: bool) -> list[str]:
     lines = []
     mode = opts.edge_mode
     formulas: dict = {}
@@ -210,7 +253,8 @@ def _edges(graph: nx.MultiDiGraph, positions: dict, opts: RenderOptions, state: 
             if formula:
                 term = rf"{formula} \;:\; {term}"
             label = f" node[edgelabel] {{${term}$}}"
-        style = "->" + bend + (", chainpath" if key in opts.highlight_edges else "") + (
+        bent, path = _path(u, target, routes.get(f"{u}-{v}-{key[2]}"), label, bend)
+        style = "->" + bent + (", chainpath" if key in opts.highlight_edges else "") + (
             ", current" if stepping and state.current_edge is not None and tuple(state.current_edge) == key else "")
-        lines.append(rf"\draw[{style}] ({u}) to{label} ({target});")
+        lines.append(rf"\draw[{style}] {path};")
     return lines

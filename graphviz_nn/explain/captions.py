@@ -28,7 +28,7 @@ import numpy as np
 
 from ..notation import numfmt
 from ..language.names import GREEK, is_plain_name, latex_text, name_marks
-from ..ops import OPS
+from ..ops import OPS, derivative_template
 
 __all__ = [
     "Caption",
@@ -43,6 +43,7 @@ __all__ = [
     "EDGE_MODES",
     "node_ref_text",
     "partial_text",
+    "backward_arrow",
 ]
 
 MINUS = numfmt.MINUS
@@ -282,53 +283,86 @@ def _combine(graph: Any, node: str, operands: Sequence[_Expr]) -> _Expr:
     if op == "identity" and operands:
         return operands[0]
     wrapped = [_operand(op, i, e) for i, e in enumerate(operands)]
+    if op not in _PLAIN:  # a call brackets its arguments itself: sin(−1.5), not sin((−1.5))
+        wrapped = [_Expr(e.plain[1:-1], e.latex[len(r"\left("):-len(r"\right)")], e.power)
+                   if re.fullmatch(r"\(−[\d.e+−]+\)", e.plain) and e.latex.startswith(r"\left(") else e
+                   for e in wrapped]
     plain = _fill(_plain_op(op, data), [e.plain for e in wrapped])
     latex = _fill(_latex_op(op), [e.latex for e in wrapped])
+    params = data.get("params") or {}
+    if params and plain.endswith(")") and latex.endswith(r"\right)"):  # a function with settings:
+        values = [numfmt.format_number(float(v)) for v in params.values()]  # softplus(x, 2), as typed
+        plain = plain[:-1] + "".join(f", {v}" for v in values) + ")"
+        latex = latex[:-len(r"\right)")] + "".join(f", {v.replace(MINUS, '-')}" for v in values) + r"\right)"
     return _Expr(plain, latex, _power(op))
 
 
 class _TooLong(Exception):
-    """A formula outgrew :data:`FORMULA_BUDGET` while it was being written out."""
+    """A formula outgrew its budget while it was being written out."""
+
+
+_ELIDED = _Expr("…", r"\cdots", _ATOM)
 
 
 def _expand(graph: Any, node: str, value_mode: bool, digits: int, top: bool, depth: int = 0,
-            budget: int | None = None) -> _Expr:
-    """The formula of ``node``: named nodes and leaves by name (or value), unnamed ops expanded.
-    With a ``budget``, stop with :class:`_TooLong` as soon as a part is longer (a formula
-    contains its parts, so the whole would be too), which keeps the work bounded."""
+            budget: int | None = None, limit: int = 12) -> _Expr:
+    """The formula of ``node``: named nodes and leaves by name (or value), unnamed ops expanded
+    ``limit`` levels deep and ``…`` below that. With a ``budget``, stop with :class:`_TooLong`
+    as soon as a part is longer (a formula contains its parts, so the whole would be too),
+    which keeps the work bounded."""
     data = graph.nodes[node]
-    if not top and (data.get("kind") != "op" or data.get("name") or depth > 12):
+    if not top and (data.get("kind") != "op" or data.get("name")):
         return _leaf(data, value_mode, digits)
-    operands = [_expand(graph, src, value_mode, digits, False, depth + 1, budget) for src, _ in _in_edges(graph, node)]
+    if not top and depth >= limit:
+        return _ELIDED
+    operands = [_expand(graph, src, value_mode, digits, False, depth + 1, budget, limit)
+                for src, _ in _in_edges(graph, node)]
     expr = _combine(graph, node, operands)
     if budget is not None and len(expr.plain) > budget:
         raise _TooLong
     return expr
 
 
+def _shortened(graph: Any, node: str, budget: int, digits: int) -> _Expr:
+    """The symbolic formula of ``node`` expanded as deep as fits in ``budget`` characters
+    (``sin(…)/z``); at least one level, however long. Never a node id."""
+    best = _expand(graph, node, False, digits, True, limit=1)
+    for limit in range(2, 13):
+        try:
+            deeper = _expand(graph, node, False, digits, True, budget=budget, limit=limit)
+        except _TooLong:
+            break
+        if deeper == best:
+            break
+        best = deeper
+    return best
+
+
 def _one_level(graph: Any, node: str, value_mode: bool, digits: int) -> _Expr:
-    """The formula of ``node`` with each operand shown as a name (symbolic) or a value."""
-    operands = []
-    for src, _ in _in_edges(graph, node):
-        data = graph.nodes[src]
-        if value_mode or data.get("kind") != "op" or data.get("name"):
-            operands.append(_leaf(data, value_mode, digits))
-        else:
-            operands.append(_Expr(f"[{src}]", rf"\square_{{\mathrm{{{src}}}}}", _ATOM))
+    """The formula of ``node``: symbolic, as deep as fits in :data:`FORMULA_BUDGET`; with
+    values, each operand shown as its value."""
+    if not value_mode:
+        return _shortened(graph, node, FORMULA_BUDGET, digits)
+    operands = [_leaf(graph.nodes[src], True, digits) for src, _ in _in_edges(graph, node)]
     return _combine(graph, node, operands)
 
 
 def node_formula(graph: Any, node: str, digits: int = 4) -> tuple[_Expr, _Expr]:
     """(symbolic formula, formula with values) of an op node, short enough to read.
 
-    Unnamed operands are expanded (``x·y`` rather than a node id) while the formula stays
-    under :data:`FORMULA_BUDGET` characters; longer ones show one level with node ids.
+    Unnamed operands are expanded (``x·y`` rather than an internal id) while the formula stays
+    under :data:`FORMULA_BUDGET` characters; longer ones expand as deep as fits, ``…`` below,
+    and the formula with values shows one level (operands by value).
     """
     try:
         symbolic = _expand(graph, node, False, digits, True, budget=FORMULA_BUDGET)
     except _TooLong:
         return _one_level(graph, node, False, digits), _one_level(graph, node, True, digits)
     return symbolic, _expand(graph, node, True, digits, True)
+
+
+#: Longest formula used to refer to an unnamed node in ∂-notation before it is shortened.
+REF_BUDGET = 24
 
 
 def _node_ref(graph: Any, node: str, digits: int, memo: dict | None = None) -> _Expr:
@@ -346,8 +380,8 @@ def _node_ref(graph: Any, node: str, digits: int, memo: dict | None = None) -> _
     if data.get("kind") != "op" or data.get("name"):
         return _leaf(data, False, digits)
     symbolic, _ = node_formula(graph, node, digits)
-    if len(symbolic.plain) > 24:
-        return _Expr(f"[{node}]", rf"\square_{{{node}}}", _ATOM)
+    if len(symbolic.plain) > REF_BUDGET:
+        return _shortened(graph, node, REF_BUDGET, digits)
     return symbolic
 
 
@@ -395,7 +429,7 @@ def _forward_caption(res: Any, k: int, step: Any, digits: int, n_forward: int, m
     data = graph.nodes[node]
     value_plain = format_number(step.value, digits)
     value_latex = format_latex_number(step.value, digits)
-    title = f"Forward {k}/{n_forward}: {data.get('label') or node}"
+    title = f"Forward {k}/{n_forward}: {_node_ref(graph, node, digits, memo).plain}"
     kind = data.get("kind")
     if kind == "input":
         ref = _leaf(data, False, digits)
@@ -501,7 +535,12 @@ def _backward_caption(res: Any, k: int, step: Any, digits: int, facts: TraceFact
     d_dst_src = _partial(dst_ref, src_ref)
     up_p, up_l = format_number(step.upstream, digits), format_latex_number(step.upstream, digits)
     con_p, con_l = format_number(step.contribution, digits), format_latex_number(step.contribution, digits)
-    title = f"{title}: {graph.nodes[target].get('label')} → {graph.nodes[source].get('label')}"
+    arrived, total = _fan_out(res, k, source, facts)
+    title = f"{title}: {dst_ref.plain} → {src_ref.plain}"  # as backward_arrow writes it
+    if total > 1:
+        title += f" (use {len(arrived)} of {total})"
+    elif any(u != source and _node_ref(graph, u, digits, facts.memo) == src_ref for u, _ in _in_edges(graph, target)):
+        title += f" (operand {_arg + 1})"
     if step.local is not None:
         loc_p, loc_l = format_number(step.local, digits), format_latex_number(step.local, digits)
         loc_p = f"({loc_p})" if _is_negative(step.local) else loc_p
@@ -510,15 +549,14 @@ def _backward_caption(res: Any, k: int, step: Any, digits: int, facts: TraceFact
         symbolic = _local_latex(graph, target, _arg, digits, facts.memo)
         middle = rf"{up_l} \cdot {symbolic} = " if symbolic and symbolic != loc_l else ""
         latex = rf"{d_out_dst[1]} \cdot {d_dst_src[1]} = {middle}{up_l} \cdot {loc_l} = {con_l}"
-        words = (f"Chain rule on the edge {src_ref.plain} → {dst_ref.plain}: the upstream gradient "
+        words = (f"Chain rule from {dst_ref.plain} back to {src_ref.plain}: the upstream gradient "
                  f"{up_p} times the local derivative {loc_p} gives the contribution {con_p}.")
     else:
         op = graph.nodes[target].get("op")
         plain = f"{d_out_dst[0]} = {up_p} flows back through {op}: contribution {con_p}"
         latex = rf"{d_out_dst[1]} = {up_l} \;\Rightarrow\; \text{{contribution}} = {con_l}"
-        words = (f"{op} is not elementwise, so the gradient {up_p} flows back to {src_ref.plain} as a "
-                 f"vector-Jacobian product, giving {con_p}.")
-    arrived, total = _fan_out(res, k, source, facts)
+        words = (f"{op} is not elementwise, so the gradient {up_p} flows from {dst_ref.plain} back to "
+                 f"{src_ref.plain} as a vector-Jacobian product, giving {con_p}.")
     if total > 1:
         shown = _sum_terms(arrived)
         terms_p = " + ".join(_paren_neg(format_number(s.contribution, digits), s.contribution) if s is not None
@@ -545,12 +583,21 @@ def _backward_caption(res: Any, k: int, step: Any, digits: int, facts: TraceFact
     return Caption(k, "backward", title, words, plain, latex)
 
 
+def backward_arrow(graph: Any, edge: tuple[str, str, int], digits: int = 4) -> str:
+    """A backward step in the direction the gradient flows, from the node that sends it to the
+    node whose gradient changes: ``f → sin(x·y)/z``. Titles, sentences and the drawn note all
+    use this one direction."""
+    source, target, _ = edge
+    return f"{_node_ref(graph, target, digits).plain} → {_node_ref(graph, source, digits).plain}"
+
+
 def _local_latex(graph: Any, target: str, arg: int, digits: int, memo: dict | None = None) -> str:
     """The local derivative d target / d operand ``arg`` in symbols, from the op registry."""
-    spec = OPS.get(graph.nodes[target].get("op") or "")
+    op = graph.nodes[target].get("op") or ""
+    spec = OPS.get(op)
     if spec is None or arg >= len(spec.derivative_latex):
         return ""
-    template = spec.derivative_latex[arg]
+    template = derivative_template(op, arg, graph.nodes[target].get("params"), lambda v: numfmt.latex_number(v, digits))
     args = _in_edges(graph, target)
     if graph.nodes[target].get("op") == "pow" and arg == 0 and len(args) == 2:
         exponent = graph.nodes[args[1][0]]

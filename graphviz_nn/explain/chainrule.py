@@ -24,7 +24,7 @@ import numpy as np
 from ..core.api import Evaluation
 from ..errors import ValueInputError
 from ..language.names import GREEK, canonical_name, is_plain_name, latex_text, name_marks
-from ..ops import OPS
+from ..ops import OPS, derivative_template
 from ..language.printer import format_number
 
 __all__ = ["Factor", "PathProduct", "ChainRule", "explain", "factor_table", "latex_name", "latex_to_text",
@@ -139,6 +139,8 @@ def _fraction(top: str, bottom: str) -> str:
 
 
 _TEXT_RULES: list[tuple[re.Pattern[str], Any]] = [
+    # a ones vector after a factor (mean's 1/n·𝟏) reads as that factor for each element: 1/n
+    (re.compile(r"(?<=\})\\mathbf\{1\}"), ""),
     (re.compile(r"\\frac\{([^{}]*)\}\{([^{}]*)\}"), lambda m: _fraction(m[1], m[2])),
     (re.compile(r"\\sqrt\{([^{}]*)\}"), r"√(\1)"),
     (re.compile(r"\\mathbb\{1\}"), "1"),
@@ -194,7 +196,7 @@ class _Namer:
             label = str(attrs["label"])
             text = "\\pi" if label == "π" else label if _PLAIN_CONSTANT.fullmatch(label) else rf"\text{{{latex_text(label)}}}"
         elif depth > 6:
-            text = node
+            text = "\\cdots"  # deeper than a formula can show; never the internal id
         else:
             spec = OPS[attrs["op"]]
             args = [self(a, depth + 1) for a in attrs["args"]]
@@ -224,10 +226,11 @@ def _edge_latex(graph: nx.MultiDiGraph, namer: _Namer, target: str, arg: int) ->
             base = f"\\left({operands[0]}\\right)" if _is_compound(operands[0]) else operands[0]
             power = "" if c - 1 == 1 else f"^{{{format_number(c - 1)}}}"
             return f"{format_number(c)}\\, {base}{power}" if c - 1 != 0 else format_number(c)
-    wrapped = [f"\\left({o}\\right)" if _is_compound(o) else o for o in operands]
-    template = spec.derivative_latex[min(arg, len(spec.derivative_latex) - 1)]
-    if attrs["op"] == "leaky_relu":
-        template = template.replace("\\alpha", format_number(attrs["params"].get("slope", 0.01)))
+    template = derivative_template(attrs["op"], arg, attrs["params"], format_number)
+    # an operand raised to a power in the template (``{1}^2``) is bracketed when it has its own
+    # superscript too (e^{-a}), which TeX would read as a double superscript
+    wrapped = [f"\\left({o}\\right)" if _is_compound(o) or ("{%d}^" % i in template and "^" in o) else o
+               for i, o in enumerate(operands)]
     return template.format(*wrapped)
 
 

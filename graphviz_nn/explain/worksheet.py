@@ -34,7 +34,7 @@ import numpy as np
 from ..errors import ValueInputError
 from ..language.names import canonical_name
 
-__all__ = ["BLANK_CHOICES", "Blank", "Worksheet", "Check", "choose_blanks", "render_options",
+__all__ = ["BLANK_CHOICES", "Blank", "Worksheet", "Check", "choose_blanks", "in_reading_order", "render_options",
            "check_answers", "answer_value", "DEFAULT_RTOL"]
 
 #: What to blank out: every gradient, every value, or both.
@@ -165,6 +165,15 @@ def choose_blanks(res: Any, blank: str = "grads", nodes: Sequence[str] | None = 
     return Worksheet(tuple(blanks))
 
 
+def in_reading_order(sheet: Worksheet, order: Sequence[str]) -> Worksheet:
+    """The same blanks numbered 1, 2, … in ``order`` (node ids as the drawing reads, e.g. from
+    :func:`graphviz_nn.export.files.reading_order`), a node's value before its gradient; nodes
+    missing from ``order`` keep their graph order, after the others."""
+    rank = {node: i for i, node in enumerate(order)}
+    ordered = sorted(sheet.blanks, key=lambda b: (rank.get(b.node, len(rank)), b.number))
+    return Worksheet(tuple(dataclasses.replace(b, number=i) for i, b in enumerate(ordered, start=1)))
+
+
 def render_options(sheet: Worksheet, options: Any, key: bool = False) -> Any:
     """``RenderOptions`` drawing the worksheet (``key=False``) or its answer key.
 
@@ -180,16 +189,58 @@ def render_options(sheet: Worksheet, options: Any, key: bool = False) -> Any:
 # --------------------------------------------------------------------------- checking
 
 
+#: Longest typed answer read as an expression.
+MAX_ANSWER_CHARS = 200
+
+
 def answer_value(text: Any) -> float | np.ndarray | None:
-    """A typed answer as a number (or array); ``None`` for an empty entry; raises
-    ``ValueInputError`` for text that is not a number."""
+    """A typed answer as a number (or array); ``None`` for an empty entry.
+
+    Besides numbers (``0.5``, ``-2``, ``1,5``, ``[1, 2]``) an answer may be an expression of
+    numbers, read by the project's own parser and evaluator (never ``eval``): ``1/3``,
+    ``-2/3``, ``e^2``, ``sqrt(2)``, ``2π``. Raises ``ValueInputError`` for anything else
+    (names, statements, text that does not parse).
+
+    >>> answer_value("1/3"), answer_value("-2/3"), round(answer_value("e^2"), 6), answer_value("3,5")
+    (0.3333333333333333, -0.6666666666666666, 7.389056, 3.5)
+    """
     from ..language.values import to_value
 
     if text is None or (isinstance(text, str) and not text.strip()):
         return None
-    if isinstance(text, str):
-        text = text.strip().replace("−", "-").replace(",", ".") if "[" not in text else text.replace("−", "-")
-    return to_value(text, "the answer")
+    if not isinstance(text, str):
+        return to_value(text, "the answer")
+    text = text.strip().replace("−", "-")
+    if "[" not in text and re.fullmatch(r"[+-]?\d+,\d+", text):
+        text = text.replace(",", ".")  # a decimal comma
+    try:
+        return to_value(text, "the answer")
+    except ValueInputError:
+        return _expression_value(text)
+
+
+def _expression_value(text: str) -> float | np.ndarray:
+    """An answer such as ``1/3`` or ``e^2``: an expression of numbers and constants only."""
+    from ..core.api import inputs
+    from ..core.prepared import evaluate
+    from ..errors import GnnError
+
+    if len(text) > MAX_ANSWER_CHARS or re.search(r"[=;\n]", text):
+        raise ValueInputError("an answer is one number or an expression of numbers, such as 1/3 or e^2")
+    try:
+        names = [name for name, given in inputs(text).items() if given is None]
+        if names:
+            raise ValueInputError(f"an answer is a number, not a formula in {', '.join(names)}; "
+                                  "work it out from the values on the drawing")
+        value = evaluate(text, {}).value
+    except ValueInputError:
+        raise
+    except GnnError as err:
+        raise ValueInputError(f"cannot read {text!r} as a number: {err.message}") from None
+    arr = np.asarray(value, dtype=float)
+    if not np.all(np.isfinite(arr)):
+        raise ValueInputError(f"{text} is not a finite number")
+    return float(arr) if arr.ndim == 0 else arr
 
 
 def _uses(graph: nx.MultiDiGraph, node: str) -> list[tuple[str, str]]:
@@ -231,9 +282,23 @@ def _grad_hint(graph: nx.MultiDiGraph, node: str) -> str:
         formulas.append(up if local == "1" else f"{up} · {local}")
     if not names:
         return f"{head} = 0: no path leads from it to the output"
+    if all(n == head for n in names) and all(_is_number(f) for f in formulas):
+        # only the last operation uses it and every local derivative is a number: writing them
+        # out would be the answer itself
+        from .captions import node_formula, node_ref_text
+
+        last = node_formula(graph, output)[0].plain
+        uses = "" if len(names) == 1 else f", once for each of its {len(names)} uses there, added up"
+        return (f"{head} is the local derivative of the last operation, {last}, with respect to "
+                f"{node_ref_text(graph, node)}{uses}: which rule does that operation follow?")
     if names == [head]:
         return f"{head} = {formulas[0]}: the local derivative of the last operation"
     return f"{head} = " + " + ".join(names) + " = " + " + ".join(formulas)
+
+
+def _is_number(formula: str) -> bool:
+    """Whether a derivative formula is a bare number (``1``, ``−2``, ``0.5``): no name in it."""
+    return re.fullmatch(r"[\s\d.,()+·/−-]*\d[\s\d.,()+·/−-]*", formula) is not None
 
 
 def _value_hint(graph: nx.MultiDiGraph, node: str) -> str:
@@ -263,7 +328,7 @@ def check_answers(res: Any, sheet: Worksheet, answers: Mapping[int, Any],
             given = answer_value(raw)
         except ValueInputError:
             out.append(Check(blank.number, blank.label, False, raw, blank.expected,
-                             "type a number such as 2, -0.5 or 1.5e-3"))
+                             "type a number such as 2, -0.5, 1.5e-3, 1/3 or e^2"))
             continue
         if given is None:
             out.append(Check(blank.number, blank.label, False, None, blank.expected, ""))

@@ -32,7 +32,7 @@ from ..layout.steady import step_source
 from .writing import write_bytes
 
 __all__ = ["FORMATS", "PNG_DPI", "dot_bytes", "export_bytes", "export_file", "format_for_path", "render_svg",
-           "neuron_svg", "tikz_text", "fixed_pdf_dates"]
+           "neuron_svg", "tikz_text", "fixed_pdf_dates", "reading_order"]
 
 _PDF_DATE = re.compile(rb"(/(?:CreationDate|ModDate) ?\(D:)\d{14}")
 FORMATS = ("svg", "png", "pdf", "dot", "json", "tex", "html")
@@ -124,10 +124,25 @@ def render_svg(res: Any, **options: Any) -> str:
 def tikz_text(res: Any, options: RenderOptions | None = None) -> str:
     """The standalone TikZ document of ``res``: laid out once, nodes placed at those positions."""
     opts = options if options is not None else RenderOptions()
-    positions = layout.node_positions(placement_dot(res, opts), opts.layout_program, opts.timeout)
-    return tikz_document(res, opts, positions)
+    geometry = layout.layout_geometry(placement_dot(res, opts), opts.layout_program, opts.timeout)
+    return tikz_document(res, opts, geometry.positions, geometry.routes)
 
 
 def neuron_svg(net: Any, res: Any = None, options: NeuronOptions | None = None, timeout: float = 60.0) -> str:
     """The neuron-level view as SVG text (runs the layout program)."""
     return layout.run_layout(neuron_dot(net, res, options), "svg", timeout=timeout).decode("utf-8")
+
+
+def reading_order(res: Any, options: RenderOptions | None = None) -> list[str]:
+    """The graph's nodes in the order a reader meets them in the drawing: column by column from
+    the left and top to bottom in a column (``rankdir=LR``), or row by row from the top and
+    left to right in a row (``TB``). Runs the layout program once."""
+    opts = options if options is not None else RenderOptions()
+    positions = layout.node_positions(to_dot(res, opts), opts.layout_program, opts.timeout)
+    across = opts.rankdir == "LR"
+
+    def place(node: str) -> tuple[float, float]:
+        x, y = positions[node]
+        return (round(x, 1), -y) if across else (round(-y, 1), x)
+
+    return sorted((n for n in res.graph.nodes if n in positions), key=place)

@@ -32,7 +32,7 @@ from .writing import write_bytes, write_folder
 
 __all__ = ["MAX_FRAMES", "STEP_FORMATS", "frame_count", "frame_options", "svg_frames", "svg_zip",
            "gif_bytes", "pdf_bytes", "steps_bytes", "write_steps", "frame_name", "FRAME_PATTERN",
-           "check_seconds", "gif_dpi"]
+           "check_seconds", "gif_dpi", "steps_text"]
 
 MAX_FRAMES = 400
 """Most frames one sequence may have (each one runs the layout program)."""
@@ -63,6 +63,16 @@ def frame_count(res: Any) -> int:
 
 FRAME_PATTERN = r"step-\d{3,}\.svg"
 """File names of frames (:func:`frame_name`); a folder's old frames are found by it."""
+
+
+def steps_text(last: int) -> str:
+    """How every view names a whole sequence: steps are numbered 0 (the bare graph) to ``last``
+    (= the trace length, "step k of last"), so there are ``last + 1`` frames.
+
+    >>> steps_text(23)
+    'steps 0–23 (24 frames)'
+    """
+    return f"steps 0–{last} ({last + 1} frames)"
 
 
 def frame_name(k: int) -> str:

@@ -102,7 +102,9 @@ def _n(x: float) -> str:
 @dataclass
 class _Pen:
     stroke: tuple[float, float, float] | None = (0.0, 0.0, 0.0)
-    fill: tuple[float, float, float] | None = (0.0, 0.0, 0.0)
+    #: Set only by a fill-colour operation: Graphviz marks some shapes "filled" without giving
+    #: one (the edge curves of a pinned ``neato -n2`` layout), and draws those unfilled.
+    fill: tuple[float, float, float] | None = None
     font: str = "F1"
     size: float = 14.0
     bold: bool = False

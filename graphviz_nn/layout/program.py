@@ -17,6 +17,7 @@ message instead of running the program, maybe for the whole timeout, once more.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -30,6 +31,8 @@ from pathlib import Path
 from ..errors import LayoutNotFoundError, RenderError
 
 __all__ = [
+    "Geometry",
+    "layout_geometry",
     "LayoutProgram",
     "PROGRAMS",
     "ENV_VAR",
@@ -244,3 +247,48 @@ def node_positions(dot_source: str, layout_program: str = "auto", timeout: float
             except ValueError:
                 continue
     return positions
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """Where a layout put things, in inches with y up (as ``plain`` output): node centres and
+    sizes by node name, and each edge's route by its ``id`` attribute: the B-spline points
+    (start, then three per cubic segment) and the point the arrowhead reaches, if any."""
+
+    positions: dict[str, tuple[float, float]]
+    sizes: dict[str, tuple[float, float]]
+    routes: dict[str, tuple[tuple[tuple[float, float], ...], tuple[float, float] | None]]
+
+
+def _points(text: str) -> list[tuple[float, float]]:
+    out = []
+    for pair in text.split():
+        x, _, y = pair.partition(",")
+        out.append((float(x) / 72.0, float(y) / 72.0))
+    return out
+
+
+def layout_geometry(dot_source: str, layout_program: str = "auto", timeout: float = DEFAULT_TIMEOUT) -> Geometry:
+    """Node positions and sizes and edge routes of one layout (the program's ``json`` output)."""
+    program = find_program(layout_program)
+    doc = json.loads(run_layout(dot_source, "json", program, timeout).decode("utf-8", "replace"))
+    positions: dict[str, tuple[float, float]] = {}
+    sizes: dict[str, tuple[float, float]] = {}
+    for obj in doc.get("objects", []):
+        if "pos" not in obj or "name" not in obj:
+            continue  # a cluster
+        (positions[obj["name"]],) = _points(obj["pos"])
+        sizes[obj["name"]] = (float(obj.get("width", 0)), float(obj.get("height", 0)))
+    routes = {}
+    for edge in doc.get("edges", []):
+        pos, ident = str(edge.get("pos", "")), edge.get("id")
+        if not pos or not ident:
+            continue
+        end = None
+        parts = pos.split(";")[0].split()
+        spline = [p for p in parts if not p.startswith(("e,", "s,"))]
+        ends = [p[2:] for p in parts if p.startswith("e,")]
+        if ends:
+            (end,) = _points(ends[0])
+        routes[str(ident)] = (tuple(_points(" ".join(spline))), end)
+    return Geometry(positions, sizes, routes)

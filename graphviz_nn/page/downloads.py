@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from .view import Labels, ValuesArg, ViewOptions, _evaluate, _merged
 
-__all__ = ["EXPORT_FORMATS", "export", "STEP_EXPORTS", "steps_export"]
+__all__ = ["EXPORT_FORMATS", "export", "STEP_EXPORTS", "steps_export", "steps_heading"]
 
 #: Download formats: (format for ``export_bytes``, file extension, MIME type, button label).
 EXPORT_FORMATS: tuple[tuple[str, str, str, str], ...] = (
@@ -23,6 +23,14 @@ EXPORT_FORMATS: tuple[tuple[str, str, str, str], ...] = (
     ("dot", "dot", "text/vnd.graphviz", "DOT"),
     ("tex", "tex", "application/x-tex", "TikZ"),
 )
+
+
+def steps_heading(last: int) -> str:
+    """The heading of the every-step downloads, counted as the step slider counts (0 to
+    ``last``): ``Download steps 0–23 (24 frames)``."""
+    from ..export.frames import steps_text
+
+    return f"Download {steps_text(last)}"
 
 
 def export(text: str, values: ValuesArg | None, options: ViewOptions, step: int | None, fmt: str,

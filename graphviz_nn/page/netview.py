@@ -49,6 +49,11 @@ __all__ = [
     "take_steps",
     "neuron_view",
     "loss_of",
+    "form_values",
+    "chain_loss",
+    "with_chain_loss",
+    "edited_chain",
+    "SHOWN_DIGITS",
 ]
 
 LOSS_CHOICES: tuple[str, ...] = tuple(LOSSES)
@@ -62,6 +67,9 @@ class SpecForm:
     ``init`` is the text of the init field: empty (every parameter given), ``random``, or a
     number. ``values_text`` is the ``[values]`` table as TOML lines (``x = [1, 2]``).
     ``names`` (display names such as ``W1 -> alpha``) and ``title`` come from a spec file.
+    ``exact_text`` holds trained values at full precision while ``values_text`` shows them
+    rounded to :data:`SHOWN_DIGITS` digits: a value still shown as rounded is computed with its
+    exact number, one edited by hand with what was typed.
     """
 
     chain: str
@@ -72,28 +80,34 @@ class SpecForm:
     values_text: str = ""
     names: tuple[tuple[str, str], ...] = ()
     title: str = ""
+    exact_text: str = ""
+
+
+#: Significant digits of trained values in the values editor (the computation keeps them all).
+SHOWN_DIGITS = 6
 
 
 # --------------------------------------------------------------------------- TOML
 
 
-def _toml_number(value: float) -> str:
-    """A float as TOML: integers without a point, others to 15 significant digits."""
+def _toml_number(value: float, exact: bool = False) -> str:
+    """A float as TOML: integers without a point, others to 15 significant digits (``exact``:
+    the shortest text that reads back as the same float)."""
     if math.isnan(value):
         return "nan"
     if math.isinf(value):
         return "inf" if value > 0 else "-inf"
     if value.is_integer() and abs(value) < 1e15:
         return str(int(value))
-    text = f"{value:.15g}"
+    text = repr(float(value)) if exact else f"{value:.15g}"
     return text if any(c in text for c in ".e") else text + ".0"
 
 
-def _toml_value(value: Any) -> str:
+def _toml_value(value: Any, exact: bool = False) -> str:
     arr = np.asarray(value, dtype=float)
     if arr.ndim == 0:
-        return _toml_number(float(arr))
-    return "[" + ", ".join(_toml_value(v) for v in arr) + "]"
+        return _toml_number(float(arr), exact)
+    return "[" + ", ".join(_toml_value(v, exact) for v in arr) + "]"
 
 
 def _toml_string(text: str) -> str:
@@ -103,9 +117,36 @@ def _toml_string(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
-def values_toml(values: Mapping[str, Any]) -> str:
-    """The ``[values]`` lines for ``values`` (numbers or nested lists / arrays)."""
-    return "\n".join(f"{name} = {_toml_value(v)}" for name, v in values.items())
+def values_toml(values: Mapping[str, Any], exact: bool = False) -> str:
+    """The ``[values]`` lines for ``values`` (numbers or nested lists / arrays); ``exact`` writes
+    every float so that it reads back bit for bit."""
+    return "\n".join(f"{name} = {_toml_value(v, exact)}" for name, v in values.items())
+
+
+def _rounded(value: Any, digits: int = SHOWN_DIGITS) -> Any:
+    """``value`` to ``digits`` significant digits (what the editor shows)."""
+    arr = np.asarray(value, dtype=float)
+    shown = np.vectorize(lambda v: float(f"{v:.{digits}g}"), otypes=[float])(arr) if arr.size else arr
+    return float(shown) if arr.ndim == 0 else shown
+
+
+def form_values(form: SpecForm) -> dict[str, Any]:
+    """The values the form computes with: what the editor holds, except that a value still
+    showing the rounded trained number (6 digits after a step, 15 from a spec file) uses the
+    exact number behind it."""
+    values = _values(form.values_text)
+    if not form.exact_text:
+        return values
+    exact = _values(form.exact_text)
+    for name, typed in values.items():
+        if name in exact:
+            try:
+                typed_arr = np.asarray(typed, dtype=float)
+                if any(np.array_equal(typed_arr, np.asarray(_rounded(exact[name], d))) for d in (SHOWN_DIGITS, 15)):
+                    values[name] = exact[name]
+            except (TypeError, ValueError):
+                continue  # an edit that is not a number array: the network reports it
+    return values
 
 
 def spec_toml(form: SpecForm) -> str:
@@ -122,7 +163,8 @@ def spec_toml(form: SpecForm) -> str:
         lines.append(f"seed = {int(form.seed)}")
     if form.names:
         lines.append("names = { " + ", ".join(f"{k} = {_toml_string(v)}" for k, v in form.names) + " }")
-    return "\n".join(lines) + "\n\n[values]\n" + form.values_text.strip() + "\n"
+    values = values_toml(form_values(form), exact=True) if form.exact_text else form.values_text.strip()
+    return "\n".join(lines) + "\n\n[values]\n" + values + "\n"
 
 
 def parse_init(text: str) -> str | float | None:
@@ -156,14 +198,48 @@ def _values(values_text: str) -> dict[str, Any]:
 @functools.lru_cache(maxsize=16)
 def network(form: SpecForm) -> Network:
     """The network the form describes; raises ``GnnError`` (with a caret into the chain), a
-    ``LimitError`` for more than ``pipeline.APP_MAX_PARAMETERS`` weights and biases."""
+    ``LimitError`` for more than ``pipeline.APP_MAX_PARAMETERS`` weights and biases. A loss the
+    chain names wins over the Loss menu."""
     from .view import APP_MAX_PARAMETERS
 
+    form = with_chain_loss(form)
     if form.loss not in LOSSES:
         raise ValueInputError(f"unknown loss {form.loss!r}; valid losses: {', '.join(LOSSES)}")
-    return from_chain(form.chain, _values(form.values_text), loss=form.loss, bias=form.bias,
+    return from_chain(form.chain, form_values(form), loss=form.loss, bias=form.bias,
                       init=parse_init(form.init), seed=int(form.seed),
                       display_names=dict(form.names), title=form.title, max_parameters=APP_MAX_PARAMETERS)
+
+
+def chain_loss(chain: str) -> str | None:
+    """The loss a chain names at its end (``… -> MSE`` -> ``mse``), or ``None`` (also when the
+    chain does not parse: the network reports that)."""
+    from ..errors import GnnError
+    from ..networks.layers import parse_chain
+
+    try:
+        return parse_chain(chain)[1]
+    except GnnError:
+        return None
+
+
+def with_chain_loss(form: SpecForm) -> SpecForm:
+    """The form with the loss its chain names, if it names one: ``… -> MSE`` sets the loss, as
+    the chain field's own example promises, instead of clashing with the Loss menu."""
+    named = chain_loss(form.chain)
+    return replace(form, loss=named) if named is not None and named != form.loss else form
+
+
+def edited_chain(form: SpecForm, chain: str) -> SpecForm:
+    """The form after its chain was edited: display names of parameters the new network still
+    has stay (``W1`` drawn as α), and so does the title, marked as edited."""
+    new = with_chain_loss(replace(form, chain=chain))
+    try:
+        built = network(replace(new, names=()))
+        params = set(built.parameters) | set(built.values)
+    except Exception:  # the new chain does not build yet: keep the names for when it does
+        params = {k for k, _ in form.names}
+    title = form.title if not form.title or form.title.endswith("(edited)") else f"{form.title} (edited)"
+    return replace(new, names=tuple((k, v) for k, v in form.names if k in params), title=title)
 
 
 def read_spec(text: str | bytes, filename: str = "spec.toml") -> SpecForm:
@@ -179,8 +255,9 @@ def read_spec(text: str | bytes, filename: str = "spec.toml") -> SpecForm:
     init = head.get("init")
     init_text = "" if init is None else str(init)
     values = data.get("values", {})
+    shown, exact = values_toml(values), values_toml(values, exact=True)
     return SpecForm(chain=net.chain, loss=net.loss, bias=net.bias, init=init_text,
-                    seed=int(head.get("seed", 0)), values_text=values_toml(values),
+                    seed=int(head.get("seed", 0)), values_text=shown, exact_text="" if exact == shown else exact,
                     names=tuple((str(k), str(v)) for k, v in head.get("names", {}).items()),
                     title=net.title)
 
@@ -218,7 +295,9 @@ def take_steps(form: SpecForm, lr: float, steps: int = 1) -> StepResult:
         raise ValueInputError(f"the learning rate must be a finite number, got {lr!r}")
     result = network(form).train(int(steps), float(lr))
     values = {name: _as_written(name, v) for name, v in result.network.values.items()}
-    return StepResult(replace(form, values_text=values_toml(values)), tuple(result.losses))
+    shown = {name: _rounded(v) for name, v in values.items()}
+    return StepResult(replace(form, values_text=values_toml(shown), exact_text=values_toml(values, exact=True)),
+                      tuple(result.losses))
 
 
 def _as_written(name: str, value: Any) -> Any:

@@ -31,7 +31,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from ..explain.captions import Caption, all_captions, format_number
+from ..explain.captions import Caption, all_captions, format_number, node_ref_text
 from .keys import compact, expand
 from ..errors import (
     GnnError,
@@ -331,14 +331,13 @@ def _tables(text: str, values: tuple[tuple[str, str], ...], digits: int,
     """Trace rows and captions for every step (independent of the drawn step)."""
     res = _evaluate(text, values, labels, constant_grads, merge)
     captions = tuple(all_captions(res, digits))
-    graph = res.graph
     rows = []
     for k, step in enumerate(res.trace, start=1):
-        data = graph.nodes[step.node]
-        who = f"{data.get('label') or step.node}"
-        if step.edge is not None:
-            src = graph.nodes[step.edge[0]]
-            who = f"{data.get('label')} → {src.get('label') or step.edge[0]}"
+        # what the caption's title names (by name or formula; on an edge in the gradient's
+        # direction), without its counter and without "(use 2 of 3)"
+        who = captions[k].title.split(": ", 1)[-1].split(" (use ")[0].split(" (operand ")[0]
+        if step.edge is None and step.phase == "backward":
+            who = node_ref_text(res.graph, step.node, digits)  # the seed: the output
         if step.phase == "forward":
             value, gradient = format_number(step.value, digits), ""
         else:
@@ -358,8 +357,10 @@ def _nonfinite_text(res: Any) -> str:
     bad = [n for n, d in graph.nodes(data=True) if d.get("nonfinite")]
     if not bad and not getattr(res, "nonfinite", None):
         return ""
-    labels = [str(graph.nodes[n].get("label") or n) for n in bad[:6]]
-    where = f" at {', '.join(labels)}" if labels else ""
+    from ..core.graph import node_text
+
+    labels = [node_text(graph, n) for n in bad[:6]]
+    where = f" at {'; '.join(labels)}" if labels else ""
     return (f"Some values or gradients are not finite (nan or ∞){where}. This happens for log of 0 "
             "or of a negative number, division by zero, the square root of a negative number, or "
             "when exp overflows. Change the values to move away from these points.")

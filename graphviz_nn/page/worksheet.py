@@ -14,25 +14,40 @@ from typing import Any, Mapping
 
 from .view import Issue, Labels, ValuesArg, ViewOptions, _evaluate, _issue, _merged
 
-__all__ = ["WorksheetView", "worksheet_view", "check_worksheet", "worksheet_export"]
+__all__ = ["WorksheetView", "worksheet_view", "check_worksheet", "worksheet_export", "sheet_caption"]
 
 
 @dataclass(frozen=True)
 class WorksheetView:
-    """A worksheet on the page: the drawing with numbered blanks and what each blank asks for."""
+    """A worksheet on the page: the drawing with numbered blanks, what each blank asks for, and
+    a caption that says only what the drawing shows."""
 
     svg: str = ""
     blanks: tuple[tuple[int, str], ...] = ()
     issue: Issue | None = None
+    caption: str = ""
 
 
-def _sheet(text: str, values: tuple[tuple[str, str], ...], blank: str, nodes: tuple[str, ...],
-           sample: int | None, seed: int, labels: Labels) -> Any:
-    """The evaluation and its ``worksheet.Worksheet`` (which blanks), as a pair."""
-    from ..explain.worksheet import choose_blanks
+def sheet_caption(render_options: Any) -> str:
+    """What the worksheet drawing drawn with ``render_options`` gives and asks for."""
+    ask = "Fill in the numbered blanks (numbered as you read the drawing), then check."
+    if render_options.edge_mode == "formula":
+        return ask + " Edges show the local derivatives as formulas; the numbers are yours to find."
+    return ask + (" Edges carry no labels: choose formulas under \"Edges show\" in the sidebar to see "
+                  "each edge's local derivative.")
+
+
+@functools.lru_cache(maxsize=32)
+def _sheet(text: str, values: tuple[tuple[str, str], ...], options: ViewOptions, blank: str,
+           nodes: tuple[str, ...], sample: int | None, seed: int, labels: Labels) -> Any:
+    """The evaluation and its ``worksheet.Worksheet`` (which blanks, numbered in the order the
+    drawing reads), as a pair (cached: the layout that orders the blanks runs once)."""
+    from ..explain.worksheet import choose_blanks, in_reading_order, render_options
+    from ..export.files import reading_order
 
     res = _evaluate(text, values, labels)
-    return res, choose_blanks(res, blank, list(nodes) or None, sample, seed)
+    sheet = choose_blanks(res, blank, list(nodes) or None, sample, seed)
+    return res, in_reading_order(sheet, reading_order(res, render_options(sheet, options.render_options(None))))
 
 
 @functools.lru_cache(maxsize=32)
@@ -42,9 +57,10 @@ def _worksheet_view(text: str, values: tuple[tuple[str, str], ...], options: Vie
     from ..export.files import export_bytes
     from ..explain.worksheet import render_options
 
-    res, sheet = _sheet(text, values, blank, nodes, sample, seed, labels)
-    svg = export_bytes(res, "svg", render_options(sheet, options.render_options(None))).decode("utf-8")
-    return WorksheetView(svg, tuple((b.number, b.label) for b in sheet.blanks))
+    res, sheet = _sheet(text, values, options, blank, nodes, sample, seed, labels)
+    drawn = render_options(sheet, options.render_options(None))
+    svg = export_bytes(res, "svg", drawn).decode("utf-8")
+    return WorksheetView(svg, tuple((b.number, b.label) for b in sheet.blanks), caption=sheet_caption(drawn))
 
 
 def worksheet_view(text: str, values: ValuesArg | None, options: ViewOptions, blank: str = "grads",
@@ -66,8 +82,9 @@ def worksheet_view(text: str, values: ValuesArg | None, options: ViewOptions, bl
 
 def check_worksheet(text: str, values: ValuesArg | None, answers: Mapping[int, str], blank: str = "grads",
                     nodes: tuple[str, ...] = (), sample: int | None = None, seed: int = 0,
-                    labels: Labels = ()) -> tuple[tuple[Any, ...], Issue | None]:
+                    labels: Labels = (), options: ViewOptions | None = None) -> tuple[tuple[Any, ...], Issue | None]:
     """Check typed answers (blank number -> text): ``worksheet.Check`` rows (ok, expected, hint).
+    ``options`` are the drawing's (the blanks are numbered as it reads).
 
     >>> rows, _ = check_worksheet("z = w x + b; L = z^2", {"w": "3", "x": "2", "b": "1"}, {1: "28", 2: "40"})
     >>> [(r.number, r.ok) for r in rows][:2], rows[1].hint
@@ -76,7 +93,8 @@ def check_worksheet(text: str, values: ValuesArg | None, answers: Mapping[int, s
     from ..explain.worksheet import check_answers
 
     try:
-        res, sheet = _sheet(text, _merged(text, values), blank, tuple(nodes), sample, seed, tuple(labels))
+        res, sheet = _sheet(text, _merged(text, values), options or ViewOptions(), blank, tuple(nodes), sample,
+                            seed, tuple(labels))
         return tuple(check_answers(res, sheet, dict(answers))), None
     except Exception as exc:
         return (), _issue(exc, text)
@@ -90,6 +108,5 @@ def worksheet_export(text: str, values: ValuesArg | None, options: ViewOptions, 
     from ..export.files import export_bytes
     from ..explain.worksheet import render_options
 
-    res, sheet = _sheet(text, _merged(text, values), blank, tuple(nodes), sample, seed, tuple(labels))
+    res, sheet = _sheet(text, _merged(text, values), options, blank, tuple(nodes), sample, seed, tuple(labels))
     return export_bytes(res, fmt, render_options(sheet, options.render_options(None), key=key))
-

@@ -151,8 +151,9 @@ def test_table_has_value_and_gradient_columns():
     proc = run("eval", "x*y", "--at", "x=2", "--at", "y=5")
     assert proc.returncode == 0, proc.stderr
     rows = [line.split() for line in proc.stdout.splitlines()]
-    x_rows = [r for r in rows if r and r[0] == "n0"]
+    x_rows = [r for r in rows if r and r[0] == "x"]
     assert x_rows, proc.stdout
+    assert any(r[:4] == ["×", "x", "×", "y"] for r in rows), proc.stdout  # formula by names
     assert "2" in x_rows[0] and "5" in x_rows[0]  # value of x and d(xy)/dx
 
 

@@ -238,7 +238,8 @@ def test_middle_step_highlights_the_current_edge_and_shows_partial_sums(p004: gn
     edge = re.search(r'"n0" -> "n5" \[id="n0-n5-1".*$', dot, re.M)
     assert edge and 'penwidth="3"' in edge.group(0) and "1 × 1 = 1" in edge.group(0)
     assert f"∂ = {format_number(state.grads['n0'])}<" in node_line(dot, "n0")
-    assert 'color="#d62728"' in node_line(dot, "n5")
+    # the highlight is on x (n0), whose gradient this step changes, not on the sender n5
+    assert 'color="#d62728"' in node_line(dot, "n0") and 'color="#d62728"' not in node_line(dot, "n5")
     pending = [n for n in p004.graph if n not in state.grads and p004.graph.nodes[n]["kind"] != "constant"]
     assert pending and all("∂ = ?" in node_line(dot, n) for n in pending)
 

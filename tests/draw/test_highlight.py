@@ -32,7 +32,9 @@ def node_of(res: gnn.Evaluation, name: str) -> str:
 
 
 def edge_line(dot: str, u: str, v: str, arg: int) -> str:
-    return next(line for line in dot.splitlines() if f'id="{u}-{v}-{arg}"' in line)
+    """The edge's DOT statement without its hover text (which names both ends)."""
+    line = next(line for line in dot.splitlines() if f'id="{u}-{v}-{arg}"' in line)
+    return re.sub(r' tooltip="[^"]*"', "", line)
 
 
 def mul_of(res: gnn.Evaluation, weight: str) -> str:
