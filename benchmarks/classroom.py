@@ -4,7 +4,7 @@ Starts its own ``streamlit run app.py`` on a free 127.0.0.1 port (stopped by its
 loopback only), then drives ``--sessions`` Chromium sessions (one headless browser, one context
 each) for ``--seconds``. Every session loops: type a new expression ``x*y + K`` (K unique to the
 session and the round), set a new value of y, step back one step, step forward again, pausing
-0.3–1 s between actions like a student. After each action it waits for the page to show exactly
+1.5–4 s between actions like a student. After each action it waits for the page to show exactly
 its own numbers (the summary ``f = x·y + K`` and a drawing holding K and f, with no number that
 belongs to another session) and records how long that took.
 
@@ -45,6 +45,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 MAX_SESSIONS = 40
 MAX_SECONDS = 1800
 WAIT_MS = 30_000  # an action that shows nothing for this long is an error
+THINK = (1.5, 4.0)  # seconds a student pauses between actions
 NEAR_LIMIT = "x = 1; y = {y}; " + " + ".join(f"sin({k}x) y" for k in range(1, 1400))
 
 # The drawing and the summary both show the session's numbers (read in the browser).
@@ -140,6 +141,17 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
+def cpu_seconds(pid: int, children: bool = False) -> float:
+    """User + system CPU seconds of ``pid`` (with ``children``: also of its reaped children)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    ticks = int(fields[11]) + int(fields[12]) + ((int(fields[13]) + int(fields[14])) if children else 0)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def rss_mb(pid: int) -> float:
     try:
         with open(f"/proc/{pid}/statm", encoding="ascii") as f:
@@ -170,6 +182,7 @@ class MemoryLog:
     def __init__(self, pid: int, every: float = 2.0):
         self.pid, self.every, self.start = pid, every, time.monotonic()
         self.samples: list[tuple[float, float, float]] = []  # (seconds, server MB, workers MB)
+        self.cpu: list[tuple[float, float]] = []  # (seconds, CPU seconds of the server and its workers)
         self.pids: set[int] = set()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -179,8 +192,18 @@ class MemoryLog:
         while not self._stop.wait(self.every):
             tree = descendants(self.pid)
             self.pids.update(tree)
-            self.samples.append((round(time.monotonic() - self.start, 1), round(rss_mb(self.pid), 1),
+            now = round(time.monotonic() - self.start, 1)
+            self.samples.append((now, round(rss_mb(self.pid), 1),
                                  round(sum(rss_mb(p) for p in tree if p != self.pid), 1)))
+            self.cpu.append((now, cpu_seconds(self.pid, children=True)
+                             + sum(cpu_seconds(p, children=True) for p in tree if p != self.pid)))
+
+    def cpu_between(self, first: int, last: int) -> float | None:
+        """Cores the server and its workers kept busy on average between two samples."""
+        if last - first < 2 or last > len(self.cpu):
+            return None
+        (t0, c0), (t1, c1) = self.cpu[first], self.cpu[last - 1]
+        return round((c1 - c0) / (t1 - t0), 2) if t1 > t0 else None
 
     def stop(self) -> None:
         self._stop.set()
@@ -199,7 +222,7 @@ async def light_session(browser: Any, url: str, index: int, until: float, tally:
     base = 200 * (index + 1)  # K and f = x·y + K stay in [base, base + 199]: no other session's range
     x, y = 2, 1
     try:
-        await page.goto(url)
+        await page.goto(url, timeout=90_000)
         await page.wait_for_selector('.gnn-graph[data-state="current"] svg', timeout=90_000)
         box = page.get_by_role("textbox", name="Expression or program")
         rounds = 0
@@ -213,7 +236,7 @@ async def light_session(browser: Any, url: str, index: int, until: float, tally:
                 await page.wait_for_function(_SHOWS, arg=[str(x * y + k), str(k)], polling=50)
                 tally.edit.append(time.perf_counter() - t0)
                 await check_own_numbers(page, index, base, tally)
-                await asyncio.sleep(rng.uniform(0.3, 1.0))
+                await asyncio.sleep(rng.uniform(*THINK))
 
                 y = rng.choice([v for v in range(1, 10) if v != y])
                 field_y = page.get_by_role("spinbutton", name="y", exact=True)
@@ -223,7 +246,7 @@ async def light_session(browser: Any, url: str, index: int, until: float, tally:
                 await page.wait_for_function(_SHOWS, arg=[str(x * y + k), str(k)], polling=50)
                 tally.edit.append(time.perf_counter() - t0)
                 await check_own_numbers(page, index, base, tally)
-                await asyncio.sleep(rng.uniform(0.3, 1.0))
+                await asyncio.sleep(rng.uniform(*THINK))
 
                 n = 10  # x*y + K: 5 nodes forward, the seed, 4 edges back
                 for button, shown in (("Prev", n - 1), ("Next", n)):
@@ -231,14 +254,17 @@ async def light_session(browser: Any, url: str, index: int, until: float, tally:
                     await page.get_by_role("button", name=button).click()
                     await page.wait_for_function(_STEP_SHOWN, arg=[shown, n], polling=50)
                     tally.step.append(time.perf_counter() - t0)
-                    await asyncio.sleep(rng.uniform(0.3, 1.0))
-            except Exception as err:  # a timeout or a page gone wrong: count it and go on
+                    await asyncio.sleep(rng.uniform(*THINK))
+            except Exception as err:  # a timeout or a page gone wrong: count it, reload, go on
                 tally.errors.append(f"session {index}: {type(err).__name__}: {str(err).splitlines()[0][:160]}")
-                shown = await page.evaluate(_ERRORS)
-                if shown:
-                    tally.errors.append(f"session {index} page error: {shown[:200]}")
-                await page.goto(url)
-                await page.wait_for_selector('.gnn-graph[data-state="current"] svg', timeout=90_000)
+                try:
+                    shown = await page.evaluate(_ERRORS)
+                    if shown:
+                        tally.errors.append(f"session {index} page error: {shown[:200]}")
+                    await page.goto(url, timeout=90_000)
+                    await page.wait_for_selector('.gnn-graph[data-state="current"] svg', timeout=90_000)
+                except Exception as again:
+                    tally.errors.append(f"session {index} reload: {type(again).__name__}")
                 x, y = 2, 1
     finally:
         await context.close()
@@ -323,6 +349,8 @@ def main(argv: list[str] | None = None) -> int:
             tally = asyncio.run(phase(url, args.sessions, args.seconds, heavy))
             report[name] = tally.summary()
             report[name]["memory_mb_server_workers"] = memory.samples[mark:][::5]
+            report[name]["server_and_workers_cores_busy"] = memory.cpu_between(mark, len(memory.cpu))
+            report[name]["rss_mb_at_end"] = memory.samples[-1][1:] if memory.samples else None
             print(json.dumps({name: report[name]}, indent=1), flush=True)
     finally:
         memory.stop()

@@ -54,7 +54,7 @@ class Budget:
     """
 
     seconds: float = 10.0
-    memory_mb: int = 2048
+    memory_mb: int = 1024
     workers: int = 3
     warm: int = 2
     result_cache_mb: int = 64
