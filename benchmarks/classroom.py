@@ -46,6 +46,7 @@ MAX_SESSIONS = 40
 MAX_SECONDS = 1800
 WAIT_MS = 30_000  # an action that shows nothing for this long is an error
 THINK = (1.5, 4.0)  # seconds a student pauses between actions
+STAGGER = 3.0  # seconds between two sessions' first visits
 NEAR_LIMIT = "x = 1; y = {y}; " + " + ".join(f"sin({k}x) y" for k in range(1, 1400))
 
 # The drawing and the summary both show the session's numbers (read in the browser).
@@ -222,8 +223,9 @@ async def light_session(browser: Any, url: str, index: int, until: float, tally:
     base = 200 * (index + 1)  # K and f = x·y + K stay in [base, base + 199]: no other session's range
     x, y = 2, 1
     try:
-        await page.goto(url, timeout=90_000)
-        await page.wait_for_selector('.gnn-graph[data-state="current"] svg', timeout=90_000)
+        await asyncio.sleep(index * STAGGER)  # students arrive over a few seconds, not at once
+        if not await load(page, url, index, tally):
+            return
         box = page.get_by_role("textbox", name="Expression or program")
         rounds = 0
         while time.monotonic() < until:
@@ -261,13 +263,25 @@ async def light_session(browser: Any, url: str, index: int, until: float, tally:
                     shown = await page.evaluate(_ERRORS)
                     if shown:
                         tally.errors.append(f"session {index} page error: {shown[:200]}")
-                    await page.goto(url, timeout=90_000)
-                    await page.wait_for_selector('.gnn-graph[data-state="current"] svg', timeout=90_000)
-                except Exception as again:
-                    tally.errors.append(f"session {index} reload: {type(again).__name__}")
+                except Exception:
+                    pass
+                if not await load(page, url, index, tally):
+                    return
                 x, y = 2, 1
     finally:
         await context.close()
+
+
+async def load(page: Any, url: str, index: int, tally: Tally) -> bool:
+    """Open the app (three tries); False when it never showed its graph."""
+    for _ in range(3):
+        try:
+            await page.goto(url, timeout=90_000)
+            await page.wait_for_selector('.gnn-graph[data-state="current"] svg', timeout=90_000)
+            return True
+        except Exception as err:
+            tally.errors.append(f"session {index} load: {type(err).__name__}: {str(err).splitlines()[0][:120]}")
+    return False
 
 
 async def check_own_numbers(page: Any, index: int, base: int, tally: Tally) -> None:

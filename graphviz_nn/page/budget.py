@@ -58,7 +58,7 @@ class Budget:
     workers: int = 3
     warm: int = 2
     result_cache_mb: int = 64
-    nice_after: float = 1.0
+    nice_after: float = 3.0
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Budget":

@@ -15,7 +15,8 @@ The budget (:class:`~graphviz_nn.page.budget.Budget`):
   worker's process group (the worker and any layout program it started), starts nothing in its
   place until a call needs one, and the call ends with
   :class:`~graphviz_nn.page.budget.OverBudget`. A call still running after ``nice_after``
-  seconds is lowered in CPU priority, so the quick calls of other sessions go first.
+  seconds is lowered in CPU priority, so the quick calls of other sessions go first; its worker
+  is replaced after the call (an unprivileged process cannot raise its priority again).
 - **memory**: a worker limits its own address space (``RLIMIT_AS``, inherited by the layout
   program it runs). An allocation past it raises ``MemoryError`` (the page shows the memory
   message) and the worker is replaced after that call; a worker that dies ends the call with
@@ -55,6 +56,9 @@ PRELOAD = ["graphviz_nn.page.view", "graphviz_nn.page.teach", "graphviz_nn.page.
            "graphviz_nn.export.files"]
 OVER_KEEP_SECONDS = 60.0
 """How long an over-budget answer is remembered (the same call then answers at once)."""
+STARTUP_SECONDS = 120.0
+"""How long a new worker may take to import the package (not counted in any call's budget)."""
+READY = b"ready"  # a new worker's first message
 _THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
@@ -78,6 +82,7 @@ def main() -> None:
     reader, writer = Connection(0, writable=False), Connection(out, readable=False)
     for module in PRELOAD:
         importlib.import_module(module)
+    writer.send_bytes(READY)
     _serve(reader, writer, memory_mb, seconds)
 
 
@@ -148,6 +153,14 @@ class _Worker:
 
     def alive(self) -> bool:
         return self.process.poll() is None
+
+    def ready(self) -> bool:
+        """Wait until the worker has imported the package (its first message); False if it
+        did not in :data:`STARTUP_SECONDS`."""
+        try:
+            return self.conn.poll(STARTUP_SECONDS) and self.conn.recv_bytes() == READY
+        except (EOFError, OSError):
+            return False
 
     def renice(self) -> None:
         """Lower the CPU priority of the worker and its layout programs (never raised again)."""
@@ -264,7 +277,10 @@ class Pool:
             flight.done.wait()
             return self._answer(flight.data)
         try:
-            flight.data = self._run(job, key)
+            try:
+                flight.data = self._run(job, key)
+            except Exception as err:  # no worker could take the call: say so to every waiter
+                flight.data = pickle.dumps(("raise", RuntimeError(f"the app could not run this: {err}"), False))
             over = pickle.loads(flight.data)[0] == "over"
             self.answers.put(job, flight.data, OVER_KEEP_SECONDS if over else None)
         finally:
@@ -281,13 +297,19 @@ class Pool:
             raise OverBudget(over_budget_message(value, self.budget), value)
         raise value
 
-    def _run(self, job: bytes, key: str) -> bytes:
+    def _run(self, job: bytes, key: str, tries: int = 2) -> bytes:
         """Send ``job`` to a worker and wait for its reply within the time budget."""
         worker = self._acquire(key)
+        try:
+            worker.send.send_bytes(job)
+        except OSError:  # it ended while idle (it had just retired): another worker takes the call
+            self._release(worker, retire=True)
+            if tries > 1:
+                return self._run(job, key, tries - 1)
+            raise
         start = time.monotonic()
         deadline = start + self.budget.seconds
         try:
-            worker.send.send_bytes(job)
             while True:
                 now = time.monotonic()
                 if now >= deadline:
@@ -295,7 +317,8 @@ class Pool:
                 wait = deadline - now if worker.niced else min(deadline, start + self.budget.nice_after) - now
                 if worker.conn.poll(max(wait, 0.0)):
                     data = worker.conn.recv_bytes()
-                    self._release(worker, retire=pickle.loads(data)[2])
+                    # A lowered worker is not raised again (that needs privileges): replace it.
+                    self._release(worker, retire=pickle.loads(data)[2] or worker.niced)
                     return data
                 if not worker.niced and time.monotonic() >= start + self.budget.nice_after:
                     worker.renice()
@@ -311,15 +334,14 @@ class Pool:
     # ------------------------------------------------------------------ workers
 
     def _acquire(self, key: str) -> _Worker:
-        """A free worker: the one that served ``key`` last, else one not lowered in priority,
-        else a new one while fewer than ``workers`` run, else the first to come free."""
+        """A free worker: the one that served ``key`` last, else any idle one, else a new one
+        while fewer than ``workers`` run, else the first to come free."""
         with self._cond:
             while True:
                 for dead in [w for w in self._idle if not w.alive()]:
                     self._idle.remove(dead)
                     dead.kill()
-                chosen = (next((w for w in self._idle if w.key == key), None)
-                          or next((w for w in self._idle if not w.niced), None))
+                chosen = next((w for w in self._idle if w.key == key), None)
                 if chosen is None and len(self._idle) + len(self._busy) + self._starting < self.budget.workers:
                     self._starting += 1
                     break
@@ -332,9 +354,14 @@ class Pool:
                 self._cond.wait()
         try:
             worker = _Worker(self.budget)
+            up = worker.ready()
         finally:
             with self._cond:
                 self._starting -= 1
+                self._cond.notify_all()
+        if not up:
+            worker.kill()
+            raise OverBudget("a worker process did not start; try again in a moment", "time")
         self.counts["started"] += 1
         worker.key = key
         with self._cond:
@@ -362,10 +389,15 @@ class Pool:
                 self._starting += 1
             try:
                 worker = _Worker(self.budget)
-                self.counts["started"] += 1
+                up = worker.ready()
             finally:
                 with self._cond:
                     self._starting -= 1
+                    self._cond.notify_all()
+            if not up:
+                worker.kill()
+                return
+            self.counts["started"] += 1
             with self._cond:
                 self._idle.append(worker)
                 self._cond.notify_all()
