@@ -46,6 +46,7 @@ MAX_SESSIONS = 40
 MAX_SECONDS = 1800
 WAIT_MS = 30_000  # an action that shows nothing for this long is an error
 THINK = (1.5, 4.0)  # seconds a student pauses between actions
+LOAD_MS = 240_000  # a first visit that shows no graph for this long is an error
 STAGGER = 3.0  # seconds between two sessions' first visits
 NEAR_LIMIT = "x = 1; y = {y}; " + " + ".join(f"sin({k}x) y" for k in range(1, 1400))
 
@@ -276,8 +277,8 @@ async def load(page: Any, url: str, index: int, tally: Tally) -> bool:
     """Open the app (three tries); False when it never showed its graph."""
     for _ in range(3):
         try:
-            await page.goto(url, timeout=90_000)
-            await page.wait_for_selector('.gnn-graph[data-state="current"] svg', timeout=90_000)
+            await page.goto(url, timeout=LOAD_MS)
+            await page.wait_for_selector('.gnn-graph[data-state="current"] svg', timeout=LOAD_MS)
             return True
         except Exception as err:
             tally.errors.append(f"session {index} load: {type(err).__name__}: {str(err).splitlines()[0][:120]}")
@@ -306,8 +307,8 @@ async def heavy_session(browser: Any, url: str, until: float, tally: Tally) -> N
         while time.monotonic() < until:
             y += 1
             t0 = time.perf_counter()
-            await page.goto(f"{url}/?expr={quote(NEAR_LIMIT.format(y=y))}")
             try:
+                await page.goto(f"{url}/?expr={quote(NEAR_LIMIT.format(y=y))}", timeout=LOAD_MS)
                 await page.wait_for_function(_HEAVY_DONE, polling=100, timeout=120_000)
                 text = await page.evaluate("() => document.body.innerText")
                 found = re.search(r"needs more than [0-9.,]+ (s|MB)", text)

@@ -32,10 +32,10 @@ def main(argv: list[str] | None = None) -> int:
     from streamlit.testing.v1 import AppTest
 
     from benchmarks.classroom import descendants, rss_mb
-    from graphviz_nn.page import budget
+    from graphviz_nn.page import dispatch
 
     sessions = [AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run() for _ in range(args.sessions)]
-    pool = budget.pool()
+    pool = dispatch.pool()
     me = os.getpid()
     samples, errors, start = [], 0, time.monotonic()
     for edit in range(1, args.edits + 1):
@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     print(json.dumps({k: v for k, v in report.items() if k != "samples"}))
     if args.json:
         args.json.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
-    budget.stop()
+    dispatch.stop()
     return 0
 
 

@@ -18,24 +18,24 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.hop", description=__doc__)
     parser.add_argument("--rounds", type=int, default=15)
     args = parser.parse_args(argv)
-    from graphviz_nn.page import budget, view
+    from graphviz_nn.page import budget, dispatch, view
 
     text = "x^2 + 3xy"
-    pool = budget.start(budget.Budget(seconds=30, workers=1, warm=1))
+    pool = dispatch.start(budget.Budget(seconds=30, workers=1, warm=1))
     view.build_view(text, {"x": "1", "y": "1"})  # the worker is up and has read the text
     runs: dict[str, dict[str, list[float]]] = {}
     try:
         for r in range(max(1, min(args.rounds, 200))):
             for where in ("in process", "worker"):
-                budget._POOL = pool if where == "worker" else None  # the switch bounded calls read
+                dispatch._POOL = pool if where == "worker" else None  # the switch bounded calls read
                 values = {"x": str(r + 2 + (1000 if where == "worker" else 0)), "y": "3"}
                 for kind, step in (("new values", None), ("a step", 3), ("the same again", 3)):
                     start = time.perf_counter()
                     view.build_view(text, values, step=step)
                     runs.setdefault(kind, {}).setdefault(where, []).append(time.perf_counter() - start)
     finally:
-        budget._POOL = pool
-        budget.stop()
+        dispatch._POOL = pool
+        dispatch.stop()
     for kind, by_where in runs.items():
         cells = "  ".join(f"{w}: {statistics.median(t) * 1e3:7.1f} ms" for w, t in by_where.items())
         print(f"{kind:<16} {cells}")

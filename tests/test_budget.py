@@ -17,7 +17,7 @@ import pytest
 import graphviz_nn
 from graphviz_nn.core import prepared
 from graphviz_nn.layout import steady
-from graphviz_nn.page import budget, downloads
+from graphviz_nn.page import budget, dispatch, downloads
 from graphviz_nn.page import view as page_view
 from graphviz_nn.page.workers import _Answers
 
@@ -28,10 +28,10 @@ NEAR_LIMIT = "x = 1; y = 2; " + " + ".join(f"sin({k}x) y" for k in range(1, 1400
 @pytest.fixture
 def tiny_budget():
     """A pool whose calls may take 2 s; stopped afterwards (bounded functions run in place again)."""
-    budget.stop()
-    pool = budget.start(budget.Budget(seconds=2, memory_mb=1024, workers=2, warm=1))
+    dispatch.stop()
+    pool = dispatch.start(budget.Budget(seconds=2, memory_mb=1024, workers=2, warm=1))
     yield pool
-    budget.stop()
+    dispatch.stop()
 
 
 def test_the_near_limit_input_is_what_the_issue_measured():
@@ -62,8 +62,8 @@ def test_a_call_without_a_fallback_raises_the_limit_error(tiny_budget):
 
 
 def test_over_the_memory_budget_the_view_says_so_and_the_worker_is_replaced():
-    budget.stop()
-    pool = budget.start(budget.Budget(seconds=60, memory_mb=600, workers=1, warm=1))
+    dispatch.stop()
+    pool = dispatch.start(budget.Budget(seconds=60, memory_mb=600, workers=1, warm=1))
     try:
         # A row of 3,000 plus a column of 3,000 broadcasts to 9 million entries (72 MB an array);
         # each intermediate keeps its value, gradient and contributions.
@@ -76,13 +76,13 @@ def test_over_the_memory_budget_the_view_says_so_and_the_worker_is_replaced():
         assert (small.issue, small.value, dict(small.gradients)) == (None, "10", {"x": "7", "y": "6"})
         assert pool.counts["started"] >= 2  # the worker that ran out of memory was replaced
     finally:
-        budget.stop()
+        dispatch.stop()
 
 
 def test_the_app_shows_the_over_budget_message(monkeypatch):
     st_testing = pytest.importorskip("streamlit.testing.v1")
     app = str(Path(__file__).resolve().parent.parent / "app.py")
-    budget.stop()
+    dispatch.stop()
     monkeypatch.setenv("GNN_BUDGET_SECONDS", "2")
     try:
         at = st_testing.AppTest.from_file(app, default_timeout=60)
@@ -92,12 +92,12 @@ def test_the_app_shows_the_over_budget_message(monkeypatch):
         assert any("this input needs more than 2 s to evaluate and draw" in e.value for e in at.error)
         assert any("budget" in i.value for i in at.info)
     finally:
-        budget.stop()
+        dispatch.stop()
 
 
 def test_without_a_pool_bounded_functions_run_in_place():
-    budget.stop()
-    assert budget.pool() is None
+    dispatch.stop()
+    assert dispatch.pool() is None
     assert page_view.build_view("x*y", {"x": "2", "y": "3"}, draw=False).value == "6"
 
 
@@ -105,7 +105,7 @@ def test_the_budget_comes_from_the_environment():
     b = budget.Budget.from_env({"GNN_BUDGET_SECONDS": "4.5", "GNN_BUDGET_MEMORY_MB": "512",
                                 "GNN_WORKERS": "1", "GNN_RESULT_CACHE_MB": "8"})
     assert (b.seconds, b.memory_mb, b.workers, b.warm, b.result_cache_mb) == (4.5, 512, 1, 1, 8)
-    assert budget.start(budget.Budget(workers=0)) is None and budget.pool() is None
+    assert dispatch.start(budget.Budget(workers=0)) is None and dispatch.pool() is None
 
 
 # --------------------------------------------------------------------------- cache bounds

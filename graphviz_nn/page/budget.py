@@ -1,13 +1,11 @@
-"""What one call of the page may use (time, memory), the message past it, and the switch that
-sends page functions to worker processes.
+"""What one call of the page may use (time, memory) and the message past it.
 
 Streamlit runs every session's script in one server process, so a heavy input would hold the
 server (its cores and the interpreter lock) for every student. Page functions decorated with
-:func:`bounded` run in the calling process until the app calls :func:`start`; from then on
-they run in the worker pool of :mod:`graphviz_nn.page.workers`, where a call that needs more
-than :attr:`Budget.seconds` or :attr:`Budget.memory_mb` ends with :class:`OverBudget` (its
-message says so) in that session only. The CLI, the Python API and the tests never start a
-pool: there every decorated function is a plain call.
+:func:`graphviz_nn.page.dispatch.bounded` run in the worker pool of
+:mod:`graphviz_nn.page.workers` once the app has started it, where a call that needs more than
+:attr:`Budget.seconds` or :attr:`Budget.memory_mb` ends with :class:`OverBudget` (its message
+says so) in that session only.
 
 The budget comes from the environment (``GNN_BUDGET_SECONDS``, ``GNN_BUDGET_MEMORY_MB``,
 ``GNN_WORKERS``, ``GNN_RESULT_CACHE_MB``; :meth:`Budget.from_env`), so a deployment lowers or
@@ -22,17 +20,13 @@ this input needs more than 2,048 MB of memory, the most the app gives one proble
 
 from __future__ import annotations
 
-import functools
 import os
 from dataclasses import dataclass
-from typing import Any, Callable, TypeVar
+from typing import Any
 
 from ..errors import LimitError
 
-__all__ = ["Budget", "OverBudget", "over_budget_message", "OVER_BUDGET_ADVICE", "bounded", "start",
-           "stop", "pool", "memory_error_seen"]
-
-F = TypeVar("F", bound=Callable[..., Any])
+__all__ = ["Budget", "OverBudget", "over_budget_message", "OVER_BUDGET_ADVICE", "memory_error_seen"]
 
 #: What the page says under an over-budget message.
 OVER_BUDGET_ADVICE = ("The app gives each problem a time and memory budget so that one large input "
@@ -96,35 +90,7 @@ def over_budget_message(kind: str, budget: Budget) -> str:
     return f"this input needs more than {budget.memory_mb:,} MB of memory, the most the app gives one problem"
 
 
-_POOL: Any = None  # the running workers.Pool, or None: every bounded function runs in place
 _MEMORY: dict[str, Any] = {"budget": None, "seen": False}  # set inside a worker process
-
-
-def pool() -> Any:
-    """The running pool (:class:`graphviz_nn.page.workers.Pool`) or ``None``."""
-    return _POOL
-
-
-def start(budget: Budget | None = None) -> Any:
-    """Send every :func:`bounded` function to a worker pool from now on (idempotent: a second
-    call returns the running pool). ``budget.workers == 0`` keeps everything in process."""
-    global _POOL
-    if _POOL is None:
-        budget = budget or Budget.from_env()
-        if budget.workers <= 0:
-            return None
-        from .workers import Pool
-
-        _POOL = Pool(budget)
-    return _POOL
-
-
-def stop() -> None:
-    """Stop the pool's workers; bounded functions run in place again."""
-    global _POOL
-    running, _POOL = _POOL, None
-    if running is not None:
-        running.close()
 
 
 def memory_error_seen(budget: Budget | None = None) -> str:
@@ -132,32 +98,3 @@ def memory_error_seen(budget: Budget | None = None) -> str:
     worker a note that the worker should be replaced after this call."""
     _MEMORY["seen"] = True
     return over_budget_message("memory", budget or _MEMORY["budget"] or Budget.from_env())
-
-
-def bounded(over: Callable[..., Any] | None = None) -> Callable[[F], F]:
-    """Run the decorated page function in a worker while a pool runs (:func:`start`).
-
-    Its first argument names the problem (the text): calls for the same text go to the same
-    worker when it is free, so that worker's caches serve them. ``over(error, *args, **kwargs)``
-    gives what the function returns instead when the call is over budget; without it the
-    :class:`OverBudget` error is raised. Results are pickled, so arguments and results must be
-    plain data (they are: the page's functions take and return frozen dataclasses and tuples).
-    """
-
-    def decorate(fn: F) -> F:
-        @functools.wraps(fn)
-        def call(*args: Any, **kwargs: Any) -> Any:
-            running = _POOL
-            if running is None:
-                return fn(*args, **kwargs)
-            try:
-                return running.call(fn.__module__, fn.__qualname__, args, kwargs,
-                                    str(args[0]) if args else "")
-            except OverBudget as err:
-                if over is None:
-                    raise
-                return over(err, *args, **kwargs)
-
-        return call  # type: ignore[return-value]
-
-    return decorate

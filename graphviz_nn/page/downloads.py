@@ -11,7 +11,7 @@ True
 
 from __future__ import annotations
 
-from .budget import bounded
+from .dispatch import bounded
 from .view import Labels, ValuesArg, ViewOptions, _evaluate, _merged
 
 __all__ = ["EXPORT_FORMATS", "export", "STEP_EXPORTS", "steps_export"]

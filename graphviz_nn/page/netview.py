@@ -32,7 +32,7 @@ from ..errors import ParseError, RenderError, ValueInputError
 from ..language.sources import decode
 from ..networks.network import BIAS_MODES, Network, from_chain, parse_spec
 from ..networks.layers import LOSSES
-from .budget import bounded
+from .dispatch import bounded
 
 __all__ = [
     "SpecForm",

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from ..explain.captions import format_latex_number, format_number
-from .budget import bounded
+from .dispatch import bounded
 from .view import (
     MAX_EDGE_TERMS,
     MAX_LATEX_PATHS,

@@ -31,7 +31,8 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from .budget import OVER_BUDGET_ADVICE, OverBudget, bounded, memory_error_seen
+from .budget import OVER_BUDGET_ADVICE, OverBudget, memory_error_seen
+from .dispatch import bounded
 from ..explain.captions import Caption, all_captions, format_number
 from .keys import compact, expand
 from ..errors import (
@@ -380,7 +381,7 @@ def build_view(text: str, values: ValuesArg | None = None, options: ViewOptions 
     of :func:`input_fields`. ``step`` counts trace steps (0: the bare graph; ``None`` or
     anything past the end: the finished graph). With ``draw=False`` no SVG is made.
     ``labels`` draws inputs under display names (``(("W1", "alpha"),)``: W1 drawn as α).
-    While the app's worker pool runs (:func:`graphviz_nn.page.budget.start`) the call runs in a
+    While the app's worker pool runs (:func:`graphviz_nn.page.dispatch.start`) the call runs in a
     worker within the budget; past it the view carries a ``limit`` issue saying so.
     """
     import time

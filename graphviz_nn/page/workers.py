@@ -241,7 +241,7 @@ class _Flight:
 
 
 class Pool:
-    """Worker processes for :func:`graphviz_nn.page.budget.bounded` calls (see the module)."""
+    """Worker processes for :func:`graphviz_nn.page.dispatch.bounded` calls (see the module)."""
 
     def __init__(self, budget: Budget):
         self.budget = budget

@@ -12,7 +12,7 @@ import functools
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from .budget import bounded
+from .dispatch import bounded
 from .view import Issue, Labels, ValuesArg, ViewOptions, _evaluate, _issue, _merged
 
 __all__ = ["WorksheetView", "worksheet_view", "check_worksheet", "worksheet_export"]
