@@ -19,7 +19,7 @@ from typing import Any
 import streamlit as st
 from streamlit.components.v1 import declare_component
 
-from graphviz_nn.page import budget, netview
+from graphviz_nn.page import dispatch, netview
 from graphviz_nn.page import view as pipeline
 from graphviz_nn.page import downloads as pipeline_downloads
 from graphviz_nn.page import teach as pipeline_teach
@@ -52,9 +52,9 @@ DEFAULT_CHAIN = SpecForm(chain="Linear(2->2) -> ReLU -> Linear(2->1)", loss="hal
 # --------------------------------------------------------------------------- cached pipeline
 
 
-# The heavy functions run in worker processes within a time and memory budget (page/budget.py);
-# their answers are cached there, by size, so these two need no st.cache_data of their own.
-budget.start()
+# The heavy functions run in worker processes within a time and memory budget (page/budget.py,
+# page/dispatch.py); their answers are cached there, by size, so these two need no st.cache_data.
+dispatch.start()
 
 
 def view_for(text: str, values: tuple[tuple[str, str], ...], options: ViewOptions, step: int | None,

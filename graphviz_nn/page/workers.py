@@ -25,8 +25,8 @@ The budget (:class:`~graphviz_nn.page.budget.Budget`):
 
 Answers come back pickled; the server keeps up to ``result_cache_mb`` of them, least recently
 used first out (its only cache of page results), and identical calls in flight at the same time
-(a class opening one link) share one computation. Answers over budget are kept for a minute only:
-a busy moment should not mark an input as too large for long.
+(a class opening one link) share one computation. Answers over budget (and errors) are kept for
+a minute only: a busy moment should not mark an input as too large for long.
 """
 
 from __future__ import annotations
@@ -281,8 +281,8 @@ class Pool:
                 flight.data = self._run(job, key)
             except Exception as err:  # no worker could take the call: say so to every waiter
                 flight.data = pickle.dumps(("raise", RuntimeError(f"the app could not run this: {err}"), False))
-            over = pickle.loads(flight.data)[0] == "over"
-            self.answers.put(job, flight.data, OVER_KEEP_SECONDS if over else None)
+            settled = pickle.loads(flight.data)[0] == "ok"  # failures are remembered a minute only
+            self.answers.put(job, flight.data, None if settled else OVER_KEEP_SECONDS)
         finally:
             with self._cond:
                 del self._flights[job]
@@ -309,19 +309,21 @@ class Pool:
             raise
         start = time.monotonic()
         deadline = start + self.budget.seconds
+        lowered = False  # tried once, whether or not the system allowed it
         try:
             while True:
                 now = time.monotonic()
                 if now >= deadline:
                     break
-                wait = deadline - now if worker.niced else min(deadline, start + self.budget.nice_after) - now
+                wait = deadline - now if lowered else min(deadline, start + self.budget.nice_after) - now
                 if worker.conn.poll(max(wait, 0.0)):
                     data = worker.conn.recv_bytes()
                     # A lowered worker is not raised again (that needs privileges): replace it.
                     self._release(worker, retire=pickle.loads(data)[2] or worker.niced)
                     return data
-                if not worker.niced and time.monotonic() >= start + self.budget.nice_after:
+                if not lowered and time.monotonic() >= start + self.budget.nice_after:
                     worker.renice()
+                    lowered = True
                     self.counts["reniced"] += 1
         except (EOFError, OSError):  # the worker died: killed for its memory, or crashed
             self._release(worker, retire=True)
