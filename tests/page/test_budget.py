@@ -81,7 +81,7 @@ def test_over_the_memory_budget_the_view_says_so_and_the_worker_is_replaced():
 
 def test_the_app_shows_the_over_budget_message(monkeypatch):
     st_testing = pytest.importorskip("streamlit.testing.v1")
-    app = str(Path(__file__).resolve().parent.parent / "app.py")
+    app = str(Path(__file__).resolve().parents[2] / "app.py")
     dispatch.stop()
     monkeypatch.setenv("GNN_BUDGET_SECONDS", "2")
     try:
@@ -131,7 +131,7 @@ def test_every_lru_cache_of_the_package_has_a_size_bound():
 
 
 def test_the_app_caches_have_max_entries():
-    source = (Path(__file__).resolve().parent.parent / "app.py").read_text(encoding="utf-8")
+    source = (Path(__file__).resolve().parents[2] / "app.py").read_text(encoding="utf-8")
     assert source.count("@st.cache_data(") == source.count("@st.cache_data(max_entries=")
 
 
