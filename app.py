@@ -19,7 +19,7 @@ from typing import Any
 import streamlit as st
 from streamlit.components.v1 import declare_component
 
-from graphviz_nn.page import netview
+from graphviz_nn.page import dispatch, netview
 from graphviz_nn.page import view as pipeline
 from graphviz_nn.page import downloads as pipeline_downloads
 from graphviz_nn.page import exports as page_exports
@@ -61,14 +61,17 @@ DEFAULT_CHAIN = SpecForm(chain="Linear(2->2) -> ReLU -> Linear(2->1)", loss="hal
 # --------------------------------------------------------------------------- cached pipeline
 
 
-@st.cache_data(max_entries=512, show_spinner=False)
+# The heavy functions run in worker processes within a time and memory budget (page/budget.py,
+# page/dispatch.py); their answers are cached there, by size, so these two need no st.cache_data.
+dispatch.start()
+
+
 def view_for(text: str, values: tuple[tuple[str, str], ...], options: ViewOptions, step: int | None,
              labels: Labels = ()) -> View:
     """The page for (text, values, options, step): parse, evaluate, draw; never raises."""
     return pipeline.build_view(text, values, options, step, labels=labels)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
 def neuron_view_for(form: SpecForm, show_weight_grads: bool, options: ViewOptions) -> netview.NeuronView:
     """The neuron-level drawing of the form's network (or why it is not drawn)."""
     return netview.neuron_view(form, True, show_weight_grads, options.show_values, options.show_grads,

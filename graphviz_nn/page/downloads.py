@@ -11,6 +11,7 @@ True
 
 from __future__ import annotations
 
+from .dispatch import bounded
 from .view import Labels, ValuesArg, ViewOptions, _evaluate, _merged
 
 __all__ = ["EXPORT_FORMATS", "export", "STEP_EXPORTS", "steps_export", "steps_heading"]
@@ -33,6 +34,7 @@ def steps_heading(last: int) -> str:
     return f"Download {steps_text(last)}"
 
 
+@bounded()
 def export(text: str, values: ValuesArg | None, options: ViewOptions, step: int | None, fmt: str,
            labels: Labels = ()) -> bytes:
     """The current view as a file: ``fmt`` is one of :data:`EXPORT_FORMATS` (svg, png, pdf, dot, tex).
@@ -56,6 +58,7 @@ STEP_EXPORTS: tuple[tuple[str, str, str, str], ...] = (
 )
 
 
+@bounded()
 def steps_export(text: str, values: ValuesArg | None, options: ViewOptions, fmt: str,
                  labels: Labels = ()) -> bytes:
     """Every step as one file: ``fmt`` is ``zip`` (numbered SVGs), ``gif``, ``pdf`` or ``html``

@@ -32,6 +32,7 @@ from ..errors import ParseError, RenderError, ValueInputError
 from ..language.sources import decode
 from ..networks.network import BIAS_MODES, Network, from_chain, parse_spec
 from ..networks.layers import LOSSES
+from .dispatch import bounded
 
 __all__ = [
     "SpecForm",
@@ -285,6 +286,7 @@ class StepResult:
     losses: tuple[float, ...]
 
 
+@bounded()
 def take_steps(form: SpecForm, lr: float, steps: int = 1) -> StepResult:
     """``steps`` gradient-descent updates of every parameter with learning rate ``lr``.
 
@@ -331,6 +333,7 @@ class NeuronView:
     message: str = ""
 
 
+@bounded(over=lambda err, *args, **kwargs: NeuronView(message=err.message))
 @functools.lru_cache(maxsize=64)
 def neuron_view(form: SpecForm, show_weights: bool = True, show_weight_grads: bool = False,
                 show_values: bool = True, show_grads: bool = True, rankdir: str = "LR",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 
+from .dispatch import bounded
 from .view import Issue, Labels, ValuesArg, ViewOptions, _evaluate, _issue, _merged, _normalise
 
 __all__ = ["player_json", "player_issue", "drawing_json", "PLAYER_HEIGHT"]
@@ -42,6 +43,7 @@ def drawing_json(svg: str, title: str = "", dark: bool = False) -> str:
     return embed_json(drawing_data(svg, title, dark))
 
 
+@bounded(over=lambda err, text, *args, **kwargs: ("", _issue(err, text)))
 def player_issue(text: str, values: ValuesArg | None, options: ViewOptions,
                  labels: Labels = ()) -> tuple[str, Issue | None]:
     """``(json, None)``, or ``("", issue)`` when the player cannot be made (too many steps, no

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from ..explain.captions import format_latex_number, format_number
+from .dispatch import bounded
 from .view import (
     MAX_EDGE_TERMS,
     MAX_LATEX_PATHS,
@@ -165,6 +166,7 @@ def _chain_rule(text: str, values: tuple[tuple[str, str], ...], targets: tuple[s
     return tuple(panels)
 
 
+@bounded(over=lambda err, text, *args, **kwargs: ((), _issue(err, text)))
 def chain_rule_panels(text: str, values: ValuesArg | None, targets: tuple[str, ...] | list[str],
                       digits: int = 4, labels: Labels = ()) -> tuple[tuple[ChainPanel, ...], Issue | None]:
     """The chain rule for each of ``targets`` (input names; with two, shared factors are marked).
@@ -215,6 +217,7 @@ def _gradient_check(text: str, values: tuple[tuple[str, str], ...], digits: int,
     return tuple(rows)
 
 
+@bounded(over=lambda err, text, *args, **kwargs: ((), _issue(err, text)))
 def gradient_check_rows(text: str, values: ValuesArg | None, digits: int = 4,
                         labels: Labels = ()) -> tuple[tuple[GradCheckRow, ...], Issue | None]:
     """Backprop and finite-difference gradients of every input with the relative error.
@@ -229,6 +232,7 @@ def gradient_check_rows(text: str, values: ValuesArg | None, digits: int = 4,
         return (), _issue(exc, text)
 
 
+@bounded(over=lambda err, *args, **kwargs: ("", 0))
 def edge_formulas(text: str, values: ValuesArg | None, mode: str = "both", digits: int = 4,
                   labels: Labels = ()) -> tuple[str, int]:
     """The local derivative on every edge as one LaTeX block (``mode``: formula, value or
@@ -244,6 +248,7 @@ def edge_formulas(text: str, values: ValuesArg | None, mode: str = "both", digit
     return edge_terms_latex(terms[:MAX_EDGE_TERMS], mode) if terms else "", len(terms)
 
 
+@bounded(over=lambda err, text, *args, **kwargs: ("", _issue(err, text)))
 def chain_rule_drawing(text: str, values: ValuesArg | None, options: ViewOptions, targets: tuple[str, ...],
                        labels: Labels = ()) -> tuple[str, Issue | None]:
     """The graph (SVG) with every chain-rule path to ``targets`` drawn thick, dashed and coloured.
@@ -276,6 +281,7 @@ def _path_svg(text: str, values: tuple[tuple[str, str], ...], options: ViewOptio
 
 
 
+@bounded(over=lambda err, text, *args, **kwargs: (b"", _issue(err, text)))
 @functools.lru_cache(maxsize=32)
 def function_plot(text: str, variable: str, lo: float, hi: float, values: tuple[tuple[str, str], ...] = (),
                   fmt: str = "svg") -> tuple[bytes, Issue | None]:

@@ -31,6 +31,8 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from .budget import OVER_BUDGET_ADVICE, OverBudget, memory_error_seen
+from .dispatch import bounded
 from ..explain.captions import Caption, all_captions, format_number, node_ref_text
 from .keys import compact, expand
 from ..errors import (
@@ -205,6 +207,10 @@ _EXPLAIN = {
 
 def _issue(exc: BaseException, text: str) -> Issue:
     """An exception as an :class:`Issue` (message with caret, explanation in words)."""
+    if isinstance(exc, OverBudget):
+        return Issue("limit", exc.message, OVER_BUDGET_ADVICE)
+    if isinstance(exc, MemoryError):
+        return Issue("limit", memory_error_seen(), OVER_BUDGET_ADVICE)
     if isinstance(exc, GnnError):
         exc.with_source(text)
         loc = exc.location
@@ -372,6 +378,7 @@ def _merged(text: str, values: ValuesArg | None) -> tuple[tuple[str, str], ...]:
     return _normalise({f.name: given.get(f.name, f.default) for f in input_fields(text)})
 
 
+@bounded(over=lambda err, text, *args, **kwargs: View(text, issue=_issue(err, text)))
 def build_view(text: str, values: ValuesArg | None = None, options: ViewOptions | None = None,
                step: int | None = None, *, draw: bool = True, labels: Labels = ()) -> View:
     """Everything the page shows, for ``text`` with the fields' ``values`` at ``step``.
@@ -380,6 +387,8 @@ def build_view(text: str, values: ValuesArg | None = None, options: ViewOptions 
     of :func:`input_fields`. ``step`` counts trace steps (0: the bare graph; ``None`` or
     anything past the end: the finished graph). With ``draw=False`` no SVG is made.
     ``labels`` draws inputs under display names (``(("W1", "alpha"),)``: W1 drawn as α).
+    While the app's worker pool runs (:func:`graphviz_nn.page.dispatch.start`) the call runs in a
+    worker within the budget; past it the view carries a ``limit`` issue saying so.
     """
     import time
 

@@ -12,6 +12,7 @@ import functools
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from .dispatch import bounded
 from .view import Issue, Labels, ValuesArg, ViewOptions, _evaluate, _issue, _merged
 
 __all__ = ["WorksheetView", "worksheet_view", "check_worksheet", "worksheet_export", "sheet_caption"]
@@ -63,6 +64,7 @@ def _worksheet_view(text: str, values: tuple[tuple[str, str], ...], options: Vie
     return WorksheetView(svg, tuple((b.number, b.label) for b in sheet.blanks), caption=sheet_caption(drawn))
 
 
+@bounded(over=lambda err, text, *args, **kwargs: WorksheetView(issue=_issue(err, text)))
 def worksheet_view(text: str, values: ValuesArg | None, options: ViewOptions, blank: str = "grads",
                    nodes: tuple[str, ...] = (), sample: int | None = None, seed: int = 0,
                    labels: Labels = ()) -> WorksheetView:
@@ -80,6 +82,7 @@ def worksheet_view(text: str, values: ValuesArg | None, options: ViewOptions, bl
         return WorksheetView(issue=_issue(exc, text))
 
 
+@bounded(over=lambda err, text, *args, **kwargs: ((), _issue(err, text)))
 def check_worksheet(text: str, values: ValuesArg | None, answers: Mapping[int, str], blank: str = "grads",
                     nodes: tuple[str, ...] = (), sample: int | None = None, seed: int = 0,
                     labels: Labels = (), options: ViewOptions | None = None) -> tuple[tuple[Any, ...], Issue | None]:
@@ -100,6 +103,7 @@ def check_worksheet(text: str, values: ValuesArg | None, answers: Mapping[int, s
         return (), _issue(exc, text)
 
 
+@bounded()
 def worksheet_export(text: str, values: ValuesArg | None, options: ViewOptions, fmt: str, key: bool,
                      blank: str = "grads", nodes: tuple[str, ...] = (), sample: int | None = None,
                      seed: int = 0, labels: Labels = ()) -> bytes:

@@ -1,0 +1,100 @@
+"""What one call of the page may use (time, memory) and the message past it.
+
+Streamlit runs every session's script in one server process, so a heavy input would hold the
+server (its cores and the interpreter lock) for every student. Page functions decorated with
+:func:`graphviz_nn.page.dispatch.bounded` run in the worker pool of
+:mod:`graphviz_nn.page.workers` once the app has started it, where a call that needs more than
+:attr:`Budget.seconds` or :attr:`Budget.memory_mb` ends with :class:`OverBudget` (its message
+says so) in that session only.
+
+The budget comes from the environment (``GNN_BUDGET_SECONDS``, ``GNN_BUDGET_MEMORY_MB``,
+``GNN_WORKERS``, ``GNN_RESULT_CACHE_MB``; :meth:`Budget.from_env`), so a deployment lowers or
+raises it without editing code; ``GNN_WORKERS=0`` runs everything in the server process.
+
+>>> b = Budget(seconds=10, memory_mb=2048)
+>>> print(over_budget_message("time", b))
+this input needs more than 10 s to evaluate and draw, the most the app gives one problem
+>>> print(over_budget_message("memory", b))
+this input needs more than 2,048 MB of memory, the most the app gives one problem
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import LimitError
+
+__all__ = ["Budget", "OverBudget", "over_budget_message", "OVER_BUDGET_ADVICE", "memory_error_seen"]
+
+#: What the page says under an over-budget message.
+OVER_BUDGET_ADVICE = ("The app gives each problem a time and memory budget so that one large input "
+                      "cannot slow the page down for everyone else. Make the problem smaller (fewer "
+                      "terms, nodes or array entries), or run it with the graphviz-nn command line "
+                      "or the Python API, which have no time budget.")
+
+
+@dataclass(frozen=True)
+class Budget:
+    """The limits of one call and the size of the pool that serves the calls.
+
+    ``seconds``: wall time of one call (evaluation, layout and drawing included) before its
+    worker is stopped. ``memory_mb``: the address space a worker may map (its layout program
+    included). ``workers``: most worker processes at once (each serves one call at a time).
+    ``warm``: workers started ahead of the first call. ``result_cache_mb``: pickled answers
+    the server keeps (its only cache of page results). ``nice_after``: seconds after which a
+    running call is lowered in CPU priority, so quick calls of other sessions go first.
+    """
+
+    seconds: float = 10.0
+    memory_mb: int = 1024
+    workers: int = 3
+    warm: int = 2
+    result_cache_mb: int = 64
+    nice_after: float = 3.0
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> "Budget":
+        """The budget with any ``GNN_*`` variable of ``environ`` (default ``os.environ``) applied.
+
+        >>> Budget.from_env({"GNN_BUDGET_SECONDS": "5", "GNN_WORKERS": "4"}).seconds
+        5.0
+        """
+        env = os.environ if environ is None else environ
+        base = cls(workers=max(2, (os.cpu_count() or 1) + 1))
+        workers = int(env.get("GNN_WORKERS", base.workers))
+        return cls(seconds=float(env.get("GNN_BUDGET_SECONDS", base.seconds)),
+                   memory_mb=int(env.get("GNN_BUDGET_MEMORY_MB", base.memory_mb)),
+                   workers=workers, warm=min(base.warm, workers),
+                   result_cache_mb=int(env.get("GNN_RESULT_CACHE_MB", base.result_cache_mb)),
+                   nice_after=base.nice_after)
+
+
+class OverBudget(LimitError):
+    """A call needed more time or memory than :class:`Budget` gives one problem."""
+
+    def __init__(self, message: str, kind: str = "time"):
+        super().__init__(message)
+        self.kind = kind
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (OverBudget, (self.message, self.kind))
+
+
+def over_budget_message(kind: str, budget: Budget) -> str:
+    """The one-line message of a call over its ``time`` or ``memory`` budget."""
+    if kind == "time":
+        return (f"this input needs more than {budget.seconds:g} s to evaluate and draw, "
+                "the most the app gives one problem")
+    return f"this input needs more than {budget.memory_mb:,} MB of memory, the most the app gives one problem"
+
+
+_MEMORY: dict[str, Any] = {"budget": None, "seen": False}  # set inside a worker process
+
+
+def memory_error_seen(budget: Budget | None = None) -> str:
+    """Called where a ``MemoryError`` is caught and turned into a message: the message, and in a
+    worker a note that the worker should be replaced after this call."""
+    _MEMORY["seen"] = True
+    return over_budget_message("memory", budget or _MEMORY["budget"] or Budget.from_env())

@@ -1,0 +1,181 @@
+"""The app's work budget: page functions run in worker processes and end over budget with a
+message in that call only, while the next call works; and every cache the page keeps is bounded.
+
+The budget tests assert on outcomes (an over-budget issue, then a right answer), never on
+how long anything took: the moderate input needs far more than the tiny budget (its 16,788
+trace steps alone take longer to caption), the small one a few hundredths of a second.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from pathlib import Path
+
+import pytest
+
+import graphviz_nn
+from graphviz_nn.core import prepared
+from graphviz_nn.layout import steady
+from graphviz_nn.page import budget, dispatch, downloads
+from graphviz_nn.page import view as page_view
+from graphviz_nn.page.workers import _Answers
+
+#: The issue's near-limit input: 19,889 characters, 16,788 trace steps.
+NEAR_LIMIT = "x = 1; y = 2; " + " + ".join(f"sin({k}x) y" for k in range(1, 1400))
+
+
+@pytest.fixture
+def tiny_budget():
+    """A pool whose calls may take 2 s; stopped afterwards (bounded functions run in place again)."""
+    dispatch.stop()
+    pool = dispatch.start(budget.Budget(seconds=2, memory_mb=1024, workers=2, warm=1))
+    yield pool
+    dispatch.stop()
+
+
+def test_the_near_limit_input_is_what_the_issue_measured():
+    assert len(NEAR_LIMIT) == 19_889 <= page_view.APP_MAX_CHARS
+
+
+def test_over_the_time_budget_the_view_says_so_and_the_next_input_works(tiny_budget):
+    view = page_view.build_view(NEAR_LIMIT, ())
+    assert view.issue is not None and view.issue.kind == "limit"
+    assert view.issue.message == ("this input needs more than 2 s to evaluate and draw, "
+                                  "the most the app gives one problem")
+    assert "budget" in view.issue.explanation and not view.svg
+    assert tiny_budget.counts["over_time"] == 1
+    # x y + y at x = 2, y = 4: 12; ∂/∂x = y = 4, ∂/∂y = x + 1 = 3 (by hand).
+    small = page_view.build_view("x*y + y", {"x": "2", "y": "4"})
+    assert small.issue is None
+    assert (small.value, dict(small.gradients)) == ("12", {"x": "4", "y": "3"})
+    assert "<svg" in small.svg
+    # Asked again, the over-budget answer comes back at once (remembered for a minute).
+    again = page_view.build_view(NEAR_LIMIT, ())
+    assert again.issue == view.issue and tiny_budget.counts["over_time"] == 1
+
+
+def test_a_call_without_a_fallback_raises_the_limit_error(tiny_budget):
+    with pytest.raises(graphviz_nn.LimitError, match="needs more than 2 s"):
+        tiny_budget.call("time", "sleep", (600,), {}, "")
+    assert downloads.export("x*y", {"x": "2", "y": "3"}, page_view.ViewOptions(), None, "dot").startswith(b"digraph")
+
+
+def test_over_the_memory_budget_the_view_says_so_and_the_worker_is_replaced():
+    dispatch.stop()
+    pool = dispatch.start(budget.Budget(seconds=60, memory_mb=600, workers=1, warm=1))
+    try:
+        # A row of 3,000 plus a column of 3,000 broadcasts to 9 million entries (72 MB an array);
+        # each intermediate keeps its value, gradient and contributions.
+        row, column = "[[" + ", ".join(["1"] * 3000) + "]]", "[" + ", ".join(["[1]"] * 3000) + "]"
+        view = page_view.build_view("a = x + y; b = exp(a) sin(a) + cos(a) a + a^2", {"x": row, "y": column},
+                                    draw=False)
+        assert view.issue is not None and view.issue.kind == "limit"
+        assert view.issue.message == "this input needs more than 600 MB of memory, the most the app gives one problem"
+        small = page_view.build_view("x^2 + 3xy", {"x": "2", "y": "1"})
+        assert (small.issue, small.value, dict(small.gradients)) == (None, "10", {"x": "7", "y": "6"})
+        assert pool.counts["started"] >= 2  # the worker that ran out of memory was replaced
+    finally:
+        dispatch.stop()
+
+
+def test_the_app_shows_the_over_budget_message(monkeypatch):
+    st_testing = pytest.importorskip("streamlit.testing.v1")
+    app = str(Path(__file__).resolve().parents[2] / "app.py")
+    dispatch.stop()
+    monkeypatch.setenv("GNN_BUDGET_SECONDS", "2")
+    try:
+        at = st_testing.AppTest.from_file(app, default_timeout=60)
+        at.query_params["expr"] = NEAR_LIMIT
+        at.run()
+        assert not at.exception
+        assert any("this input needs more than 2 s to evaluate and draw" in e.value for e in at.error)
+        assert any("budget" in i.value for i in at.info)
+    finally:
+        dispatch.stop()
+
+
+def test_without_a_pool_bounded_functions_run_in_place():
+    dispatch.stop()
+    assert dispatch.pool() is None
+    assert page_view.build_view("x*y", {"x": "2", "y": "3"}, draw=False).value == "6"
+
+
+def test_the_budget_comes_from_the_environment():
+    b = budget.Budget.from_env({"GNN_BUDGET_SECONDS": "4.5", "GNN_BUDGET_MEMORY_MB": "512",
+                                "GNN_WORKERS": "1", "GNN_RESULT_CACHE_MB": "8"})
+    assert (b.seconds, b.memory_mb, b.workers, b.warm, b.result_cache_mb) == (4.5, 512, 1, 1, 8)
+    assert dispatch.start(budget.Budget(workers=0)) is None and dispatch.pool() is None
+
+
+# --------------------------------------------------------------------------- cache bounds
+
+
+def _package_modules() -> list[object]:
+    return [importlib.import_module(m.name)
+            for m in pkgutil.walk_packages(graphviz_nn.__path__, "graphviz_nn.")
+            if not m.name.endswith("__main__")]
+
+
+def test_every_lru_cache_of_the_package_has_a_size_bound():
+    found = {}
+    for module in _package_modules():
+        for name, obj in vars(module).items():
+            inner = obj
+            while inner is not None and not hasattr(inner, "cache_info"):
+                inner = getattr(inner, "__wrapped__", None)
+            if inner is not None and getattr(obj, "__module__", None) == module.__name__:
+                found[f"{module.__name__}.{name}"] = inner.cache_parameters()["maxsize"]
+    assert len(found) >= 12, found  # the page's caches, names, netview, ...
+    assert all(size is not None and size <= 8192 for size in found.values()), found
+
+
+def test_the_app_caches_have_max_entries():
+    source = (Path(__file__).resolve().parents[2] / "app.py").read_text(encoding="utf-8")
+    assert source.count("@st.cache_data(") == source.count("@st.cache_data(max_entries=")
+
+
+def test_the_answer_cache_is_bounded_by_bytes_least_recently_used_out():
+    answers = _Answers(limit=8_000)
+    for i in range(100):
+        answers.put(f"k{i}".encode(), bytes(500))
+        assert answers.size <= 8_000
+    assert answers.get(b"k0") is None and answers.get(b"k99") == bytes(500)
+    assert len(answers) == 8_000 // 503
+    answers.put(b"big", bytes(1_001))  # more than an eighth of the limit: not kept
+    assert answers.get(b"big") is None
+    answers.put(b"brief", b"x", keep=-1.0)  # already past its time
+    assert answers.get(b"brief") is None
+
+
+def test_the_prepared_programs_and_their_builds_are_bounded():
+    page_view._PREPARED.clear()
+    for k in range(page_view.KEEP_PREPARED + 5):
+        page_view._prepared_for(f"x*y + {k}", {"x": "1", "y": "2"})
+    assert len(page_view._PREPARED) == page_view.KEEP_PREPARED
+    p = prepared.prepare("sum(x)", {"x": [1.0, 2.0]})
+    for n in range(3, 3 + prepared.KEEP_BUILDS + 3):
+        p.evaluate({"x": list(range(n))})
+    assert len(p._builds) == prepared.KEEP_BUILDS and len(p._programs) <= prepared.KEEP_BUILDS
+
+
+@pytest.mark.exe
+def test_the_steady_layouts_are_bounded(monkeypatch):
+    from graphviz_nn.export.files import export_bytes
+    from graphviz_nn.draw.dot import RenderOptions
+
+    monkeypatch.setattr(steady, "_KEEP", 2)
+    steady._CACHE.clear()
+    for k in range(4):
+        res = graphviz_nn.evaluate(f"x*y + {k + 2}", {"x": 1, "y": 2})
+        export_bytes(res, "svg", RenderOptions(step=1))  # a step: pinned to the shared layout
+    assert len(steady._CACHE) == 2
+
+
+def test_module_level_dictionaries_are_bounded_tables():
+    """The module-level dicts that grow at run time are keyed by op name (a fixed set)."""
+    from graphviz_nn.core import schedule
+    from graphviz_nn.ops import OPS
+
+    graphviz_nn.evaluate("sin(x) * exp(x) + relu(x)", {"x": 1})
+    assert schedule._ELEMENTWISE and set(schedule._ELEMENTWISE) <= set(OPS)
