@@ -183,7 +183,8 @@ def tikz_document(res: Any, options: RenderOptions | None, positions: dict[str, 
         if has_aux:
             ox, oy = positions[f"{node}_op"]
             lines.append(rf"\node[op] ({node}-op) at ({ox:.3f},{oy:.3f}) {{${latex_op(data.get('op'))}$}};")
-            lines.append(rf"\draw[->] ({node}-op) -- ({node});")
+            _bent, aux_path = _path(f"{node}-op", node, (routes or {}).get(f"{node}_op-{node}"), "", "")
+            lines.append(rf"\draw[->] {aux_path};")  # along the layout's route, as every other edge
     lines.extend(_edges(graph, positions, routes or {}, opts, state, stepping))
     if unnamed_grads:
         lines.append(rf"\node[anchor=south west, font=\scriptsize] at (current bounding box.north west) "

@@ -253,7 +253,7 @@ def test_a_loaded_example_keeps_its_values_through_toggles(app_url: str, browser
 
     check("loaded")
     page.get_by_text("Dark background").click()
-    expect(page.get_by_role("checkbox", name="Dark background")).to_be_checked()
+    expect(page.get_by_role("switch", name="Dark background")).to_be_checked()
     settled(page)
     check("dark background")
     targets = page.locator(".st-key-targets").get_by_role("combobox")

@@ -73,7 +73,7 @@ def test_merge_false_reaches_the_drawing_and_the_files():
     assert merged.svg.count(">sin<") + 1 == tree.svg.count(">sin<")
     for merge, sines in ((True, 1), (False, 2)):
         dot = export(text, values, ViewOptions(merge=merge), None, "dot").decode()
-        assert dot.count('tooltip="op, op sin') == sines
+        assert dot.count('tooltip="op sin: ') == sines
 
 
 @pytest.fixture(scope="module")
