@@ -6,7 +6,6 @@ Skips only where no chromium is installed (.ci/run installs it with apt when it 
 from __future__ import annotations
 
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -17,6 +16,7 @@ from typing import Iterator
 from urllib.parse import urlencode
 
 import pytest
+from helpers import chromium_browser
 
 pytestmark = pytest.mark.browser
 
@@ -28,8 +28,6 @@ PLAYER = 'iframe[title*="graphviz_nn_player"]'
 #: shows. A cold first run of the page under a loaded CI machine (the whole suite on two cores
 #: beside these tests) took over 30 s, so the bound is generous.
 WAIT_MS = 120_000
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
 
 
 def free_port() -> int:
@@ -73,17 +71,8 @@ def app_url() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        pytest.skip("chromium is not installed (.ci/run installs it with apt as root)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
+    with chromium_browser() as b:
+        yield b
 
 
 def new_page(browser: object, width: int = 1366, height: int = 768, **kwargs: object) -> object:

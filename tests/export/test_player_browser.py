@@ -5,11 +5,11 @@ inspector on a click, fits every example at 1,366×768, and logs no error."""
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
+from helpers import chromium_browser
 
 import graphviz_nn as gnn
 from graphviz_nn.networks.network import load_spec
@@ -20,24 +20,13 @@ from graphviz_nn.draw.options import RenderOptions
 pytestmark = [pytest.mark.browser, pytest.mark.exe]
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
 VIEWPORT = {"width": 1366, "height": 768}
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        pytest.skip("chromium is not installed (.ci/run installs it with apt as root)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
+    with chromium_browser() as b:
+        yield b
 
 
 class Opened:
