@@ -6,7 +6,10 @@ with the steady layout, captions, trace rows, inspector entries: :mod:`graphviz_
 cached, so reruns of the page send the same text and the component keeps its step and view.
 
 >>> from graphviz_nn.page.view import ViewOptions
->>> text, issue = player_issue("x*y", {"x": "2", "y": "3"}, ViewOptions())  # doctest: +SKIP
+>>> import json
+>>> text, issue = player_issue("x*y", {"x": "2", "y": "3"}, ViewOptions())
+>>> issue, json.loads(text)["n"]  # 3 forward steps, the seed, 2 backward steps
+(None, 6)
 """
 
 from __future__ import annotations

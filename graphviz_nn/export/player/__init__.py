@@ -1,8 +1,10 @@
 """The step player: every step of a pass in one self-contained HTML page (or a Streamlit
 component, or a Jupyter output), stepping in the browser with no server.
 
->>> import graphviz_nn as gnn                                   # doctest: +SKIP
->>> html = player_html(gnn.evaluate("x*y + x", {"x": 2, "y": 3}))  # doctest: +SKIP
+>>> import graphviz_nn as gnn
+>>> html = player_html(gnn.evaluate("x*y + x", {"x": 2, "y": 3}))
+>>> html.startswith("<!DOCTYPE html>"), "Content-Security-Policy" in html
+(True, True)
 
 :mod:`~graphviz_nn.export.player.data` builds what the page shows (the frames of the steady layout
 packed as one drawing plus what changes, captions, trace rows, inspector entries);
