@@ -354,17 +354,9 @@ class Pool:
                     chosen.key = key
                     return chosen
                 self._cond.wait()
-        try:
-            worker = _Worker(self.budget)
-            up = worker.ready()
-        finally:
-            with self._cond:
-                self._starting -= 1
-                self._cond.notify_all()
-        if not up:
-            worker.kill()
+        worker = self._start_worker()
+        if worker is None:
             raise OverBudget("a worker process did not start; try again in a moment", "time")
-        self.counts["started"] += 1
         worker.key = key
         with self._cond:
             self._busy.add(worker)
@@ -381,6 +373,22 @@ class Pool:
             worker.kill()
             threading.Thread(target=self._warm_up, name="gnn-warm-up", daemon=True).start()
 
+    def _start_worker(self) -> _Worker | None:
+        """Start one worker the caller has counted in ``_starting``; ``None`` (and the worker
+        stopped) when it did not come up."""
+        try:
+            worker = _Worker(self.budget)
+            up = worker.ready()
+        finally:
+            with self._cond:
+                self._starting -= 1
+                self._cond.notify_all()
+        if not up:
+            worker.kill()
+            return None
+        self.counts["started"] += 1
+        return worker
+
     def _warm_up(self) -> None:
         """Start workers until ``warm`` of them run: at the start, and after one is stopped,
         so that a call seldom waits for a worker to import the package."""
@@ -389,17 +397,9 @@ class Pool:
                 if self._closed or len(self._idle) + len(self._busy) + self._starting >= self.budget.warm:
                     return
                 self._starting += 1
-            try:
-                worker = _Worker(self.budget)
-                up = worker.ready()
-            finally:
-                with self._cond:
-                    self._starting -= 1
-                    self._cond.notify_all()
-            if not up:
-                worker.kill()
+            worker = self._start_worker()
+            if worker is None:
                 return
-            self.counts["started"] += 1
             with self._cond:
                 self._idle.append(worker)
                 self._cond.notify_all()
