@@ -10,8 +10,8 @@ The file compiles on its own (``pdflatex graph.tex``) and can be ``\\input`` int
 with ``\\usepackage{standalone}`` in the homework preamble, which skips the inner preamble.
 Everything a user typed is escaped: it can never become a TeX command.
 
->>> latex_name("alpha_1"), latex_name("w_10"), latex_name("loss"), latex_name("x")
-('\\\\alpha_{1}', 'w_{10}', '\\\\mathit{loss}', 'x')
+>>> latex_name("alpha_1"), latex_name("w_10"), latex_name("loss"), latex_name("yhat")
+('\\\\alpha_{1}', 'w_{10}', '\\\\mathrm{loss}', '\\\\hat{y}')
 >>> latex_text("50% & {x}")
 '50\\\\% \\\\& \\\\{x\\\\}'
 """
@@ -19,77 +19,19 @@ Everything a user typed is escaped: it can never become a TeX command.
 from __future__ import annotations
 
 import dataclasses
-import re
 from typing import Any, Mapping
 
 import networkx as nx
 import numpy as np
 
 from ..notation import numfmt
-from ..language.names import GREEK, GREEK_LETTERS, MATH_CHARS as _MATH_CHARS, latex_text
+from ..notation.numfmt import tensor_latex as _latex_value
+from ..notation.symbols import latex_name, latex_op, latex_text
 from .dot import RenderOptions, final_state, graph_and_trace, output_symbol, step_state, to_dot
 
 __all__ = ["tikz_document", "placement_dot", "latex_name", "latex_text", "latex_op"]
 
 _ROW_BREAK = r" \\ "
-
-def latex_name(name: str) -> str:
-    """Math-mode LaTeX for a canonical variable name (``alpha_1`` -> ``\\alpha_{1}``)."""
-    match = re.fullmatch(r"([A-Za-z]+?)(\d*)(?:_([A-Za-z0-9]+))?", name)
-    if not match:
-        return rf"\text{{{latex_text(name)}}}"
-    base, digits, sub = match.groups()
-    if base in GREEK:
-        head = "\\" + base
-    elif len(base) == 1:
-        head = base
-    else:
-        head = rf"\mathit{{{base}}}"
-    return head + digits + (f"_{{{sub}}}" if sub else "")
-
-
-#: Op titles whose registry symbol holds a placeholder (``|·|``) or no math-mode character.
-_OP_TITLES = {
-    "abs": r"\lvert\ \rvert", "norm": r"\lVert\ \rVert", "prepend1": r"[1,\ \ldots]", "concat": r"[\ ,\ ]",
-    "pow": r"\text{\textasciicircum}", "transpose": r"{}^{\top}",
-}
-
-
-def latex_op(op: str | None) -> str:
-    """An operation's title as math: the symbol the SVG drawing shows (``×``, ``÷``, ``exp``,
-    ``σ``), never a template with placeholders.
-
-    >>> latex_op("div"), latex_op("exp"), latex_op("sigmoid"), latex_op("mul")
-    ('\\\\div', '\\\\mathrm{exp}', '\\\\sigma', '\\\\times')
-    """
-    from ..ops import OPS
-
-    spec = OPS.get(op or "")
-    if spec is None:
-        return rf"\text{{{latex_text(op)}}}"
-    if op in _OP_TITLES:
-        return _OP_TITLES[str(op)]
-    symbol = spec.symbol
-    if symbol.isascii() and symbol.isalpha():
-        return rf"\mathrm{{{symbol}}}"
-    if symbol.isascii() and symbol not in "+-=":
-        return rf"\mathtt{{{latex_text(symbol)}}}"
-    return "".join(_MATH_CHARS.get(ch) or (f"\\{GREEK_LETTERS[ch]}" if ch in GREEK_LETTERS else latex_text(ch))
-                   for ch in symbol)
-
-
-def _latex_value(value: Any, digits: int) -> str:
-    text = numfmt.format_tensor(value, digits)
-    if text.scalar is not None:
-        return numfmt.latex_number(value, digits)
-    arr = np.asarray(value, dtype=float)
-    if text.grid is not None:
-        rows = arr.reshape(1, -1) if arr.ndim == 1 else arr
-        body = r" \\ ".join(" & ".join(numfmt.latex_number(v, digits) for v in row) for row in rows)
-        return rf"\begin{{bmatrix}} {body} \end{{bmatrix}}"
-    shape = r" \times ".join(str(n) for n in arr.shape)
-    return rf"[{shape}]\ \text{{{latex_text(text.summary)}}}"
-
 
 def _node_title(data: dict, digits: int) -> str:
     if data.get("name"):

@@ -23,15 +23,18 @@ import numpy as np
 
 from ..core.api import Evaluation
 from ..errors import ValueInputError
-from ..language.names import GREEK, canonical_name, is_plain_name, latex_text, name_marks
-from ..ops import OPS, derivative_template
-from ..language.printer import format_number
+from ..language.names import GREEK, canonical_name
+from ..notation.derivatives import local_latex
+from ..notation.formulas import Expr, node_expr
+from ..notation.symbols import latex_name
 
 __all__ = ["Factor", "PathProduct", "ChainRule", "explain", "factor_table", "latex_name", "latex_to_text",
            "edge_formulas", "path_factors", "count_paths", "edge_paths", "MAX_PATHS"]
 
 MAX_PATHS = 64
 """Most paths listed per target (a DAG can have exponentially many)."""
+DIGITS = 6
+"""Significant digits of a number inside a formula (a constant exponent, a parameter)."""
 
 
 @dataclass
@@ -83,31 +86,6 @@ class ChainRule:
         head = f"\\frac{{\\partial {self.output}}}{{\\partial {latex_name(self.target)}}}"
         terms = [" \\cdot ".join(f.name_latex for f in p.factors) for p in self.paths]
         return f"{head} = " + " + ".join(f"\\left({t}\\right)" if len(self.paths) > 1 else t for t in terms)
-
-
-def latex_name(name: str) -> str:
-    """``w1`` -> ``w_{1}``, ``alpha`` -> ``\\alpha``, ``w_0`` -> ``w_{0}``, ``yhat`` -> ``\\hat{y}``,
-    ``w^(1)`` -> ``w^{(1)}``; a name the grammar cannot make is escaped text."""
-    if not is_plain_name(name):
-        return rf"\text{{{latex_text(name)}}}"
-    core, accent, index = name_marks(name)
-    if accent is not None or index is not None:
-        tex = latex_name(core)
-        tex = f"\\{accent}{{{tex}}}" if accent else tex
-        return f"{{{tex}}}^{{({index})}}" if index is not None else tex
-    base, _, sub = name.partition("_")
-    head = base.rstrip("0123456789")
-    digits = base[len(head):]
-    if head == "yhat":
-        head_tex = "\\hat{y}"
-    elif head in GREEK:
-        head_tex = f"\\{head}" if head not in ("pi",) else "\\pi"
-    elif len(head) > 1:
-        head_tex = f"\\mathrm{{{head}}}"
-    else:
-        head_tex = head
-    subs = ",".join(part for part in (digits, sub) if part)
-    return f"{head_tex}_{{{subs}}}" if subs else head_tex
 
 
 def _bracketed(text: str) -> bool:
@@ -175,38 +153,27 @@ def latex_to_text(latex: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-_PLAIN_CONSTANT = re.compile(r"[A-Za-z0-9.,+\-\[\]() ]*")
-"""A constant's label written into LaTeX as it is (numbers, ``e``, bracketed lists); others are escaped."""
-
-
 class _Namer:
-    """LaTeX for nodes: names for named nodes, expressions for anonymous ones."""
+    """LaTeX for nodes: names for named nodes, formulas (as deep as :data:`DEPTH`) for anonymous
+    ones, written by :mod:`graphviz_nn.notation.formulas`."""
 
     def __init__(self, graph: nx.MultiDiGraph):
         self.graph = graph
-        self.cache: dict[str, str] = {}
+        self.cache: dict[str, Expr] = {}
 
-    def __call__(self, node: str, depth: int = 0) -> str:
-        if node in self.cache:
-            return self.cache[node]
-        attrs = self.graph.nodes[node]
-        if attrs["name"]:
-            text = latex_name(attrs["name"])
-        elif attrs["kind"] == "constant":
-            label = str(attrs["label"])
-            text = "\\pi" if label == "π" else label if _PLAIN_CONSTANT.fullmatch(label) else rf"\text{{{latex_text(label)}}}"
-        elif depth > 6:
-            text = "\\cdots"  # deeper than a formula can show; never the internal id
-        else:
-            spec = OPS[attrs["op"]]
-            args = [self(a, depth + 1) for a in attrs["args"]]
-            if attrs["op"] == "concat":
-                text = "\\left[" + ", ".join(args) + "\\right]"
-            else:
-                wrapped = [f"\\left({a}\\right)" if spec.infix and _is_compound(a) else a for a in args]
-                text = spec.latex.format(*wrapped)
-        self.cache[node] = text
-        return text
+    def expr(self, node: str) -> Expr:
+        """The node as a formula in both forms, with its binding power."""
+        found = self.cache.get(node)
+        if found is None:
+            found = self.cache[node] = node_expr(self.graph, node, DEPTH)
+        return found
+
+    def __call__(self, node: str) -> str:
+        return self.expr(node).latex
+
+
+DEPTH = 7
+"""Levels of an anonymous node's formula written out before ``\\cdots``; never the internal id."""
 
 
 def _is_compound(text: str) -> bool:
@@ -214,24 +181,7 @@ def _is_compound(text: str) -> bool:
 
 
 def _edge_latex(graph: nx.MultiDiGraph, namer: _Namer, target: str, arg: int) -> str:
-    attrs = graph.nodes[target]
-    spec = OPS[attrs["op"]]
-    if not spec.derivative_latex:
-        return "J"
-    operands = [namer(a) for a in attrs["args"]]
-    if attrs["op"] == "pow":
-        exponent = graph.nodes[attrs["args"][1]]
-        if arg == 0 and exponent["kind"] == "constant" and np.ndim(exponent["const"]) == 0:
-            c = float(exponent["const"])
-            base = f"\\left({operands[0]}\\right)" if _is_compound(operands[0]) else operands[0]
-            power = "" if c - 1 == 1 else f"^{{{format_number(c - 1)}}}"
-            return f"{format_number(c)}\\, {base}{power}" if c - 1 != 0 else format_number(c)
-    template = derivative_template(attrs["op"], arg, attrs["params"], format_number)
-    # an operand raised to a power in the template (``{1}^2``) is bracketed when it has its own
-    # superscript too (e^{-a}), which TeX would read as a double superscript
-    wrapped = [f"\\left({o}\\right)" if _is_compound(o) or ("{%d}^" % i in template and "^" in o) else o
-               for i, o in enumerate(operands)]
-    return template.format(*wrapped)
+    return local_latex(graph, target, arg, namer.expr, DIGITS) or "J"
 
 
 def _is_anchor(graph: nx.MultiDiGraph, node: str, output: str) -> bool:

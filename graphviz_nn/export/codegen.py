@@ -20,7 +20,7 @@ import numpy as np
 
 from ..core.api import Evaluation
 from ..core.engine import requires_grad
-from ..ops import OPS
+from ..ops import OPS, fill
 
 __all__ = ["numpy_script", "torch_script"]
 
@@ -145,7 +145,7 @@ def _fill(template: str, graph: nx.MultiDiGraph, node: str, **extra: str) -> str
     attrs = graph.nodes[node]
     args = attrs["args"]
     params = {k: _number(float(v)) for k, v in attrs["params"].items()}
-    return template.format(*args, args=", ".join(args), out=node, **params, **extra)
+    return fill(template, args, out=node, **params, **extra)
 
 
 def _comment(graph: nx.MultiDiGraph, node: str) -> str:

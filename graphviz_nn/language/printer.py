@@ -9,11 +9,12 @@ Printing walks the tree with an explicit stack (trees can be 10,000 levels deep)
 
 from __future__ import annotations
 
+import re
 from typing import Callable
 
 import numpy as np
 
-from ..ops import OPS
+from ..ops import ATOM, OPS
 from .syntax import ArrayLit, Assign, Call, Const, Expr, Num, Program, Var
 
 __all__ = ["canonical", "expr_text", "format_number", "reading", "reading_text"]
@@ -113,42 +114,58 @@ def canonical(program: Program, resolve: Resolver = _default_resolver) -> str:
     return _program_text(program, resolve, expr_text)
 
 
-_BP_LEAF = 100
-_BP_NEG = 30
-_READ_SYMBOL = {"add": " + ", "sub": " − ", "mul": "·", "div": "/", "matmul": " @ ", "pow": "^"}
+_BP_NEG = OPS["neg"].prefix_power
+"""A negative number reads like a negated one (``−2``): bracketed where ``−x`` would be."""
 
 
-def _read_bp(call: object, resolve: Resolver) -> int:
-    if not isinstance(call, Call):
-        if isinstance(call, Num) and call.value < 0:
-            return _BP_NEG
-        return _BP_LEAF
-    op = resolve(call) if call.op == "juxt" else call.op
-    if op == "neg":
-        return _BP_NEG
-    spec = OPS[op]
-    return spec.binding_power if spec.infix else _BP_LEAF
+def _read_bp(item: object, resolve: Resolver) -> int:
+    """How tightly a written operand holds together (:attr:`OpSpec.power`; a leaf is an atom)."""
+    if not isinstance(item, Call):
+        return _BP_NEG if isinstance(item, Num) and item.value < 0 else ATOM
+    return OPS[resolve(item) if item.op == "juxt" else item.op].power
+
+
+def _signed(item: object, resolve: Resolver) -> bool:
+    """True for an operand written with a leading minus (``−x``, ``−2``)."""
+    if isinstance(item, Num):
+        return item.value < 0
+    return isinstance(item, Call) and item.op != "juxt" and OPS[item.op].reading.startswith("−")
 
 
 def _read_pieces(call: Call, resolve: Resolver) -> list[object]:
+    """The op's reading template with its operands in place, bracketed by the registry's rule;
+    an op read as a call keeps the canonical form (``sqrt(x)``, ``softplus(x, 2)``)."""
     op = resolve(call) if call.op == "juxt" else call.op
     spec = OPS[op]
-    if spec.infix:
-        left, right = call.args
-        bp = spec.binding_power
-        lb, rb = _read_bp(left, resolve), _read_bp(right, resolve)
-        wrap_left = lb < bp or (spec.right_assoc and lb <= bp)
-        wrap_right = rb < bp or (not spec.right_assoc and rb == bp and op not in ("add", "mul")) or rb == _BP_NEG
-        return [*_wrapped(left, wrap_left), _READ_SYMBOL[op], *_wrapped(right, wrap_right)]
-    if op == "neg":
-        return ["−", *_wrapped(call.args[0], _read_bp(call.args[0], resolve) < _BP_NEG)]
-    if op == "transpose":
-        return [*_wrapped(call.args[0], _read_bp(call.args[0], resolve) < _BP_LEAF), "ᵀ"]
-    if op == "norm":
-        return ["‖", call.args[0], "‖"]
-    if op == "abs":
-        return ["|", call.args[0], "|"]
-    return _pieces(call, resolve)
+    if spec.reading == f"{spec.text}({{args}})":
+        return _pieces(call, resolve)
+    pieces: list[object] = []
+    for text, index in _template_parts(spec.reading):
+        if index is None:
+            pieces.append(text)
+        elif index == -1:
+            for i, arg in enumerate(call.args):
+                pieces += ([", "] if i else []) + [arg]
+        else:
+            arg = call.args[index]
+            wrap = spec.brackets(index, _read_bp(arg, resolve), "plain", _signed(arg, resolve))
+            pieces += _wrapped(arg, wrap)
+    return pieces
+
+
+def _template_parts(template: str) -> list[tuple[str, int | None]]:
+    """A reading template as literal texts and operand positions (``-1``: all of them).
+
+    >>> _template_parts("{0} − {1}"), _template_parts("[{args}]")
+    ([('', 0), (' − ', None), ('', 1)], [('[', None), ('', -1), (']', None)])
+    """
+    parts: list[tuple[str, int | None]] = []
+    for literal, key in re.findall(r"([^{]*)(?:\{(\d+|args)\})?", template):
+        if literal:
+            parts.append((literal, None))
+        if key:
+            parts.append(("", -1 if key == "args" else int(key)))
+    return parts
 
 
 def _wrapped(expr: object, wrap: bool) -> list[object]:

@@ -16,8 +16,12 @@ One set of rules for every picture and export:
 '0'
 >>> format_number(0.000012345)
 '1.234e−5'
->>> format_shape((2, 3))
-'2×3'
+>>> format_shape((2, 3)), format_shape(())
+('2×3', '')
+
+Arrays are written out (``[4, 12, 8]``, columns and ``bmatrix`` in LaTeX) up to
+:data:`MAX_SHOWN_ELEMENTS` entries, by shape beyond; a drawing's label uses
+:func:`format_tensor` (every entry up to 4 × 4, else the range).
 """
 
 from __future__ import annotations
@@ -28,7 +32,8 @@ from typing import Any
 
 import numpy as np
 
-from ..ops import format_shape as ops_format_shape
+from ..language.names import latex_text
+from ..ops import format_shape as _format_shape
 
 __all__ = [
     "MINUS",
@@ -38,13 +43,18 @@ __all__ = [
     "format_shape",
     "format_tensor",
     "latex_number",
+    "tensor_latex",
     "is_finite",
+    "is_negative",
+    "MAX_SHOWN_ELEMENTS",
 ]
 
 MINUS = "\u2212"
 GRID_MAX = 4  # tensors up to GRID_MAX × GRID_MAX show every entry
 _INT_LIMIT = 1e6  # integral values below this print exactly
 _FIXED_LOW = 1e-4  # magnitudes below this go scientific
+MAX_SHOWN_ELEMENTS = 12
+"""Arrays with more entries than this are written by their shape (``array 20×20``)."""
 
 
 def _plain(x: float, digits: int) -> str:
@@ -71,20 +81,45 @@ def _plain(x: float, digits: int) -> str:
 
 
 def format_number(x: Any, digits: int = 4) -> str:
-    """A scalar as people write it (see the module docstring for the rules).
+    """A number as people write it (see the module docstring for the rules); an array as
+    nested lists, or by its shape past :data:`MAX_SHOWN_ELEMENTS` entries; ``None`` as ``''``.
 
     >>> [format_number(v) for v in (3, 2.5, 1/3, -1e9, float("nan"), float("-inf"))]
     ['3', '2.5', '0.3333', '−1e9', 'nan', '−inf']
+    >>> format_number(np.array([[4.0, 4, 8], [8, 8, 16]])), format_number(np.zeros((20, 20)))
+    ('[[4, 4, 8], [8, 8, 16]]', 'array 20×20')
     """
+    if type(x) is not float:
+        if x is None:
+            return ""
+        arr = np.asarray(x)
+        if arr.ndim:
+            if arr.size > MAX_SHOWN_ELEMENTS:
+                return "array " + format_shape(arr.shape)
+            return "[" + ", ".join(format_number(row, digits) for row in arr) + "]"
+        x = arr.item()
     return _plain(float(x), digits).replace("-", MINUS)
 
 
 def latex_number(x: Any, digits: int = 4) -> str:
-    """The same number for LaTeX math mode.
+    """The same number for LaTeX math mode; a vector as a column and a matrix as a ``bmatrix``.
 
     >>> latex_number(-4.0), latex_number(1.5e-7), latex_number(float("inf"))
     ('-4', '1.5\\\\times 10^{-7}', '\\\\infty')
+    >>> latex_number(np.array([1.0, 2.0]))
+    '\\\\begin{bmatrix}1 \\\\\\\\ 2\\\\end{bmatrix}'
     """
+    if type(x) is not float:
+        if x is None:
+            return ""
+        arr = np.asarray(x)
+        if arr.ndim:
+            if arr.size > MAX_SHOWN_ELEMENTS or arr.ndim > 2:
+                return r"\text{array } " + r" \times ".join(str(n) for n in arr.shape)
+            rows = arr.reshape(-1, 1) if arr.ndim == 1 else arr  # vectors are columns
+            body = r" \\ ".join(" & ".join(latex_number(v, digits) for v in row) for row in rows)
+            return r"\begin{bmatrix}" + body + r"\end{bmatrix}"
+        x = arr.item()
     text = _plain(float(x), digits)
     if text == "nan":
         return r"\mathrm{NaN}"
@@ -97,8 +132,34 @@ def latex_number(x: Any, digits: int = 4) -> str:
 
 
 def format_shape(shape: tuple[int, ...]) -> str:
-    """``(2, 3)`` -> ``'2×3'`` (the op registry's spelling); a scalar's empty shape gives ``''``."""
-    return "" if not shape else ops_format_shape(tuple(int(n) for n in shape))
+    """``(2, 3)`` -> ``'2×3'``, a scalar's empty shape ``''``: the registry's one spelling of a
+    shape (:func:`graphviz_nn.ops.format_shape`) as a drawing's label writes it."""
+    return _format_shape(shape, scalar="")
+
+
+def is_negative(value: Any) -> bool:
+    """True for a real number below zero (a formula brackets it: ``x·(−2)``)."""
+    arr = np.asarray(value)
+    return arr.ndim == 0 and bool(np.isreal(arr)) and float(arr) < 0
+
+
+def tensor_latex(value: Any, digits: int = 4) -> str:
+    r"""A value as a drawing's label writes it, in LaTeX: the number, every entry of a small
+    tensor, else its shape and range (:func:`format_tensor`).
+
+    >>> tensor_latex(-2.0), tensor_latex([1, 2]), tensor_latex(np.arange(30.0).reshape(5, 6))
+    ('-2', '\\begin{bmatrix} 1 & 2 \\end{bmatrix}', '[5 \\times 6]\\ \\text{min 0, max 29}')
+    """
+    text = format_tensor(value, digits)
+    if text.scalar is not None:
+        return latex_number(value, digits)
+    arr = np.asarray(value, dtype=float)
+    if text.grid is not None:
+        rows = arr.reshape(1, -1) if arr.ndim == 1 else arr
+        body = r" \\ ".join(" & ".join(latex_number(v, digits) for v in row) for row in rows)
+        return rf"\begin{{bmatrix}} {body} \end{{bmatrix}}"
+    shape = r" \times ".join(str(n) for n in arr.shape)
+    return rf"[{shape}]\ \text{{{latex_text(text.summary)}}}"
 
 
 def is_finite(value: Any) -> bool:
