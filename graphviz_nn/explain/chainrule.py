@@ -14,19 +14,20 @@ recitation sheet writes them in. With two targets, the factors they share are ma
 from __future__ import annotations
 
 import itertools
-import re
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 import networkx as nx
-import numpy as np
 
 from ..core.api import Evaluation
 from ..errors import ValueInputError
-from ..language.names import GREEK, canonical_name
-from ..notation.derivatives import local_latex
+from ..language.names import canonical_name
+from ..notation.derivatives import local_forms
+from ..ops import ATOM
 from ..notation.formulas import Expr, node_expr
-from ..notation.symbols import latex_name
+from ..notation.numfmt import format_number
+from ..notation.plaintext import latex_to_text
+from ..notation.symbols import latex_name, plain_name
 
 __all__ = ["Factor", "PathProduct", "ChainRule", "explain", "factor_table", "latex_name", "latex_to_text",
            "edge_formulas", "path_factors", "count_paths", "edge_paths", "MAX_PATHS"]
@@ -47,6 +48,8 @@ class Factor:
     value: Any
     edges: tuple[tuple[str, str, int], ...]
     shared: bool = False
+    plain: tuple[str, str, str] = ()
+    """(numerator, denominator, formula) in plain text, each name as the drawing labels it (``ŷ``)."""
 
     @property
     def name_latex(self) -> str:
@@ -56,7 +59,13 @@ class Factor:
     @property
     def text(self) -> str:
         """``∂z1/∂w1 = x`` in plain text."""
-        return f"∂{latex_to_text(self.numerator)}/∂{latex_to_text(self.denominator)} = {latex_to_text(self.latex)}"
+        top, bottom, formula = self.texts
+        return f"∂{top}/∂{bottom} = {formula}"
+
+    @property
+    def texts(self) -> tuple[str, str, str]:
+        """(numerator, denominator, formula) in plain text."""
+        return self.plain or (latex_to_text(self.numerator), latex_to_text(self.denominator), latex_to_text(self.latex))
 
 
 @dataclass
@@ -79,6 +88,8 @@ class ChainRule:
     truncated: bool = False
     count: int = 0
     """How many paths there are in all (``paths`` lists at most ``max_paths`` of them)."""
+    output_text: str = ""
+    """The output in plain text, as the drawing labels it (``ŷ``, ``L``, ``f``)."""
 
     @property
     def latex(self) -> str:
@@ -86,71 +97,6 @@ class ChainRule:
         head = f"\\frac{{\\partial {self.output}}}{{\\partial {latex_name(self.target)}}}"
         terms = [" \\cdot ".join(f.name_latex for f in p.factors) for p in self.paths]
         return f"{head} = " + " + ".join(f"\\left({t}\\right)" if len(self.paths) > 1 else t for t in terms)
-
-
-def _bracketed(text: str) -> bool:
-    """True when the whole text is one bracketed group (``\\left(x \\cdot y\\right)``, ``(a)``)."""
-    bare = re.sub(r"\\(?:left|right)", "", text).strip()
-    if not (bare.startswith("(") and bare.endswith(")")):
-        return False
-    depth = 0
-    for i, ch in enumerate(bare):
-        depth += (ch == "(") - (ch == ")")
-        if depth == 0 and i < len(bare) - 1:
-            return False
-    return True
-
-
-def _group(text: str, always: bool = False) -> str:
-    """Brackets around a compound piece (``e^{x \\cdot z}`` -> ``e^(x · z)``), none around ``2``
-    or around a piece that is already one bracketed group."""
-    if _bracketed(text):
-        return text
-    return f"({text})" if always or re.search(r"[\s+\-·/]|\\cdot", text.strip()) else text
-
-
-def _fraction(top: str, bottom: str) -> str:
-    """``a/b`` with brackets only where they are needed: ``1/x``, ``1/(2√(y))``, ``(a + b)/c``."""
-    if not (_bracketed(bottom) or re.fullmatch(r"[\w.]+", bottom.strip())):
-        bottom = f"({bottom})"
-    return f"{_group(top)}/{bottom}"
-
-
-_TEXT_RULES: list[tuple[re.Pattern[str], Any]] = [
-    # a ones vector after a factor (mean's 1/n·𝟏) reads as that factor for each element: 1/n
-    (re.compile(r"(?<=\})\\mathbf\{1\}"), ""),
-    (re.compile(r"\\frac\{([^{}]*)\}\{([^{}]*)\}"), lambda m: _fraction(m[1], m[2])),
-    (re.compile(r"\\sqrt\{([^{}]*)\}"), r"√(\1)"),
-    (re.compile(r"\\mathbb\{1\}"), "1"),
-    (re.compile(r"\\mathbf\{([^{}]*)\}"), r"\1"),
-    (re.compile(r"\\(?:left|right)"), ""),
-    (re.compile(r"\\mathrm\{([^{}]*)\}"), r"\1"),
-    (re.compile(r"\\operatorname\{([^{}]*)\}"), r"\1"),
-    (re.compile(r"\\hat\{([^{}]*)\}"), r"\1hat"),
-    (re.compile(r"_\{([^{}]*)\}"), r"\1"),
-    (re.compile(r"\^\{([^{}]*)\}"), lambda m: "^" + _group(m.group(1))),
-    (re.compile(r"\\cdot"), "·"),
-    (re.compile(r"\\[,;]"), " "),
-    (re.compile(r"\\le\b"), "≤"),
-    (re.compile(r"\\ge\b"), "≥"),
-    (re.compile(r"\^?\\top"), "ᵀ"),
-    (re.compile(r"\\partial\s*"), "∂"),
-]
-
-
-def latex_to_text(latex: str) -> str:
-    """Our own derivative templates in plain text (``\\mathbb{1}\\left[z > 0\\right]`` -> ``1[z > 0]``)."""
-    text = latex
-    for _ in range(3):  # nested braces unwind from the inside out
-        for pattern, repl in _TEXT_RULES:
-            text = pattern.sub(repl, text)
-    for name, letter in GREEK.items():
-        text = text.replace(f"\\{name}", letter)
-    text = text.replace("\\ln", "ln").replace("\\sin", "sin").replace("\\cos", "cos").replace("\\tanh", "tanh")
-    text = text.replace("\\tan", "tan").replace("\\sqrt", "√").replace("\\delta", "δ").replace("\\sum", "Σ")
-    text = text.replace("- ", "− ").replace("{", "(").replace("}", ")")
-    text = re.sub(r"\(\(([^()]*)\)\)", r"(\1)", text)  # cos((x · y)) -> cos(x · y)
-    return re.sub(r"\s+", " ", text).strip()
 
 
 class _Namer:
@@ -181,7 +127,28 @@ def _is_compound(text: str) -> bool:
 
 
 def _edge_latex(graph: nx.MultiDiGraph, namer: _Namer, target: str, arg: int) -> str:
-    return local_latex(graph, target, arg, namer.expr, DIGITS) or "J"
+    return _edge_forms(graph, namer, target, arg).latex
+
+
+def _edge_forms(graph: nx.MultiDiGraph, namer: _Namer, target: str, arg: int) -> Expr:
+    """The local derivative on one edge; ``J`` (a Jacobian) where the op writes no formula."""
+    forms = local_forms(graph, target, arg, namer.expr, DIGITS)
+    return forms if forms.latex else Expr("J", "J", forms.power)
+
+
+def _product(pieces: list[Expr]) -> Expr:
+    """Local derivatives multiplied along a stretch: ones left out, signs gathered in front."""
+    kept = [p for p in pieces if p.latex != "1"]
+    negative = sum(1 for p in kept if p.latex == "-1") % 2 == 1
+    kept = [p for p in kept if p.latex != "-1"]
+    several = len(kept) > 1
+    latex = " \\cdot ".join(f"\\left({p.latex}\\right)" if several and _is_compound(p.latex) else p.latex
+                             for p in kept) or "1"
+    plain = " · ".join(f"({p.plain})" if several and _is_compound(p.latex) else p.plain for p in kept) or "1"
+    if negative:
+        latex = "-" + (f"\\left({latex}\\right)" if " " in latex else latex)
+        plain = "−" + (f"({plain})" if " " in plain else plain)
+    return Expr(plain, latex, ATOM)
 
 
 def _is_anchor(graph: nx.MultiDiGraph, node: str, output: str) -> bool:
@@ -200,13 +167,7 @@ def _factors(graph: nx.MultiDiGraph, namer: _Namer, path: list[tuple[str, str, i
         top = edge[1]
         if not _is_anchor(graph, top, output):
             continue
-        pieces = [_edge_latex(graph, namer, t, k) for _, t, k in stretch]
-        kept = [p for p in pieces if p != "1"]
-        negative = sum(1 for p in kept if p == "-1") % 2 == 1
-        kept = [p for p in kept if p != "-1"]
-        formula = " \\cdot ".join(f"\\left({p}\\right)" if len(kept) > 1 and _is_compound(p) else p for p in kept) or "1"
-        if negative:
-            formula = "-" + (f"\\left({formula}\\right)" if " " in formula else formula)
+        formula = _product([_edge_forms(graph, namer, t, k) for _, t, k in stretch])
         value: Any = 1.0
         for s, t, k in stretch:
             local = graph.edges[s, t, k].get("local")
@@ -214,8 +175,10 @@ def _factors(graph: nx.MultiDiGraph, namer: _Namer, path: list[tuple[str, str, i
                 value = None
             else:
                 value = value * local
-        numerator = out_tex if top == output else namer(top)
-        factors.append(Factor(numerator, namer(start), formula, value, tuple(stretch)))
+        numerator = Expr("f", out_tex, ATOM) if top == output and out_tex == "f" else namer.expr(top)
+        bottom = namer.expr(start)
+        factors.append(Factor(numerator.latex, bottom.latex, formula.latex, value, tuple(stretch),
+                              plain=(numerator.plain, bottom.plain, formula.plain)))
         stretch = []
         start = top
     return list(reversed(factors))
@@ -297,7 +260,8 @@ def explain(res: Evaluation, wrt: list[str], max_paths: int = MAX_PATHS) -> list
         if name not in res.inputs:
             raise ValueInputError(f"unknown input {raw!r}; inputs: {', '.join(res.inputs)}")
         node = res.inputs[name]
-        rule = ChainRule(name, out_tex, total=graph.nodes[node]["grad"], count=count_paths(graph, node, output))
+        rule = ChainRule(name, out_tex, total=graph.nodes[node]["grad"], count=count_paths(graph, node, output),
+                         output_text=namer.expr(output).plain if graph.nodes[output]["name"] else "f")
         for edges in itertools.islice(edge_paths(graph, node, output), max_paths + 1):
             if len(rule.paths) == max_paths:
                 rule.truncated = True
@@ -318,31 +282,28 @@ def explain(res: Evaluation, wrt: list[str], max_paths: int = MAX_PATHS) -> list
     return rules
 
 
-def _num(value: Any, digits: int = 6) -> str:
-    if value is None:
-        return "—"
-    if np.ndim(value) == 0:
-        return f"{float(value):.{digits}g}"
-    return np.array2string(np.asarray(value), precision=4, separator=", ").replace("\n", "")
+def _num(value: Any, digits: int = DIGITS) -> str:
+    """A factor's number as the notation writes numbers; ``—`` where none is known."""
+    return "—" if value is None else format_number(value, digits)
 
 
 def factor_table(rules: list[ChainRule]) -> str:
     """The factor tables the ``explain`` command prints."""
     lines: list[str] = []
     for rule in rules:
-        out = latex_to_text(rule.output)
+        out = rule.output_text or latex_to_text(rule.output)
         count = max(rule.count, len(rule.paths))
-        lines.append(f"∂{out}/∂{rule.target}: {count:,} path{'s' if count != 1 else ''}"
+        lines.append(f"∂{out}/∂{plain_name(rule.target)}: {count:,} path{'s' if count != 1 else ''}"
                      + (f" (too many to list; the first {len(rule.paths)} follow)" if rule.truncated else ""))
         for i, path in enumerate(rule.paths, start=1):
-            chain = " · ".join(f"∂{latex_to_text(f.numerator)}/∂{latex_to_text(f.denominator)}" for f in path.factors)
+            chain = " · ".join(f"∂{f.texts[0]}/∂{f.texts[1]}" for f in path.factors)
             lines.append(f"  path {i}: {chain}")
             width = max(len(f.text) for f in path.factors)
             for f in path.factors:
                 mark = "  [shared]" if f.shared else ""
                 lines.append(f"    {f.text.ljust(width)}  = {_num(f.value)}{mark}")
             lines.append(f"    product = {_num(path.value)}")
-        lines.append(f"  ∂{out}/∂{rule.target} = {_num(rule.total)}"
+        lines.append(f"  ∂{out}/∂{plain_name(rule.target)} = {_num(rule.total)}"
                      + (" (sum over paths)" if count > 1 else ""))
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"

@@ -257,7 +257,7 @@ def _uses(graph: nx.MultiDiGraph, node: str) -> list[tuple[str, str]]:
         found: dict[tuple, tuple[str, str]] = {}
         for path in itertools.islice(edge_paths(graph, node, output), _MAX_HINT_PATHS):
             factor = path_factors(graph, list(path))[-1]
-            found.setdefault(factor.edges, (factor.edges[-1][1], latex_to_text(factor.latex)))
+            found.setdefault(factor.edges, (factor.edges[-1][1], factor.texts[2]))
         return list(found.values())
     formulas = edge_formulas(graph)
     return [(v, latex_to_text(formulas[(node, v, int(d.get("arg", k)))]))

@@ -41,9 +41,10 @@ MAX_CHARS = 2_000_000
 
 BP_ADD = OPS["add"].binding_power
 BP_MUL = OPS["mul"].binding_power
-BP_UNARY = 30
+BP_UNARY = OPS["neg"].prefix_power
 BP_TIGHT = 35
 BP_POW = OPS["pow"].binding_power
+BP_POSTFIX = OPS["transpose"].postfix_power
 
 _NAMES = {"NAME", "WORD"}
 """Token kinds of a variable name. :func:`_expand_words` leaves WORD only on a name that spells
@@ -338,7 +339,7 @@ class _Parser:
                 right = self.expr(bp)
                 left = Call(name, (left, right), (left.span[0], right.span[1]))
             elif kind == "T":
-                if BP_POW <= rbp:
+                if BP_POSTFIX <= rbp:
                     break
                 self.advance()
                 left = Call("transpose", (left,), (_start(left), tok.span[1]))

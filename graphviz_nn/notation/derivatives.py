@@ -13,6 +13,8 @@ brackets where the formula needs them; ``u^c`` with a constant ``c`` is simplifi
 '\\\\mathbb{1}\\\\left[z > 0\\\\right] + 0.2\\\\,\\\\mathbb{1}\\\\left[z \\\\le 0\\\\right]'
 >>> local_latex(res.graph, "n5", 0, ref, 4)
 '2\\\\,\\\\left(a - y\\\\right)'
+>>> local_forms(res.graph, "n5", 0, ref, 4).plain
+'2 (a − y)'
 """
 
 from __future__ import annotations
@@ -24,9 +26,10 @@ import numpy as np
 
 from ..ops import ATOM, OPS, fill
 from . import numfmt
-from .formulas import Expr, in_edges
+from .formulas import Expr, bracketed, in_edges
+from .plaintext import latex_to_text
 
-__all__ = ["local_latex", "power_rule", "in_product"]
+__all__ = ["local_forms", "local_latex", "power_rule", "in_product"]
 
 
 def power_rule(base: Expr, c: float, digits: int) -> str:
@@ -45,18 +48,21 @@ def power_rule(base: Expr, c: float, digits: int) -> str:
     return f"{coef}\\,{tex}{power}"
 
 
-def local_latex(graph: Any, target: str, arg: int, ref: Callable[[str], Expr], digits: int) -> str:
-    """∂target/∂(operand ``arg``) in LaTeX, operands named by ``ref``; ``""`` where the op has
-    no formula (it is not in the registry or declares none)."""
+def local_forms(graph: Any, target: str, arg: int, ref: Callable[[str], Expr], digits: int) -> Expr:
+    """∂target/∂(operand ``arg``) in plain text and LaTeX, operands named by ``ref`` (each form
+    gets the operand's own spelling: ``ŷ`` and ``\\hat{y}``); empty texts where the op has no
+    formula (it is not in the registry or declares none)."""
     data = graph.nodes[target]
     spec = OPS.get(data.get("op") or "")
     if spec is None or not spec.derivative_latex:
-        return ""
+        return Expr("", "", ATOM)
     args = in_edges(graph, target)
     if spec.name == "pow" and arg == 0 and len(args) == 2:
         exponent = graph.nodes[args[1][0]]
         if exponent.get("kind") == "constant" and np.ndim(exponent.get("const")) == 0:
-            return power_rule(ref(args[0][0]), float(exponent["const"]), digits)
+            base, c = ref(args[0][0]), float(exponent["const"])
+            marked = power_rule(Expr(_MARK % 0, _MARK % 0, base.power), c, digits)
+            return Expr(_plain(marked, [base]), power_rule(base, c, digits), ATOM)
     template = spec.derivative_template(arg, data.get("params"), lambda v: numfmt.latex_number(v, digits))
     operands = []
     for i, (src, _) in enumerate(args):
@@ -66,8 +72,25 @@ def local_latex(graph: Any, target: str, arg: int, ref: Callable[[str], Expr], d
         # base with its own superscript (e^{x}) too, which TeX would read as a double superscript
         needs = (operand.power < ATOM and (is_base or operand.power <= OPS["add"].binding_power)) or (
             is_base and "^" in operand.latex)
-        operands.append(rf"\left({operand.latex}\right)" if needs else operand.latex)
-    return fill(template, operands)
+        operands.append(bracketed(operand) if needs else operand)
+    marked = fill(template, [_MARK % i for i in range(len(operands))])
+    return Expr(_plain(marked, operands), fill(template, [o.latex for o in operands]), ATOM)
+
+
+_MARK = "\u27e6%d\u27e7"  # ⟦0⟧: where an operand goes, untouched by the LaTeX-to-text rules
+
+
+def _plain(marked_latex: str, operands: list[Expr]) -> str:
+    """A derivative's LaTeX with operand marks, as plain text with each operand's plain form."""
+    text = latex_to_text(marked_latex)
+    for i, operand in enumerate(operands):
+        text = text.replace(_MARK % i, operand.plain)
+    return text
+
+
+def local_latex(graph: Any, target: str, arg: int, ref: Callable[[str], Expr], digits: int) -> str:
+    """∂target/∂(operand ``arg``) in LaTeX (see :func:`local_forms`); ``""`` without a formula."""
+    return local_forms(graph, target, arg, ref, digits).latex
 
 
 def in_product(text: str) -> str:

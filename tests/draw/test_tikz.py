@@ -35,8 +35,8 @@ def balanced(text: str) -> bool:
 
 @pytest.mark.parametrize(
     ("name", "expected"),
-    [("x", "x"), ("alpha", r"\alpha"), ("w_0", "w_{0}"), ("beta_12", r"\beta_{12}"), ("yhat", r"\mathit{yhat}"),
-     ("x1", "x1")],
+    [("x", "x"), ("alpha", r"\alpha"), ("w_0", "w_{0}"), ("beta_12", r"\beta_{12}"), ("yhat", r"\hat{y}"),
+     ("x1", "x_{1}"), ("loss", r"\mathrm{loss}")],
 )
 def test_latex_names(name: str, expected: str) -> None:
     assert latex_name(name) == expected

@@ -61,7 +61,7 @@ def test_tensor_example_uses_shape_correct_forms() -> None:
     res = gnn.evaluate((EXAMPLES / "cmu_alpha_beta.gnn").read_text())
     beta, alpha = explain(res, ["beta", "alpha"])
     assert [f.text for f in alpha.paths[0].factors][-1] == "∂a/∂α = δ xᵀ"
-    assert [f.text for f in beta.paths[0].factors][-1].startswith("∂yhat/∂β = δ")
+    assert [f.text for f in beta.paths[0].factors][-1].startswith("∂ŷ/∂β = δ")
     first = beta.paths[0].factors[0]
     assert first.shared and np.allclose(first.value, [4.0])  # dl/dyhat = yhat - y = 4
     assert np.allclose(alpha.paths[0].factors[2].value, [1.0, 1.0])  # relu' at a = [3, 2]
