@@ -12,7 +12,6 @@ the final ``parameters``. Nothing here runs the script.
 
 from __future__ import annotations
 
-import math
 from typing import Any, Sequence
 
 import networkx as nx
@@ -20,6 +19,7 @@ import numpy as np
 
 from ..core.api import Evaluation
 from ..core.engine import requires_grad
+from ..notation.numfmt import python_literal, python_number
 from ..ops import OPS, fill
 
 __all__ = ["numpy_script", "torch_script"]
@@ -111,30 +111,6 @@ def _json(t):
 '''
 
 
-def _number(value: float) -> str:
-    """A float as Python source that runs: ``float('inf')``, ``float('-inf')``, ``float('nan')``
-    for the numbers ``repr`` would spell as undefined names.
-
-    >>> _number(2.5), _number(float("inf")), _number(-float("inf")), _number(float("nan"))
-    ('2.5', "float('inf')", "float('-inf')", "float('nan')")
-    """
-    if math.isnan(value):
-        return "float('nan')"
-    if math.isinf(value):
-        return "float('inf')" if value > 0 else "float('-inf')"
-    return repr(float(value))
-
-
-def _literal(value: Any) -> str:
-    """A number or a nested list of numbers as Python source (see :func:`_number`)."""
-    arr = np.asarray(value, dtype=float)
-    if arr.ndim == 0:
-        return _number(float(arr))
-    if np.all(np.isfinite(arr)):
-        return repr(arr.tolist())
-    return "[" + ", ".join(_literal(item) for item in arr) + "]"
-
-
 def _docstring(res: Evaluation, what: str) -> list[str]:
     source = "\n".join("    " + line for line in res.source.strip().splitlines())
     source = source.replace('"""', "'''").replace("\\", "\\\\")
@@ -144,7 +120,7 @@ def _docstring(res: Evaluation, what: str) -> list[str]:
 def _fill(template: str, graph: nx.MultiDiGraph, node: str, **extra: str) -> str:
     attrs = graph.nodes[node]
     args = attrs["args"]
-    params = {k: _number(float(v)) for k, v in attrs["params"].items()}
+    params = {k: python_number(float(v)) for k, v in attrs["params"].items()}
     return fill(template, args, out=node, **params, **extra)
 
 
@@ -163,9 +139,9 @@ def numpy_script(res: Evaluation, steps: int = 0, lr: float = 0.1, parameters: S
     lines += ["", "import json", "import math", "", "import numpy as np", _NUMPY_HELPERS, ""]
     for node, attrs in graph.nodes(data=True):
         if attrs["kind"] == "input":
-            lines.append(f"{node} = np.array({_literal(res.values[attrs['name']])})  # {attrs['name']}")
+            lines.append(f"{node} = np.array({python_literal(res.values[attrs['name']])})  # {attrs['name']}")
         elif attrs["kind"] == "constant":
-            lines.append(f"{node} = np.array({_literal(attrs['const'])})  # {attrs['label']}")
+            lines.append(f"{node} = np.array({python_literal(attrs['const'])})  # {attrs['label']}")
     body = ["# forward: one line per node"]
     for node, attrs in graph.nodes(data=True):
         if attrs["kind"] == "op":
@@ -188,7 +164,7 @@ def numpy_script(res: Evaluation, steps: int = 0, lr: float = 0.1, parameters: S
             body.append(f"g_{source} = g_{source} + _unbroadcast({flow}, np.shape({source}))  # into {_comment(graph, source)}")
     gradients = "{" + ", ".join(f"{name!r}: _json(g_{node})" for name, node in inputs.items()) + "}"
     if steps > 0 and parameters:
-        lines += [f"lr = {_number(float(lr))}", "losses = []", f"for step in range({int(steps)}):"]
+        lines += [f"lr = {python_number(float(lr))}", "losses = []", f"for step in range({int(steps)}):"]
         lines += ["    " + line if line else "" for line in body]
         lines.append(f"    losses.append(float(np.sum({output})))")
         for name in parameters:
@@ -212,10 +188,10 @@ def torch_script(res: Evaluation, steps: int = 0, lr: float = 0.1, parameters: S
     lines += ["", "import json", "", "import torch", _TORCH_HELPERS, ""]
     for node, attrs in graph.nodes(data=True):
         if attrs["kind"] == "input":
-            lines.append(f"{node} = torch.tensor({_literal(res.values[attrs['name']])}, dtype=torch.float64, "
+            lines.append(f"{node} = torch.tensor({python_literal(res.values[attrs['name']])}, dtype=torch.float64, "
                          f"requires_grad=True)  # {attrs['name']}")
         elif attrs["kind"] == "constant":
-            lines.append(f"{node} = torch.tensor({_literal(attrs['const'])}, dtype=torch.float64)  # {attrs['label']}")
+            lines.append(f"{node} = torch.tensor({python_literal(attrs['const'])}, dtype=torch.float64)  # {attrs['label']}")
     forward = [f"{node} = {_fill(OPS[a['op']].torch_code, graph, node)}  # {_comment(graph, node)}"
                for node, a in graph.nodes(data=True) if a["kind"] == "op"]
     gradients = "{" + ", ".join(f"{name!r}: _json({node}.grad)" for name, node in inputs.items()) + "}"
@@ -226,7 +202,7 @@ def torch_script(res: Evaluation, steps: int = 0, lr: float = 0.1, parameters: S
         model = [line for line in forward if order.index(line.split(" = ")[0]) <= cut]
         loss = [line for line in forward if order.index(line.split(" = ")[0]) > cut]
         params = ", ".join(inputs[p] for p in parameters)
-        lines += [f"params = [{params}]", f"lr = {_number(float(lr))}", "losses = []", f"for step in range({int(steps)}):",
+        lines += [f"params = [{params}]", f"lr = {python_number(float(lr))}", "losses = []", f"for step in range({int(steps)}):",
                   "    # (a) forward pass: the prediction"]
         lines += ["    " + line for line in model]
         lines += ["    # (b) the loss"] + ["    " + line for line in loss]

@@ -46,6 +46,8 @@ __all__ = [
     "tensor_latex",
     "is_finite",
     "is_negative",
+    "python_number",
+    "python_literal",
     "MAX_SHOWN_ELEMENTS",
 ]
 
@@ -160,6 +162,30 @@ def tensor_latex(value: Any, digits: int = 4) -> str:
         return rf"\begin{{bmatrix}} {body} \end{{bmatrix}}"
     shape = r" \times ".join(str(n) for n in arr.shape)
     return rf"[{shape}]\ \text{{{latex_text(text.summary)}}}"
+
+
+def python_number(value: float) -> str:
+    """A float as Python source that runs: ``float('inf')``, ``float('-inf')``, ``float('nan')``
+    for the numbers ``repr`` would spell as undefined names.
+
+    >>> python_number(2.5), python_number(float("inf")), python_number(-float("inf")), python_number(float("nan"))
+    ('2.5', "float('inf')", "float('-inf')", "float('nan')")
+    """
+    if math.isnan(value):
+        return "float('nan')"
+    if math.isinf(value):
+        return "float('inf')" if value > 0 else "float('-inf')"
+    return repr(float(value))
+
+
+def python_literal(value: Any) -> str:
+    """A number or a nested list of numbers as Python source (see :func:`python_number`), for exported code."""
+    arr = np.asarray(value, dtype=float)
+    if arr.ndim == 0:
+        return python_number(float(arr))
+    if np.all(np.isfinite(arr)):
+        return repr(arr.tolist())
+    return "[" + ", ".join(python_literal(item) for item in arr) + "]"
 
 
 def is_finite(value: Any) -> bool:
