@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Callable, Mapping, Sequence
 
 __all__ = ["OpSpec", "ATOM", "ASSOCIATIVITY", "fill", "format_shape", "Shape", "Array"]
@@ -211,6 +212,7 @@ _LATEX_OPEN = re.compile(r"\\left[(\[|]|\\left\\\||\\frac\{\{|\\sqrt\{\{|\}\}\{\
 _LATEX_CLOSE = re.compile(r"\\right[)\]|]|\\right\\\||\}\}(?=\{\{|$)|\\end")
 
 
+@lru_cache(maxsize=1024)
 def _enclosed(template: str, i: int, form: str) -> bool:
     """True when the template itself shows operand ``i`` inside brackets (``sin(x)``, ``|x|``,
     a fraction's part, an exponent), so the operand needs none of its own."""
