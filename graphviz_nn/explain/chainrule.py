@@ -126,10 +126,6 @@ def _is_compound(text: str) -> bool:
     return any(op in text for op in (" + ", " - ", "\\cdot", " "))
 
 
-def _edge_latex(graph: nx.MultiDiGraph, namer: _Namer, target: str, arg: int) -> str:
-    return _edge_forms(graph, namer, target, arg).latex
-
-
 def _edge_forms(graph: nx.MultiDiGraph, namer: _Namer, target: str, arg: int) -> Expr:
     """The local derivative on one edge; ``J`` (a Jacobian) where the op writes no formula."""
     forms = local_forms(graph, target, arg, namer.expr, DIGITS)
@@ -184,12 +180,15 @@ def _factors(graph: nx.MultiDiGraph, namer: _Namer, path: list[tuple[str, str, i
     return list(reversed(factors))
 
 
-def edge_formulas(graph: nx.MultiDiGraph) -> dict[tuple[str, str, int], str]:
-    """The local derivative ∂target/∂source on every edge as LaTeX, keyed ``(source, target, arg)``.
+def edge_formulas(graph: nx.MultiDiGraph, form: str = "latex") -> dict[tuple[str, str, int], str]:
+    """The local derivative ∂target/∂source on every edge as LaTeX (``form="plain"``: as plain
+    text, each name as the drawing labels it), keyed ``(source, target, arg)``.
 
     >>> from graphviz_nn import evaluate
     >>> edge_formulas(evaluate("x*y", {"x": 2, "y": 3}).graph)
     {('n0', 'n2', 0): 'y', ('n1', 'n2', 1): 'x'}
+    >>> list(edge_formulas(evaluate("yhat = 2 x_10; L = yhat^2", {"x_10": 1}).graph, "plain").values())
+    ['2', '2 ŷ']
     """
     namer = _Namer(graph)
     out = {}
@@ -198,7 +197,8 @@ def edge_formulas(graph: nx.MultiDiGraph) -> dict[tuple[str, str, int], str]:
         if source.get("grad") is None and source.get("value") is not None:
             continue  # nothing flows back to a node without a gradient (a constant)
         arg = int(d.get("arg", k))
-        out[(u, v, arg)] = _edge_latex(graph, namer, v, arg)
+        forms = _edge_forms(graph, namer, v, arg)
+        out[(u, v, arg)] = forms.plain if form == "plain" else forms.latex
     return out
 
 

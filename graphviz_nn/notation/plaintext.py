@@ -52,6 +52,7 @@ _TEXT_RULES: list[tuple[re.Pattern[str], Any]] = [
     (re.compile(r"\\mathbb\{1\}"), "1"),
     (re.compile(r"\\mathbf\{([^{}]*)\}"), r"\1"),
     (re.compile(r"\\(?:left|right)"), ""),
+    (re.compile(r"\\\|"), "‖"),
     (re.compile(r"\\mathrm\{([^{}]*)\}"), r"\1"),
     (re.compile(r"\\operatorname\{([^{}]*)\}"), r"\1"),
     (re.compile(r"\\(hat|bar|tilde)\{([^{}]*)\}"),
