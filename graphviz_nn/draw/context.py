@@ -99,7 +99,7 @@ class DrawContext:
     """Everything the node and edge builders read: graph, options, theme and the state drawn.
 
     ``stepping`` is true when a trace step is drawn (``state`` is then that step's state);
-    ``compact`` selects the large-graph drawing; ``formulas`` holds the local derivatives' LaTeX
+    ``compact`` selects the large-graph drawing; ``formulas`` holds the local derivatives' plain text
     by edge, ``blanks`` each worksheet blank's number by ``(node, kind)``, and ``path_targets``
     the targets of highlighted edges.
     """
@@ -140,7 +140,7 @@ def draw_context(res: Any, opts: RenderOptions) -> DrawContext:
     if opts.edge_mode in ("formula", "both") and not compact:
         from ..explain.chainrule import edge_formulas
 
-        formulas = edge_formulas(graph)
+        formulas = edge_formulas(graph, "plain")
     blanks = {(node, kind): number for node, kind, number in opts.blanks}
     path_targets = frozenset(v for _, v, _ in opts.highlight_edges)
     return DrawContext(graph, opts, theme, state, stepping, compact, len(trace), formulas, blanks, path_targets)

@@ -61,12 +61,9 @@ def edge_lines(ctx: DrawContext) -> list[str]:
 
 def _formula_text(key: Edge, ctx: DrawContext) -> str | None:
     """The local derivative's formula in plain text (``a1``, ``1[z1 > 0]``), if short enough."""
-    from ..explain.chainrule import latex_to_text
-
-    latex = ctx.formulas.get(key)
-    if not latex:
+    text = ctx.formulas.get(key)
+    if not text:
         return None
-    text = latex_to_text(latex)
     if text.startswith("-"):
         text = numfmt.MINUS + text[1:]
     return text if len(text) <= FORMULA_MAX else None

@@ -61,8 +61,8 @@ def local_forms(graph: Any, target: str, arg: int, ref: Callable[[str], Expr], d
         exponent = graph.nodes[args[1][0]]
         if exponent.get("kind") == "constant" and np.ndim(exponent.get("const")) == 0:
             base, c = ref(args[0][0]), float(exponent["const"])
-            marked = power_rule(Expr(_MARK % 0, _MARK % 0, base.power), c, digits)
-            return Expr(_plain(marked, [base]), power_rule(base, c, digits), ATOM)
+            plain = Expr(base.plain, base.plain, base.power)  # the plain name in the LaTeX rule's place
+            return Expr(latex_to_text(power_rule(plain, c, digits)), power_rule(base, c, digits), ATOM)
     template = spec.derivative_template(arg, data.get("params"), lambda v: numfmt.latex_number(v, digits))
     operands = []
     for i, (src, _) in enumerate(args):
@@ -73,19 +73,9 @@ def local_forms(graph: Any, target: str, arg: int, ref: Callable[[str], Expr], d
         needs = (operand.power < ATOM and (is_base or operand.power <= OPS["add"].binding_power)) or (
             is_base and "^" in operand.latex)
         operands.append(bracketed(operand) if needs else operand)
-    marked = fill(template, [_MARK % i for i in range(len(operands))])
-    return Expr(_plain(marked, operands), fill(template, [o.latex for o in operands]), ATOM)
-
-
-_MARK = "\u27e6%d\u27e7"  # ⟦0⟧: where an operand goes, untouched by the LaTeX-to-text rules
-
-
-def _plain(marked_latex: str, operands: list[Expr]) -> str:
-    """A derivative's LaTeX with operand marks, as plain text with each operand's plain form."""
-    text = latex_to_text(marked_latex)
-    for i, operand in enumerate(operands):
-        text = text.replace(_MARK % i, operand.plain)
-    return text
+    # plain names (ŷ, x₁₀) go into the LaTeX template as they are: the text rules leave them alone
+    plain = latex_to_text(fill(template, [o.plain for o in operands]))
+    return Expr(plain, fill(template, [o.latex for o in operands]), ATOM)
 
 
 def local_latex(graph: Any, target: str, arg: int, ref: Callable[[str], Expr], digits: int) -> str:
