@@ -12,10 +12,9 @@ the final ``parameters``. Nothing here runs the script.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Sequence
 
 import networkx as nx
-import numpy as np
 
 from ..core.api import Evaluation
 from ..core.engine import requires_grad
