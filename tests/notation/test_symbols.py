@@ -100,3 +100,12 @@ def test_numbers_come_from_one_function(res: gnn.Evaluation, monkeypatch: pytest
     assert all(t.value_latex.startswith("7") for t in terms if t.value_latex)
     results = [c.plain.rsplit(" = ", 1)[-1] for c in all_captions(res) if c.phase == "forward"]
     assert results and all(r.startswith("7") and r.endswith("7") for r in results), results
+
+
+def test_the_drawings_edge_formulas_spell_names_as_its_labels(res: gnn.Evaluation) -> None:
+    from graphviz_nn.draw.dot import to_dot
+
+    dot = to_dot(res, RenderOptions(edge_text="formula"))
+    edge_labels = " ".join(line for line in dot.splitlines() if "->" in line and "local" in line)
+    assert "local x₁₀" in edge_labels and "ŷ − y" in edge_labels  # ∂(w1·x₁₀)/∂w1 = x₁₀; ∂L/∂ŷ = 2 (ŷ − y)
+    assert "yhat" not in edge_labels and not re.search(r"\bx10\b", edge_labels)
