@@ -6,11 +6,11 @@ SVG has one ``<g id="nK">`` per graph node; every DAG edge becomes one DOT edge 
 edge into it: micrograd's separate op bubble, or the lecture convention of a named result
 drawn as a variable oval fed by its operation box.
 
-This module assembles the picture: the graph attributes, the title and notes above it, and
-the statements of the modules that draw its parts. :mod:`~graphviz_nn.draw.options` checks
-the options, :mod:`~graphviz_nn.draw.context` reads the evaluation and step to draw,
-:mod:`~graphviz_nn.draw.nodes` and :mod:`~graphviz_nn.draw.edges` write nodes and edges,
-:mod:`~graphviz_nn.draw.groups` collapses large graphs into boxes. All text a user typed
+This module writes a picture's scene (:mod:`~graphviz_nn.draw.scene`, where every node's
+role, rows, blanks and highlights and every edge's term are decided) as DOT: the graph
+attributes, the title and notes above it, and the statements of the modules that spell its
+parts: :mod:`~graphviz_nn.draw.nodes` and :mod:`~graphviz_nn.draw.edges` write nodes and
+edges; the compact drawing's boxes come from :mod:`~graphviz_nn.draw.groups`. All text a user typed
 reaches DOT only through :func:`~graphviz_nn.draw.markup.html_text` or
 :func:`~graphviz_nn.draw.markup.dot_string`, so it can never become markup.
 """
@@ -20,25 +20,22 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-import networkx as nx
-
-from ..notation import numfmt
-from ..core.engine import StepState
 from ..errors import RenderError
 from ..core.graph import node_text
-from .context import (DrawContext, draw_context, final_state, graph_and_trace, op_symbol, output_symbol,
-                             step_state)
+from .context import DrawContext, draw_context, final_state, graph_and_trace, op_symbol, output_symbol, step_state
 from .edges import edge_lines
 from .groups import Grouping, group_nodes
 from .markup import dot_attrs, dot_string, html_font, html_text
 from .nodes import node_lines
 from .options import BLANK_KINDS, EDGE_TEXTS, RenderOptions
+from .scene import Scene, SceneEdge, SceneNode, build_scene, scene_edges, scene_node, scene_notes
 from .themes import Theme
 from .wrap import WrapPlan, wrap_plan
 
 __all__ = [
     "RenderOptions",
     "to_dot",
+    "scene_dot",
     "step_statements",
     "step_state",
     "final_state",
@@ -60,13 +57,15 @@ def to_dot(res: Any, options: RenderOptions | None = None) -> str:
     opts = options if options is not None else RenderOptions()
     if not isinstance(opts, RenderOptions):
         raise RenderError("options must be a RenderOptions")
-    ctx = draw_context(res, opts)
-    graph, theme = ctx.graph, ctx.theme
-    grouping = group_nodes(graph) if ctx.compact else None
+    return scene_dot(build_scene(res, opts))
 
+
+def scene_dot(scene: Scene) -> str:
+    """The DOT source of a :class:`~graphviz_nn.draw.scene.Scene`."""
+    ctx = scene.ctx
+    opts, theme = ctx.opts, ctx.theme
     pal = theme.palette
-    notes = _notes(ctx, grouping)
-    graph_label = _graph_label(opts.title, notes, theme)
+    graph_label = _graph_label(opts.title, list(scene.notes), theme)
     lines = [
         "digraph computation {",
         "  graph"
@@ -87,19 +86,23 @@ def to_dot(res: Any, options: RenderOptions | None = None) -> str:
         "  edge" + dot_attrs(color=pal.edge, fontname=theme.fontname, fontsize=f"{theme.edge_fontsize:g}",
                              fontcolor=pal.edge_text, arrowsize="0.7"),
     ]
-    body: list[str] = []
-    if grouping is None:
-        for node in graph.nodes:
-            body.extend(node_lines(node, ctx))
-        body.extend(edge_lines(ctx))
-    else:
-        body.extend(_grouped_lines(ctx, grouping))
+    body = _body(scene.nodes, scene.edges, scene.grouping, ctx)
     plan = _wrap(body, opts, theme)
     if plan is not None:
         body = [plan.mark(line) for line in body] + plan.groups()
     lines.extend(body)
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def _body(nodes: tuple[SceneNode, ...], edges: tuple[SceneEdge, ...], grouping: Grouping | None,
+          ctx: DrawContext) -> list[str]:
+    """The node and edge statements: every node then every edge, or the compact drawing's boxes,
+    shared inputs and merged edges."""
+    lines = [line for node in nodes for line in node_lines(node, ctx)]
+    if grouping is None:
+        return lines + edge_lines(edges, ctx)
+    return lines + _group_lines(ctx, grouping)
 
 
 def _wrap(statements: list[str], opts: RenderOptions, theme: Theme) -> WrapPlan | None:
@@ -138,21 +141,22 @@ def step_statements(res: Any, options: RenderOptions) -> tuple[list[str], set[st
         if k in (0, n):
             touched = list(graph.nodes)
             if grouping is not None:  # the collapsed boxes and merged edges never change
-                statements.extend(_grouped_lines(ctx, grouping))
+                statements.extend(_body(tuple(scene_node(node, ctx, drawn[node]) for node in drawn), (),
+                                        grouping, ctx))
                 touched = []
         else:
             touched = sorted({node for step in trace[max(0, k - 2):k]
                               for node in (step.node, *(step.edge[:2] if step.edge else ()))})
         for node in touched:
             if node in drawn:
-                statements.extend(node_lines(node, ctx, drawn[node]))
+                statements.extend(node_lines(scene_node(node, ctx, drawn[node]), ctx))
         if grouping is None and (k == n or (k > 0 and trace[k - 1].phase == "backward")):
-            statements.extend(edge_lines(ctx))
-        caption = _graph_label(options.title, _notes(ctx, grouping), ctx.theme)
+            statements.extend(edge_lines(scene_edges(ctx), ctx))
+        caption = _graph_label(options.title, scene_notes(ctx, grouping), ctx.theme)
         if caption is not None:
             captions.add(caption)
-    final = ([line for node in drawn for line in node_lines(node, final_ctx, drawn[node])] + edge_lines(final_ctx)
-             if grouping is None else _grouped_lines(final_ctx, grouping))
+    final_nodes = tuple(scene_node(node, final_ctx, drawn[node]) for node in drawn)
+    final = _body(final_nodes, tuple(scene_edges(final_ctx)) if grouping is None else (), grouping, final_ctx)
     plan = _wrap(final, options, base.theme)
     if plan is not None:  # the same rows as :func:`to_dot` draws
         statements = [plan.mark(line) for line in statements]
@@ -171,15 +175,10 @@ def _graph_label(title: str | None, notes: list[str], theme: Theme) -> str | Non
     return f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">{body}</TABLE>>'
 
 
-def _grouped_lines(ctx: DrawContext, grouping: Grouping) -> list[str]:
-    """One box per cluster (its named result, or a summary box), shared inputs, merged edges."""
+def _group_lines(ctx: DrawContext, grouping: Grouping) -> list[str]:
+    """The compact drawing's summary boxes (clusters without a named result) and merged edges."""
     pal = ctx.theme.palette
-    by_rep = {g.rep: g for g in grouping.groups}
     lines: list[str] = []
-    for node in ctx.graph.nodes:
-        if grouping.rep_of.get(node) == node:
-            group = by_rep.get(node)
-            lines.extend(node_lines(node, ctx, group.summary if group else ""))
     for group in grouping.groups:
         if not group.named:
             text = f"{group.title}: {group.summary}"
@@ -198,37 +197,3 @@ def _grouped_lines(ctx: DrawContext, grouping: Grouping) -> list[str]:
                         penwidth=f"{min(1 + 0.5 * (count - 1), 4):g}" if count > 1 else None)
         )
     return lines
-
-
-def _notes(ctx: DrawContext, grouping: Grouping | None) -> list[str]:
-    """Lines under the title: what a step did, what was collapsed, the gradient legend."""
-    notes = []
-    graph = ctx.graph
-    state = ctx.state
-    if ctx.stepping:
-        notes.append(_describe_step(state, ctx.total_steps, graph, ctx.digits))
-    if grouping is not None:
-        notes.extend(grouping.notes)
-    if ctx.opts.show_grads and not ctx.theme.records:
-        notes.append(f"{ctx.theme.grad_prefix.strip()} ∂{output_symbol(graph)}/∂node")
-    return notes
-
-
-def _describe_step(state: StepState, total: int, graph: nx.MultiDiGraph, digits: int) -> str:
-    """What a step did, in words: ``step 3 of 10 (backward): a → x adds 2``."""
-    head = f"step {state.step} of {total}"
-    step = state.current
-    if step is None:
-        return head + ": the bare graph"
-    from ..explain.captions import backward_arrow, node_ref_text
-
-    if step.phase == "forward":
-        label = node_ref_text(graph, step.node, digits)
-        return f"{head} (forward): {label} = {numfmt.format_tensor(step.value, digits).one_line()}"
-    if step.edge is None:
-        label = node_ref_text(graph, step.node, digits)
-        return f"{head} (backward): seed ∂{label}/∂{label} = 1"
-    flowed = numfmt.format_tensor(step.contribution, digits)
-    flowed_text = flowed.one_line() if flowed.scalar is not None or flowed.grid is not None else flowed.shape_text
-    return f"{head} (backward): {backward_arrow(graph, step.edge, digits)} adds {flowed_text}"
-

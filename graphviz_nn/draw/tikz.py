@@ -21,29 +21,30 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Mapping
 
-import networkx as nx
 import numpy as np
 
 from ..notation import numfmt
 from ..notation.numfmt import tensor_latex as _latex_value
 from ..notation.symbols import latex_name, latex_op, latex_text
-from .dot import RenderOptions, final_state, graph_and_trace, output_symbol, step_state, to_dot
+from .dot import RenderOptions, graph_and_trace, output_symbol, to_dot
+from .scene import Cell, EdgeLabel, Scene, SceneNode, build_scene
 
 __all__ = ["tikz_document", "placement_dot", "latex_name", "latex_text", "latex_op"]
 
 _ROW_BREAK = r" \\ "
 
-def _node_title(data: dict, digits: int) -> str:
-    if data.get("name"):
-        return latex_name(str(data["name"]))
-    if data.get("kind") == "constant":
-        label = str(data.get("label", ""))
-        if label == "π":
+def _node_title(node: SceneNode, digits: int) -> str:
+    """The node's title as math: its name, its number (``e`` and ``\\pi`` by name), or its operation."""
+    if node.name:
+        return latex_name(str(node.name))
+    if node.kind == "constant":
+        value = node.data.get("value") if node.data is not None else None
+        if node.label == "π":
             return r"\pi"
-        if np.ndim(data.get("value")) == 0 and data.get("value") is not None:
-            return numfmt.latex_number(data["value"], digits) if label != "e" else "e"
-        return rf"\text{{{latex_text(label)}}}"
-    return latex_op(data.get("op"))
+        if np.ndim(value) == 0 and value is not None:
+            return numfmt.latex_number(value, digits) if node.label != "e" else "e"
+        return rf"\text{{{latex_text(node.label)}}}"
+    return latex_op(node.op)
 
 
 _PREAMBLE = r"""%% Computation graph drawn by graphviz_nn. Compile with pdflatex, or \input it into a
@@ -63,6 +64,10 @@ _PREAMBLE = r"""%% Computation graph drawn by graphviz_nn. Compile with pdflatex
   current/.style={draw=red!80!black, line width=1.6pt},
   chainpath/.style={draw=orange!80!black, line width=1.6pt, dashed},
   blank/.style={font=\bfseries},
+  nonfinite/.style={draw=red!80!black, thick},
+  positive/.style={fill=green!12},
+  negative/.style={fill=red!12},
+  waiting/.style={draw=black!35, dashed},
   edgelabel/.style={midway, above, sloped, font=\scriptsize, inner sep=1pt}]"""
 
 
@@ -80,57 +85,49 @@ Route = tuple[tuple[tuple[float, float], ...], "tuple[float, float] | None"]
 
 def tikz_document(res: Any, options: RenderOptions | None, positions: dict[str, tuple[float, float]],
                   routes: Mapping[str, Route] | None = None) -> str:
-    """The standalone ``.tex`` text: one ``\\node`` per graph node at its layout position
-    (``positions``: node id -> centre in inches, from laying out :func:`placement_dot`); each
-    edge follows the layout's route around the other nodes (``routes``: DOT edge id -> B-spline
-    points in inches), or runs straight where no route is given."""
-    opts = dataclasses.replace(options or RenderOptions(), detail="full")
-    graph, trace = graph_and_trace(res)
-    state = step_state(res, opts.step) if opts.step is not None else final_state(graph)
-    stepping = opts.step is not None
-    digits = opts.digits
-    out_sym = output_symbol(graph)
-    output = graph.graph.get("output")
-    blanks = {(node, kind): number for node, kind, number in opts.blanks}
+    """The standalone ``.tex`` text of the picture's scene (:mod:`~graphviz_nn.draw.scene`, always
+    in full detail): one ``\\node`` per graph node at its layout position (``positions``: node
+    id -> centre in inches, from laying out :func:`placement_dot`); each edge follows the
+    layout's route around the other nodes (``routes``: DOT edge id -> B-spline points in
+    inches), or runs straight where no route is given."""
+    scene = build_scene(res, dataclasses.replace(options or RenderOptions(), detail="full"))
+    opts = scene.ctx.opts
+    digits = scene.ctx.digits
+    out_sym = latex_name(output_symbol(scene.ctx.graph))
+    routes = routes or {}
     lines = [_PREAMBLE]
     unnamed_grads = False
-    for node, data in graph.nodes(data=True):
-        x, y = positions.get(node, (0.0, 0.0))
-        role = {"input": "var", "constant": "const"}.get(str(data.get("kind")), "named" if data.get("name") else "op")
-        styles = [role] + (["output"] if node == output else [])
-        pending = stepping and node not in state.computed
-        if pending:
-            styles.append("pending")
-        if node in opts.highlight_nodes:
-            styles.append("chainpath")
-        if stepping and node == state.changed_node:
-            styles.append("current")
-        has_aux = f"{node}_op" in positions
-        rows = [] if has_aux and not data.get("name") else [f"${_node_title(data, digits)}$"]
-        if opts.show_values and data.get("value") is not None and data.get("kind") != "constant":
-            value = _blank(blanks.get((node, "value")), data["value"], opts) or (
-                "?" if pending else _latex_value(data["value"], digits))
-            rows.append(f"$= {value}$")
-        if opts.show_grads and (data.get("grad") is not None or stepping) and data.get("kind") != "constant":
-            grad = _blank(blanks.get((node, "grad")), data.get("grad"), opts) or (
-                _latex_value(state.grads[node], digits) if node in state.grads else "?")
-            if data.get("name"):
-                wrt = latex_name(str(data["name"]))
-                rows.append(rf"$\frac{{\partial {latex_name(out_sym)}}}{{\partial {wrt}}} = {grad}$")
+    for node in scene.nodes:
+        x, y = positions.get(node.id, (0.0, 0.0))
+        rows = [f"${_node_title(node, digits)}$"] if node.titled else []
+        if node.shape:
+            rows.append(rf"{{\scriptsize ${_latex_shape(node.shape)}$}}")
+        if node.value is not None:
+            rows.append(f"$= {_cell(node.value, digits)}$")
+        if node.grad is not None:
+            grad = _cell(node.grad, digits)
+            if node.name:
+                rows.append(rf"$\frac{{\partial {out_sym}}}{{\partial {latex_name(str(node.name))}}} = {grad}$")
             else:  # as the SVG: "∂ = …", read by the legend above the picture
                 unnamed_grads = True
                 rows.append(rf"$\partial = {grad}$")
+        if node.nonfinite:
+            rows.append(r"\textbf{nan/inf}")
+        if node.summary:
+            rows.append(rf"{{\scriptsize {latex_text(node.summary)}}}")
         body = _ROW_BREAK.join(rows) or "{}"
-        lines.append(rf"\node[{', '.join(styles)}] ({node}) at ({x:.3f},{y:.3f}) {{{body}}};")
-        if has_aux:
-            ox, oy = positions[f"{node}_op"]
-            lines.append(rf"\node[op] ({node}-op) at ({ox:.3f},{oy:.3f}) {{${latex_op(data.get('op'))}$}};")
-            _bent, aux_path = _path(f"{node}-op", node, (routes or {}).get(f"{node}_op-{node}"), "", "")
-            lines.append(rf"\draw[->] {aux_path};")  # along the layout's route, as every other edge
-    lines.extend(_edges(graph, positions, routes or {}, opts, state, stepping))
+        lines.append(rf"\node[{', '.join(_node_styles(node))}] ({node.id}) at ({x:.3f},{y:.3f}) {{{body}}};")
+        if node.aux:
+            ox, oy = positions.get(f"{node.id}_op", (0.0, 0.0))
+            styles = ["op"] + (["pending"] if node.pending else []) + (["chainpath"] if node.highlighted else [])
+            lines.append(rf"\node[{', '.join(styles)}] ({node.id}-op) at ({ox:.3f},{oy:.3f}) {{${latex_op(node.op)}$}};")
+            _bent, aux_path = _path(f"{node.id}-op", node.id, routes.get(f"{node.id}_op-{node.id}"), "", "")
+            # along the layout's route, as every other edge
+            lines.append(rf"\draw[->{', chainpath' if node.path_target else ''}] {aux_path};")
+    lines.extend(_edges(scene, routes, _latex_formulas(scene)))
     if unnamed_grads:
         lines.append(rf"\node[anchor=south west, font=\scriptsize] at (current bounding box.north west) "
-                     rf"{{$\partial = \partial {latex_name(out_sym)} / \partial\,\text{{node}}$}};")
+                     rf"{{$\partial = \partial {out_sym} / \partial\,\text{{node}}$}};")
     if opts.title:
         lines.append(rf"\node[anchor=south west, font=\bfseries] at (current bounding box.north west) "
                      rf"{{{latex_text(opts.title)}}};")
@@ -138,13 +135,36 @@ def tikz_document(res: Any, options: RenderOptions | None, positions: dict[str, 
     return "\n".join(lines)
 
 
-def _blank(number: int | None, value: Any, opts: RenderOptions) -> str | None:
-    """A worksheet blank as math (an underlined gap and its number), or in a key the answer and its number."""
-    if number is None:
-        return None
-    if opts.show_answers:
-        return rf"{_latex_value(value, opts.digits)}\ \mathbf{{({number})}}"
-    return rf"\underline{{\hspace{{2.5em}}}}\ \mathbf{{({number})}}"
+def _latex_shape(shape: tuple[int, ...]) -> str:
+    r"""A shape as math: ``(2, 3)`` -> ``2 \times 3``."""
+    return r" \times ".join(str(n) for n in shape)
+
+
+_ROLE_STYLES = {"input": "var", "constant": "const", "named": "named", "op": "op"}
+
+
+def _node_styles(node: SceneNode) -> list[str]:
+    """The TikZ styles of a node: its role, then what marks it (the scene's flags)."""
+    return ([_ROLE_STYLES[node.role]] + (["output"] if node.output else [])
+            + (["positive"] if node.sign > 0 else ["negative"] if node.sign < 0 else [])
+            + (["pending"] if node.pending else []) + (["nonfinite"] if node.nonfinite else [])
+            + (["chainpath"] if node.highlighted else []) + (["current"] if node.changed else []))
+
+
+def _cell(cell: Cell, digits: int) -> str:
+    """A value or gradient row's number as math: the number, ``?`` while pending, a worksheet
+    blank (an underlined gap and its number), an answer with its number, or a sum of contributions."""
+    if cell.kind == "pending":
+        return "?"
+    if cell.kind == "blank":
+        return rf"\underline{{\hspace{{2.5em}}}}\ \mathbf{{({cell.blank})}}"
+    if cell.kind == "answer":
+        return rf"{_latex_value(cell.value, digits)}\ \mathbf{{({cell.blank})}}"
+    if cell.kind == "sum":
+        parts = [numfmt.latex_number(p, digits) for p in cell.parts]
+        summed = " + ".join(f"({p})" if p.startswith("-") else p for p in parts)
+        return f"{summed} = {numfmt.latex_number(cell.value, digits)}"
+    return _latex_value(cell.value, digits)
 
 
 def _path(u: str, target: str, route: Route | None, label: str, bend: str) -> tuple[str, str]:
@@ -164,40 +184,48 @@ def _path(u: str, target: str, route: Route | None, label: str, bend: str) -> tu
     return "", "".join(parts)
 
 
-def _edges(graph: nx.MultiDiGraph, positions: dict, routes: Mapping[str, Route], opts: RenderOptions, state: Any,
-           stepping: bool) -> list[str]:
-    lines = []
-    mode = opts.edge_mode
-    formulas: dict = {}
-    if mode in ("formula", "both"):
-        from ..explain.chainrule import edge_formulas
+def _latex_formulas(scene: Scene) -> dict[tuple[str, str, int], str]:
+    """The local derivatives as LaTeX, by edge, when the scene writes any formula on an edge."""
+    if not any(edge.label is not None and edge.label.formula_text for edge in scene.edges):
+        return {}
+    from ..explain.chainrule import edge_formulas
 
-        formulas = edge_formulas(graph)
+    return edge_formulas(scene.ctx.graph)
+
+
+def _edges(scene: Scene, routes: Mapping[str, Route], formulas: Mapping[tuple[str, str, int], str]) -> list[str]:
+    """One ``\\draw`` per scene edge, into the target or its operation node, with its label."""
+    lines = []
+    digits = scene.ctx.digits
     seen: dict[tuple[str, str], int] = {}
-    for u, v, k, d in graph.edges(keys=True, data=True):
-        target = f"{v}-op" if f"{v}_op" in positions else v
+    for edge in scene.edges:
+        u, v = edge.source, edge.target
+        target = f"{v}-op" if edge.entry != v else v
         count = seen.get((u, v), 0)
         seen[(u, v)] = count + 1
         bend = "" if count == 0 else f", bend {'left' if count % 2 else 'right'}={12 * ((count + 1) // 2)}"
-        key = (u, v, int(d.get("arg", k)))
-        label = ""
-        done = key in state.done_edges and d.get("contribution") is not None
-        formula = formulas.get(key, "")
-        if formula and (mode == "formula" or (mode == "both" and not done)):
-            label = f" node[edgelabel] {{${formula}$}}"
-        elif mode in ("value", "both") and done:
-            local, contribution = d.get("local"), d["contribution"]
-            upstream = graph.nodes[v].get("grad")
-            if local is not None and upstream is not None and all(np.ndim(a) == 0 for a in (local, contribution, upstream)):
-                up, lo, co = (numfmt.latex_number(a, opts.digits) for a in (upstream, local, contribution))
-                term = rf"{up} \times {'(' + lo + ')' if lo.startswith('-') else lo} = {co}"
-            else:
-                term = rf"\leftarrow {_latex_value(contribution, opts.digits)}"
-            if formula:
-                term = rf"{formula} \;:\; {term}"
-            label = f" node[edgelabel] {{${term}$}}"
-        bent, path = _path(u, target, routes.get(f"{u}-{v}-{key[2]}"), label, bend)
-        style = "->" + bent + (", chainpath" if key in opts.highlight_edges else "") + (
-            ", current" if stepping and state.current_edge is not None and tuple(state.current_edge) == key else "")
+        label = "" if edge.label is None else f" node[edgelabel] {{${_edge_label(edge.label, formulas, digits)}$}}"
+        bent, path = _path(u, target, routes.get(f"{u}-{v}-{edge.arg}"), label, bend)
+        style = "->" + bent + (", waiting" if edge.pending else "") + (", chainpath" if edge.on_path else "") + (
+            ", current" if edge.current else "")
         lines.append(rf"\draw[{style}] {path};")
     return lines
+
+
+def _edge_label(label: EdgeLabel, formulas: Mapping[tuple[str, str, int], str], digits: int) -> str:
+    """An edge's label as math: the local derivative's formula, the term ``up × local = contribution``
+    (or ``← contribution``), or the formula and the term."""
+    formula = formulas.get(label.key) if label.formula_text else None
+    term = label.term
+    if term is None:
+        return str(formula)
+    if term.scalar:
+        up, lo, co = (numfmt.latex_number(a, digits) for a in (term.upstream, term.local, term.contribution))
+        text = rf"{up} \times {'(' + lo + ')' if lo.startswith('-') else lo} = {co}"
+    else:
+        text = rf"\leftarrow {_latex_value(term.contribution, digits)}"
+    if formula:
+        return rf"{formula} \;:\; {text}"
+    if term.local is not None and not term.scalar:
+        return rf"{_latex_value(term.local, digits)} \;:\; {text}"
+    return text

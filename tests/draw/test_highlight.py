@@ -137,4 +137,9 @@ def test_tikz_gets_latex_formulas_and_path_style(chain: gnn.Evaluation) -> None:
     edges = w1_path(chain)
     tex = tikz_document(chain, RenderOptions(edge_text="formula", highlight_edges=edges))
     assert r"{$a_{1}$}" in tex  # the LaTeX form of the formula
-    assert tex.count("chainpath") == len(edges) + 1  # one style definition, one use per edge
+    # one style definition, one use per edge on the path and per operation-to-result edge on it,
+    # the same edges the DOT drawing marks
+    dot = to_dot(chain, RenderOptions(edge_text="formula", highlight_edges=edges))
+    marked = dot.count('class="arg path"') + dot.count('class="aux path"')
+    assert marked > len(edges)
+    assert tex.count("chainpath") == marked + 1

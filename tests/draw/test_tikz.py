@@ -73,7 +73,8 @@ def test_labels_are_latex_math_with_gradients() -> None:
     res = gnn.evaluate(*P004)
     text = tex(res, edge_labels=True)
     assert r"\node[var] (n0) at" in text
-    assert r"{$x$ \\ $= 2$ \\ $\frac{\partial w}{\partial x} = -6$}" in text
+    # x feeds x*y once and x + x twice: its gradient is the sum of the three contributions
+    assert r"{$x$ \\ $= 2$ \\ $\frac{\partial w}{\partial x} = (-8) + 1 + 1 = -6$}" in text
     assert r"node[edgelabel] {$8 \times 2 = 16$}" in text
     assert r"\node[named, output] (n7)" in text
 
