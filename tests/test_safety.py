@@ -866,7 +866,7 @@ def test_norm_keeps_tiny_and_huge_entries(entries):
 
 
 def test_limits_doc_agrees_with_the_code():
-    from graphviz_nn.page import view as pipeline
+    from graphviz_nn.page import evaluations as pipeline
 
     doc = (ROOT / "docs" / "LIMITS.md").read_text(encoding="utf-8")
     assert "no `.streamlit/config.toml`" not in doc and (ROOT / ".streamlit" / "config.toml").exists()
@@ -949,7 +949,7 @@ def test_the_app_refuses_big_networks_before_making_them():
 
 def test_app_caches_key_long_value_texts_by_digest():
     """A network's weights reach the page caches as short keys; the values are the same."""
-    from graphviz_nn.page import keys as pipeline_keys, netview, view as pipeline
+    from graphviz_nn.page import evaluations as pipeline, keys as pipeline_keys, netview
 
     form = netview.SpecForm(chain="Linear(2->40) -> ReLU -> Linear(40->40) -> Linear(40->1)", init="random", seed=3,
                             values_text="x = [1, 2]")

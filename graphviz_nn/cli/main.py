@@ -7,6 +7,7 @@ errors); a traceback never reaches the user.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import functools
 import json
 import os
@@ -18,6 +19,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from . import teach as cli_teach
+from .options import add_display_options, display_options
 from ..core.api import Evaluation, to_jsonable
 from ..core.prepared import evaluate
 from ..errors import GnnError, ValueInputError, visible
@@ -73,6 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="target input (repeat for a second target: shared factors are marked)")
     ex.add_argument("--latex", action="store_true", help="print the chain rule in LaTeX")
     ex.add_argument("-o", "--output", metavar="OUT.svg", help="also draw the graph with the paths highlighted")
+    add_display_options(ex)
+    ex.set_defaults(edge_text="both")
 
     cg = sub.add_parser("code", help="export the graph as a standalone NumPy or PyTorch script")
     common(cg)
@@ -96,18 +100,11 @@ def build_parser() -> argparse.ArgumentParser:
                     help="output file; the format comes from its suffix (.svg .png .pdf .dot .json .tex, "
                          "or .html: a page that steps through the whole pass, no network needed)")
     rd.add_argument("--format", help="output format when the suffix does not say it")
-    rd.add_argument("--theme", default="lecture", help="micrograd, lecture or print")
-    rd.add_argument("--no-values", action="store_true", help="hide node values")
-    rd.add_argument("--no-grads", action="store_true", help="hide gradients")
-    rd.add_argument("--edge-labels", action="store_true",
-                    help="show local derivative and contribution on edges")
-    rd.add_argument("--rankdir", default="LR", type=str.upper, choices=["LR", "TB"], help="direction")
     rd.add_argument("--step", type=int, default=None, help="draw the state after trace step K")
-    rd.add_argument("--digits", type=int, default=4, help="significant digits (default 4)")
     rd.add_argument("--view", choices=["graph", "neurons"], default="graph",
-                    help="with a network: the computation graph (default) or one node per unit")
-    rd.add_argument("--color-by-sign", action="store_true", help="colour gradients by sign")
-    rd.add_argument("--edge-text", choices=["value", "formula", "both"], help="what edges show (implies labels)")
+                    help="with a network: the computation graph (default) or one node per unit "
+                         "(edge labels then write the weights' gradients)")
+    add_display_options(rd)
     cli_teach.add_commands(sub, common)
     return parser
 
@@ -250,11 +247,12 @@ def _render_neurons(args: argparse.Namespace, out: Path) -> int:
     from ..export.files import dot_bytes
     from ..draw.neurons import NeuronOptions, neuron_dot
 
+    base = display_options(args, step=args.step)
+    options = NeuronOptions(**{f.name: getattr(base, f.name) for f in dataclasses.fields(base)},
+                            show_weight_grads=base.edge_mode is not None)
     net = load_network(args)
     if net is None:
         raise ValueInputError("--view neurons needs a network: --spec FILE.toml or --chain CHAIN")
-    options = NeuronOptions(show_weight_grads=args.edge_labels, show_values=not args.no_values,
-                            show_grads=not args.no_grads, rankdir=args.rankdir, digits=args.digits)
     source = neuron_dot(net, None, options)
     fmt = _output_format(args, out)
     if fmt == "html":  # one drawing in the player's page: fit, zoom and pan
@@ -275,16 +273,13 @@ def _write(out: Path, data: bytes) -> None:
 def run_render(args: argparse.Namespace) -> int:
     """``graphviz-nn render``."""
     from ..export.files import export_bytes
-    from ..draw.dot import RenderOptions
 
     out = Path(args.output)
     if args.view == "neurons":
         return _render_neurons(args, out)
+    options = display_options(args, step=args.step)
     fmt = _output_format(args, out)
     res = load(args)
-    options = RenderOptions(theme=args.theme, show_values=not args.no_values, show_grads=not args.no_grads,
-                            edge_labels=args.edge_labels, rankdir=args.rankdir, step=args.step,
-                            digits=args.digits, color_by_sign=args.color_by_sign, edge_text=args.edge_text)
     data = export_bytes(res, fmt, options)
     for warning in res.warnings:
         print(f"warning: {warning}", file=sys.stderr)
@@ -296,10 +291,11 @@ def run_explain(args: argparse.Namespace) -> int:
     """``graphviz-nn explain``."""
     from ..explain.chainrule import explain, factor_table
 
+    options = display_options(args)
     res = load(args)
     rules = explain(res, args.wrt)
     if args.output:
-        print(f"wrote {cli_teach.write_explain_drawing(res, rules, args.output)}", file=sys.stderr)
+        print(f"wrote {cli_teach.write_explain_drawing(res, rules, args.output, options)}", file=sys.stderr)
     if args.latex:
         print("\n".join(rule.latex for rule in rules))
     else:

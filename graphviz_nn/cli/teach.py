@@ -10,33 +10,16 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 from typing import Any, Callable
 
+from ..draw.options import RenderOptions
 from ..errors import ValueInputError
+from .options import add_display_options, display_options
 
-__all__ = ["add_commands", "COMMANDS", "add_display_options", "display_options", "write_explain_drawing",
-           "key_path"]
-
-
-def add_display_options(p: argparse.ArgumentParser) -> None:
-    """The look of a drawing: theme, values, gradients, edge text, direction, digits."""
-    p.add_argument("--theme", default="lecture", help="micrograd, lecture or print")
-    p.add_argument("--no-values", action="store_true", help="hide node values")
-    p.add_argument("--no-grads", action="store_true", help="hide gradients")
-    p.add_argument("--edge-text", choices=["value", "formula", "both"], default=None,
-                   help="write on each edge the local derivative's formula, its value, or both")
-    p.add_argument("--rankdir", default="LR", type=str.upper, choices=["LR", "TB"], help="direction")
-    p.add_argument("--digits", type=int, default=4, help="significant digits (default 4)")
-
-
-def display_options(args: argparse.Namespace, **extra: Any) -> Any:
-    """``RenderOptions`` from :func:`add_display_options` arguments."""
-    from ..draw.dot import RenderOptions
-
-    return RenderOptions(theme=args.theme, show_values=not args.no_values, show_grads=not args.no_grads,
-                         edge_text=args.edge_text, rankdir=args.rankdir, digits=args.digits, **extra)
+__all__ = ["add_commands", "COMMANDS", "write_explain_drawing", "key_path"]
 
 
 def add_commands(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> None:
@@ -73,8 +56,9 @@ def run_steps(args: argparse.Namespace, load: Callable[[argparse.Namespace], Any
     """``graphviz-nn steps`` (``load`` evaluates what the command line names)."""
     from ..export.frames import steps_text, write_steps
 
+    options = display_options(args)
     res = load(args)
-    written = write_steps(res, args.output, display_options(args), seconds_per_frame=args.seconds)
+    written = write_steps(res, args.output, options, seconds_per_frame=args.seconds)
     where = written[0] if len(written) == 1 else f"{args.output} ({len(written)} SVG files)"
     print(f"wrote {where}: {steps_text(len(res.trace))}", file=sys.stderr)
     return 0
@@ -87,13 +71,13 @@ def run_worksheet(args: argparse.Namespace, load: Callable[[argparse.Namespace],
     from ..export.writing import write_files
     from ..explain.worksheet import choose_blanks, in_reading_order, render_options
 
-    res = load(args)
+    base = display_options(args)
     fmt = format_for_path(args.output)
     if fmt in ("dot", "json"):
         raise ValueInputError("a worksheet is a drawing: write OUT.svg, OUT.pdf, OUT.png or OUT.tex")
+    res = load(args)
     nodes = [n.strip() for item in args.nodes for n in item.split(",") if n.strip()]
     sheet = choose_blanks(res, args.blank, nodes or None, args.sample, args.seed)
-    base = display_options(args)
     sheet = in_reading_order(sheet, reading_order(res, render_options(sheet, base)))
     sheet_path, answers_path = Path(args.output), key_path(args.output)
     write_files({sheet_path: export_bytes(res, fmt, render_options(sheet, base, key=False)),
@@ -104,17 +88,17 @@ def run_worksheet(args: argparse.Namespace, load: Callable[[argparse.Namespace],
     return 0
 
 
-def write_explain_drawing(res: Any, rules: list[Any], path: str | Path) -> Path:
-    """The graph with every chain-rule path of ``rules`` drawn thick and dashed (``explain -o``)."""
+def write_explain_drawing(res: Any, rules: list[Any], path: str | Path, options: RenderOptions | None = None) -> Path:
+    """The graph with every chain-rule path of ``rules`` drawn thick and dashed (``explain -o``),
+    with the display ``options`` (formulas and terms on every edge unless they say otherwise;
+    the title names the targets unless they give one)."""
     from ..export.files import export_file
-    from ..draw.dot import RenderOptions
 
     edges = frozenset(e for rule in rules for p in rule.paths for f in p.factors for e in f.edges)
     nodes = frozenset(n for e in edges for n in e[:2])
-    names = ", ".join(rule.target for rule in rules)
-    title = f"chain-rule paths to {names}"
-    return export_file(res, path, RenderOptions(highlight_edges=edges, highlight_nodes=nodes,
-                                                edge_text="both", title=title))
+    base = options if options is not None else RenderOptions(edge_text="both")
+    title = base.title or f"chain-rule paths to {', '.join(rule.target for rule in rules)}"
+    return export_file(res, path, dataclasses.replace(base, highlight_edges=edges, highlight_nodes=nodes, title=title))
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace, Callable[[argparse.Namespace], Any]], int]] = {

@@ -91,7 +91,7 @@ def output_symbol(graph: nx.MultiDiGraph) -> str:
 
 def edge_key(u: str, v: str, k: int, d: dict) -> Edge:
     """An edge of the graph as ``(source, target, argument position)``, the key options use."""
-    return (u, v, int(d.get("arg", k)))
+    return Edge(u, v, int(d.get("arg", k)))
 
 
 @dataclass(frozen=True)
@@ -141,9 +141,10 @@ def draw_context(res: Any, opts: RenderOptions) -> DrawContext:
         from ..explain.chainrule import edge_formulas
 
         formulas = edge_formulas(graph, "plain")
-    blanks = {(node, kind): number for node, kind, number in opts.blanks}
-    path_targets = frozenset(v for _, v, _ in opts.highlight_edges)
-    return DrawContext(graph, opts, theme, state, stepping, compact, len(trace), formulas, blanks, path_targets)
+    return DrawContext(graph=graph, opts=opts, theme=theme, state=state, stepping=stepping, compact=compact,
+                       total_steps=len(trace), formulas=formulas,
+                       blanks={(blank.node, blank.kind): blank.number for blank in opts.blanks},
+                       path_targets=frozenset(edge.target for edge in opts.highlight_edges))
 
 
 def is_compact(graph: nx.MultiDiGraph, opts: RenderOptions) -> bool:
@@ -165,10 +166,11 @@ def _many_long_edges(graph: nx.MultiDiGraph) -> bool:
 
 def _check_ids(graph: nx.MultiDiGraph, opts: RenderOptions) -> None:
     """Highlighted nodes and edges and blanks must exist in the graph."""
-    for node in sorted(opts.highlight_nodes | {b[0] for b in opts.blanks}):
+    for node in sorted(opts.highlight_nodes | {blank.node for blank in opts.blanks}):
         if node not in graph:
             raise RenderError(f"unknown node {node!r}; the graph has nodes n0 to n{graph.number_of_nodes() - 1}")
     if opts.highlight_edges:
         edges = {edge_key(u, v, k, d) for u, v, k, d in graph.edges(keys=True, data=True)}
         for edge in sorted(opts.highlight_edges - edges):
-            raise RenderError(f"unknown edge {edge!r}: no edge from {edge[0]} to {edge[1]} at argument {edge[2]}")
+            raise RenderError(f"unknown edge {tuple(edge)!r}: no edge from {edge.source} to {edge.target} "
+                              f"at argument {edge.arg}")

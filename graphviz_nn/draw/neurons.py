@@ -20,6 +20,7 @@ from ..networks.layers import linear_layers, statements
 from ..networks.network import Network
 from ..notation.numfmt import format_number
 from .dot import dot_string, html_text
+from .options import RenderOptions
 
 __all__ = ["NeuronOptions", "neuron_dot", "MAX_UNITS"]
 
@@ -28,19 +29,19 @@ MAX_UNITS = 64
 
 
 @dataclass(frozen=True)
-class NeuronOptions:
-    """What the neuron view shows."""
+class NeuronOptions(RenderOptions):
+    """What the neuron view shows: a picture's options (it reads ``show_values``, ``show_grads``,
+    ``rankdir`` and ``digits``, checked as for every picture) and whether edges write their
+    weights and the weights' gradients."""
 
     show_weights: bool = True
     show_weight_grads: bool = False
-    show_values: bool = True
-    show_grads: bool = True
-    rankdir: str = "LR"
-    digits: int = 4
 
     def __post_init__(self) -> None:
-        if self.rankdir not in ("LR", "TB"):
-            raise RenderError(f"unknown rankdir {self.rankdir!r}; choose one of: LR, TB")
+        super().__post_init__()
+        for flag in ("show_weights", "show_weight_grads"):
+            if not isinstance(getattr(self, flag), bool):
+                raise RenderError(f"{flag} must be True or False, got {getattr(self, flag)!r}")
 
 
 def _first(value: Any) -> np.ndarray:

@@ -1,6 +1,9 @@
-"""What a picture shows and how: :class:`RenderOptions`, checked on construction.
+"""What a picture shows and how: :class:`RenderOptions`, the one options type of a picture.
 
-Every invalid value raises :class:`~graphviz_nn.errors.RenderError` naming the allowed ones:
+The CLI (its display flags are made from these fields: :mod:`graphviz_nn.cli.options`), the API
+(``gnn.render(res, **options)``) and the app (its sidebar switches) all build one. It is
+frozen and hashable, so it is a cache key as it stands, and checked once, on construction:
+every invalid value raises :class:`~graphviz_nn.errors.RenderError` naming the allowed ones:
 
 >>> RenderOptions(edge_labels=True).edge_mode
 'value'
@@ -8,13 +11,15 @@ Every invalid value raises :class:`~graphviz_nn.errors.RenderError` naming the a
 Traceback (most recent call last):
 ...
 graphviz_nn.errors.RenderError: unknown rankdir 'RL'; choose one of: LR, TB
+>>> {RenderOptions(digits=3): "drawn"}[RenderOptions(digits=3)]
+'drawn'
 """
 
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -22,7 +27,7 @@ from ..errors import RenderError
 from ..language.names import MAX_TITLE_CHARS, text_problem
 from .themes import BACKGROUNDS, THEMES
 
-__all__ = ["RenderOptions", "EDGE_TEXTS", "BLANK_KINDS", "Edge"]
+__all__ = ["RenderOptions", "CHOICES", "EDGE_TEXTS", "BLANK_KINDS", "Edge", "Blank"]
 
 _RANKDIRS = ("LR", "TB")
 #: What edge labels write: the local derivative's formula, its value (with upstream × local =
@@ -30,10 +35,37 @@ _RANKDIRS = ("LR", "TB")
 EDGE_TEXTS = ("value", "formula", "both")
 #: Blank kinds of a worksheet: a node's value or its gradient.
 BLANK_KINDS = ("value", "grad")
-#: A graph edge as ``(source, target, argument position)``.
-Edge = tuple[str, str, int]
+
+
+class Edge(NamedTuple):
+    """A graph edge: from ``source`` into argument ``arg`` of ``target`` (equal to the plain
+    ``(source, target, arg)`` triple, which options also take)."""
+
+    source: str
+    target: str
+    arg: int
+
+
+class Blank(NamedTuple):
+    """A worksheet blank: node ``node``'s ``kind`` (``value`` or ``grad``) is written as ``____ (number)``."""
+
+    node: str
+    kind: str
+    number: int
+
 _DETAILS = ("auto", "full", "compact")
 _PROGRAMS = ("auto", "dot", "graphviz-pure")
+#: The allowed values of every field that takes one of a few words.
+CHOICES: dict[str, tuple[str, ...]] = {
+    "theme": tuple(sorted(THEMES)),
+    "background": BACKGROUNDS,
+    "rankdir": _RANKDIRS,
+    "edge_text": EDGE_TEXTS,
+    "detail": _DETAILS,
+    "layout_program": _PROGRAMS,
+}
+_FLAGS = ("show_values", "show_grads", "edge_labels", "color_by_sign", "steady", "wrap", "show_answers", "merge",
+          "constant_grads")
 
 
 @dataclass(frozen=True)
@@ -52,7 +84,10 @@ class RenderOptions:
     (SVG, PNG, PDF, TikZ). With ``steady`` (the default) a step is drawn at the finished graph's
     positions (:mod:`graphviz_nn.layout.steady`), so nothing moves from step to step. With
     ``wrap`` (the default) a long, thin graph is cut into rows that read on like lines of text
-    (:mod:`graphviz_nn.draw.wrap`).
+    (:mod:`graphviz_nn.draw.wrap`). ``merge`` (identical subexpressions drawn once; ``False``: a
+    tree) and ``constant_grads`` (constants get gradients and backward steps too) choose the
+    graph a text is evaluated into: whoever evaluates a text for the picture reads them (the
+    CLI, the app's page); drawing an evaluation already made shows that evaluation's graph.
     """
 
     theme: str = "lecture"
@@ -72,18 +107,17 @@ class RenderOptions:
     edge_text: str | None = None
     highlight_edges: frozenset[Edge] = frozenset()
     highlight_nodes: frozenset[str] = frozenset()
-    blanks: tuple[tuple[str, str, int], ...] = ()
+    blanks: tuple[Blank, ...] = ()
     show_answers: bool = False
     steady: bool = True
     wrap: bool = True
+    merge: bool = True
+    constant_grads: bool = False
 
     def __post_init__(self) -> None:
-        _choice("theme", self.theme, tuple(sorted(THEMES)))
-        _choice("rankdir", self.rankdir, _RANKDIRS)
-        _choice("background", self.background, BACKGROUNDS)
-        _choice("detail", self.detail, _DETAILS)
-        _choice("layout_program", self.layout_program, _PROGRAMS)
-        for flag in ("show_values", "show_grads", "edge_labels", "color_by_sign", "steady", "wrap"):
+        for field in ("theme", "rankdir", "background", "detail", "layout_program"):
+            _choice(field, getattr(self, field), CHOICES[field])
+        for flag in _FLAGS:
             if not isinstance(getattr(self, flag), bool):
                 raise RenderError(f"{flag} must be True or False, got {getattr(self, flag)!r}")
         if not _is_int(self.digits) or not 1 <= self.digits <= 15:
@@ -101,8 +135,6 @@ class RenderOptions:
             raise RenderError(f"the title {problem}")
         if self.edge_text is not None:
             _choice("edge_text", self.edge_text, EDGE_TEXTS)
-        if not isinstance(self.show_answers, bool):
-            raise RenderError(f"show_answers must be True or False, got {self.show_answers!r}")
         object.__setattr__(self, "highlight_edges", _edge_set(self.highlight_edges))
         object.__setattr__(self, "highlight_nodes", _node_set(self.highlight_nodes, "highlight_nodes"))
         object.__setattr__(self, "blanks", _blank_list(self.blanks))
@@ -152,11 +184,11 @@ def _edge_set(items: Any) -> frozenset[Edge]:
                 or not isinstance(edge[1], str) or not _is_int(edge[2])):
             raise RenderError(f"highlight_edges must hold (source, target, arg) triples such as "
                               f"('n0', 'n2', 0), got {edge!r}")
-        out.add((edge[0], edge[1], int(edge[2])))
+        out.add(Edge(edge[0], edge[1], int(edge[2])))
     return frozenset(out)
 
 
-def _blank_list(items: Any) -> tuple[tuple[str, str, int], ...]:
+def _blank_list(items: Any) -> tuple[Blank, ...]:
     """``(node, kind, number)`` triples as a tuple; anything else raises with an example."""
     if isinstance(items, str) or not isinstance(items, (list, tuple)):
         raise RenderError(f"blanks must be a list of (node, kind, number) triples, got {items!r}")
@@ -166,5 +198,5 @@ def _blank_list(items: Any) -> tuple[tuple[str, str, int], ...]:
                 or blank[1] not in BLANK_KINDS or not _is_int(blank[2])):
             raise RenderError(f"blanks must hold (node, kind, number) triples with kind one of "
                               f"{', '.join(BLANK_KINDS)}, such as ('n3', 'grad', 1); got {blank!r}")
-        out.append((blank[0], blank[1], int(blank[2])))
+        out.append(Blank(blank[0], blank[1], int(blank[2])))
     return tuple(out)

@@ -31,7 +31,7 @@ from ..core.engine import StepState
 from ..notation import numfmt
 from .context import DrawContext, draw_context, edge_key, output_symbol
 from .groups import Grouping, group_nodes
-from .options import RenderOptions
+from .options import Edge, RenderOptions
 from .themes import Theme
 
 __all__ = ["Cell", "SceneNode", "EdgeTerm", "EdgeLabel", "SceneEdge", "Scene", "build_scene", "scene_node",
@@ -115,7 +115,7 @@ class EdgeLabel:
     ``None`` when not written, and then no other form writes it either) and the term once it
     has flowed (``None`` before)."""
 
-    key: tuple[str, str, int]
+    key: Edge
     formula_text: str | None
     term: EdgeTerm | None
 
@@ -224,7 +224,7 @@ def scene_edges(ctx: DrawContext) -> list[SceneEdge]:
             label = _edge_label(key, d, ctx, "both" if is_current and mode == "formula" else mode)
         elif is_current:
             label = _edge_label(key, d, ctx, "value")
-        edges.append(SceneEdge(source=u, target=v, arg=key[2], entry=entry[v], current=is_current,
+        edges.append(SceneEdge(source=u, target=v, arg=key.arg, entry=entry[v], current=is_current,
                                on_path=key in ctx.opts.highlight_edges,
                                pending=ctx.stepping and u not in state.computed, label=label))
     return edges
@@ -327,7 +327,7 @@ def _sign(node: str, ctx: DrawContext) -> int:
     return 0
 
 
-def _formula(key: tuple[str, str, int], ctx: DrawContext) -> str | None:
+def _formula(key: Edge, ctx: DrawContext) -> str | None:
     """The local derivative's formula as plain text (``a1``, ``1[z1 > 0]``), or ``None`` when
     there is none or it is too long for an edge."""
     text = ctx.formulas.get(key)
@@ -338,7 +338,7 @@ def _formula(key: tuple[str, str, int], ctx: DrawContext) -> str | None:
     return text if len(text) <= FORMULA_MAX else None
 
 
-def _edge_label(key: tuple[str, str, int], d: dict, ctx: DrawContext, mode: str) -> EdgeLabel | None:
+def _edge_label(key: Edge, d: dict, ctx: DrawContext, mode: str) -> EdgeLabel | None:
     """What the edge ``key`` writes in ``mode``: ``formula`` writes the local derivative
     symbolically at every step; ``value`` the term once it has flowed; ``both`` the formula
     until then, and both after."""
@@ -349,7 +349,7 @@ def _edge_label(key: tuple[str, str, int], d: dict, ctx: DrawContext, mode: str)
     if not done:
         return None
     local, contribution = d.get("local"), d["contribution"]
-    upstream = ctx.graph.nodes[key[1]].get("grad")
+    upstream = ctx.graph.nodes[key.target].get("grad")
     scalar = (local is not None and upstream is not None
               and all(np.ndim(a) == 0 for a in (local, contribution, upstream)))
     return EdgeLabel(key, text, EdgeTerm(local, upstream, contribution, scalar))

@@ -4,15 +4,17 @@
 extension, MIME type, label); :func:`export` and :func:`steps_export` make the bytes from the
 page's evaluation cache (:mod:`graphviz_nn.page.view`) with the same renderer as the page.
 
->>> from graphviz_nn.page.view import ViewOptions
->>> export("x^2 + 3xy", {"x": "2", "y": "1"}, ViewOptions(), None, "dot").startswith(b"digraph")
+>>> from graphviz_nn.draw.options import RenderOptions
+>>> export("x^2 + 3xy", {"x": "2", "y": "1"}, RenderOptions(), None, "dot").startswith(b"digraph")
 True
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from .dispatch import bounded
-from .view import Labels, ValuesArg, ViewOptions, _evaluate, _merged
+from ..draw.options import RenderOptions
+from .evaluations import Labels, ValuesArg, _evaluate, _merged
 
 __all__ = ["EXPORT_FORMATS", "export", "STEP_EXPORTS", "steps_export", "steps_heading"]
 
@@ -35,7 +37,7 @@ def steps_heading(last: int) -> str:
 
 
 @bounded()
-def export(text: str, values: ValuesArg | None, options: ViewOptions, step: int | None, fmt: str,
+def export(text: str, values: ValuesArg | None, options: RenderOptions, step: int | None, fmt: str,
            labels: Labels = ()) -> bytes:
     """The current view as a file: ``fmt`` is one of :data:`EXPORT_FORMATS` (svg, png, pdf, dot, tex).
 
@@ -45,7 +47,7 @@ def export(text: str, values: ValuesArg | None, options: ViewOptions, step: int 
 
     res = _evaluate(text, _merged(text, values), labels, options.constant_grads, options.merge)
     k = len(res.trace) if step is None else max(0, min(int(step), len(res.trace)))
-    return export_bytes(res, fmt, options.render_options(k))
+    return export_bytes(res, fmt, replace(options, step=k))
 
 
 
@@ -59,7 +61,7 @@ STEP_EXPORTS: tuple[tuple[str, str, str, str], ...] = (
 
 
 @bounded()
-def steps_export(text: str, values: ValuesArg | None, options: ViewOptions, fmt: str,
+def steps_export(text: str, values: ValuesArg | None, options: RenderOptions, fmt: str,
                  labels: Labels = ()) -> bytes:
     """Every step as one file: ``fmt`` is ``zip`` (numbered SVGs), ``gif``, ``pdf`` or ``html``
     (the step player: one page, no network needed). Raises ``GnnError`` (too many steps, no
@@ -72,7 +74,7 @@ def steps_export(text: str, values: ValuesArg | None, options: ViewOptions, fmt:
 
         return player_page(_player_data(player_json(text, values, options, labels))).encode("utf-8")
     res = _evaluate(text, _merged(text, values), labels, options.constant_grads, options.merge)
-    return steps_bytes(res, fmt, options.render_options(None))
+    return steps_bytes(res, fmt, replace(options, step=None))
 
 
 def _player_data(text: str) -> dict:

@@ -1,8 +1,8 @@
 """More files behind the app's download buttons: the graph as a NumPy or PyTorch script (what the
 CLI's ``code`` command writes) and the neuron view of a layer network in every drawing format.
 
->>> from graphviz_nn.page.view import ViewOptions
->>> script = code_export("x^2 + 3xy", {"x": "2", "y": "1"}, ViewOptions(), "numpy").decode()
+>>> from graphviz_nn.draw.options import RenderOptions
+>>> script = code_export("x^2 + 3xy", {"x": "2", "y": "1"}, RenderOptions(), "numpy").decode()
 >>> "import numpy as np" in script
 True
 """
@@ -10,7 +10,8 @@ True
 from __future__ import annotations
 
 from .netview import SpecForm, network
-from .view import Labels, ValuesArg, ViewOptions, _evaluate, _merged
+from ..draw.options import RenderOptions
+from .evaluations import Labels, ValuesArg, _evaluate, _merged
 
 __all__ = ["CODE_EXPORTS", "code_export", "NEURON_FORMATS", "neuron_export"]
 
@@ -29,7 +30,7 @@ NEURON_FORMATS: tuple[tuple[str, str, str, str], ...] = (
 )
 
 
-def code_export(text: str, values: ValuesArg | None, options: ViewOptions, lang: str,
+def code_export(text: str, values: ValuesArg | None, options: RenderOptions, lang: str,
                 labels: Labels = ()) -> bytes:
     """The page's graph (with its values, merged or not as ``options.merge`` says) as a
     standalone script that recomputes the value and every gradient: ``lang`` is ``numpy`` or
@@ -44,7 +45,7 @@ def code_export(text: str, values: ValuesArg | None, options: ViewOptions, lang:
     return makers[lang](res).encode("utf-8")
 
 
-def neuron_export(form: SpecForm, fmt: str, options: ViewOptions, show_weight_grads: bool = False) -> bytes:
+def neuron_export(form: SpecForm, fmt: str, options: RenderOptions, show_weight_grads: bool = False) -> bytes:
     """The neuron view of the network form (a :class:`~graphviz_nn.page.netview.SpecForm`) as
     ``fmt`` (svg, png, pdf or dot), drawn with the page's values, gradients, direction and
     digits. Raises ``GnnError`` (a bad form, a network too big to draw, no layout program)."""

@@ -201,7 +201,7 @@ def network(form: SpecForm) -> Network:
     """The network the form describes; raises ``GnnError`` (with a caret into the chain), a
     ``LimitError`` for more than ``pipeline.APP_MAX_PARAMETERS`` weights and biases. A loss the
     chain names wins over the Loss menu."""
-    from .view import APP_MAX_PARAMETERS
+    from .evaluations import APP_MAX_PARAMETERS
 
     form = with_chain_loss(form)
     if form.loss not in LOSSES:
@@ -248,7 +248,7 @@ def read_spec(text: str | bytes, filename: str = "spec.toml") -> SpecForm:
     form; raises ``GnnError`` when the file is not a valid spec."""
     if isinstance(text, bytes):
         text = decode(text, filename)
-    from .view import APP_MAX_PARAMETERS
+    from .evaluations import APP_MAX_PARAMETERS
 
     net = parse_spec(text, filename, max_parameters=APP_MAX_PARAMETERS)  # the CLI's checks and messages
     data = tomllib.loads(text)
@@ -265,7 +265,7 @@ def read_spec(text: str | bytes, filename: str = "spec.toml") -> SpecForm:
 
 def program_values(net: Network) -> tuple[tuple[str, str], ...]:
     """The network's values as (name, field text) pairs for :func:`pipeline.build_view`."""
-    from .view import value_text
+    from .evaluations import value_text
 
     return tuple((name, value_text(v)) for name, v in net.values.items())
 

@@ -5,9 +5,9 @@ with the steady layout, captions, trace rows, inspector entries: :mod:`graphviz_
 :func:`player_issue` the same or the reason it cannot be made, never an exception. Pure and
 cached, so reruns of the page send the same text and the component keeps its step and view.
 
->>> from graphviz_nn.page.view import ViewOptions
+>>> from graphviz_nn.draw.options import RenderOptions
 >>> import json
->>> text, issue = player_issue("x*y", {"x": "2", "y": "3"}, ViewOptions())
+>>> text, issue = player_issue("x*y", {"x": "2", "y": "3"}, RenderOptions())
 >>> issue, json.loads(text)["n"]  # 3 forward steps, the seed, 2 backward steps
 (None, 6)
 """
@@ -15,9 +15,12 @@ cached, so reruns of the page send the same text and the component keeps its ste
 from __future__ import annotations
 
 import functools
+from dataclasses import replace
 
 from .dispatch import bounded
-from .view import Issue, Labels, ValuesArg, ViewOptions, _evaluate, _issue, _merged, _normalise
+from ..draw.options import RenderOptions
+from .evaluations import Labels, ValuesArg, _evaluate, _merged, _normalise
+from .issues import Issue, issue_of
 
 __all__ = ["player_json", "player_issue", "drawing_json", "PLAYER_HEIGHT"]
 
@@ -26,14 +29,14 @@ PLAYER_HEIGHT = 660
 
 
 @functools.lru_cache(maxsize=16)
-def _player_json(text: str, values: tuple[tuple[str, str], ...], options: ViewOptions, labels: Labels) -> str:
+def _player_json(text: str, values: tuple[tuple[str, str], ...], options: RenderOptions, labels: Labels) -> str:
     from ..export.player import embed_json, player_data
 
     res = _evaluate(text, values, labels, options.constant_grads, options.merge)
-    return embed_json(player_data(res, options.render_options(None)))
+    return embed_json(player_data(res, replace(options, step=None)))
 
 
-def player_json(text: str, values: ValuesArg | None, options: ViewOptions, labels: Labels = ()) -> str:
+def player_json(text: str, values: ValuesArg | None, options: RenderOptions, labels: Labels = ()) -> str:
     """The player's data as JSON text (``<``, ``>`` and ``&`` escaped). Raises ``GnnError``."""
     return _player_json(text, _merged(text, _normalise(values)), options, labels)
 
@@ -46,12 +49,12 @@ def drawing_json(svg: str, title: str = "", dark: bool = False) -> str:
     return embed_json(drawing_data(svg, title, dark))
 
 
-@bounded(over=lambda err, text, *args, **kwargs: ("", _issue(err, text)))
-def player_issue(text: str, values: ValuesArg | None, options: ViewOptions,
+@bounded(over=lambda err, text, *args, **kwargs: ("", issue_of(err, text)))
+def player_issue(text: str, values: ValuesArg | None, options: RenderOptions,
                  labels: Labels = ()) -> tuple[str, Issue | None]:
     """``(json, None)``, or ``("", issue)`` when the player cannot be made (too many steps, no
     layout program): the page then shows the drawing of one step instead."""
     try:
         return player_json(text, values, options, labels), None
     except Exception as exc:  # the page must never show a traceback
-        return "", _issue(exc, text)
+        return "", issue_of(exc, text)

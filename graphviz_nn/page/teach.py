@@ -19,24 +19,17 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
 from ..explain.captions import format_latex_number, format_number
 from .dispatch import bounded
-from .view import (
-    MAX_EDGE_TERMS,
-    MAX_LATEX_PATHS,
-    Issue,
-    Labels,
-    ValuesArg,
-    ViewOptions,
-    _evaluate,
-    _issue,
-    _merged,
-)
+from ..draw.options import RenderOptions
+from .evaluations import Labels, ValuesArg, _evaluate, _merged
+from .issues import Issue, issue_of
+from .view import MAX_EDGE_TERMS, MAX_LATEX_PATHS
 
 __all__ = [
     "SHARED_COLOR",
@@ -166,7 +159,7 @@ def _chain_rule(text: str, values: tuple[tuple[str, str], ...], targets: tuple[s
     return tuple(panels)
 
 
-@bounded(over=lambda err, text, *args, **kwargs: ((), _issue(err, text)))
+@bounded(over=lambda err, text, *args, **kwargs: ((), issue_of(err, text)))
 def chain_rule_panels(text: str, values: ValuesArg | None, targets: tuple[str, ...] | list[str],
                       digits: int = 4, labels: Labels = ()) -> tuple[tuple[ChainPanel, ...], Issue | None]:
     """The chain rule for each of ``targets`` (input names; with two, shared factors are marked).
@@ -180,7 +173,7 @@ def chain_rule_panels(text: str, values: ValuesArg | None, targets: tuple[str, .
     try:
         return _chain_rule(text, _merged(text, values), tuple(targets), digits, tuple(labels)), None
     except Exception as exc:  # the page must never show a traceback
-        return (), _issue(exc, text)
+        return (), issue_of(exc, text)
 
 
 @dataclass(frozen=True)
@@ -217,7 +210,7 @@ def _gradient_check(text: str, values: tuple[tuple[str, str], ...], digits: int,
     return tuple(rows)
 
 
-@bounded(over=lambda err, text, *args, **kwargs: ((), _issue(err, text)))
+@bounded(over=lambda err, text, *args, **kwargs: ((), issue_of(err, text)))
 def gradient_check_rows(text: str, values: ValuesArg | None, digits: int = 4,
                         labels: Labels = ()) -> tuple[tuple[GradCheckRow, ...], Issue | None]:
     """Backprop and finite-difference gradients of every input with the relative error.
@@ -229,7 +222,7 @@ def gradient_check_rows(text: str, values: ValuesArg | None, digits: int = 4,
     try:
         return _gradient_check(text, _merged(text, values), digits, tuple(labels)), None
     except Exception as exc:
-        return (), _issue(exc, text)
+        return (), issue_of(exc, text)
 
 
 @bounded(over=lambda err, *args, **kwargs: ("", 0))
@@ -248,12 +241,12 @@ def edge_formulas(text: str, values: ValuesArg | None, mode: str = "both", digit
     return edge_terms_latex(terms[:MAX_EDGE_TERMS], mode) if terms else "", len(terms)
 
 
-@bounded(over=lambda err, text, *args, **kwargs: ("", _issue(err, text)))
-def chain_rule_drawing(text: str, values: ValuesArg | None, options: ViewOptions, targets: tuple[str, ...],
+@bounded(over=lambda err, text, *args, **kwargs: ("", issue_of(err, text)))
+def chain_rule_drawing(text: str, values: ValuesArg | None, options: RenderOptions, targets: tuple[str, ...],
                        labels: Labels = ()) -> tuple[str, Issue | None]:
     """The graph (SVG) with every chain-rule path to ``targets`` drawn thick, dashed and coloured.
 
-    >>> svg, issue = chain_rule_drawing("z = w x + b; L = z^2", {"w": "3", "x": "2", "b": "1"}, ViewOptions(), ("w",))
+    >>> svg, issue = chain_rule_drawing("z = w x + b; L = z^2", {"w": "3", "x": "2", "b": "1"}, RenderOptions(), ("w",))
     >>> issue is None and 'class="edge arg path"' in svg
     True
     """
@@ -264,24 +257,23 @@ def chain_rule_drawing(text: str, values: ValuesArg | None, options: ViewOptions
     try:
         return _path_svg(text, _merged(text, values), options, edges, tuple(labels)), None
     except Exception as exc:
-        return "", _issue(exc, text)
+        return "", issue_of(exc, text)
 
 
 @functools.lru_cache(maxsize=32)
-def _path_svg(text: str, values: tuple[tuple[str, str], ...], options: ViewOptions,
+def _path_svg(text: str, values: tuple[tuple[str, str], ...], options: RenderOptions,
               edges: frozenset[tuple[str, str, int]], labels: Labels) -> str:
     """The finished graph as SVG with ``edges`` and their ends highlighted (cached)."""
     from ..export.files import export_bytes
-    from ..draw.dot import RenderOptions
 
     res = _evaluate(text, values, labels)
     nodes = frozenset(n for e in edges for n in e[:2])
-    opts = RenderOptions(**{**options.render_kwargs(None), "highlight_edges": edges, "highlight_nodes": nodes})
+    opts = replace(options, step=None, highlight_edges=edges, highlight_nodes=nodes)
     return export_bytes(res, "svg", opts).decode("utf-8")
 
 
 
-@bounded(over=lambda err, text, *args, **kwargs: (b"", _issue(err, text)))
+@bounded(over=lambda err, text, *args, **kwargs: (b"", issue_of(err, text)))
 @functools.lru_cache(maxsize=32)
 def function_plot(text: str, variable: str, lo: float, hi: float, values: tuple[tuple[str, str], ...] = (),
                   fmt: str = "svg") -> tuple[bytes, Issue | None]:
@@ -300,7 +292,7 @@ def function_plot(text: str, variable: str, lo: float, hi: float, values: tuple[
     try:
         return plot_bytes(data, fmt), None
     except Exception as exc:  # every user mistake becomes an Issue, never a traceback
-        return b"", _issue(exc, text)
+        return b"", issue_of(exc, text)
 
 
 @functools.lru_cache(maxsize=32)
@@ -320,4 +312,4 @@ def function_samples(text: str, variable: str, lo: float, hi: float,
     try:
         return sample(text, variable, lo, hi, 401, others), None
     except Exception as exc:  # every user mistake becomes an Issue, never a traceback
-        return None, _issue(exc, text)
+        return None, issue_of(exc, text)

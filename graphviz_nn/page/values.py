@@ -9,7 +9,7 @@ page silently computes with.
 
 A field entry the text cannot take (``[1, oops]``, or ``nan``, which a program cannot spell) is
 kept in ``free`` for that input so the field still shows what was typed, and :func:`page_inputs`
-reports it as an :class:`~graphviz_nn.page.view.Issue` instead of computing anything.
+reports it as an :class:`~graphviz_nn.page.issues.Issue` instead of computing anything.
 
 All functions are pure and take and return hashable values, so the app stores a
 :class:`ValueState` in its session and tests call them without Streamlit.
@@ -33,7 +33,8 @@ from typing import Mapping
 import numpy as np
 
 from ..errors import GnnError, ValueInputError
-from .view import APP_MAX_CHARS, InputField, Issue, _issue, input_fields, value_text
+from .evaluations import APP_MAX_CHARS, InputField, input_fields, value_text
+from .issues import Issue, issue_of
 
 __all__ = ["ValueState", "PageInputs", "literal_spans", "set_value", "set_values", "edit_text",
            "page_inputs", "number_text"]
@@ -165,12 +166,12 @@ def _entry_issue(text: str, name: str, raw: str) -> Issue:
     try:
         to_value(raw, name)
     except GnnError as err:
-        return _issue(err, text)
+        return issue_of(err, text)
     start, end = literal_spans(text)[name]
     err = ValueInputError(f"{name} is given in the text as {name} = {text[start:end]}; "
                           f"{raw!r} cannot be written there (a program holds finite numbers and arrays "
                           f"of them): change the text or type a finite value")
-    return _issue(err, text)
+    return issue_of(err, text)
 
 
 def page_inputs(state: ValueState) -> PageInputs:
@@ -178,7 +179,7 @@ def page_inputs(state: ValueState) -> PageInputs:
     try:
         fields = input_fields(state.text)
     except Exception as exc:  # a text that cannot be read: the page shows why
-        return PageInputs(issue=_issue(exc, state.text))
+        return PageInputs(issue=issue_of(exc, state.text))
     given = literal_spans(state.text)
     free = _free(state)
     values = []

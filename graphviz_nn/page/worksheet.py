@@ -9,11 +9,13 @@ check and in the downloaded sheet and answer key.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Mapping
 
 from .dispatch import bounded
-from .view import Issue, Labels, ValuesArg, ViewOptions, _evaluate, _issue, _merged
+from ..draw.options import RenderOptions
+from .evaluations import Labels, ValuesArg, _evaluate, _merged
+from .issues import Issue, issue_of
 
 __all__ = ["WorksheetView", "worksheet_view", "check_worksheet", "worksheet_export", "sheet_caption"]
 
@@ -39,7 +41,7 @@ def sheet_caption(render_options: Any) -> str:
 
 
 @functools.lru_cache(maxsize=32)
-def _sheet(text: str, values: tuple[tuple[str, str], ...], options: ViewOptions, blank: str,
+def _sheet(text: str, values: tuple[tuple[str, str], ...], options: RenderOptions, blank: str,
            nodes: tuple[str, ...], sample: int | None, seed: int, labels: Labels) -> Any:
     """The evaluation and its ``worksheet.Worksheet`` (which blanks, numbered in the order the
     drawing reads), as a pair (cached: the layout that orders the blanks runs once)."""
@@ -48,30 +50,30 @@ def _sheet(text: str, values: tuple[tuple[str, str], ...], options: ViewOptions,
 
     res = _evaluate(text, values, labels)
     sheet = choose_blanks(res, blank, list(nodes) or None, sample, seed)
-    return res, in_reading_order(sheet, reading_order(res, render_options(sheet, options.render_options(None))))
+    return res, in_reading_order(sheet, reading_order(res, render_options(sheet, replace(options, step=None))))
 
 
 @functools.lru_cache(maxsize=32)
-def _worksheet_view(text: str, values: tuple[tuple[str, str], ...], options: ViewOptions, blank: str,
+def _worksheet_view(text: str, values: tuple[tuple[str, str], ...], options: RenderOptions, blank: str,
                     nodes: tuple[str, ...], sample: int | None, seed: int, labels: Labels) -> WorksheetView:
     """The :class:`WorksheetView` for merged values (cached; raises GnnError)."""
     from ..export.files import export_bytes
     from ..explain.worksheet import render_options
 
     res, sheet = _sheet(text, values, options, blank, nodes, sample, seed, labels)
-    drawn = render_options(sheet, options.render_options(None))
+    drawn = render_options(sheet, replace(options, step=None))
     svg = export_bytes(res, "svg", drawn).decode("utf-8")
-    return WorksheetView(svg, tuple((b.number, b.label) for b in sheet.blanks), caption=sheet_caption(drawn))
+    return WorksheetView(svg=svg, blanks=tuple((b.number, b.label) for b in sheet.blanks), caption=sheet_caption(drawn))
 
 
-@bounded(over=lambda err, text, *args, **kwargs: WorksheetView(issue=_issue(err, text)))
-def worksheet_view(text: str, values: ValuesArg | None, options: ViewOptions, blank: str = "grads",
+@bounded(over=lambda err, text, *args, **kwargs: WorksheetView(issue=issue_of(err, text)))
+def worksheet_view(text: str, values: ValuesArg | None, options: RenderOptions, blank: str = "grads",
                    nodes: tuple[str, ...] = (), sample: int | None = None, seed: int = 0,
                    labels: Labels = ()) -> WorksheetView:
     """The worksheet drawing and its blanks (``blank``: grads, values or both; ``nodes`` to
     restrict; ``sample`` random blanks by ``seed``). Never raises.
 
-    >>> ws = worksheet_view("z = w x + b; L = z^2", {"w": "3", "x": "2", "b": "1"}, ViewOptions())
+    >>> ws = worksheet_view("z = w x + b; L = z^2", {"w": "3", "x": "2", "b": "1"}, RenderOptions())
     >>> ws.blanks
     ((1, '∂L/∂w'), (2, '∂L/∂x'), (3, '∂L/∂b'), (4, '∂L/∂z'))
     """
@@ -79,13 +81,13 @@ def worksheet_view(text: str, values: ValuesArg | None, options: ViewOptions, bl
         return _worksheet_view(text, _merged(text, values), options, blank, tuple(nodes), sample, seed,
                                tuple(labels))
     except Exception as exc:
-        return WorksheetView(issue=_issue(exc, text))
+        return WorksheetView(issue=issue_of(exc, text))
 
 
-@bounded(over=lambda err, text, *args, **kwargs: ((), _issue(err, text)))
+@bounded(over=lambda err, text, *args, **kwargs: ((), issue_of(err, text)))
 def check_worksheet(text: str, values: ValuesArg | None, answers: Mapping[int, str], blank: str = "grads",
                     nodes: tuple[str, ...] = (), sample: int | None = None, seed: int = 0,
-                    labels: Labels = (), options: ViewOptions | None = None) -> tuple[tuple[Any, ...], Issue | None]:
+                    labels: Labels = (), options: RenderOptions | None = None) -> tuple[tuple[Any, ...], Issue | None]:
     """Check typed answers (blank number -> text): ``worksheet.Check`` rows (ok, expected, hint).
     ``options`` are the drawing's (the blanks are numbered as it reads).
 
@@ -96,15 +98,15 @@ def check_worksheet(text: str, values: ValuesArg | None, answers: Mapping[int, s
     from ..explain.worksheet import check_answers
 
     try:
-        res, sheet = _sheet(text, _merged(text, values), options or ViewOptions(), blank, tuple(nodes), sample,
+        res, sheet = _sheet(text, _merged(text, values), options or RenderOptions(), blank, tuple(nodes), sample,
                             seed, tuple(labels))
         return tuple(check_answers(res, sheet, dict(answers))), None
     except Exception as exc:
-        return (), _issue(exc, text)
+        return (), issue_of(exc, text)
 
 
 @bounded()
-def worksheet_export(text: str, values: ValuesArg | None, options: ViewOptions, fmt: str, key: bool,
+def worksheet_export(text: str, values: ValuesArg | None, options: RenderOptions, fmt: str, key: bool,
                      blank: str = "grads", nodes: tuple[str, ...] = (), sample: int | None = None,
                      seed: int = 0, labels: Labels = ()) -> bytes:
     """The worksheet (``key=False``) or its answer key as a file (svg, pdf, png, tex).
@@ -113,4 +115,4 @@ def worksheet_export(text: str, values: ValuesArg | None, options: ViewOptions, 
     from ..explain.worksheet import render_options
 
     res, sheet = _sheet(text, _merged(text, values), options, blank, tuple(nodes), sample, seed, tuple(labels))
-    return export_bytes(res, fmt, render_options(sheet, options.render_options(None), key=key))
+    return export_bytes(res, fmt, render_options(sheet, replace(options, step=None), key=key))

@@ -18,7 +18,7 @@ import graphviz_nn
 from graphviz_nn.core import prepared
 from graphviz_nn.layout import steady
 from graphviz_nn.page import budget, dispatch, downloads
-from graphviz_nn.page import view as page_view
+from graphviz_nn.page import evaluations, view as page_view
 from graphviz_nn.page.workers import _Answers
 
 #: The issue's near-limit input: 19,889 characters, 16,788 trace steps.
@@ -35,7 +35,7 @@ def tiny_budget():
 
 
 def test_the_near_limit_input_is_what_the_issue_measured():
-    assert len(NEAR_LIMIT) == 19_889 <= page_view.APP_MAX_CHARS
+    assert len(NEAR_LIMIT) == 19_889 <= evaluations.APP_MAX_CHARS
 
 
 def test_over_the_time_budget_the_view_says_so_and_the_next_input_works(tiny_budget):
@@ -149,10 +149,10 @@ def test_the_answer_cache_is_bounded_by_bytes_least_recently_used_out():
 
 
 def test_the_prepared_programs_and_their_builds_are_bounded():
-    page_view._PREPARED.clear()
-    for k in range(page_view.KEEP_PREPARED + 5):
-        page_view._prepared_for(f"x*y + {k}", {"x": "1", "y": "2"})
-    assert len(page_view._PREPARED) == page_view.KEEP_PREPARED
+    evaluations._PREPARED.clear()
+    for k in range(evaluations.KEEP_PREPARED + 5):
+        evaluations._prepared_for(f"x*y + {k}", {"x": "1", "y": "2"})
+    assert len(evaluations._PREPARED) == evaluations.KEEP_PREPARED
     p = prepared.prepare("sum(x)", {"x": [1.0, 2.0]})
     for n in range(3, 3 + prepared.KEEP_BUILDS + 3):
         p.evaluate({"x": list(range(n))})

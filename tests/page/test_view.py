@@ -10,11 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from graphviz_nn.page import view as pipeline
+from graphviz_nn.page import evaluations, view as pipeline
 from graphviz_nn.page import downloads as pipeline_downloads
 from graphviz_nn.page import teach as pipeline_teach
 from graphviz_nn.page.examples import EXAMPLES_DIR, Example, list_examples
-from graphviz_nn.page.view import ViewOptions, build_view, input_fields, inline_svg
+from graphviz_nn.draw.options import RenderOptions
+from graphviz_nn.errors import RenderError
+from graphviz_nn.page.evaluations import input_fields
+from graphviz_nn.page.view import ViewOptions, build_view, inline_svg
 
 # f = x^2 + 3xy at x=2, y=1: f = 4 + 6 = 10, df/dx = 2x + 3y = 7, df/dy = 3x = 6.
 HAND = [
@@ -126,8 +129,10 @@ def test_options_reach_the_renderer() -> None:
     no_grads = build_view("x*y", {"x": "2", "y": "3"}, ViewOptions(show_grads=False))
     assert lr.svg != tb.svg
     assert lr.svg != no_grads.svg
-    bad = build_view("x*y", {"x": "2", "y": "3"}, ViewOptions(theme="no-such-theme"))
-    assert bad.issue is not None and bad.issue.kind == "render"
+    # the page's options are the picture's: checked once, when made, never at draw time
+    assert ViewOptions is RenderOptions
+    with pytest.raises(RenderError, match="unknown theme 'no-such-theme'; choose one of: lecture, micrograd, print"):
+        ViewOptions(theme="no-such-theme")
 
 
 def test_downloaded_svg_is_the_drawn_svg() -> None:
@@ -236,11 +241,11 @@ def test_value_changes_reuse_the_compiled_text_and_match_a_fresh_read() -> None:
     """One text, values typed one after another (a bad one among them), labels on and off:
     each view holds the numbers by hand, as a fresh ``gnn.evaluate`` would."""
     text = "L = (w*x - y)^2"
-    pipeline._PREPARED.clear()
-    pipeline._evaluate.cache_clear()  # earlier tests in this process may have evaluated it
+    evaluations._PREPARED.clear()
+    evaluations._evaluate.cache_clear()  # earlier tests in this process may have evaluated it
     first = build_view(text, {"w": "2", "x": "3", "y": "1"}, draw=False)
     assert (first.value, dict(first.gradients)) == ("25", {"w": "30", "x": "20", "y": "−10"})
-    assert len(pipeline._PREPARED) == 1
+    assert len(evaluations._PREPARED) == 1
     bad = build_view(text, {"w": "2", "x": "[1, oops", "y": "1"}, draw=False)
     assert bad.issue is not None and bad.issue.kind == "value"
     later = build_view(text, {"w": "1", "x": "3", "y": "1"}, draw=True, labels=(("w", "alpha"),))
@@ -249,9 +254,9 @@ def test_value_changes_reuse_the_compiled_text_and_match_a_fresh_read() -> None:
     assert "α" in later.svg
     plain = build_view(text, {"w": "1", "x": "3", "y": "2"}, draw=True)
     assert "α" not in plain.svg and plain.value == "1"  # labels of one view never leak into the next
-    assert len(pipeline._PREPARED) == 1  # the same names: no second read
+    assert len(evaluations._PREPARED) == 1  # the same names: no second read
     build_view("x^2 + 3xy", {"x": "2", "y": "1"}, draw=False)
-    assert len(pipeline._PREPARED) == 2
+    assert len(evaluations._PREPARED) == 2
 
 CHAIN_RULE = [
     # (text, values, target, rows as (path, factor, formula, value), total) — derived by hand.
@@ -306,7 +311,8 @@ def test_edge_formulas_write_formula_value_or_both() -> None:
 
 
 def test_the_app_limits_text_length_and_graph_size() -> None:
-    from graphviz_nn.page.view import APP_MAX_CHARS, APP_MAX_NODES, build_view
+    from graphviz_nn.page.evaluations import APP_MAX_CHARS, APP_MAX_NODES
+    from graphviz_nn.page.view import build_view
 
     long_text = "+".join(["x"] * (APP_MAX_CHARS // 2 + 2))
     view = build_view(long_text, {})
@@ -319,9 +325,9 @@ def test_a_view_with_display_labels_evaluates_once():
     """Drawing a view reuses the evaluation its tables were made from (the drawing used to be
     keyed by the display labels, so it missed the cache and evaluated a second time)."""
     text, labels = "x = 1\nw1 = 3\nz = w1 x", (("w1", "alpha"),)
-    pipeline._evaluate.cache_clear()
+    evaluations._evaluate.cache_clear()
     pipeline._draw.cache_clear()
     view = pipeline.build_view(text, {}, pipeline.ViewOptions(), None, labels=labels)
     assert view.issue is None and view.svg
-    info = pipeline._evaluate.cache_info()
+    info = evaluations._evaluate.cache_info()
     assert (info.misses, info.currsize) == (1, 1), info
