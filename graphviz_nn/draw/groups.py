@@ -142,7 +142,7 @@ def group_nodes(graph: nx.MultiDiGraph) -> Grouping:
         ops = [n for n in members if n != named]
         extra = folded.get(i, [])
         summary = _summary(graph, ops, extra) if ops or extra else ""
-        groups.append(Group(reps[i], title, tuple(members) + tuple(extra), summary))
+        groups.append(Group(rep=reps[i], title=title, members=tuple(members) + tuple(extra), summary=summary))
     counts: Counter[tuple[str, str]] = Counter()
     for u, v in graph.edges():
         if u in rep_of and v in rep_of and rep_of[u] != rep_of[v]:
@@ -161,4 +161,5 @@ def group_nodes(graph: nx.MultiDiGraph) -> Grouping:
         notes.append(f"inputs used by more than {MAX_SHARED_EDGES} boxes ({names}{more}) are listed inside each "
                      "box instead of drawn")
     notes.append("values rounded to 3 digits; tensor entries and edge labels hidden")
-    return Grouping(tuple(groups), rep_of, tuple((s, d, c) for (s, d), c in counts.items()), tuple(notes))
+    return Grouping(groups=tuple(groups), rep_of=rep_of, edges=tuple((s, d, c) for (s, d), c in counts.items()),
+                    notes=tuple(notes))

@@ -167,7 +167,7 @@ def build_scene(res: Any, opts: RenderOptions) -> Scene:
         nodes = tuple(scene_node(node, ctx, summaries.get(node, "")) for node in graph.nodes
                       if grouping.rep_of.get(node) == node)
         edges = ()
-    return Scene(ctx, nodes, edges, grouping, tuple(scene_notes(ctx, grouping)))
+    return Scene(ctx=ctx, nodes=nodes, edges=edges, grouping=grouping, notes=tuple(scene_notes(ctx, grouping)))
 
 
 def has_aux(data: dict, theme: Theme, compact: bool = False) -> bool:
