@@ -66,7 +66,8 @@ class SceneNode:
     numbers. ``pending`` (not computed at the step drawn), ``highlighted`` (on a chain-rule
     path), ``changed`` (what the step drawn changed), ``nonfinite`` (shows nan or inf), ``sign``
     (+1 or -1 when every gradient entry has that sign and colouring by sign is on, else 0) and
-    ``path_target`` (a highlighted edge enters it) say how it is marked.
+    ``path_target`` (a highlighted edge enters it) say how it is marked. ``constant`` is a
+    constant's value (what its title spells), ``summary`` what a compact box stands for.
     """
 
     id: str
@@ -87,8 +88,8 @@ class SceneNode:
     shape: tuple[int, ...]
     value: Cell | None
     grad: Cell | None
+    constant: Any = None
     summary: str = ""
-    data: Any = None  # the graph's attributes of the node, for what only a serialiser spells
 
     @property
     def classes(self) -> tuple[str, ...]:
@@ -205,7 +206,8 @@ def scene_node(node: str, ctx: DrawContext, summary: str = "") -> SceneNode:
         output=node == ctx.graph.graph.get("output"), aux=aux, pending=pending,
         highlighted=node in opts.highlight_nodes, changed=ctx.stepping and node == state.changed_node,
         nonfinite=_nonfinite(node, ctx), sign=_sign(node, ctx), path_target=node in ctx.path_targets,
-        shape=tuple(data.get("shape") or ()), value=value, grad=grad, summary=summary, data=data)
+        shape=tuple(data.get("shape") or ()), value=value, grad=grad,
+        constant=data.get("value") if data.get("kind") == "constant" else None, summary=summary)
 
 
 def scene_edges(ctx: DrawContext) -> list[SceneEdge]:

@@ -38,7 +38,7 @@ def _node_title(node: SceneNode, digits: int) -> str:
     if node.name:
         return latex_name(str(node.name))
     if node.kind == "constant":
-        value = node.data.get("value") if node.data is not None else None
+        value = node.constant
         if node.label == "π":
             return r"\pi"
         if np.ndim(value) == 0 and value is not None:
