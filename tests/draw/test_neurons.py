@@ -163,3 +163,17 @@ def test_each_weight_is_also_the_tooltip_of_its_edge() -> None:
     dot = neuron_dot(net)
     line = next(line for line in dot.splitlines() if 'id="w1_2_1"' in line)  # alpha row 2 = [0, 2, 0], column 1 (x1): 2
     assert line.startswith("  u0_1 -> u1_2 ") and 'edgetooltip="W1[2,1]: w = 2"' in line
+
+
+def test_neuron_options_are_picture_options_checked_the_same_way() -> None:
+    from graphviz_nn.draw.options import RenderOptions
+
+    assert issubclass(NeuronOptions, RenderOptions)
+    for bad, message in [({"rankdir": "RL"}, "unknown rankdir 'RL'; choose one of: LR, TB"),
+                         ({"digits": 0}, "digits must be an integer from 1 to 15"),
+                         ({"show_weight_grads": "yes"}, "show_weight_grads must be True or False")]:
+        with pytest.raises(RenderError, match=message):
+            NeuronOptions(**bad)
+        if "show_weight_grads" not in bad:  # the same message as any picture's
+            with pytest.raises(RenderError, match=message):
+                RenderOptions(**bad)
