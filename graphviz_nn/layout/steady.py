@@ -32,7 +32,7 @@ from . import program as layout
 from ..errors import RenderError
 from ..draw.dot import RenderOptions, graph_and_trace, step_statements, to_dot
 
-__all__ = ["PIN_ARGS", "MAX_UNION_STEPS", "step_source", "step_statements", "pin"]
+__all__ = ["PIN_ARGS", "MAX_UNION_STEPS", "step_source", "step_statements", "pin", "shared_layout", "html_attr"]
 
 PIN_ARGS = ("-Kneato", "-n2")
 """Layout arguments that draw a pinned DOT as it is (no layout of its own)."""
@@ -62,19 +62,29 @@ def step_source(res: Any, opts: RenderOptions) -> tuple[str, tuple[str, ...]]:
     return (pinned, PIN_ARGS) if pinned is not None else (source, ())
 
 
-def _pins(res: Any, opts: RenderOptions, program: layout.LayoutProgram) -> Pins:
+def shared_layout(res: Any, opts: RenderOptions, program: layout.LayoutProgram,
+                  statements: list[str] | None = None) -> Pins:
+    """The shared layout of every step of ``res`` drawn with ``opts`` (made once, kept), for
+    :func:`pin`. ``statements``, when the caller has them, are every version of every statement
+    over the pass (else they are collected here)."""
+    return _pins(res, opts, program, statements)
+
+
+def _pins(res: Any, opts: RenderOptions, program: layout.LayoutProgram, known: list[str] | None = None) -> Pins:
     """The shared layout of every step of ``res`` drawn with ``opts`` (made once, kept)."""
     _, trace = graph_and_trace(res)
     n = len(trace)
     final = to_dot(res, dataclasses.replace(opts, step=n))
-    key = (final, program, opts.timeout)
+    key = (final, program, opts.timeout, known is not None)
     with _LOCK:
         if key in _CACHE:
             _CACHE.move_to_end(key)
             return _CACHE[key]
     statements: list[str] = []
-    captions = {_html_attr(_graph_line(final), "label")} - {None}
-    if n < MAX_UNION_STEPS:
+    captions = {html_attr(_graph_line(final), "label")} - {None}
+    if n < MAX_UNION_STEPS and known is not None:
+        statements = known
+    elif n < MAX_UNION_STEPS:
         statements, more = step_statements(res, opts)
         captions |= more
     made = _layout(final, statements, captions, program, opts.timeout)
@@ -85,7 +95,7 @@ def _pins(res: Any, opts: RenderOptions, program: layout.LayoutProgram) -> Pins:
     return made
 
 
-def _html_attr(line: str, name: str) -> str | None:
+def html_attr(line: str, name: str) -> str | None:
     """The ``name=<…>`` HTML-like value in an attribute list (angle brackets balanced)."""
     start = line.find(f" {name}=<")
     if start < 0:
@@ -118,7 +128,7 @@ def _layout(final: str, statements: list[str], captions: set[str], program: layo
     for line in final.splitlines():
         match = _STATEMENT.match(line)
         if match is not None and match.group(2) is not None:  # an edge: its longest label
-            line = max(versions[match.group(3)], key=lambda v: len(_html_attr(v, "label") or ""))
+            line = max(versions[match.group(3)], key=lambda v: len(html_attr(v, "label") or ""))
         elif match is not None and match.group(3) in sizes:
             line = f"{line[:-1]} {sizes[match.group(3)]}]"
         lines.append(line)

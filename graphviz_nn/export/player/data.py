@@ -26,8 +26,8 @@ from ...explain.captions import (all_captions, format_latex_number, format_numbe
                                  partial_text)
 from ...explain.chainrule import edge_formulas, latex_name, latex_to_text, path_factors
 from ...notation.numfmt import format_shape
-from ..frames import MAX_FRAMES, svg_frames
 from .chunks import pack_frames
+from .sheets import drawing_pack
 
 __all__ = ["player_data", "drawing_data", "node_info", "edge_info", "trace_rows", "step_focus", "edge_id", "MAX_PATHS"]
 
@@ -174,15 +174,16 @@ def _bracket_negative(text: str) -> str:
     return f"({text})" if text.startswith("−") else text
 
 
-def player_data(res: Any, options: RenderOptions | None = None, max_frames: int = MAX_FRAMES) -> dict[str, Any]:
+def player_data(res: Any, options: RenderOptions | None = None) -> dict[str, Any]:
     """Everything the player page needs for ``res`` drawn with ``options`` (its ``step`` is
-    ignored: every step is drawn). Raises :class:`~graphviz_nn.errors.LimitError` past
-    ``max_frames`` frames and :class:`~graphviz_nn.errors.RenderError` without a layout program."""
+    ignored: every step is drawn, :func:`~graphviz_nn.export.player.sheets.drawing_pack`).
+    Raises :class:`~graphviz_nn.errors.LimitError` past the player's budget
+    (:data:`~graphviz_nn.export.player.sheets.MAX_STEPS`, :data:`~graphviz_nn.export.player.sheets.MAX_DRAWN`)
+    and :class:`~graphviz_nn.errors.RenderError` without a layout program."""
     opts = options if options is not None else RenderOptions()
     graph, trace = graph_and_trace(res)
     digits = opts.digits
-    svgs = [svg.decode("utf-8") for svg in svg_frames(res, opts, max_frames)]
-    drawing = pack_frames(svgs)
+    drawing = drawing_pack(res, opts)
     drawn = set(drawing["keys"])
     captions = all_captions(res, digits)
     steps = [{"title": c.title, "words": c.words, "latex": c.latex, "plain": c.plain, "phase": c.phase,

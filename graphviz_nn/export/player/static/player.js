@@ -222,9 +222,30 @@
 
   /* ---------------------------------------------------------------- drawing */
 
+  /* The version of every piece at step k: a frame lists them all ("v"), or only what changed
+     since the step before ("d": piece, version, piece, version, ...). */
+  Player.prototype.frameAt = function (k) {
+    var frames = this.data.drawing.frames, j = k;
+    while (j > 0 && !frames[j].v) j -= 1;
+    var v = frames[j].v.slice(), h = frames[j].h, o = frames[j].o;
+    for (var i = j + 1; i <= k; i++) {
+      var d = frames[i].d;
+      for (var p = 0; p < d.length; p += 2) v[d[p]] = d[p + 1];
+    }
+    return { h: h, o: o, v: v };
+  };
+
   Player.prototype.draw = function (k) {
-    var d = this.data.drawing, frame = d.frames[k];
+    var d = this.data.drawing, frame;
     var shown = this.shownFrame;
+    if (shown && k === shown.k + 1 && d.frames[k].d) {  // the next step: only its changes
+      frame = { h: shown.h, o: shown.o, v: shown.v.slice() };
+      var delta = d.frames[k].d;
+      for (var p = 0; p < delta.length; p += 2) frame.v[delta[p]] = delta[p + 1];
+    } else {
+      frame = this.frameAt(k);
+    }
+    frame.k = k;
     if (!shown || shown.h !== frame.h || shown.o !== frame.o) {
       this.stage.innerHTML = d.heads[frame.h] + '</g></svg>';  // the layout program's SVG tag
       this.svg = this.stage.querySelector('svg');

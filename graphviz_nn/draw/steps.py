@@ -1,0 +1,147 @@
+"""What each step of a pass changes in the drawing: the DOT statements it redraws, without
+writing every step whole.
+
+:func:`step_changes` walks the trace once and yields, for every step ``k = 0 … len(trace)``,
+the node and edge statements of :func:`~graphviz_nn.draw.dot.to_dot` at step ``k`` that may
+differ from step ``k - 1`` (all of them at step 0): the nodes the step and the one before touch,
+the edges out of a node just computed (no longer pending) and the edge a backward step works
+on and the one before (highlighted, then done with its term). At the seed and the last step
+every statement is written again. The caption above the drawing is the same at every step
+(:func:`player_caption`: the title and the notes without the step's own line, which the step
+player writes beside the drawing), so a player draws each version of each statement once.
+
+>>> import graphviz_nn as gnn
+>>> res = gnn.evaluate("x*y", {"x": 2, "y": 3})
+>>> [len(lines) for _, lines in step_changes(res, RenderOptions())]
+[5, 1, 1, 3, 5, 4, 3]
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Iterator
+
+import networkx as nx
+
+from ..core.engine import StepState
+from .context import DrawContext, draw_context, graph_and_trace
+from .dot import _graph_label, _notes, _wrap, to_dot
+from .edges import edge_lines
+from .groups import group_nodes
+from .nodes import node_lines
+from .options import RenderOptions
+
+__all__ = ["step_changes", "player_caption", "statement_lines"]
+
+
+def statement_lines(source: str) -> list[str]:
+    """The node and edge statements of a DOT text written by :func:`to_dot` (every line that
+    sets an ``id``), in order."""
+    return [line for line in source.splitlines() if line.startswith("  \"") and ' [id="' in line]
+
+
+def player_caption(res: Any, options: RenderOptions) -> str | None:
+    """The caption over every step's drawing in the player: the title and the notes (what was
+    collapsed, the gradient legend) without the line that names the step."""
+    ctx = draw_context(res, dataclasses.replace(options, step=0))
+    grouping = group_nodes(ctx.graph) if ctx.compact else None
+    notes = _notes(ctx, grouping)[1:]  # the first note says what the step did
+    return _graph_label(options.title, notes, ctx.theme)
+
+
+def _advance(state: StepState, step: Any, k: int) -> StepState:
+    """The state after step ``k`` from the state after ``k - 1`` (its sets taken over)."""
+    if step.phase == "forward":
+        state.computed.add(step.node)
+    elif step.edge is None:
+        state.grads[step.node] = step.contribution
+    else:
+        state.grads[step.edge[0]] = step.grad_after
+        state.done_edges.add(step.edge)
+    return StepState(k, state.computed, state.grads, state.done_edges, step)
+
+
+def step_changes(res: Any, options: RenderOptions) -> Iterator[tuple[int, list[str]]]:
+    """``(k, statements)`` for ``k = 0 … len(trace)``: the statements of step ``k`` that may
+    differ from step ``k - 1`` (every one at step 0, at the seed and at the last step)."""
+    graph, trace = graph_and_trace(res)
+    n = len(trace)
+    base = draw_context(res, dataclasses.replace(options, step=0))
+    compact = base.compact
+    grouping = group_nodes(graph) if compact else None
+    if grouping is None:
+        drawn = {node: "" for node in graph.nodes}
+    else:  # one box per named result: only the boxes' own nodes carry numbers
+        summaries = {g.rep: g.summary for g in grouping.groups}
+        drawn = {node: summaries.get(node, "") for node in graph.nodes if grouping.rep_of.get(node) == node}
+    seed = next((k for k, step in enumerate(trace, start=1) if step.phase == "backward"), n)
+    plan = None
+    state = StepState(0)
+    everything = statement_lines(to_dot(res, dataclasses.replace(options, step=0)))
+    for k in range(n + 1):
+        if k > 0:
+            state = _advance(StepState(k, state.computed, state.grads, state.done_edges), trace[k - 1], k)
+        if k in (0, seed, n):
+            yield k, everything if k == 0 else statement_lines(to_dot(res, dataclasses.replace(options, step=k)))
+            continue
+        ctx = dataclasses.replace(base, state=state)
+        recent = trace[max(0, k - 2):k]
+        touched = sorted({node for step in recent for node in (step.node, *(step.edge[:2] if step.edge else ()))})
+        lines = [line for node in touched if node in drawn for line in node_lines(node, ctx, drawn[node])]
+        if grouping is None:
+            edges = _touched_edges(ctx, recent)
+            if edges:
+                lines.extend(edge_lines(dataclasses.replace(ctx, graph=_EdgesOf(graph, edges))))  # type: ignore[arg-type]
+            if plan is None:
+                plan = _wrap(everything, options, base.theme) or False
+            if plan:
+                lines = [plan.mark(line) for line in lines]
+        yield k, lines
+
+
+class _Nodes:
+    """The graph's nodes, listing (when called) only the ends of some edges."""
+
+    def __init__(self, graph: nx.MultiDiGraph, ends: set[str]) -> None:
+        self._graph, self._ends = graph, ends
+
+    def __getitem__(self, node: str) -> dict:
+        return self._graph.nodes[node]
+
+    def __call__(self, data: bool = False) -> list:
+        return [(n, self._graph.nodes[n]) if data else n for n in sorted(self._ends)]
+
+
+class _EdgesOf:
+    """A graph seen through some of its edges: :func:`edge_lines` writes only those, while every
+    node stays readable (an edge's tooltip names its ends by their operands)."""
+
+    def __init__(self, graph: nx.MultiDiGraph, edges: list[tuple[str, str, int]]) -> None:
+        self._graph, self._edges = graph, edges
+        self.graph = graph.graph
+        self.nodes = _Nodes(graph, {n for u, v, _ in edges for n in (u, v)})
+
+    def edges(self, keys: bool = False, data: bool = False) -> list:
+        out = []
+        for u, v, key in self._edges:
+            item: tuple = (u, v, key) if keys else (u, v)
+            out.append(item + (self._graph.edges[u, v, key],) if data else item)
+        return out
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._graph, name)
+
+
+def _touched_edges(ctx: DrawContext, recent: list[Any]) -> list[tuple[str, str, int]]:
+    """The graph's edges (as ``(u, v, key)``) whose drawing the steps ``recent`` may change: out
+    of a node just computed, and the edges the backward steps work on."""
+    graph = ctx.graph
+    wanted: set[tuple[str, str, int]] = set()
+    for step in recent:
+        if step.phase == "forward":
+            wanted.update(graph.out_edges(step.node, keys=True))
+        elif step.edge is not None:
+            source, target, arg = step.edge
+            wanted.update((source, target, key) for key, d in graph.get_edge_data(source, target, default={}).items()
+                          if int(d.get("arg", key)) == arg)
+    return sorted(wanted)

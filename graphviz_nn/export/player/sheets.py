@@ -1,0 +1,208 @@
+"""Every step of a pass drawn as one drawing plus what changes, without drawing each step.
+
+With the steady layout (:mod:`graphviz_nn.layout.steady`) every node and edge has one place for
+the whole pass, so a statement drawn once looks the same in every step that has it. This module
+therefore draws each *version* of each node and edge statement once, not each step:
+
+1. :func:`~graphviz_nn.draw.steps.step_changes` gives, per step, the statements it changes;
+   each distinct statement of an id is a version (0 = the one at step 0);
+2. sheet ``j`` is a pinned DOT holding version ``j`` of every id that has one (with the ends
+   of its edges, at version 0, so that every edge has its nodes) — sheet 0 is the whole bare
+   graph — and all sheets are drawn in a few runs of the layout program (``neato -n2``);
+3. the pieces of each sheet's SVG (:func:`~graphviz_nn.export.player.chunks.split_svg`) are the
+   versions' drawings; a step is the version of each piece, stored as the changes from the step
+   before.
+
+The caption over the drawing is the same at every step (the player writes the step's own words
+beside it), so every sheet has the same size and the same head. The work is the number of
+versions drawn, at most :data:`MAX_DRAWN`, and the steps at most :data:`MAX_STEPS`
+(:class:`~graphviz_nn.errors.LimitError` past either, before anything is drawn).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from ...draw.dot import RenderOptions, graph_and_trace, to_dot
+from ...draw.steps import player_caption, statement_lines, step_changes
+from ...errors import LimitError, RenderError
+from ...layout import program as layout
+from ...layout.steady import PIN_ARGS, Pins, html_attr, pin, shared_layout
+from .chunks import split_svg
+
+__all__ = ["drawing_pack", "MAX_STEPS", "MAX_DRAWN"]
+
+MAX_STEPS = 20_000
+"""Most steps a player carries (each has its caption, its trace row and its changes)."""
+MAX_DRAWN = 60_000
+"""Most node and edge versions drawn for one player (the layout program's work)."""
+_BATCHES = 2  # layout runs at a time
+_ID = re.compile(r' \[id="((?:[^"\\]|\\.)*)"')
+_POS = re.compile(r'pos="([^"]*)"')
+_ENDS = re.compile(r'^\s+"((?:[^"\\]|\\.)*)"(?: -> "((?:[^"\\]|\\.)*)")? \[')
+
+
+def _versions(res: Any, opts: RenderOptions) -> tuple[list[str], list[list[str]], list[list[tuple[int, int]]]]:
+    """The ids in first-drawn order, each id's distinct statements, and per step the
+    ``(id number, version)`` pairs that change."""
+    ids: list[str] = []
+    number: dict[str, int] = {}
+    lines: list[list[str]] = []
+    seen: list[dict[str, int]] = []
+    current: list[int] = []
+    changes: list[list[tuple[int, int]]] = []
+    drawn = 0
+    for _, statements in step_changes(res, opts):
+        step: list[tuple[int, int]] = []
+        for line in statements:
+            match = _ID.search(line)
+            if match is None:
+                continue
+            ident = match.group(1)
+            i = number.get(ident)
+            if i is None:
+                i = number[ident] = len(ids)
+                ids.append(ident)
+                lines.append([])
+                seen.append({})
+                current.append(-1)
+            v = seen[i].get(line)
+            if v is None:
+                v = seen[i][line] = len(lines[i])
+                lines[i].append(line)
+                drawn += 1
+                if drawn > MAX_DRAWN:
+                    raise LimitError(f"this pass draws more than {MAX_DRAWN:,} versions of its nodes and edges, "
+                                     "too many for the step player; draw single steps with graphviz-nn render "
+                                     "--step K, or use a smaller problem")
+            if current[i] != v:
+                current[i] = v
+                step.append((i, v))
+        changes.append(step)
+    return ids, lines, changes
+
+
+def _sheets(source0: str, caption: str | None, lines: list[list[str]]) -> list[str]:
+    """The DOT text of every sheet (unpinned): sheet ``j`` holds version ``j`` of each id."""
+    head = []
+    for line in source0.splitlines():
+        if line.startswith("  ") and not line.startswith(("  graph [", "  node [", "  edge [")):
+            break  # the statements, and the rows of a long drawing (invisible, pinned anyway)
+        head.append(line)
+    head = [line for line in head if line != "}"]
+    graph_line = next((i for i, line in enumerate(head) if line.startswith("  graph [")), None)
+    if graph_line is not None:
+        old = html_attr(head[graph_line], "label")
+        if old is not None:
+            head[graph_line] = head[graph_line].replace(f" label={old}", f" label={caption}" if caption else "")
+    names = {}
+    for i, versions in enumerate(lines):
+        ends = _ENDS.match(versions[0])
+        if ends is not None and ends.group(2) is None:
+            names[ends.group(1)] = i
+    out = []
+    for j in range(max(len(v) for v in lines)):
+        body = [versions[j] for versions in lines if j < len(versions)]
+        have = {m.group(1) for m in map(_ENDS.match, body) if m is not None and m.group(2) is None}
+        fill = []
+        for line in body:
+            ends = _ENDS.match(line)
+            if ends is not None and ends.group(2) is not None:
+                for end in (ends.group(1), ends.group(2)):
+                    if end not in have and end in names:
+                        have.add(end)
+                        fill.append(lines[names[end]][0])
+        out.append("\n".join(head + fill + body + ["}"]) + "\n")
+    return out
+
+
+def drawing_pack(res: Any, options: RenderOptions) -> dict[str, Any]:
+    """The drawing of every step of ``res`` with ``options`` (its ``step`` ignored) in the
+    format of :func:`~graphviz_nn.export.player.chunks.pack_frames`, with every frame after the
+    first given as its changes: ``{"d": [piece, version, piece, version, …]}``."""
+    _, trace = graph_and_trace(res)
+    if not trace:
+        raise RenderError("this result has no trace to step through")
+    if len(trace) > MAX_STEPS:
+        raise LimitError(f"{len(trace):,} steps is too many for the step player (at most {MAX_STEPS:,}); draw "
+                         "single steps with graphviz-nn render --step K, or use a smaller problem")
+    opts = dataclasses.replace(options, step=0, steady=True)
+    ids, lines, changes = _versions(res, opts)
+    program = layout.find_program(opts.layout_program)
+    pins = _covering(shared_layout(res, opts, program, [line for versions in lines for line in versions]))
+    pinned = []
+    for sheet in _sheets(to_dot(res, opts), player_caption(res, opts), lines):
+        text = pin(sheet, pins)
+        if text is None:
+            raise RenderError("a node of the pass is missing from its shared layout")
+        pinned.append(text)
+    drawn = _draw(pinned, program, opts.timeout)
+    head, pieces0 = split_svg(drawn[0])
+    keys = [key for key, _ in pieces0]
+    position = {key: p for p, key in enumerate(keys)}
+    versions: list[list[str]] = [[text] for _, text in pieces0]
+    number = {ident: i for i, ident in enumerate(ids)}
+    count = [len(v) for v in lines]
+    for j, svg in enumerate(drawn[1:], start=1):
+        sheet_head, pieces = split_svg(svg)
+        if sheet_head != head:
+            raise RenderError(f"{program.name} drew the steps of this pass at different sizes")
+        for key, text in pieces:
+            i = number.get(key)
+            if i is None or count[i] <= j:
+                continue  # a loose piece (drawn in sheet 0) or an edge's end, drawn for the edge
+            if key not in position:
+                position[key] = len(keys)
+                keys.append(key)
+                versions.append([])
+            slot = versions[position[key]]
+            slot.extend([""] * (j + 1 - len(slot)))
+            slot[j] = text
+    for slot, key in zip(versions, keys):
+        i = number.get(key)
+        if i is not None:
+            slot.extend([""] * (count[i] - len(slot)))  # a version the program drew as nothing
+    start = [0] * len(keys)  # version 0 of a piece first drawn later is empty
+    frames: list[dict[str, Any]] = [{"h": 0, "o": 0, "v": start}]
+    for step in changes[1:]:
+        delta: list[int] = []
+        for i, v in step:
+            p = position.get(ids[i])
+            if p is not None:
+                delta.extend((p, v))
+        frames.append({"d": delta})
+    return {"heads": [head], "keys": keys, "versions": versions, "orders": [list(range(len(keys)))],
+            "frames": frames}
+
+
+def _covering(pins: Pins) -> Pins:
+    """The pins with their corners moved out to every edge's route: a sheet without some edge
+    is then drawn at the same size and place as one with it."""
+    attrs, (x0, y0, x1, y1) = pins
+    for extra in attrs.values():
+        route = _POS.search(extra)
+        if route is None or extra.startswith('pos="') and route.group(1).endswith("!"):
+            continue  # a node: inside the corners already
+        for point in route.group(1).replace("e,", "").replace("s,", "").split():
+            x, y = (float(v) for v in point.split(",")[:2])
+            x0, y0, x1, y1 = min(x0, x), min(y0, y), max(x1, x), max(y1, y)
+    return attrs, (x0, y0, x1, y1)
+
+
+def _draw(sheets: list[str], program: layout.LayoutProgram, timeout: float) -> list[str]:
+    """Every sheet as SVG text, in a few runs of the layout program."""
+    jobs = [sheets[i::_BATCHES] for i in range(_BATCHES)]
+    jobs = [job for job in jobs if job]
+
+    def run(job: list[str]) -> list[bytes]:
+        return layout.run_layout_many(job, "svg", program, timeout, PIN_ARGS)
+
+    out = [""] * len(sheets)
+    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+        for b, drawn in enumerate(pool.map(run, jobs)):
+            for i, data in enumerate(drawn):
+                out[b + i * _BATCHES] = data.decode("utf-8")
+    return out
