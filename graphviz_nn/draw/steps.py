@@ -13,7 +13,7 @@ player writes beside the drawing), so a player draws each version of each statem
 >>> import graphviz_nn as gnn
 >>> res = gnn.evaluate("x*y", {"x": 2, "y": 3})
 >>> [len(lines) for _, lines in step_changes(res, RenderOptions())]
-[5, 1, 1, 3, 5, 4, 3]
+[5, 2, 4, 3, 5, 3, 5]
 """
 
 from __future__ import annotations

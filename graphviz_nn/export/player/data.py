@@ -28,11 +28,14 @@ from ...explain.chainrule import edge_formulas, latex_name, latex_to_text, path_
 from ...notation.numfmt import format_shape
 from .chunks import pack_frames
 from .sheets import drawing_pack
+from .timeline import add_timeline
 
-__all__ = ["player_data", "drawing_data", "node_info", "edge_info", "trace_rows", "step_focus", "edge_id", "MAX_PATHS"]
+__all__ = ["player_data", "drawing_data", "node_info", "edge_info", "trace_rows", "step_focus", "edge_id", "MAX_PATHS", "MAX_FACTORS"]
 
 MAX_PATHS = 8
 """Paths from a node to the output the inspector writes out (a DAG can have very many)."""
+MAX_FACTORS = 12
+"""Factors of one path the inspector writes out: a longer path shows its first and last six."""
 
 
 def edge_id(edge: tuple[str, str, int]) -> str:
@@ -48,10 +51,11 @@ def step_focus(res: Any, k: int) -> str | None:
     return edge_id(step.edge) if step.edge is not None else str(step.node)
 
 
-def trace_rows(res: Any, digits: int = 4) -> list[list[Any]]:
-    """One row per trace step: step, phase, what it works on, the equation, value, gradient."""
+def trace_rows(res: Any, digits: int = 4, captions: list | None = None) -> list[list[Any]]:
+    """One row per trace step: step, phase, what it works on, the equation, value, gradient
+    (``captions``: :func:`all_captions` of ``res``, when the caller has them)."""
     graph = res.graph
-    captions = all_captions(res, digits)
+    captions = captions if captions is not None else all_captions(res, digits)
     rows = []
     for k, step in enumerate(res.trace, start=1):
         who = str(graph.nodes[step.node].get("label") or step.node)
@@ -69,6 +73,23 @@ def _label(graph: nx.MultiDiGraph, node: str) -> str:
     return str(graph.nodes[node].get("label") or node)
 
 
+def _anchor(graph: nx.MultiDiGraph, node: str) -> bool:
+    """A node where a chain-rule factor ends: the output, an input or a named result."""
+    attrs = graph.nodes[node]
+    return node == graph.graph["output"] or attrs["kind"] == "input" or bool(attrs.get("name"))
+
+
+def _path_factors(graph: nx.MultiDiGraph, edges: list) -> tuple[list, int]:
+    """The factors of a path, output first, and how many were left out of the middle: a path
+    of more than :data:`MAX_FACTORS` factors keeps the first and last halves of that many."""
+    ends = [i for i, (_, target, _) in enumerate(edges) if _anchor(graph, target)]
+    if len(ends) <= MAX_FACTORS:
+        return path_factors(graph, edges), 0
+    half = MAX_FACTORS // 2
+    near, far = edges[:ends[half - 1] + 1], edges[ends[-half - 1] + 1:]
+    return path_factors(graph, far) + path_factors(graph, near), len(ends) - 2 * half
+
+
 def _chain(graph: nx.MultiDiGraph, node: str, digits: int) -> dict[str, Any]:
     """∂output/∂node along every path (the first :data:`MAX_PATHS`), factors output first."""
     output = graph.graph["output"]
@@ -76,20 +97,22 @@ def _chain(graph: nx.MultiDiGraph, node: str, digits: int) -> dict[str, Any]:
         return {"count": 0, "truncated": False, "paths": []}
     found = list(itertools.islice(nx.all_simple_edge_paths(graph, node, output), MAX_PATHS + 1))
     truncated = len(found) > MAX_PATHS
-    paths = [path_factors(graph, list(edges)) for edges in found[:MAX_PATHS]]
+    paths = [_path_factors(graph, list(edges)) for edges in found[:MAX_PATHS]]
     uses: dict[tuple, int] = {}
-    for factors in paths:
+    for factors, _ in paths:
         for f in factors:
             uses[f.edges] = uses.get(f.edges, 0) + 1
     out = []
-    for factors in paths:
+    for edges, (factors, skipped) in zip(found, paths):
         product: Any = 1.0
-        for f in factors:
-            product = None if product is None or f.value is None else product * f.value
+        for s, t, k in edges:
+            local = graph.edges[s, t, k].get("local")
+            product = None if product is None or local is None else product * local
         out.append({
             "factors": [{"name": f.name_latex, "formula": f.latex, "text": f.text,
                          "value": None if f.value is None else format_number(f.value, digits),
                          "shared": uses[f.edges] > 1} for f in factors],
+            "skipped": skipped,
             "product": None if product is None else format_number(product, digits),
         })
     return {"count": len(found) if not truncated else None, "truncated": truncated, "paths": out}
@@ -195,9 +218,10 @@ def player_data(res: Any, options: RenderOptions | None = None) -> dict[str, Any
         edge = (u, v, int(d.get("arg", key)))
         if edge_id(edge) in drawn:
             edges[edge_id(edge)] = edge_info(res, edge, formulas, digits)
+    add_timeline(res, nodes, edges, digits)
     output = graph.graph["output"]
     return {
-        "format": 1,
+        "format": 2,
         "title": opts.title or str(getattr(res, "reading", "") or ""),
         "output": node_ref_text(graph, output, digits),
         "value": format_number(graph.nodes[output]["value"], digits),
@@ -207,7 +231,7 @@ def player_data(res: Any, options: RenderOptions | None = None) -> dict[str, Any
         "rankdir": opts.rankdir,
         "drawing": drawing,
         "steps": steps,
-        "rows": trace_rows(res, digits),
+        "rows": trace_rows(res, digits, captions),
         "nodes": nodes,
         "edges": edges,
     }

@@ -290,6 +290,7 @@
     this.draw(k);
     this.update();
     this.follow();
+    if (this.inspected) this.inspect(this.inspectedKind, this.inspected);
     if (this.options.onStep) this.options.onStep(k, this.playing);
   };
 
@@ -481,6 +482,7 @@
     var box = this.inspector, self = this;
     box.textContent = '';
     this.inspected = id;
+    this.inspectedKind = kind;
     this.markInspected();
     this.root.dataset.inspected = id;
     var close = button('×', 'Close the inspector', 'gnn-close');
@@ -497,23 +499,53 @@
   function line(box, cls, text) { var d = el('div', cls, text); box.appendChild(d); return d; }
   function math(box, latex, plain) { var d = el('div', 'gnn-math'); typeset(d, latex, plain); box.appendChild(d); return d; }
 
+  /* A node's numbers at step k (as graphviz_nn/export/player/timeline.py inspector_at): the
+     value once computed, the gradient accumulated so far, which contributions have flowed. */
+  function nodeAt(info, k) {
+    var at = info.at, grad = null;
+    (info.grads || []).forEach(function (g) { if (g[0] <= k) grad = g[1]; });
+    var uses = info.uses.map(function (u) {
+      return { u: u, done: u.step !== null && u.step !== undefined && k >= u.step };
+    });
+    var done = uses.filter(function (x) { return x.done; }).map(function (x) {
+      var c = x.u.contribution || '?';
+      return c.charAt(0) === '−' ? '(' + c + ')' : c;
+    });
+    return {
+      value: at !== null && at !== undefined && k >= at ? info.value : null, grad: grad, uses: uses,
+      sum: uses.length > 1 && grad !== null && done.length ? done.join(' + ') + ' = ' + grad : null,
+      pending: uses.filter(function (x) { return !x.done; }).length
+    };
+  }
+
   Player.prototype.showNode = function (box, info) {
+    var k = this.k, now = nodeAt(info, k);
     var what = info.kind === 'op' ? (info.op || 'op') : info.kind;
     line(box, 'gnn-ins-title', info.label + ' (' + what + (info.shape ? ', ' + info.shape : '') +
       (info.output ? ', the output' : '') + ')');
-    line(box, 'gnn-note', 'Numbers after the whole pass (step ' + this.n + ').');
-    if (info.formula) math(box, info.formula.latex, info.formula.plain);
-    line(box, 'gnn-kv', 'value = ' + (info.value === null ? '—' : info.value));
-    line(box, 'gnn-kv', info.d + ' = ' + (info.grad === null ? '—' : info.grad));
-    if (info.uses.length) {
-      line(box, 'gnn-ins-head', 'Contributions (upstream × local = contribution)');
-      info.uses.forEach(function (u) {
-        var text = 'to ' + u.to + ': ' + u.upstream_name + ' × ' + u.local_name + ' = ' +
-          (u.local === null ? (u.upstream || '?') + ' through the op' : (u.upstream || '?') + ' × ' + u.local) +
-          ' = ' + (u.contribution === null ? '?' : u.contribution);
-        line(box, 'gnn-use', text);
+    line(box, 'gnn-note', 'Numbers at step ' + k + ' of ' + this.n + '.');
+    if (info.formula && now.value !== null) math(box, info.formula.latex, info.formula.plain);
+    line(box, 'gnn-kv gnn-value', now.value === null
+      ? 'value: not yet computed' + (info.at ? ' (step ' + info.at + ')' : '')
+      : 'value = ' + now.value);
+    var first = (info.grads || [])[0];
+    line(box, 'gnn-kv gnn-grad', info.d + (now.grad !== null ? ' = ' + now.grad
+      : first ? ': not yet (from step ' + first[0] + ')' : ' = ' + (info.grad === null ? '—' : info.grad)));
+    if (now.uses.length) {
+      line(box, 'gnn-ins-head', 'Contributions (upstream × local = contribution): ' +
+        (now.uses.length - now.pending) + ' of ' + now.uses.length + ' done');
+      now.uses.forEach(function (x) {
+        var u = x.u;
+        var text = 'to ' + u.to + ': ' + u.upstream_name + ' × ' + u.local_name + ' = ';
+        if (x.done) {
+          text += (u.local === null ? (u.upstream || '?') + ' through the op' : (u.upstream || '?') + ' × ' + u.local) +
+            ' = ' + (u.contribution === null ? '?' : u.contribution);
+        } else {
+          text += 'pending' + (u.step ? ' (step ' + u.step + ')' : '');
+        }
+        line(box, 'gnn-use' + (x.done ? ' gnn-done' : ' gnn-pending'), text);
       });
-      if (info.sum) line(box, 'gnn-sum', 'fan-out sum: ' + info.d + ' = ' + info.sum);
+      if (now.sum) line(box, 'gnn-sum', (now.pending ? 'fan-out sum so far: ' : 'fan-out sum: ') + info.d + ' = ' + now.sum);
     } else if (info.output) {
       line(box, 'gnn-kv', 'The output: its gradient with respect to itself is 1 (the seed).');
     }
@@ -521,11 +553,14 @@
     if (chain.paths.length) {
       var count = chain.truncated ? 'more than ' + chain.paths.length + ' paths (the first ' + chain.paths.length + ' shown)'
         : chain.paths.length + (chain.paths.length === 1 ? ' path' : ' paths');
-      line(box, 'gnn-ins-head', info.d + ' along every path: ' + count);
+      line(box, 'gnn-ins-head', info.d + ' along every path: ' + count + ' (numbers after the whole pass)');
       chain.paths.forEach(function (p, i) {
         var pathBox = el('div', 'gnn-path');
         pathBox.appendChild(el('div', 'gnn-path-title', 'path ' + (i + 1) + (p.product !== null ? ' = ' + p.product : '')));
-        p.factors.forEach(function (f) {
+        p.factors.forEach(function (f, j) {
+          if (p.skipped && j === p.factors.length / 2) {
+            pathBox.appendChild(el('div', 'gnn-factor gnn-skipped', '… ' + p.skipped + ' more factors …'));
+          }
           var row = el('div', 'gnn-factor' + (f.shared ? ' gnn-shared' : ''));
           var m = el('span', 'gnn-math');
           typeset(m, f.name + ' = ' + f.formula + (f.value !== null ? ' = ' + f.value.replace('−', '-') : ''), f.text);
@@ -542,13 +577,20 @@
   };
 
   Player.prototype.showEdge = function (box, info) {
+    var k = this.k, flowed = info.step !== null && info.step !== undefined && k >= info.step;
+    var known = info.at === null || info.at === undefined || k >= info.at;
     line(box, 'gnn-ins-title', 'edge ' + info.from + ' → ' + info.to);
-    line(box, 'gnn-note', 'Numbers after the whole pass (step ' + this.n + ').');
+    line(box, 'gnn-note', 'Numbers at step ' + k + ' of ' + this.n + '.');
     if (info.formula) math(box, info.formula, info.formula_text);
-    line(box, 'gnn-kv', 'local ' + info.local_name + ' = ' + (info.local === null ? 'a vector-Jacobian product' : info.local));
-    line(box, 'gnn-kv', 'upstream ' + info.upstream_name + ' = ' + (info.upstream === null ? '—' : info.upstream));
-    line(box, 'gnn-sum', 'contribution = ' + (info.local === null ? '' : (info.upstream || '?') + ' × ' + info.local + ' = ') +
-      (info.contribution === null ? '—' : info.contribution));
+    line(box, 'gnn-kv', 'local ' + info.local_name + ' = ' + (info.local === null ? 'a vector-Jacobian product'
+      : known ? info.local : 'not yet computed'));
+    if (flowed) {
+      line(box, 'gnn-kv', 'upstream ' + info.upstream_name + ' = ' + (info.upstream === null ? '—' : info.upstream));
+      line(box, 'gnn-sum gnn-done', 'contribution = ' + (info.local === null ? '' : (info.upstream || '?') + ' × ' + info.local + ' = ') +
+        (info.contribution === null ? '—' : info.contribution));
+    } else {
+      line(box, 'gnn-sum gnn-pending', 'contribution: pending' + (info.step ? ' (flows at step ' + info.step + ')' : ''));
+    }
   };
 
   global.GnnPlayer = {
