@@ -48,6 +48,7 @@ Pins = tuple[dict[str, str], tuple[float, float, float, float]]
 """Extra DOT attributes per statement id, and the corners of the drawing without its caption."""
 
 _CACHE: OrderedDict[tuple, Pins] = OrderedDict()
+_SHAPES: OrderedDict[tuple, tuple[Pins, dict[str, float]]] = OrderedDict()  # by the graph without its labels
 _LOCK = threading.Lock()
 
 
@@ -124,6 +125,12 @@ def _layout(final: str, statements: list[str], captions: set[str], program: layo
         if match is not None and line not in versions.setdefault(match.group(3), []):
             versions[match.group(3)].append(line)
     sizes, caption = _measure(final, versions, captions, program, timeout)
+    shape_key = (_without_labels(final), program, timeout)
+    room = _room(sizes, versions, caption)
+    with _LOCK:
+        earlier = _SHAPES.get(shape_key)
+    if earlier is not None and _fits(room, earlier[1]):
+        return earlier[0]  # new numbers in the same graph: the layout made for the old ones has room
     lines = []
     for line in final.splitlines():
         match = _STATEMENT.match(line)
@@ -146,7 +153,47 @@ def _layout(final: str, statements: list[str], captions: set[str], program: layo
         raise RenderError(f"{program.name} gave a drawing without a bounding box") from exc
     y1 -= float(drawing.get("lheight", 0.0)) * 72  # the caption goes above, as in the drawing
     x1 = max(x1, x0 + caption)
-    return attrs, (x0 - _ROOM, y0 - _ROOM, x1 + _ROOM, y1 + _ROOM)
+    made = attrs, (x0 - _ROOM, y0 - _ROOM, x1 + _ROOM, y1 + _ROOM)
+    with _LOCK:
+        _SHAPES[shape_key] = (made, room)
+        while len(_SHAPES) > _KEEP:
+            _SHAPES.popitem(last=False)
+    return made
+
+
+def _without_labels(final: str) -> str:
+    """The DOT text with every label left out: what the layout depends on besides label sizes."""
+    lines = []
+    for line in final.splitlines():
+        for name in ("label", "xlabel"):
+            value = html_attr(line, name)
+            if value is not None:
+                line = line.replace(f" {name}={value}", "")
+        lines.append(re.sub(r' (?:x?label)="(?:[^"\\]|\\.)*"', "", line))
+    return "\n".join(lines)
+
+
+Room = dict[str, float]
+"""What a layout reserves: each node's width and height (``id:w``, ``id:h``, inches), each
+edge's longest label (``id:e``, characters) and the widest caption (``caption``, points)."""
+
+
+def _room(sizes: dict[str, str], versions: dict[str, list[str]], caption: float) -> Room:
+    room: Room = {"caption": caption}
+    for ident, attrs in sizes.items():
+        for name in ("width", "height"):
+            found = re.search(rf'\b{name}="([0-9.]+)"', attrs)
+            if found is not None:
+                room[f"{ident}:{name[0]}"] = float(found.group(1))
+    for ident, lines in versions.items():
+        if _STATEMENT.match(lines[0]).group(2) is not None:  # an edge
+            room[f"{ident}:e"] = max(len(re.sub(r"<[^>]*>", "", html_attr(v, "label") or "")) for v in lines)
+    return room
+
+
+def _fits(room: Room, reserved: Room) -> bool:
+    """Whether every node, edge label and caption of ``room`` fits in what ``reserved`` holds."""
+    return room.keys() == reserved.keys() and all(room[k] <= reserved[k] + 1e-9 for k in room)
 
 
 def _measure(final: str, versions: dict[str, list[str]], captions: set[str], program: layout.LayoutProgram,

@@ -174,16 +174,47 @@ def test_step_statements_hold_every_version_that_whole_steps_write(case, opts):
     for k in range(len(res.trace) + 1):
         source = to_dot(res, dataclasses.replace(opts, step=k))
         whole_lines |= {line for line in source.splitlines() if line.startswith('  "')}
-        whole_captions.add(steady._html_attr(steady._graph_line(source), "label"))
+        whole_captions.add(steady.html_attr(steady._graph_line(source), "label"))
 
     def nodes(lines):
         return {line for line in lines if " -> " not in line.split("[", 1)[0]}
 
     def edge_labels(lines):
-        return {(re.search(r'id="([^"]+)"', line).group(1), steady._html_attr(line, "label"))
+        return {(re.search(r'id="([^"]+)"', line).group(1), steady.html_attr(line, "label"))
                 for line in lines if " -> " in line.split("[", 1)[0] and " label=<" in line}
 
     assert nodes(statements) == nodes(whole_lines)
     assert edge_labels(statements) == edge_labels(whole_lines)
     assert edge_labels(whole_lines) or opts.detail == "compact"  # the compact drawing has no edge labels
     assert captions == whole_captions
+
+
+@pytest.mark.parametrize("program", PROGRAMS)
+def test_new_numbers_that_fit_reuse_the_layout_and_longer_ones_get_a_new_one(program, monkeypatch):
+    text = "a = x*y + z; b = (x + x)*a; w = a*b"
+    opts = RenderOptions(layout_program=program, step=0, title=f"reuse {program}")
+    runs: list[str] = []
+    run_layout = layout.run_layout
+
+    def counted(source, *args, **kwargs):
+        runs.append(source.split("\n", 1)[0])
+        return run_layout(source, *args, **kwargs)
+
+    monkeypatch.setattr(layout, "run_layout", counted)
+    first = gnn.evaluate(text, {"x": 1.234, "y": 2.345, "z": 3.456})
+    pins = steady.shared_layout(first, opts, layout.find_program(program))
+    assert runs == ["digraph measure {", "digraph computation {"]  # measured, then laid out
+    runs.clear()
+    # Whole numbers write shorter labels: every one fits the room made before, nothing moves.
+    fits = gnn.evaluate(text, {"x": 1, "y": 2, "z": 3})
+    assert steady.shared_layout(fits, opts, layout.find_program(program)) is pins
+    assert runs == ["digraph measure {"]
+    source, _ = steady.step_source(fits, dataclasses.replace(opts, step=len(fits.trace)))
+    assert "= 1<" in source and pins[0]["n0"] in source
+    runs.clear()
+    # x = −123.4567 writes a longer label: laid out again, with room for it.
+    longer = gnn.evaluate(text, {"x": -123.4567, "y": 2.345, "z": 3.456})
+    again = steady.shared_layout(longer, opts, layout.find_program(program))
+    assert runs == ["digraph measure {", "digraph computation {"] and again is not pins
+    assert float(re.search(r'width="([0-9.]+)"', again[0]["n0"]).group(1)) > \
+        float(re.search(r'width="([0-9.]+)"', pins[0]["n0"]).group(1))
