@@ -7,7 +7,6 @@ numbers at each step are the engine's state at that step."""
 from __future__ import annotations
 
 import dataclasses
-import json
 import re
 import subprocess
 import sys
@@ -26,6 +25,7 @@ from graphviz_nn.export.frames import MAX_FRAMES, svg_frames
 from graphviz_nn.export.player import player_data
 from graphviz_nn.export.player import sheets
 from graphviz_nn.export.player.chunks import split_svg
+from graphviz_nn.export.player.page import read_page_data
 from graphviz_nn.export.player.timeline import inspector_at
 from graphviz_nn.layout import program as layout
 
@@ -122,8 +122,7 @@ def test_a_pass_longer_than_a_step_sequence_plays(tmp_path: Path) -> None:
                           + [a for i in range(120) for a in ("--at", f"x{i}=1", "--at", f"y{i}=2")],
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
-    block = re.search(r'<script type="application/json" id="gnn-data">(.*?)</script>', out.read_text("utf-8"), re.S)
-    data = json.loads(block.group(1))
+    data = read_page_data(out.read_text("utf-8"))
     n = 120 * 3 + 119 + 1 + 120 * 2 + 119 * 2  # forward, the seed, backward along every edge
     assert data["n"] == n > MAX_FRAMES and len(data["drawing"]["frames"]) == n + 1
     assert data["value"] == "240"

@@ -21,7 +21,9 @@ from typing import Any
 
 import networkx as nx
 
+from ...draw.context import is_compact
 from ...draw.dot import RenderOptions, graph_and_trace
+from ...draw.groups import group_nodes
 from ...explain.captions import (all_captions, format_latex_number, format_number, node_formula, node_ref_text,
                                  partial_text)
 from ...explain.chainrule import edge_formulas, latex_name, latex_to_text, path_factors
@@ -49,6 +51,20 @@ def step_focus(res: Any, k: int) -> str | None:
         return None
     step = res.trace[k - 1]
     return edge_id(step.edge) if step.edge is not None else str(step.node)
+
+
+def _drawn_focus(res: Any, k: int, drawn: set[str], rep_of: dict[str, str]) -> str | None:
+    """What the view follows at step ``k``: its node or edge, or in the compact drawing the box
+    that holds it (the step's node, else the node its edge comes from)."""
+    focus = step_focus(res, k)
+    if focus is None or focus in drawn:
+        return focus
+    step = res.trace[k - 1]
+    for node in (step.node, step.edge[0] if step.edge else None):
+        for shown in (node, rep_of.get(node)):
+            if shown in drawn:
+                return str(shown)
+    return None
 
 
 def trace_rows(res: Any, digits: int = 4, captions: list | None = None) -> list[list[Any]]:
@@ -209,8 +225,9 @@ def player_data(res: Any, options: RenderOptions | None = None) -> dict[str, Any
     drawing = drawing_pack(res, opts)
     drawn = set(drawing["keys"])
     captions = all_captions(res, digits)
+    rep_of = group_nodes(graph).rep_of if is_compact(graph, opts) else {}
     steps = [{"title": c.title, "words": c.words, "latex": c.latex, "plain": c.plain, "phase": c.phase,
-              "focus": step_focus(res, k)} for k, c in enumerate(captions)]
+              "focus": _drawn_focus(res, k, drawn, rep_of)} for k, c in enumerate(captions)]
     nodes = {n: node_info(res, n, digits) for n in graph.nodes if n in drawn or f"{n}_op" in drawn}
     formulas = edge_formulas(graph)
     edges = {}

@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import base64
 import functools
+import gzip
 import html
 import json
 import re
 from pathlib import Path
 from typing import Any
 
-__all__ = ["STATIC", "static_dir", "embed_json", "player_page", "katex_css_inline", "KATEX_FONTS"]
+__all__ = ["STATIC", "static_dir", "embed_json", "player_page", "katex_css_inline", "KATEX_FONTS", "COMPRESS_ABOVE",
+           "read_page_data"]
 
 STATIC = Path(__file__).resolve().parent / "static"
 """The player's files: ``player.js``, ``player.css``, ``index.html`` (the component) and ``katex/``."""
@@ -28,6 +30,18 @@ KATEX_FONTS = ("Main-Regular", "Main-Bold", "Main-Italic", "Math-Italic", "AMS-R
                "Size1-Regular", "Size2-Regular", "Size3-Regular", "Size4-Regular")
 """The KaTeX fonts bundled (woff2); math needing another font falls back to the system's."""
 
+COMPRESS_ABOVE = 1_000_000
+"""Characters of JSON above which the page carries its data gzipped (base64): a large graph's
+drawing versions and captions repeat themselves, so its page shrinks several times; the page
+unpacks them with the browser's ``DecompressionStream`` before it draws."""
+_MOUNT = (
+    "(function () { var root = document.getElementById('gnn-player'), plain = document.getElementById('gnn-data');"
+    " var start = function (d) { window.gnnPlayer = GnnPlayer.mount(root, d, {fill: true}); };"
+    " if (plain) { start(JSON.parse(plain.textContent)); return; }"
+    " var b = atob(document.getElementById('gnn-data-gz').textContent), u = new Uint8Array(b.length);"
+    " for (var i = 0; i < b.length; i++) u[i] = b.charCodeAt(i);"
+    " new Response(new Blob([u]).stream().pipeThrough(new DecompressionStream('gzip'))).text()"
+    ".then(function (t) { start(JSON.parse(t)); }); })();")
 _CSP = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
         "font-src data:; img-src data:")
 _FONT_FACE = re.compile(r"@font-face\{[^}]*\}")
@@ -88,8 +102,25 @@ def player_page(data: dict[str, Any], katex: bool = True) -> str:
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
         f"<title>{title}</title>{katex_css}<style>{_read('player.css')}</style></head>"
         f"<body class=\"gnn-page gnn-{theme}\"><div id=\"gnn-player\" class=\"gnn-player gnn-{theme}\"></div>"
-        f"<script type=\"application/json\" id=\"gnn-data\">{embed_json(data)}</script>"
-        f"{katex_js}<script>{_read('player.js')}</script>"
-        "<script>window.gnnPlayer = GnnPlayer.mount(document.getElementById(\"gnn-player\"), "
-        "JSON.parse(document.getElementById(\"gnn-data\").textContent), {fill: true});</script>"
+        f"{_data_block(data)}{katex_js}<script>{_read('player.js')}</script><script>{_MOUNT}</script>"
         "</body></html>\n")
+
+
+def _data_block(data: dict[str, Any]) -> str:
+    """The data as a JSON block, or gzipped in base64 past :data:`COMPRESS_ABOVE` characters."""
+    text = embed_json(data)
+    if len(text) <= COMPRESS_ABOVE:
+        return f'<script type="application/json" id="gnn-data">{text}</script>'
+    packed = base64.b64encode(gzip.compress(text.encode("utf-8"), mtime=0)).decode("ascii")
+    return f'<script type="application/gzip" id="gnn-data-gz">{packed}</script>'
+
+
+def read_page_data(page: str) -> dict[str, Any]:
+    """The data a player page carries (plain or gzipped), as :func:`player_page` wrote it."""
+    plain = re.search(r'<script type="application/json" id="gnn-data">(.*?)</script>', page, re.S)
+    if plain is not None:
+        return json.loads(plain.group(1))
+    packed = re.search(r'<script type="application/gzip" id="gnn-data-gz">([A-Za-z0-9+/=]*)</script>', page)
+    if packed is None:
+        raise ValueError("not a player page")
+    return json.loads(gzip.decompress(base64.b64decode(packed.group(1))).decode("utf-8"))
