@@ -52,8 +52,9 @@ def drawing_json(svg: str, title: str = "", dark: bool = False) -> str:
 @bounded(over=lambda err, text, *args, **kwargs: ("", issue_of(err, text)))
 def player_issue(text: str, values: ValuesArg | None, options: RenderOptions,
                  labels: Labels = ()) -> tuple[str, Issue | None]:
-    """``(json, None)``, or ``("", issue)`` when the player cannot be made (too many steps, no
-    layout program): the page then shows the drawing of one step instead."""
+    """``(json, None)``, or ``("", issue)`` when the player cannot be made (past the player's
+    budget of steps and drawn versions, ``docs/LIMITS.md``; no layout program; past the app's
+    work budget): the page then shows the drawing of one step instead, with this reason."""
     try:
         return player_json(text, values, options, labels), None
     except Exception as exc:  # the page must never show a traceback
