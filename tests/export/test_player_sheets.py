@@ -1,12 +1,10 @@
 """The player's drawing made from each version of each statement once (sheets) instead of one
-drawing per step: the statements each step changes agree with the whole DOT of that step, the
-frames the page rebuilds are the frames drawn one by one (the old way, the oracle), every pass
-plays however long (within the player's budget, which says what it bounds), and the inspector's
-numbers at each step are the engine's state at that step."""
+drawing per step: the frames the page rebuilds are the frames drawn one by one (the old way,
+the oracle), every pass plays however long (within the player's budget, which says what it
+bounds), and the inspector's numbers at each step are the engine's state at that step."""
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import subprocess
 import sys
@@ -16,9 +14,7 @@ import pytest
 
 import graphviz_nn as gnn
 from graphviz_nn.core.engine import state_at
-from graphviz_nn.draw.dot import to_dot
 from graphviz_nn.draw.options import RenderOptions
-from graphviz_nn.draw.steps import statement_lines, step_changes
 from graphviz_nn.errors import LimitError
 from graphviz_nn.explain.captions import format_number
 from graphviz_nn.export.frames import MAX_FRAMES, svg_frames
@@ -30,50 +26,11 @@ from graphviz_nn.export.player.timeline import inspector_at
 from graphviz_nn.layout import program as layout
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = sorted((ROOT / "examples").glob("*.gnn"))
 PROGRAMS = [name for name in layout.PROGRAMS if layout.locate(name)]
-ID = re.compile(r' \[id="((?:[^"\\]|\\.)*)"')
 FANOUT = ("a = x*y + z; b = (x + x)*a; w = a*b", {"x": 1, "y": 2, "z": 3})
 SHARED = ("h = x*y; u = h*a; v = h*b; f = u + v + " + " + ".join(f"p{i}*q{i}" for i in range(6)),
           {"x": 2, "y": 0.5, "a": -0.235, "b": 1.235, **{f"p{i}": 0.5 for i in range(6)},
            **{f"q{i}": 2.0 for i in range(6)}})
-OPTIONS = [RenderOptions(), RenderOptions(theme="micrograd"),
-           RenderOptions(theme="print", edge_text="both", rankdir="TB", background="dark"),
-           RenderOptions(edge_labels=True, color_by_sign=True)]
-
-
-def chain(links: int) -> str:
-    """``a_i = sin(a_(i-1))·y + c``: 4 nodes a link, wrapped into rows when long."""
-    lines, previous = ["x = 0.5", "y = 1.5"], "x"
-    for i in range(links):
-        lines.append(f"a{i} = sin({previous}) * y + {i % 7 + 1}")
-        previous = f"a{i}"
-    return "\n".join([*lines, previous])
-
-
-def by_id(lines: list[str]) -> dict[str, str]:
-    return {ID.search(line).group(1): line for line in lines}
-
-
-@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
-def test_changes_of_each_step_give_the_whole_dot_of_that_step(path: Path) -> None:
-    res = gnn.evaluate(path.read_text(encoding="utf-8"))
-    for opts in OPTIONS:
-        current: dict[str, str] = {}
-        for k, lines in step_changes(res, opts):
-            current.update(by_id(lines))
-            assert current == by_id(statement_lines(to_dot(res, dataclasses.replace(opts, step=k)))), (opts, k)
-
-
-@pytest.mark.parametrize("case", ["compact", "wrapped"])
-def test_changes_hold_for_the_compact_drawing_and_a_wrapped_one(case: str) -> None:
-    res = gnn.evaluate(*SHARED) if case == "compact" else gnn.evaluate(chain(30))
-    opts = RenderOptions(large_graph=10) if case == "compact" else RenderOptions()
-    assert ("collapsed" in to_dot(res, opts)) == (case == "compact")
-    current: dict[str, str] = {}
-    for k, lines in step_changes(res, opts):
-        current.update(by_id(lines))
-        assert current == by_id(statement_lines(to_dot(res, dataclasses.replace(opts, step=k)))), k
 
 
 def rebuilt(pack: dict) -> list[dict[str, str]]:

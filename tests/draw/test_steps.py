@@ -1,0 +1,60 @@
+"""What each step of a pass changes in the drawing (:mod:`graphviz_nn.draw.steps`), walked once:
+applied step after step, the changes give the whole DOT of every step that ``to_dot`` writes
+(the oracle), for every example, several looks, the compact drawing and a wrapped one."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+
+import pytest
+
+import graphviz_nn as gnn
+from graphviz_nn.draw.dot import to_dot
+from graphviz_nn.draw.options import RenderOptions
+from graphviz_nn.draw.steps import statement_lines, step_changes
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = sorted((ROOT / "examples").glob("*.gnn"))
+ID = re.compile(r' \[id="((?:[^"\\]|\\.)*)"')
+SHARED = ("h = x*y; u = h*a; v = h*b; f = u + v + " + " + ".join(f"p{i}*q{i}" for i in range(6)),
+          {"x": 2, "y": 0.5, "a": -0.235, "b": 1.235, **{f"p{i}": 0.5 for i in range(6)},
+           **{f"q{i}": 2.0 for i in range(6)}})
+OPTIONS = [RenderOptions(), RenderOptions(theme="micrograd"),
+           RenderOptions(theme="print", edge_text="both", rankdir="TB", background="dark"),
+           RenderOptions(edge_labels=True, color_by_sign=True)]
+
+
+def chain(links: int) -> str:
+    """``a_i = sin(a_(i-1))·y + c``: 4 nodes a link, wrapped into rows when long."""
+    lines, previous = ["x = 0.5", "y = 1.5"], "x"
+    for i in range(links):
+        lines.append(f"a{i} = sin({previous}) * y + {i % 7 + 1}")
+        previous = f"a{i}"
+    return "\n".join([*lines, previous])
+
+
+def by_id(lines: list[str]) -> dict[str, str]:
+    return {ID.search(line).group(1): line for line in lines}
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_changes_of_each_step_give_the_whole_dot_of_that_step(path: Path) -> None:
+    res = gnn.evaluate(path.read_text(encoding="utf-8"))
+    for opts in OPTIONS:
+        current: dict[str, str] = {}
+        for k, lines in step_changes(res, opts):
+            current.update(by_id(lines))
+            assert current == by_id(statement_lines(to_dot(res, dataclasses.replace(opts, step=k)))), (opts, k)
+
+
+@pytest.mark.parametrize("case", ["compact", "wrapped"])
+def test_changes_hold_for_the_compact_drawing_and_a_wrapped_one(case: str) -> None:
+    res = gnn.evaluate(*SHARED) if case == "compact" else gnn.evaluate(chain(30))
+    opts = RenderOptions(large_graph=10) if case == "compact" else RenderOptions()
+    assert ("collapsed" in to_dot(res, opts)) == (case == "compact")
+    current: dict[str, str] = {}
+    for k, lines in step_changes(res, opts):
+        current.update(by_id(lines))
+        assert current == by_id(statement_lines(to_dot(res, dataclasses.replace(opts, step=k)))), k
