@@ -6,13 +6,12 @@ the node and edge statements of :func:`~graphviz_nn.draw.dot.to_dot` at step ``k
 differ from step ``k - 1`` (all of them at step 0): the nodes the step and the one before touch,
 the edges out of a node just computed (no longer pending) and the edge a backward step works
 on and the one before (highlighted, then done with its term). At the seed and the last step
-every statement is written again. The caption above the drawing is the same at every step
-(:func:`player_caption`: the title and the notes without the step's own line, which the step
-player writes beside the drawing), so a player draws each version of each statement once.
+every statement is written again. Each step comes with its caption (the title and the notes
+above the drawing, the first of which says what the step did).
 
 >>> import graphviz_nn as gnn
 >>> res = gnn.evaluate("x*y", {"x": 2, "y": 3})
->>> [len(lines) for _, lines in step_changes(res, RenderOptions())]
+>>> [len(lines) for _, lines, _ in step_changes(res, RenderOptions())]
 [5, 2, 4, 3, 5, 3, 5]
 """
 
@@ -31,22 +30,13 @@ from .groups import group_nodes
 from .nodes import node_lines
 from .options import RenderOptions
 
-__all__ = ["step_changes", "player_caption", "statement_lines"]
+__all__ = ["step_changes", "statement_lines"]
 
 
 def statement_lines(source: str) -> list[str]:
     """The node and edge statements of a DOT text written by :func:`to_dot` (every line that
     sets an ``id``), in order."""
     return [line for line in source.splitlines() if line.startswith("  \"") and ' [id="' in line]
-
-
-def player_caption(res: Any, options: RenderOptions) -> str | None:
-    """The caption over every step's drawing in the player: the title and the notes (what was
-    collapsed, the gradient legend) without the line that names the step."""
-    ctx = draw_context(res, dataclasses.replace(options, step=0))
-    grouping = group_nodes(ctx.graph) if ctx.compact else None
-    notes = _notes(ctx, grouping)[1:]  # the first note says what the step did
-    return _graph_label(options.title, notes, ctx.theme)
 
 
 def _advance(state: StepState, step: Any, k: int) -> StepState:
@@ -61,9 +51,13 @@ def _advance(state: StepState, step: Any, k: int) -> StepState:
     return StepState(k, state.computed, state.grads, state.done_edges, step)
 
 
-def step_changes(res: Any, options: RenderOptions) -> Iterator[tuple[int, list[str]]]:
-    """``(k, statements)`` for ``k = 0 … len(trace)``: the statements of step ``k`` that may
-    differ from step ``k - 1`` (every one at step 0, at the seed and at the last step)."""
+def step_changes(res: Any, options: RenderOptions,
+                 step_line: bool = True) -> Iterator[tuple[int, list[str], str | None]]:
+    """``(k, statements, caption)`` for ``k = 0 … len(trace)``: the statements of step ``k``
+    that may differ from step ``k - 1`` (every one at step 0, at the seed and at the last step)
+    and the caption of step ``k`` (its ``label=<…>``, ``None`` without title and notes), which
+    without ``step_line`` leaves out the note that says what the step did (then every step has
+    the same caption)."""
     graph, trace = graph_and_trace(res)
     n = len(trace)
     base = draw_context(res, dataclasses.replace(options, step=0))
@@ -76,15 +70,20 @@ def step_changes(res: Any, options: RenderOptions) -> Iterator[tuple[int, list[s
         drawn = {node: summaries.get(node, "") for node in graph.nodes if grouping.rep_of.get(node) == node}
     seed = next((k for k, step in enumerate(trace, start=1) if step.phase == "backward"), n)
     plan = None
+    caption: str | None = None
     state = StepState(0)
     everything = statement_lines(to_dot(res, dataclasses.replace(options, step=0)))
     for k in range(n + 1):
         if k > 0:
             state = _advance(StepState(k, state.computed, state.grads, state.done_edges), trace[k - 1], k)
-        if k in (0, seed, n):
-            yield k, everything if k == 0 else statement_lines(to_dot(res, dataclasses.replace(options, step=k)))
-            continue
         ctx = dataclasses.replace(base, state=state)
+        if step_line or k == 0:
+            notes = _notes(ctx, grouping)
+            caption = _graph_label(options.title, notes if step_line else notes[1:], ctx.theme)
+        if k in (0, seed, n):
+            whole = everything if k == 0 else statement_lines(to_dot(res, dataclasses.replace(options, step=k)))
+            yield k, whole, caption
+            continue
         recent = trace[max(0, k - 2):k]
         touched = sorted({node for step in recent for node in (step.node, *(step.edge[:2] if step.edge else ()))})
         lines = [line for node in touched if node in drawn for line in node_lines(node, ctx, drawn[node])]
@@ -96,7 +95,7 @@ def step_changes(res: Any, options: RenderOptions) -> Iterator[tuple[int, list[s
                 plan = _wrap(everything, options, base.theme) or False
             if plan:
                 lines = [plan.mark(line) for line in lines]
-        yield k, lines
+        yield k, lines, caption
 
 
 class _Nodes:

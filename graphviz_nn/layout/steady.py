@@ -64,14 +64,15 @@ def step_source(res: Any, opts: RenderOptions) -> tuple[str, tuple[str, ...]]:
 
 
 def shared_layout(res: Any, opts: RenderOptions, program: layout.LayoutProgram,
-                  statements: list[str] | None = None) -> Pins:
+                  statements: list[str] | None = None, captions: set[str] | None = None) -> Pins:
     """The shared layout of every step of ``res`` drawn with ``opts`` (made once, kept), for
-    :func:`pin`. ``statements``, when the caller has them, are every version of every statement
-    over the pass (else they are collected here)."""
-    return _pins(res, opts, program, statements)
+    :func:`pin`. ``statements`` and ``captions``, when the caller has them, are every version of
+    every statement and every caption over the pass (else they are collected here)."""
+    return _pins(res, opts, program, statements, captions)
 
 
-def _pins(res: Any, opts: RenderOptions, program: layout.LayoutProgram, known: list[str] | None = None) -> Pins:
+def _pins(res: Any, opts: RenderOptions, program: layout.LayoutProgram, known: list[str] | None = None,
+          known_captions: set[str] | None = None) -> Pins:
     """The shared layout of every step of ``res`` drawn with ``opts`` (made once, kept)."""
     _, trace = graph_and_trace(res)
     n = len(trace)
@@ -83,6 +84,8 @@ def _pins(res: Any, opts: RenderOptions, program: layout.LayoutProgram, known: l
             return _CACHE[key]
     statements: list[str] = []
     captions = {html_attr(_graph_line(final), "label")} - {None}
+    if known_captions is not None:
+        captions |= known_captions
     if n < MAX_UNION_STEPS and known is not None:
         statements = known
     elif n < MAX_UNION_STEPS:

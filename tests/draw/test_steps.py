@@ -14,6 +14,7 @@ import graphviz_nn as gnn
 from graphviz_nn.draw.dot import to_dot
 from graphviz_nn.draw.options import RenderOptions
 from graphviz_nn.draw.steps import statement_lines, step_changes
+from graphviz_nn.layout.steady import html_attr
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "examples").glob("*.gnn"))
@@ -44,9 +45,11 @@ def test_changes_of_each_step_give_the_whole_dot_of_that_step(path: Path) -> Non
     res = gnn.evaluate(path.read_text(encoding="utf-8"))
     for opts in OPTIONS:
         current: dict[str, str] = {}
-        for k, lines in step_changes(res, opts):
+        for k, lines, caption in step_changes(res, opts):
             current.update(by_id(lines))
-            assert current == by_id(statement_lines(to_dot(res, dataclasses.replace(opts, step=k)))), (opts, k)
+            whole = to_dot(res, dataclasses.replace(opts, step=k))
+            assert current == by_id(statement_lines(whole)), (opts, k)
+            assert caption == html_attr(whole.splitlines()[1], "label"), (opts, k)
 
 
 @pytest.mark.parametrize("case", ["compact", "wrapped"])
@@ -55,6 +58,7 @@ def test_changes_hold_for_the_compact_drawing_and_a_wrapped_one(case: str) -> No
     opts = RenderOptions(large_graph=10) if case == "compact" else RenderOptions()
     assert ("collapsed" in to_dot(res, opts)) == (case == "compact")
     current: dict[str, str] = {}
-    for k, lines in step_changes(res, opts):
+    for k, lines, caption in step_changes(res, opts):
         current.update(by_id(lines))
-        assert current == by_id(statement_lines(to_dot(res, dataclasses.replace(opts, step=k)))), k
+        whole = to_dot(res, dataclasses.replace(opts, step=k))
+        assert current == by_id(statement_lines(whole)) and caption == html_attr(whole.splitlines()[1], "label"), k

@@ -59,16 +59,20 @@ def test_frames_rebuilt_from_sheets_are_the_frames_drawn_one_by_one(case: str, p
     opts = RenderOptions(layout_program=program, large_graph=10 if case == "compact" else 500)
     pack = sheets.drawing_pack(res, opts)
     assert len(pack["frames"]) == len(res.trace) + 1 and len(pack["heads"]) == 1
-    drawn_alone = [split_svg(svg.decode("utf-8"))[1] for svg in svg_frames(res, opts)]
+    alone = [split_svg(svg.decode("utf-8")) for svg in svg_frames(res, opts)]
+    drawn_alone = [pieces for _, pieces in alone]
+    if program == "dot":
+        assert {head for head, _ in alone} == set(pack["heads"])
     # graphviz-pure gives a step drawn alone a box a fraction of a point taller (the rows of a
     # long drawing), which moves every coordinate: compare its pieces' text and elements.
     same = (lambda text: text) if program == "dot" else \
         (lambda text: (re.sub(r"<[^>]*>", "|", text), re.findall(r"<(/?\w+)", text)))
     for k, (mine, pieces) in enumerate(zip(rebuilt(pack), drawn_alone)):
-        theirs = {key: same(text) for key, text in pieces if not key.startswith("#")}  # "#…": the caption
-        assert {key: same(text) for key, text in mine.items() if text and not key.startswith("#")} == theirs, k
-    # Far fewer drawings than steps: each version once.
-    assert max(len(v) for v in pack["versions"]) < len(res.trace) / 2
+        theirs = {key: same(text) for key, text in pieces}
+        assert {key: same(text) for key, text in mine.items() if text} == theirs, k
+    # Far fewer drawings of a node or edge than steps: each version once (the caption, "#…",
+    # says what each step did, so it has a version a step).
+    assert max(len(v) for key, v in zip(pack["keys"], pack["versions"]) if key[0] != "#") < len(res.trace) / 2
 
 
 @pytest.mark.exe
@@ -127,3 +131,21 @@ def test_inspector_at_each_step_is_the_engines_state_at_that_step(case: str) -> 
         only = half["grad"]  # one contribution so far: the sum is that one term
         assert half["pending"] == 1 and half["sum"] == (f"({only})" if only.startswith("−") else only) + f" = {only}"
         assert inspector_at(x, len(trace))["sum"] == "(−10.32) + 30.13 = 19.81"
+
+
+def test_the_inspectors_paths_are_networkx_first_simple_paths() -> None:
+    import itertools
+
+    import networkx as nx
+
+    from graphviz_nn.export.player.data import MAX_PATHS, _first_paths
+
+    problems = [(p.read_text(encoding="utf-8"), None) for p in sorted((ROOT / "examples").glob("*.gnn"))]
+    problems += [("a = x + x; b = a + a; c = b + b; d = c + c; L = d + d", {"x": 1}), FANOUT]
+    for text, values in problems:
+        graph = gnn.evaluate(text, values).graph
+        output = graph.graph["output"]
+        for node in graph.nodes:
+            if node != output:
+                oracle = [list(p) for p in itertools.islice(nx.all_simple_edge_paths(graph, node, output), MAX_PATHS + 1)]
+                assert _first_paths(graph, node, output, MAX_PATHS + 1) == oracle, (text, node)

@@ -16,7 +16,6 @@ escaped.
 
 from __future__ import annotations
 
-import itertools
 from typing import Any
 
 import networkx as nx
@@ -106,12 +105,41 @@ def _path_factors(graph: nx.MultiDiGraph, edges: list) -> tuple[list, int]:
     return path_factors(graph, far) + path_factors(graph, near), len(ends) - 2 * half
 
 
-def _chain(graph: nx.MultiDiGraph, node: str, digits: int) -> dict[str, Any]:
+def _first_paths(graph: nx.MultiDiGraph, node: str, output: str, limit: int,
+                 reach: set[str] | None = None) -> list[list[tuple[str, str, int]]]:
+    """The first ``limit`` paths of edges ``(source, target, key)`` from ``node`` to ``output``,
+    depth first in the graph's edge order (a DAG: every path is simple). Only nodes from which
+    the output can be reached (``reach``, found here when not given) are entered, so each path
+    costs its length, however long."""
+    if reach is None:
+        reach = nx.ancestors(graph, output) | {output}
+    found: list[list[tuple[str, str, int]]] = []
+    path: list[tuple[str, str, int]] = []
+    stack = [iter(graph.out_edges(node, keys=True))]
+    while stack and len(found) < limit:
+        edge = next(stack[-1], None)
+        if edge is None:
+            stack.pop()
+            if path:
+                path.pop()
+            continue
+        if edge[1] not in reach:
+            continue
+        path.append(edge)
+        if edge[1] == output:
+            found.append(list(path))
+            path.pop()
+        else:
+            stack.append(iter(graph.out_edges(edge[1], keys=True)))
+    return found
+
+
+def _chain(graph: nx.MultiDiGraph, node: str, digits: int, reach: set[str] | None = None) -> dict[str, Any]:
     """∂output/∂node along every path (the first :data:`MAX_PATHS`), factors output first."""
     output = graph.graph["output"]
     if node == output:
         return {"count": 0, "truncated": False, "paths": []}
-    found = list(itertools.islice(nx.all_simple_edge_paths(graph, node, output), MAX_PATHS + 1))
+    found = _first_paths(graph, node, output, MAX_PATHS + 1, reach)
     truncated = len(found) > MAX_PATHS
     paths = [_path_factors(graph, list(edges)) for edges in found[:MAX_PATHS]]
     uses: dict[tuple, int] = {}
@@ -134,8 +162,9 @@ def _chain(graph: nx.MultiDiGraph, node: str, digits: int) -> dict[str, Any]:
     return {"count": len(found) if not truncated else None, "truncated": truncated, "paths": out}
 
 
-def node_info(res: Any, node: str, digits: int = 4) -> dict[str, Any]:
-    """What the inspector shows for ``node``."""
+def node_info(res: Any, node: str, digits: int = 4, reach: set[str] | None = None) -> dict[str, Any]:
+    """What the inspector shows for ``node`` (``reach``: the nodes the output depends on, when
+    the caller has them)."""
     graph = res.graph
     data = graph.nodes[node]
     output = graph.graph["output"]
@@ -173,7 +202,7 @@ def node_info(res: Any, node: str, digits: int = 4) -> dict[str, Any]:
     if len(uses) > 1 and grad is not None:
         info["sum"] = " + ".join(_bracket_negative(u["contribution"] or "?") for u in uses) \
             + f" = {format_number(grad, digits)}"
-    info["chain"] = _chain(graph, node, digits)
+    info["chain"] = _chain(graph, node, digits, reach)
     return info
 
 
@@ -228,7 +257,8 @@ def player_data(res: Any, options: RenderOptions | None = None) -> dict[str, Any
     rep_of = group_nodes(graph).rep_of if is_compact(graph, opts) else {}
     steps = [{"title": c.title, "words": c.words, "latex": c.latex, "plain": c.plain, "phase": c.phase,
               "focus": _drawn_focus(res, k, drawn, rep_of)} for k, c in enumerate(captions)]
-    nodes = {n: node_info(res, n, digits) for n in graph.nodes if n in drawn or f"{n}_op" in drawn}
+    reach = nx.ancestors(graph, graph.graph["output"]) | {graph.graph["output"]}
+    nodes = {n: node_info(res, n, digits, reach) for n in graph.nodes if n in drawn or f"{n}_op" in drawn}
     formulas = edge_formulas(graph)
     edges = {}
     for u, v, key, d in graph.edges(keys=True, data=True):

@@ -24,38 +24,61 @@ from __future__ import annotations
 import dataclasses
 import re
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, NamedTuple
 
 from ...draw.dot import RenderOptions, graph_and_trace, to_dot
-from ...draw.steps import player_caption, statement_lines, step_changes
+from ...draw.steps import step_changes
 from ...errors import LimitError, RenderError
 from ...layout import program as layout
 from ...layout.steady import PIN_ARGS, Pins, html_attr, pin, shared_layout
 from .chunks import split_svg
 
-__all__ = ["drawing_pack", "MAX_STEPS", "MAX_DRAWN"]
+__all__ = ["drawing_pack", "MAX_STEPS", "MAX_DRAWN", "CAPTION_STEPS"]
 
 MAX_STEPS = 20_000
 """Most steps a player carries (each has its caption, its trace row and its changes)."""
 MAX_DRAWN = 60_000
 """Most node and edge versions drawn for one player (the layout program's work)."""
+CAPTION_STEPS = 400
+"""Longest pass whose drawing's caption says what each step did (one caption drawn a step, as
+the step sequences draw them); a longer pass has one caption without that line (the player
+writes each step's words above the drawing)."""
 _BATCHES = 2  # layout runs at a time
 _ID = re.compile(r' \[id="((?:[^"\\]|\\.)*)"')
 _POS = re.compile(r'pos="([^"]*)"')
 _ENDS = re.compile(r'^\s+"((?:[^"\\]|\\.)*)"(?: -> "((?:[^"\\]|\\.)*)")? \[')
 
 
-def _versions(res: Any, opts: RenderOptions) -> tuple[list[str], list[list[str]], list[list[tuple[int, int]]]]:
-    """The ids in first-drawn order, each id's distinct statements, and per step the
-    ``(id number, version)`` pairs that change."""
+class Versions(NamedTuple):
+    """What the steps of a pass draw: the ids in first-drawn order, each id's distinct
+    statements, per step the ``(id number, version)`` pairs that change; the distinct captions
+    and each step's caption number."""
+
+    ids: list[str]
+    lines: list[list[str]]
+    changes: list[list[tuple[int, int]]]
+    captions: list[str | None]
+    caption_of: list[int]
+
+
+def _versions(res: Any, opts: RenderOptions) -> Versions:
+    """Every version of every statement and caption over the pass of ``res`` (see :class:`Versions`)."""
     ids: list[str] = []
     number: dict[str, int] = {}
     lines: list[list[str]] = []
     seen: list[dict[str, int]] = []
     current: list[int] = []
     changes: list[list[tuple[int, int]]] = []
+    captions: list[str | None] = []
+    caption_of: list[int] = []
+    caption_number: dict[str | None, int] = {}
     drawn = 0
-    for _, statements in step_changes(res, opts):
+    for _, statements, caption in step_changes(res, opts, len(graph_and_trace(res)[1]) <= CAPTION_STEPS):
+        c = caption_number.get(caption)
+        if c is None:
+            c = caption_number[caption] = len(captions)
+            captions.append(caption)
+        caption_of.append(c)
         step: list[tuple[int, int]] = []
         for line in statements:
             match = _ID.search(line)
@@ -82,29 +105,30 @@ def _versions(res: Any, opts: RenderOptions) -> tuple[list[str], list[list[str]]
                 current[i] = v
                 step.append((i, v))
         changes.append(step)
-    return ids, lines, changes
+    return Versions(ids, lines, changes, captions, caption_of)
 
 
-def _sheets(source0: str, caption: str | None, lines: list[list[str]]) -> list[str]:
-    """The DOT text of every sheet (unpinned): sheet ``j`` holds version ``j`` of each id."""
+def _sheets(source0: str, captions: list[str | None], lines: list[list[str]]) -> list[str]:
+    """The DOT text of every sheet (unpinned): sheet ``j`` holds version ``j`` of each id and
+    caption ``j`` (the first caption once they are all drawn)."""
     head = []
     for line in source0.splitlines():
         if line.startswith("  ") and not line.startswith(("  graph [", "  node [", "  edge [")):
             break  # the statements, and the rows of a long drawing (invisible, pinned anyway)
         head.append(line)
     head = [line for line in head if line != "}"]
-    graph_line = next((i for i, line in enumerate(head) if line.startswith("  graph [")), None)
-    if graph_line is not None:
-        old = html_attr(head[graph_line], "label")
-        if old is not None:
-            head[graph_line] = head[graph_line].replace(f" label={old}", f" label={caption}" if caption else "")
+    graph_line = next(i for i, line in enumerate(head) if line.startswith("  graph ["))
+    old = html_attr(head[graph_line], "label")
+    bare = head[graph_line].replace(f" label={old}", "") if old is not None else head[graph_line]
     names = {}
     for i, versions in enumerate(lines):
         ends = _ENDS.match(versions[0])
         if ends is not None and ends.group(2) is None:
             names[ends.group(1)] = i
     out = []
-    for j in range(max(len(v) for v in lines)):
+    for j in range(max(len(captions), *(len(v) for v in lines))):
+        caption = captions[j] if j < len(captions) else captions[0]
+        head[graph_line] = bare[:-1] + f" label={caption}]" if caption is not None else bare
         body = [versions[j] for versions in lines if j < len(versions)]
         have = {m.group(1) for m in map(_ENDS.match, body) if m is not None and m.group(2) is None}
         fill = []
@@ -130,11 +154,12 @@ def drawing_pack(res: Any, options: RenderOptions) -> dict[str, Any]:
         raise LimitError(f"{len(trace):,} steps is too many for the step player (at most {MAX_STEPS:,}); draw "
                          "single steps with graphviz-nn render --step K, or use a smaller problem")
     opts = dataclasses.replace(options, step=0, steady=True)
-    ids, lines, changes = _versions(res, opts)
+    ids, lines, changes, captions, caption_of = _versions(res, opts)
     program = layout.find_program(opts.layout_program)
-    pins = _covering(shared_layout(res, opts, program, [line for versions in lines for line in versions]))
+    pins = _covering(shared_layout(res, opts, program, [line for versions in lines for line in versions],
+                                   {c for c in captions if c is not None}))
     pinned = []
-    for sheet in _sheets(to_dot(res, opts), player_caption(res, opts), lines):
+    for sheet in _sheets(to_dot(res, opts), captions, lines):
         text = pin(sheet, pins)
         if text is None:
             raise RenderError("a node of the pass is missing from its shared layout")
@@ -152,8 +177,9 @@ def drawing_pack(res: Any, options: RenderOptions) -> dict[str, Any]:
             raise RenderError(f"{program.name} drew the steps of this pass at different sizes")
         for key, text in pieces:
             i = number.get(key)
-            if i is None or count[i] <= j:
-                continue  # a loose piece (drawn in sheet 0) or an edge's end, drawn for the edge
+            caption = i is None and key.startswith("#") and j < len(captions)  # the run that holds caption j
+            if not caption and (i is None or count[i] <= j):
+                continue  # a caption already drawn, or an edge's end drawn for the edge
             if key not in position:
                 position[key] = len(keys)
                 keys.append(key)
@@ -161,18 +187,21 @@ def drawing_pack(res: Any, options: RenderOptions) -> dict[str, Any]:
             slot = versions[position[key]]
             slot.extend([""] * (j + 1 - len(slot)))
             slot[j] = text
-    for slot, key in zip(versions, keys):
+    for slot, key in zip(versions, keys):  # a version the program drew as nothing
         i = number.get(key)
-        if i is not None:
-            slot.extend([""] * (count[i] - len(slot)))  # a version the program drew as nothing
+        slot.extend([""] * ((count[i] if i is not None else len(captions)) - len(slot)))
     start = [0] * len(keys)  # version 0 of a piece first drawn later is empty
     frames: list[dict[str, Any]] = [{"h": 0, "o": 0, "v": start}]
-    for step in changes[1:]:
+    loose = [p for p, key in enumerate(keys) if key.startswith("#")]
+    for k, step in enumerate(changes[1:], start=1):
         delta: list[int] = []
         for i, v in step:
             p = position.get(ids[i])
             if p is not None:
                 delta.extend((p, v))
+        if caption_of[k] != caption_of[k - 1]:
+            for p in loose:
+                delta.extend((p, caption_of[k]))
         frames.append({"d": delta})
     return {"heads": [head], "keys": keys, "versions": versions, "orders": [list(range(len(keys)))],
             "frames": frames}
