@@ -149,3 +149,13 @@ def test_the_inspectors_paths_are_networkx_first_simple_paths() -> None:
             if node != output:
                 oracle = [list(p) for p in itertools.islice(nx.all_simple_edge_paths(graph, node, output), MAX_PATHS + 1)]
                 assert _first_paths(graph, node, output, MAX_PATHS + 1) == oracle, (text, node)
+
+
+def test_past_the_players_budget_the_page_gets_the_reason(monkeypatch: pytest.MonkeyPatch) -> None:
+    from graphviz_nn.page.player import player_issue
+    from graphviz_nn.page.view import ViewOptions
+
+    monkeypatch.setattr(sheets, "MAX_STEPS", 5)
+    text, issue = player_issue("x*y + z*x", {"x": "1.5", "y": "2", "z": "3"}, ViewOptions())
+    assert text == "" and issue is not None and issue.kind == "limit"
+    assert "steps is too many for the step player (at most 5)" in issue.message

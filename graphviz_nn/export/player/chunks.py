@@ -21,7 +21,7 @@ import html
 import re
 from typing import Any, Sequence
 
-__all__ = ["split_svg", "pack_frames", "unpack_frame"]
+__all__ = ["split_svg", "pack_frames", "unpack_frame", "frame_at"]
 
 _OPEN = re.compile(r"<g\b[^>]*?(?<!/)>")
 _CLOSE = re.compile(r"</g>")
@@ -107,9 +107,24 @@ def pack_frames(svgs: Sequence[str]) -> dict[str, Any]:
     return {"heads": heads, "keys": keys, "versions": versions, "orders": orders, "frames": frames}
 
 
+def frame_at(pack: dict[str, Any], k: int) -> tuple[int, int, list[int]]:
+    """Head, order and piece versions of frame ``k``: a frame lists every version (``v``) or
+    only what changed since the frame before (``d``: piece, version, piece, version, …)."""
+    frames = pack["frames"]
+    j = k
+    while j > 0 and "v" not in frames[j]:
+        j -= 1
+    versions = list(frames[j]["v"])
+    for frame in frames[j + 1:k + 1]:
+        delta = frame["d"]
+        for i in range(0, len(delta), 2):
+            versions[delta[i]] = delta[i + 1]
+    return frames[j]["h"], frames[j]["o"], versions
+
+
 def unpack_frame(pack: dict[str, Any], k: int) -> str:
     """Frame ``k`` as SVG text again (what the browser builds; used by tests)."""
-    frame = pack["frames"][k]
-    order = pack["orders"][frame["o"]]
-    body = "".join(pack["versions"][key][v] for key, v in zip(order, frame["v"]))
-    return pack["heads"][frame["h"]] + body + "</g></svg>"
+    head, order_number, versions = frame_at(pack, k)
+    order = pack["orders"][order_number]
+    body = "".join(pack["versions"][key][v] for key, v in zip(order, versions))
+    return pack["heads"][head] + body + "</g></svg>"
