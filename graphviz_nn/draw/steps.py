@@ -24,8 +24,9 @@ import networkx as nx
 
 from ..core.engine import StepState
 from .context import DrawContext, draw_context, graph_and_trace
-from .dot import _graph_label, _notes, _wrap, to_dot
+from .dot import _graph_label, _wrap, to_dot
 from .edges import edge_lines
+from .scene import scene_edges, scene_node, scene_notes
 from .groups import group_nodes
 from .nodes import node_lines
 from .options import RenderOptions
@@ -78,7 +79,7 @@ def step_changes(res: Any, options: RenderOptions,
             state = _advance(StepState(k, state.computed, state.grads, state.done_edges), trace[k - 1], k)
         ctx = dataclasses.replace(base, state=state)
         if step_line or k == 0:
-            notes = _notes(ctx, grouping)
+            notes = scene_notes(ctx, grouping)
             caption = _graph_label(options.title, notes if step_line else notes[1:], ctx.theme)
         if k in (0, seed, n):
             whole = everything if k == 0 else statement_lines(to_dot(res, dataclasses.replace(options, step=k)))
@@ -86,11 +87,13 @@ def step_changes(res: Any, options: RenderOptions,
             continue
         recent = trace[max(0, k - 2):k]
         touched = sorted({node for step in recent for node in (step.node, *(step.edge[:2] if step.edge else ()))})
-        lines = [line for node in touched if node in drawn for line in node_lines(node, ctx, drawn[node])]
+        lines = [line for node in touched if node in drawn
+                 for line in node_lines(scene_node(node, ctx, drawn[node]), ctx)]
         if grouping is None:
             edges = _touched_edges(ctx, recent)
             if edges:
-                lines.extend(edge_lines(dataclasses.replace(ctx, graph=_EdgesOf(graph, edges))))  # type: ignore[arg-type]
+                seen = dataclasses.replace(ctx, graph=_EdgesOf(graph, edges))  # type: ignore[arg-type]
+                lines.extend(edge_lines(scene_edges(seen), ctx))
             if plan is None:
                 plan = _wrap(everything, options, base.theme) or False
             if plan:
@@ -112,8 +115,8 @@ class _Nodes:
 
 
 class _EdgesOf:
-    """A graph seen through some of its edges: :func:`edge_lines` writes only those, while every
-    node stays readable (an edge's tooltip names its ends by their operands)."""
+    """A graph seen through some of its edges: :func:`scene_edges` reads only those, while every
+    node stays readable."""
 
     def __init__(self, graph: nx.MultiDiGraph, edges: list[tuple[str, str, int]]) -> None:
         self._graph, self._edges = graph, edges
