@@ -15,19 +15,22 @@ from typing import Any, Mapping
 import networkx as nx
 import numpy as np
 
-from ..language.printer import _array_text, canonical, format_number, reading
+from ..language.printer import _array_text, format_number
 from ..errors import GnnError, LimitError, MissingValueError, ParseError, ShapeError
 from ..language.names import display_label
 from ..ops import CONSTANTS, OPS, format_shape
 from ..language import values as values_mod
+from .nodes import Nodes
 from ..language.syntax import ArrayLit, Assign, Call, Const, Expr, Num, Program, Var
 
-__all__ = ["build_graph", "input_names", "MAX_NODES", "node_formula", "node_text"]
+__all__ = ["build_graph", "build_nodes", "input_names", "MAX_NODES", "node_formula", "node_text"]
 
 MAX_NODES = 200_000
 """Most nodes a graph may have."""
 
 _CONST_LABEL = {"e": "e", "pi": "π"}
+_NO_PARAMS: dict = {}  # shared by every leaf (never written: the graph gets a fresh dict per node)
+_NO_ARGS: list = []
 
 
 def input_names(program: Program) -> list[str]:
@@ -63,159 +66,145 @@ def _variables(expr: Expr) -> list[Var]:
 
 
 class _Builder:
+    """Walks the syntax tree once, appending nodes to a :class:`Nodes` table."""
+
     def __init__(self, program: Program, values: Mapping[str, Any], merge: bool, max_nodes: int):
         self.program = program
         self.values = values
         self.merge = merge
         self.max_nodes = max_nodes
-        self.graph = nx.MultiDiGraph()
-        self.keys: dict[tuple, str] = {}
-        self.env: dict[str, str] = {}
-        self.inputs: dict[str, str] = {}
         self.resolved: dict[int, str] = {}
-        self.rows: set[str] = set()  # 1-D nodes that stand for a row vector (xᵀ, xᵀA)
+        self.nodes = Nodes(program, self.resolved)
+        self.keys: dict[tuple, int] = {}
+        self.env: dict[str, int] = {}
+        self.rows: set[int] = set()  # 1-D nodes that stand for a row vector (xᵀ, xᵀA)
         self.intermediates = _intermediates(program)
 
     def error(self, cls: type[GnnError], message: str, span: tuple[int, int] | None) -> GnnError:
         return cls(message, span, self.program.source)
 
-    def add_node(self, key: tuple | None, **attrs: Any) -> str:
-        if key is not None and key in self.keys:
-            return self.keys[key]
-        if self.graph.number_of_nodes() >= self.max_nodes:
-            raise self.error(LimitError, f"the graph has more than {self.max_nodes:,} nodes", attrs.get("span"))
-        node = f"n{self.graph.number_of_nodes()}"
-        attrs.setdefault("name", None)
-        attrs.setdefault("params", {})
-        attrs.setdefault("args", [])
-        self.graph.add_node(node, value=None, grad=None, nonfinite=False, **attrs)
-        for position, source in enumerate(attrs["args"]):
-            self.graph.add_edge(source, node, key=position, arg=position)
-        if key is not None:
-            self.keys[key] = node
-        return node
+    def add_node(self, kind: str, op: str | None, label: str, shape: tuple[int, ...], span: Any,
+                 params: dict = _NO_PARAMS, args: list[int] = _NO_ARGS, name: str | None = None) -> int:
+        if len(self.nodes) >= self.max_nodes:
+            raise self.error(LimitError, f"the graph has more than {self.max_nodes:,} nodes", span)
+        return self.nodes.add(kind, op, name, label, shape, span, params, args)
 
-    def input_node(self, name: str, span: tuple[int, int]) -> str:
-        if name not in self.inputs:
+    def input_node(self, name: str, span: tuple[int, int]) -> int:
+        inputs = self.nodes.inputs
+        if name not in inputs:
             value = self.values[name]
-            self.inputs[name] = self.add_node(
-                ("input", name), kind="input", op=None, name=name, label=display_label(name),
-                shape=tuple(np.shape(value)), span=span)
-        return self.inputs[name]
+            shape = () if type(value) is float else tuple(np.shape(value))
+            inputs[name] = self.add_node("input", None, display_label(name), shape, span, name=name)
+        return inputs[name]
 
-    def constant(self, value: float | np.ndarray, label: str, span: tuple[int, int]) -> str:
+    def constant(self, value: float | np.ndarray, label: str, span: tuple[int, int]) -> int:
         """A new node for this occurrence of a constant (equal constants are never one node)."""
-        return self.add_node(None, kind="constant", op=None, label=label, shape=tuple(np.shape(value)),
-                             span=span, const=value)
+        i = self.add_node("constant", None, label, () if type(value) is float else tuple(np.shape(value)), span)
+        self.nodes.const[i] = value
+        return i
 
-    def leaf(self, expr: Expr) -> str:
+    def leaf(self, expr: Expr) -> int:
+        if type(expr) is Var:
+            i = self.env.get(expr.name)
+            if i is not None:
+                return i
+            name = expr.name
+            if name in self.intermediates or (name in self.program.defaults and name not in self.nodes.inputs):
+                raise self.error(ParseError, f"'{name}' is used before it is assigned", expr.span)
+            return self.input_node(name, expr.span)
         if isinstance(expr, Num):
             return self.constant(expr.value, format_number(expr.value), expr.span)
         if isinstance(expr, Const):
             return self.constant(CONSTANTS[expr.name], _CONST_LABEL[expr.name], expr.span)
-        if isinstance(expr, ArrayLit):
-            text = _array_text(expr.value)
-            label = text if len(text) <= 24 else f"const {format_shape(expr.value.shape)}"
-            return self.constant(expr.value, label, expr.span)
-        assert isinstance(expr, Var)
-        if expr.name in self.env:
-            return self.env[expr.name]
-        if expr.name in self.intermediates or (expr.name in self.program.defaults and expr.name not in self.inputs):
-            raise self.error(ParseError, f"'{expr.name}' is used before it is assigned", expr.span)
-        return self.input_node(expr.name, expr.span)
+        assert isinstance(expr, ArrayLit)
+        text = _array_text(expr.value)
+        label = text if len(text) <= 24 else f"const {format_shape(expr.value.shape)}"
+        return self.constant(expr.value, label, expr.span)
 
-    def op_node(self, call: Call, args: list[str], fresh: bool = False) -> str:
+    def op_node(self, call: Call, args: list[int], fresh: bool = False) -> int:
         """The node of ``call`` over its operands' nodes; an identical unnamed one is reused
         unless ``fresh`` (the top of a named statement, which must stay its own node)."""
-        nodes = self.graph.nodes
-        shapes = [nodes[a]["shape"] for a in args]
+        nodes = self.nodes
+        shapes = [nodes.shape[a] for a in args]
         op = call.op
         if op == "juxt":
             op = _juxtaposition_op(shapes, args[0] in self.rows)
             self.resolved[id(call)] = op
         spec = OPS[op]
-        try:
-            shape = spec.shape(shapes, dict(call.params))
-        except ValueError as exc:
-            raise self.error(ShapeError, f"shape mismatch in '{spec.text or spec.name}': {exc}", call.span) from None
-        size = int(np.prod(shape)) if shape else 1
-        if size > values_mod.MAX_ELEMENTS:
-            raise self.error(LimitError, f"'{spec.text or spec.name}' would make {format_shape(shape)} = {size:,} "
-                                         f"entries; the limit is {values_mod.MAX_ELEMENTS:,}", call.span)
-        params = {**dict(spec.params), **dict(call.params)}  # defaults visible to the renderer
+        shape = None if any(shapes) or call.params else _scalar_shape(op, len(shapes))
+        if shape is None:
+            try:
+                shape = spec.shape(shapes, dict(call.params))
+            except ValueError as exc:
+                raise self.error(ShapeError, f"shape mismatch in '{spec.text or spec.name}': {exc}", call.span) from None
+            size = int(np.prod(shape)) if shape else 1
+            if size > values_mod.MAX_ELEMENTS:
+                raise self.error(LimitError, f"'{spec.text or spec.name}' would make {format_shape(shape)} = "
+                                             f"{size:,} entries; the limit is {values_mod.MAX_ELEMENTS:,}", call.span)
         key = None
         if self.merge and not fresh:
             # a constant operand is this op's own node, so the key holds its value instead
-            key = ("op", op, tuple(_const_key(nodes[a]) if nodes[a]["kind"] == "constant" else a for a in args),
-                   call.params)
+            kinds = nodes.kind
+            key = (op, tuple(_const_key(nodes, a) if kinds[a] == "constant" else a for a in args), call.params)
             found = self.keys.get(key)
             if found is not None:  # drop this occurrence's constants: the merged op has its own
                 for a in reversed(args):
-                    if nodes[a]["kind"] == "constant" and self.graph.out_degree(a) == 0:
-                        assert a == f"n{self.graph.number_of_nodes() - 1}", "only the newest nodes are dropped"
-                        self.graph.remove_node(a)
+                    if kinds[a] == "constant" and a == len(nodes) - 1:
+                        nodes.drop_last()
                 return found
-        node = self.add_node(key, kind="op", op=op, label=spec.symbol, shape=shape, params=params,
-                             span=call.span, args=list(args))
-        if _is_row(op, args, shapes, shape, self.rows):
+        params = {**dict(spec.params), **dict(call.params)} if spec.params or call.params else _NO_PARAMS
+        node = self.add_node("op", op, spec.symbol, shape, call.span, params, args)
+        if key is not None:
+            self.keys[key] = node
+        if shape and _is_row(op, args, shapes, shape, self.rows):
             self.rows.add(node)
         return node
 
-    def expression(self, expr: Expr, named: bool = False) -> str:
+    def expression(self, expr: Expr, named: bool = False) -> int:
         """Post-order over the tree with an explicit stack; with ``named``, the top op is a new
         node that no later expression merges into."""
-        done: dict[int, str] = {}
+        done: dict[int, int] = {}
         stack: list[tuple[Expr, bool]] = [(expr, False)]
+        pop, push = stack.pop, stack.append
         while stack:
-            item, expanded = stack.pop()
-            if not isinstance(item, Call):
+            item, expanded = pop()
+            if type(item) is not Call:
                 done[id(item)] = self.leaf(item)
             elif expanded:
                 done[id(item)] = self.op_node(item, [done[id(a)] for a in item.args], named and item is expr)
             else:
-                stack.append((item, True))
-                stack.extend((a, False) for a in reversed(item.args))
+                push((item, True))
+                stack.extend([(a, False) for a in reversed(item.args)])
         return done[id(expr)]
 
-    def build(self) -> nx.MultiDiGraph:
-        output = None
-        output_name = None
+    def build(self) -> Nodes:
+        nodes = self.nodes
         for stmt in self.program.statements:
             if isinstance(stmt, Assign) and stmt.name in self.program.defaults:
-                output, output_name = self.input_node(stmt.name, stmt.name_span), stmt.name
+                nodes.output, nodes.output_name = self.input_node(stmt.name, stmt.name_span), stmt.name
                 continue
             if isinstance(stmt, Assign):
                 node = self.expression(stmt.expr, named=True)
-                attrs = self.graph.nodes[node]
-                if attrs["kind"] != "op" or attrs["name"] is not None:
-                    node = self.add_node(None, kind="op", op="identity", label=OPS["identity"].symbol,
-                                         shape=attrs["shape"], span=stmt.name_span, args=[node])
-                self.graph.nodes[node]["name"] = stmt.name
-                self.graph.nodes[node]["label"] = display_label(stmt.name)
+                if nodes.kind[node] != "op" or nodes.name[node] is not None:
+                    node = self.add_node("op", "identity", OPS["identity"].symbol, nodes.shape[node],
+                                         stmt.name_span, {}, [node])
+                nodes.name[node] = stmt.name
+                nodes.label[node] = display_label(stmt.name)
                 self.env[stmt.name] = node
-                output, output_name = node, stmt.name
+                nodes.output, nodes.output_name = node, stmt.name
             else:
-                output, output_name = self.expression(stmt), None
-        g = self.graph
-
-        def resolve(call: Call) -> str:
-            return self.resolved.get(id(call), "mul")
-
-        g.graph.update(
-            output=output,
-            output_name=output_name,
-            inputs=dict(self.inputs),
-            source=self.program.source,
-            canonical=canonical(self.program, resolve),
-            reading=reading(self.program, resolve),
-            notes=[ParseError(message, span, self.program.source).render() for message, span in self.program.notes],
-        )
-        return g
+                nodes.output, nodes.output_name = self.expression(stmt), None
+        return nodes
 
 
-def _const_key(attrs: dict) -> tuple:
+def _const_key(nodes: Nodes, i: int) -> tuple:
     """What identifies a constant inside a merge key: its value, not its node."""
-    return ("const", attrs["shape"], np.asarray(attrs["const"], dtype=float).tobytes())
+    value = nodes.const[i]
+    if type(value) is float:  # its bits, as the array's bytes below (0.0 and -0.0 differ)
+        return ("const", (), value.hex())
+    if nodes.shape[i] == ():
+        return ("const", (), float(value).hex())
+    return ("const", nodes.shape[i], np.asarray(value, dtype=float).tobytes())
 
 
 def _juxtaposition_op(shapes: list[tuple[int, ...]], left_is_row: bool) -> str:
@@ -227,11 +216,27 @@ def _juxtaposition_op(shapes: list[tuple[int, ...]], left_is_row: bool) -> str:
     return "mul"
 
 
+_SCALAR_SHAPES: dict[tuple[str, int], tuple | None] = {}
+
+
+def _scalar_shape(op: str, arity: int) -> tuple | None:
+    """The shape ``op`` gives ``arity`` scalar operands and no parameters (``None`` when its
+    shape rule refuses them): a shape rule depends on shapes and parameters only, so each
+    op and arity is asked once."""
+    key = (op, arity)
+    if key not in _SCALAR_SHAPES:
+        try:
+            _SCALAR_SHAPES[key] = tuple(OPS[op].shape([()] * arity, {}))
+        except ValueError:
+            _SCALAR_SHAPES[key] = None
+    return _SCALAR_SHAPES[key]
+
+
 _SCALING = frozenset({"mul", "div", "neg", "identity"})
 
 
-def _is_row(op: str, args: list[str], shapes: list[tuple[int, ...]], shape: tuple[int, ...],
-            rows: set[str]) -> bool:
+def _is_row(op: str, args: list[int], shapes: list[tuple[int, ...]], shape: tuple[int, ...],
+            rows: set[int]) -> bool:
     """Whether a 1-D result is a row vector: the transpose of a vector, a row times a matrix
     (``xᵀA``), or a row scaled by numbers (``2xᵀ``, ``-xᵀ``)."""
     if len(shape) != 1:
@@ -249,13 +254,25 @@ def _is_row(op: str, args: list[str], shapes: list[tuple[int, ...]], shape: tupl
 def build_graph(program: Program, values: Mapping[str, Any], *, merge: bool = True,
                 max_nodes: int = MAX_NODES) -> nx.MultiDiGraph:
     """Build the DAG. ``values`` must hold every input (see :func:`input_names`)."""
+    return build_nodes(program, values, merge=merge, max_nodes=max_nodes).to_graph()
+
+
+def build_nodes(program: Program, values: Mapping[str, Any], *, merge: bool = True,
+                max_nodes: int = MAX_NODES) -> Nodes:
+    """Build the DAG as a :class:`~graphviz_nn.core.nodes.Nodes` table (what
+    :func:`build_graph` turns into networkx). ``values`` must hold every input."""
     missing = [n for n in input_names(program) if n not in values]
     if missing:
-        hints = [f"'{word}' is read as {'·'.join(pieces)}; give {word} a value to use it as one name"
-                 for word, pieces in program.split_words.items()
-                 if len(pieces) >= 3 and set(pieces) & set(missing)]  # xy is meant as x·y; loss may not be
-        raise MissingValueError(missing, _first_use(program, missing[0]), program.source, "; ".join(hints))
+        _missing(program, missing)
     return _Builder(program, values, merge, max_nodes).build()
+
+
+def _missing(program: Program, missing: list[str]) -> None:
+    """Raise the error for inputs given no value."""
+    hints = [f"'{word}' is read as {'·'.join(pieces)}; give {word} a value to use it as one name"
+             for word, pieces in program.split_words.items()
+             if len(pieces) >= 3 and set(pieces) & set(missing)]  # xy is meant as x·y; loss may not be
+    raise MissingValueError(missing, _first_use(program, missing[0]), program.source, "; ".join(hints))
 
 
 def _first_use(program: Program, name: str) -> tuple[int, int] | None:
