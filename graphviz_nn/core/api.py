@@ -48,7 +48,7 @@ class Evaluation:
     """
 
     source: str
-    canonical: str
+    _canonical: str | Callable[[], str] = field(repr=False)
     trace: Sequence[engine.TraceStep]
     value: Any
     _gradients: dict[str, Any] | Callable[[], dict[str, Any]] = field(repr=False)
@@ -58,8 +58,7 @@ class Evaluation:
     values: dict[str, Any]
     nonfinite: list[str]
     warnings: list[str]
-    reading: str
-    """How the text was read, with only the brackets precedence needs (``x^2 + 3·x·y``)."""
+    _reading: str | Callable[[], str] = field(repr=False)
     n_nodes: int
     _graph: nx.MultiDiGraph | Callable[[], nx.MultiDiGraph] = field(repr=False)
 
@@ -71,6 +70,20 @@ class Evaluation:
         reading = self.reading if len(self.reading) <= 80 else self.reading[:79] + "…"
         return (f"Evaluation(reading={reading!r}, value={self.value!r}, gradients={grads}, "
                 f"nodes={self.n_nodes}, steps={len(self.trace)}{notes})")
+
+    @property
+    def canonical(self) -> str:
+        """How the text was read, fully bracketed (``((x ^ 2) + ((3 * x) * y))``)."""
+        if not isinstance(self._canonical, str):
+            self._canonical = self._canonical()
+        return self._canonical
+
+    @property
+    def reading(self) -> str:
+        """How the text was read, with only the brackets precedence needs (``x^2 + 3·x·y``)."""
+        if not isinstance(self._reading, str):
+            self._reading = self._reading()
+        return self._reading
 
     @property
     def gradients(self) -> dict[str, Any]:
@@ -168,12 +181,15 @@ def _assigned(program: Program) -> set[str]:
     return {s.name for s in program.statements if isinstance(s, Assign)}
 
 
-def _warnings(graph: nx.MultiDiGraph, nonfinite: list[str], unused: set[str]) -> list[str]:
-    """The evaluation's warnings: non-finite nodes (the first ten, by name or formula) and values
-    given for names the text does not use."""
-    notes = list(graph.graph.get("notes", ()))  # how the text was read (w^1 as a power)
+def _warnings(notes: Iterable[str], nonfinite: list[str], unused: set[str],
+              graph: Callable[[], nx.MultiDiGraph]) -> list[str]:
+    """The evaluation's warnings: ``notes`` on how the text was read (w^1 as a power),
+    non-finite nodes (the first ten, by name or formula, read from ``graph()``) and values given
+    for names the text does not use."""
+    notes = list(notes)
     if nonfinite:
-        shown = "; ".join(node_text(graph, n) for n in nonfinite[:10])
+        g = graph()
+        shown = "; ".join(node_text(g, n) for n in nonfinite[:10])
         more = f" and {len(nonfinite) - 10} more" if len(nonfinite) > 10 else ""
         notes.append(f"non-finite values (nan or inf) at {shown}{more}")
     if unused:

@@ -50,6 +50,27 @@ class Nodes:
         self.output = 0
         self.output_name: str | None = None
         self._texts: dict[str, str] = {}
+        self._ids: list[str] | None = None
+
+    @classmethod
+    def from_graph(cls, graph: nx.MultiDiGraph) -> "Nodes":
+        """The table of a built networkx graph (any node ids; its ``canonical`` and ``reading``
+        are the graph's)."""
+        table = cls(None, {})  # type: ignore[arg-type]
+        data = list(graph.nodes(data=True))
+        table._ids = [n for n, _ in data]
+        index = {n: i for i, n in enumerate(table._ids)}
+        for i, (_, d) in enumerate(data):
+            kind = d["kind"]
+            table.add(kind, d["op"], d["name"], d["label"], d["shape"], d.get("span"), d["params"],
+                      [index[a] for a in d["args"]] if kind == "op" else [])
+            if kind == "constant":
+                table.const[i] = d["const"]
+        table.inputs = {name: index[n] for name, n in graph.graph["inputs"].items()}
+        table.output = index[graph.graph["output"]]
+        table.output_name = graph.graph.get("output_name")
+        table._texts = {k: graph.graph[k] for k in ("canonical", "reading") if k in graph.graph}
+        return table
 
     def __len__(self) -> int:
         return len(self.kind)
@@ -92,8 +113,10 @@ class Nodes:
 
     @property
     def ids(self) -> list[str]:
-        """Node ids, ``n0, n1, …``."""
-        return [f"n{i}" for i in range(len(self.kind))]
+        """Node ids, ``n0, n1, …`` (a graph's own ids for a table made from a graph)."""
+        if self._ids is None or len(self._ids) != len(self.kind):
+            self._ids = [f"n{i}" for i in range(len(self.kind))]
+        return self._ids
 
     def graph_attributes(self) -> dict[str, Any]:
         """What ``graph.graph`` holds (see docs/ARCHITECTURE.md)."""

@@ -28,8 +28,9 @@ import networkx as nx
 import numpy as np
 
 from .api import Evaluation, _assigned, _warnings
-from ..errors import GnnError
-from .graph import MAX_NODES, build_graph
+from ..errors import GnnError, ParseError
+from .graph import MAX_NODES, build_nodes
+from .nodes import Nodes
 from ..language.parser import MAX_CHARS, MAX_DEPTH, parse
 from .schedule import Schedule, Trace, compile_schedule
 from ..language.syntax import Program
@@ -42,16 +43,27 @@ KEEP_BUILDS = 4
 
 
 class _Build:
-    """One parse and build of the text for given names and shapes, and its compiled schedule."""
+    """One parse and build of the text for given names and shapes (a node table), its compiled
+    schedule, and the networkx graph when something first reads it."""
 
-    def __init__(self, program: Program, graph: nx.MultiDiGraph, constant_grads: bool = False):
-        self.graph = graph
-        self.schedule: Schedule = compile_schedule(graph, constant_grads)
+    def __init__(self, program: Program, nodes: Nodes, constant_grads: bool = False):
+        self.nodes = nodes
+        self.schedule: Schedule = compile_schedule(nodes, constant_grads)
         self.assigned = _assigned(program)
-        self.inputs = dict(graph.graph["inputs"])
-        for _, attrs in graph.nodes(data=True):  # every evaluation shares the built graph's constants
-            if isinstance(attrs.get("const"), np.ndarray):
-                attrs["const"].setflags(write=False)
+        self.inputs = {name: f"n{i}" for name, i in nodes.inputs.items()}
+        self.output = f"n{nodes.output}"
+        self.notes = [ParseError(message, span, program.source).render() for message, span in program.notes]
+        self._graph: nx.MultiDiGraph | None = None
+        for value in nodes.const.values():  # every evaluation shares the built constants
+            if isinstance(value, np.ndarray):
+                value.setflags(write=False)
+
+    @property
+    def graph(self) -> nx.MultiDiGraph:
+        """The built graph without values (made on first read)."""
+        if self._graph is None:
+            self._graph = self.nodes.to_graph()
+        return self._graph
 
 
 def _frozen(values: dict[str, Any]) -> dict[str, Any]:
@@ -69,11 +81,11 @@ def _frozen(values: dict[str, Any]) -> dict[str, Any]:
 class _Values:
     """Values ready to run on a build: all merged, those the build uses, those it does not."""
 
-    def __init__(self, build: _Build, given: dict[str, Any], merged: dict[str, Any]):
+    def __init__(self, build: _Build, given: dict[str, Any], merged: dict[str, Any], shapes: dict[str, tuple]):
         self.build = build
         self.given = given
         self.merged = merged
-        self.shapes = {name: np.shape(value) for name, value in merged.items()}
+        self.shapes = shapes
         self.used = {name: merged[name] for name in build.inputs}
         self.unused = set(given) - set(build.inputs) - build.assigned
 
@@ -118,16 +130,17 @@ class Prepared:
                 state = self._values_for({**state.given, **changes})
                 used = state.used
         build = state.build
-        graph, schedule = build.graph, build.schedule
+        nodes, schedule = build.nodes, build.schedule
         result = schedule.compute(used)
         nonfinite = result.nonfinite()
         return Evaluation(
-            source=self.text, canonical=graph.graph["canonical"], trace=Trace(result),
+            source=self.text, _canonical=lambda: nodes.canonical, trace=Trace(result),
             value=result.node_value(schedule.output), _gradients=result.input_gradients,
-            output=graph.graph["output"], output_name=graph.graph["output_name"],
+            output=build.output, output_name=nodes.output_name,
             inputs=dict(build.inputs), values=used if used is not state.used else dict(used), nonfinite=nonfinite,
-            warnings=_warnings(graph, nonfinite, state.unused), reading=graph.graph["reading"],
-            n_nodes=len(schedule.ids), _graph=lambda: _filled(graph, result, nonfinite))
+            warnings=_warnings(build.notes, nonfinite, state.unused, lambda: build.graph),
+            _reading=lambda: nodes.reading, n_nodes=len(schedule.ids),
+            _graph=lambda: _filled(nodes, result, nonfinite))
 
     def _values_for(self, given: dict[str, Any]) -> _Values:
         """Read and build for these names and shapes (or reuse a kept build)."""
@@ -141,10 +154,11 @@ class Prepared:
                         self._programs.clear()
                     self._programs[names] = program
                 merged = {**program.defaults, **given}
-                key = (names, tuple((name, np.shape(value)) for name, value in sorted(merged.items())))
+                shapes = {name: () if type(value) is float else np.shape(value) for name, value in merged.items()}
+                key = (names, tuple(sorted(shapes.items())))
                 build = self._builds.get(key)
                 if build is None:
-                    build = _Build(program, build_graph(program, merged, **self._options), self.constant_grads)
+                    build = _Build(program, build_nodes(program, merged, **self._options), self.constant_grads)
                     self._builds[key] = build
                     while len(self._builds) > KEEP_BUILDS:
                         self._builds.popitem(last=False)
@@ -152,12 +166,12 @@ class Prepared:
                     self._builds.move_to_end(key)
         except GnnError as err:
             raise err.with_source(self.text) from None
-        return _Values(build, given, merged)
+        return _Values(build, given, merged, shapes)
 
 
-def _filled(template: nx.MultiDiGraph, result: Any, nonfinite: list[str]) -> nx.MultiDiGraph:
-    """A copy of the built graph with one run's attributes, as :func:`evaluate` sets them."""
-    graph = copy_graph(template)
+def _filled(nodes: Nodes, result: Any, nonfinite: list[str]) -> nx.MultiDiGraph:
+    """The built graph with one run's attributes, as the engine sets them."""
+    graph = nodes.to_graph()
     result.write_back(graph, nonfinite)
     return graph
 

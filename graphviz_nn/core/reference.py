@@ -45,10 +45,11 @@ def reference_evaluate(text: str, values: Mapping[str, Any] | None = None, *, me
     nonfinite = engine.mark_nonfinite(graph)
     out = graph.graph["output"]
     inputs = graph.graph["inputs"]
-    warnings = _warnings(graph, nonfinite, set(given) - set(inputs) - _assigned(program))
+    warnings = _warnings(graph.graph["notes"], nonfinite, set(given) - set(inputs) - _assigned(program),
+                         lambda: graph)
     return Evaluation(
-        source=text, canonical=graph.graph["canonical"], trace=trace,
+        source=text, _canonical=graph.graph["canonical"], trace=trace,
         value=graph.nodes[out]["value"], _gradients={n: graph.nodes[i]["grad"] for n, i in inputs.items()},
         output=out, output_name=graph.graph["output_name"], inputs=dict(inputs), values=used,
-        nonfinite=nonfinite, warnings=warnings, reading=graph.graph["reading"],
+        nonfinite=nonfinite, warnings=warnings, _reading=graph.graph["reading"],
         n_nodes=graph.number_of_nodes(), _graph=graph)

@@ -18,7 +18,10 @@ Gradients must also be summed in the reference order (floating-point addition is
 associative): a node's contributions are added one by one in trace order, so rank by rank,
 ``grad_after[k] = grad_after[k-1] + contribution[k]``, vectorised over all nodes of a level.
 
-The trace is a lazy :class:`Trace` sequence: steps are built from stored lists when indexed,
+Compiling reads the built program's node table (:class:`~graphviz_nn.core.nodes.Nodes`, or a
+networkx graph turned into one) in named passes (:class:`Schedule`); running it is
+:mod:`graphviz_nn.core.run`, and the run's arrays are read through :mod:`graphviz_nn.core.trace`:
+the trace is a lazy :class:`Trace` sequence whose steps are built from the arrays when indexed,
 so evaluation does not pay for ~3 Python objects per edge.
 
 >>> from graphviz_nn.language.parser import parse
@@ -41,10 +44,13 @@ from typing import Any, Mapping
 import networkx as nx
 import numpy as np
 
-from .engine import TraceStep, _finite, _tidy, gets_gradient, requires_grad
-from ..ops import OPS, OpSpec, local_derivative, vjp
+from .engine import TraceStep
+from .nodes import Nodes
+from . import run
+from .trace import Result, Trace
+from ..ops import OPS, OpSpec
 
-__all__ = ["Schedule", "Trace", "compile_schedule", "compiled_evaluate"]
+__all__ = ["Schedule", "Trace", "Result", "compile_schedule", "compiled_evaluate"]
 
 _ELEMENTWISE: dict[str, bool] = {}
 
@@ -95,6 +101,7 @@ class _Group:
     start: int
     stop: int
     args: list[np.ndarray | slice]  # per operand: slots of that operand for every member
+    members: list[int] = field(default_factory=list)  # node indices, in slot order
     # Backward (only members that receive a gradient; ``active`` indexes into the group):
     active: np.ndarray | None = None  # None: every member
     active_slots: np.ndarray | slice | None = None
@@ -121,42 +128,68 @@ class _Level:
 
 
 class Schedule:
-    """A graph compiled for repeated evaluation; :meth:`run` evaluates it for given values."""
+    """A program compiled for repeated evaluation; :meth:`run` evaluates it for given values.
 
-    def __init__(self, graph: nx.MultiDiGraph, constant_grads: bool = False):
-        self.graph = graph
-        data = list(graph.nodes(data=True))
-        self.ids = [n for n, _ in data]
-        self.node_dicts = [d for _, d in data]
-        index = {n: i for i, n in enumerate(self.ids)}
-        n_nodes = len(data)
-        args = [[index[a] for a in d["args"]] if d["kind"] == "op" else [] for d in self.node_dicts]
-        scalar = [d["shape"] == () for d in self.node_dicts]
-        self.args = args
-        self.scalar = scalar
-        self.output = index[graph.graph["output"]]
+    Compiling is a sequence of passes over the node table, each named for what it decides:
+    :meth:`_levels`, :meth:`_gradient_flow`, :meth:`_slots`, :meth:`_storage`,
+    :meth:`_accumulation`, :meth:`_leaves` and :meth:`_views`.
+    """
+
+    def __init__(self, source: nx.MultiDiGraph | Nodes, constant_grads: bool = False):
+        if isinstance(source, Nodes):
+            self.graph, nodes = None, source
+        else:
+            self.graph, nodes = source, Nodes.from_graph(source)
+        self.nodes = nodes
+        self.ids = nodes.ids
+        self.args = nodes.args
+        self.scalar = [shape == () for shape in nodes.shape]
+        self.output = nodes.output
+        level, vec = self._levels()
+        incoming, step_of = self._gradient_flow(constant_grads)
+        leaves = self._slots(level, vec)
+        self._storage(step_of, vec)
+        self._accumulation(incoming, leaves)
+        self._leaves(leaves)
+        self._views()
+
+    # ------------------------------------------------------------------ compiling
+
+    def _levels(self) -> tuple[list[int], list[bool]]:
+        """Each node's level (a leaf 0, an op one more than its deepest operand) and whether it
+        may join a group (a scalar elementwise op over scalar operands)."""
+        n_nodes = len(self.ids)
         level = [0] * n_nodes
         vec = [False] * n_nodes
-        for i, d in enumerate(self.node_dicts):
-            if d["kind"] == "op":
-                a = args[i]
-                level[i] = 1 + max(level[j] for j in a) if a else 1
-                vec[i] = scalar[i] and _elementwise(d["op"]) and all(scalar[j] for j in a)
-        # Which nodes receive a gradient (the engine visits exactly these): the output and the
-        # operands of receiving ops that get a gradient at all (constants only when asked).
-        gets = gets_gradient(graph, constant_grads)
-        gets_list = [gets[n] for n in self.ids]
-        self.no_grad = [i for i in range(n_nodes) if not gets_list[i]]
+        scalar, kinds, ops = self.scalar, self.nodes.kind, self.nodes.op
+        for i, a in enumerate(self.args):
+            if kinds[i] == "op":
+                level[i] = 1 + max([level[j] for j in a]) if a else 1
+                vec[i] = scalar[i] and _elementwise(ops[i]) and all([scalar[j] for j in a])
+        self.n_levels = max(level) + 1 if n_nodes else 1
+        return level, vec
+
+    def _gradient_flow(self, constant_grads: bool) -> tuple[list[list[int]], dict[tuple[int, int], int]]:
+        """Which nodes receive a gradient (the engine visits exactly these: the output and the
+        operands of receiving ops that get a gradient at all, constants only when asked) and
+        the backward steps in trace order; per node, the trace indices of its contributions,
+        and the trace index of each (receiving op, operand position)."""
+        n_nodes = len(self.ids)
+        args = self.args
+        self.needs = needs = _depends_on_input(self.nodes)
+        gets = [True] * n_nodes if constant_grads else list(needs)
+        gets[self.output] = True
+        self.no_grad = [i for i in range(n_nodes) if not gets[i]]
         active = [False] * n_nodes
         active[self.output] = True
         steps: list[tuple[int, int, int]] = []  # (source, target, arg) in trace order
-        incoming: list[list[int]] = [[] for _ in range(n_nodes)]  # trace indices per source
-        step_of: dict[tuple[int, int], int] = {}  # (receiving op, operand position) -> trace index
+        incoming: list[list[int]] = [[] for _ in range(n_nodes)]
+        step_of: dict[tuple[int, int], int] = {}
         for i in range(n_nodes - 1, -1, -1):
             if not active[i] or not args[i]:
                 continue
             for position, j in enumerate(args[i]):
-                if not gets_list[j]:
+                if not gets[j]:
                     continue
                 active[j] = True
                 incoming[j].append(len(steps))
@@ -164,62 +197,65 @@ class Schedule:
                 steps.append((j, i, position))
         self.active = active
         self.steps = steps
-        n_levels = max(level) + 1 if n_nodes else 1
+        return incoming, step_of
 
-        # Slots: scalar nodes get a place in one flat array, level by level, groups contiguous.
+    def _slots(self, level: list[int], vec: list[bool]) -> list[int]:
+        """A place for every node: scalar nodes in one flat array, leaves first, then level by
+        level with each group contiguous; tensors in a list. Returns the leaves."""
+        n_levels, scalar, args = self.n_levels, self.scalar, self.args
+        kinds, ops, params = self.nodes.kind, self.nodes.op, self.nodes.params
         by_level: list[dict[tuple, list[int]]] = [dict() for _ in range(n_levels)]
         singles: list[list[int]] = [[] for _ in range(n_levels)]
         leaves: list[int] = []
-        for i, d in enumerate(self.node_dicts):
-            if d["kind"] != "op":
+        for i, kind in enumerate(kinds):
+            if kind != "op":
                 leaves.append(i)
             elif vec[i]:
-                key = (d["op"], tuple(sorted(d["params"].items())))
+                key = (ops[i], tuple(sorted(params[i].items()))) if params[i] else (ops[i], ())
                 by_level[level[i]].setdefault(key, []).append(i)
             else:
                 singles[level[i]].append(i)
+        n_nodes = len(kinds)
         slot = [-1] * n_nodes
         tslot = [-1] * n_nodes
-        n_scalar = 0
-        n_tensor = 0
+        counts = [0, 0]  # scalar slots, tensor slots
 
-        def place(i: int) -> None:
-            nonlocal n_scalar, n_tensor
-            if scalar[i]:
-                slot[i] = n_scalar
-                n_scalar += 1
-            else:
-                tslot[i] = n_tensor
-                n_tensor += 1
+        def place(members: list[int]) -> None:
+            for i in members:
+                if scalar[i]:
+                    slot[i] = counts[0]
+                    counts[0] += 1
+                else:
+                    tslot[i] = counts[1]
+                    counts[1] += 1
 
-        for i in leaves:
-            place(i)
+        place(leaves)
         self.levels = [_Level() for _ in range(n_levels)]
         for lv in range(n_levels):
             for (op, _), members in by_level[lv].items():
-                start = n_scalar
-                for i in members:
-                    place(i)
-                d = self.node_dicts[members[0]]
-                group = _Group(OPS[op], dict(d["params"]), start, n_scalar,
+                start = counts[0]
+                place(members)
+                group = _Group(OPS[op], dict(params[members[0]]), start, counts[0],
                                [_index_array([slot[args[i][p]] for i in members])
-                                for p in range(len(args[members[0]]))])
-                group.members = members  # type: ignore[attr-defined]
+                                for p in range(len(args[members[0]]))], members)
                 self.levels[lv].groups.append(group)
-            for i in singles[lv]:
-                place(i)
+            place(singles[lv])
             self.levels[lv].singles = singles[lv]
         self.slot, self.tslot = slot, tslot
-        self.n_scalar, self.n_tensor = n_scalar, n_tensor
+        self.n_scalar, self.n_tensor = counts
+        return leaves
 
-        # Storage of backward steps: those into scalar sources of a group first, contiguous per
-        # (group, operand), so a group writes its contributions with one slice assignment.
-        n_steps = len(steps)
+    def _storage(self, step_of: dict[tuple[int, int], int], vec: list[bool]) -> None:
+        """Where each backward step's numbers are stored: steps into the operands of a group
+        first, contiguous per (group, operand), so a group writes its contributions with one
+        slice assignment; then the rest in trace order."""
+        active, slot = self.active, self.slot
+        n_steps = len(self.steps)
         store = [-1] * n_steps
         next_store = 0
-        for lv in range(n_levels - 1, 0, -1):
+        for lv in range(self.n_levels - 1, 0, -1):
             for group in self.levels[lv].groups:
-                members = group.members  # type: ignore[attr-defined]
+                members = group.members
                 live = [m for m, i in enumerate(members) if active[i]]
                 if live and len(live) != len(members):
                     group.active = np.array(live, dtype=np.intp)
@@ -243,32 +279,33 @@ class Schedule:
         self.store = store
         self.store_arr = np.array(store, dtype=np.intp)
         self.single_steps: dict[int, list[tuple[int, int, int]]] = {}
-        for k, (s, t, p) in enumerate(steps):
+        for k, (s, t, p) in enumerate(self.steps):
             if not vec[t]:
                 self.single_steps.setdefault(t, []).append((p, s, store[k]))
 
-        # Accumulation plans per level (source nodes' contributions in trace order).
-        is_first = np.zeros(n_steps, dtype=bool)
-        for i in range(n_nodes):
-            got = incoming[i]
-            if not got or i == self.output:
-                continue
-            is_first[store[got[0]]] = True
+    def _accumulation(self, incoming: list[list[int]], leaves: list[int]) -> None:
+        """Per level, how its nodes' contributions are summed in trace order: nodes with one
+        contribution copy it; the others add rank by rank; tensors one by one."""
+        store, scalar, slot = self.store, self.scalar, self.slot
+        is_first = np.zeros(len(self.steps), dtype=bool)
+        for i, got in enumerate(incoming):
+            if got and i != self.output:
+                is_first[store[got[0]]] = True
         self.first_steps = np.flatnonzero(is_first)
-        for lv in range(n_levels):
+        for lv, plan in enumerate(self.levels):
             one_slots, one_steps, multi = [], [], []
-            for i in self._nodes_at(lv, level, leaves):
+            members = leaves if lv == 0 else [i for g in plan.groups for i in g.members] + plan.singles
+            for i in members:
                 got = incoming[i]
                 if not got:
                     continue
                 if not scalar[i]:
-                    self.levels[lv].tensors.append((i, [store[k] for k in got]))
+                    plan.tensors.append((i, [store[k] for k in got]))
                 elif len(got) == 1:
                     one_slots.append(slot[i])
                     one_steps.append(store[got[0]])
                 else:
                     multi.append(i)
-            plan = self.levels[lv]
             if one_slots:
                 plan.one_slots = _index_array(one_slots)
                 plan.one_steps = np.array(one_steps, dtype=np.intp)
@@ -281,54 +318,51 @@ class Schedule:
                                        r == 1))
                 plan.multi_slots = np.array([slot[i] for i in multi], dtype=np.intp)
                 plan.multi_last = np.array([store[incoming[i][-1]] for i in multi], dtype=np.intp)
-        self.n_levels = n_levels
-        inputs = [i for i in leaves if self.node_dicts[i]["kind"] == "input"]
-        self.scalar_inputs = [(self.node_dicts[i]["name"], slot[i]) for i in inputs if scalar[i]]
+
+    def _leaves(self, leaves: list[int]) -> None:
+        """Where the inputs' values go (one gather for the scalars) and the constants' values."""
+        nodes, scalar, slot, tslot = self.nodes, self.scalar, self.slot, self.tslot
+        inputs = [i for i in leaves if nodes.kind[i] == "input"]
+        self.scalar_inputs = [(nodes.name[i], slot[i]) for i in inputs if scalar[i]]
         self.input_slots = np.array([s for _, s in self.scalar_inputs], dtype=np.intp)
         self.input_getter = itemgetter(*[name for name, _ in self.scalar_inputs] or [None])
-        self.tensor_inputs = [(self.node_dicts[i]["name"], tslot[i]) for i in inputs if not scalar[i]]
-        consts = [i for i in leaves if self.node_dicts[i]["kind"] == "constant"]
+        self.tensor_inputs = [(nodes.name[i], tslot[i]) for i in inputs if not scalar[i]]
+        consts = [i for i in leaves if nodes.kind[i] == "constant"]
         self.const_slots = np.array([slot[i] for i in consts if scalar[i]], dtype=np.intp)
-        self.const_values = np.array([float(self.node_dicts[i]["const"]) for i in consts if scalar[i]])
-        self.tensor_consts = [(tslot[i], _read_only(self.node_dicts[i]["const"])) for i in consts if not scalar[i]]
-        # Id-ordered views for write-back.
-        self.scalar_ids = np.array([i for i in range(n_nodes) if scalar[i]], dtype=np.intp)
-        self.scalar_id_slots = np.array([slot[i] for i in range(n_nodes) if scalar[i]], dtype=np.intp)
-        self.all_scalar = len(self.scalar_ids) == n_nodes
-        # What the evaluation reads without the id-ordered lists: input gradients, non-finite flags.
-        self.input_names = list(graph.graph["inputs"])
-        self.input_ids = [index[n] for n in graph.graph["inputs"].values()]
-        self.input_id_slots = np.array([slot[i] for i in self.input_ids], dtype=np.intp)
-        requires = requires_grad(graph)  # depends on an input
-        needs = self.needs = [requires[n] for n in self.ids]
-        self.scalar_needs = np.array([needs[i] for i in range(n_nodes) if scalar[i]], dtype=bool)
-        self.needs_slots = np.array([slot[i] for i in range(n_nodes) if scalar[i] and needs[i]], dtype=np.intp)
-        succ = getattr(graph, "_succ", None) or graph.succ  # the edge data dicts themselves
-        ids = self.ids
-        self.edge_dicts = [succ[ids[s]][ids[t]][p] for s, t, p in steps]
+        self.const_values = np.array([float(nodes.const[i]) for i in consts if scalar[i]])
+        self.tensor_consts = [(tslot[i], _read_only(nodes.const[i])) for i in consts if not scalar[i]]
 
-    def _nodes_at(self, lv: int, level: list[int], leaves: list[int]) -> list[int]:
-        if lv == 0:
-            return leaves
-        plan = self.levels[lv]
-        return [i for g in plan.groups for i in g.members] + plan.singles  # type: ignore[attr-defined]
+    def _views(self) -> None:
+        """Id-ordered views of the slots (for the graph's attributes) and what an evaluation
+        reads without them: the inputs' gradients and the non-finite check."""
+        n_nodes, scalar, slot, needs = len(self.ids), self.scalar, self.slot, self.needs
+        scalar_ids = [i for i in range(n_nodes) if scalar[i]]
+        self.scalar_ids = np.array(scalar_ids, dtype=np.intp)
+        self.scalar_id_slots = np.array([slot[i] for i in scalar_ids], dtype=np.intp)
+        self.all_scalar = len(scalar_ids) == n_nodes
+        self.input_names = list(self.nodes.inputs)
+        self.input_ids = list(self.nodes.inputs.values())
+        self.input_id_slots = np.array([slot[i] for i in self.input_ids], dtype=np.intp)
+        self.scalar_needs = np.array([needs[i] for i in scalar_ids], dtype=bool)
+        self.needs_slots = np.array([slot[i] for i in scalar_ids if needs[i]], dtype=np.intp)
 
     # ------------------------------------------------------------------ running
 
-    def run(self, values: Mapping[str, Any], write: bool = True) -> "Trace":
+    def run(self, values: Mapping[str, Any], write: bool = True) -> Trace:
         """Forward and backward passes for ``values`` (input name -> value); returns the trace
-        and, with ``write``, sets the graph's node and edge attributes as the engine does."""
+        and, with ``write``, sets the compiled graph's node and edge attributes as the engine
+        does (a schedule compiled from a graph only)."""
         result = self.compute(values)
         if write:
             result.write_back()
         return Trace(result)
 
-    def compute(self, values: Mapping[str, Any]) -> "_Result":
+    def compute(self, values: Mapping[str, Any]) -> Result:
         """Forward and backward passes for ``values``, the numbers left in the run's arrays
-        (the graph is not touched; ``Trace(result)`` gives the trace)."""
+        (no graph is touched; ``Trace(result)`` gives the trace)."""
         with np.errstate(all="ignore"):
-            state = self._backward(self._forward(values))
-        return _Result(self, *state)
+            state = run.backward(self, run.forward(self, values))
+        return Result(self, *state)
 
     def gradients(self, values: Mapping[str, Any]) -> tuple[Any, dict[str, Any]]:
         """The output value and d output / d input for every input, leaving the graph alone
@@ -336,311 +370,20 @@ class Schedule:
         result = self.compute(values)
         return result.node_value(self.output), result.input_gradients()
 
-    def _operand(self, j: int, v: np.ndarray, tv: list) -> Any:
-        return float(v[self.slot[j]]) if self.scalar[j] else tv[self.tslot[j]]
 
-    def _forward(self, values: Mapping[str, Any]) -> tuple:
-        v = np.empty(self.n_scalar)
-        tv: list[Any] = [None] * self.n_tensor
-        if self.scalar_inputs:  # values must have the shapes the graph was built with
-            try:
-                v[self.input_slots] = np.array(self.input_getter(values), dtype=float).reshape(-1)
-            except (TypeError, ValueError):
-                raise ValueError("a value compiled as a scalar is now an array; compile the graph again") from None
-        v[self.const_slots] = self.const_values
-        for name, s in self.tensor_inputs:
-            tv[s] = _tidy(values[name])
-        for s, value in self.tensor_consts:
-            tv[s] = value
-        gathered: dict[int, list] = {}
-        dicts = self.node_dicts
-        for lv in range(1, self.n_levels):
-            plan = self.levels[lv]
-            for group in plan.groups:
-                operands = [v[a] for a in group.args]
-                v[group.start:group.stop] = group.spec.forward(*operands, **group.params)
-                gathered[id(group)] = operands
-            for i in plan.singles:
-                d = dicts[i]
-                out = _tidy(OPS[d["op"]].forward(*[self._operand(j, v, tv) for j in self.args[i]], **d["params"]))
-                if self.scalar[i]:
-                    v[self.slot[i]] = out
-                else:
-                    tv[self.tslot[i]] = out
-        return v, tv, gathered
-
-    def _backward(self, state: tuple) -> tuple:
-        v, tv, gathered = state
-        n_steps = len(self.steps)
-        grad = np.zeros(self.n_scalar)
-        tgrad: list[Any] = [None] * self.n_tensor
-        contrib = np.empty(n_steps)
-        local = np.empty(n_steps)
-        after = np.empty(n_steps)
-        objects: dict[int, tuple] = {}  # storage index -> (local, contribution, grad after) overrides
-        out = self.output
-        if self.scalar[out]:
-            grad[self.slot[out]] = 1.0
-        else:
-            tgrad[self.tslot[out]] = np.broadcast_to(np.float64(1.0), np.shape(tv[self.tslot[out]]))  # as the engine seeds
-        state += (grad, tgrad, contrib, local, after, objects)
-        for lv in range(self.n_levels - 1, 0, -1):
-            plan = self.levels[lv]
-            self._gather_grads(plan, grad, tgrad, contrib, after, objects)
-            for group in plan.groups:
-                if not group.operands:
-                    continue
-                operands = gathered[id(group)]
-                if group.active is None:
-                    g = grad[group.start:group.stop]
-                    result = v[group.start:group.stop]
-                else:
-                    g = grad[group.active_slots]
-                    result = v[group.active_slots]
-                    operands = [a[group.active] for a in operands]
-                spec, params = group.spec, group.params
-                for p, first, last, which in group.operands:
-                    if which is None:
-                        g_p, result_p, operands_p = g, result, operands
-                    else:  # only the members whose operand p gets a gradient
-                        slots = group.start + which
-                        g_p, result_p = grad[slots], v[slots]
-                        operands_p = [a[which] for a in gathered[id(group)]]
-                    loc = spec.local(p, result_p, *operands_p, **params)
-                    if type(loc) is float and loc == 1.0:
-                        contrib[first:last] = g_p
-                    else:  # straight into the contributions, no temporary
-                        np.multiply(g_p, loc, out=contrib[first:last])
-                    local[first:last] = loc
-            for i in plan.singles:
-                if i in self.single_steps:
-                    self._single_backward(i, v, tv, grad, tgrad, contrib, local, objects)
-        self._gather_grads(self.levels[0], grad, tgrad, contrib, after, objects)
-        after[self.first_steps] = contrib[self.first_steps]
-        return state
-
-    def _single_backward(self, i: int, v, tv, grad, tgrad, contrib, local, objects) -> None:
-        d = self.node_dicts[i]
-        spec = OPS[d["op"]]
-        params = d["params"]
-        operands = [self._operand(j, v, tv) for j in self.args[i]]
-        result = self._operand(i, v, tv)
-        g = float(grad[self.slot[i]]) if self.scalar[i] else tgrad[self.tslot[i]]
-        for p, source, k in self.single_steps[i]:
-            loc = _tidy(local_derivative(spec, p, result, operands, params))
-            if type(loc) is float and loc == 1.0 and np.shape(g) == np.shape(operands[p]):
-                flow = g  # g × 1, already shaped like the operand
-            else:
-                flow = _tidy(vjp(spec, p, g, result, operands, params, loc))
-            if self.scalar[source] and type(loc) is float:
-                contrib[k] = flow
-                local[k] = loc
-            elif self.scalar[source]:
-                contrib[k] = flow
-                objects[k] = (loc, None, None)
-            else:
-                objects[k] = (loc, flow, None)
-
-    def _gather_grads(self, plan: _Level, grad, tgrad, contrib, after, objects) -> None:
-        """Sum each node's contributions, in trace order, into its gradient."""
-        if plan.one_slots is not None:
-            grad[plan.one_slots] = contrib[plan.one_steps]
-        for now, before, first in plan.ranks:
-            after[now] = (contrib if first else after)[before] + contrib[now]
-        if plan.multi_slots is not None:
-            grad[plan.multi_slots] = after[plan.multi_last]
-        for i, stored in plan.tensors:
-            total = None
-            for k in stored:
-                loc, flow, _ = objects[k]
-                total = flow if total is None else _tidy(total + flow)
-                objects[k] = (loc, flow, total)
-            tgrad[self.tslot[i]] = total
+def _depends_on_input(nodes: Nodes) -> list[bool]:
+    """Per node, whether it depends on an input (what :func:`engine.requires_grad` says)."""
+    result: list[bool] = []
+    append = result.append
+    for kind, args in zip(nodes.kind, nodes.args):
+        append(kind == "input" or (kind == "op" and any([result[s] for s in args])))
+    return result
 
 
-class _Result:
-    """One run's arrays; the id-ordered and trace-ordered Python lists that the graph
-    attributes and the trace hold are made on first use."""
-
-    def __init__(self, schedule: Schedule, v, tv, gathered, grad, tgrad, contrib, local, after, objects):
-        self.schedule = schedule
-        self._arrays = (v, tv, grad, tgrad, contrib, local, after, objects)
-        self._nodes: tuple[list, list] | None = None
-        self._edges: tuple[list, list, list] | None = None
-
-    @property
-    def values(self) -> list:
-        return self._node_lists()[0]
-
-    @property
-    def grads(self) -> list:
-        return self._node_lists()[1]
-
-    @property
-    def locals(self) -> list:
-        return self._edge_lists()[0]
-
-    @property
-    def contributions(self) -> list:
-        return self._edge_lists()[1]
-
-    @property
-    def after(self) -> list:
-        return self._edge_lists()[2]
-
-    def _node_lists(self) -> tuple[list, list]:
-        if self._nodes is None:
-            s = self.schedule
-            v, tv, grad, tgrad = self._arrays[:4]
-            n = len(s.ids)
-            if s.all_scalar:
-                values = v[s.scalar_id_slots].tolist()
-                grads = grad[s.scalar_id_slots].tolist()
-            else:
-                values, grads = [None] * n, [None] * n
-                for i, value, g in zip(s.scalar_ids.tolist(), v[s.scalar_id_slots].tolist(),
-                                       grad[s.scalar_id_slots].tolist()):
-                    values[i], grads[i] = value, g
-                for i in range(n):
-                    if not s.scalar[i]:
-                        values[i] = tv[s.tslot[i]]
-                        g = tgrad[s.tslot[i]]
-                        grads[i] = g if g is not None else _tidy(np.zeros(np.shape(values[i])))
-            for i in s.no_grad:  # a constant has no gradient (as the engine leaves it)
-                grads[i] = None
-            self._nodes = (values, grads)
-        return self._nodes
-
-    def _edge_lists(self) -> tuple[list, list, list]:
-        if self._edges is None:
-            s = self.schedule
-            contrib, local, after, objects = self._arrays[4:]
-            order = s.store_arr
-            locals_, contributions, totals = local[order].tolist(), contrib[order].tolist(), after[order].tolist()
-            if objects:
-                position = {k: t for t, k in enumerate(s.store)}
-                for k, (loc, flow, total) in objects.items():
-                    t = position[k]
-                    locals_[t] = loc
-                    if flow is not None:
-                        contributions[t] = flow
-                        totals[t] = total
-            self._edges = (locals_, contributions, totals)
-        return self._edges
-
-    def node_value(self, i: int) -> Any:
-        """Node ``i``'s value (a float or an array) without building the id-ordered lists."""
-        s = self.schedule
-        return float(self._arrays[0][s.slot[i]]) if s.scalar[i] else self._arrays[1][s.tslot[i]]
-
-    def input_gradients(self) -> dict[str, Any]:
-        """d output / d input by input name, in the graph's input order."""
-        s = self.schedule
-        if s.all_scalar:
-            return dict(zip(s.input_names, self._arrays[2][s.input_id_slots].tolist()))
-        grads = self.grads
-        return {name: grads[i] for name, i in zip(s.input_names, s.input_ids)}
-
-    def nonfinite(self) -> list[str]:
-        """Ids of nodes whose value, or gradient where an input reaches it, holds nan or inf
-        (what :func:`engine.mark_nonfinite` flags)."""
-        s = self.schedule
-        v, tv, grad, tgrad = self._arrays[:4]
-        with np.errstate(all="ignore"):
-            if np.isfinite(v.sum()) and np.isfinite(grad[s.needs_slots].sum()) and s.all_scalar:
-                return []
-        bad = set()
-        if len(s.scalar_ids):
-            values, grads = v[s.scalar_id_slots], grad[s.scalar_id_slots]
-            mask = ~np.isfinite(values) | (~np.isfinite(grads) & s.scalar_needs)
-            bad.update(s.scalar_ids[mask].tolist())
-        if not s.all_scalar:
-            values, grads = self.values, self.grads
-            for i in range(len(s.ids)):
-                if not s.scalar[i]:
-                    g = grads[i] if s.needs[i] else None
-                    if not (_finite(values[i]) and _finite(g)):
-                        bad.add(i)
-        return [s.ids[i] for i in sorted(bad)]
-
-    def write_back(self, graph: nx.MultiDiGraph | None = None, nonfinite: list[str] | None = None) -> None:
-        """Node ``value``/``grad`` and edge ``local``/``contribution``, as the engine sets them,
-        on the compiled graph or on a copy of it (same ids and edge keys); with ``nonfinite``,
-        also each node's ``nonfinite`` flag, as :func:`engine.mark_nonfinite` sets it."""
-        s = self.schedule
-        if graph is None:
-            node_dicts, edge_dicts = s.node_dicts, s.edge_dicts
-        else:
-            node_dicts = [graph._node[n] for n in s.ids]
-            succ, ids = graph._succ, s.ids
-            edge_dicts = [succ[ids[a]][ids[b]][p] for a, b, p in s.steps]
-        for d, value, grad in zip(node_dicts, self.values, self.grads):
-            d["value"] = value
-            d["grad"] = grad
-        for d, local, contribution in zip(edge_dicts, self.locals, self.contributions):
-            d["local"] = local
-            d["contribution"] = contribution
-        if nonfinite is not None:
-            flagged = set(nonfinite)
-            for n, d in zip(s.ids, node_dicts):
-                d["nonfinite"] = n in flagged
-
-
-class Trace(Sequence):
-    """The trace of a compiled run: a read-only sequence of :class:`~engine.TraceStep` built on
-    access (``trace[k]``, ``trace[:k]``, ``len``, iteration), equal step for step to the
-    engine's list."""
-
-    def __init__(self, result: _Result):
-        self._r = result
-        s = result.schedule
-        self._n = len(s.ids)
-        self._len = self._n + 1 + len(s.steps)
-
-    def __len__(self) -> int:
-        return self._len
-
-    def _step(self, k: int) -> TraceStep:
-        r, s, n = self._r, self._r.schedule, self._n
-        if k < n:
-            return TraceStep(k + 1, "forward", s.ids[k], value=r.values[k])
-        if k == n:
-            seed = r.grads[s.output]
-            return TraceStep(k + 1, "backward", s.ids[s.output], contribution=seed, grad_after=seed)
-        t = k - n - 1
-        source, target, position = s.steps[t]
-        node = s.ids[target]
-        return TraceStep(k + 1, "backward", node, (s.ids[source], node, position), upstream=r.grads[target],
-                         local=r.locals[t], contribution=r.contributions[t], grad_after=r.after[t])
-
-    def __getitem__(self, k):  # type: ignore[override]
-        if isinstance(k, slice):
-            return [self._step(i) for i in range(*k.indices(self._len))]
-        k = int(k)
-        if k < 0:
-            k += self._len
-        if not 0 <= k < self._len:
-            raise IndexError("trace index out of range")
-        return self._step(k)
-
-    def __iter__(self):
-        return (self._step(k) for k in range(self._len))
-
-    def __add__(self, other):
-        return list(self) + list(other)
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, (list, Trace)):
-            return len(self) == len(other) and all(a == b for a, b in zip(self, other))
-        return NotImplemented
-
-    def __repr__(self) -> str:
-        return f"<Trace of {self._len} steps>"
-
-
-def compile_schedule(graph: nx.MultiDiGraph, constant_grads: bool = False) -> Schedule:
-    """Compile a built graph (:func:`graph.build_graph`) once; ``run`` it for any values of
-    the same shapes (``constant_grads``: as :func:`engine.backward` takes it)."""
+def compile_schedule(graph: nx.MultiDiGraph | Nodes, constant_grads: bool = False) -> Schedule:
+    """Compile a built graph (:func:`graph.build_graph`) or node table
+    (:func:`graph.build_nodes`) once; ``run`` it for any values of the same shapes
+    (``constant_grads``: as :func:`engine.backward` takes it)."""
     return Schedule(graph, constant_grads)
 
 

@@ -17,19 +17,18 @@ Reading rules (documented for users in docs/LANGUAGE.md):
 
 from __future__ import annotations
 
-import difflib
-import gc
-import sys
-from contextlib import contextmanager
-from operator import attrgetter
-from typing import Iterable, Iterator
+from typing import Iterable
 
 import numpy as np
 
-from ..errors import LimitError, ParseError, UnknownNameError, locate
+from ..errors import LimitError, ParseError
+from .cursor import TokenCursor, show
+from .guards import GcPaused, recursion_room
 from .lexer import ACCENT_COMMANDS, Token, tokenize
-from .names import GREEK, canonical_name
-from ..ops import CONSTANTS, FUNCTIONS, INFIX, OPS
+from .literals import constant_value, index_notes, literal_value
+from .names import canonical_name
+from .words import assigned_names, expand_words
+from ..ops import INFIX, OPS
 from .syntax import ArrayLit, Assign, Call, Const, Expr, Num, Program, Var
 
 __all__ = ["parse", "assigned_names", "MAX_DEPTH", "MAX_CHARS"]
@@ -47,15 +46,12 @@ BP_POW = OPS["pow"].binding_power
 BP_POSTFIX = OPS["transpose"].postfix_power
 
 _NAMES = {"NAME", "WORD"}
-"""Token kinds of a variable name. :func:`_expand_words` leaves WORD only on a name that spells
+"""Token kinds of a variable name. :func:`~graphviz_nn.language.words.expand_words` leaves WORD only on a name that spells
 itself (one letter and digits: ``x``, ``w12``), which saves a new token for each of them."""
 _LEAVES = {"NAME", "WORD", "NUM"}
 _OPERAND_ENDS = {"EOF", "NL", ";", ")", "]", "}", ">", ","}
-_INTERNAL_FUNCTIONS = {"prepend1"}  # callable (layer chains expand into it) but not advertised
 _INFIX_BP = {text: (OPS[name].binding_power, name) for text, name in INFIX.items()}
-_CLOSER = {"(": ")", "[": "]", "{": "}", "<": ">"}
 _FACTOR_START = {"NUM", "NAME", "WORD", "CONST", "FUNC", "(", "[", "{", "CMD"}
-_kind = attrgetter("kind")
 
 
 def parse(source: str, known: Iterable[str] = (), *, max_depth: int = MAX_DEPTH,
@@ -70,202 +66,22 @@ def parse(source: str, known: Iterable[str] = (), *, max_depth: int = MAX_DEPTH,
     if not source.strip():
         raise ParseError("empty input: type an expression such as x^2 + 3xy", (0, 0), source)
     splits: dict[str, tuple[str, ...]] = {}
-    with _GcPaused(), _recursion_room(max_depth):
+    with GcPaused(), recursion_room(max_depth):
         tokens = tokenize(source)
         names = {canonical_name(k) for k in known} | assigned_names(tokens)
         if "\\" in source:  # \hat{y} makes the name yhat, which stays whole where typed plainly too
             names |= {t.text for t in tokens if t.kind == "WORD" and source.startswith(ACCENT_COMMANDS, t.span[0])}
-        parser = _Parser(source, _expand_words(tokens, names, source, splits), names, max_depth)
+        parser = _Parser(source, expand_words(tokens, names, source, splits), names, max_depth)
         program = parser.program()
         program.split_words = splits
-        program.notes = _index_notes(parser.unit_powers, source)
+        program.notes = index_notes(parser.unit_powers, source)
     return program
-
-
-def assigned_names(tokens: list[Token]) -> set[str]:
-    """Names on the left of ``=`` at the start of a statement."""
-    found: set[str] = set()
-    if "=" not in map(_kind, tokens):
-        return found
-    at_start = True
-    for i, tok in enumerate(tokens):
-        if at_start and tok.kind == "WORD" and i + 1 < len(tokens) and tokens[i + 1].kind == "=":
-            found.add(canonical_name(tok.text))
-        at_start = tok.kind in ("NL", ";")
-    return found
-
-
-class _GcPaused:
-    """Tokens and syntax trees hold no reference cycles, so the cyclic garbage collector has
-    nothing to find while they are built; pausing it spares a 10,000-term text several full
-    collections (57 -> ~45 ms).
-
-    Resuming the collector is the last thing :func:`parse` does: the first allocation after it
-    starts a collection over everything built while it was paused (~3 ms for 10,000 terms), so
-    that collection comes in the caller's code if the caller keeps the tree, and never comes if
-    it drops it. (A ``@contextmanager`` would allocate its ``StopIteration`` right after.)"""
-
-    def __enter__(self) -> None:
-        self.was_enabled = gc.isenabled()
-        gc.disable()
-
-    def __exit__(self, *exc_info: object) -> None:
-        if self.was_enabled:
-            gc.enable()
-
-
-@contextmanager
-def _recursion_room(max_depth: int) -> Iterator[None]:
-    """The parser recurses about four frames per nesting level; make room, then restore."""
-    old = sys.getrecursionlimit()
-    need = 8 * max_depth + 1000
-    if old < need:
-        sys.setrecursionlimit(need)
-    try:
-        yield
-    finally:
-        if old < need:
-            sys.setrecursionlimit(old)
-
-
-# ---------------------------------------------------------------- letter runs
-
-def _multi_letter_names(known: set[str]) -> list[str]:
-    pool = {n for n in FUNCTIONS if n.isalpha()} | set(GREEK) | {"pi"} | {k for k in known if k.isalpha()}
-    return sorted((n for n in pool if len(n) > 1), key=len, reverse=True)
-
-
-def _classify(text: str, span: tuple[int, int], space: bool, known: set[str], tight: bool) -> Token:
-    """One name -> a NAME, FUNC or CONST token."""
-    name = canonical_name(text)
-    if name in known:
-        return Token("NAME", name, span, space, tight)
-    if text.lower() in FUNCTIONS and (len(text) > 1 or text in FUNCTIONS):
-        return Token("FUNC", FUNCTIONS[text.lower()], span, space, tight)
-    if name in CONSTANTS:
-        return Token("CONST", name, span, space, tight)
-    return Token("NAME", name, span, space, tight)
-
-
-def _expand_words(tokens: list[Token], known: set[str], source: str,
-                  splits: dict[str, tuple[str, ...]]) -> list[Token]:
-    """Replace WORD tokens by NAME/FUNC/CONST tokens, splitting unknown letter runs; a word that
-    spells its own name (``x``, ``w12``: the common case) stays a WORD token (see ``_NAMES``)."""
-    out: list[Token] = []
-    append = out.append
-    simple: dict[str, tuple[str, str]] = {}  # word -> (kind, text) for words that stay whole
-    multi: list[str] | None = None  # made when the first letter run is split
-    for idx, tok in enumerate(tokens):
-        if tok.kind != "WORD":
-            append(tok)
-            continue
-        text = tok.text
-        if (len(text) == 1 or text[1:].isdigit()) and text not in CONSTANTS:  # x, w1
-            append(tok)
-            continue
-        hit = simple.get(text)
-        if hit is not None:
-            append(Token(hit[0], hit[1], tok.span, tok.space_before))
-            continue
-        letters = text.rstrip("0123456789") if "_" not in text else text.split("_", 1)[0].rstrip("0123456789")
-        whole = canonical_name(text)
-        if (whole in known or text.lower() in FUNCTIONS or len(letters) <= 1 or whole in CONSTANTS
-                or letters in GREEK or source[tok.span[0]] == "\\" or "^" in text):
-            classified = _classify(text, tok.span, tok.space_before, known, False)
-            if source[tok.span[0]] != "\\":
-                simple[text] = (classified.kind, classified.text)
-            append(classified)
-            continue
-        following = tokens[idx + 1] if idx + 1 < len(tokens) else None
-        if following is not None and following.kind == "(" and not following.space_before:
-            raise UnknownNameError(_unknown_function_message(text), tok.span, source)
-        if multi is None:
-            multi = _multi_letter_names(known)
-        pieces = _split_run(text, letters, tok, known, multi)
-        splits[text] = tuple(p.text for p in pieces)
-        out.extend(pieces)
-    return out
-
-
-def _split_run(text: str, letters: str, tok: Token, known: set[str], multi: list[str]) -> list[Token]:
-    """``xy1`` -> x, y1 (tight); known multi-letter names are matched greedily."""
-    tail = text[len(letters):]
-    pieces: list[str] = []
-    p = 0
-    while p < len(letters):
-        match = next((m for m in multi if letters.startswith(m, p)), None)
-        step = len(match) if match else 1
-        pieces.append(letters[p:p + step])
-        p += step
-    pieces[-1] += tail
-    start = tok.span[0]
-    result = []
-    for k, piece in enumerate(pieces):
-        end = start + len(piece)
-        result.append(_classify(piece, (start, end), tok.space_before if k == 0 else False, known, k > 0))
-        start = end
-    return result
-
-
-def _unknown_function_message(text: str) -> str:
-    names = sorted({n for n in FUNCTIONS if n.isascii() and n not in _INTERNAL_FUNCTIONS})
-    close = difflib.get_close_matches(text.lower(), names, n=1, cutoff=0.7)
-    hint = f" (did you mean '{close[0]}'?)" if close else ""
-    return (f"unknown function '{text}'{hint}; known functions: {', '.join(names)}; "
-            f"for a product, write the factors with '*' or spaces")
 
 
 # ---------------------------------------------------------------- the parser
 
-class _Parser:
-    def __init__(self, source: str, tokens: list[Token], known: set[str], max_depth: int):
-        self.source = source
-        self.tokens = tokens
-        self.known = known
-        self.max_depth = max_depth
-        self.pos = 0
-        self.depth = 0
-        self.bars: list[str] = []
-        self.unit_powers: list[tuple[str, tuple[int, int]]] = []  # (name, span) of each name^1
-
-    # -- token helpers
-    def peek(self, k: int = 0) -> Token:
-        if k == 0:
-            return self.tokens[self.pos]  # the list ends with EOF, which advance() never passes
-        return self.tokens[min(self.pos + k, len(self.tokens) - 1)]
-
-    def advance(self) -> Token:
-        tok = self.tokens[self.pos]
-        if tok.kind != "EOF":
-            self.pos += 1
-        return tok
-
-    def error(self, tok: Token, message: str | None = None) -> ParseError:
-        if message is None:
-            message = "unexpected end of input" if tok.kind == "EOF" else f"unexpected {_show(tok)}"
-        return ParseError(message, tok.span, self.source)
-
-    def expect_closer(self, opener: Token) -> Token:
-        want = _CLOSER[opener.kind]
-        tok = self.peek()
-        if tok.kind == want:
-            return self.advance()
-        if tok.kind in ("EOF", "NL", ";") or "\n" in self.source[opener.span[1]:tok.span[0]]:
-            raise ParseError(f"unclosed '{opener.text}'", opener.span, self.source)
-        if tok.kind == "," and opener.kind != "[":
-            raise self.error(tok, "',' is allowed only inside [ ] (a vector) or between a function's arguments")
-        if tok.kind in _CLOSER.values():
-            where = self.where(opener.span[0], tok.span[0])
-            raise self.error(tok, f"'{tok.text}' does not match the '{opener.text}' opened at {where}; "
-                                  f"close it with '{want}'")
-        raise self.error(tok, f"unexpected {_show(tok)}; expected '{want}' to close the '{opener.text}' "
-                              f"opened at {self.where(opener.span[0], tok.span[0])}")
-
-    def where(self, offset: int, relative_to: int) -> str:
-        """``column C`` (or ``line L, column C`` when the two offsets are on different lines)."""
-        at = locate(self.source, offset)
-        same_line = locate(self.source, relative_to).line == at.line
-        return f"column {at.column}" if same_line else f"line {at.line}, column {at.column}"
+class _Parser(TokenCursor):
+    """Tokens -> a :class:`Program`, one method per construct (statements, Pratt expressions)."""
 
     # -- statements
     def program(self) -> Program:
@@ -300,7 +116,7 @@ class _Parser:
         if second.kind != "=":
             return self.expr(0)
         if first.kind not in _NAMES:
-            raise self.error(first, f"the left of '=' must be a name, not {_show(first)}")
+            raise self.error(first, f"the left of '=' must be a name, not {show(first)}")
         self.advance()
         self.advance()
         if first.text in assigned:
@@ -308,7 +124,7 @@ class _Parser:
         if self.peek().kind in ("NL", ";", "EOF"):
             raise self.error(self.peek(), f"'{first.text} =' needs an expression or a value")
         expr = self.expr(0)
-        literal = _literal_value(expr)
+        literal = literal_value(expr)
         if literal is not None:
             defaults[first.text] = literal
         stmt = Assign(first.text, expr, first.span)
@@ -502,7 +318,7 @@ class _Parser:
             if isinstance(only, ArrayLit) and self.tokens[self.pos - 2].kind == "]":
                 return ArrayLit(only.value[np.newaxis], span)  # [[0, 1, 2]] is a 1×3 matrix
             return only
-        values = [_literal_value(item) for item in items]
+        values = [literal_value(item) for item in items]
         if all(v is not None for v in values):
             shapes = {np.shape(v) for v in values}
             if len(shapes) != 1:
@@ -545,66 +361,12 @@ class _Parser:
                              (tok.span[0], end), self.source)
         params: list[tuple[str, float]] = []
         for (pname, _default), arg in zip(spec.params, args[arity:]):
-            value = _constant_value(arg)
+            value = constant_value(arg)
             if value is None or np.ndim(value) != 0:
                 raise ParseError(f"the {pname} of {tok.text} must be a number", (_start(arg), _end(arg)),
                                  self.source)
             params.append((pname, float(value)))
         return Call(op, tuple(args[:arity]), (tok.span[0], end), tuple(params))
-
-
-def _index_notes(unit_powers: list[tuple[str, tuple[int, int]]], source: str) -> list[tuple[str, tuple[int, int]]]:
-    """A warning for each name raised to the power 1 (``w^1``, ``w_0^1``, as seed sheets write
-    layer 1's weights): nobody writes x¹ for x, so the 1 is likely a layer index."""
-    notes = []
-    for name, span in unit_powers:
-        typed = source[span[0]:span[1]]
-        notes.append((f"'{typed}' is read as the power {name}¹ = {name}; if 1 is a layer index, write "
-                      f"{_index_spelling(typed)} (a name of its own)", span))
-    return notes
-
-
-def _index_spelling(typed: str) -> str:
-    """``w_0^1`` -> ``w_0^{(1)}``: the layer-index spelling of a power of 1 as typed."""
-    base = typed[:typed.rindex("^")].rstrip()
-    return base + "^{(1)}"
-
-
-def _literal_value(expr: Expr) -> float | np.ndarray | None:
-    """The number or array a literal stands for (``-2``, ``[1, 2]``), else ``None``."""
-    if isinstance(expr, Num):
-        return expr.value
-    if isinstance(expr, ArrayLit):
-        return expr.value
-    if isinstance(expr, Call) and expr.op == "neg":
-        inner = _literal_value(expr.args[0])
-        return None if inner is None else -inner
-    return None
-
-
-def _constant_value(expr: Expr) -> float | np.ndarray | None:
-    """The value of an expression without variables (``pi``, ``1/2``, ``2*0.1``), else ``None``."""
-    done: dict[int, object] = {}
-    stack: list[tuple[Expr, bool]] = [(expr, False)]
-    while stack:
-        item, expanded = stack.pop()
-        if isinstance(item, Var) or (isinstance(item, Call) and item.op in ("juxt", "concat") and expanded
-                                     and any(np.ndim(done[id(a)]) for a in item.args)):
-            return None
-        if isinstance(item, Num):
-            done[id(item)] = item.value
-        elif isinstance(item, Const):
-            done[id(item)] = CONSTANTS[item.name]
-        elif isinstance(item, ArrayLit):
-            done[id(item)] = item.value
-        elif not expanded:
-            stack.append((item, True))
-            stack.extend((a, False) for a in item.args)
-        else:
-            op = "mul" if item.op == "juxt" else item.op
-            with np.errstate(all="ignore"):
-                done[id(item)] = OPS[op].forward(*(done[id(a)] for a in item.args), **dict(item.params))
-    return done[id(expr)]  # type: ignore[return-value]
 
 
 def _start(expr: Expr) -> int:
@@ -614,9 +376,4 @@ def _start(expr: Expr) -> int:
 def _end(expr: Expr) -> int:
     return expr.span[1]
 
-
-def _show(tok: Token) -> str:
-    if tok.kind == "NL":
-        return "line break"
-    return f"'{tok.text}'"
 
