@@ -17,7 +17,6 @@ import numpy as np
 
 from ..language.printer import _array_text, format_number
 from ..errors import GnnError, LimitError, MissingValueError, ParseError, ShapeError
-from ..language.names import display_label
 from ..ops import CONSTANTS, OPS, format_shape
 from ..language import values as values_mod
 from .nodes import Nodes
@@ -77,38 +76,44 @@ class _Builder:
         self.nodes = Nodes(program, self.resolved)
         self.keys: dict[tuple, int] = {}
         self.env: dict[str, int] = {}
-        self.rows: set[int] = set()  # 1-D nodes that stand for a row vector (xᵀ, xᵀA)
+        self.rows = self.nodes.rows  # one tuple per node while building
+        self.rows_vectors: set[int] = set()  # 1-D nodes that stand for a row vector (xᵀ, xᵀA)
         self.intermediates = _intermediates(program)
 
     def error(self, cls: type[GnnError], message: str, span: tuple[int, int] | None) -> GnnError:
         return cls(message, span, self.program.source)
 
-    def add_node(self, kind: str, op: str | None, label: str, shape: tuple[int, ...], span: Any,
-                 params: dict = _NO_PARAMS, args: list[int] = _NO_ARGS, name: str | None = None) -> int:
-        if len(self.nodes) >= self.max_nodes:
+    def add_node(self, kind: str, op: str | None, shape: tuple[int, ...], span: Any,
+                 params: dict = _NO_PARAMS, args: list[int] = _NO_ARGS) -> int:
+        rows = self.rows
+        if len(rows) >= self.max_nodes:
             raise self.error(LimitError, f"the graph has more than {self.max_nodes:,} nodes", span)
-        return self.nodes.add(kind, op, name, label, shape, span, params, args)
+        rows.append((kind, op, shape, span, params, args))
+        return len(rows) - 1
 
     def input_node(self, name: str, span: tuple[int, int]) -> int:
         inputs = self.nodes.inputs
-        if name not in inputs:
+        node = inputs.get(name)
+        if node is None:
             value = self.values[name]
             shape = () if type(value) is float else tuple(np.shape(value))
-            inputs[name] = self.add_node("input", None, display_label(name), shape, span, name=name)
-        return inputs[name]
+            node = inputs[name] = self.add_node("input", None, shape, span)
+            self.nodes.names[node] = name
+        return node
 
     def constant(self, value: float | np.ndarray, label: str, span: tuple[int, int]) -> int:
         """A new node for this occurrence of a constant (equal constants are never one node)."""
-        i = self.add_node("constant", None, label, () if type(value) is float else tuple(np.shape(value)), span)
+        i = self.add_node("constant", None, () if type(value) is float else tuple(np.shape(value)), span)
         self.nodes.const[i] = value
+        self.nodes.labels[i] = label
         return i
 
     def leaf(self, expr: Expr) -> int:
         if type(expr) is Var:
-            i = self.env.get(expr.name)
+            name = expr.name
+            i = self.env.get(name)
             if i is not None:
                 return i
-            name = expr.name
             if name in self.intermediates or (name in self.program.defaults and name not in self.nodes.inputs):
                 raise self.error(ParseError, f"'{name}' is used before it is assigned", expr.span)
             return self.input_node(name, expr.span)
@@ -124,87 +129,99 @@ class _Builder:
     def op_node(self, call: Call, args: list[int], fresh: bool = False) -> int:
         """The node of ``call`` over its operands' nodes; an identical unnamed one is reused
         unless ``fresh`` (the top of a named statement, which must stay its own node)."""
-        nodes = self.nodes
-        shapes = [nodes.shape[a] for a in args]
+        rows = self.rows
+        shapes = [rows[a][2] for a in args]
         op = call.op
         if op == "juxt":
-            op = _juxtaposition_op(shapes, args[0] in self.rows)
+            op = _juxtaposition_op(shapes, args[0] in self.rows_vectors)
             self.resolved[id(call)] = op
-        spec = OPS[op]
         shape = None if any(shapes) or call.params else _scalar_shape(op, len(shapes))
         if shape is None:
-            try:
-                shape = spec.shape(shapes, dict(call.params))
-            except ValueError as exc:
-                raise self.error(ShapeError, f"shape mismatch in '{spec.text or spec.name}': {exc}", call.span) from None
-            size = int(np.prod(shape)) if shape else 1
-            if size > values_mod.MAX_ELEMENTS:
-                raise self.error(LimitError, f"'{spec.text or spec.name}' would make {format_shape(shape)} = "
-                                             f"{size:,} entries; the limit is {values_mod.MAX_ELEMENTS:,}", call.span)
+            shape = self.checked_shape(op, shapes, call)
         key = None
         if self.merge and not fresh:
             # a constant operand is this op's own node, so the key holds its value instead
-            kinds = nodes.kind
-            key = (op, tuple(_const_key(nodes, a) if kinds[a] == "constant" else a for a in args), call.params)
+            const = self.nodes.const
+            key = (op, tuple([_const_key(self, a) if a in const else a for a in args]), call.params)
             found = self.keys.get(key)
             if found is not None:  # drop this occurrence's constants: the merged op has its own
                 for a in reversed(args):
-                    if kinds[a] == "constant" and a == len(nodes) - 1:
-                        nodes.drop_last()
+                    if a in const and a == len(rows) - 1:
+                        rows.pop()
+                        del const[a], self.nodes.labels[a]
                 return found
+        spec = OPS[op]
         params = {**dict(spec.params), **dict(call.params)} if spec.params or call.params else _NO_PARAMS
-        node = self.add_node("op", op, spec.symbol, shape, call.span, params, args)
+        node = self.add_node("op", op, shape, call.span, params, args)
         if key is not None:
             self.keys[key] = node
-        if shape and _is_row(op, args, shapes, shape, self.rows):
-            self.rows.add(node)
+        if shape and _is_row(op, args, shapes, shape, self.rows_vectors):
+            self.rows_vectors.add(node)
         return node
 
+    def checked_shape(self, op: str, shapes: list[tuple[int, ...]], call: Call) -> tuple[int, ...]:
+        """``op``'s result shape by its shape rule; a :class:`ShapeError` when the operands do
+        not fit, a :class:`LimitError` when the result would be too large."""
+        spec = OPS[op]
+        try:
+            shape = spec.shape(shapes, dict(call.params))
+        except ValueError as exc:
+            raise self.error(ShapeError, f"shape mismatch in '{spec.text or spec.name}': {exc}", call.span) from None
+        size = int(np.prod(shape)) if shape else 1
+        if size > values_mod.MAX_ELEMENTS:
+            raise self.error(LimitError, f"'{spec.text or spec.name}' would make {format_shape(shape)} = "
+                                         f"{size:,} entries; the limit is {values_mod.MAX_ELEMENTS:,}", call.span)
+        return shape
+
     def expression(self, expr: Expr, named: bool = False) -> int:
-        """Post-order over the tree with an explicit stack; with ``named``, the top op is a new
-        node that no later expression merges into."""
-        done: dict[int, int] = {}
-        stack: list[tuple[Expr, bool]] = [(expr, False)]
-        pop, push = stack.pop, stack.append
+        """Post-order over the tree with an explicit stack, operands' nodes on a second stack;
+        with ``named``, the top op is a new node that no later expression merges into."""
+        done: list[int] = []
+        stack: list[Any] = [expr]
+        pop, push, extend = stack.pop, stack.append, stack.extend
+        leaf, op_node = self.leaf, self.op_node
         while stack:
-            item, expanded = pop()
-            if type(item) is not Call:
-                done[id(item)] = self.leaf(item)
-            elif expanded:
-                done[id(item)] = self.op_node(item, [done[id(a)] for a in item.args], named and item is expr)
+            item = pop()
+            if type(item) is tuple:  # (call,): its operands are done
+                call = item[0]
+                n = len(call.args)
+                args = done[-n:]
+                del done[-n:]
+                done.append(op_node(call, args, named and call is expr))
+            elif type(item) is Call:
+                push((item,))
+                extend(reversed(item.args))
             else:
-                push((item, True))
-                stack.extend([(a, False) for a in reversed(item.args)])
-        return done[id(expr)]
+                done.append(leaf(item))
+        return done[0]
 
     def build(self) -> Nodes:
-        nodes = self.nodes
+        nodes, rows = self.nodes, self.rows
         for stmt in self.program.statements:
             if isinstance(stmt, Assign) and stmt.name in self.program.defaults:
                 nodes.output, nodes.output_name = self.input_node(stmt.name, stmt.name_span), stmt.name
                 continue
             if isinstance(stmt, Assign):
                 node = self.expression(stmt.expr, named=True)
-                if nodes.kind[node] != "op" or nodes.name[node] is not None:
-                    node = self.add_node("op", "identity", OPS["identity"].symbol, nodes.shape[node],
-                                         stmt.name_span, {}, [node])
-                nodes.name[node] = stmt.name
-                nodes.label[node] = display_label(stmt.name)
+                if rows[node][0] != "op" or node in nodes.names:
+                    node = self.add_node("op", "identity", rows[node][2], stmt.name_span, _NO_PARAMS, [node])
+                nodes.names[node] = stmt.name
                 self.env[stmt.name] = node
                 nodes.output, nodes.output_name = node, stmt.name
             else:
                 nodes.output, nodes.output_name = self.expression(stmt), None
-        return nodes
+        return nodes.finish()
 
 
-def _const_key(nodes: Nodes, i: int) -> tuple:
+def _const_key(builder: _Builder, i: int) -> tuple:
     """What identifies a constant inside a merge key: its value, not its node."""
-    value = nodes.const[i]
+    value = builder.nodes.const[i]
     if type(value) is float:  # its bits, as the array's bytes below (0.0 and -0.0 differ)
         return ("const", (), value.hex())
-    if nodes.shape[i] == ():
+    shape = builder.rows[i][2]
+    if shape == ():
         return ("const", (), float(value).hex())
-    return ("const", nodes.shape[i], np.asarray(value, dtype=float).tobytes())
+    return ("const", shape, np.asarray(value, dtype=float).tobytes())
 
 
 def _juxtaposition_op(shapes: list[tuple[int, ...]], left_is_row: bool) -> str:
@@ -261,10 +278,13 @@ def build_nodes(program: Program, values: Mapping[str, Any], *, merge: bool = Tr
                 max_nodes: int = MAX_NODES) -> Nodes:
     """Build the DAG as a :class:`~graphviz_nn.core.nodes.Nodes` table (what
     :func:`build_graph` turns into networkx). ``values`` must hold every input."""
-    missing = [n for n in input_names(program) if n not in values]
-    if missing:
-        _missing(program, missing)
-    return _Builder(program, values, merge, max_nodes).build()
+    try:
+        return _Builder(program, values, merge, max_nodes).build()
+    except (GnnError, KeyError):  # a missing value is the error to report, wherever it is
+        missing = [n for n in input_names(program) if n not in values]
+        if missing:
+            _missing(program, missing)
+        raise
 
 
 def _missing(program: Program, missing: list[str]) -> None:

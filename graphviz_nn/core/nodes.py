@@ -23,34 +23,84 @@ from typing import Any
 import networkx as nx
 
 from ..errors import ParseError
+from ..language.names import display_label
 from ..language.printer import canonical, reading
+from ..ops import OPS
 from ..language.syntax import Call, Program
 
 __all__ = ["Nodes"]
 
 
 class Nodes:
-    """Parallel per-node lists (``kind``, ``op``, ``name``, ``label``, ``shape``, ``span``,
-    ``params``, ``args`` as operand indices, ``const``) and the program's facts (``inputs``:
-    name -> node index, ``output``, ``output_name``)."""
+    """Per-node columns (``kind``, ``op``, ``shape``, ``span``, ``params``, ``args`` as operand
+    indices; ``name`` and ``label``, made on first read; ``const``: constant nodes' values) and
+    the program's facts (``inputs``: name -> node index, ``output``, ``output_name``).
+
+    The builder appends one row per node (:meth:`add`) and :meth:`finish` turns the rows into
+    the columns."""
 
     def __init__(self, program: Program, resolved: dict[int, str]):
         self.program = program
         self.resolved = resolved  # id(juxtaposition call) -> the op it became
-        self.kind: list[str] = []
-        self.op: list[str | None] = []
-        self.name: list[str | None] = []
-        self.label: list[str] = []
-        self.shape: list[tuple[int, ...]] = []
-        self.span: list[Any] = []
-        self.params: list[dict] = []
-        self.args: list[list[int]] = []
-        self.const: dict[int, Any] = {}  # constant nodes' values
+        self.rows: list[tuple] = []  # (kind, op, shape, span, params, args) while building
+        self.names: dict[int, str] = {}  # inputs' and named statements' names
+        self.labels: dict[int, str] = {}  # constants' labels
+        self.const: dict[int, Any] = {}
         self.inputs: dict[str, int] = {}
         self.output = 0
         self.output_name: str | None = None
         self._texts: dict[str, str] = {}
         self._ids: list[str] | None = None
+        self._name: list[str | None] | None = None
+        self._label: list[str] | None = None
+
+    def add(self, kind: str, op: str | None, shape: tuple[int, ...], span: Any, params: dict,
+            args: list[int]) -> int:
+        """Append a node; return its index."""
+        self.rows.append((kind, op, shape, span, params, args))
+        return len(self.rows) - 1
+
+    def drop_last(self) -> None:
+        """Remove the newest node (an operand constant of an op merged into an earlier one)."""
+        self.rows.pop()
+        self.const.pop(len(self.rows), None)
+        self.labels.pop(len(self.rows), None)
+
+    def finish(self) -> "Nodes":
+        """Turn the rows into columns (once the build is done)."""
+        columns = list(zip(*self.rows)) if self.rows else [()] * 6
+        self.kind, self.op, self.shape, self.span, self.params, self.args = map(list, columns)
+        del self.rows
+        return self
+
+    @property
+    def name(self) -> list[str | None]:
+        """Each node's name (inputs and named statements) or ``None``."""
+        if self._name is None:
+            names = self.names
+            self._name = [names.get(i) for i in range(len(self.kind))] if names else [None] * len(self.kind)
+        return self._name
+
+    @property
+    def label(self) -> list[str]:
+        """What a drawing writes in each node: a name as :func:`display_label` spells it, a
+        constant's value, an op's symbol."""
+        if self._label is None:
+            labels, names = self.labels, self.names
+            spelled: dict[str, str] = {}
+            out = []
+            for i, (kind, op) in enumerate(zip(self.kind, self.op)):
+                name = names.get(i)
+                if name is not None:
+                    if name not in spelled:
+                        spelled[name] = display_label(name)
+                    out.append(spelled[name])
+                elif kind == "constant":
+                    out.append(labels[i])
+                else:
+                    out.append(OPS[op].symbol)
+            self._label = out
+        return self._label
 
     @classmethod
     def from_graph(cls, graph: nx.MultiDiGraph) -> "Nodes":
@@ -62,10 +112,13 @@ class Nodes:
         index = {n: i for i, n in enumerate(table._ids)}
         for i, (_, d) in enumerate(data):
             kind = d["kind"]
-            table.add(kind, d["op"], d["name"], d["label"], d["shape"], d.get("span"), d["params"],
+            table.add(kind, d["op"], d["shape"], d.get("span"), d["params"],
                       [index[a] for a in d["args"]] if kind == "op" else [])
             if kind == "constant":
                 table.const[i] = d["const"]
+        table.finish()
+        table._name = [d["name"] for _, d in data]
+        table._label = [d["label"] for _, d in data]
         table.inputs = {name: index[n] for name, n in graph.graph["inputs"].items()}
         table.output = index[graph.graph["output"]]
         table.output_name = graph.graph.get("output_name")
@@ -74,25 +127,6 @@ class Nodes:
 
     def __len__(self) -> int:
         return len(self.kind)
-
-    def add(self, kind: str, op: str | None, name: str | None, label: str, shape: tuple[int, ...],
-            span: Any, params: dict, args: list[int]) -> int:
-        """Append a node; return its index."""
-        self.kind.append(kind)
-        self.op.append(op)
-        self.name.append(name)
-        self.label.append(label)
-        self.shape.append(shape)
-        self.span.append(span)
-        self.params.append(params)
-        self.args.append(args)
-        return len(self.kind) - 1
-
-    def drop_last(self) -> None:
-        """Remove the newest node (an operand constant of an op merged into an earlier one)."""
-        for column in (self.kind, self.op, self.name, self.label, self.shape, self.span, self.params, self.args):
-            column.pop()
-        self.const.pop(len(self.kind), None)
 
     def _resolve(self, call: Call) -> str:
         return self.resolved.get(id(call), "mul")

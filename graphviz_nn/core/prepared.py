@@ -31,6 +31,7 @@ from .api import Evaluation, _assigned, _warnings
 from ..errors import GnnError, ParseError
 from .graph import MAX_NODES, build_nodes
 from .nodes import Nodes
+from ..language.guards import GcPaused
 from ..language.parser import MAX_CHARS, MAX_DEPTH, parse
 from .schedule import Schedule, Trace, compile_schedule
 from ..language.syntax import Program
@@ -146,7 +147,7 @@ class Prepared:
         """Read and build for these names and shapes (or reuse a kept build)."""
         names = frozenset(given)
         try:
-            with self._lock:
+            with self._lock, GcPaused():  # parse, build and compile make no reference cycles
                 program = self._programs.get(names)
                 if program is None:
                     program = parse(self.text, given, **self._parse_options)
