@@ -85,11 +85,9 @@ class _Builder:
 
     def add_node(self, kind: str, op: str | None, shape: tuple[int, ...], span: Any,
                  params: dict = _NO_PARAMS, args: list[int] = _NO_ARGS) -> int:
-        rows = self.rows
-        if len(rows) >= self.max_nodes:
+        if len(self.rows) >= self.max_nodes:
             raise self.error(LimitError, f"the graph has more than {self.max_nodes:,} nodes", span)
-        rows.append((kind, op, shape, span, params, args))
-        return len(rows) - 1
+        return self.nodes.add(kind, op, shape, span, params, args)
 
     def input_node(self, name: str, span: tuple[int, int]) -> int:
         inputs = self.nodes.inputs

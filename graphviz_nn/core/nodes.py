@@ -33,7 +33,8 @@ __all__ = ["Nodes"]
 
 class Nodes:
     """Per-node columns (``kind``, ``op``, ``shape``, ``span``, ``params``, ``args`` as operand
-    indices; ``name`` and ``label``, made on first read; ``const``: constant nodes' values) and
+    indices; ``level``: a leaf 0, an op one more than its deepest operand; ``needs``: depends
+    on an input; ``plain``: every operand is a scalar; ``name`` and ``label``, made on first read; ``const``: constant nodes' values) and
     the program's facts (``inputs``: name -> node index, ``output``, ``output_name``).
 
     The builder appends one row per node (:meth:`add`) and :meth:`finish` turns the rows into
@@ -42,7 +43,7 @@ class Nodes:
     def __init__(self, program: Program, resolved: dict[int, str]):
         self.program = program
         self.resolved = resolved  # id(juxtaposition call) -> the op it became
-        self.rows: list[tuple] = []  # (kind, op, shape, span, params, args) while building
+        self.rows: list[tuple] = []  # (kind, op, shape, span, params, args, level, needs, plain) while building
         self.names: dict[int, str] = {}  # inputs' and named statements' names
         self.labels: dict[int, str] = {}  # constants' labels
         self.const: dict[int, Any] = {}
@@ -56,9 +57,16 @@ class Nodes:
 
     def add(self, kind: str, op: str | None, shape: tuple[int, ...], span: Any, params: dict,
             args: list[int]) -> int:
-        """Append a node; return its index."""
-        self.rows.append((kind, op, shape, span, params, args))
-        return len(self.rows) - 1
+        """Append a node's row; return its index. Besides what it is given, a row holds the
+        node's level, whether it depends on an input and whether its operands are all scalars."""
+        rows = self.rows
+        if args:
+            operands = [rows[a] for a in args]
+            rows.append((kind, op, shape, span, params, args, 1 + max([r[6] for r in operands]),
+                         any([r[7] for r in operands]), not any([r[2] for r in operands])))
+        else:
+            rows.append((kind, op, shape, span, params, args, int(kind == "op"), kind == "input", True))
+        return len(rows) - 1
 
     def drop_last(self) -> None:
         """Remove the newest node (an operand constant of an op merged into an earlier one)."""
@@ -68,8 +76,9 @@ class Nodes:
 
     def finish(self) -> "Nodes":
         """Turn the rows into columns (once the build is done)."""
-        columns = list(zip(*self.rows)) if self.rows else [()] * 6
-        self.kind, self.op, self.shape, self.span, self.params, self.args = map(list, columns)
+        columns = list(zip(*self.rows)) if self.rows else [()] * 9
+        (self.kind, self.op, self.shape, self.span, self.params, self.args, self.level, self.needs,
+         self.plain) = map(list, columns)
         del self.rows
         return self
 
@@ -118,6 +127,7 @@ class Nodes:
                 table.const[i] = d["const"]
         table.finish()
         table._name = [d["name"] for _, d in data]
+        table.names = {i: name for i, name in enumerate(table._name) if name is not None}
         table._label = [d["label"] for _, d in data]
         table.inputs = {name: index[n] for name, n in graph.graph["inputs"].items()}
         table.output = index[graph.graph["output"]]

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from operator import itemgetter
 from typing import Any, Mapping
 
@@ -146,58 +147,60 @@ class Schedule:
         self.scalar = [shape == () for shape in nodes.shape]
         self.output = nodes.output
         level, vec = self._levels()
-        incoming, step_of = self._gradient_flow(constant_grads)
+        self._gradient_flow(level, constant_grads)
         leaves = self._slots(level, vec)
-        self._storage(step_of, vec)
-        self._accumulation(incoming, leaves)
+        self._storage(vec)
+        self._accumulation()
         self._leaves(leaves)
         self._views()
 
     # ------------------------------------------------------------------ compiling
 
     def _levels(self) -> tuple[list[int], list[bool]]:
-        """Each node's level (a leaf 0, an op one more than its deepest operand) and whether it
-        may join a group (a scalar elementwise op over scalar operands)."""
-        n_nodes = len(self.ids)
-        level = [0] * n_nodes
-        vec = [False] * n_nodes
-        scalar, kinds, ops = self.scalar, self.nodes.kind, self.nodes.op
-        for i, a in enumerate(self.args):
-            if kinds[i] == "op":
-                level[i] = 1 + max([level[j] for j in a]) if a else 1
-                vec[i] = scalar[i] and _elementwise(ops[i]) and all([scalar[j] for j in a])
-        self.n_levels = max(level) + 1 if n_nodes else 1
+        """Each node's level (from the table) and whether it may join a group: a scalar
+        elementwise op over scalar operands."""
+        nodes = self.nodes
+        level, self.needs = nodes.level, nodes.needs
+        vec = [kind == "op" and plain and shape == () and _elementwise(op)
+               for kind, op, shape, plain in zip(nodes.kind, nodes.op, nodes.shape, nodes.plain)]
+        self.n_levels = max(level) + 1 if level else 1
         return level, vec
 
-    def _gradient_flow(self, constant_grads: bool) -> tuple[list[list[int]], dict[tuple[int, int], int]]:
+    def _gradient_flow(self, level: list[int], constant_grads: bool) -> None:
         """Which nodes receive a gradient (the engine visits exactly these: the output and the
         operands of receiving ops that get a gradient at all, constants only when asked) and
-        the backward steps in trace order; per node, the trace indices of its contributions,
-        and the trace index of each (receiving op, operand position)."""
-        n_nodes = len(self.ids)
-        args = self.args
-        self.needs = needs = _depends_on_input(self.nodes)
-        gets = [True] * n_nodes if constant_grads else list(needs)
+        the backward steps in trace order (ops from the last, operands in order), as arrays
+        ``step_src``, ``step_tgt``, ``step_pos``. Whole levels at a time, from the top: every
+        consumer of a node is on a higher level."""
+        n_nodes, args = len(self.ids), self.args
+        gets = np.ones(n_nodes, dtype=bool) if constant_grads else np.array(self.needs, dtype=bool)
         gets[self.output] = True
-        self.no_grad = [i for i in range(n_nodes) if not gets[i]]
-        active = [False] * n_nodes
+        self.gets = gets
+        self.no_grad = np.flatnonzero(~gets).tolist()
+        counts = np.fromiter(map(len, reversed(args)), dtype=np.intp, count=n_nodes)
+        src = np.fromiter(chain.from_iterable(reversed(args)), dtype=np.intp, count=int(counts.sum()))
+        tgt = np.repeat(np.arange(n_nodes - 1, -1, -1, dtype=np.intp), counts)
+        pos = np.arange(len(src), dtype=np.intp) - np.repeat(np.cumsum(counts) - counts, counts)
+        active = np.zeros(n_nodes, dtype=bool)
         active[self.output] = True
-        steps: list[tuple[int, int, int]] = []  # (source, target, arg) in trace order
-        incoming: list[list[int]] = [[] for _ in range(n_nodes)]
-        step_of: dict[tuple[int, int], int] = {}
-        for i in range(n_nodes - 1, -1, -1):
-            if not active[i] or not args[i]:
-                continue
-            for position, j in enumerate(args[i]):
-                if not gets[j]:
-                    continue
-                active[j] = True
-                incoming[j].append(len(steps))
-                step_of[i, position] = len(steps)
-                steps.append((j, i, position))
+        level_arr = self.level = np.array(level, dtype=np.intp)
+        by_level = np.argsort(level_arr[tgt], kind="stable")
+        bounds = np.cumsum(np.bincount(level_arr[tgt], minlength=self.n_levels))
+        for lv in range(self.n_levels - 1, 0, -1):
+            edges = by_level[bounds[lv - 1]:bounds[lv]]
+            s, t = src[edges], tgt[edges]
+            active[s[active[t] & gets[s]]] = True
+        flow = active[tgt] & gets[src]
         self.active = active
-        self.steps = steps
-        return incoming, step_of
+        self.step_src, self.step_tgt, self.step_pos = src[flow], tgt[flow], pos[flow]
+        self._steps: list[tuple[int, int, int]] | None = None
+
+    @property
+    def steps(self) -> list[tuple[int, int, int]]:
+        """The backward steps in trace order: (source, target, operand position)."""
+        if self._steps is None:
+            self._steps = list(zip(self.step_src.tolist(), self.step_tgt.tolist(), self.step_pos.tolist()))
+        return self._steps
 
     def _slots(self, level: list[int], vec: list[bool]) -> list[int]:
         """A place for every node: scalar nodes in one flat array, leaves first, then level by
@@ -242,91 +245,93 @@ class Schedule:
             place(singles[lv])
             self.levels[lv].singles = singles[lv]
         self.slot, self.tslot = slot, tslot
+        self.slot_arr = np.array(slot, dtype=np.intp)
         self.n_scalar, self.n_tensor = counts
         return leaves
 
-    def _storage(self, step_of: dict[tuple[int, int], int], vec: list[bool]) -> None:
+    def _storage(self, vec: list[bool]) -> None:
         """Where each backward step's numbers are stored: steps into the operands of a group
         first, contiguous per (group, operand), so a group writes its contributions with one
         slice assignment; then the rest in trace order."""
-        active, slot = self.active, self.slot
-        n_steps = len(self.steps)
-        store = [-1] * n_steps
+        n_steps = len(self.step_src)
+        first_step = np.full(len(self.ids), -1, dtype=np.intp)  # per op: trace index of its first step
+        targets, firsts = np.unique(self.step_tgt, return_index=True)
+        first_step[targets] = firsts
+        store = np.full(n_steps, -1, dtype=np.intp)
         next_store = 0
+        active, slot_arr, args = self.active, self.slot_arr, self.args
         for lv in range(self.n_levels - 1, 0, -1):
             for group in self.levels[lv].groups:
-                members = group.members
-                live = [m for m, i in enumerate(members) if active[i]]
-                if live and len(live) != len(members):
-                    group.active = np.array(live, dtype=np.intp)
-                    group.active_slots = _index_array([slot[members[m]] for m in live])
-                if not live:
+                members = np.array(group.members, dtype=np.intp)
+                live = active[members]
+                if not live.any():
                     continue
-                for p in range(len(group.args)):
-                    flowing = [m for m in live if (members[m], p) in step_of]
-                    if not flowing:
+                n_live = int(live.sum())
+                if n_live != len(members):
+                    group.active = np.flatnonzero(live)
+                    group.active_slots = _index_array(slot_arr[members[live]].tolist())
+                operand = np.array([args[i] for i in group.members], dtype=np.intp).reshape(len(members), -1)
+                flows = live[:, None] & self.gets[operand]
+                before = np.cumsum(flows, axis=1) - flows  # flowing operands ahead of each one
+                for p in range(operand.shape[1]):
+                    which = np.flatnonzero(flows[:, p])
+                    if not len(which):
                         continue
                     first = next_store
-                    for m in flowing:
-                        store[step_of[members[m], p]] = next_store
-                        next_store += 1
-                    which = None if len(flowing) == len(live) else np.array(flowing, dtype=np.intp)
-                    group.operands.append((p, first, next_store, which))
-        for k in range(n_steps):
-            if store[k] < 0:
-                store[k] = next_store
-                next_store += 1
-        self.store = store
-        self.store_arr = np.array(store, dtype=np.intp)
+                    next_store += len(which)
+                    store[first_step[members[which]] + before[which, p]] = np.arange(first, next_store)
+                    group.operands.append((p, first, next_store, None if len(which) == n_live else which))
+        rest = np.flatnonzero(store < 0)
+        store[rest] = np.arange(next_store, next_store + len(rest))
+        self.store_arr = store
+        self.store = store.tolist()
         self.single_steps: dict[int, list[tuple[int, int, int]]] = {}
-        for k, (s, t, p) in enumerate(self.steps):
-            if not vec[t]:
-                self.single_steps.setdefault(t, []).append((p, s, store[k]))
+        vec_arr = np.array(vec, dtype=bool)
+        for k in np.flatnonzero(~vec_arr[self.step_tgt]).tolist():
+            self.single_steps.setdefault(int(self.step_tgt[k]), []).append(
+                (int(self.step_pos[k]), int(self.step_src[k]), self.store[k]))
 
-    def _accumulation(self, incoming: list[list[int]], leaves: list[int]) -> None:
+    def _accumulation(self) -> None:
         """Per level, how its nodes' contributions are summed in trace order: nodes with one
         contribution copy it; the others add rank by rank; tensors one by one."""
-        store, scalar, slot = self.store, self.scalar, self.slot
-        is_first = np.zeros(len(self.steps), dtype=bool)
-        for i, got in enumerate(incoming):
-            if got and i != self.output:
-                is_first[store[got[0]]] = True
-        self.first_steps = np.flatnonzero(is_first)
+        n_nodes = len(self.ids)
+        src, store = self.step_src, self.store_arr
+        counts = np.bincount(src, minlength=n_nodes)
+        order = np.argsort(src, kind="stable")  # each node's contributions together, in trace order
+        starts = np.cumsum(counts) - counts
+        has = counts > 0
+        has[self.output] = False
+        self.first_steps = np.sort(store[order[starts[has]]])
+        scalar = np.array(self.scalar, dtype=bool)
+        slot = self.slot_arr
+        by_level = np.argsort(self.level, kind="stable")
+        bounds = np.concatenate([[0], np.cumsum(np.bincount(self.level, minlength=self.n_levels))])
         for lv, plan in enumerate(self.levels):
-            one_slots, one_steps, multi = [], [], []
-            members = leaves if lv == 0 else [i for g in plan.groups for i in g.members] + plan.singles
-            for i in members:
-                got = incoming[i]
-                if not got:
-                    continue
-                if not scalar[i]:
-                    plan.tensors.append((i, [store[k] for k in got]))
-                elif len(got) == 1:
-                    one_slots.append(slot[i])
-                    one_steps.append(store[got[0]])
-                else:
-                    multi.append(i)
-            if one_slots:
-                plan.one_slots = _index_array(one_slots)
-                plan.one_steps = np.array(one_steps, dtype=np.intp)
-            if multi:
-                top = max(len(incoming[i]) for i in multi)
-                for r in range(1, top):
-                    have = [i for i in multi if len(incoming[i]) > r]
-                    plan.ranks.append((np.array([store[incoming[i][r]] for i in have], dtype=np.intp),
-                                       np.array([store[incoming[i][r - 1]] for i in have], dtype=np.intp),
-                                       r == 1))
-                plan.multi_slots = np.array([slot[i] for i in multi], dtype=np.intp)
-                plan.multi_last = np.array([store[incoming[i][-1]] for i in multi], dtype=np.intp)
+            here = by_level[bounds[lv]:bounds[lv + 1]]
+            here = here[counts[here] > 0]
+            for i in here[~scalar[here]].tolist():
+                plan.tensors.append((i, store[order[starts[i]:starts[i] + counts[i]]].tolist()))
+            here = here[scalar[here]]
+            one = here[counts[here] == 1]
+            if len(one):
+                plan.one_slots = _index_array(slot[one].tolist())
+                plan.one_steps = store[order[starts[one]]]
+            multi = here[counts[here] >= 2]
+            if len(multi):
+                for r in range(1, int(counts[multi].max())):
+                    have = multi[counts[multi] > r]
+                    plan.ranks.append((store[order[starts[have] + r]], store[order[starts[have] + r - 1]], r == 1))
+                plan.multi_slots = slot[multi]
+                plan.multi_last = store[order[starts[multi] + counts[multi] - 1]]
 
     def _leaves(self, leaves: list[int]) -> None:
         """Where the inputs' values go (one gather for the scalars) and the constants' values."""
         nodes, scalar, slot, tslot = self.nodes, self.scalar, self.slot, self.tslot
         inputs = [i for i in leaves if nodes.kind[i] == "input"]
-        self.scalar_inputs = [(nodes.name[i], slot[i]) for i in inputs if scalar[i]]
+        self.scalar_inputs = [(nodes.names[i], slot[i]) for i in inputs if scalar[i]]
         self.input_slots = np.array([s for _, s in self.scalar_inputs], dtype=np.intp)
         self.input_getter = itemgetter(*[name for name, _ in self.scalar_inputs] or [None])
-        self.tensor_inputs = [(nodes.name[i], tslot[i]) for i in inputs if not scalar[i]]
+        self.tensor_inputs = [(nodes.names[i], tslot[i]) for i in inputs if not scalar[i]]
         consts = [i for i in leaves if nodes.kind[i] == "constant"]
         self.const_slots = np.array([slot[i] for i in consts if scalar[i]], dtype=np.intp)
         self.const_values = np.array([float(nodes.const[i]) for i in consts if scalar[i]])
@@ -369,15 +374,6 @@ class Schedule:
         (what a training loop needs from each step)."""
         result = self.compute(values)
         return result.node_value(self.output), result.input_gradients()
-
-
-def _depends_on_input(nodes: Nodes) -> list[bool]:
-    """Per node, whether it depends on an input (what :func:`engine.requires_grad` says)."""
-    result: list[bool] = []
-    append = result.append
-    for kind, args in zip(nodes.kind, nodes.args):
-        append(kind == "input" or (kind == "op" and any([result[s] for s in args])))
-    return result
 
 
 def compile_schedule(graph: nx.MultiDiGraph | Nodes, constant_grads: bool = False) -> Schedule:
