@@ -140,7 +140,7 @@ class Prepared:
             output=build.output, output_name=nodes.output_name,
             inputs=dict(build.inputs), values=used if used is not state.used else dict(used), nonfinite=nonfinite,
             warnings=_warnings(build.notes, nonfinite, state.unused, lambda: build.graph),
-            _reading=lambda: nodes.reading, n_nodes=len(schedule.ids),
+            _reading=lambda: nodes.reading, n_nodes=schedule.n_nodes,
             _graph=lambda: _filled(nodes, result, nonfinite))
 
     def _values_for(self, given: dict[str, Any]) -> _Values:

@@ -37,7 +37,7 @@ so evaluation does not pay for ~3 Python objects per edge.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import chain
 from operator import itemgetter
 from typing import Any, Mapping
@@ -85,6 +85,16 @@ def _read_only(value: Any) -> Any:
     return array
 
 
+def _runs(keys: np.ndarray) -> list[tuple[int, int, int]]:
+    """Runs of equal values in a sorted array: (value, first index, end index) each."""
+    if not len(keys):
+        return []
+    cuts = np.flatnonzero(keys[1:] != keys[:-1]) + 1
+    firsts = np.concatenate([[0], cuts])
+    ends = np.concatenate([cuts, [len(keys)]])
+    return list(zip(keys[firsts].tolist(), firsts.tolist(), ends.tolist()))
+
+
 def _index_array(positions: list[int]) -> np.ndarray | slice:
     """Positions as an index: a slice when they are consecutive (a view, no gather)."""
     first = positions[0]
@@ -93,7 +103,7 @@ def _index_array(positions: list[int]) -> np.ndarray | slice:
     return np.array(positions, dtype=np.intp)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Group:
     """Scalar nodes of one level with one elementwise op: slots ``start:stop`` of the values."""
 
@@ -102,30 +112,37 @@ class _Group:
     start: int
     stop: int
     args: list[np.ndarray | slice]  # per operand: slots of that operand for every member
-    members: list[int] = field(default_factory=list)  # node indices, in slot order
+    members: list[int] | None = None  # node indices, in slot order (while compiling)
     # Backward (only members that receive a gradient; ``active`` indexes into the group):
     active: np.ndarray | None = None  # None: every member
     active_slots: np.ndarray | slice | None = None
-    operands: list[tuple[int, int, int, np.ndarray | None]] = field(default_factory=list)
+    operands: tuple[tuple[int, int, int, np.ndarray | None], ...] = ()
     """(operand position, first and last storage index of its steps, and which members have
     a step for it: ``None`` for every active member, else their positions in the group; a
     member whose operand is a constant has none)."""
 
 
-@dataclass
+@dataclass(slots=True)
 class _Level:
-    groups: list[_Group] = field(default_factory=list)
-    singles: list[int] = field(default_factory=list)  # node indices run one at a time
+    """What runs on one level; the sequences are tuples, shared when empty (a deep chain has
+    one level per node)."""
+
+    groups: tuple[_Group, ...] = ()
+    singles: tuple[int, ...] = ()  # node indices run one at a time
     # Gradient accumulation for the scalar nodes of this level:
     one_slots: np.ndarray | None = None  # nodes with exactly one contribution
     one_steps: np.ndarray | None = None
-    ranks: list[tuple[np.ndarray, np.ndarray, bool]] = field(default_factory=list)
+    ranks: tuple[tuple[np.ndarray, np.ndarray, bool], ...] = ()
     """Per rank k >= 2: (storage index of the k-th contribution, of the (k-1)-th, whether the
     (k-1)-th is a first contribution, read from the contributions rather than the sums)."""
     multi_slots: np.ndarray | None = None
     multi_last: np.ndarray | None = None
-    tensors: list[tuple[int, list[int]]] = field(default_factory=list)
+    tensors: tuple[tuple[int, list[int]], ...] = ()
     """Tensor nodes receiving a gradient: (node, storage indices of contributions in order)."""
+
+
+_EMPTY_LEVEL = _Level()
+"""Every level with nothing to run or sum shares this one (it is never changed)."""
 
 
 class Schedule:
@@ -142,7 +159,7 @@ class Schedule:
         else:
             self.graph, nodes = source, Nodes.from_graph(source)
         self.nodes = nodes
-        self.ids = nodes.ids
+        self.n_nodes = len(nodes)
         self.args = nodes.args
         self.scalar = [shape == () for shape in nodes.shape]
         self.output = nodes.output
@@ -172,7 +189,7 @@ class Schedule:
         the backward steps in trace order (ops from the last, operands in order), as arrays
         ``step_src``, ``step_tgt``, ``step_pos``. Whole levels at a time, from the top: every
         consumer of a node is on a higher level."""
-        n_nodes, args = len(self.ids), self.args
+        n_nodes, args = self.n_nodes, self.args
         gets = np.ones(n_nodes, dtype=bool) if constant_grads else np.array(self.needs, dtype=bool)
         gets[self.output] = True
         self.gets = gets
@@ -196,6 +213,11 @@ class Schedule:
         self._steps: list[tuple[int, int, int]] | None = None
 
     @property
+    def ids(self) -> list[str]:
+        """Node ids (``n0, n1, …``, or the compiled graph's), made on first read."""
+        return self.nodes.ids
+
+    @property
     def steps(self) -> list[tuple[int, int, int]]:
         """The backward steps in trace order: (source, target, operand position)."""
         if self._steps is None:
@@ -207,17 +229,17 @@ class Schedule:
         level with each group contiguous; tensors in a list. Returns the leaves."""
         n_levels, scalar, args = self.n_levels, self.scalar, self.args
         kinds, ops, params = self.nodes.kind, self.nodes.op, self.nodes.params
-        by_level: list[dict[tuple, list[int]]] = [dict() for _ in range(n_levels)]
-        singles: list[list[int]] = [[] for _ in range(n_levels)]
+        grouped: dict[tuple, list[int]] = {}  # (level, op, params) -> members
+        singles: dict[int, list[int]] = {}
         leaves: list[int] = []
         for i, kind in enumerate(kinds):
             if kind != "op":
                 leaves.append(i)
             elif vec[i]:
-                key = (ops[i], tuple(sorted(params[i].items()))) if params[i] else (ops[i], ())
-                by_level[level[i]].setdefault(key, []).append(i)
+                key = (level[i], ops[i], tuple(sorted(params[i].items()))) if params[i] else (level[i], ops[i], ())
+                grouped.setdefault(key, []).append(i)
             else:
-                singles[level[i]].append(i)
+                singles.setdefault(level[i], []).append(i)
         n_nodes = len(kinds)
         slot = [-1] * n_nodes
         tslot = [-1] * n_nodes
@@ -233,17 +255,23 @@ class Schedule:
                     counts[1] += 1
 
         place(leaves)
-        self.levels = [_Level() for _ in range(n_levels)]
-        for lv in range(n_levels):
-            for (op, _), members in by_level[lv].items():
+        by_level = sorted(grouped.items(), key=lambda item: item[0][0])  # stable: first use within a level
+        at = 0
+        self.levels = [_EMPTY_LEVEL] * n_levels
+        for lv in range(1, n_levels):
+            here: list[_Group] = []
+            while at < len(by_level) and by_level[at][0][0] == lv:
+                (_, op, _), members = by_level[at]
+                at += 1
                 start = counts[0]
                 place(members)
-                group = _Group(OPS[op], dict(params[members[0]]), start, counts[0],
-                               [_index_array([slot[args[i][p]] for i in members])
-                                for p in range(len(args[members[0]]))], members)
-                self.levels[lv].groups.append(group)
-            place(singles[lv])
-            self.levels[lv].singles = singles[lv]
+                here.append(_Group(OPS[op], dict(params[members[0]]), start, counts[0],
+                                   [_index_array([slot[args[i][p]] for i in members])
+                                    for p in range(len(args[members[0]]))], members))
+            alone = singles.get(lv, ())
+            place(alone)
+            if here or alone:
+                self.levels[lv] = _Level(tuple(here), tuple(alone))
         self.slot, self.tslot = slot, tslot
         self.slot_arr = np.array(slot, dtype=np.intp)
         self.n_scalar, self.n_tensor = counts
@@ -254,7 +282,7 @@ class Schedule:
         first, contiguous per (group, operand), so a group writes its contributions with one
         slice assignment; then the rest in trace order."""
         n_steps = len(self.step_src)
-        first_step = np.full(len(self.ids), -1, dtype=np.intp)  # per op: trace index of its first step
+        first_step = np.full(self.n_nodes, -1, dtype=np.intp)  # per op: trace index of its first step
         targets, firsts = np.unique(self.step_tgt, return_index=True)
         first_step[targets] = firsts
         store = np.full(n_steps, -1, dtype=np.intp)
@@ -263,16 +291,18 @@ class Schedule:
         for lv in range(self.n_levels - 1, 0, -1):
             for group in self.levels[lv].groups:
                 members = np.array(group.members, dtype=np.intp)
+                group.members = None
                 live = active[members]
-                if not live.any():
-                    continue
                 n_live = int(live.sum())
+                if not n_live:
+                    continue
                 if n_live != len(members):
                     group.active = np.flatnonzero(live)
                     group.active_slots = _index_array(slot_arr[members[live]].tolist())
-                operand = np.array([args[i] for i in group.members], dtype=np.intp).reshape(len(members), -1)
+                operand = np.array([args[i] for i in members.tolist()], dtype=np.intp).reshape(len(members), -1)
                 flows = live[:, None] & self.gets[operand]
                 before = np.cumsum(flows, axis=1) - flows  # flowing operands ahead of each one
+                operands = []
                 for p in range(operand.shape[1]):
                     which = np.flatnonzero(flows[:, p])
                     if not len(which):
@@ -280,49 +310,56 @@ class Schedule:
                     first = next_store
                     next_store += len(which)
                     store[first_step[members[which]] + before[which, p]] = np.arange(first, next_store)
-                    group.operands.append((p, first, next_store, None if len(which) == n_live else which))
+                    operands.append((p, first, next_store, None if len(which) == n_live else which))
+                group.operands = tuple(operands)
         rest = np.flatnonzero(store < 0)
         store[rest] = np.arange(next_store, next_store + len(rest))
         self.store_arr = store
-        self.store = store.tolist()
         self.single_steps: dict[int, list[tuple[int, int, int]]] = {}
         vec_arr = np.array(vec, dtype=bool)
         for k in np.flatnonzero(~vec_arr[self.step_tgt]).tolist():
             self.single_steps.setdefault(int(self.step_tgt[k]), []).append(
-                (int(self.step_pos[k]), int(self.step_src[k]), self.store[k]))
+                (int(self.step_pos[k]), int(self.step_src[k]), int(store[k])))
 
     def _accumulation(self) -> None:
         """Per level, how its nodes' contributions are summed in trace order: nodes with one
-        contribution copy it; the others add rank by rank; tensors one by one."""
-        n_nodes = len(self.ids)
+        contribution copy it; the others add rank by rank; tensors one by one. Worked out for
+        all nodes at once, then cut by level (only levels with something to sum get a plan)."""
         src, store = self.step_src, self.store_arr
-        counts = np.bincount(src, minlength=n_nodes)
+        counts = np.bincount(src, minlength=self.n_nodes)
         order = np.argsort(src, kind="stable")  # each node's contributions together, in trace order
         starts = np.cumsum(counts) - counts
         has = counts > 0
         has[self.output] = False
         self.first_steps = np.sort(store[order[starts[has]]])
         scalar = np.array(self.scalar, dtype=bool)
-        slot = self.slot_arr
-        by_level = np.argsort(self.level, kind="stable")
-        bounds = np.concatenate([[0], np.cumsum(np.bincount(self.level, minlength=self.n_levels))])
-        for lv, plan in enumerate(self.levels):
-            here = by_level[bounds[lv]:bounds[lv + 1]]
-            here = here[counts[here] > 0]
-            for i in here[~scalar[here]].tolist():
-                plan.tensors.append((i, store[order[starts[i]:starts[i] + counts[i]]].tolist()))
-            here = here[scalar[here]]
-            one = here[counts[here] == 1]
-            if len(one):
-                plan.one_slots = _index_array(slot[one].tolist())
-                plan.one_steps = store[order[starts[one]]]
-            multi = here[counts[here] >= 2]
-            if len(multi):
-                for r in range(1, int(counts[multi].max())):
-                    have = multi[counts[multi] > r]
-                    plan.ranks.append((store[order[starts[have] + r]], store[order[starts[have] + r - 1]], r == 1))
-                plan.multi_slots = slot[multi]
-                plan.multi_last = store[order[starts[multi] + counts[multi] - 1]]
+        slot, level = self.slot_arr, self.level
+        receiving = np.flatnonzero(counts > 0)
+        receiving = receiving[np.argsort(level[receiving], kind="stable")]  # by level, then id
+        for i in receiving[~scalar[receiving]].tolist():
+            plan = self._plan(int(level[i]))
+            plan.tensors += ((i, store[order[starts[i]:starts[i] + counts[i]]].tolist()),)
+        one = receiving[scalar[receiving] & (counts[receiving] == 1)]
+        one_steps = store[order[starts[one]]]
+        for lv, first, last in _runs(level[one]):
+            plan = self._plan(lv)
+            plan.one_slots = _index_array(slot[one[first:last]].tolist())
+            plan.one_steps = one_steps[first:last]
+        multi_all = receiving[scalar[receiving] & (counts[receiving] >= 2)]
+        for lv, first, last in _runs(level[multi_all]):
+            multi = multi_all[first:last]
+            plan = self._plan(lv)
+            plan.ranks = tuple((store[order[starts[have] + r]], store[order[starts[have] + r - 1]], r == 1)
+                               for r in range(1, int(counts[multi].max()))
+                               for have in [multi[counts[multi] > r]])
+            plan.multi_slots = slot[multi]
+            plan.multi_last = store[order[starts[multi] + counts[multi] - 1]]
+
+    def _plan(self, lv: int) -> _Level:
+        """Level ``lv``'s own plan (a level sharing the empty one gets a new one)."""
+        if self.levels[lv] is _EMPTY_LEVEL:
+            self.levels[lv] = _Level()
+        return self.levels[lv]
 
     def _leaves(self, leaves: list[int]) -> None:
         """Where the inputs' values go (one gather for the scalars) and the constants' values."""
@@ -340,7 +377,7 @@ class Schedule:
     def _views(self) -> None:
         """Id-ordered views of the slots (for the graph's attributes) and what an evaluation
         reads without them: the inputs' gradients and the non-finite check."""
-        n_nodes, scalar, slot, needs = len(self.ids), self.scalar, self.slot, self.needs
+        n_nodes, scalar, slot, needs = self.n_nodes, self.scalar, self.slot, self.needs
         scalar_ids = [i for i in range(n_nodes) if scalar[i]]
         self.scalar_ids = np.array(scalar_ids, dtype=np.intp)
         self.scalar_id_slots = np.array([slot[i] for i in scalar_ids], dtype=np.intp)

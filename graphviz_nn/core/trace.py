@@ -53,7 +53,7 @@ class Result:
         if self._nodes is None:
             s = self.schedule
             v, tv, grad, tgrad = self._arrays[:4]
-            n = len(s.ids)
+            n = s.n_nodes
             if s.all_scalar:
                 values = v[s.scalar_id_slots].tolist()
                 grads = grad[s.scalar_id_slots].tolist()
@@ -79,7 +79,7 @@ class Result:
             order = s.store_arr
             locals_, contributions, totals = local[order].tolist(), contrib[order].tolist(), after[order].tolist()
             if objects:
-                position = {k: t for t, k in enumerate(s.store)}
+                position = {k: t for t, k in enumerate(s.store_arr.tolist())}
                 for k, (loc, flow, total) in objects.items():
                     t = position[k]
                     locals_[t] = loc
@@ -117,7 +117,7 @@ class Result:
             bad.update(s.scalar_ids[mask].tolist())
         if not s.all_scalar:
             values, grads = self.values, self.grads
-            for i in range(len(s.ids)):
+            for i in range(s.n_nodes):
                 if not s.scalar[i]:
                     g = grads[i] if s.needs[i] else None
                     if not (_finite(values[i]) and _finite(g)):
@@ -154,7 +154,7 @@ class Trace(Sequence):
     def __init__(self, result: Result):
         self._r = result
         s = result.schedule
-        self._n = len(s.ids)
+        self._n = s.n_nodes
         self._len = self._n + 1 + len(s.steps)
 
     def __len__(self) -> int:
