@@ -128,12 +128,14 @@ class _Builder:
         """The node of ``call`` over its operands' nodes; an identical unnamed one is reused
         unless ``fresh`` (the top of a named statement, which must stay its own node)."""
         rows = self.rows
-        shapes = [rows[a][2] for a in args]
+        operands = [rows[a] for a in args]
+        shapes = [r[2] for r in operands]
         op = call.op
         if op == "juxt":
             op = _juxtaposition_op(shapes, args[0] in self.rows_vectors)
             self.resolved[id(call)] = op
-        shape = None if any(shapes) or call.params else _scalar_shape(op, len(shapes))
+        plain = not any(shapes)
+        shape = _scalar_shape(op, len(shapes)) if plain and not call.params else None
         if shape is None:
             shape = self.checked_shape(op, shapes, call)
         key = None
@@ -148,9 +150,13 @@ class _Builder:
                         rows.pop()
                         del const[a], self.nodes.labels[a]
                 return found
+        if len(rows) >= self.max_nodes:
+            raise self.error(LimitError, f"the graph has more than {self.max_nodes:,} nodes", call.span)
         spec = OPS[op]
         params = {**dict(spec.params), **dict(call.params)} if spec.params or call.params else _NO_PARAMS
-        node = self.add_node("op", op, shape, call.span, params, args)
+        node = len(rows)  # the row as Nodes.add makes it, written out: the hot path
+        rows.append(("op", op, shape, call.span, params, args, 1 + max([r[6] for r in operands]) if args else 1,
+                     any([r[7] for r in operands]), plain))
         if key is not None:
             self.keys[key] = node
         if shape and _is_row(op, args, shapes, shape, self.rows_vectors):
@@ -187,8 +193,12 @@ class _Builder:
                 del done[-n:]
                 done.append(op_node(call, args, named and call is expr))
             elif type(item) is Call:
-                push((item,))
-                extend(reversed(item.args))
+                operands = item.args
+                if Call in map(type, operands):
+                    push((item,))
+                    extend(reversed(operands))
+                else:  # operands are leaves (w*x): made here, in order, without the stack
+                    done.append(op_node(item, [leaf(a) for a in operands], named and item is expr))
             else:
                 done.append(leaf(item))
         return done[0]

@@ -53,7 +53,7 @@ def forward(s, values: Mapping[str, Any]) -> tuple:
 def backward(s, state: tuple) -> tuple:
     """Every gradient, local derivative, contribution and running sum, level by level in reverse."""
     v, tv, gathered = state
-    n_steps = len(s.steps)
+    n_steps = len(s.step_src)
     grad = np.zeros(s.n_scalar)
     tgrad: list[Any] = [None] * s.n_tensor
     contrib = np.empty(n_steps)

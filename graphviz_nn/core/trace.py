@@ -155,7 +155,7 @@ class Trace(Sequence):
         self._r = result
         s = result.schedule
         self._n = s.n_nodes
-        self._len = self._n + 1 + len(s.steps)
+        self._len = self._n + 1 + len(s.step_src)
 
     def __len__(self) -> int:
         return self._len
