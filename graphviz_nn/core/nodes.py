@@ -21,6 +21,7 @@ import gc
 from typing import Any
 
 import networkx as nx
+import numpy as np
 
 from ..errors import ParseError
 from ..language.names import display_label
@@ -79,6 +80,7 @@ class Nodes:
         columns = list(zip(*self.rows)) if self.rows else [()] * 9
         (self.kind, self.op, self.shape, self.span, self.params, self.args, self.level, self.needs,
          self.plain) = map(list, columns)
+        self.level = np.array(self.level, dtype=np.intp)  # an array: one int object per node costs 28 bytes
         del self.rows
         return self
 

@@ -170,6 +170,9 @@ class Schedule:
         self._accumulation()
         self._leaves(leaves)
         self._views()
+        self.slot = self.slot_arr  # one array instead of a list of ints (read one node at a time)
+        self.step_src, self.step_tgt, self.step_pos = (a.astype(np.int32) for a in (self.step_src, self.step_tgt,
+                                                                                     self.step_pos))
 
     # ------------------------------------------------------------------ compiling
 
@@ -177,10 +180,11 @@ class Schedule:
         """Each node's level (from the table) and whether it may join a group: a scalar
         elementwise op over scalar operands."""
         nodes = self.nodes
-        level, self.needs = nodes.level, nodes.needs
+        level, self.needs = nodes.level.tolist(), nodes.needs
         vec = [kind == "op" and plain and shape == () and _elementwise(op)
                for kind, op, shape, plain in zip(nodes.kind, nodes.op, nodes.shape, nodes.plain)]
         self.n_levels = max(level) + 1 if level else 1
+        self.level = nodes.level
         return level, vec
 
     def _gradient_flow(self, level: list[int], constant_grads: bool) -> None:
@@ -200,7 +204,7 @@ class Schedule:
         pos = np.arange(len(src), dtype=np.intp) - np.repeat(np.cumsum(counts) - counts, counts)
         active = np.zeros(n_nodes, dtype=bool)
         active[self.output] = True
-        level_arr = self.level = np.array(level, dtype=np.intp)
+        level_arr = self.level
         by_level = np.argsort(level_arr[tgt], kind="stable")
         bounds = np.cumsum(np.bincount(level_arr[tgt], minlength=self.n_levels))
         for lv in range(self.n_levels - 1, 0, -1):
@@ -344,7 +348,7 @@ class Schedule:
         for lv, first, last in _runs(level[one]):
             plan = self._plan(lv)
             plan.one_slots = _index_array(slot[one[first:last]].tolist())
-            plan.one_steps = one_steps[first:last]
+            plan.one_steps = _index_array(one_steps[first:last].tolist())
         multi_all = receiving[scalar[receiving] & (counts[receiving] >= 2)]
         for lv, first, last in _runs(level[multi_all]):
             multi = multi_all[first:last]
