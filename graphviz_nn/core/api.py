@@ -54,7 +54,7 @@ class Evaluation:
     _gradients: dict[str, Any] | Callable[[], dict[str, Any]] = field(repr=False)
     output: str
     output_name: str | None
-    inputs: dict[str, str]
+    _inputs: dict[str, str] | Callable[[], dict[str, str]] = field(repr=False)
     values: dict[str, Any]
     nonfinite: list[str]
     warnings: list[str]
@@ -70,6 +70,13 @@ class Evaluation:
         reading = self.reading if len(self.reading) <= 80 else self.reading[:79] + "…"
         return (f"Evaluation(reading={reading!r}, value={self.value!r}, gradients={grads}, "
                 f"nodes={self.n_nodes}, steps={len(self.trace)}{notes})")
+
+    @property
+    def inputs(self) -> dict[str, str]:
+        """Input name -> node id, in order of first use (made on first read)."""
+        if not isinstance(self._inputs, dict):
+            self._inputs = self._inputs()
+        return self._inputs
 
     @property
     def canonical(self) -> str:

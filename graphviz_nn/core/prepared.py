@@ -51,13 +51,17 @@ class _Build:
         self.nodes = nodes
         self.schedule: Schedule = compile_schedule(nodes, constant_grads)
         self.assigned = _assigned(program)
-        self.inputs = {name: f"n{i}" for name, i in nodes.inputs.items()}
+        self.inputs = nodes.inputs  # name -> node index
         self.output = f"n{nodes.output}"
         self.notes = [ParseError(message, span, program.source).render() for message, span in program.notes]
         self._graph: nx.MultiDiGraph | None = None
         for value in nodes.const.values():  # every evaluation shares the built constants
             if isinstance(value, np.ndarray):
                 value.setflags(write=False)
+
+    def input_ids(self) -> dict[str, str]:
+        """Input name -> node id (a new dict each call)."""
+        return {name: f"n{i}" for name, i in self.inputs.items()}
 
     @property
     def graph(self) -> nx.MultiDiGraph:
@@ -138,7 +142,7 @@ class Prepared:
             source=self.text, _canonical=lambda: nodes.canonical, trace=Trace(result),
             value=result.node_value(schedule.output), _gradients=result.input_gradients,
             output=build.output, output_name=nodes.output_name,
-            inputs=dict(build.inputs), values=used if used is not state.used else dict(used), nonfinite=nonfinite,
+            _inputs=build.input_ids, values=used if used is not state.used else dict(used), nonfinite=nonfinite,
             warnings=_warnings(build.notes, nonfinite, state.unused, lambda: build.graph),
             _reading=lambda: nodes.reading, n_nodes=schedule.n_nodes,
             _graph=lambda: _filled(nodes, result, nonfinite))
@@ -156,7 +160,7 @@ class Prepared:
                     self._programs[names] = program
                 merged = {**program.defaults, **given}
                 shapes = {name: () if type(value) is float else np.shape(value) for name, value in merged.items()}
-                key = (names, tuple(sorted(shapes.items())))
+                key = (names, tuple(sorted((name, shape) for name, shape in shapes.items() if shape != ())))
                 build = self._builds.get(key)
                 if build is None:
                     build = _Build(program, build_nodes(program, merged, **self._options), self.constant_grads)

@@ -95,9 +95,12 @@ def _runs(keys: np.ndarray) -> list[tuple[int, int, int]]:
     return list(zip(keys[firsts].tolist(), firsts.tolist(), ends.tolist()))
 
 
-def _index_array(positions: list[int]) -> np.ndarray | slice:
-    """Positions as an index: a slice when they are consecutive (a view, no gather)."""
+def _index_array(positions: list[int]) -> np.ndarray | slice | int:
+    """Positions as an index: a slice when they are consecutive (a view, no gather), the
+    position itself when there is one (a deep chain has a one-node group per level)."""
     first = positions[0]
+    if len(positions) == 1:
+        return first
     if positions == list(range(first, first + len(positions))):
         return slice(first, first + len(positions))
     return np.array(positions, dtype=np.intp)
