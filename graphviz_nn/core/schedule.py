@@ -37,7 +37,6 @@ so evaluation does not pay for ~3 Python objects per edge.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from itertools import chain
 from operator import itemgetter
 from typing import Any, Mapping
@@ -47,106 +46,13 @@ import numpy as np
 
 from .engine import TraceStep
 from .nodes import Nodes
+from .plan import ELEMENTWISE as _ELEMENTWISE  # noqa: F401  (the per-op table, read here by tests)
+from .plan import EMPTY_LEVEL, Group, Level, elementwise, index_array, read_only, runs
 from . import run
 from .trace import Result, Trace
-from ..ops import OPS, OpSpec
+from ..ops import OPS
 
 __all__ = ["Schedule", "Trace", "Result", "compile_schedule", "compiled_evaluate"]
-
-_ELEMENTWISE: dict[str, bool] = {}
-
-
-_UNGROUPED = frozenset({"pow"})
-"""Ops whose numpy result depends on how the operands are passed: ``np.power`` takes shortcuts
-for a scalar exponent (x², √x, 1/x) that an array of exponents does not, so a grouped x^2
-could differ from the engine's in the last digit. They run one node at a time."""
-
-
-def _elementwise(op: str) -> bool:
-    """An op a group may evaluate in one call: it has a local derivative and keeps its
-    operands' shape (reductions such as ``sum`` map a vector to a scalar)."""
-    if op not in _ELEMENTWISE:
-        spec = OPS[op]
-        ok = spec.local is not None and spec.arity is not None and op not in _UNGROUPED
-        if ok:
-            try:
-                ok = tuple(spec.shape([(2,)] * spec.arity, {})) == (2,)
-            except ValueError:
-                ok = False
-        _ELEMENTWISE[op] = ok
-    return _ELEMENTWISE[op]
-
-
-def _read_only(value: Any) -> Any:
-    """A tensor every run shares, as a read-only array: an in-place change by a caller fails
-    instead of changing every later run."""
-    array = np.array(value, dtype=float)  # a copy: the graph's own constant stays as it was
-    array.setflags(write=False)
-    return array
-
-
-def _runs(keys: np.ndarray) -> list[tuple[int, int, int]]:
-    """Runs of equal values in a sorted array: (value, first index, end index) each."""
-    if not len(keys):
-        return []
-    cuts = np.flatnonzero(keys[1:] != keys[:-1]) + 1
-    firsts = np.concatenate([[0], cuts])
-    ends = np.concatenate([cuts, [len(keys)]])
-    return list(zip(keys[firsts].tolist(), firsts.tolist(), ends.tolist()))
-
-
-def _index_array(positions: list[int]) -> np.ndarray | slice | int:
-    """Positions as an index: a slice when they are consecutive (a view, no gather), the
-    position itself when there is one (a deep chain has a one-node group per level)."""
-    first = positions[0]
-    if len(positions) == 1:
-        return first
-    if positions == list(range(first, first + len(positions))):
-        return slice(first, first + len(positions))
-    return np.array(positions, dtype=np.intp)
-
-
-@dataclass(slots=True)
-class _Group:
-    """Scalar nodes of one level with one elementwise op: slots ``start:stop`` of the values."""
-
-    spec: OpSpec
-    params: dict
-    start: int
-    stop: int
-    args: list[np.ndarray | slice]  # per operand: slots of that operand for every member
-    members: list[int] | None = None  # node indices, in slot order (while compiling)
-    # Backward (only members that receive a gradient; ``active`` indexes into the group):
-    active: np.ndarray | None = None  # None: every member
-    active_slots: np.ndarray | slice | None = None
-    operands: tuple[tuple[int, int, int, np.ndarray | None], ...] = ()
-    """(operand position, first and last storage index of its steps, and which members have
-    a step for it: ``None`` for every active member, else their positions in the group; a
-    member whose operand is a constant has none)."""
-
-
-@dataclass(slots=True)
-class _Level:
-    """What runs on one level; the sequences are tuples, shared when empty (a deep chain has
-    one level per node)."""
-
-    groups: tuple[_Group, ...] = ()
-    singles: tuple[int, ...] = ()  # node indices run one at a time
-    # Gradient accumulation for the scalar nodes of this level:
-    one_slots: np.ndarray | None = None  # nodes with exactly one contribution
-    one_steps: np.ndarray | None = None
-    ranks: tuple[tuple[np.ndarray, np.ndarray, bool], ...] = ()
-    """Per rank k >= 2: (storage index of the k-th contribution, of the (k-1)-th, whether the
-    (k-1)-th is a first contribution, read from the contributions rather than the sums)."""
-    multi_slots: np.ndarray | None = None
-    multi_last: np.ndarray | None = None
-    tensors: tuple[tuple[int, list[int]], ...] = ()
-    """Tensor nodes receiving a gradient: (node, storage indices of contributions in order)."""
-
-
-_EMPTY_LEVEL = _Level()
-"""Every level with nothing to run or sum shares this one (it is never changed)."""
-
 
 class Schedule:
     """A program compiled for repeated evaluation; :meth:`run` evaluates it for given values.
@@ -184,7 +90,7 @@ class Schedule:
         elementwise op over scalar operands."""
         nodes = self.nodes
         level, self.needs = nodes.level.tolist(), nodes.needs
-        vec = [kind == "op" and plain and shape == () and _elementwise(op)
+        vec = [kind == "op" and plain and shape == () and elementwise(op)
                for kind, op, shape, plain in zip(nodes.kind, nodes.op, nodes.shape, nodes.plain)]
         self.n_levels = max(level) + 1 if level else 1
         self.level = nodes.level
@@ -264,21 +170,21 @@ class Schedule:
         place(leaves)
         by_level = sorted(grouped.items(), key=lambda item: item[0][0])  # stable: first use within a level
         at = 0
-        self.levels = [_EMPTY_LEVEL] * n_levels
+        self.levels = [EMPTY_LEVEL] * n_levels
         for lv in range(1, n_levels):
-            here: list[_Group] = []
+            here: list[Group] = []
             while at < len(by_level) and by_level[at][0][0] == lv:
                 (_, op, _), members = by_level[at]
                 at += 1
                 start = counts[0]
                 place(members)
-                here.append(_Group(OPS[op], dict(params[members[0]]), start, counts[0],
-                                   [_index_array([slot[args[i][p]] for i in members])
+                here.append(Group(OPS[op], dict(params[members[0]]), start, counts[0],
+                                   [index_array([slot[args[i][p]] for i in members])
                                     for p in range(len(args[members[0]]))], members))
             alone = singles.get(lv, ())
             place(alone)
             if here or alone:
-                self.levels[lv] = _Level(tuple(here), tuple(alone))
+                self.levels[lv] = Level(tuple(here), tuple(alone))
         self.slot, self.tslot = slot, tslot
         self.slot_arr = np.array(slot, dtype=np.intp)
         self.n_scalar, self.n_tensor = counts
@@ -305,7 +211,7 @@ class Schedule:
                     continue
                 if n_live != len(members):
                     group.active = np.flatnonzero(live)
-                    group.active_slots = _index_array(slot_arr[members[live]].tolist())
+                    group.active_slots = index_array(slot_arr[members[live]].tolist())
                 operand = np.array([args[i] for i in members.tolist()], dtype=np.intp).reshape(len(members), -1)
                 flows = live[:, None] & self.gets[operand]
                 before = np.cumsum(flows, axis=1) - flows  # flowing operands ahead of each one
@@ -348,12 +254,12 @@ class Schedule:
             plan.tensors += ((i, store[order[starts[i]:starts[i] + counts[i]]].tolist()),)
         one = receiving[scalar[receiving] & (counts[receiving] == 1)]
         one_steps = store[order[starts[one]]]
-        for lv, first, last in _runs(level[one]):
+        for lv, first, last in runs(level[one]):
             plan = self._plan(lv)
-            plan.one_slots = _index_array(slot[one[first:last]].tolist())
-            plan.one_steps = _index_array(one_steps[first:last].tolist())
+            plan.one_slots = index_array(slot[one[first:last]].tolist())
+            plan.one_steps = index_array(one_steps[first:last].tolist())
         multi_all = receiving[scalar[receiving] & (counts[receiving] >= 2)]
-        for lv, first, last in _runs(level[multi_all]):
+        for lv, first, last in runs(level[multi_all]):
             multi = multi_all[first:last]
             plan = self._plan(lv)
             plan.ranks = tuple((store[order[starts[have] + r]], store[order[starts[have] + r - 1]], r == 1)
@@ -362,10 +268,10 @@ class Schedule:
             plan.multi_slots = slot[multi]
             plan.multi_last = store[order[starts[multi] + counts[multi] - 1]]
 
-    def _plan(self, lv: int) -> _Level:
+    def _plan(self, lv: int) -> Level:
         """Level ``lv``'s own plan (a level sharing the empty one gets a new one)."""
-        if self.levels[lv] is _EMPTY_LEVEL:
-            self.levels[lv] = _Level()
+        if self.levels[lv] is EMPTY_LEVEL:
+            self.levels[lv] = Level()
         return self.levels[lv]
 
     def _leaves(self, leaves: list[int]) -> None:
@@ -379,7 +285,7 @@ class Schedule:
         consts = [i for i in leaves if nodes.kind[i] == "constant"]
         self.const_slots = np.array([slot[i] for i in consts if scalar[i]], dtype=np.intp)
         self.const_values = np.array([float(nodes.const[i]) for i in consts if scalar[i]])
-        self.tensor_consts = [(tslot[i], _read_only(nodes.const[i])) for i in consts if not scalar[i]]
+        self.tensor_consts = [(tslot[i], read_only(nodes.const[i])) for i in consts if not scalar[i]]
 
     def _views(self) -> None:
         """Id-ordered views of the slots (for the graph's attributes) and what an evaluation

@@ -1,0 +1,108 @@
+"""The pieces of a compiled schedule's plan: which ops may run a whole level's nodes in one call,
+a group of such nodes (:class:`Group`), what one level runs and sums (:class:`Level`), and the
+index helpers the compiler uses (:mod:`graphviz_nn.core.schedule` fills them in)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..ops import OPS, OpSpec
+
+__all__ = ["Group", "Level", "EMPTY_LEVEL", "ELEMENTWISE", "elementwise", "index_array", "read_only", "runs"]
+
+ELEMENTWISE: dict[str, bool] = {}
+
+
+UNGROUPED = frozenset({"pow"})
+"""Ops whose numpy result depends on how the operands are passed: ``np.power`` takes shortcuts
+for a scalar exponent (x², √x, 1/x) that an array of exponents does not, so a grouped x^2
+could differ from the engine's in the last digit. They run one node at a time."""
+
+
+def elementwise(op: str) -> bool:
+    """An op a group may evaluate in one call: it has a local derivative and keeps its
+    operands' shape (reductions such as ``sum`` map a vector to a scalar)."""
+    if op not in ELEMENTWISE:
+        spec = OPS[op]
+        ok = spec.local is not None and spec.arity is not None and op not in UNGROUPED
+        if ok:
+            try:
+                ok = tuple(spec.shape([(2,)] * spec.arity, {})) == (2,)
+            except ValueError:
+                ok = False
+        ELEMENTWISE[op] = ok
+    return ELEMENTWISE[op]
+
+
+def read_only(value: Any) -> Any:
+    """A tensor every run shares, as a read-only array: an in-place change by a caller fails
+    instead of changing every later run."""
+    array = np.array(value, dtype=float)  # a copy: the graph's own constant stays as it was
+    array.setflags(write=False)
+    return array
+
+
+def runs(keys: np.ndarray) -> list[tuple[int, int, int]]:
+    """Runs of equal values in a sorted array: (value, first index, end index) each."""
+    if not len(keys):
+        return []
+    cuts = np.flatnonzero(keys[1:] != keys[:-1]) + 1
+    firsts = np.concatenate([[0], cuts])
+    ends = np.concatenate([cuts, [len(keys)]])
+    return list(zip(keys[firsts].tolist(), firsts.tolist(), ends.tolist()))
+
+
+def index_array(positions: list[int]) -> np.ndarray | slice | int:
+    """Positions as an index: a slice when they are consecutive (a view, no gather), the
+    position itself when there is one (a deep chain has a one-node group per level)."""
+    first = positions[0]
+    if len(positions) == 1:
+        return first
+    if positions == list(range(first, first + len(positions))):
+        return slice(first, first + len(positions))
+    return np.array(positions, dtype=np.intp)
+
+
+@dataclass(slots=True)
+class Group:
+    """Scalar nodes of one level with one elementwise op: slots ``start:stop`` of the values."""
+
+    spec: OpSpec
+    params: dict
+    start: int
+    stop: int
+    args: list[np.ndarray | slice]  # per operand: slots of that operand for every member
+    members: list[int] | None = None  # node indices, in slot order (while compiling)
+    # Backward (only members that receive a gradient; ``active`` indexes into the group):
+    active: np.ndarray | None = None  # None: every member
+    active_slots: np.ndarray | slice | None = None
+    operands: tuple[tuple[int, int, int, np.ndarray | None], ...] = ()
+    """(operand position, first and last storage index of its steps, and which members have
+    a step for it: ``None`` for every active member, else their positions in the group; a
+    member whose operand is a constant has none)."""
+
+
+@dataclass(slots=True)
+class Level:
+    """What runs on one level; the sequences are tuples, shared when empty (a deep chain has
+    one level per node)."""
+
+    groups: tuple[Group, ...] = ()
+    singles: tuple[int, ...] = ()  # node indices run one at a time
+    # Gradient accumulation for the scalar nodes of this level:
+    one_slots: np.ndarray | None = None  # nodes with exactly one contribution
+    one_steps: np.ndarray | None = None
+    ranks: tuple[tuple[np.ndarray, np.ndarray, bool], ...] = ()
+    """Per rank k >= 2: (storage index of the k-th contribution, of the (k-1)-th, whether the
+    (k-1)-th is a first contribution, read from the contributions rather than the sums)."""
+    multi_slots: np.ndarray | None = None
+    multi_last: np.ndarray | None = None
+    tensors: tuple[tuple[int, list[int]], ...] = ()
+    """Tensor nodes receiving a gradient: (node, storage indices of contributions in order)."""
+
+
+EMPTY_LEVEL = Level()
+"""Every level with nothing to run or sum shares this one (it is never changed)."""
