@@ -46,11 +46,13 @@ import numpy as np
 
 from .engine import TraceStep
 from .nodes import Nodes
-from .plan import ELEMENTWISE as _ELEMENTWISE  # noqa: F401  (the per-op table, read here by tests)
-from .plan import EMPTY_LEVEL, Group, Level, elementwise, index_array, read_only, runs
+from .plan import ELEMENTWISE, EMPTY_LEVEL, Group, Level, elementwise, index_array, read_only, runs
 from . import run
 from .trace import Result, Trace
 from ..ops import OPS
+
+_ELEMENTWISE = ELEMENTWISE
+"""Which ops a group may run in one call, by op name (filled on first use; a bounded table)."""
 
 __all__ = ["Schedule", "Trace", "Result", "compile_schedule", "compiled_evaluate"]
 
