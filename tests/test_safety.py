@@ -94,8 +94,10 @@ def dangerous_uses(source: str, filename: str) -> list[str]:
 
 
 #: Modules allowed to pickle, and why that never touches bytes a user sent.
-PICKLE_ALLOWED = {"graphviz_nn/page/workers.py": "pickles only between the app's server and its own "
-                  "worker processes: the calls the page built and the answers those workers return"}
+PICKLE_ALLOWED = {"graphviz_nn/page/wire.py": "the messages between the app's server and the worker "
+                  "processes it started itself (trusted internal data only): a call the server built "
+                  "(a user's text rides inside it as a str) and the answer a worker built; no byte a "
+                  "user sent is ever unpickled"}
 
 
 @pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(ROOT)))
@@ -123,9 +125,9 @@ def test_only_the_layout_module_starts_programs():
                 names = [a.name for a in node.names] + [getattr(node, "module", None) or ""]
                 if "subprocess" in names:
                     starters.append(str(path.relative_to(ROOT)))
-    # layout/program.py runs the layout program; page/workers.py starts the app's own worker
+    # layout/program.py runs the layout program; page/worker.py starts the app's own worker
     # processes (this Python, this package), never a program a user names.
-    assert set(starters) <= {"graphviz_nn/layout/program.py", "graphviz_nn/page/workers.py"}, starters
+    assert set(starters) <= {"graphviz_nn/layout/program.py", "graphviz_nn/page/worker.py"}, starters
 
 
 def test_user_text_that_looks_like_python_is_not_run(tmp_path):
