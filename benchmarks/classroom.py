@@ -185,9 +185,10 @@ class MemoryLog:
 # --------------------------------------------------------------------------- sessions
 
 
-async def player_frame(page: Any) -> Any:
-    """The step player's frame on ``page`` (waits until the page has one)."""
-    handle = await page.wait_for_selector(PLAYER, state="attached")
+async def player_frame(page: Any, timeout: float | None = None) -> Any:
+    """The step player's frame on ``page`` (waits until the page has one, at most ``timeout`` ms;
+    by default the page's timeout)."""
+    handle = await page.wait_for_selector(PLAYER, state="attached", timeout=timeout)
     frame = await handle.content_frame()
     if frame is None:
         raise RuntimeError("the player's frame has no document")
@@ -269,7 +270,7 @@ async def load(page: Any, url: str, index: int, tally: Tally) -> bool:
     for _ in range(3):
         try:
             await page.goto(url, timeout=LOAD_MS)
-            frame = await player_frame(page)
+            frame = await player_frame(page, LOAD_MS)
             await frame.wait_for_selector(".gnn-stage svg", timeout=LOAD_MS)
             return True
         except Exception as err:
@@ -309,7 +310,7 @@ async def heavy_session(browser: Any, url: str, until: float, tally: Tally) -> N
                 done = await page.wait_for_function(_HEAVY_DONE, polling=100, timeout=120_000)
                 outcome = await done.json_value()
                 if outcome == "player":
-                    frame = await player_frame(page)
+                    frame = await player_frame(page, 120_000)
                     await frame.wait_for_selector(".gnn-stage svg", timeout=120_000)
                 text = await page.evaluate("() => document.body.innerText")
                 found = re.search(r"needs more than [0-9.,]+ (s|MB)[^\n]*", text)
