@@ -54,15 +54,19 @@ def free_port() -> int:
 
 
 def start_app(script: str | Path = "app.py", root: Path = ROOT, port: int | None = None,
-              env: dict[str, str] | None = None) -> App:
+              env: dict[str, str] | None = None, log: Path | None = None) -> App:
     """``streamlit run script`` from the checkout ``root`` (its package first on the path) on
-    127.0.0.1; returns once ``/_stcore/health`` answers, or stops it and exits with a message."""
+    127.0.0.1; returns once ``/_stcore/health`` answers, or stops it and exits with a message.
+    ``log``: a file for the server's output (by default it is dropped)."""
     port = port or free_port()
     environ = {**os.environ, "PYTHONPATH": str(root), **(env or {})}
+    out = open(log, "ab") if log is not None else subprocess.DEVNULL  # noqa: SIM115 (the server keeps it)
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(script), "--server.address", "127.0.0.1",
          "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=root, env=environ, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        cwd=root, env=environ, stdout=out, stderr=subprocess.STDOUT if log is not None else subprocess.DEVNULL)
+    if log is not None:
+        out.close()  # the server holds its own copy
     app = App(proc, port)
     deadline = time.monotonic() + START_SECONDS
     while time.monotonic() < deadline and proc.poll() is None:

@@ -348,18 +348,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sessions", type=int, default=10, help="concurrent student sessions (10)")
     parser.add_argument("--seconds", type=float, default=180, help="length of each phase (180)")
     parser.add_argument("--no-heavy", action="store_true", help="skip the phase with the near-limit input")
+    parser.add_argument("--no-alone", action="store_true", help="skip the phase without it")
+    parser.add_argument("--server-log", type=Path, help="write the server's output to this file")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args(argv)
     if not 1 <= args.sessions <= MAX_SESSIONS or not 1 <= args.seconds <= MAX_SECONDS:
         parser.error(f"--sessions must be 1..{MAX_SESSIONS} and --seconds 1..{MAX_SECONDS}")
-    server: App = start_app()
+    server: App = start_app(log=args.server_log)
     memory = MemoryLog(server.pid)
     url = server.url
     report: dict[str, Any] = {"sessions": args.sessions, "seconds_per_phase": args.seconds,
                               "cpus": os.cpu_count(), "load_average_at_start": os.getloadavg()}
     try:
         for name, heavy in (("alone", False), ("with_near_limit_input", True)):
-            if heavy and args.no_heavy:
+            if (heavy and args.no_heavy) or (not heavy and args.no_alone):
                 continue
             mark = len(memory.samples)
             tally = asyncio.run(phase(url, args.sessions, args.seconds, heavy))
