@@ -230,8 +230,13 @@ class Pool:
             if worker is None:
                 return
             with self._cond:
-                self._idle.append(worker)
-                self._cond.notify_all()
+                keep = not self._closed
+                if keep:
+                    self._idle.append(worker)
+                    self._cond.notify_all()
+            if not keep:  # the pool closed while it was starting: it would outlive the pool
+                worker.kill()
+                return
 
     def pids(self) -> list[int]:
         """The process ids of the running workers (for memory figures)."""

@@ -146,6 +146,26 @@ def test_the_app_ends_a_rerun_past_its_budget_with_the_message(monkeypatch):
         dispatch.stop()
 
 
+def test_a_worker_that_comes_up_after_the_pool_closed_is_stopped(monkeypatch):
+    from graphviz_nn.page import worker, workers
+
+    pool = workers.Pool(budget.Budget(workers=1, warm=0))  # no worker started ahead
+    started = []
+    real_ready = worker.Worker.ready
+
+    def ready_after_close(self):
+        started.append(self)
+        up = real_ready(self)
+        pool.close()  # the app stopped while this worker imported the package
+        return up
+
+    monkeypatch.setattr(worker.Worker, "ready", ready_after_close)
+    pool.budget = budget.Budget(workers=1, warm=1)
+    pool._warm_up()
+    assert len(started) == 1 and started[0].process.poll() is not None  # stopped, not left running
+    assert pool.pids() == []
+
+
 def test_without_a_pool_bounded_functions_run_in_place():
     dispatch.stop()
     assert dispatch.pool() is None
