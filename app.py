@@ -342,7 +342,8 @@ def step_panel(text: str, values: tuple[tuple[str, str], ...], options: ViewOpti
     """The step player (graph, step controls, caption, trace table, inspector) and the
     downloads of the step it reached."""
     try:
-        _step_panel(text, values, options, zoom, dark, labels)
+        with dispatch.rerun_budget():  # run alone (the player rested on a step), the fragment is a rerun
+            _step_panel(text, values, options, zoom, dark, labels)
     except Exception as exc:  # the fragment reruns on its own: guard it too
         st.error("graphviz_nn hit an internal error: " + html.escape(f"{type(exc).__name__}: {exc}"))
 
@@ -867,6 +868,7 @@ def main() -> None:
 
 
 try:
-    main()
+    with dispatch.rerun_budget():  # this run's bounded calls share one budget (page/budget.py)
+        main()
 except Exception as exc:  # a bug must never show a traceback on the page
     st.error("graphviz_nn hit an internal error: " + html.escape(f"{type(exc).__name__}: {exc}"))

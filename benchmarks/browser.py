@@ -21,23 +21,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import shutil
 import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
+from .app_server import CHROMIUM_ARGS, ROOT, start_app, stop_app
+
 VIEWPORT = {"width": 1366, "height": 768}
 GRAPH = '.gnn-graph[data-state="current"] svg'
 TIMEOUT_MS = 60_000
@@ -64,46 +59,6 @@ class Row:
     gif_cold: float | None = None
     gif: float | None = None
     runs: dict[str, list[float]] = field(default_factory=dict)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def start_app(port: int, root: Path = ROOT) -> subprocess.Popen:
-    """``streamlit run app.py`` of the checkout ``root`` on 127.0.0.1:``port``; returns once it
-    answers its health check."""
-    env = {**os.environ, "PYTHONPATH": str(root)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
-         "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as reply:
-                if reply.status == 200:
-                    return proc
-        except OSError:
-            pass
-        if proc.poll() is not None:
-            break
-        time.sleep(0.2)
-    stop(proc)
-    raise SystemExit("streamlit did not start")
-
-
-def stop(proc: subprocess.Popen) -> None:
-    """Stop the app by its PID."""
-    if proc.poll() is None:
-        os.kill(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.kill(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
 
 
 def timed(page: object, action: object) -> float:
@@ -233,16 +188,15 @@ def main(argv: list[str] | None = None) -> int:
     from graphviz_nn.page.examples import list_examples
 
     examples = [ex for ex in list_examples() if not args.only or ex.slug in args.only]
-    proc = start_app(free_port(), args.root.resolve())
+    app = start_app(root=args.root.resolve())
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # a stopped run still stops its app
-    port = int(proc.args[proc.args.index("--server.port") + 1])  # type: ignore[union-attr]
     rows = []
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport=VIEWPORT, accept_downloads=True)
             page.set_default_timeout(TIMEOUT_MS)
-            page.goto(f"http://127.0.0.1:{port}")
+            page.goto(app.url)
             page.wait_for_selector(GRAPH, timeout=TIMEOUT_MS)
             for example in examples:
                 row = measure(page, example, args.repeats, args.gif_repeats)
@@ -250,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{row.slug:28s} {json.dumps(row.runs)}", file=sys.stderr, flush=True)
             browser.close()
     finally:
-        stop(proc)
+        stop_app(app)
     print(table(rows))
     if args.json:
         print(json.dumps([asdict(r) for r in rows]))

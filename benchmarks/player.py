@@ -15,23 +15,17 @@ sends the SVG; timed from the click until the drawing says the new step.
 from __future__ import annotations
 
 import shutil
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 from . import Figure, Row
+from .app_server import CHROMIUM_ARGS, ROOT, running_app
 
 __all__ = ["player_figure"]
 
-ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
 RERUN_APP = '''
 import streamlit as st
 from graphviz_nn.page import view as pipeline
@@ -94,22 +88,8 @@ def _rerun_ms(browser: Any, repeat: int) -> list[float]:
     with tempfile.TemporaryDirectory() as tmp:
         script = Path(tmp) / "rerun_app.py"
         script.write_text(RERUN_APP.format(design=ROOT / "examples" / "design.gnn"), encoding="utf-8")
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(script), "--server.address",
-                                 "127.0.0.1", "--server.port", str(port), "--server.headless", "true",
-                                 "--browser.gatherUsageStats", "false"], cwd=ROOT,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            url = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
-                try:
-                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
-                        break
-                except OSError:
-                    time.sleep(0.2)
+        with running_app(script) as app:
+            url = app.url
             page = browser.new_page(viewport={"width": 1366, "height": 768})
             page.goto(url)
             page.wait_for_selector(".drawn svg", timeout=60_000)
@@ -122,13 +102,6 @@ def _rerun_ms(browser: Any, repeat: int) -> list[float]:
                 times.append((time.perf_counter() - start) * 1e3)
             page.close()
             return times
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
 
 
 def player_figure(quick: bool) -> Figure:

@@ -31,6 +31,7 @@ from graphviz_nn.language import values
 from graphviz_nn.errors import GnnError, LayoutNotFoundError, LimitError, RenderError
 from graphviz_nn.export.files import export_bytes
 from graphviz_nn.draw.dot import RenderOptions
+from bounded import cli_bounded, python_bounded, run_bounded
 from helpers import time_limit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -94,8 +95,10 @@ def dangerous_uses(source: str, filename: str) -> list[str]:
 
 
 #: Modules allowed to pickle, and why that never touches bytes a user sent.
-PICKLE_ALLOWED = {"graphviz_nn/page/workers.py": "pickles only between the app's server and its own "
-                  "worker processes: the calls the page built and the answers those workers return"}
+PICKLE_ALLOWED = {"graphviz_nn/page/wire.py": "the messages between the app's server and the worker "
+                  "processes it started itself (trusted internal data only): a call the server built "
+                  "(a user's text rides inside it as a str) and the answer a worker built; no byte a "
+                  "user sent is ever unpickled"}
 
 
 @pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(ROOT)))
@@ -123,9 +126,9 @@ def test_only_the_layout_module_starts_programs():
                 names = [a.name for a in node.names] + [getattr(node, "module", None) or ""]
                 if "subprocess" in names:
                     starters.append(str(path.relative_to(ROOT)))
-    # layout/program.py runs the layout program; page/workers.py starts the app's own worker
+    # layout/program.py runs the layout program; page/worker.py starts the app's own worker
     # processes (this Python, this package), never a program a user names.
-    assert set(starters) <= {"graphviz_nn/layout/program.py", "graphviz_nn/page/workers.py"}, starters
+    assert set(starters) <= {"graphviz_nn/layout/program.py", "graphviz_nn/page/worker.py"}, starters
 
 
 def test_user_text_that_looks_like_python_is_not_run(tmp_path):
@@ -402,25 +405,9 @@ def test_app_view_shows_non_finite_values():
 # CPU seconds are bounds the run must stay within, not timings. A run past a bound dies
 # (MemoryError -> "internal error", SIGXCPU) and fails the exit-code assertion.
 
-MEMORY = 1536 << 20
+MEMORY_MB = 1536
 """Address space of one bounded CLI run (the interpreter, NumPy and the layout program)."""
 CPU_SECONDS = 60
-
-
-def bounded_cli(*args: str, cwd: Path, memory: int = MEMORY, cpu: int = CPU_SECONDS,
-                file_size: int | None = None) -> subprocess.CompletedProcess:
-    """``graphviz-nn ARGS`` in a subprocess under RLIMIT_AS, RLIMIT_CPU (and RLIMIT_FSIZE)."""
-    import resource
-
-    def limit() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
-        if file_size is not None:
-            resource.setrlimit(resource.RLIMIT_FSIZE, (file_size, file_size))
-
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
-    return subprocess.run([sys.executable, "-m", "graphviz_nn", *args], cwd=cwd, capture_output=True,
-                          text=True, timeout=600, preexec_fn=limit, env=env)
 
 
 def one_message(done: subprocess.CompletedProcess, *expected: str) -> str:
@@ -454,8 +441,8 @@ def _many_terms(n: int) -> str:
 @needs_layout
 def test_a_gif_too_large_to_hold_is_refused_within_the_bounds(tmp_path):
     """15 terms with edge text: 135 frames of 6,000×2,500 pixels (this took 388 s and 12.4 GB)."""
-    done = bounded_cli("steps", _many_terms(15), "--at", "x=0.3", "--edge-text", "both", "-o", "g.gif",
-                       cwd=tmp_path, memory=1024 << 20, cpu=30)
+    done = cli_bounded("steps", _many_terms(15), "--at", "x=0.3", "--edge-text", "both", "-o", "g.gif",
+                       cwd=tmp_path, memory_mb=1024, cpu_seconds=30)
     one_message(done, "too large for a GIF", "write OUT.pdf, OUT.zip or a folder of SVG frames")
     assert not list(tmp_path.iterdir())
 
@@ -463,8 +450,8 @@ def test_a_gif_too_large_to_hold_is_refused_within_the_bounds(tmp_path):
 @needs_layout
 def test_the_same_sequence_as_pdf_and_zip_stays_within_the_bounds(tmp_path):
     for out in ("g.pdf", "g.zip"):
-        done = bounded_cli("steps", _many_terms(10), "--at", "x=0.3", "--edge-text", "both", "-o", out,
-                           cwd=tmp_path, memory=1024 << 20, cpu=120)
+        done = cli_bounded("steps", _many_terms(10), "--at", "x=0.3", "--edge-text", "both", "-o", out,
+                           cwd=tmp_path, memory_mb=1024, cpu_seconds=120)
         assert done.returncode == 0, done.stderr
         assert "steps 0–79 (80 frames)" in done.stderr  # 89 trace steps less the 10 constants' backward steps, + step 0
     assert len(re.findall(rb"/Type\s*/Page(?!s)", (tmp_path / "g.pdf").read_bytes())) == 80
@@ -517,7 +504,7 @@ def test_dev_zero_and_a_fifo_without_writer_are_refused_within_the_bounds(tmp_pa
     os.mkfifo(fifo)
     for option, path in (("--file", "/dev/zero"), ("--spec", "/dev/zero"), ("--file", str(fifo)),
                          ("--spec", str(fifo))):
-        done = bounded_cli("eval", option, path, cwd=tmp_path, memory=512 << 20, cpu=20)
+        done = cli_bounded("eval", option, path, cwd=tmp_path, memory_mb=512, cpu_seconds=20)
         one_message(done, f"cannot read {path}: not a regular file")
 
 
@@ -535,7 +522,7 @@ def test_a_file_past_the_size_limit_is_refused_while_reading(tmp_path):
     (b"x + \xff", "input.txt is not UTF-8 text: byte 0xff at line 1, byte 5; save it as UTF-8"),
     (b"a = 1\nb = \xc3(", "input.txt is not UTF-8 text: byte 0xc3 at line 2, byte 5; save it as UTF-8"),
 ])
-def test_invalid_utf8_in_a_file_is_one_message(data, message, tmp_path, monkeypatch, capsys):
+def test_invalid_utf8_in_a_file_isone_message(data, message, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "input.txt").write_bytes(data)
     code, out, err = in_process(["eval", "--file", "input.txt"], capsys)
@@ -572,11 +559,12 @@ def test_the_app_reads_uploaded_specs_as_utf8_with_or_without_a_mark():
 def test_deep_json_and_toml_are_one_message_within_the_bounds(tmp_path):
     deep = "[" * 100_000 + "]" * 100_000
     (tmp_path / "deep.toml").write_text(f"[values]\nx = {deep}\n", encoding="utf-8")
-    one_message(bounded_cli("eval", "--spec", "deep.toml", cwd=tmp_path, cpu=20),
+    one_message(cli_bounded("eval", "--spec", "deep.toml", cwd=tmp_path, memory_mb=MEMORY_MB, cpu_seconds=20),
                 "deep.toml: nested too deeply to read")
     tables = "[network]\nchain = \"Linear(1)\"\n[values]\nx = " + "{a = " * 100_000 + "1" + "}" * 100_000 + "\n"
     (tmp_path / "tables.toml").write_text(tables, encoding="utf-8")
-    one_message(bounded_cli("eval", "--spec", "tables.toml", cwd=tmp_path, cpu=20), "nested too deeply")
+    one_message(cli_bounded("eval", "--spec", "tables.toml", cwd=tmp_path, memory_mb=MEMORY_MB, cpu_seconds=20),
+                "nested too deeply")
     with pytest.raises(LimitError, match="value of x is nested too deeply to read"):
         values.parse_assignment("x=" + deep)
     with pytest.raises(GnnError):
@@ -584,7 +572,7 @@ def test_deep_json_and_toml_are_one_message_within_the_bounds(tmp_path):
 
 
 @pytest.mark.parametrize("digits", [400, 5000])
-def test_huge_whole_numbers_are_one_message(digits, tmp_path, monkeypatch, capsys):
+def test_huge_whole_numbers_areone_message(digits, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     number = "9" * digits
     code, out, err = in_process(["eval", "x + 1", "--at", f"x={number}"], capsys)
@@ -604,12 +592,12 @@ def test_huge_whole_numbers_are_one_message(digits, tmp_path, monkeypatch, capsy
 ])
 def test_impossible_layer_sizes_are_one_message_within_the_bounds(chain, message, tmp_path):
     for init in ("1", "random"):
-        done = bounded_cli("eval", "--chain", chain, "--init", init, "--at", "x=[1, 2]", cwd=tmp_path,
-                           memory=768 << 20, cpu=20)
+        done = cli_bounded("eval", "--chain", chain, "--init", init, "--at", "x=[1, 2]", cwd=tmp_path,
+                           memory_mb=768, cpu_seconds=20)
         one_message(done, message)
 
 
-def test_output_to_dev_full_is_one_message(tmp_path, monkeypatch, capsys):
+def test_output_to_dev_full_isone_message(tmp_path, monkeypatch, capsys):
     if not os.path.exists("/dev/full"):
         pytest.skip("no /dev/full on this system")
     monkeypatch.chdir(tmp_path)
@@ -639,7 +627,7 @@ def _leftovers(folder: Path) -> list[str]:
 def test_a_write_past_the_file_size_limit_keeps_the_existing_file(args, name, tmp_path):
     old = b"the good file of an earlier run\n"
     (tmp_path / name).write_bytes(old)
-    done = bounded_cli(*args, cwd=tmp_path, file_size=600)
+    done = cli_bounded(*args, cwd=tmp_path, file_size=600, memory_mb=MEMORY_MB, cpu_seconds=CPU_SECONDS)
     one_message(done, f"cannot write {name}: File too large")
     assert (tmp_path / name).read_bytes() == old
     assert _leftovers(tmp_path) == []
@@ -711,7 +699,8 @@ def test_a_failed_steps_folder_keeps_the_earlier_frames(tmp_path):
     folder.mkdir()
     for k in range(3):
         (folder / f"step-{k:03d}.svg").write_text("old")
-    done = bounded_cli("steps", "sin(x) * cos(x)", "--at", "x=1", "-o", "frames", cwd=tmp_path, file_size=600)
+    done = cli_bounded("steps", "sin(x) * cos(x)", "--at", "x=1", "-o", "frames", cwd=tmp_path, file_size=600,
+                       memory_mb=MEMORY_MB, cpu_seconds=CPU_SECONDS)
     one_message(done, "cannot write frames: File too large")
     assert sorted(p.read_text() for p in folder.iterdir()) == ["old"] * 3
     assert _leftovers(tmp_path) == []
@@ -886,15 +875,6 @@ def test_limits_doc_agrees_with_the_code():
 # with exit 2 and one message, or a correct result, inside the bounds.
 
 
-def _one_message(done: subprocess.CompletedProcess, *needles: str) -> None:
-    """Exit 2, one ``error:`` message naming ``needles``, no traceback or internal error."""
-    assert done.returncode == 2, (done.returncode, done.stderr[-2000:])
-    assert done.stderr.startswith("error: "), done.stderr[-2000:]
-    assert "Traceback" not in done.stderr and "internal error" not in done.stderr
-    for needle in needles:
-        assert needle in done.stderr, done.stderr
-
-
 @pytest.mark.parametrize("args, needles", [
     (["eval", "--chain", "Linear(100000->100000) -> ReLU -> Linear(1)", "--init", "random", "--at", "x=[1]"],
      ["W1 of this chain would have 10,000,000,000 entries", "the limit is 10,000,000"]),
@@ -904,17 +884,15 @@ def _one_message(done: subprocess.CompletedProcess, *needles: str) -> None:
      ["this network would have 18,015,000 parameters; the limit is 10,000,000"]),
 ])
 def test_network_size_is_checked_before_any_parameter_is_made(args, needles):
-    from bounded import cli_bounded
 
-    _one_message(cli_bounded(*args, memory_mb=700, cpu_seconds=30), *needles)
+    one_message(cli_bounded(*args, memory_mb=700, cpu_seconds=30), *needles)
 
 
 def test_spec_with_random_init_is_checked_before_any_parameter_is_made(tmp_path):
-    from bounded import cli_bounded
 
     (tmp_path / "big.toml").write_text('[network]\nchain = "Linear(20000) -> Linear(20000)"\ninit = "random"\n'
                                        "[values]\nx = [1, 2]\n", encoding="utf-8")
-    _one_message(cli_bounded("eval", "--spec", str(tmp_path / "big.toml"), memory_mb=700, cpu_seconds=30),
+    one_message(cli_bounded("eval", "--spec", str(tmp_path / "big.toml"), memory_mb=700, cpu_seconds=30),
                  "W2 of this chain would have 400,000,000 entries")
 
 
@@ -929,7 +907,6 @@ def test_network_parameter_limit_counts_from_the_chain(monkeypatch):
 
 
 def test_the_app_refuses_big_networks_before_making_them():
-    from bounded import python_bounded
 
     code = ("from graphviz_nn.page import netview\n"
             "from graphviz_nn.errors import LimitError\n"
@@ -965,7 +942,6 @@ def test_app_caches_key_long_value_texts_by_digest():
 
 def test_app_memory_stays_bounded_over_seed_changes():
     """Twelve seed changes of a network at the app's parameter limit fit in a fixed memory bound."""
-    from bounded import python_bounded
 
     code = ("from graphviz_nn.page import netview, view as pipeline\n"
             "for seed in range(12):\n"
@@ -990,10 +966,9 @@ HOSTILE_TEX = ["\\input secret ", "\\input{secret}", "\\loop\\iftrue\\repeat", "
     ["explain", "y = x_{\\loop\\iftrue\\repeat} * 2", "--wrt", "x", "--latex"],
 ])
 def test_latex_commands_cannot_be_typed_into_a_name(tmp_path, command):
-    from bounded import cli_bounded
 
     done = cli_bounded(*command, memory_mb=1024, cpu_seconds=30, cwd=tmp_path)
-    _one_message(done, "a backslash in a subscript")
+    one_message(done, "a backslash in a subscript")
     assert not list(tmp_path.iterdir())
 
 
@@ -1018,7 +993,6 @@ def _hostile_evaluation():
 def test_compiled_tikz_never_reads_a_file_the_user_names(tmp_path, edge_text):
     """pdflatex -no-shell-escape in a folder holding secret.tex: the log and the PDF's text never
     show it, and pdflatex finishes inside a CPU bound (a TeX loop would be killed)."""
-    from bounded import run_bounded
 
     tex = export_bytes(_hostile_evaluation(), "tex",
                        RenderOptions(title=" ".join(HOSTILE_TEX[:-1]), edge_text=edge_text)).decode("utf-8")
@@ -1050,8 +1024,7 @@ CONTROL = ["\u0007", "\u0000", "\u001b[2J", "\u000b", "\uffff", "\u202e", "\u008
 
 @pytest.mark.parametrize("where", ["title", "names"])
 @pytest.mark.parametrize("char", CONTROL)
-def test_control_characters_in_a_spec_are_refused_with_one_message(tmp_path, where, char):
-    from bounded import cli_bounded
+def test_control_characters_in_a_spec_are_refused_withone_message(tmp_path, where, char):
 
     quoted = json.dumps(f"a{char}b")  # TOML reads JSON's \\uXXXX escapes
     text = f"title = {quoted}" if where == "title" else f"names = {{ W1 = {quoted} }}"
@@ -1059,7 +1032,7 @@ def test_control_characters_in_a_spec_are_refused_with_one_message(tmp_path, whe
                                         "[values]\nx = 1\nW1 = 2\nb1 = 0\n", encoding="utf-8")
     for command in (["eval", "--spec", "spec.toml"], ["render", "--spec", "spec.toml", "-o", "g.svg"]):
         done = cli_bounded(*command, memory_mb=1024, cpu_seconds=30, cwd=tmp_path)
-        _one_message(done, "holds the control character U+")
+        one_message(done, "holds the control character U+")
         assert not errors_visible(done.stderr), repr(done.stderr)
         assert not (tmp_path / "g.svg").exists()
 
@@ -1072,21 +1045,19 @@ def errors_visible(text: str) -> list[str]:
 
 
 def test_error_lines_never_echo_control_characters():
-    from bounded import cli_bounded
 
     done = cli_bounded("eval", "x + \x1b[31my\x07", "--at", "x=1", memory_mb=1024, cpu_seconds=30)
-    _one_message(done, "unknown character '\\x1b' at column 5", "  x + ?[31my?\n      ^")
+    one_message(done, "unknown character '\\x1b' at column 5", "  x + ?[31my?\n      ^")
     assert not errors_visible(done.stderr)
 
 
 @pytest.mark.parametrize("length", [301, 200_000])
-def test_long_titles_are_refused_with_one_message(tmp_path, length):
-    from bounded import cli_bounded
+def test_long_titles_are_refused_withone_message(tmp_path, length):
 
     (tmp_path / "spec.toml").write_text(f'[network]\nchain = "Linear(1->1)"\ntitle = "{"t" * length}"\n'
                                         "[values]\nx = 1\nW1 = 2\nb1 = 0\n", encoding="utf-8")
     done = cli_bounded("render", "--spec", "spec.toml", "-o", "g.svg", memory_mb=1024, cpu_seconds=30, cwd=tmp_path)
-    _one_message(done, f"spec.toml: the title is {length:,} characters; the limit is 300")
+    one_message(done, f"spec.toml: the title is {length:,} characters; the limit is 300")
     with pytest.raises(RenderError, match=f"the title is {length:,} characters; the limit is 300"):
         RenderOptions(title="t" * length)
     assert network.parse_spec(f'[network]\nchain = "Linear(1->1)"\ntitle = "{"t" * 300}"\n'
@@ -1112,7 +1083,6 @@ def test_drawings_survive_control_characters_in_labels():
 
 def test_gradient_check_of_a_large_input_is_sampled_and_bounded():
     """36 s before (20,000 forward passes); now a sample, inside a CPU bound, agreeing with backprop."""
-    from bounded import cli_bounded
 
     x = json.dumps([round(i / 10_000, 4) for i in range(10_000)])
     done = cli_bounded("eval", "sum(sin(x)*cos(x) + tanh(x)^2 + sigmoid(x)*x)", "--at", f"x={x}", "--check",
@@ -1151,7 +1121,6 @@ LIVE_BRANCH = "\n".join(["b0 = x"] + [f"b{i} = b{i - 1}*b{i - 1} + b{i - 1}" for
 
 
 def test_chain_rule_skips_statements_that_never_reach_the_output():
-    from bounded import cli_bounded
 
     assert len(DEAD_BRANCH) < 320
     done = cli_bounded("explain", DEAD_BRANCH, "--at", "x=0.1", "--wrt", "x", memory_mb=1024, cpu_seconds=20)
@@ -1160,7 +1129,6 @@ def test_chain_rule_skips_statements_that_never_reach_the_output():
 
 
 def test_chain_rule_counts_paths_before_listing_them():
-    from bounded import cli_bounded
     from graphviz_nn.explain.chainrule import count_paths, explain
 
     done = cli_bounded("explain", LIVE_BRANCH, "--at", "x=0.1", "--wrt", "x", memory_mb=1024, cpu_seconds=30)
@@ -1204,10 +1172,9 @@ def test_a_failed_layout_is_remembered_not_rerun(monkeypatch):
 
 
 def test_no_error_message_carries_an_escape_sequence_to_the_terminal(tmp_path):
-    from bounded import cli_bounded
 
     (tmp_path / "spec.toml").write_text('[network]\nchain = "Linear(1->1)"\n"\\u001b[2Jx" = 1\n'
                                         "[values]\nx = 1\nW1 = 2\nb1 = 0\n", encoding="utf-8")
     done = cli_bounded("eval", "--spec", "spec.toml", memory_mb=1024, cpu_seconds=30, cwd=tmp_path)
-    _one_message(done, "unknown key(s) in [network]: ?[2Jx")
+    one_message(done, "unknown key(s) in [network]: ?[2Jx")
     assert not errors_visible(done.stderr)

@@ -7,26 +7,37 @@ server (its cores and the interpreter lock) for every student. Page functions de
 :attr:`Budget.seconds` or :attr:`Budget.memory_mb` ends with :class:`OverBudget` (its message
 says so) in that session only.
 
-The budget comes from the environment (``GNN_BUDGET_SECONDS``, ``GNN_BUDGET_MEMORY_MB``,
-``GNN_WORKERS``, ``GNN_RESULT_CACHE_MB``; :meth:`Budget.from_env`), so a deployment lowers or
-raises it without editing code; ``GNN_WORKERS=0`` runs everything in the server process.
+One change of the page (a Streamlit rerun) makes several such calls: the view, the player's
+data, the step's drawing, the teaching panels. Each call gets at most :attr:`Budget.seconds`,
+and all the calls of one rerun together at most :attr:`Budget.rerun_seconds` of worker time
+(:class:`Rerun`, opened by :func:`graphviz_nn.page.dispatch.rerun_budget`): a rerun past it ends
+its remaining calls with the over-budget message at once.
+
+The budget comes from the environment (``GNN_BUDGET_SECONDS``, ``GNN_RERUN_SECONDS``,
+``GNN_BUDGET_MEMORY_MB``, ``GNN_WORKERS``, ``GNN_RESULT_CACHE_MB``; :meth:`Budget.from_env`), so
+a deployment lowers or raises it without editing code; ``GNN_WORKERS=0`` runs everything in the
+server process.
 
 >>> b = Budget(seconds=10, memory_mb=2048)
 >>> print(over_budget_message("time", b))
 this input needs more than 10 s to evaluate and draw, the most the app gives one problem
 >>> print(over_budget_message("memory", b))
 this input needs more than 2,048 MB of memory, the most the app gives one problem
+>>> print(over_budget_message("rerun", b))
+this input needs more than 20 s of work for one page (its drawing, steps and panels together), the most the app gives one problem
 """
 
 from __future__ import annotations
 
 import os
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
 from ..errors import LimitError
 
-__all__ = ["Budget", "OverBudget", "over_budget_message", "OVER_BUDGET_ADVICE", "memory_error_seen"]
+__all__ = ["Budget", "OverBudget", "Rerun", "over_budget_message", "OVER_BUDGET_ADVICE", "memory_error_seen",
+           "current_rerun", "RERUN"]
 
 #: What the page says under an over-budget message.
 OVER_BUDGET_ADVICE = ("The app gives each problem a time and memory budget so that one large input "
@@ -40,7 +51,8 @@ class Budget:
     """The limits of one call and the size of the pool that serves the calls.
 
     ``seconds``: wall time of one call (evaluation, layout and drawing included) before its
-    worker is stopped. ``memory_mb``: the address space a worker may map (its layout program
+    worker is stopped. ``rerun_seconds``: worker time of all the calls of one rerun of the page
+    together (:class:`Rerun`). ``memory_mb``: the address space a worker may map (its layout program
     included). ``workers``: most worker processes at once (each serves one call at a time).
     ``warm``: workers started ahead of the first call. ``result_cache_mb``: pickled answers
     the server keeps (its only cache of page results). ``nice_after``: seconds after which a
@@ -48,6 +60,7 @@ class Budget:
     """
 
     seconds: float = 10.0
+    rerun_seconds: float = 20.0
     memory_mb: int = 1024
     workers: int = 3
     warm: int = 2
@@ -65,6 +78,7 @@ class Budget:
         base = cls(workers=max(2, (os.cpu_count() or 1) + 1))
         workers = int(env.get("GNN_WORKERS", base.workers))
         return cls(seconds=float(env.get("GNN_BUDGET_SECONDS", base.seconds)),
+                   rerun_seconds=float(env.get("GNN_RERUN_SECONDS", base.rerun_seconds)),
                    memory_mb=int(env.get("GNN_BUDGET_MEMORY_MB", base.memory_mb)),
                    workers=workers, warm=min(base.warm, workers),
                    result_cache_mb=int(env.get("GNN_RESULT_CACHE_MB", base.result_cache_mb)),
@@ -83,11 +97,44 @@ class OverBudget(LimitError):
 
 
 def over_budget_message(kind: str, budget: Budget) -> str:
-    """The one-line message of a call over its ``time`` or ``memory`` budget."""
+    """The one-line message of a call over its ``time`` or ``memory`` budget, or of a rerun
+    over its ``rerun`` budget."""
     if kind == "time":
         return (f"this input needs more than {budget.seconds:g} s to evaluate and draw, "
                 "the most the app gives one problem")
+    if kind == "rerun":
+        return (f"this input needs more than {budget.rerun_seconds:g} s of work for one page (its drawing, "
+                "steps and panels together), the most the app gives one problem")
     return f"this input needs more than {budget.memory_mb:,} MB of memory, the most the app gives one problem"
+
+
+class Rerun:
+    """The worker time the calls of one rerun of the page have used, out of ``seconds``.
+
+    >>> r = Rerun(20.0)
+    >>> r.charge(12.5); r.left()
+    7.5
+    """
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.used = 0.0
+
+    def left(self) -> float:
+        """Seconds of worker time the rerun may still use (0 or less: none)."""
+        return self.seconds - self.used
+
+    def charge(self, seconds: float) -> None:
+        self.used += seconds
+
+
+RERUN: ContextVar[Rerun | None] = ContextVar("gnn_rerun", default=None)
+"""The rerun the current thread's calls belong to (each Streamlit script run has its thread)."""
+
+
+def current_rerun() -> Rerun | None:
+    """The open rerun budget of this thread's page run, or ``None`` (a download, the CLI)."""
+    return RERUN.get()
 
 
 _MEMORY: dict[str, Any] = {"budget": None, "seen": False}  # set inside a worker process

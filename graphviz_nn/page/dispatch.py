@@ -4,16 +4,20 @@ Page functions decorated with :func:`bounded` run in the calling process until t
 :func:`start`; from then on they run in the worker pool of :mod:`graphviz_nn.page.workers`,
 within the :class:`~graphviz_nn.page.budget.Budget`. The CLI, the Python API and the tests
 never start a pool: there every decorated function is a plain call.
+
+The app opens :func:`rerun_budget` around each run of its script (and of its step fragment), so
+that the calls of one rerun share :attr:`~graphviz_nn.page.budget.Budget.rerun_seconds`.
 """
 
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable, TypeVar
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator, TypeVar
 
-from .budget import Budget, OverBudget
+from .budget import RERUN, Budget, OverBudget, Rerun, current_rerun
 
-__all__ = ["bounded", "start", "stop", "pool"]
+__all__ = ["bounded", "start", "stop", "pool", "rerun_budget"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -45,6 +49,29 @@ def stop() -> None:
     running, _POOL = _POOL, None
     if running is not None:
         running.close()
+
+
+@contextmanager
+def rerun_budget() -> Iterator[Rerun]:
+    """One rerun of the page: the bounded calls made inside share its budget of worker time
+    (:attr:`Budget.rerun_seconds` of the running pool). Opened again inside an open one (the
+    step fragment within a whole run) it is the same rerun.
+
+    >>> with rerun_budget() as outer, rerun_budget() as inner:
+    ...     inner is outer
+    True
+    """
+    outer = current_rerun()
+    if outer is not None:
+        yield outer
+        return
+    running = _POOL
+    rerun = Rerun((running.budget if running is not None else Budget.from_env()).rerun_seconds)
+    token = RERUN.set(rerun)
+    try:
+        yield rerun
+    finally:
+        RERUN.reset(token)
 
 
 def bounded(over: Callable[..., Any] | None = None) -> Callable[[F], F]:

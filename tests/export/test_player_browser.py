@@ -117,8 +117,11 @@ def test_design_example_steps_by_keys_and_buttons(browser: Any, tmp_path: Path) 
     opened.counter(n, n)
     assert "19.81" in opened.node_text(x)  # df/dx after the whole pass
 
+    # Play at 1 step/s: playing lasts 23 s, so "Pause" shows long enough to be seen. At 10 steps/s
+    # it lasted 2.3 s, and a loaded machine (the suite beside the browser tests) can let the
+    # whole pass play, and the button turn back to Play, before the check first looks.
     page.keyboard.press("Home")
-    page.locator(".gnn-speed").select_option("10")
+    page.locator(".gnn-speed").select_option("1")
     page.locator(".gnn-speed").blur()
     page.keyboard.press(" ")  # play
     expect(page.locator(".gnn-play")).to_have_text(re.compile("Pause"))

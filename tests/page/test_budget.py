@@ -19,7 +19,7 @@ from graphviz_nn.core import prepared
 from graphviz_nn.layout import steady
 from graphviz_nn.page import budget, dispatch, downloads
 from graphviz_nn.page import evaluations, view as page_view
-from graphviz_nn.page.workers import _Answers
+from graphviz_nn.page.answers import Answers
 
 #: The issue's near-limit input: 19,889 characters, 16,788 trace steps.
 NEAR_LIMIT = "x = 1; y = 2; " + " + ".join(f"sin({k}x) y" for k in range(1, 1400))
@@ -95,6 +95,77 @@ def test_the_app_shows_the_over_budget_message(monkeypatch):
         dispatch.stop()
 
 
+def test_the_calls_of_one_rerun_share_its_budget_and_the_next_rerun_starts_afresh():
+    dispatch.stop()
+    pool = dispatch.start(budget.Budget(seconds=60, rerun_seconds=6, memory_mb=1024, workers=2, warm=1))
+    try:
+        with dispatch.rerun_budget() as rerun:
+            assert pool.call("math", "hypot", (3.0, 4.0), {}, "") == 5.0
+            pool.call("time", "sleep", (1,), {}, "")  # a second of the six: well within
+            assert 1.0 <= rerun.used < 6
+            # Each call alone is far within its own 60 s, but this one needs more than the rerun
+            # has left: it is cut where the rerun's budget ends, with the rerun's message.
+            with pytest.raises(budget.OverBudget) as cut:
+                pool.call("time", "sleep", (600,), {}, "")
+            assert cut.value.kind == "rerun" and rerun.left() <= 0
+            assert cut.value.message == ("this input needs more than 6 s of work for one page (its drawing, steps "
+                                         "and panels together), the most the app gives one problem")
+            started = pool.counts["started"]
+            # Nothing is left: the next call ends at once, without a worker, unless it is cached.
+            with pytest.raises(budget.OverBudget, match="more than 6 s of work for one page"):
+                pool.call("math", "hypot", (5.0, 12.0), {}, "")
+            assert pool.call("math", "hypot", (3.0, 4.0), {}, "") == 5.0
+            assert pool.counts["started"] == started and pool.counts["over_rerun"] == 2
+        # The next rerun has its whole budget; a call cut short by a rerun was not remembered as
+        # over budget, and a call outside any rerun (a download) has only the per-call budget.
+        with dispatch.rerun_budget() as fresh:
+            assert fresh is not rerun and fresh.used == 0.0
+            assert pool.call("math", "hypot", (5.0, 12.0), {}, "") == 13.0
+        assert pool.call("math", "hypot", (8.0, 15.0), {}, "") == 17.0
+        assert pool.counts["over_time"] == 0
+    finally:
+        dispatch.stop()
+
+
+def test_the_app_ends_a_rerun_past_its_budget_with_the_message(monkeypatch):
+    st_testing = pytest.importorskip("streamlit.testing.v1")
+    app = str(Path(__file__).resolve().parents[2] / "app.py")
+    dispatch.stop()
+    # Every call may take 60 s, but the run as a whole gets a hundredth of a second: its first
+    # call (the view) is cut there and the page says why, as it would for any rerun past it.
+    monkeypatch.setenv("GNN_BUDGET_SECONDS", "60")
+    monkeypatch.setenv("GNN_RERUN_SECONDS", "0.01")
+    try:
+        at = st_testing.AppTest.from_file(app, default_timeout=60)
+        at.query_params["expr"] = "x*y + 7"
+        at.run()
+        assert not at.exception
+        assert any("needs more than 0.01 s of work for one page" in e.value for e in at.error)
+        assert dispatch.pool().counts["over_time"] == 0 and dispatch.pool().counts["over_rerun"] >= 1
+    finally:
+        dispatch.stop()
+
+
+def test_a_worker_that_comes_up_after_the_pool_closed_is_stopped(monkeypatch):
+    from graphviz_nn.page import worker, workers
+
+    pool = workers.Pool(budget.Budget(workers=1, warm=0))  # no worker started ahead
+    started = []
+    real_ready = worker.Worker.ready
+
+    def ready_after_close(self):
+        started.append(self)
+        up = real_ready(self)
+        pool.close()  # the app stopped while this worker imported the package
+        return up
+
+    monkeypatch.setattr(worker.Worker, "ready", ready_after_close)
+    pool.budget = budget.Budget(workers=1, warm=1)
+    pool._warm_up()
+    assert len(started) == 1 and started[0].process.poll() is not None  # stopped, not left running
+    assert pool.pids() == []
+
+
 def test_without_a_pool_bounded_functions_run_in_place():
     dispatch.stop()
     assert dispatch.pool() is None
@@ -103,8 +174,8 @@ def test_without_a_pool_bounded_functions_run_in_place():
 
 def test_the_budget_comes_from_the_environment():
     b = budget.Budget.from_env({"GNN_BUDGET_SECONDS": "4.5", "GNN_BUDGET_MEMORY_MB": "512",
-                                "GNN_WORKERS": "1", "GNN_RESULT_CACHE_MB": "8"})
-    assert (b.seconds, b.memory_mb, b.workers, b.warm, b.result_cache_mb) == (4.5, 512, 1, 1, 8)
+                                "GNN_WORKERS": "1", "GNN_RESULT_CACHE_MB": "8", "GNN_RERUN_SECONDS": "9"})
+    assert (b.seconds, b.memory_mb, b.workers, b.warm, b.result_cache_mb, b.rerun_seconds) == (4.5, 512, 1, 1, 8, 9.0)
     assert dispatch.start(budget.Budget(workers=0)) is None and dispatch.pool() is None
 
 
@@ -136,7 +207,7 @@ def test_the_app_caches_have_max_entries():
 
 
 def test_the_answer_cache_is_bounded_by_bytes_least_recently_used_out():
-    answers = _Answers(limit=8_000)
+    answers = Answers(limit=8_000)
     for i in range(100):
         answers.put(f"k{i}".encode(), bytes(500))
         assert answers.size <= 8_000
