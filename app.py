@@ -35,6 +35,7 @@ from graphviz_nn.page.values import ValueState
 from graphviz_nn.page.view import InputField, Labels, View, ViewOptions
 from graphviz_nn.export.player import static_dir
 from graphviz_nn.page import player as pipeline_player
+from graphviz_nn.page.style import page_css
 
 #: The step player (graphviz_nn/export/player/static): steps, zoom and inspection in the
 #: browser; it returns the step reached once stepping rests, for the downloads.
@@ -53,6 +54,10 @@ STICKY = {"net_view": NET_VIEWS[0], "net_wgrads": False, "net_lr": 0.1, "targets
 #: an edit): it takes no clicks until its own run has drawn it.
 STALE_DOWNLOADS = ('<style>[data-stale="true"] [data-testid="stDownloadButton"] button '
                    '{pointer-events: none; cursor: progress;}</style>')
+#: The widths of the problem column and the player's column.
+COLUMNS = (0.34, 0.66)
+NET_VIEW_ROW = 48  # the network's view switch above its drawing, in CSS pixels
+FIELD_COLUMNS = 2  # value fields side by side in the problem column
 DEFAULT_CHAIN = SpecForm(chain="Linear(2->2) -> ReLU -> Linear(2->1)", loss="half_sse", bias="folded",
                          values_text="x = [1, 2]\ny = 3\nW1 = [[2, 1, 0], [0, 2, 0]]\nW2 = [[0, 1, 2]]",
                          names=(("W1", "alpha"), ("W2", "beta")), title="α/β network")
@@ -299,7 +304,7 @@ def value_fields(fields: tuple[InputField, ...], values: tuple[tuple[str, str], 
     ``values``. A field's key is set whenever the value differs, so the browser shows it too."""
     if not fields:
         return
-    columns = st.columns(min(4, len(fields)))
+    columns = st.columns(min(FIELD_COLUMNS, len(fields)))
     for i, (field, (name, raw)) in enumerate(zip(fields, values)):
         numeric = not field.is_array and is_number(raw)
         key = f"num:{name}" if numeric else f"val:{name}"
@@ -338,23 +343,23 @@ def summary_line(view: View) -> str:
 
 
 def step_panel(text: str, values: tuple[tuple[str, str], ...], options: ViewOptions,
-               zoom: int, dark: bool, labels: Labels = ()) -> None:
+               zoom: int, dark: bool, labels: Labels = (), height: int = pipeline_player.PLAYER_HEIGHT) -> None:
     """The step player (graph, step controls, caption, trace table, inspector) and the
     downloads of the step it reached."""
     try:
-        _step_panel(text, values, options, zoom, dark, labels)
+        _step_panel(text, values, options, zoom, dark, labels, height)
     except Exception as exc:  # the fragment reruns on its own: guard it too
         st.error("graphviz_nn hit an internal error: " + html.escape(f"{type(exc).__name__}: {exc}"))
 
 
 def _step_panel(text: str, values: tuple[tuple[str, str], ...], options: ViewOptions,
-                zoom: int, dark: bool, labels: Labels) -> None:
+                zoom: int, dark: bool, labels: Labels, height: int) -> None:
     full = view_for(text, values, options, None, labels)
     n = full.n_steps
     payload, issue = pipeline_player.player_issue(text, values, options, labels)
     step = n
     if payload:
-        reached = step_player(data=payload, height=pipeline_player.PLAYER_HEIGHT, key="player", default=n)
+        reached = step_player(data=payload, height=height, key="player", default=n)
         step = max(0, min(int(reached), n)) if isinstance(reached, (int, float)) else n
     view = view_for(text, values, options, step, labels)
     if view.svg:
@@ -624,24 +629,30 @@ def chain_rule_panel(text: str, values: tuple[tuple[str, str], ...], options: Vi
             st.caption("Path products: " + " + ".join(panel.products) + f" = {panel.total}")
 
 
-def expression_page(options: ViewOptions, zoom: int) -> None:
-    """Type an expression or a program, give the inputs values, step through."""
-    text = st.text_area("Expression or program", key="text", height=80, on_change=text_changed,
-                        help="e.g. x^2 + 3xy, sin(xy)/z + e^(xz)/(xy), or lines like "
-                             "`z1 = w1*x + w01` with inputs `x = 1`. Ctrl+Enter applies.")
-    inputs = pipeline_values.page_inputs(value_state())
-    if not inputs.fields and inputs.issue is not None:
-        last = st.session_state.get("last_good")
-        if last:  # the text cannot be read: show the last fields, unchangeable until it can
-            value_fields(last["fields"], last["values"], disabled=True)
-        show_issue(View(text, issue=inputs.issue))
-        show_last_good(options, zoom)
-        return
-    value_fields(inputs.fields, inputs.values)
-    values = inputs.values
-    view = view_for(text, values, options, None) if inputs.issue is None else View(text, issue=inputs.issue)
-
-    if view.issue is None:
+def expression_page(options: ViewOptions, zoom: int, left: Any, stage: Any) -> None:
+    """Type an expression or a program, give the inputs values, step through: the problem in
+    ``left``, the player in ``stage``, the teaching panels below both."""
+    with left:
+        text = st.text_area("Expression or program", key="text", height=96, on_change=text_changed,
+                            help="e.g. x^2 + 3xy, sin(xy)/z + e^(xz)/(xy), or lines like "
+                                 "`z1 = w1*x + w01` with inputs `x = 1`. Ctrl+Enter applies.")
+        inputs = pipeline_values.page_inputs(value_state())
+        if not inputs.fields and inputs.issue is not None:
+            last = st.session_state.get("last_good")
+            if last:  # the text cannot be read: show the last fields, unchangeable until it can
+                value_fields(last["fields"], last["values"], disabled=True)
+            show_issue(View(text, issue=inputs.issue))
+            with stage:
+                show_last_good(options, zoom)
+            return
+        value_fields(inputs.fields, inputs.values)
+        values = inputs.values
+        view = view_for(text, values, options, None) if inputs.issue is None else View(text, issue=inputs.issue)
+        if view.issue is not None:
+            show_issue(view)
+            with stage:
+                show_last_good(options, zoom)
+            return
         st.markdown(f"**Read as** `{view.reading.replace('`', '')}`  \n{summary_line(view)}",
                     help=f"Fully bracketed: {view.canonical}")
         if view.canonical != view.reading:
@@ -651,19 +662,17 @@ def expression_page(options: ViewOptions, zoom: int) -> None:
             st.warning(md_escape(head) + (f"\n\n{fenced(caret)}" if caret else ""))
         if view.nonfinite:
             st.warning(md_escape(view.nonfinite))
-        st.query_params.from_dict({"expr": text, **{VALUE_PREFIX + k: v for k, v in values}})
+    st.query_params.from_dict({"expr": text, **{VALUE_PREFIX + k: v for k, v in values}})
+    with stage:
         run_steps(text, values, options, zoom)
-        more_downloads(text, values, options)
-        teaching_panels(text, values, options)
-    else:
-        show_issue(view)
-        show_last_good(options, zoom)
+    more_downloads(text, values, options)
+    teaching_panels(text, values, options)
 
 
 def run_steps(text: str, values: tuple[tuple[str, str], ...], options: ViewOptions, zoom: int,
-              labels: Labels = ()) -> None:
+              labels: Labels = (), height: int = pipeline_player.PLAYER_HEIGHT) -> None:
     """The step panel as a fragment: the step the player reports reruns only the downloads."""
-    st.fragment(step_panel)(text, values, options, zoom, options.background == "dark", labels)
+    st.fragment(step_panel)(text, values, options, zoom, options.background == "dark", labels, height)
 
 
 def show_last_good(options: ViewOptions, zoom: int) -> None:
@@ -696,59 +705,61 @@ def network_form() -> None:
                           "and [values], like examples/*.toml.")
 
 
-def network_page(options: ViewOptions, zoom: int) -> None:
-    """Issue 5: a layer chain with values (or a spec file), the graph or neuron view, SGD steps."""
+def network_page(options: ViewOptions, zoom: int, left: Any, stage: Any) -> None:
+    """A layer chain with values (or a spec file), the graph or neuron view, SGD steps: the form,
+    its program and the steps in ``left``, the drawing in ``stage``."""
     if "net_chain" not in st.session_state:
         set_form(DEFAULT_CHAIN)
-    left, right = st.columns([3, 2])
     with left:
         network_form()
-    if st.session_state.get("upload_error"):
-        st.error("**The spec file was not loaded**\n\n" + fenced(st.session_state.upload_error))
-        st.info("The form keeps the last spec that worked. A spec has a [network] table with "
-                "chain = \"Linear(2->2) -> ReLU -> Linear(2->1)\" and a [values] table.")
-    form = current_form()
-    try:
-        net = netview.network(form)
-    except GnnError as err:
-        st.error(fenced(err.render()))
-        st.info("Check the chain, the loss and the values: each W_k must be (outputs × inputs"
-                + (" + 1" if form.bias == "folded" else "") + ") and every parameter needs a value "
-                "(or set Init to random).")
-        show_last_good(options, zoom)
-        return
-    with right:
-        st.markdown("**The chain expands into this program**")
-        st.code(net.program, language=None)
-        st.download_button("Download this spec (.toml)", netview.spec_toml(form), file_name="network.toml",
-                           mime="application/toml", on_click="ignore", key="download_spec")
-    text, values, labels = net.program, netview.program_values(net), netview.display_labels(net)
-    view = view_for(text, values, options, None, labels)
-    if view.issue is not None:
-        show_issue(view)
-        show_last_good(options, zoom)
-        return
-    title = f"**{md_escape(form.title)}** · " if form.title else ""
-    st.markdown(title + summary_line(view))
-    if view.nonfinite:
-        st.warning(md_escape(view.nonfinite))
-    c1, c2 = st.columns([2, 3], vertical_alignment="center")
-    which = c1.radio("View", NET_VIEWS, horizontal=True, key="net_view")
-    if which == NET_VIEWS[1]:
-        grads_on_edges = c2.toggle("∂L/∂w on the edges", key="net_wgrads")
-        neurons = neuron_view_for(form, grads_on_edges, options)
-        if neurons.svg:
-            step_player(data=pipeline_player.drawing_json(neurons.svg, form.title, options.background == "dark"),
-                        height=pipeline_player.PLAYER_HEIGHT, key="neuron_player", default=0)
-            st.session_state.last_good = {"svg": neurons.svg, "fields": (), "values": (), "text": text}
-            neuron_downloads(form, options, grads_on_edges, neurons.svg)
+        if st.session_state.get("upload_error"):
+            st.error("**The spec file was not loaded**\n\n" + fenced(st.session_state.upload_error))
+            st.info("The form keeps the last spec that worked. A spec has a [network] table with "
+                    "chain = \"Linear(2->2) -> ReLU -> Linear(2->1)\" and a [values] table.")
+        form = current_form()
+        try:
+            net = netview.network(form)
+        except GnnError as err:
+            st.error(fenced(err.render()))
+            st.info("Check the chain, the loss and the values: each W_k must be (outputs × inputs"
+                    + (" + 1" if form.bias == "folded" else "") + ") and every parameter needs a value "
+                    "(or set Init to random).")
+            with stage:
+                show_last_good(options, zoom)
+            return
+        text, values, labels = net.program, netview.program_values(net), netview.display_labels(net)
+        view = view_for(text, values, options, None, labels)
+        if view.issue is not None:
+            show_issue(view)
+            with stage:
+                show_last_good(options, zoom)
+            return
+        title = f"**{md_escape(form.title)}** · " if form.title else ""
+        st.markdown(title + summary_line(view))
+        if view.nonfinite:
+            st.warning(md_escape(view.nonfinite))
+        training_panel(net.loss)
+        with st.expander("The program this chain expands into"):
+            st.code(net.program, language=None)
+            st.download_button("Download this spec (.toml)", netview.spec_toml(form), file_name="network.toml",
+                               mime="application/toml", on_click="ignore", key="download_spec")
+    with stage:
+        c1, c2 = st.columns([3, 2], vertical_alignment="center")
+        which = c1.radio("View", NET_VIEWS, horizontal=True, key="net_view", label_visibility="collapsed")
+        if which == NET_VIEWS[1]:
+            grads_on_edges = c2.toggle("∂L/∂w on the edges", key="net_wgrads")
+            neurons = neuron_view_for(form, grads_on_edges, options)
+            if neurons.svg:
+                step_player(data=pipeline_player.drawing_json(neurons.svg, form.title, options.background == "dark"),
+                            height=pipeline_player.PLAYER_HEIGHT - NET_VIEW_ROW, key="neuron_player", default=0)
+                st.session_state.last_good = {"svg": neurons.svg, "fields": (), "values": (), "text": text}
+                neuron_downloads(form, options, grads_on_edges, neurons.svg)
+            else:
+                st.info(md_escape(neurons.message) + " — showing the computation graph instead.")
+                run_steps(text, values, options, zoom, labels, pipeline_player.PLAYER_HEIGHT - NET_VIEW_ROW)
         else:
-            st.info(md_escape(neurons.message) + " — showing the computation graph instead.")
-            run_steps(text, values, options, zoom, labels)
-    else:
-        run_steps(text, values, options, zoom, labels)
+            run_steps(text, values, options, zoom, labels, pipeline_player.PLAYER_HEIGHT - NET_VIEW_ROW)
     more_downloads(text, values, options, labels)
-    training_panel(net.loss)
     teaching_panels(text, values, options, labels)
 
 
@@ -852,18 +863,25 @@ def main() -> None:
         start = ValueState(st.query_params.get("expr", pipeline.DEFAULT_TEXT))
         set_state(pipeline_values.set_values(start, url_values()))
     keep_widget_state(st.session_state.get("mode", MODES[0]))
-    st.html(STALE_DOWNLOADS)
+    st.html(STALE_DOWNLOADS + f"<style>{page_css()}</style>")
     options, zoom = sidebar()
 
-    st.markdown("### graphviz_nn: backprop on your own problem")
-    st.caption("Type an expression or a program, or build a layer network; give the inputs values, "
-               "and step through the forward and backward passes.")
-    mode = st.radio("Problem", MODES, horizontal=True, key="mode", on_change=reset_step,
-                    label_visibility="collapsed")
+    # One laptop screen: the problem (text, values, what it reads as) on the left, the player
+    # with its step controls and caption on the right; a phone stacks them. The teaching panels
+    # follow below, full width.
+    left, right = st.columns(COLUMNS, gap="small")
+    with left:
+        with st.container(key="gnn_title"):
+            st.markdown("**graphviz_nn** · backprop on your own problem",
+                        help="Type an expression or a program, or build a layer network; give the inputs "
+                             "values, and step through the forward and backward passes.")
+        mode = st.radio("Problem", MODES, horizontal=True, key="mode", on_change=reset_step,
+                        label_visibility="collapsed")
+    stage = right.container(key="gnn_stage")
     if mode == MODES[1]:
-        network_page(options, zoom)
+        network_page(options, zoom, left, stage)
     else:
-        expression_page(options, zoom)
+        expression_page(options, zoom, left, stage)
 
 
 try:
