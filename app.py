@@ -26,6 +26,7 @@ from graphviz_nn.page import exports as page_exports
 from graphviz_nn.page import teach as pipeline_teach
 from graphviz_nn.page import values as pipeline_values
 from graphviz_nn.page import worksheet as pipeline_worksheet
+from graphviz_nn.page import fields as page_fields
 from graphviz_nn.export import plots
 from graphviz_nn.explain.captions import EDGE_MODES, format_number
 from graphviz_nn.errors import GnnError
@@ -45,7 +46,7 @@ MODES = ("Expression or program", "Layer network")
 NET_VIEWS = ("Computation graph", "Neurons")
 EDGE_CHOICES = ("off",) + EDGE_MODES  # what edges show: nothing, the formula, the value, or both
 #: Widget keys of each mode; kept alive while the other mode is on screen.
-MODE_KEYS = {MODES[0]: ("text", "num:", "val:"), MODES[1]: ("net_",)}
+MODE_KEYS = {MODES[0]: ("text", "num:", "val:", "bat:", "kind:"), MODES[1]: ("net_",)}
 #: Widgets that a run may skip (an error hides them) but whose choice should stay, with defaults.
 STICKY = {"net_view": NET_VIEWS[0], "net_wgrads": False, "net_lr": 0.1, "targets": []}
 #: While a rerun is on its way, Streamlit keeps the previous run's elements on screen (marked
@@ -205,8 +206,12 @@ def text_changed() -> None:
 def field_changed(name: str, key: str) -> None:
     """A value field was edited: write the value into the text, or keep it as the field's entry."""
     entry = st.session_state[key]
-    raw = pipeline_values.number_text(entry) if key.startswith("num:") else str(entry)
-    set_state(pipeline_values.set_value(value_state(), name, raw))
+    if key.startswith("num:"):
+        raw, kind = pipeline_values.number_text(entry), "number"
+    else:
+        raw = str(entry)
+        kind = st.session_state.get(f"kind:{name}") or page_fields.field_kind(raw)
+    set_state(pipeline_values.set_entry(value_state(), name, raw, kind))
     reset_step()
 
 
@@ -300,25 +305,45 @@ def restore_start() -> None:
 
 def value_fields(fields: tuple[InputField, ...], values: tuple[tuple[str, str], ...],
                  disabled: bool = False) -> None:
-    """One field per input (numbers, or JSON text for arrays), each showing its value in
-    ``values``. A field's key is set whenever the value differs, so the browser shows it too."""
+    """One field per input, of the kind its value is (:mod:`graphviz_nn.page.fields`): a number
+    field for a scalar, a vector/matrix field (JSON, its shape in the label) for an array, a
+    batch field (one number a line) for a column of points; under each, the menu of kinds. A
+    field's key is set whenever the value differs, so the browser shows it too."""
     if not fields:
         return
-    columns = st.columns(min(FIELD_COLUMNS, len(fields)))
-    for i, (field, (name, raw)) in enumerate(zip(fields, values)):
-        numeric = not field.is_array and is_number(raw)
-        key = f"num:{name}" if numeric else f"val:{name}"
-        wanted: Any = float(raw) if numeric else raw
-        if st.session_state.get(key) != wanted:
-            st.session_state[key] = wanted
-        with columns[i % len(columns)]:
-            label = f"{field.label}" if field.label == field.name else f"{field.label} ({field.name})"
-            if numeric:
-                st.number_input(label, key=key, format="%g", step=1.0, on_change=field_changed,
-                                args=(name, key), disabled=disabled)
-            else:
-                st.text_input(label, key=key, on_change=field_changed, args=(name, key), disabled=disabled,
-                              help="A number or a JSON array, e.g. [1, 2] or [[1, 2], [3, 4]]")
+    with st.container(key="gnn_values"):
+        columns = st.columns(min(FIELD_COLUMNS, len(fields)))
+        for i, (field, (name, raw)) in enumerate(zip(fields, values)):
+            kind = page_fields.field_kind(raw, st.session_state.get(f"kind:{name}"))
+            if st.session_state.get(f"kind:{name}") != kind:
+                st.session_state[f"kind:{name}"] = kind
+            numeric = kind == "number" and is_number(raw)
+            key = f"num:{name}" if numeric else (f"bat:{name}" if kind == "batch" else f"val:{name}")
+            wanted: Any = float(raw) if numeric else (page_fields.batch_lines(raw) if kind == "batch" else raw)
+            if st.session_state.get(key) != wanted:
+                st.session_state[key] = wanted
+            with columns[i % len(columns)]:
+                label = f"{field.label}" if field.label == field.name else f"{field.label} ({field.name})"
+                if numeric:
+                    st.number_input(label, key=key, format="%g", step=1.0, on_change=field_changed,
+                                    args=(name, key), disabled=disabled)
+                elif kind == "batch":
+                    st.text_area(f"{label} · {page_fields.describe(raw, kind)}", key=key, height=100,
+                                 on_change=field_changed, args=(name, key), disabled=disabled,
+                                 help="One point a line (or separated by commas): the graph is computed at "
+                                      "every point; the gradients add up over the points.")
+                else:
+                    st.text_input(f"{label} · {page_fields.describe(raw, kind)}", key=key, on_change=field_changed,
+                                  args=(name, key), disabled=disabled,
+                                  help="A vector [1, 2] or a matrix [[1, 2], [0, -1]] (rows in brackets).")
+                st.selectbox(f"Kind of {label}", page_fields.KINDS, key=f"kind:{name}",
+                             format_func=page_fields.KIND_LABELS.get, label_visibility="collapsed",
+                             on_change=reset_step, disabled=disabled)
+
+
+def field_kinds() -> dict[str, str]:
+    """The kinds the value fields have (name -> number, array, batch)."""
+    return {str(k)[len("kind:"):]: str(v) for k, v in st.session_state.items() if str(k).startswith("kind:")}
 
 
 def show_issue(view: View) -> None:
@@ -636,7 +661,7 @@ def expression_page(options: ViewOptions, zoom: int, left: Any, stage: Any) -> N
         text = st.text_area("Expression or program", key="text", height=96, on_change=text_changed,
                             help="e.g. x^2 + 3xy, sin(xy)/z + e^(xz)/(xy), or lines like "
                                  "`z1 = w1*x + w01` with inputs `x = 1`. Ctrl+Enter applies.")
-        inputs = pipeline_values.page_inputs(value_state())
+        inputs = pipeline_values.page_inputs(value_state(), field_kinds())
         if not inputs.fields and inputs.issue is not None:
             last = st.session_state.get("last_good")
             if last:  # the text cannot be read: show the last fields, unchangeable until it can

@@ -52,7 +52,7 @@ def show(page: Any, example: Example, phone: bool) -> Any:
     load_example(page, example.title)
     if phone:
         page.get_by_test_id("stSidebarCollapseButton").get_by_role("button").click()
-        expect(page.get_by_test_id("stSidebar")).to_have_attribute("aria-expanded", "false")
+        expect(page.get_by_test_id("stSidebar")).to_have_attribute("data-collapsed", "true")
     n = steps_of(example)
     # A switch between the two modes draws a new player while the old one is still on the page.
     expect(page.frame_locator(PLAYER).last.locator(".gnn-counter")).to_have_text(f"step {n} of {n}")
@@ -141,4 +141,40 @@ def test_laptop_next_steps_without_scrolling(app_url: str, browser: Any) -> None
     player.get_by_role("button", name="Next").click()
     expect(player.locator(".gnn-counter")).to_have_text(f"step {n} of {n}")
     assert page.get_by_test_id("stMain").evaluate("e => e.scrollTop") == 0
+    page.close()
+
+
+def test_typing_a_matrix_into_a_matrix_field_changes_the_result(app_url: str, browser: Any) -> None:
+    """1/2 ||W2 tanh(W1 x + b) - y||^2 opened from a link with W1 = 3I; W1's field is a matrix
+    field; typing [[1, 2], [0, -1]] gives the loss numpy computes for that matrix."""
+    import re
+    from urllib.parse import urlencode
+
+    import numpy as np
+    from playwright.sync_api import expect
+
+    from graphviz_nn.explain.captions import format_number
+
+    def loss(W1: Any) -> float:
+        W1, x, b, W2 = np.asarray(W1, dtype=float), np.array([0.5, -1]), np.array([0.1, 0.2]), np.array([[1, -2.0]])
+        return 0.5 * float(np.sum((W2 @ np.tanh(W1 @ x + b) - 0.3) ** 2))
+
+    query = {"expr": "1/2 ||W2 tanh(W1 x + b) - y||^2", "v_W1": "[[3, 0], [0, 3]]", "v_x": "[0.5, -1]",
+             "v_b": "[0.1, 0.2]", "v_W2": "[[1, -2]]", "v_y": "0.3"}
+    page = new_page(browser, *LAPTOP)
+    page.goto(f"{app_url}/?{urlencode(query)}")
+    result = page.locator('[data-testid="stMarkdownContainer"] p', has_text="Read as").first
+    expect(result).to_contain_text(f"= {format_number(loss([[3, 0], [0, 3]]))} ·")
+    box = page.get_by_role("textbox", name=re.compile(r"^W1 · 2×2 matrix"))
+    box.fill("[[1, 2], [0, -1]]")
+    box.press("Enter")
+    expect(result).to_contain_text(f"= {format_number(loss([[1, 2], [0, -1]]))} ·")
+    settled(page)
+    expect(box).to_have_value("[[1, 2], [0, -1]]")
+    # a ragged matrix: the error and its caret, the entry kept
+    box.fill("[[1, 2], [0]]")
+    box.press("Enter")
+    expect(page.get_by_test_id("stAlert").first).to_contain_text("rows do not all have the same length")
+    typed = page.get_by_role("textbox", name=re.compile(r"^W1 · not a value"))  # the label says so
+    expect(typed).to_have_value("[[1, 2], [0]]")
     page.close()
