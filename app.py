@@ -58,7 +58,7 @@ STALE_DOWNLOADS = ('<style>[data-stale="true"] [data-testid="stDownloadButton"] 
 #: The widths of the problem column and the player's column.
 COLUMNS = (0.34, 0.66)
 NET_VIEW_ROW = 48  # the network's view switch above its drawing, in CSS pixels
-FIELD_COLUMNS = 2  # value fields side by side in the problem column
+FIELD_SPLIT = (0.58, 0.42)  # a value field and the menu of its kind, side by side
 DEFAULT_CHAIN = SpecForm(chain="Linear(2->2) -> ReLU -> Linear(2->1)", loss="half_sse", bias="folded",
                          values_text="x = [1, 2]\ny = 3\nW1 = [[2, 1, 0], [0, 2, 0]]\nW2 = [[0, 1, 2]]",
                          names=(("W1", "alpha"), ("W2", "beta")), title="α/β network")
@@ -312,8 +312,7 @@ def value_fields(fields: tuple[InputField, ...], values: tuple[tuple[str, str], 
     if not fields:
         return
     with st.container(key="gnn_values"):
-        columns = st.columns(min(FIELD_COLUMNS, len(fields)))
-        for i, (field, (name, raw)) in enumerate(zip(fields, values)):
+        for field, (name, raw) in zip(fields, values):
             kind = page_fields.field_kind(raw, st.session_state.get(f"kind:{name}"))
             if st.session_state.get(f"kind:{name}") != kind:
                 st.session_state[f"kind:{name}"] = kind
@@ -322,23 +321,23 @@ def value_fields(fields: tuple[InputField, ...], values: tuple[tuple[str, str], 
             wanted: Any = float(raw) if numeric else (page_fields.batch_lines(raw) if kind == "batch" else raw)
             if st.session_state.get(key) != wanted:
                 st.session_state[key] = wanted
-            with columns[i % len(columns)]:
-                label = f"{field.label}" if field.label == field.name else f"{field.label} ({field.name})"
-                if numeric:
-                    st.number_input(label, key=key, format="%g", step=1.0, on_change=field_changed,
-                                    args=(name, key), disabled=disabled)
-                elif kind == "batch":
-                    st.text_area(f"{label} · {page_fields.describe(raw, kind)}", key=key, height=100,
-                                 on_change=field_changed, args=(name, key), disabled=disabled,
-                                 help="One point a line (or separated by commas): the graph is computed at "
-                                      "every point; the gradients add up over the points.")
-                else:
-                    st.text_input(f"{label} · {page_fields.describe(raw, kind)}", key=key, on_change=field_changed,
-                                  args=(name, key), disabled=disabled,
-                                  help="A vector [1, 2] or a matrix [[1, 2], [0, -1]] (rows in brackets).")
-                st.selectbox(f"Kind of {label}", page_fields.KINDS, key=f"kind:{name}",
-                             format_func=page_fields.KIND_LABELS.get, label_visibility="collapsed",
-                             on_change=reset_step, disabled=disabled)
+            label = f"{field.label}" if field.label == field.name else f"{field.label} ({field.name})"
+            entry, menu = st.columns(FIELD_SPLIT, gap="small", vertical_alignment="bottom")
+            if numeric:
+                entry.number_input(label, key=key, format="%g", step=1.0, on_change=field_changed,
+                                   args=(name, key), disabled=disabled)
+            elif kind == "batch":
+                entry.text_area(f"{label} · {page_fields.describe(raw, kind)}", key=key, height=100,
+                                on_change=field_changed, args=(name, key), disabled=disabled,
+                                help="One point a line (or separated by commas): the graph is computed at "
+                                     "every point; the gradients add up over the points.")
+            else:
+                entry.text_input(f"{label} · {page_fields.describe(raw, kind)}", key=key, on_change=field_changed,
+                                 args=(name, key), disabled=disabled,
+                                 help="A vector [1, 2] or a matrix [[1, 2], [0, -1]] (rows in brackets).")
+            menu.selectbox(f"Kind of {label}", page_fields.KINDS, key=f"kind:{name}",
+                           format_func=page_fields.KIND_LABELS.get, label_visibility="collapsed",
+                           on_change=reset_step, disabled=disabled)
 
 
 def field_kinds() -> dict[str, str]:
@@ -722,12 +721,14 @@ def network_form() -> None:
     c3.text_input("Init", key="net_init", on_change=form_changed, placeholder="given values",
                   help="Parameters the values leave out: empty (give them all), random, or a number.")
     c4.number_input("Seed", key="net_seed", step=1, min_value=0, on_change=form_changed)
-    st.text_area("Values", key="net_values", height=150, on_change=form_changed,
+    st.text_area("Values", key="net_values", height=120, on_change=form_changed,
                  help="One per line as in a spec's [values] table: x = [1, 2], y = 3, "
                       "W1 = [[2, 1, 0], [0, 2, 0]], b1 = [0, 0]. W_k is (outputs × inputs).")
-    st.file_uploader("Or upload a spec file", type=["toml"], key="spec_upload", on_change=upload_spec,
-                     help="A TOML file with [network] (chain, loss, bias, init, seed, title, names) "
-                          "and [values], like examples/*.toml.")
+    with st.expander("Or upload a spec file"):
+        st.file_uploader("Or upload a spec file", type=["toml"], key="spec_upload", on_change=upload_spec,
+                         label_visibility="collapsed",
+                         help="A TOML file with [network] (chain, loss, bias, init, seed, title, names) "
+                              "and [values], like examples/*.toml.")
 
 
 def network_page(options: ViewOptions, zoom: int, left: Any, stage: Any) -> None:
@@ -790,14 +791,15 @@ def network_page(options: ViewOptions, zoom: int, left: Any, stage: Any) -> None
 
 def training_panel(loss: str) -> None:
     """Take a gradient-descent step (or ten) and watch the loss curve."""
-    st.markdown("#### Gradient descent")
+    st.markdown("**Gradient descent**")
     if loss == "none":
         st.caption("Training needs a loss: pick one in the form (or end the chain with -> MSE).")
         return
-    c1, c2, c3, c4 = st.columns([2, 1, 1, 1], vertical_alignment="bottom")
+    c1, c2 = st.columns(2, vertical_alignment="bottom")
     c1.number_input("Learning rate", min_value=0.0, step=0.01, format="%g", key="net_lr")
     c2.button("Take a step", key="net_step", on_click=take_steps, args=(1,), width="stretch",
               icon=":material/south_east:")
+    c3, c4 = st.columns(2, vertical_alignment="bottom")
     c3.button("Take 10 steps", key="net_step10", on_click=take_steps, args=(10,), width="stretch")
     c4.button("Reset values", key="net_reset", on_click=restore_start, width="stretch",
               disabled=st.session_state.get("net_start") is None)

@@ -17,7 +17,7 @@ from graphviz_nn.page import netview
 from graphviz_nn.page.examples import Example, list_examples
 from graphviz_nn.page.player import player_issue
 from graphviz_nn.page.view import ViewOptions
-from test_browser import PLAYER, app_url, browser, load_example, new_page, settled  # noqa: F401
+from test_browser import PLAYER, app_url, browser, new_page, settled  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
@@ -41,6 +41,15 @@ def steps_of(example: Example) -> int:
     data, issue = player_issue(text, values, ViewOptions(), labels)
     assert issue is None, issue
     return int(json.loads(data)["n"])
+
+
+def load_example(page: Any, title: str) -> None:
+    """Pick an example from the menu, typing its title (the menu's list shows only a few
+    options at a time on a small screen)."""
+    box = page.locator(".st-key-example").get_by_role("combobox")
+    box.click()
+    box.fill(title)
+    page.get_by_role("option", name=title, exact=True).click()
 
 
 def show(page: Any, example: Example, phone: bool) -> Any:
