@@ -383,7 +383,8 @@ def _step_panel(text: str, values: tuple[tuple[str, str], ...], options: ViewOpt
     payload, issue = pipeline_player.player_issue(text, values, options, labels)
     step = n
     if payload:
-        reached = step_player(data=payload, height=height, key="player", default=n)
+        reached = step_player(data=payload, height=height, narrow_height=pipeline_player.PHONE_HEIGHT,
+                              key="player", default=n)
         step = max(0, min(int(reached), n)) if isinstance(reached, (int, float)) else n
     view = view_for(text, values, options, step, labels)
     if view.svg:
@@ -765,7 +766,7 @@ def network_page(options: ViewOptions, zoom: int, left: Any, stage: Any) -> None
         if view.nonfinite:
             st.warning(md_escape(view.nonfinite))
         training_panel(net.loss)
-        with st.expander("The program this chain expands into"):
+        with st.expander("The chain expands into this program"):
             st.code(net.program, language=None)
             st.download_button("Download this spec (.toml)", netview.spec_toml(form), file_name="network.toml",
                                mime="application/toml", on_click="ignore", key="download_spec")

@@ -99,9 +99,9 @@ def test_laptop_screen_holds_graph_next_and_caption_for_every_example(app_url: s
             if not inside(box, width, height):
                 problems.append(f"{example.slug} ({example.kind}): {what} at {box}")
         if scrolled:
-            problems.append(f"{example.slug}: the page scrolled by {scrolled} px")
+            problems.append(f"{example.slug} ({example.kind}): the page scrolled by {scrolled} px")
         if not not_cut(player.locator(".gnn-caption")):
-            problems.append(f"{example.slug}: the caption is cut")
+            problems.append(f"{example.slug} ({example.kind}): the caption is cut")
     page.close()
     assert not problems, "\n".join(problems)
 
@@ -117,20 +117,20 @@ def test_phone_caption_whole_and_controls_usable(app_url: str, browser: Any) -> 
         caption.scroll_into_view_if_needed()
         box = caption.bounding_box()
         if box is None or box["x"] < 0 or box["x"] + box["width"] > width + 0.5:
-            problems.append(f"{example.slug}: the caption is not inside the screen's width: {box}")
+            problems.append(f"{example.slug} ({example.kind}): the caption is not inside the screen's width: {box}")
         if not not_cut(caption):
-            problems.append(f"{example.slug}: the caption is cut")
+            problems.append(f"{example.slug} ({example.kind}): the caption is cut")
         for name in ("Prev", "Next"):
             button = player.get_by_role("button", name=name)
             button.scroll_into_view_if_needed()
             b = button.bounding_box()
             if not inside(b, width, height) or b["width"] < 40 or b["height"] < 24:
-                problems.append(f"{example.slug}: {name} is not a button to press: {b}")
+                problems.append(f"{example.slug} ({example.kind}): {name} is not a button to press: {b}")
         drawing = player.locator(".gnn-stage svg")
         drawing.scroll_into_view_if_needed()
         d = drawing.bounding_box()
         if d is None or d["width"] < 100 or d["x"] < 0 or d["x"] + d["width"] > width + 0.5:
-            problems.append(f"{example.slug}: the drawing does not fit the screen's width: {d}")
+            problems.append(f"{example.slug} ({example.kind}): the drawing does not fit the screen's width: {d}")
         page.get_by_test_id("stMain").evaluate("e => e.scrollTo(0, 0)")
     page.close()
     assert not problems, "\n".join(problems)
