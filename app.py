@@ -182,8 +182,16 @@ def load_example() -> None:
             st.session_state.mode = MODES[1]
         else:
             set_state(ValueState(ex.text))
+            forget_kinds()
             st.session_state.mode = MODES[0]
         reset_step()
+
+
+def forget_kinds() -> None:
+    """A new problem: each field's kind follows its value again (an old choice of "vector/matrix"
+    for x must not turn the next problem's number x into a text field)."""
+    for key in [k for k in st.session_state if str(k).startswith("kind:")]:
+        del st.session_state[key]
 
 
 def value_state() -> ValueState:

@@ -293,3 +293,16 @@ def test_a_batch_field_takes_a_column_of_points() -> None:
     f = next(iter(shown))
     assert number(shown[f]) == [2, 8, 18]  # x² y at every point
     assert number(shown[f"∂{f}/∂y"]) == 14  # Σ x²
+
+
+def test_a_new_example_forgets_the_kinds_chosen_for_the_last_one() -> None:
+    # x was made a batch for x^2 * y; the design example's x = 1 gets a number field again.
+    at = start()
+    at.text_area(key="text").set_value("x^2 * y").run()
+    at.selectbox(key="kind:x").set_value("batch").run()
+    assert "bat:x" in {t.key for t in at.text_area}
+    design = next(ex for ex in EXAMPLES if ex.slug == "design" and ex.kind == "program")
+    at.selectbox(key="example").set_value(design.title).run()
+    assert at.number_input(key="num:x").value == 1
+    assert at.selectbox(key="kind:x").value == "number"
+    assert summary(at)["f"] == "10.35"
