@@ -73,9 +73,10 @@ dispatch.start()
 
 
 def view_for(text: str, values: tuple[tuple[str, str], ...], options: ViewOptions, step: int | None,
-             labels: Labels = ()) -> View:
-    """The page for (text, values, options, step): parse, evaluate, draw; never raises."""
-    return pipeline.build_view(text, values, options, step, labels=labels)
+             labels: Labels = (), draw: bool = True) -> View:
+    """The page for (text, values, options, step): parse, evaluate, and draw unless ``draw`` is
+    false (the player draws the graph: the page only needs the numbers); never raises."""
+    return pipeline.build_view(text, values, options, step, draw=draw, labels=labels)
 
 
 def neuron_view_for(form: SpecForm, show_weight_grads: bool, options: ViewOptions) -> netview.NeuronView:
@@ -386,7 +387,7 @@ def step_panel(text: str, values: tuple[tuple[str, str], ...], options: ViewOpti
 
 def _step_panel(text: str, values: tuple[tuple[str, str], ...], options: ViewOptions,
                 zoom: int, dark: bool, labels: Labels, height: int) -> None:
-    full = view_for(text, values, options, None, labels)
+    full = view_for(text, values, options, None, labels, draw=False)
     n = full.n_steps
     payload, issue = pipeline_player.player_issue(text, values, options, labels)
     step = n
@@ -394,22 +395,26 @@ def _step_panel(text: str, values: tuple[tuple[str, str], ...], options: ViewOpt
         reached = step_player(data=payload, height=height, narrow_height=pipeline_player.PHONE_HEIGHT,
                               key="player", default=n)
         step = max(0, min(int(reached), n)) if isinstance(reached, (int, float)) else n
-    view = view_for(text, values, options, step, labels)
-    if view.svg:
-        if not payload:  # no player (too many steps, …): the finished drawing, and why
-            st.caption(md_escape(issue.message) if issue is not None else "")
-            st.markdown(graph_html(view.svg, zoom, dark), unsafe_allow_html=True)
-        st.session_state.last_good = {"svg": view.svg, "fields": full.fields, "values": values, "text": text}
+    # With the player on the page no drawing is made here (one layout run less before the new
+    # graph shows): the SVG download is made on click, a greyed last graph only when needed.
+    view = view_for(text, values, options, step, labels, draw=not payload)
+    if view.svg and not payload:  # no player (too many steps, …): the finished drawing, and why
+        st.caption(md_escape(issue.message) if issue is not None else "")
+        st.markdown(graph_html(view.svg, zoom, dark), unsafe_allow_html=True)
+    if view.issue is None and (view.svg or payload):
+        st.session_state.last_good = {"svg": view.svg, "problem": (text, values, options, labels),
+                                      "fields": full.fields, "values": values, "text": text}
     elif view.issue is not None:
         show_issue(view)
 
     cols = st.columns(len(pipeline_downloads.EXPORT_FORMATS) + 1, vertical_alignment="center")
     cols[0].markdown(f"**Download step {view.step}**")
     for col, (fmt, ext, mime, label) in zip(cols[1:], pipeline_downloads.EXPORT_FORMATS):
-        # The SVG is the drawing on the page: hand it over directly; others are made on click.
+        # A drawing made for the page is handed over directly; other files are made on click.
         # The key names the step, so each step's button is its own element (a test or a script
         # can ask for step k's button); STALE_DOWNLOADS keeps an older run's button unclickable.
-        data = view.svg.encode("utf-8") if fmt == "svg" else download_data(text, values, options, view.step, fmt, labels)
+        data = view.svg.encode("utf-8") if fmt == "svg" and view.svg else download_data(
+            text, values, options, view.step, fmt, labels)
         col.download_button(label, data=data,
                             file_name=f"graph-step{view.step}.{ext}", mime=mime,
                             on_click="ignore", key=f"download_{fmt}_step{view.step}", width="stretch")
@@ -487,7 +492,7 @@ def teaching_panels(text: str, values: tuple[tuple[str, str], ...], options: Vie
                     labels: Labels = ()) -> None:
     """Issue 6: the chain rule along every path, backprop beside finite differences, and the
     local derivative on every edge in LaTeX."""
-    view = view_for(text, values, options, None, labels)
+    view = view_for(text, values, options, None, labels, draw=False)
     if view.issue is not None:
         return
     shown = dict(view.labels)
@@ -680,7 +685,8 @@ def expression_page(options: ViewOptions, zoom: int, left: Any, stage: Any) -> N
             return
         value_fields(inputs.fields, inputs.values)
         values = inputs.values
-        view = view_for(text, values, options, None) if inputs.issue is None else View(text, issue=inputs.issue)
+        view = (view_for(text, values, options, None, draw=False) if inputs.issue is None
+                else View(text, issue=inputs.issue))
         if view.issue is not None:
             show_issue(view)
             with stage:
@@ -710,10 +716,10 @@ def run_steps(text: str, values: tuple[tuple[str, str], ...], options: ViewOptio
 
 def show_last_good(options: ViewOptions, zoom: int) -> None:
     last = st.session_state.get("last_good")
-    if last:
+    svg = (last.get("svg") or view_for(*last["problem"][:3], None, last["problem"][3]).svg) if last else ""
+    if svg:
         st.caption("The last graph that worked, greyed out until the problem is fixed:")
-        st.markdown(graph_html(last["svg"], zoom, options.background == "dark", greyed=True),
-                    unsafe_allow_html=True)
+        st.markdown(graph_html(svg, zoom, options.background == "dark", greyed=True), unsafe_allow_html=True)
 
 
 def network_form() -> None:
@@ -763,7 +769,7 @@ def network_page(options: ViewOptions, zoom: int, left: Any, stage: Any) -> None
                 show_last_good(options, zoom)
             return
         text, values, labels = net.program, netview.program_values(net), netview.display_labels(net)
-        view = view_for(text, values, options, None, labels)
+        view = view_for(text, values, options, None, labels, draw=False)
         if view.issue is not None:
             show_issue(view)
             with stage:
