@@ -33,7 +33,7 @@ import numpy as np
 
 from ..errors import GnnError, ValueInputError
 from ..language.values import to_value
-from .view import value_text
+from .evaluations import value_text
 
 __all__ = ["KINDS", "KIND_LABELS", "field_kind", "describe", "read_entry", "entry_error", "batch_lines"]
 

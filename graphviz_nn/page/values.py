@@ -225,6 +225,6 @@ def page_inputs(state: ValueState, kinds: Mapping[str, str] | None = None) -> Pa
                 try:
                     read_entry(f.name, raw, field_kind(raw, kinds.get(f.name)))
                 except GnnError as err:
-                    issue = _issue(err, state.text)
+                    issue = issue_of(err, state.text)
             values.append((f.name, raw))
     return PageInputs(fields, tuple(values), issue, frozenset(given))
