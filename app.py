@@ -26,15 +26,18 @@ from graphviz_nn.page import exports as page_exports
 from graphviz_nn.page import teach as pipeline_teach
 from graphviz_nn.page import values as pipeline_values
 from graphviz_nn.page import worksheet as pipeline_worksheet
+from graphviz_nn.page import fields as page_fields
 from graphviz_nn.export import plots
 from graphviz_nn.explain.captions import EDGE_MODES, format_number
 from graphviz_nn.errors import GnnError
 from graphviz_nn.page.examples import Example, list_examples
 from graphviz_nn.page.netview import SpecForm
 from graphviz_nn.page.values import ValueState
-from graphviz_nn.page.view import InputField, Labels, View, ViewOptions
+from graphviz_nn.draw.options import RenderOptions
+from graphviz_nn.page.view import InputField, Labels, View
 from graphviz_nn.export.player import static_dir
 from graphviz_nn.page import player as pipeline_player
+from graphviz_nn.page.style import page_css
 
 #: The step player (graphviz_nn/export/player/static): steps, zoom and inspection in the
 #: browser; it returns the step reached once stepping rests, for the downloads.
@@ -44,7 +47,7 @@ MODES = ("Expression or program", "Layer network")
 NET_VIEWS = ("Computation graph", "Neurons")
 EDGE_CHOICES = ("off",) + EDGE_MODES  # what edges show: nothing, the formula, the value, or both
 #: Widget keys of each mode; kept alive while the other mode is on screen.
-MODE_KEYS = {MODES[0]: ("text", "num:", "val:"), MODES[1]: ("net_",)}
+MODE_KEYS = {MODES[0]: ("text", "num:", "val:", "bat:", "kind:"), MODES[1]: ("net_",)}
 #: Widgets that a run may skip (an error hides them) but whose choice should stay, with defaults.
 STICKY = {"net_view": NET_VIEWS[0], "net_wgrads": False, "net_lr": 0.1, "targets": []}
 #: While a rerun is on its way, Streamlit keeps the previous run's elements on screen (marked
@@ -53,6 +56,10 @@ STICKY = {"net_view": NET_VIEWS[0], "net_wgrads": False, "net_lr": 0.1, "targets
 #: an edit): it takes no clicks until its own run has drawn it.
 STALE_DOWNLOADS = ('<style>[data-stale="true"] [data-testid="stDownloadButton"] button '
                    '{pointer-events: none; cursor: progress;}</style>')
+#: The widths of the problem column and the player's column.
+COLUMNS = (0.34, 0.66)
+NET_VIEW_ROW = 48  # the network's view switch above its drawing, in CSS pixels
+FIELD_SPLIT = (0.58, 0.42)  # a value field and the menu of its kind, side by side
 DEFAULT_CHAIN = SpecForm(chain="Linear(2->2) -> ReLU -> Linear(2->1)", loss="half_sse", bias="folded",
                          values_text="x = [1, 2]\ny = 3\nW1 = [[2, 1, 0], [0, 2, 0]]\nW2 = [[0, 1, 2]]",
                          names=(("W1", "alpha"), ("W2", "beta")), title="α/β network")
@@ -66,13 +73,14 @@ DEFAULT_CHAIN = SpecForm(chain="Linear(2->2) -> ReLU -> Linear(2->1)", loss="hal
 dispatch.start()
 
 
-def view_for(text: str, values: tuple[tuple[str, str], ...], options: ViewOptions, step: int | None,
-             labels: Labels = ()) -> View:
-    """The page for (text, values, options, step): parse, evaluate, draw; never raises."""
-    return pipeline.build_view(text, values, options, step, labels=labels)
+def view_for(text: str, values: tuple[tuple[str, str], ...], options: RenderOptions, step: int | None,
+             labels: Labels = (), draw: bool = True) -> View:
+    """The page for (text, values, options, step): parse, evaluate, and draw unless ``draw`` is
+    false (the player draws the graph: the page only needs the numbers); never raises."""
+    return pipeline.build_view(text, values, options, step, draw=draw, labels=labels)
 
 
-def neuron_view_for(form: SpecForm, show_weight_grads: bool, options: ViewOptions) -> netview.NeuronView:
+def neuron_view_for(form: SpecForm, show_weight_grads: bool, options: RenderOptions) -> netview.NeuronView:
     """The neuron-level drawing of the form's network (or why it is not drawn)."""
     return netview.neuron_view(form, True, show_weight_grads, options.show_values, options.show_grads,
                                options.rankdir, options.digits)
@@ -84,7 +92,7 @@ def examples() -> list[Example]:
     return list_examples()
 
 
-def download_data(text: str, values: tuple[tuple[str, str], ...], options: ViewOptions,
+def download_data(text: str, values: tuple[tuple[str, str], ...], options: RenderOptions,
                   step: int, fmt: str, labels: Labels = ()) -> Any:
     """A deferred download: the file is made only when its button is clicked."""
 
@@ -97,7 +105,7 @@ def download_data(text: str, values: tuple[tuple[str, str], ...], options: ViewO
     return make
 
 
-def steps_data(text: str, values: tuple[tuple[str, str], ...], options: ViewOptions, fmt: str,
+def steps_data(text: str, values: tuple[tuple[str, str], ...], options: RenderOptions, fmt: str,
                labels: Labels = ()) -> Any:
     """A deferred step-sequence download (zip of SVGs, GIF or PDF), made on click."""
 
@@ -176,8 +184,16 @@ def load_example() -> None:
             st.session_state.mode = MODES[1]
         else:
             set_state(ValueState(ex.text))
+            forget_kinds()
             st.session_state.mode = MODES[0]
         reset_step()
+
+
+def forget_kinds() -> None:
+    """A new problem: each field's kind follows its value again (an old choice of "vector/matrix"
+    for x must not turn the next problem's number x into a text field)."""
+    for key in [k for k in st.session_state if str(k).startswith("kind:")]:
+        del st.session_state[key]
 
 
 def value_state() -> ValueState:
@@ -200,8 +216,12 @@ def text_changed() -> None:
 def field_changed(name: str, key: str) -> None:
     """A value field was edited: write the value into the text, or keep it as the field's entry."""
     entry = st.session_state[key]
-    raw = pipeline_values.number_text(entry) if key.startswith("num:") else str(entry)
-    set_state(pipeline_values.set_value(value_state(), name, raw))
+    if key.startswith("num:"):
+        raw, kind = pipeline_values.number_text(entry), "number"
+    else:
+        raw = str(entry)
+        kind = st.session_state.get(f"kind:{name}") or page_fields.field_kind(raw)
+    set_state(pipeline_values.set_entry(value_state(), name, raw, kind))
     reset_step()
 
 
@@ -295,25 +315,44 @@ def restore_start() -> None:
 
 def value_fields(fields: tuple[InputField, ...], values: tuple[tuple[str, str], ...],
                  disabled: bool = False) -> None:
-    """One field per input (numbers, or JSON text for arrays), each showing its value in
-    ``values``. A field's key is set whenever the value differs, so the browser shows it too."""
+    """One field per input, of the kind its value is (:mod:`graphviz_nn.page.fields`): a number
+    field for a scalar, a vector/matrix field (JSON, its shape in the label) for an array, a
+    batch field (one number a line) for a column of points; under each, the menu of kinds. A
+    field's key is set whenever the value differs, so the browser shows it too."""
     if not fields:
         return
-    columns = st.columns(min(4, len(fields)))
-    for i, (field, (name, raw)) in enumerate(zip(fields, values)):
-        numeric = not field.is_array and is_number(raw)
-        key = f"num:{name}" if numeric else f"val:{name}"
-        wanted: Any = float(raw) if numeric else raw
-        if st.session_state.get(key) != wanted:
-            st.session_state[key] = wanted
-        with columns[i % len(columns)]:
+    with st.container(key="gnn_values"):
+        for field, (name, raw) in zip(fields, values):
+            kind = page_fields.field_kind(raw, st.session_state.get(f"kind:{name}"))
+            if st.session_state.get(f"kind:{name}") != kind:
+                st.session_state[f"kind:{name}"] = kind
+            numeric = kind == "number" and is_number(raw)
+            key = f"num:{name}" if numeric else (f"bat:{name}" if kind == "batch" else f"val:{name}")
+            wanted: Any = float(raw) if numeric else (page_fields.batch_lines(raw) if kind == "batch" else raw)
+            if st.session_state.get(key) != wanted:
+                st.session_state[key] = wanted
             label = f"{field.label}" if field.label == field.name else f"{field.label} ({field.name})"
+            entry, menu = st.columns(FIELD_SPLIT, gap="small", vertical_alignment="bottom")
             if numeric:
-                st.number_input(label, key=key, format="%g", step=1.0, on_change=field_changed,
-                                args=(name, key), disabled=disabled)
+                entry.number_input(label, key=key, format="%g", step=1.0, on_change=field_changed,
+                                   args=(name, key), disabled=disabled)
+            elif kind == "batch":
+                entry.text_area(f"{label} · {page_fields.describe(raw, kind)}", key=key, height=100,
+                                on_change=field_changed, args=(name, key), disabled=disabled,
+                                help="One point a line (or separated by commas): the graph is computed at "
+                                     "every point; the gradients add up over the points.")
             else:
-                st.text_input(label, key=key, on_change=field_changed, args=(name, key), disabled=disabled,
-                              help="A number or a JSON array, e.g. [1, 2] or [[1, 2], [3, 4]]")
+                entry.text_input(f"{label} · {page_fields.describe(raw, kind)}", key=key, on_change=field_changed,
+                                 args=(name, key), disabled=disabled,
+                                 help="A vector [1, 2] or a matrix [[1, 2], [0, -1]] (rows in brackets).")
+            menu.selectbox(f"Kind of {label}", page_fields.KINDS, key=f"kind:{name}",
+                           format_func=page_fields.KIND_LABELS.get, label_visibility="collapsed",
+                           on_change=reset_step, disabled=disabled)
+
+
+def field_kinds() -> dict[str, str]:
+    """The kinds the value fields have (name -> number, array, batch)."""
+    return {str(k)[len("kind:"):]: str(v) for k, v in st.session_state.items() if str(k).startswith("kind:")}
 
 
 def show_issue(view: View) -> None:
@@ -337,42 +376,47 @@ def summary_line(view: View) -> str:
     return " · ".join(parts)
 
 
-def step_panel(text: str, values: tuple[tuple[str, str], ...], options: ViewOptions,
-               zoom: int, dark: bool, labels: Labels = ()) -> None:
+def step_panel(text: str, values: tuple[tuple[str, str], ...], options: RenderOptions,
+               zoom: int, dark: bool, labels: Labels = (), height: int = pipeline_player.PLAYER_HEIGHT) -> None:
     """The step player (graph, step controls, caption, trace table, inspector) and the
     downloads of the step it reached."""
     try:
         with dispatch.rerun_budget():  # run alone (the player rested on a step), the fragment is a rerun
-            _step_panel(text, values, options, zoom, dark, labels)
+            _step_panel(text, values, options, zoom, dark, labels, height)
     except Exception as exc:  # the fragment reruns on its own: guard it too
         st.error("graphviz_nn hit an internal error: " + html.escape(f"{type(exc).__name__}: {exc}"))
 
 
-def _step_panel(text: str, values: tuple[tuple[str, str], ...], options: ViewOptions,
-                zoom: int, dark: bool, labels: Labels) -> None:
-    full = view_for(text, values, options, None, labels)
+def _step_panel(text: str, values: tuple[tuple[str, str], ...], options: RenderOptions,
+                zoom: int, dark: bool, labels: Labels, height: int) -> None:
+    full = view_for(text, values, options, None, labels, draw=False)
     n = full.n_steps
     payload, issue = pipeline_player.player_issue(text, values, options, labels)
     step = n
     if payload:
-        reached = step_player(data=payload, height=pipeline_player.PLAYER_HEIGHT, key="player", default=n)
+        reached = step_player(data=payload, height=height, narrow_height=pipeline_player.PHONE_HEIGHT,
+                              key="player", default=n)
         step = max(0, min(int(reached), n)) if isinstance(reached, (int, float)) else n
-    view = view_for(text, values, options, step, labels)
-    if view.svg:
-        if not payload:  # no player (too many steps, …): the finished drawing, and why
-            st.caption(md_escape(issue.message) if issue is not None else "")
-            st.markdown(graph_html(view.svg, zoom, dark), unsafe_allow_html=True)
-        st.session_state.last_good = {"svg": view.svg, "fields": full.fields, "values": values, "text": text}
+    # With the player on the page no drawing is made here (one layout run less before the new
+    # graph shows): the SVG download is made on click, a greyed last graph only when needed.
+    view = view_for(text, values, options, step, labels, draw=not payload)
+    if view.svg and not payload:  # no player (too many steps, …): the finished drawing, and why
+        st.caption(md_escape(issue.message) if issue is not None else "")
+        st.markdown(graph_html(view.svg, zoom, dark), unsafe_allow_html=True)
+    if view.issue is None and (view.svg or payload):
+        st.session_state.last_good = {"svg": view.svg, "problem": (text, values, options, labels),
+                                      "fields": full.fields, "values": values, "text": text}
     elif view.issue is not None:
         show_issue(view)
 
     cols = st.columns(len(pipeline_downloads.EXPORT_FORMATS) + 1, vertical_alignment="center")
     cols[0].markdown(f"**Download step {view.step}**")
     for col, (fmt, ext, mime, label) in zip(cols[1:], pipeline_downloads.EXPORT_FORMATS):
-        # The SVG is the drawing on the page: hand it over directly; others are made on click.
+        # A drawing made for the page is handed over directly; other files are made on click.
         # The key names the step, so each step's button is its own element (a test or a script
         # can ask for step k's button); STALE_DOWNLOADS keeps an older run's button unclickable.
-        data = view.svg.encode("utf-8") if fmt == "svg" else download_data(text, values, options, view.step, fmt, labels)
+        data = view.svg.encode("utf-8") if fmt == "svg" and view.svg else download_data(
+            text, values, options, view.step, fmt, labels)
         col.download_button(label, data=data,
                             file_name=f"graph-step{view.step}.{ext}", mime=mime,
                             on_click="ignore", key=f"download_{fmt}_step{view.step}", width="stretch")
@@ -384,7 +428,7 @@ def _step_panel(text: str, values: tuple[tuple[str, str], ...], options: ViewOpt
                             key=f"download_steps_{fmt}", width="stretch")
 
 
-def sidebar() -> tuple[ViewOptions, int]:
+def sidebar() -> tuple[RenderOptions, int]:
     """Examples menu and display toggles."""
     from graphviz_nn.draw.themes import THEMES
 
@@ -412,7 +456,7 @@ def sidebar() -> tuple[ViewOptions, int]:
         digits = st.slider("Digits", 2, 8, 4, key="digits")
         zoom = st.slider("Zoom (%)", 25, 300, 100, step=25, key="zoom")
         merge = merge_toggle()
-    options = ViewOptions(theme=theme, background="dark" if dark else "white",
+    options = RenderOptions(theme=theme, background="dark" if dark else "white",
                           show_values=show_values, show_grads=show_grads,
                           edge_labels=edge_mode in ("value", "both"),
                           edge_text=None if edge_mode == "off" else edge_mode,
@@ -421,7 +465,7 @@ def sidebar() -> tuple[ViewOptions, int]:
     return options, zoom
 
 
-def gradient_check_panel(text: str, values: tuple[tuple[str, str], ...], options: ViewOptions,
+def gradient_check_panel(text: str, values: tuple[tuple[str, str], ...], options: RenderOptions,
                          labels: Labels) -> None:
     """Backprop beside central differences, computed when asked for (each checked entry reruns
     the whole graph twice) and kept for the same problem."""
@@ -446,11 +490,11 @@ def gradient_check_panel(text: str, values: tuple[tuple[str, str], ...], options
         st.dataframe(frame, hide_index=True, width="stretch", key="gradcheck_table")
 
 
-def teaching_panels(text: str, values: tuple[tuple[str, str], ...], options: ViewOptions,
+def teaching_panels(text: str, values: tuple[tuple[str, str], ...], options: RenderOptions,
                     labels: Labels = ()) -> None:
     """Issue 6: the chain rule along every path, backprop beside finite differences, and the
     local derivative on every edge in LaTeX."""
-    view = view_for(text, values, options, None, labels)
+    view = view_for(text, values, options, None, labels, draw=False)
     if view.issue is not None:
         return
     shown = dict(view.labels)
@@ -515,7 +559,7 @@ def plot_panel(text: str, values: tuple[tuple[str, str], ...], names: list[str])
                             data=deferred(lambda fmt=fmt: pipeline_teach.function_plot(*args, fmt)[0], "the plot"))
 
 
-def worksheet_panel(text: str, values: tuple[tuple[str, str], ...], options: ViewOptions,
+def worksheet_panel(text: str, values: tuple[tuple[str, str], ...], options: RenderOptions,
                     labels: Labels = ()) -> None:
     """Blanks on the drawing; the student types each answer and gets ✓ or ✗ with a hint."""
     c1, c2, c3 = st.columns([2, 1, 1], vertical_alignment="bottom")
@@ -567,7 +611,7 @@ def worksheet_panel(text: str, values: tuple[tuple[str, str], ...], options: Vie
             i += 1
 
 
-def worksheet_data(text: str, values: tuple[tuple[str, str], ...], options: ViewOptions, fmt: str, key: bool,
+def worksheet_data(text: str, values: tuple[tuple[str, str], ...], options: RenderOptions, fmt: str, key: bool,
                    choice: dict[str, Any]) -> Any:
     """A deferred worksheet (or answer key) download."""
 
@@ -580,7 +624,7 @@ def worksheet_data(text: str, values: tuple[tuple[str, str], ...], options: View
     return make
 
 
-def chain_rule_panel(text: str, values: tuple[tuple[str, str], ...], options: ViewOptions,
+def chain_rule_panel(text: str, values: tuple[tuple[str, str], ...], options: RenderOptions,
                      labels: Labels, names: list[str], shown: dict[str, str]) -> None:
     """Pick one or two targets: every path to each as a product of factors; shared ones marked."""
     chosen = [t for t in st.session_state.get("targets", []) if t in names]
@@ -625,24 +669,31 @@ def chain_rule_panel(text: str, values: tuple[tuple[str, str], ...], options: Vi
             st.caption("Path products: " + " + ".join(panel.products) + f" = {panel.total}")
 
 
-def expression_page(options: ViewOptions, zoom: int) -> None:
-    """Type an expression or a program, give the inputs values, step through."""
-    text = st.text_area("Expression or program", key="text", height=80, on_change=text_changed,
-                        help="e.g. x^2 + 3xy, sin(xy)/z + e^(xz)/(xy), or lines like "
-                             "`z1 = w1*x + w01` with inputs `x = 1`. Ctrl+Enter applies.")
-    inputs = pipeline_values.page_inputs(value_state())
-    if not inputs.fields and inputs.issue is not None:
-        last = st.session_state.get("last_good")
-        if last:  # the text cannot be read: show the last fields, unchangeable until it can
-            value_fields(last["fields"], last["values"], disabled=True)
-        show_issue(View(text, issue=inputs.issue))
-        show_last_good(options, zoom)
-        return
-    value_fields(inputs.fields, inputs.values)
-    values = inputs.values
-    view = view_for(text, values, options, None) if inputs.issue is None else View(text, issue=inputs.issue)
-
-    if view.issue is None:
+def expression_page(options: RenderOptions, zoom: int, left: Any, stage: Any) -> None:
+    """Type an expression or a program, give the inputs values, step through: the problem in
+    ``left``, the player in ``stage``, the teaching panels below both."""
+    with left:
+        text = st.text_area("Expression or program", key="text", height=96, on_change=text_changed,
+                            help="e.g. x^2 + 3xy, sin(xy)/z + e^(xz)/(xy), or lines like "
+                                 "`z1 = w1*x + w01` with inputs `x = 1`. Ctrl+Enter applies.")
+        inputs = pipeline_values.page_inputs(value_state(), field_kinds())
+        if not inputs.fields and inputs.issue is not None:
+            last = st.session_state.get("last_good")
+            if last:  # the text cannot be read: show the last fields, unchangeable until it can
+                value_fields(last["fields"], last["values"], disabled=True)
+            show_issue(View(text, issue=inputs.issue))
+            with stage:
+                show_last_good(options, zoom)
+            return
+        value_fields(inputs.fields, inputs.values)
+        values = inputs.values
+        view = (view_for(text, values, options, None, draw=False) if inputs.issue is None
+                else View(text, issue=inputs.issue))
+        if view.issue is not None:
+            show_issue(view)
+            with stage:
+                show_last_good(options, zoom)
+            return
         st.markdown(f"**Read as** `{view.reading.replace('`', '')}`  \n{summary_line(view)}",
                     help=f"Fully bracketed: {view.canonical}")
         if view.canonical != view.reading:
@@ -652,27 +703,25 @@ def expression_page(options: ViewOptions, zoom: int) -> None:
             st.warning(md_escape(head) + (f"\n\n{fenced(caret)}" if caret else ""))
         if view.nonfinite:
             st.warning(md_escape(view.nonfinite))
-        st.query_params.from_dict({"expr": text, **{VALUE_PREFIX + k: v for k, v in values}})
+    st.query_params.from_dict({"expr": text, **{VALUE_PREFIX + k: v for k, v in values}})
+    with stage:
         run_steps(text, values, options, zoom)
-        more_downloads(text, values, options)
-        teaching_panels(text, values, options)
-    else:
-        show_issue(view)
-        show_last_good(options, zoom)
+    more_downloads(text, values, options)
+    teaching_panels(text, values, options)
 
 
-def run_steps(text: str, values: tuple[tuple[str, str], ...], options: ViewOptions, zoom: int,
-              labels: Labels = ()) -> None:
+def run_steps(text: str, values: tuple[tuple[str, str], ...], options: RenderOptions, zoom: int,
+              labels: Labels = (), height: int = pipeline_player.PLAYER_HEIGHT) -> None:
     """The step panel as a fragment: the step the player reports reruns only the downloads."""
-    st.fragment(step_panel)(text, values, options, zoom, options.background == "dark", labels)
+    st.fragment(step_panel)(text, values, options, zoom, options.background == "dark", labels, height)
 
 
-def show_last_good(options: ViewOptions, zoom: int) -> None:
+def show_last_good(options: RenderOptions, zoom: int) -> None:
     last = st.session_state.get("last_good")
-    if last:
+    svg = (last.get("svg") or view_for(*last["problem"][:3], None, last["problem"][3]).svg) if last else ""
+    if svg:
         st.caption("The last graph that worked, greyed out until the problem is fixed:")
-        st.markdown(graph_html(last["svg"], zoom, options.background == "dark", greyed=True),
-                    unsafe_allow_html=True)
+        st.markdown(graph_html(svg, zoom, options.background == "dark", greyed=True), unsafe_allow_html=True)
 
 
 def network_form() -> None:
@@ -689,80 +738,85 @@ def network_form() -> None:
     c3.text_input("Init", key="net_init", on_change=form_changed, placeholder="given values",
                   help="Parameters the values leave out: empty (give them all), random, or a number.")
     c4.number_input("Seed", key="net_seed", step=1, min_value=0, on_change=form_changed)
-    st.text_area("Values", key="net_values", height=150, on_change=form_changed,
+    st.text_area("Values", key="net_values", height=120, on_change=form_changed,
                  help="One per line as in a spec's [values] table: x = [1, 2], y = 3, "
                       "W1 = [[2, 1, 0], [0, 2, 0]], b1 = [0, 0]. W_k is (outputs × inputs).")
-    st.file_uploader("Or upload a spec file", type=["toml"], key="spec_upload", on_change=upload_spec,
-                     help="A TOML file with [network] (chain, loss, bias, init, seed, title, names) "
-                          "and [values], like examples/*.toml.")
+    with st.expander("Or upload a spec file"):
+        st.file_uploader("Or upload a spec file", type=["toml"], key="spec_upload", on_change=upload_spec,
+                         label_visibility="collapsed",
+                         help="A TOML file with [network] (chain, loss, bias, init, seed, title, names) "
+                              "and [values], like examples/*.toml.")
 
 
-def network_page(options: ViewOptions, zoom: int) -> None:
-    """Issue 5: a layer chain with values (or a spec file), the graph or neuron view, SGD steps."""
+def network_page(options: RenderOptions, zoom: int, left: Any, stage: Any) -> None:
+    """A layer chain with values (or a spec file), the graph or neuron view, SGD steps: the form,
+    its program and the steps in ``left``, the drawing in ``stage``."""
     if "net_chain" not in st.session_state:
         set_form(DEFAULT_CHAIN)
-    left, right = st.columns([3, 2])
     with left:
         network_form()
-    if st.session_state.get("upload_error"):
-        st.error("**The spec file was not loaded**\n\n" + fenced(st.session_state.upload_error))
-        st.info("The form keeps the last spec that worked. A spec has a [network] table with "
-                "chain = \"Linear(2->2) -> ReLU -> Linear(2->1)\" and a [values] table.")
-    form = current_form()
-    try:
-        net = netview.network(form)
-    except GnnError as err:
-        st.error(fenced(err.render()))
-        st.info("Check the chain, the loss and the values: each W_k must be (outputs × inputs"
-                + (" + 1" if form.bias == "folded" else "") + ") and every parameter needs a value "
-                "(or set Init to random).")
-        show_last_good(options, zoom)
-        return
-    with right:
-        st.markdown("**The chain expands into this program**")
-        st.code(net.program, language=None)
-        st.download_button("Download this spec (.toml)", netview.spec_toml(form), file_name="network.toml",
-                           mime="application/toml", on_click="ignore", key="download_spec")
-    text, values, labels = net.program, netview.program_values(net), netview.display_labels(net)
-    view = view_for(text, values, options, None, labels)
-    if view.issue is not None:
-        show_issue(view)
-        show_last_good(options, zoom)
-        return
-    title = f"**{md_escape(form.title)}** · " if form.title else ""
-    st.markdown(title + summary_line(view))
-    if view.nonfinite:
-        st.warning(md_escape(view.nonfinite))
-    c1, c2 = st.columns([2, 3], vertical_alignment="center")
-    which = c1.radio("View", NET_VIEWS, horizontal=True, key="net_view")
-    if which == NET_VIEWS[1]:
-        grads_on_edges = c2.toggle("∂L/∂w on the edges", key="net_wgrads")
-        neurons = neuron_view_for(form, grads_on_edges, options)
-        if neurons.svg:
-            step_player(data=pipeline_player.drawing_json(neurons.svg, form.title, options.background == "dark"),
-                        height=pipeline_player.PLAYER_HEIGHT, key="neuron_player", default=0)
-            st.session_state.last_good = {"svg": neurons.svg, "fields": (), "values": (), "text": text}
-            neuron_downloads(form, options, grads_on_edges, neurons.svg)
+        if st.session_state.get("upload_error"):
+            st.error("**The spec file was not loaded**\n\n" + fenced(st.session_state.upload_error))
+            st.info("The form keeps the last spec that worked. A spec has a [network] table with "
+                    "chain = \"Linear(2->2) -> ReLU -> Linear(2->1)\" and a [values] table.")
+        form = current_form()
+        try:
+            net = netview.network(form)
+        except GnnError as err:
+            st.error(fenced(err.render()))
+            st.info("Check the chain, the loss and the values: each W_k must be (outputs × inputs"
+                    + (" + 1" if form.bias == "folded" else "") + ") and every parameter needs a value "
+                    "(or set Init to random).")
+            with stage:
+                show_last_good(options, zoom)
+            return
+        text, values, labels = net.program, netview.program_values(net), netview.display_labels(net)
+        view = view_for(text, values, options, None, labels, draw=False)
+        if view.issue is not None:
+            show_issue(view)
+            with stage:
+                show_last_good(options, zoom)
+            return
+        title = f"**{md_escape(form.title)}** · " if form.title else ""
+        st.markdown(title + summary_line(view))
+        if view.nonfinite:
+            st.warning(md_escape(view.nonfinite))
+        training_panel(net.loss)
+        with st.expander("The chain expands into this program"):
+            st.code(net.program, language=None)
+            st.download_button("Download this spec (.toml)", netview.spec_toml(form), file_name="network.toml",
+                               mime="application/toml", on_click="ignore", key="download_spec")
+    with stage:
+        c1, c2 = st.columns([3, 2], vertical_alignment="center")
+        which = c1.radio("View", NET_VIEWS, horizontal=True, key="net_view", label_visibility="collapsed")
+        if which == NET_VIEWS[1]:
+            grads_on_edges = c2.toggle("∂L/∂w on the edges", key="net_wgrads")
+            neurons = neuron_view_for(form, grads_on_edges, options)
+            if neurons.svg:
+                step_player(data=pipeline_player.drawing_json(neurons.svg, form.title, options.background == "dark"),
+                            height=pipeline_player.PLAYER_HEIGHT - NET_VIEW_ROW, key="neuron_player", default=0)
+                st.session_state.last_good = {"svg": neurons.svg, "fields": (), "values": (), "text": text}
+                neuron_downloads(form, options, grads_on_edges, neurons.svg)
+            else:
+                st.info(md_escape(neurons.message) + " — showing the computation graph instead.")
+                run_steps(text, values, options, zoom, labels, pipeline_player.PLAYER_HEIGHT - NET_VIEW_ROW)
         else:
-            st.info(md_escape(neurons.message) + " — showing the computation graph instead.")
-            run_steps(text, values, options, zoom, labels)
-    else:
-        run_steps(text, values, options, zoom, labels)
+            run_steps(text, values, options, zoom, labels, pipeline_player.PLAYER_HEIGHT - NET_VIEW_ROW)
     more_downloads(text, values, options, labels)
-    training_panel(net.loss)
     teaching_panels(text, values, options, labels)
 
 
 def training_panel(loss: str) -> None:
     """Take a gradient-descent step (or ten) and watch the loss curve."""
-    st.markdown("#### Gradient descent")
+    st.markdown("**Gradient descent**")
     if loss == "none":
         st.caption("Training needs a loss: pick one in the form (or end the chain with -> MSE).")
         return
-    c1, c2, c3, c4 = st.columns([2, 1, 1, 1], vertical_alignment="bottom")
+    c1, c2 = st.columns(2, vertical_alignment="bottom")
     c1.number_input("Learning rate", min_value=0.0, step=0.01, format="%g", key="net_lr")
     c2.button("Take a step", key="net_step", on_click=take_steps, args=(1,), width="stretch",
               icon=":material/south_east:")
+    c3, c4 = st.columns(2, vertical_alignment="bottom")
     c3.button("Take 10 steps", key="net_step10", on_click=take_steps, args=(10,), width="stretch")
     c4.button("Reset values", key="net_reset", on_click=restore_start, width="stretch",
               disabled=st.session_state.get("net_start") is None)
@@ -806,7 +860,7 @@ def deferred(make: Any, what: str) -> Any:
     return made
 
 
-def more_downloads(text: str, values: tuple[tuple[str, str], ...], options: ViewOptions,
+def more_downloads(text: str, values: tuple[tuple[str, str], ...], options: RenderOptions,
                    labels: Labels = ()) -> None:
     """The graph as a NumPy or PyTorch script that recomputes the value and every gradient."""
     with st.expander("Export as code (NumPy, PyTorch)"):
@@ -824,7 +878,7 @@ def more_downloads(text: str, values: tuple[tuple[str, str], ...], options: View
                                 data=script, width="stretch")
 
 
-def neuron_downloads(form: SpecForm, options: ViewOptions, grads_on_edges: bool, svg: str) -> None:
+def neuron_downloads(form: SpecForm, options: RenderOptions, grads_on_edges: bool, svg: str) -> None:
     """The neuron view as SVG (the drawing on the page), PNG, PDF or DOT."""
     cols = st.columns(len(page_exports.NEURON_FORMATS) + 1, vertical_alignment="center")
     cols[0].markdown("**Download the neuron view**")
@@ -853,18 +907,25 @@ def main() -> None:
         start = ValueState(st.query_params.get("expr", pipeline.DEFAULT_TEXT))
         set_state(pipeline_values.set_values(start, url_values()))
     keep_widget_state(st.session_state.get("mode", MODES[0]))
-    st.html(STALE_DOWNLOADS)
+    st.html(STALE_DOWNLOADS + f"<style>{page_css()}</style>")
     options, zoom = sidebar()
 
-    st.markdown("### graphviz_nn: backprop on your own problem")
-    st.caption("Type an expression or a program, or build a layer network; give the inputs values, "
-               "and step through the forward and backward passes.")
-    mode = st.radio("Problem", MODES, horizontal=True, key="mode", on_change=reset_step,
-                    label_visibility="collapsed")
+    # One laptop screen: the problem (text, values, what it reads as) on the left, the player
+    # with its step controls and caption on the right; a phone stacks them. The teaching panels
+    # follow below, full width.
+    left, right = st.columns(COLUMNS, gap="small")
+    with left:
+        with st.container(key="gnn_title"):
+            st.markdown("**graphviz_nn** · backprop on your own problem",
+                        help="Type an expression or a program, or build a layer network; give the inputs "
+                             "values, and step through the forward and backward passes.")
+        mode = st.radio("Problem", MODES, horizontal=True, key="mode", on_change=reset_step,
+                        label_visibility="collapsed")
+    stage = right.container(key="gnn_stage")
     if mode == MODES[1]:
-        network_page(options, zoom)
+        network_page(options, zoom, left, stage)
     else:
-        expression_page(options, zoom)
+        expression_page(options, zoom, left, stage)
 
 
 try:

@@ -11,8 +11,9 @@ from the menu, then measures from the user's action to the new drawing on the pa
 * **take a step**: the network's "Take a step" button; layer specs only;
 * **GIF**: a click on the GIF download until the file has arrived.
 
-"The new drawing" is the moment the graph's ``<svg>`` on the page holds other markup than
-before the action (the page polls once per animation frame). Every figure is
+"The new drawing" is the moment the step player's drawing (``.gnn-stage svg`` in the player's
+frame, ``iframe[title*="graphviz_nn_player"]``, the newest when a rerun briefly shows two) holds
+other markup than before the action (the page polls once per animation frame). Every figure is
 the median of ``--repeats`` runs after one warm-up run; the first (cold) run is reported too.
 Nothing here is a test: the figures go to docs/PERFORMANCE.md.
 """
@@ -34,13 +35,18 @@ from pathlib import Path
 from .app_server import CHROMIUM_ARGS, ROOT, start_app, stop_app
 
 VIEWPORT = {"width": 1366, "height": 768}
-GRAPH = '.gnn-graph[data-state="current"] svg'
+PLAYER = 'iframe[title*="graphviz_nn_player"]'
+GRAPH = ".gnn-stage svg"
 TIMEOUT_MS = 60_000
 GIF_TIMEOUT_MS = 300_000
 
-# The page keeps the <svg> element and patches it, so "new" means other markup than before.
-_MARK_OLD = f"() => {{ const s = document.querySelector('{GRAPH}'); window.__gnnOld = s ? s.outerHTML : ''; }}"
-_NEW_GRAPH = f"() => {{ const s = document.querySelector('{GRAPH}'); return !!s && s.outerHTML !== window.__gnnOld; }}"
+# The player's drawing, read from its frame (the component is served from the page's origin).
+# The player mounts new data into the same frame, so "new" means other markup than before.
+_SVG = (f"(() => {{ const fs = document.querySelectorAll('{PLAYER}'); const f = fs[fs.length - 1]; "
+        f"const d = f && f.contentDocument; return d ? d.querySelector('{GRAPH}') : null; }})()")
+_MARK_OLD = f"() => {{ const s = {_SVG}; window.__gnnOld = s ? s.outerHTML : ''; }}"
+_NEW_GRAPH = f"() => {{ const s = {_SVG}; return !!s && s.outerHTML !== window.__gnnOld; }}"
+_ANY_GRAPH = f"() => !!{_SVG}"
 
 
 @dataclass
@@ -124,7 +130,7 @@ def gif_ms(page: object) -> float:
 
 
 def measure(page: object, example: object, repeats: int, gif_repeats: int) -> Row:
-    from graphviz_nn.page.view import _evaluate, _merged, input_fields
+    from graphviz_nn.page.evaluations import _evaluate, _merged, input_fields
 
     row = Row(example.slug, example.kind)  # type: ignore[attr-defined]
     load_example(page, example.title)  # type: ignore[attr-defined]
@@ -143,7 +149,9 @@ def measure(page: object, example: object, repeats: int, gif_repeats: int) -> Ro
         first = input_fields(text)[0]
         label = first.label if first.label == first.name else f"{first.label} ({first.name})"
         number = not first.is_array and _is_number(first.default)
-        field = page.get_by_role("spinbutton" if number else "textbox", name=label, exact=True)  # type: ignore[attr-defined]
+        # an array field's label also says its shape ("W1 · 2×2 matrix")
+        name = re.compile(rf"^{re.escape(label)}( · .*)?$")
+        field = page.get_by_role("spinbutton" if number else "textbox", name=name)  # type: ignore[attr-defined]
 
         def change(k: int) -> None:  # the first number in the field, plus k/2
             field.fill(re.sub(r"-?\d+(\.\d+)?", lambda m: f"{float(m.group(0)) + 0.5 * k:g}", first.default, count=1))
@@ -197,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
             page = browser.new_page(viewport=VIEWPORT, accept_downloads=True)
             page.set_default_timeout(TIMEOUT_MS)
             page.goto(app.url)
-            page.wait_for_selector(GRAPH, timeout=TIMEOUT_MS)
+            page.wait_for_function(_ANY_GRAPH, polling="raf", timeout=TIMEOUT_MS)
             for example in examples:
                 row = measure(page, example, args.repeats, args.gif_repeats)
                 rows.append(row)

@@ -25,13 +25,13 @@ ROOT = Path(__file__).resolve().parent.parent
 CHILD = r'''
 import json, sys, time
 from graphviz_nn.page.player import player_json
-from graphviz_nn.page.view import ViewOptions
+from graphviz_nn.draw.options import RenderOptions
 text, name, repeats = sys.argv[1], sys.argv[2], int(sys.argv[3])
-player_json(text, {name: "0.25"}, ViewOptions())  # warm: imports, the layout program found
+player_json(text, {name: "0.25"}, RenderOptions())  # warm: imports, the layout program found
 times = []
 for i in range(repeats):
     started = time.perf_counter()
-    player_json(text, {name: f"{0.5 + 0.173 * i:.3f}"}, ViewOptions())
+    player_json(text, {name: f"{0.5 + 0.173 * i:.3f}"}, RenderOptions())
     times.append(time.perf_counter() - started)
 print(json.dumps(times))
 '''

@@ -944,11 +944,12 @@ def test_app_memory_stays_bounded_over_seed_changes():
     """Twelve seed changes of a network at the app's parameter limit fit in a fixed memory bound."""
 
     code = ("from graphviz_nn.page import netview, view as pipeline\n"
+            "from graphviz_nn.draw.options import RenderOptions\n"
             "for seed in range(12):\n"
             "    form = netview.SpecForm(chain='Linear(2->310) -> ReLU -> Linear(310->310) -> Linear(310->1)',"
             " init='random', seed=seed, values_text='x = [1, 2]')\n"
             "    net = netview.network(form)\n"
-            "    view = pipeline.build_view(net.program, netview.program_values(net), pipeline.ViewOptions(), None)\n"
+            "    view = pipeline.build_view(net.program, netview.program_values(net), RenderOptions(), None)\n"
             "    assert view.issue is None, view.issue\n"
             "print('ok')\n")
     done = python_bounded(code, memory_mb=1200, cpu_seconds=120)

@@ -22,10 +22,15 @@ from ..draw.options import RenderOptions
 from .evaluations import Labels, ValuesArg, _evaluate, _merged, _normalise
 from .issues import Issue, issue_of
 
-__all__ = ["player_json", "player_issue", "drawing_json", "PLAYER_HEIGHT"]
+__all__ = ["player_json", "player_issue", "drawing_json", "PLAYER_HEIGHT", "PHONE_HEIGHT"]
 
 PLAYER_HEIGHT = 660
-"""Height of the player in the page, in CSS pixels (toolbar, caption, drawing, side panel)."""
+"""Height of the player in the page, in CSS pixels (toolbar, caption, drawing, side panel): with
+the page's top margin it ends inside a 768 px high laptop screen."""
+PHONE_HEIGHT = 880
+"""Height of the player in a phone-wide frame (480 px or less), where the toolbar wraps onto
+three rows, the caption's formulas onto lines of their own and the side panel goes below the
+drawing: a phone's screen high."""
 
 
 @functools.lru_cache(maxsize=16)

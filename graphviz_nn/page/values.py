@@ -37,7 +37,7 @@ from .evaluations import APP_MAX_CHARS, InputField, input_fields, value_text
 from .issues import Issue, issue_of
 
 __all__ = ["ValueState", "PageInputs", "literal_spans", "set_value", "set_values", "edit_text",
-           "page_inputs", "number_text"]
+           "page_inputs", "number_text", "set_entry"]
 
 Pairs = tuple[tuple[str, str], ...]
 
@@ -145,6 +145,31 @@ def set_value(state: ValueState, name: str, raw: str) -> ValueState:
     return ValueState(state.text, _pairs(free))
 
 
+def set_entry(state: ValueState, name: str, raw: str, kind: str) -> ValueState:
+    """What was typed into ``name``'s field of ``kind`` (a number, a vector/matrix, a batch;
+    :mod:`graphviz_nn.page.fields`): its value as :func:`set_value` takes it, or, when it is no
+    value of that kind, the typed text kept as the field's entry so that :func:`page_inputs`
+    (given the kinds) says why, with a caret under the typed text.
+
+    >>> state = set_entry(ValueState("1/2 ||W x||^2"), "W", "[[1, 2], [0, -1]]", "array")
+    >>> state.free
+    (('W', '[[1, 2], [0, -1]]'),)
+    >>> print(page_inputs(set_entry(state, "W", "[[1, 2], [0]]", "array"), {"W": "array"}).issue.message)
+    W: the rows do not all have the same length (a matrix is rectangular) at column 12
+      [[1, 2], [0]]
+                 ^
+    """
+    from .fields import read_entry
+
+    try:
+        value = read_entry(name, raw, kind)
+    except GnnError:
+        free = _free(state)
+        free[name] = str(raw)
+        return ValueState(state.text, _pairs(free))
+    return set_value(state, name, value)
+
+
 def set_values(state: ValueState, values: Mapping[str, str]) -> ValueState:
     """Several field entries at once (a link's ``?v_x=2&v_y=3``), each as :func:`set_value`."""
     for name, raw in values.items():
@@ -174,8 +199,12 @@ def _entry_issue(text: str, name: str, raw: str) -> Issue:
     return issue_of(err, text)
 
 
-def page_inputs(state: ValueState) -> PageInputs:
-    """The fields of ``state.text`` with the value each shows (and the page computes with)."""
+def page_inputs(state: ValueState, kinds: Mapping[str, str] | None = None) -> PageInputs:
+    """The fields of ``state.text`` with the value each shows (and the page computes with).
+    ``kinds`` are the field kinds the user chose (name -> ``number``, ``array``, ``batch``); an
+    entry that is no value of its field's kind is reported with a caret under the entry."""
+    from .fields import field_kind, read_entry
+
     try:
         fields = input_fields(state.text)
     except Exception as exc:  # a text that cannot be read: the page shows why
@@ -191,5 +220,11 @@ def page_inputs(state: ValueState) -> PageInputs:
         elif f.name in given:
             values.append((f.name, f.default))
         else:
-            values.append((f.name, free.get(f.name, f.default)))
+            raw = free.get(f.name, f.default)
+            if f.name in free and kinds is not None and issue is None:
+                try:
+                    read_entry(f.name, raw, field_kind(raw, kinds.get(f.name)))
+                except GnnError as err:
+                    issue = issue_of(err, state.text)
+            values.append((f.name, raw))
     return PageInputs(fields, tuple(values), issue, frozenset(given))

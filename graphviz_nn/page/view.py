@@ -35,7 +35,6 @@ from .svgtext import inline_svg, svg_size
 
 __all__ = [
     "DEFAULT_TEXT",
-    "ViewOptions",
     "TraceRow",
     "Tables",
     "View",
@@ -51,9 +50,6 @@ DEFAULT_TEXT = "x^2 + 3xy"
 MAX_LATEX_PATHS = 6
 #: Edges listed in the edge-formula panel.
 MAX_EDGE_TERMS = 80
-#: The page's options are a picture's options: the sidebar's switches, the graph (merged or a
-#: tree) and whether constants get gradients. The same class under the name the app uses.
-ViewOptions = RenderOptions
 
 
 # --------------------------------------------------------------------------- results

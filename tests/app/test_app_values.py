@@ -218,3 +218,91 @@ def test_training_shows_the_new_values_and_their_loss() -> None:
         e.text for e in EXAMPLES if e.slug == "mit_4layer_chain" and e.kind == "spec")).__dict__,
         "values_text": values}))
     assert summary(at)["L"] == format_number(reference_evaluate(net.program, dict(net.values)).value, 4)
+
+
+# --------------------------------------------------------------------------- field kinds
+
+MATRIX_LOSS = "1/2 ||W2 tanh(W1 x + b) - y||^2"
+
+
+def loss_oracle(W1: Any, x: Any, b: Any, W2: Any, y: float) -> float:
+    """The matrix loss computed with numpy, independently of the engine."""
+    W1, x, b, W2 = (np.asarray(v, dtype=float) for v in (W1, x, b, W2))
+    return 0.5 * float(np.sum((W2 @ np.tanh(W1 @ x + b) - y) ** 2))
+
+
+def test_a_matrix_typed_into_a_matrix_field_is_what_is_computed() -> None:
+    # Every input of the expression starts as a number field; W1 typed as a matrix after its
+    # kind is set to vector/matrix is taken as that matrix (it never becomes 1).
+    at = start()
+    at.text_area(key="text").set_value(MATRIX_LOSS).run()
+    assert {n.key for n in at.number_input if n.key} >= {"num:W1", "num:x", "num:b", "num:W2", "num:y"}
+    typed = {"W1": "[[1, 2], [0, -1]]", "x": "[0.5, -1]", "b": "[0.1, 0.2]", "W2": "[[1, -2]]"}
+    for name, raw in typed.items():
+        at.selectbox(key=f"kind:{name}").set_value("array").run()
+        at.text_input(key=f"val:{name}").set_value(raw).run()
+    at.number_input(key="num:y").set_value(0.3).run()
+    assert not at.error, [e.value for e in at.error]
+    assert field_values(at)["W1"] == [[1, 2], [0, -1]]
+    assert at.text_input(key="val:W1").label.endswith("2×2 matrix")
+    assert at.text_input(key="val:x").label.endswith("vector of 2")
+    shown = summary(at)
+    f = next(iter(shown))
+    want = loss_oracle([[1, 2], [0, -1]], [0.5, -1], [0.1, 0.2], [[1, -2]], 0.3)
+    assert float(shown[f].replace("−", "-")) == pytest.approx(want, rel=1e-3)
+    # ∂f/∂W1 is a 2×2 matrix on the page
+    grad = number(shown[f"∂{f}/∂W1"])
+    assert np.shape(grad) == (2, 2)
+
+
+def test_a_bad_matrix_entry_shows_an_error_with_a_caret_and_keeps_the_entry() -> None:
+    at = start()
+    at.text_area(key="text").set_value(MATRIX_LOSS).run()
+    at.selectbox(key="kind:W1").set_value("array").run()
+    at.text_input(key="val:W1").set_value("[[1, 2], [0]]").run()
+    assert at.text_input(key="val:W1").value == "[[1, 2], [0]]"
+    errors = [e.value for e in at.error]
+    assert errors and "rows do not all have the same length" in errors[0]
+    assert "  [[1, 2], [0]]\n" + " " * 13 + "^" in errors[0]
+    assert not [m for m in at.markdown if m.value.startswith("**Read as**")]  # nothing computed
+
+
+def test_a_matrix_from_a_link_gets_a_matrix_field_not_a_number() -> None:
+    # The link gives W1 a matrix: its field is a vector/matrix field holding it, never 1.
+    at = start(expr=MATRIX_LOSS, v_W1="[[1, 2], [0, -1]]", v_x="[0.5, -1]", v_b="[0.1, 0.2]",
+               v_W2="[[1, -2]]", v_y="0.3")
+    assert not at.error, [e.value for e in at.error]
+    assert "num:W1" not in {n.key for n in at.number_input}
+    assert at.selectbox(key="kind:W1").value == "array"
+    assert field_values(at)["W1"] == [[1, 2], [0, -1]]
+    shown = summary(at)
+    f = next(iter(shown))
+    want = loss_oracle([[1, 2], [0, -1]], [0.5, -1], [0.1, 0.2], [[1, -2]], 0.3)
+    assert float(shown[f].replace("−", "-")) == pytest.approx(want, rel=1e-3)
+
+
+def test_a_batch_field_takes_a_column_of_points() -> None:
+    at = start()
+    at.text_area(key="text").set_value("x^2 * y").run()
+    at.selectbox(key="kind:x").set_value("batch").run()
+    at.text_area(key="bat:x").set_value("1\n2\n3").run()
+    at.number_input(key="num:y").set_value(2).run()
+    assert not at.error, [e.value for e in at.error]
+    assert at.text_area(key="bat:x").label.endswith("batch of 3 points")
+    shown = summary(at)
+    f = next(iter(shown))
+    assert number(shown[f]) == [2, 8, 18]  # x² y at every point
+    assert number(shown[f"∂{f}/∂y"]) == 14  # Σ x²
+
+
+def test_a_new_example_forgets_the_kinds_chosen_for_the_last_one() -> None:
+    # x was made a batch for x^2 * y; the design example's x = 1 gets a number field again.
+    at = start()
+    at.text_area(key="text").set_value("x^2 * y").run()
+    at.selectbox(key="kind:x").set_value("batch").run()
+    assert "bat:x" in {t.key for t in at.text_area}
+    design = next(ex for ex in EXAMPLES if ex.slug == "design" and ex.kind == "program")
+    at.selectbox(key="example").set_value(design.title).run()
+    assert at.number_input(key="num:x").value == 1
+    assert at.selectbox(key="kind:x").value == "number"
+    assert summary(at)["f"] == "10.35"

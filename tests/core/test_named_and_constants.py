@@ -149,8 +149,9 @@ def test_cli_flag_shows_constant_gradients() -> None:
 
 
 def test_view_option_shows_constant_gradients() -> None:
-    from graphviz_nn.page.view import ViewOptions, build_view
+    from graphviz_nn.draw.options import RenderOptions
+    from graphviz_nn.page.view import build_view
 
-    plain = build_view("x^2", {"x": "2"}, ViewOptions(), draw=False)
-    asked = build_view("x^2", {"x": "2"}, ViewOptions(constant_grads=True), draw=False)
+    plain = build_view("x^2", {"x": "2"}, RenderOptions(), draw=False)
+    asked = build_view("x^2", {"x": "2"}, RenderOptions(constant_grads=True), draw=False)
     assert (plain.n_steps, asked.n_steps) == (3 + 1 + 1, 3 + 1 + 2)

@@ -105,9 +105,10 @@ def test_cli_steps_message_counts_like_the_pictures(tmp_path: Path, capsys: pyte
 def test_the_trace_table_names_steps_as_the_captions_do() -> None:
     """The app's trace table: each backward row reads like its caption's title (same arrow, same
     direction), each forward row names the node as the caption does; never an id."""
-    from graphviz_nn.page.view import ViewOptions, build_view
+    from graphviz_nn.draw.options import RenderOptions
+    from graphviz_nn.page.view import build_view
 
-    view = build_view((EXAMPLES_DIR / "design.gnn").read_text(), {}, ViewOptions(), draw=False)
+    view = build_view((EXAMPLES_DIR / "design.gnn").read_text(), {}, RenderOptions(), draw=False)
     assert view.rows
     for row in view.rows:
         title = view.captions[row.step].title

@@ -17,7 +17,7 @@ from graphviz_nn.explain.captions import format_number
 from graphviz_nn.explain.worksheet import answer_value, check_answers, choose_blanks
 from graphviz_nn.networks.network import parse_spec
 from graphviz_nn.page.examples import EXAMPLES_DIR
-from graphviz_nn.page.view import ViewOptions
+from graphviz_nn.draw.options import RenderOptions
 from graphviz_nn.page.worksheet import check_worksheet, worksheet_view
 
 EXAMPLES = sorted(EXAMPLES_DIR.glob("*.gnn")) + sorted(EXAMPLES_DIR.glob("*.toml"))
@@ -55,7 +55,7 @@ def _number_positions(svg: str) -> dict[int, tuple[float, float]]:
 @pytest.mark.parametrize("rankdir", ["LR", "TB"])
 def test_blanks_are_numbered_as_the_drawing_reads(text: str, values: dict, blank: str, rankdir: str) -> None:
     """LR: column by column from the left, top to bottom; TB: row by row, left to right."""
-    view = worksheet_view(text, values, ViewOptions(rankdir=rankdir), blank)
+    view = worksheet_view(text, values, RenderOptions(rankdir=rankdir), blank)
     assert view.issue is None
     where = _number_positions(view.svg)
     assert sorted(where) == [n for n, _ in view.blanks]
@@ -68,10 +68,10 @@ def test_blanks_are_numbered_as_the_drawing_reads(text: str, values: dict, blank
 def test_answers_are_checked_against_the_numbers_as_drawn() -> None:
     """The check reads the blanks with the same numbers as the drawing (x^2 + 3xy at 2, 1)."""
     text, values = "x^2 + 3xy", {"x": "2", "y": "1"}
-    view = worksheet_view(text, values, ViewOptions())
+    view = worksheet_view(text, values, RenderOptions())
     numbers = dict((label, n) for n, label in view.blanks)
     rows, issue = check_worksheet(text, values, {numbers["∂f/∂x"]: "7", numbers["∂f/∂y"]: "6"},
-                                  options=ViewOptions())
+                                  options=RenderOptions())
     assert issue is None
     assert {r.label: r.ok for r in rows if r.given is not None} == {"∂f/∂x": True, "∂f/∂y": True}
 
@@ -149,7 +149,7 @@ def test_a_wrong_answers_hint_never_states_the_answer(name: str, source) -> None
 @pytest.mark.exe
 @pytest.mark.parametrize("edge_text, formulas_drawn", [(None, False), ("formula", True), ("value", True)])
 def test_the_caption_promises_only_what_the_drawing_shows(edge_text: str | None, formulas_drawn: bool) -> None:
-    view = worksheet_view("x^2 + 3xy", {"x": "2", "y": "1"}, ViewOptions(edge_text=edge_text))
+    view = worksheet_view("x^2 + 3xy", {"x": "2", "y": "1"}, RenderOptions(edge_text=edge_text))
     has_formulas = bool(re.findall(r"<text[^>]*>local [^<]*[a-z][^<]*</text>", view.svg))
     assert has_formulas == formulas_drawn
     assert ("Edges show the local derivatives as formulas" in view.caption) == has_formulas

@@ -153,9 +153,9 @@ def test_the_inspectors_paths_are_networkx_first_simple_paths() -> None:
 
 def test_past_the_players_budget_the_page_gets_the_reason(monkeypatch: pytest.MonkeyPatch) -> None:
     from graphviz_nn.page.player import player_issue
-    from graphviz_nn.page.view import ViewOptions
+    from graphviz_nn.draw.options import RenderOptions
 
     monkeypatch.setattr(sheets, "MAX_STEPS", 5)
-    text, issue = player_issue("x*y + z*x", {"x": "1.5", "y": "2", "z": "3"}, ViewOptions())
+    text, issue = player_issue("x*y + z*x", {"x": "1.5", "y": "2", "z": "3"}, RenderOptions())
     assert text == "" and issue is not None and issue.kind == "limit"
     assert "steps is too many for the step player (at most 5)" in issue.message

@@ -18,6 +18,7 @@ import graphviz_nn
 from graphviz_nn.core import prepared
 from graphviz_nn.layout import steady
 from graphviz_nn.page import budget, dispatch, downloads
+from graphviz_nn.draw.options import RenderOptions
 from graphviz_nn.page import evaluations, view as page_view
 from graphviz_nn.page.answers import Answers
 
@@ -58,7 +59,7 @@ def test_over_the_time_budget_the_view_says_so_and_the_next_input_works(tiny_bud
 def test_a_call_without_a_fallback_raises_the_limit_error(tiny_budget):
     with pytest.raises(graphviz_nn.LimitError, match="needs more than 2 s"):
         tiny_budget.call("time", "sleep", (600,), {}, "")
-    assert downloads.export("x*y", {"x": "2", "y": "3"}, page_view.ViewOptions(), None, "dot").startswith(b"digraph")
+    assert downloads.export("x*y", {"x": "2", "y": "3"}, RenderOptions(), None, "dot").startswith(b"digraph")
 
 
 def test_over_the_memory_budget_the_view_says_so_and_the_worker_is_replaced():

@@ -16,7 +16,8 @@ import graphviz_nn as gnn
 from graphviz_nn.page import netview
 from graphviz_nn.page.downloads import export
 from graphviz_nn.page.exports import CODE_EXPORTS, NEURON_FORMATS, code_export, neuron_export
-from graphviz_nn.page.view import ViewOptions, build_view
+from graphviz_nn.draw.options import RenderOptions
+from graphviz_nn.page.view import build_view
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 SQUARED_SINE = ("sin(x)*sin(x) + x", {"x": "0.5"})
@@ -33,7 +34,7 @@ def run(tmp_path: Path, script: bytes) -> dict:
 @pytest.mark.parametrize("merge", [True, False])
 def test_the_numpy_script_prints_the_value_and_gradient_of_the_page(tmp_path, merge):
     text, values = SQUARED_SINE
-    data = run(tmp_path, code_export(text, values, ViewOptions(merge=merge), "numpy"))
+    data = run(tmp_path, code_export(text, values, RenderOptions(merge=merge), "numpy"))
     x = 0.5  # the oracle: d/dx (sin²x + x) = 2 sin x cos x + 1
     assert np.isclose(data["value"], np.sin(x) ** 2 + x, rtol=1e-14)
     assert np.isclose(data["gradients"]["x"], 2 * np.sin(x) * np.cos(x) + 1, rtol=1e-14)
@@ -41,38 +42,38 @@ def test_the_numpy_script_prints_the_value_and_gradient_of_the_page(tmp_path, me
 
 def test_the_scripts_follow_the_merge_switch():
     text, values = SQUARED_SINE
-    merged = code_export(text, values, ViewOptions(), "numpy").decode()
-    tree = code_export(text, values, ViewOptions(merge=False), "numpy").decode()
+    merged = code_export(text, values, RenderOptions(), "numpy").decode()
+    tree = code_export(text, values, RenderOptions(merge=False), "numpy").decode()
     assert merged.count("np.sin(") == 1 and tree.count("np.sin(") == 2
-    torch = code_export(text, values, ViewOptions(), "torch").decode()
+    torch = code_export(text, values, RenderOptions(), "torch").decode()
     assert "import torch" in torch and torch.count("torch.sin(") == 1
     assert [lang for lang, *_ in CODE_EXPORTS] == ["numpy", "torch"]
 
 
 def test_an_unknown_script_language_is_refused():
     with pytest.raises(gnn.GnnError, match="numpy, torch"):
-        code_export("x*y", {"x": "1", "y": "2"}, ViewOptions(), "julia")
+        code_export("x*y", {"x": "1", "y": "2"}, RenderOptions(), "julia")
 
 
 def test_merge_false_draws_a_tree_with_the_same_numbers():
     text, values = SQUARED_SINE
-    merged = build_view(text, values, ViewOptions(), draw=False)
-    tree = build_view(text, values, ViewOptions(merge=False), draw=False)
+    merged = build_view(text, values, RenderOptions(), draw=False)
+    tree = build_view(text, values, RenderOptions(merge=False), draw=False)
     # merged: x, sin, ×, + (4 forward steps); a tree writes sin(x) twice (5)
     assert (merged.n_forward, tree.n_forward) == (4, 5)
     assert merged.value == tree.value and merged.gradients == tree.gradients
-    again = build_view(text, values, ViewOptions(), draw=False)  # the caches keep the two apart
+    again = build_view(text, values, RenderOptions(), draw=False)  # the caches keep the two apart
     assert again.n_forward == 4
 
 
 @pytest.mark.exe
 def test_merge_false_reaches_the_drawing_and_the_files():
     text, values = SQUARED_SINE
-    merged = build_view(text, values, ViewOptions())
-    tree = build_view(text, values, ViewOptions(merge=False))
+    merged = build_view(text, values, RenderOptions())
+    tree = build_view(text, values, RenderOptions(merge=False))
     assert merged.svg.count(">sin<") + 1 == tree.svg.count(">sin<")
     for merge, sines in ((True, 1), (False, 2)):
-        dot = export(text, values, ViewOptions(merge=merge), None, "dot").decode()
+        dot = export(text, values, RenderOptions(merge=merge), None, "dot").decode()
         assert dot.count('tooltip="op sin: ') == sines
 
 
@@ -84,7 +85,7 @@ def alpha_beta() -> netview.SpecForm:
 @pytest.mark.exe
 @pytest.mark.parametrize("fmt,magic", [("svg", b"<?xml"), ("png", b"\x89PNG"), ("pdf", b"%PDF"), ("dot", b"digraph")])
 def test_the_neuron_view_downloads_in_every_format(alpha_beta, fmt, magic):
-    data = neuron_export(alpha_beta, fmt, ViewOptions())
+    data = neuron_export(alpha_beta, fmt, RenderOptions())
     assert data.startswith(magic)
     if fmt in ("svg", "dot"):
         text = data.decode()
@@ -93,7 +94,7 @@ def test_the_neuron_view_downloads_in_every_format(alpha_beta, fmt, magic):
 
 
 def test_the_neuron_view_download_follows_the_page_options(alpha_beta):
-    plain = neuron_export(alpha_beta, "dot", ViewOptions(show_grads=False, rankdir="TB")).decode()
+    plain = neuron_export(alpha_beta, "dot", RenderOptions(show_grads=False, rankdir="TB")).decode()
     assert "rankdir=TB" in plain and "∂L/∂z" not in plain
-    with_grads = neuron_export(alpha_beta, "dot", ViewOptions(), show_weight_grads=True).decode()
+    with_grads = neuron_export(alpha_beta, "dot", RenderOptions(), show_weight_grads=True).decode()
     assert "∂L/∂w = 4" in with_grads  # ∂l/∂α[1,0]: the sheet's 4

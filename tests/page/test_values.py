@@ -112,3 +112,103 @@ def test_a_text_that_cannot_be_read_has_no_fields_and_says_why() -> None:
 
 def test_number_fields_read_as_plain_numbers() -> None:
     assert [page_values.number_text(v) for v in (3.0, -0.5, 1e-7, 1e20)] == ["3", "-0.5", "1e-07", "1e+20"]
+
+
+# --------------------------------------------------------------------------- field kinds
+
+MATRIX_LOSS = "1/2 ||W2 tanh(W1 x + b) - y||^2"
+
+
+@pytest.mark.parametrize("raw, kind, expected", [
+    ("2", "number", "2"), (" -0.5 ", "number", "-0.5"), ("1e-3", "number", "0.001"),
+    ("[[1, 2], [0, -1]]", "array", "[[1, 2], [0, -1]]"), ("[1,2,3]", "array", "[1, 2, 3]"),
+    ("  [[0.5]] ", "array", "[[0.5]]"),
+    ("1\n2.5\n-3", "batch", "[1, 2.5, -3]"), ("1, 2, 3", "batch", "[1, 2, 3]"), ("[4, 5]", "batch", "[4, 5]"),
+])
+def test_an_entry_is_read_as_its_field_kind(raw: str, kind: str, expected: str) -> None:
+    from graphviz_nn.page.fields import read_entry
+
+    assert read_entry("W", raw, kind) == expected
+
+
+@pytest.mark.parametrize("raw, kind, message, caret_column", [
+    ("[[1, 2], [0, -1]]", "number", "a number field takes one number", 1),  # never becomes 1
+    ("2", "array", "a vector/matrix field takes", 1),  # never becomes [2]
+    ("[[1, 2], [0, -1]", "array", "a ] is missing", 17),
+    ("[[1, 2], [0]]", "array", "rows do not all have the same length", 12),
+    ("[[1, 2], 3]", "array", "rows do not all have the same length", 10),
+    ("[1, oops]", "array", "cannot read this", 5),
+    ("[1, 2,]", "array", "cannot read this", 7),
+    ("1\n2\nthree", "batch", "not a number", 1),
+    ("[[1, 2], [3, 4]]", "batch", "one column of points", 1),
+    ("", "batch", "empty", 1),
+    ("abc", "number", "not a number", 1),
+])
+def test_an_entry_that_is_not_its_kind_is_refused_with_a_caret(raw: str, kind: str, message: str,
+                                                                caret_column: int) -> None:
+    from graphviz_nn.page.fields import entry_error
+
+    rendered = entry_error("W1", raw, kind)
+    assert rendered is not None and rendered.startswith("W1: ") and message in rendered.splitlines()[0]
+    caret = rendered.splitlines()[-1]
+    assert caret.strip().startswith("^") and len(caret) - len(caret.lstrip()) - 2 == caret_column - 1
+
+
+@pytest.mark.parametrize("raw, chosen, kind, words", [
+    ("2", None, "number", "number"), ("[1, 2, 3]", None, "array", "vector of 3"),
+    ("[[1, 2, 3], [4, 5, 6]]", None, "array", "2×3 matrix"), ("2", "array", "array", "number"),
+    ("[1, 2]", "batch", "batch", "batch of 2 points"), ("[[1]]", "number", "array", "1×1 matrix"),
+    ("[[1, 2]]", "batch", "array", "1×2 matrix"),
+])
+def test_the_field_kind_and_shape_shown(raw: str, chosen: str | None, kind: str, words: str) -> None:
+    from graphviz_nn.page.fields import describe, field_kind
+
+    assert field_kind(raw, chosen) == kind
+    assert describe(raw, kind) == words
+
+
+def test_a_matrix_typed_into_a_matrix_field_is_computed_with_exactly() -> None:
+    # The issue's case: 1/2 ||W2 tanh(W1 x + b) - y||^2 with no values in the text. W1 becomes
+    # a matrix field and takes [[1, 2], [0, -1]]; the others get a vector, a row and numbers.
+    # The oracle is numpy on the same numbers.
+    import numpy as np
+
+    from graphviz_nn.page.values import set_entry
+
+    kinds = {"W1": "array", "x": "array", "b": "array", "W2": "array", "y": "number"}
+    state = ValueState(MATRIX_LOSS)
+    for name, raw in (("W1", "[[1, 2], [0, -1]]"), ("x", "[0.5, -1]"), ("b", "[0.1, 0.2]"),
+                      ("W2", "[[1, -2]]"), ("y", "0.3")):
+        state = set_entry(state, name, raw, kinds[name])
+    inputs = page_inputs(state, kinds)
+    assert inputs.issue is None, inputs.issue
+    assert dict(inputs.values)["W1"] == "[[1, 2], [0, -1]]"
+    view = build_view(state.text, inputs.values, draw=False)
+    assert view.issue is None, view.issue
+    W1, x, b, W2 = np.array([[1, 2], [0, -1.0]]), np.array([0.5, -1]), np.array([0.1, 0.2]), np.array([[1, -2.0]])
+    loss = 0.5 * float(np.sum((W2 @ np.tanh(W1 @ x + b) - 0.3) ** 2))
+    assert float(view.value) == pytest.approx(loss, rel=1e-3)
+
+
+def test_a_bad_matrix_entry_is_kept_and_reported_and_nothing_is_computed() -> None:
+    from graphviz_nn.page.values import set_entry
+
+    state = set_entry(ValueState(MATRIX_LOSS), "W1", "[[1, 2], [0]]", "array")
+    inputs = page_inputs(state, {"W1": "array"})
+    assert dict(inputs.values)["W1"] == "[[1, 2], [0]]"  # the field still shows what was typed
+    assert inputs.issue is not None and inputs.issue.kind == "value"
+    assert inputs.issue.message.splitlines()[-1] == "  " + " " * 11 + "^"
+
+
+def test_a_batch_field_computes_every_point() -> None:
+    from graphviz_nn.page.values import set_entry
+
+    state = set_entry(ValueState("x = 1\ny = 2\nx^2 * y"), "x", "1\n2\n3", "batch")
+    assert state.text == "x = [1, 2, 3]\ny = 2\nx^2 * y"  # the text holds x's value: it is rewritten
+    inputs = page_inputs(state, {"x": "batch"})
+    assert inputs.issue is None
+    view = build_view(state.text, inputs.values, draw=False)
+    assert view.issue is None, view.issue
+    # f = x² y at x = 1, 2, 3: the points' values; the gradients of the sum over the points.
+    assert view.value == "[2, 8, 18]"
+    assert dict(view.gradients) == {"x": "[4, 8, 12]", "y": "14"}

@@ -17,7 +17,7 @@ from graphviz_nn.page.examples import EXAMPLES_DIR, Example, list_examples
 from graphviz_nn.draw.options import RenderOptions
 from graphviz_nn.errors import RenderError
 from graphviz_nn.page.evaluations import input_fields
-from graphviz_nn.page.view import ViewOptions, build_view, inline_svg
+from graphviz_nn.page.view import build_view, inline_svg
 
 # f = x^2 + 3xy at x=2, y=1: f = 4 + 6 = 10, df/dx = 2x + 3y = 7, df/dy = 3x = 6.
 HAND = [
@@ -124,20 +124,19 @@ def test_nonfinite_results_are_explained_in_words() -> None:
 
 
 def test_options_reach_the_renderer() -> None:
-    lr = build_view("x*y", {"x": "2", "y": "3"}, ViewOptions(rankdir="LR"))
-    tb = build_view("x*y", {"x": "2", "y": "3"}, ViewOptions(rankdir="TB"))
-    no_grads = build_view("x*y", {"x": "2", "y": "3"}, ViewOptions(show_grads=False))
+    lr = build_view("x*y", {"x": "2", "y": "3"}, RenderOptions(rankdir="LR"))
+    tb = build_view("x*y", {"x": "2", "y": "3"}, RenderOptions(rankdir="TB"))
+    no_grads = build_view("x*y", {"x": "2", "y": "3"}, RenderOptions(show_grads=False))
     assert lr.svg != tb.svg
     assert lr.svg != no_grads.svg
     # the page's options are the picture's: checked once, when made, never at draw time
-    assert ViewOptions is RenderOptions
     with pytest.raises(RenderError, match="unknown theme 'no-such-theme'; choose one of: lecture, micrograd, print"):
-        ViewOptions(theme="no-such-theme")
+        RenderOptions(theme="no-such-theme")
 
 
 def test_downloaded_svg_is_the_drawn_svg() -> None:
     values = {"x": "2", "y": "1"}
-    options = ViewOptions()
+    options = RenderOptions()
     view = build_view("x^2 + 3xy", values, options, step=5)
     data = pipeline_downloads.export("x^2 + 3xy", values, options, 5, "svg")
     assert data.decode("utf-8") == view.svg
@@ -146,7 +145,7 @@ def test_downloaded_svg_is_the_drawn_svg() -> None:
 @pytest.mark.parametrize("fmt, magic", [("png", b"\x89PNG"), ("pdf", b"%PDF"), ("dot", b"digraph"),
                                         ("tex", b"tikzpicture")])
 def test_every_download_format(fmt: str, magic: bytes) -> None:
-    data = pipeline_downloads.export("x^2 + 3xy", {"x": "2", "y": "1"}, ViewOptions(), None, fmt)
+    data = pipeline_downloads.export("x^2 + 3xy", {"x": "2", "y": "1"}, RenderOptions(), None, fmt)
     assert magic in data[:4000]
 
 
@@ -327,7 +326,7 @@ def test_a_view_with_display_labels_evaluates_once():
     text, labels = "x = 1\nw1 = 3\nz = w1 x", (("w1", "alpha"),)
     evaluations._evaluate.cache_clear()
     pipeline._draw.cache_clear()
-    view = pipeline.build_view(text, {}, pipeline.ViewOptions(), None, labels=labels)
+    view = pipeline.build_view(text, {}, pipeline.RenderOptions(), None, labels=labels)
     assert view.issue is None and view.svg
     info = evaluations._evaluate.cache_info()
     assert (info.misses, info.currsize) == (1, 1), info

@@ -1,6 +1,7 @@
 /* The step player as a Streamlit component (the component postMessage protocol, no library).
  *
- * Streamlit sends "streamlit:render" with args {data: the player's JSON text, height: px};
+ * Streamlit sends "streamlit:render" with args {data: the player's JSON text, height: px,
+ * narrow_height: px in a frame 480 px wide or less (optional)};
  * the player steps, zooms and inspects in this frame without the script running again. The
  * step reached goes back to Streamlit (setComponentValue) only once stepping has rested for
  * REPORT_MS and never while playing, so the page's downloads know the step while stepping
@@ -35,6 +36,8 @@
     if (!msg || msg.type !== 'streamlit:render') return;
     var args = msg.args || {};
     var height = Math.max(320, parseInt(args.height, 10) || 640);
+    // a phone-wide frame stacks the player's parts: it may ask for a taller frame
+    if (args.narrow_height && window.innerWidth <= 480) height = Math.max(height, parseInt(args.narrow_height, 10) || 0);
     if (args.data !== shown) {
       var data = JSON.parse(args.data);
       var keep = player && player.n === data.n ? player.k : null;

@@ -190,12 +190,17 @@
     this.onResize = function () { if (self.autoFit) self.fit(); };
     this.keyTarget.addEventListener('keydown', this.onKeyDown);
     global.addEventListener('resize', this.onResize);
+    // The caption takes the lines it needs, so the drawing's box changes height between steps:
+    // a fitted drawing fits again.
+    this.viewObserver = global.ResizeObserver ? new global.ResizeObserver(this.onResize) : null;
+    if (this.viewObserver) this.viewObserver.observe(this.view);
   };
 
   Player.prototype.destroy = function () {
     this.stop();
     this.keyTarget.removeEventListener('keydown', this.onKeyDown);
     global.removeEventListener('resize', this.onResize);
+    if (this.viewObserver) this.viewObserver.disconnect();
     this.root.textContent = '';
   };
 

@@ -1,0 +1,189 @@
+"""The page on the screens students use, in Chromium: with each example loaded, the player's
+drawing, its Next button and the step caption are inside a laptop's 1,366×768 viewport without
+any scrolling, and the caption is not cut; on a 400×900 phone the caption is whole and inside
+the screen's width and the step buttons are big enough to press.
+
+Every check waits for the example's own player (its "step n of n", with ``n`` computed here from
+the example) before it measures; no fixed sleeps.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from graphviz_nn.page import netview
+from graphviz_nn.page.examples import Example, list_examples
+from graphviz_nn.page.player import player_issue
+from graphviz_nn.draw.options import RenderOptions
+from test_browser import PLAYER, app_url, browser, new_page, settled  # noqa: F401
+
+pytestmark = pytest.mark.browser
+
+EXAMPLES = list_examples()
+LAPTOP = (1366, 768)
+PHONE = (400, 900)
+
+
+def steps_of(example: Example) -> int:
+    """How many steps the player shows for the example (the app's own player data)."""
+    import json
+
+    if example.kind == "spec":
+        net = netview.network(netview.read_spec(example.text, f"{example.slug}.toml"))
+        text, values, labels = net.program, netview.program_values(net), netview.display_labels(net)
+    else:
+        from graphviz_nn.page.view import input_fields
+
+        text, labels = example.text, ()
+        values = tuple((f.name, f.default) for f in input_fields(text))
+    data, issue = player_issue(text, values, RenderOptions(), labels)
+    assert issue is None, issue
+    return int(json.loads(data)["n"])
+
+
+def load_example(page: Any, title: str) -> None:
+    """Pick an example from the menu, typing its title (the menu's list shows only a few
+    options at a time on a small screen)."""
+    box = page.locator(".st-key-example").get_by_role("combobox")
+    box.click()
+    box.fill(title)
+    page.get_by_role("option", name=title, exact=True).click()
+
+
+def show(page: Any, example: Example, phone: bool) -> Any:
+    """Load ``example`` from the menu and wait for its player; returns the player's frame."""
+    from playwright.sync_api import expect
+
+    if phone:  # the sidebar is a drawer on a phone: open it, pick, close it
+        page.get_by_test_id("stExpandSidebarButton").click()
+    load_example(page, example.title)
+    if phone:
+        page.get_by_test_id("stSidebarCollapseButton").get_by_role("button").click()
+        expect(page.get_by_test_id("stSidebar")).to_have_attribute("data-collapsed", "true")
+    n = steps_of(example)
+    # A switch between the two modes draws a new player while the old one is still on the page.
+    expect(page.frame_locator(PLAYER).last.locator(".gnn-counter")).to_have_text(f"step {n} of {n}")
+    settled(page)
+    expect(page.locator(PLAYER)).to_have_count(1)
+    player = page.frame_locator(PLAYER)
+    expect(player.locator(".gnn-counter")).to_have_text(f"step {n} of {n}")
+    expect(player.locator(".gnn-stage svg")).to_be_visible()
+    expect(player.locator(".gnn-cap-title")).to_contain_text(f"Step {n} of {n}")
+    return player
+
+
+def inside(box: dict | None, width: int, height: int) -> bool:
+    return (box is not None and box["x"] >= -0.5 and box["y"] >= -0.5
+            and box["x"] + box["width"] <= width + 0.5 and box["y"] + box["height"] <= height + 0.5)
+
+
+def not_cut(locator: Any) -> bool:
+    """The element shows all its content: nothing hidden below or beside its box."""
+    return bool(locator.evaluate("e => e.scrollHeight <= e.clientHeight + 1"))
+
+
+def test_laptop_screen_holds_graph_next_and_caption_for_every_example(app_url: str, browser: Any) -> None:
+    width, height = LAPTOP
+    page = new_page(browser, width, height)
+    page.goto(app_url)
+    problems = []
+    for example in EXAMPLES:
+        player = show(page, example, phone=False)
+        boxes = {"drawing": player.locator(".gnn-stage svg").bounding_box(),
+                 "Next": player.get_by_role("button", name="Next").bounding_box(),
+                 "caption": player.locator(".gnn-caption").bounding_box()}
+        scrolled = page.get_by_test_id("stMain").evaluate("e => e.scrollTop")
+        for what, box in boxes.items():
+            if not inside(box, width, height):
+                problems.append(f"{example.slug} ({example.kind}): {what} at {box}")
+        if scrolled:
+            problems.append(f"{example.slug} ({example.kind}): the page scrolled by {scrolled} px")
+        if not not_cut(player.locator(".gnn-caption")):
+            problems.append(f"{example.slug} ({example.kind}): the caption is cut")
+    page.close()
+    assert not problems, "\n".join(problems)
+
+
+def test_phone_caption_whole_and_controls_usable(app_url: str, browser: Any) -> None:
+    width, height = PHONE
+    page = new_page(browser, width, height)
+    page.goto(app_url)
+    problems = []
+    for example in EXAMPLES:
+        player = show(page, example, phone=True)
+        caption = player.locator(".gnn-caption")
+        caption.scroll_into_view_if_needed()
+        box = caption.bounding_box()
+        if box is None or box["x"] < 0 or box["x"] + box["width"] > width + 0.5:
+            problems.append(f"{example.slug} ({example.kind}): the caption is not inside the screen's width: {box}")
+        if not not_cut(caption):
+            problems.append(f"{example.slug} ({example.kind}): the caption is cut")
+        for name in ("Prev", "Next"):
+            button = player.get_by_role("button", name=name)
+            button.scroll_into_view_if_needed()
+            b = button.bounding_box()
+            if not inside(b, width, height) or b["width"] < 40 or b["height"] < 24:
+                problems.append(f"{example.slug} ({example.kind}): {name} is not a button to press: {b}")
+        drawing = player.locator(".gnn-stage svg")
+        drawing.scroll_into_view_if_needed()
+        d = drawing.bounding_box()
+        if d is None or d["width"] < 100 or d["x"] < 0 or d["x"] + d["width"] > width + 0.5:
+            problems.append(f"{example.slug} ({example.kind}): the drawing does not fit the screen's width: {d}")
+        page.get_by_test_id("stMain").evaluate("e => e.scrollTo(0, 0)")
+    page.close()
+    assert not problems, "\n".join(problems)
+
+
+def test_laptop_next_steps_without_scrolling(app_url: str, browser: Any) -> None:
+    """Pressing Next where it is: the step changes and the page does not move."""
+    from playwright.sync_api import expect
+
+    example = next(e for e in EXAMPLES if e.slug == "design" and e.kind == "program")
+    page = new_page(browser, *LAPTOP)
+    page.goto(app_url)
+    player = show(page, example, phone=False)
+    n = steps_of(example)
+    player.get_by_role("button", name="Prev").click()
+    expect(player.locator(".gnn-counter")).to_have_text(f"step {n - 1} of {n}")
+    player.get_by_role("button", name="Next").click()
+    expect(player.locator(".gnn-counter")).to_have_text(f"step {n} of {n}")
+    assert page.get_by_test_id("stMain").evaluate("e => e.scrollTop") == 0
+    page.close()
+
+
+def test_typing_a_matrix_into_a_matrix_field_changes_the_result(app_url: str, browser: Any) -> None:
+    """1/2 ||W2 tanh(W1 x + b) - y||^2 opened from a link with W1 = 3I; W1's field is a matrix
+    field; typing [[1, 2], [0, -1]] gives the loss numpy computes for that matrix."""
+    import re
+    from urllib.parse import urlencode
+
+    import numpy as np
+    from playwright.sync_api import expect
+
+    from graphviz_nn.explain.captions import format_number
+
+    def loss(W1: Any) -> float:
+        W1, x, b, W2 = np.asarray(W1, dtype=float), np.array([0.5, -1]), np.array([0.1, 0.2]), np.array([[1, -2.0]])
+        return 0.5 * float(np.sum((W2 @ np.tanh(W1 @ x + b) - 0.3) ** 2))
+
+    query = {"expr": "1/2 ||W2 tanh(W1 x + b) - y||^2", "v_W1": "[[3, 0], [0, 3]]", "v_x": "[0.5, -1]",
+             "v_b": "[0.1, 0.2]", "v_W2": "[[1, -2]]", "v_y": "0.3"}
+    page = new_page(browser, *LAPTOP)
+    page.goto(f"{app_url}/?{urlencode(query)}")
+    result = page.locator('[data-testid="stMarkdownContainer"] p', has_text="Read as").first
+    expect(result).to_contain_text(f"= {format_number(loss([[3, 0], [0, 3]]))} ·")
+    box = page.get_by_role("textbox", name=re.compile(r"^W1 · 2×2 matrix"))
+    box.fill("[[1, 2], [0, -1]]")
+    box.press("Enter")
+    expect(result).to_contain_text(f"= {format_number(loss([[1, 2], [0, -1]]))} ·")
+    settled(page)
+    expect(box).to_have_value("[[1, 2], [0, -1]]")
+    # a ragged matrix: the error and its caret, the entry kept
+    box.fill("[[1, 2], [0]]")
+    box.press("Enter")
+    expect(page.get_by_test_id("stAlert").first).to_contain_text("rows do not all have the same length")
+    typed = page.get_by_role("textbox", name=re.compile(r"^W1 · not a value"))  # the label says so
+    expect(typed).to_have_value("[[1, 2], [0]]")
+    page.close()
