@@ -155,7 +155,13 @@ def test_past_the_players_budget_the_page_gets_the_reason(monkeypatch: pytest.Mo
     from graphviz_nn.page.player import player_issue
     from graphviz_nn.draw.options import RenderOptions
 
+    from graphviz_nn.page import dispatch, player as page_player
+
     monkeypatch.setattr(sheets, "MAX_STEPS", 5)
+    # in place and uncached: an app test earlier in this process may have left its worker pool
+    # running (workers do not see this monkeypatch) or made the same player data
+    monkeypatch.setattr(dispatch, "_POOL", None)
+    page_player._player_json.cache_clear()
     text, issue = player_issue("x*y + z*x", {"x": "1.5", "y": "2", "z": "3"}, RenderOptions())
     assert text == "" and issue is not None and issue.kind == "limit"
     assert "steps is too many for the step player (at most 5)" in issue.message
