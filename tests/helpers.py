@@ -6,7 +6,8 @@ from __future__ import annotations
 import shutil
 import signal
 from contextlib import contextmanager
-from typing import Iterator
+from pathlib import Path
+from typing import Any, Iterator
 
 
 @contextmanager
@@ -45,3 +46,57 @@ def chromium_browser() -> Iterator[object]:
             yield browser
         finally:
             browser.close()
+
+
+class PlayerFile:
+    """A player HTML file opened from ``file://`` in a new page of ``browser``: it records what the
+    page logged (console errors, page errors, dialogs) and refuses every request that leaves the
+    file. ``close`` asserts that nothing was logged or refused."""
+
+    def __init__(self, browser: Any, path: Path, viewport: dict[str, int] | None = None,
+                 timeout_ms: int = 30_000) -> None:
+        from playwright.sync_api import expect
+
+        self.page = browser.new_page(viewport=viewport or {"width": 1366, "height": 768})
+        self.page.set_default_timeout(timeout_ms)
+        expect.set_options(timeout=timeout_ms)
+        self.errors: list[str] = []
+        self.refused: list[str] = []
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("dialog", lambda d: (self.errors.append(f"dialog: {d.message}"), d.dismiss()))
+        self.page.route("**/*", self._route)
+        self.page.goto(path.as_uri())
+        self.page.locator(".gnn-stage svg g.node").first.wait_for()
+
+    def _route(self, route: Any) -> None:
+        if route.request.url.startswith("file:"):
+            route.continue_()
+        else:
+            self.refused.append(route.request.url)
+            route.abort()
+
+    def counter(self, k: int, n: int) -> None:
+        """Wait until the player says "step k of n"."""
+        from playwright.sync_api import expect
+
+        expect(self.page.locator(".gnn-counter")).to_have_text(f"step {k} of {n}")
+
+    def node_text(self, node: str) -> str:
+        """The drawn text of the node whose SVG id is ``node`` ("" when it is not drawn)."""
+        return self.page.evaluate("(id) => { for (const g of document.querySelectorAll('.gnn-stage g.node'))"
+                                  " if (g.id === id) return g.textContent; return null; }", node) or ""
+
+    def close(self) -> None:
+        assert not self.errors, self.errors
+        assert not self.refused, self.refused
+        self.page.close()
+
+
+def sin_chain(links: int) -> str:
+    """A program ``a_i = sin(a_(i-1))·y + c``: 4 nodes a link, for long passes and wrapped rows."""
+    lines, previous = ["x = 0.5", "y = 1.5"], "x"
+    for i in range(links):
+        lines.append(f"a{i} = sin({previous}) * y + {i % 7 + 1}")
+        previous = f"a{i}"
+    return "\n".join([*lines, previous])

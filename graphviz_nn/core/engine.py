@@ -206,16 +206,23 @@ def state_at(trace: list[TraceStep], k: int) -> StepState:
     """The state after the first ``k`` steps (clamped to ``0 … len(trace)``)."""
     k = max(0, min(int(k), len(trace)))
     state = StepState(k)
-    for step in trace[:k]:
-        if step.phase == "forward":
-            state.computed.add(step.node)
-        elif step.edge is None:
-            state.grads[step.node] = step.contribution
-        else:
-            state.grads[step.edge[0]] = step.grad_after
-            state.done_edges.add(step.edge)
+    for i, step in enumerate(trace[:k], 1):
+        state = advance(state, step, i)
     state.current = trace[k - 1] if k else None
     return state
+
+
+def advance(state: StepState, step: TraceStep, k: int) -> StepState:
+    """The state after step ``k`` (``step``) from the state after ``k - 1``; ``state``'s sets and
+    gradients are taken over (changed in place), so a walk over the trace stays linear."""
+    if step.phase == "forward":
+        state.computed.add(step.node)
+    elif step.edge is None:
+        state.grads[step.node] = step.contribution
+    else:
+        state.grads[step.edge[0]] = step.grad_after
+        state.done_edges.add(step.edge)
+    return StepState(k, state.computed, state.grads, state.done_edges, step)
 
 
 def forward_output(graph: nx.MultiDiGraph, values: Mapping[str, Any]) -> Any:

@@ -22,7 +22,7 @@ from typing import Any, Iterator
 
 import networkx as nx
 
-from ..core.engine import StepState
+from ..core.engine import StepState, advance
 from .context import DrawContext, draw_context, graph_and_trace
 from .dot import _graph_label, _wrap, to_dot
 from .edges import edge_lines
@@ -38,18 +38,6 @@ def statement_lines(source: str) -> list[str]:
     """The node and edge statements of a DOT text written by :func:`to_dot` (every line that
     sets an ``id``), in order."""
     return [line for line in source.splitlines() if line.startswith("  \"") and ' [id="' in line]
-
-
-def _advance(state: StepState, step: Any, k: int) -> StepState:
-    """The state after step ``k`` from the state after ``k - 1`` (its sets taken over)."""
-    if step.phase == "forward":
-        state.computed.add(step.node)
-    elif step.edge is None:
-        state.grads[step.node] = step.contribution
-    else:
-        state.grads[step.edge[0]] = step.grad_after
-        state.done_edges.add(step.edge)
-    return StepState(k, state.computed, state.grads, state.done_edges, step)
 
 
 def step_changes(res: Any, options: RenderOptions,
@@ -76,7 +64,7 @@ def step_changes(res: Any, options: RenderOptions,
     everything = statement_lines(to_dot(res, dataclasses.replace(options, step=0)))
     for k in range(n + 1):
         if k > 0:
-            state = _advance(StepState(k, state.computed, state.grads, state.done_edges), trace[k - 1], k)
+            state = advance(StepState(k, state.computed, state.grads, state.done_edges), trace[k - 1], k)
         ctx = dataclasses.replace(base, state=state)
         if step_line or k == 0:
             notes = scene_notes(ctx, grouping)

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from helpers import sin_chain
+
 import graphviz_nn as gnn
 from graphviz_nn.draw.dot import to_dot
 from graphviz_nn.draw.options import RenderOptions
@@ -27,13 +29,7 @@ OPTIONS = [RenderOptions(), RenderOptions(theme="micrograd"),
            RenderOptions(edge_labels=True, color_by_sign=True)]
 
 
-def chain(links: int) -> str:
-    """``a_i = sin(a_(i-1))·y + c``: 4 nodes a link, wrapped into rows when long."""
-    lines, previous = ["x = 0.5", "y = 1.5"], "x"
-    for i in range(links):
-        lines.append(f"a{i} = sin({previous}) * y + {i % 7 + 1}")
-        previous = f"a{i}"
-    return "\n".join([*lines, previous])
+chain = sin_chain
 
 
 def by_id(lines: list[str]) -> dict[str, str]:

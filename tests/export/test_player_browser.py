@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
-from helpers import chromium_browser
+from helpers import PlayerFile, chromium_browser
 
 import graphviz_nn as gnn
 from graphviz_nn.networks.network import load_spec
@@ -29,39 +29,11 @@ def browser() -> Iterator[Any]:
         yield b
 
 
-class Opened:
+class Opened(PlayerFile):
     """A page on a player file, with what it logged and every request that tried to leave it."""
 
     def __init__(self, browser: Any, path: Path) -> None:
-        from playwright.sync_api import expect
-
-        self.page = browser.new_page(viewport=VIEWPORT)
-        self.page.set_default_timeout(20_000)
-        expect.set_options(timeout=20_000)
-        self.errors: list[str] = []
-        self.refused: list[str] = []
-        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
-        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-        self.page.on("dialog", lambda d: (self.errors.append(f"dialog: {d.message}"), d.dismiss()))
-        self.page.route("**/*", self._route)
-        self.page.goto(path.as_uri())
-        self.page.locator(".gnn-stage svg g.node").first.wait_for()
-
-    def _route(self, route: Any) -> None:
-        if route.request.url.startswith("file:"):
-            route.continue_()
-        else:
-            self.refused.append(route.request.url)
-            route.abort()
-
-    def counter(self, k: int, n: int) -> None:
-        from playwright.sync_api import expect
-
-        expect(self.page.locator(".gnn-counter")).to_have_text(f"step {k} of {n}")
-
-    def node_text(self, node: str) -> str:
-        return self.page.evaluate("(id) => { for (const g of document.querySelectorAll('.gnn-stage g.node'))"
-                                  " if (g.id === id) return g.textContent; return null; }", node) or ""
+        super().__init__(browser, path, VIEWPORT, timeout_ms=20_000)
 
     def graph_box(self) -> dict[str, float]:
         return self.page.evaluate("""() => {
@@ -71,11 +43,6 @@ class Opened:
                     vl: v.left, vt: v.top, vr: v.right, vb: v.bottom,
                     w: window.innerWidth, h: window.innerHeight};
         }""")
-
-    def close(self) -> None:
-        assert not self.errors, self.errors
-        assert not self.refused, self.refused
-        self.page.close()
 
 
 def write(res: Any, path: Path, **options: Any) -> Path:

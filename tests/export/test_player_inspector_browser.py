@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
-from helpers import chromium_browser
+from helpers import PlayerFile, chromium_browser, sin_chain
 
 import graphviz_nn as gnn
 from graphviz_nn.core.engine import state_at
@@ -26,13 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 VIEWPORT = {"width": 1366, "height": 768}
 
 
-def chain(links: int) -> str:
-    """``a_i = sin(a_(i-1))·y + c``: 4 nodes a link."""
-    lines, previous = ["x = 0.5", "y = 1.5"], "x"
-    for i in range(links):
-        lines.append(f"a{i} = sin({previous}) * y + {i % 7 + 1}")
-        previous = f"a{i}"
-    return "\n".join([*lines, previous])
+chain = sin_chain
 
 
 @pytest.fixture(scope="module")
@@ -41,54 +35,25 @@ def browser() -> Iterator[Any]:
         yield b
 
 
-class Page:
+class Page(PlayerFile):
     """A player file opened in a page that logs errors and refuses every request off the file."""
 
     def __init__(self, browser: Any, path: Path) -> None:
-        from playwright.sync_api import expect
-
-        self.page = browser.new_page(viewport=VIEWPORT)
-        self.page.set_default_timeout(30_000)
-        expect.set_options(timeout=30_000)
-        self.errors: list[str] = []
-        self.refused: list[str] = []
-        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
-        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-        self.page.route("**/*", self._route)
-        self.page.goto(path.as_uri())
-        self.page.locator(".gnn-stage svg g.node").first.wait_for()
-
-    def _route(self, route: Any) -> None:
-        if route.request.url.startswith("file:"):
-            route.continue_()
-        else:
-            self.refused.append(route.request.url)
-            route.abort()
+        super().__init__(browser, path, VIEWPORT, timeout_ms=30_000)
 
     def at(self, k: int, n: int) -> None:
-        from playwright.sync_api import expect
-
-        expect(self.page.locator(".gnn-counter")).to_have_text(f"step {k} of {n}")
+        self.counter(k, n)
 
     def jump(self, k: int, n: int) -> None:
         """Go to step ``k`` as a person does: click its row in the trace table."""
         self.page.locator(f'.gnn-trace tbody tr[data-step="{k}"]').click()
         self.at(k, n)
 
-    def node_text(self, node: str) -> str:
-        return self.page.evaluate("(id) => { for (const g of document.querySelectorAll('.gnn-stage g.node'))"
-                                  " if (g.id === id) return g.textContent; return null; }", node) or ""
-
     def in_viewport(self, selector: str) -> bool:
         return self.page.evaluate("""(sel) => {
             const r = document.querySelector(sel).getBoundingClientRect();
             return r.width > 0 && r.left >= 0 && r.top >= 0 && r.right <= innerWidth && r.bottom <= innerHeight;
         }""", selector)
-
-    def close(self) -> None:
-        assert not self.errors, self.errors
-        assert not self.refused, self.refused
-        self.page.close()
 
 
 def test_inspector_writes_the_numbers_of_the_current_step(browser: Any, tmp_path: Path) -> None:
