@@ -323,6 +323,7 @@ def value_fields(fields: tuple[InputField, ...], values: tuple[tuple[str, str], 
         return
     with st.container(key="gnn_values"):
         for field, (name, raw) in zip(fields, values):
+            refused = page_fields.kind_refused(raw, st.session_state.get(f"kind:{name}"))
             kind = page_fields.field_kind(raw, st.session_state.get(f"kind:{name}"))
             if st.session_state.get(f"kind:{name}") != kind:
                 st.session_state[f"kind:{name}"] = kind
@@ -348,6 +349,8 @@ def value_fields(fields: tuple[InputField, ...], values: tuple[tuple[str, str], 
             menu.selectbox(f"Kind of {label}", page_fields.KINDS, key=f"kind:{name}",
                            format_func=page_fields.KIND_LABELS.get, label_visibility="collapsed",
                            on_change=reset_step, disabled=disabled)
+            if refused:
+                st.caption(refused)
 
 
 def field_kinds() -> dict[str, str]:

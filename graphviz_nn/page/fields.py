@@ -71,6 +71,22 @@ def field_kind(raw: str, chosen: str | None = None) -> str:
     return "array" if ndim else "number"
 
 
+def kind_refused(raw: str, chosen: str | None) -> str | None:
+    """Why the kind the user chose for an input holding ``raw`` is not the kind its field shows
+    (``None`` when it is): a number field cannot hold an array, a batch cannot hold a matrix.
+
+    >>> kind_refused("[1, 2]", "number")
+    'A number field cannot hold the vector of 2 this input has: type a number into the field to make it a number.'
+    >>> kind_refused("2", "number") is None, kind_refused("[1, 2]", None) is None
+    (True, True)
+    """
+    if chosen not in KINDS or field_kind(raw, chosen) == chosen:
+        return None
+    what = "A number field" if chosen == "number" else "A batch (one number a point)"
+    return (f"{what} cannot hold the {describe(raw)} this input has: type a number into the field "
+            f"to make it a number.")
+
+
 def describe(raw: str, kind: str | None = None) -> str:
     """The shape of a value text in words: ``number``, ``vector of 3``, ``2×3 matrix``,
     ``batch of 5 points``, ``2×2×2 array`` (or ``not a value``)."""

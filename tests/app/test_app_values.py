@@ -281,6 +281,18 @@ def test_a_matrix_from_a_link_gets_a_matrix_field_not_a_number() -> None:
     assert float(shown[f].replace("−", "-")) == pytest.approx(want, rel=1e-3)
 
 
+def test_choosing_number_for_a_matrix_says_why_the_field_stays_a_matrix() -> None:
+    at = start(expr=MATRIX_LOSS, v_W1="[[1, 2], [0, -1]]", v_x="[0.5, -1]", v_b="[0.1, 0.2]",
+               v_W2="[[1, -2]]", v_y="0.3")
+    assert not [c for c in at.caption if "cannot hold" in c.value]
+    at.selectbox(key="kind:W1").set_value("number").run()
+    assert at.selectbox(key="kind:W1").value == "array"  # the field keeps the matrix
+    assert field_values(at)["W1"] == [[1, 2], [0, -1]]
+    notes = [c.value for c in at.caption if "cannot hold" in c.value]
+    assert notes == ["A number field cannot hold the 2×2 matrix this input has: type a number into "
+                     "the field to make it a number."]
+
+
 def test_a_batch_field_takes_a_column_of_points() -> None:
     at = start()
     at.text_area(key="text").set_value("x^2 * y").run()
