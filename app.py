@@ -185,6 +185,7 @@ def load_example() -> None:
         else:
             set_state(ValueState(ex.text))
             forget_kinds()
+            st.session_state.problem = st.session_state.get("problem", 0) + 1
             st.session_state.mode = MODES[0]
         reset_step()
 
@@ -213,8 +214,12 @@ def text_changed() -> None:
     reset_step()
 
 
-def field_changed(name: str, key: str) -> None:
-    """A value field was edited: write the value into the text, or keep it as the field's entry."""
+def field_changed(name: str, key: str, problem: int = 0) -> None:
+    """A value field was edited: write the value into the text, or keep it as the field's entry.
+    ``problem`` is the problem the field was drawn for: an edit the browser sends together with
+    loading another example belongs to the old problem and is dropped."""
+    if problem != st.session_state.get("problem", 0):
+        return
     entry = st.session_state[key]
     if key.startswith("num:"):
         raw, kind = pipeline_values.number_text(entry), "number"
@@ -336,15 +341,15 @@ def value_fields(fields: tuple[InputField, ...], values: tuple[tuple[str, str], 
             entry, menu = st.columns(FIELD_SPLIT, gap="small", vertical_alignment="bottom")
             if numeric:
                 entry.number_input(label, key=key, format="%g", step=1.0, on_change=field_changed,
-                                   args=(name, key), disabled=disabled)
+                                   args=(name, key, st.session_state.get("problem", 0)), disabled=disabled)
             elif kind == "batch":
                 entry.text_area(f"{label} · {page_fields.describe(raw, kind)}", key=key, height=100,
-                                on_change=field_changed, args=(name, key), disabled=disabled,
+                                on_change=field_changed, args=(name, key, st.session_state.get("problem", 0)), disabled=disabled,
                                 help="One point a line (or separated by commas): the graph is computed at "
                                      "every point; the gradients add up over the points.")
             else:
                 entry.text_input(f"{label} · {page_fields.describe(raw, kind)}", key=key, on_change=field_changed,
-                                 args=(name, key), disabled=disabled,
+                                 args=(name, key, st.session_state.get("problem", 0)), disabled=disabled,
                                  help="A vector [1, 2] or a matrix [[1, 2], [0, -1]] (rows in brackets).")
             menu.selectbox(f"Kind of {label}", page_fields.KINDS, key=f"kind:{name}",
                            format_func=page_fields.KIND_LABELS.get, label_visibility="collapsed",

@@ -63,7 +63,8 @@ def start_app(script: str | Path = "app.py", root: Path = ROOT, port: int | None
     out = open(log, "ab") if log is not None else subprocess.DEVNULL  # noqa: SIM115 (the server keeps it)
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(script), "--server.address", "127.0.0.1",
-         "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+         "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
+         "--server.fileWatcherType", "none"],
         cwd=root, env=environ, stdout=out, stderr=subprocess.STDOUT if log is not None else subprocess.DEVNULL)
     if log is not None:
         out.close()  # the server holds its own copy

@@ -318,3 +318,18 @@ def test_a_new_example_forgets_the_kinds_chosen_for_the_last_one() -> None:
     assert at.number_input(key="num:x").value == 1
     assert at.selectbox(key="kind:x").value == "number"
     assert summary(at)["f"] == "10.35"
+
+
+def test_a_field_edit_sent_with_the_next_example_does_not_leak_into_it() -> None:
+    # The browser sends every widget's value with the rerun that loads an example: an entry
+    # still in the old problem's x field must not become the new problem's x.
+    at = start()
+    matrix = next(ex for ex in EXAMPLES if ex.slug == "cs189_matrix_loss")
+    design = next(ex for ex in EXAMPLES if ex.slug == "design" and ex.kind == "program")
+    at.selectbox(key="example").set_value(matrix.title).run()
+    assert at.text_input(key="val:x").value == "[1, -1]"
+    at.text_input(key="val:x").set_value("[2, -1]")
+    at.selectbox(key="example").set_value(design.title).run()
+    assert not at.error, [e.value for e in at.error]
+    assert at.number_input(key="num:x").value == 1
+    assert summary(at)["f"] == "10.35"
