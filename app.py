@@ -153,14 +153,6 @@ def url_values() -> dict[str, str]:
             if k.startswith(VALUE_PREFIX)}
 
 
-def is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
 # --------------------------------------------------------------------------- callbacks
 
 
@@ -332,7 +324,7 @@ def value_fields(fields: tuple[InputField, ...], values: tuple[tuple[str, str], 
             kind = page_fields.field_kind(raw, st.session_state.get(f"kind:{name}"))
             if st.session_state.get(f"kind:{name}") != kind:
                 st.session_state[f"kind:{name}"] = kind
-            numeric = kind == "number" and is_number(raw)
+            numeric = kind == "number" and page_fields.is_number(raw)
             key = f"num:{name}" if numeric else (f"bat:{name}" if kind == "batch" else f"val:{name}")
             wanted: Any = float(raw) if numeric else (page_fields.batch_lines(raw) if kind == "batch" else raw)
             if st.session_state.get(key) != wanted:

@@ -105,14 +105,6 @@ def edited(text: str, k: int) -> str:
     return "\n".join(lines)
 
 
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
 def gif_ms(page: object) -> float:
     """Milliseconds from a click on the GIF download to the file on disk (``nan`` past
     :data:`GIF_TIMEOUT_MS`)."""
@@ -131,6 +123,7 @@ def gif_ms(page: object) -> float:
 
 def measure(page: object, example: object, repeats: int, gif_repeats: int) -> Row:
     from graphviz_nn.page.evaluations import _evaluate, _merged, input_fields
+    from graphviz_nn.page.fields import is_number
 
     row = Row(example.slug, example.kind)  # type: ignore[attr-defined]
     load_example(page, example.title)  # type: ignore[attr-defined]
@@ -148,7 +141,7 @@ def measure(page: object, example: object, repeats: int, gif_repeats: int) -> Ro
         timed(page, lambda: edit(1))  # back to a known text: its fields are the example's
         first = input_fields(text)[0]
         label = first.label if first.label == first.name else f"{first.label} ({first.name})"
-        number = not first.is_array and _is_number(first.default)
+        number = not first.is_array and is_number(first.default)
         # an array field's label also says its shape ("W1 · 2×2 matrix")
         name = re.compile(rf"^{re.escape(label)}( · .*)?$")
         field = page.get_by_role("spinbutton" if number else "textbox", name=name)  # type: ignore[attr-defined]

@@ -100,3 +100,16 @@ def sin_chain(links: int) -> str:
         lines.append(f"a{i} = sin({previous}) * y + {i % 7 + 1}")
         previous = f"a{i}"
     return "\n".join([*lines, previous])
+
+
+def run_script(tmp_path: Path, script: str | bytes) -> dict:
+    """Run a generated Python script in a fresh interpreter; its stdout read as JSON."""
+    import json
+    import subprocess
+    import sys
+
+    path = tmp_path / "script.py"
+    path.write_bytes(script.encode() if isinstance(script, str) else script)
+    done = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)

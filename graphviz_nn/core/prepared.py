@@ -19,7 +19,6 @@ as one name rather than x·y), builds again; the last few builds are kept.
 
 from __future__ import annotations
 
-import gc
 import threading
 from collections import OrderedDict
 from typing import Any, Mapping
@@ -37,7 +36,7 @@ from .schedule import Schedule, Trace, compile_schedule
 from ..language.syntax import Program
 from ..language.values import normalize_values
 
-__all__ = ["Prepared", "prepare", "evaluate", "copy_graph"]
+__all__ = ["Prepared", "prepare", "evaluate"]
 
 KEEP_BUILDS = 4
 """How many builds (one per set of names and shapes) a :class:`Prepared` keeps."""
@@ -179,32 +178,6 @@ def _filled(nodes: Nodes, result: Any, nonfinite: list[str]) -> nx.MultiDiGraph:
     graph = nodes.to_graph()
     result.write_back(graph, nonfinite)
     return graph
-
-
-def copy_graph(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
-    """What ``graph.copy()`` gives (new graph, node and edge attribute dicts; the values in them
-    shared), made with dict comprehensions: about 4× faster than networkx's edge-by-edge copy.
-    Assigning the adjacency dicts is how networkx's own constructors fill a graph. The garbage
-    collector is paused meanwhile: the new dicts hold no cycles, and its passes would double
-    the time."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        new = graph.__class__()
-        new.graph.update(graph.graph)
-        pred: dict[Any, dict] = {n: {} for n in graph._node}
-        succ: dict[Any, dict] = {}
-        for u, targets in graph._succ.items():
-            row = succ[u] = {}
-            for v, keyed in targets.items():
-                row[v] = pred[v][u] = {k: d.copy() for k, d in keyed.items()}
-        new._node = {n: d.copy() for n, d in graph._node.items()}
-        new._succ = new._adj = succ
-        new._pred = pred
-    finally:
-        if was_enabled:
-            gc.enable()
-    return new
 
 
 def evaluate(text: str, values: Mapping[str, Any] | None = None, *, merge: bool = True,

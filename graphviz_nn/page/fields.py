@@ -45,6 +45,19 @@ KIND_LABELS = {"number": "number", "array": "vector/matrix", "batch": "batch (po
 _TOKEN = re.compile(r"[^\s,;]+")
 
 
+def is_number(text: str) -> bool:
+    """Whether ``text`` reads as one float (what a number field can show).
+
+    >>> is_number("2.5"), is_number("1e-3"), is_number("[1]"), is_number("x")
+    (True, True, False, False)
+    """
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _ndim(raw: str) -> int | None:
     """The number of dimensions of a value text, or None when it is not a value."""
     try:

@@ -157,21 +157,6 @@ def test_a_big_mlp_matches_and_its_graph_is_filled_only_when_read():
 
 
 
-def test_copy_graph_equals_networkx_copy_and_is_independent():
-    res = reference_evaluate("a = x*y + z; b = (x + x)*a; w = a*b", {"x": 1, "y": 2, "z": 3})
-    g = res.graph
-    ours, theirs = prepared.copy_graph(g), g.copy()
-    assert list(ours.nodes(data=True)) == list(theirs.nodes(data=True))
-    assert list(ours.edges(keys=True, data=True)) == list(theirs.edges(keys=True, data=True))
-    assert all(dict(ours.pred[n]) == dict(theirs.pred[n]) for n in g) and ours.graph == g.graph
-    assert ours.edges["n0", "n2", 0] is ours.pred["n2"]["n0"][0]  # one dict per edge, as networkx keeps it
-    ours.nodes["n0"]["label"] = "changed"
-    ours.edges["n0", "n2", 0]["local"] = -1.0
-    ours.add_edge("n0", "n1")
-    assert g.nodes["n0"]["label"] == "x" and g.edges["n0", "n2", 0]["local"] != -1.0
-    assert not g.has_edge("n0", "n1")
-
-
 def test_repr_is_short_and_says_what_was_computed():
     res = gnn.prepare("x*y + 1/z", {"x": 2, "y": 3, "z": 0}).evaluate()
     assert repr(res) == ("Evaluation(reading='x·y + 1/z', value=inf, gradients={'x': 3.0, 'y': 2.0, 'z': -inf}, "

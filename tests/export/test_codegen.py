@@ -4,13 +4,13 @@ PyTorch script where torch is installed."""
 from __future__ import annotations
 
 import importlib.util
-import json
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import run_script
 
 import graphviz_nn as gnn
 from graphviz_nn.export.codegen import numpy_script, torch_script
@@ -19,14 +19,6 @@ from graphviz_nn.networks.network import load_spec
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 PROGRAMS = sorted(EXAMPLES.glob("*.gnn"))
 HAS_TORCH = importlib.util.find_spec("torch") is not None
-
-
-def run_script(tmp_path: Path, script: str) -> dict:
-    path = tmp_path / "script.py"
-    path.write_text(script)
-    out = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, out.stderr
-    return json.loads(out.stdout)
 
 
 @pytest.mark.parametrize("program", PROGRAMS, ids=[p.stem for p in PROGRAMS])

@@ -4,13 +4,11 @@ view, its caches and the files."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import run_script
 
 import graphviz_nn as gnn
 from graphviz_nn.page import netview
@@ -23,18 +21,12 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 SQUARED_SINE = ("sin(x)*sin(x) + x", {"x": "0.5"})
 
 
-def run(tmp_path: Path, script: bytes) -> dict:
-    path = tmp_path / "script.py"
-    path.write_bytes(script)
-    done = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
 
 
 @pytest.mark.parametrize("merge", [True, False])
 def test_the_numpy_script_prints_the_value_and_gradient_of_the_page(tmp_path, merge):
     text, values = SQUARED_SINE
-    data = run(tmp_path, code_export(text, values, RenderOptions(merge=merge), "numpy"))
+    data = run_script(tmp_path, code_export(text, values, RenderOptions(merge=merge), "numpy"))
     x = 0.5  # the oracle: d/dx (sin²x + x) = 2 sin x cos x + 1
     assert np.isclose(data["value"], np.sin(x) ** 2 + x, rtol=1e-14)
     assert np.isclose(data["gradients"]["x"], 2 * np.sin(x) * np.cos(x) + 1, rtol=1e-14)
