@@ -63,7 +63,9 @@ class Pool:
                        "over_rerun": 0, "started": 0, "reniced": 0}
         self._closed = False
         atexit.register(self.close)
-        threading.Thread(target=self._warm_up, name="gnn-warm-up", daemon=True).start()
+        self.warming = threading.Thread(target=self._warm_up, name="gnn-warm-up", daemon=True)
+        """The warm-up started with the pool (joined by tests that need it finished)."""
+        self.warming.start()
 
     # ------------------------------------------------------------------ calls
 

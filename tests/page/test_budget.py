@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import threading
 from pathlib import Path
 
 import pytest
@@ -150,19 +151,21 @@ def test_the_app_ends_a_rerun_past_its_budget_with_the_message(monkeypatch):
 def test_a_worker_that_comes_up_after_the_pool_closed_is_stopped(monkeypatch):
     from graphviz_nn.page import worker, workers
 
-    pool = workers.Pool(budget.Budget(workers=1, warm=0))  # no worker started ahead
     started = []
     real_ready = worker.Worker.ready
+    pool = None
 
     def ready_after_close(self):
         started.append(self)
         up = real_ready(self)
+        while pool is None:  # the constructor's warm-up may reach here before it returns
+            threading.Event().wait(0.01)
         pool.close()  # the app stopped while this worker imported the package
         return up
 
     monkeypatch.setattr(worker.Worker, "ready", ready_after_close)
-    pool.budget = budget.Budget(workers=1, warm=1)
-    pool._warm_up()
+    pool = workers.Pool(budget.Budget(workers=1, warm=1))
+    pool.warming.join(60)
     assert len(started) == 1 and started[0].process.poll() is not None  # stopped, not left running
     assert pool.pids() == []
 
