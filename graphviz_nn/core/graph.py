@@ -17,7 +17,7 @@ import numpy as np
 
 from ..language.printer import _array_text, format_number
 from ..errors import GnnError, LimitError, MissingValueError, ParseError, ShapeError
-from ..ops import CONSTANTS, OPS, format_shape
+from ..ops import CONSTANTS, OPS, OpSpec, fill, format_shape
 from ..language import values as values_mod
 from .nodes import Nodes
 from ..language.syntax import ArrayLit, Assign, Call, Const, Expr, Num, Program, Var
@@ -257,9 +257,6 @@ def _scalar_shape(op: str, arity: int) -> tuple | None:
     return _SCALAR_SHAPES[key]
 
 
-_SCALING = frozenset({"mul", "div", "neg", "identity"})
-
-
 def _is_row(op: str, args: list[int], shapes: list[tuple[int, ...]], shape: tuple[int, ...],
             rows: set[int]) -> bool:
     """Whether a 1-D result is a row vector: the transpose of a vector, a row times a matrix
@@ -270,7 +267,7 @@ def _is_row(op: str, args: list[int], shapes: list[tuple[int, ...]], shape: tupl
         return len(shapes[0]) == 1
     if op == "matmul":
         return args[0] in rows
-    if op in _SCALING:
+    if OPS[op].scaling:
         arrays = [a for a, s in zip(args, shapes) if s]
         return len(arrays) == 1 and arrays[0] in rows
     return False
@@ -335,6 +332,11 @@ def node_text(graph: nx.MultiDiGraph, node: str, depth: int = _FORMULA_DEPTH) ->
     return _op_text(graph, node, depth)
 
 
+def _marked(spec: OpSpec) -> bool:
+    """An op written as a sign before or a mark after its operand (``−x``, ``xᵀ``), not called."""
+    return not spec.called and bool(spec.prefix_power or spec.postfix_power)
+
+
 def _op_text(graph: nx.MultiDiGraph, node: str, depth: int) -> str:
     attrs = graph.nodes[node]
     spec = OPS[attrs["op"]]
@@ -346,17 +348,14 @@ def _op_text(graph: nx.MultiDiGraph, node: str, depth: int) -> str:
         if depth <= 1:
             return "…"
         text = _op_text(graph, arg, depth - 1)
-        bracket = OPS[data["op"]].infix or data["op"] == "neg"
-        return f"({text})" if bracket and (spec.infix or attrs["op"] in ("neg", "transpose")) else text
+        inner = OPS[data["op"]]
+        bracket = inner.infix or (_marked(inner) and inner.prefix_power > 0)
+        return f"({text})" if bracket and (spec.infix or _marked(spec)) else text
 
     names = [operand(a) for a in attrs["args"]]
     if spec.infix:
         return f" {spec.symbol} ".join(names)
-    if attrs["op"] == "neg":
-        return f"−{names[0]}"
-    if attrs["op"] == "identity":
-        return names[0]
-    if attrs["op"] == "transpose":
-        return f"{names[0]}ᵀ"
+    if _marked(spec) or not spec.text:  # −x, xᵀ; a named copy is its operand
+        return fill(spec.plain, names)
     extra = [format_number(v) for v in attrs["params"].values()]
     return f"{spec.text}({', '.join(names + extra)})"

@@ -20,7 +20,7 @@ from typing import NamedTuple
 
 from ..errors import ParseError
 from .names import GREEK, GREEK_LETTERS
-from ..ops import FUNCTIONS
+from ..ops import FUNCTIONS, LATEX_FUNCTIONS
 
 __all__ = ["Token", "tokenize"]
 
@@ -75,7 +75,6 @@ _CMD_SKIP = {"left", "right", "big", "Big", "bigl", "bigr", "Bigl", "Bigr", "big
 _CMD_STRUCT = {"frac", "dfrac", "tfrac", "sqrt"}
 _CMD_WRAPPERS = {"mathrm", "mathbf", "mathit", "boldsymbol", "bm", "operatorname", "text", "mathsf",
                  "vec"}
-_CMD_FUNCS = {"sin", "cos", "tan", "exp", "log", "ln", "tanh", "max", "min", "sigma"}
 _CMD_ACCENTS = {"hat": "hat", "widehat": "hat", "bar": "bar", "overline": "bar", "tilde": "tilde",
                 "widetilde": "tilde"}
 """Accent commands -> the ending of the name they make (``\\hat{y}`` is ``yhat``)."""
@@ -243,7 +242,7 @@ def _lex_command(source: str, i: int) -> tuple[str | None, str, int]:
         return "WORD", inner.group(1) + _CMD_ACCENTS[name], inner.end()
     if name == "partial":
         raise ParseError(_PARTIAL, (i, end), source)
-    if name in GREEK or name in _CMD_FUNCS:
+    if name in GREEK or name in LATEX_FUNCTIONS:
         tail = _SUBSCRIPT_TAIL.match(source, end)
         stop = tail.end() if tail else end
         return "WORD", name + source[end:stop], stop

@@ -24,6 +24,7 @@ __all__ = [
     "OPS",
     "FUNCTIONS",
     "INFIX",
+    "LATEX_FUNCTIONS",
     "CONSTANTS",
     "ATOM",
     "ASSOCIATIVITY",
@@ -40,15 +41,16 @@ OPS: dict[str, OpSpec] = {spec.name: spec for spec in SPECS}
 INFIX: dict[str, str] = {spec.text: spec.name for spec in SPECS if spec.infix}
 """Infix operator text -> op name."""
 
-_NOT_CALLED = {"neg", "concat", "identity", "transpose"}  # written as signs, brackets or marks
-
 FUNCTIONS: dict[str, str] = {}
 """Function names a user may call (lower case) -> op name."""
 for _spec in SPECS:
-    if not _spec.infix and _spec.name not in _NOT_CALLED:
+    if _spec.called:
         FUNCTIONS[_spec.name] = _spec.name
         for _alias in _spec.aliases:
             FUNCTIONS[_alias] = _spec.name
+
+LATEX_FUNCTIONS: frozenset[str] = frozenset(c for _spec in SPECS for c in _spec.latex_commands)
+"""LaTeX commands that name a function (``sin`` for ``\\sin``), without the backslash."""
 
 CONSTANTS: dict[str, float] = {"e": math.e, "pi": math.pi}
 """Named constants."""

@@ -126,6 +126,14 @@ class OpSpec:
     """Per operand, NumPy source of what flows back (``{g}``: upstream, ``{out}``: result)."""
     torch_code: str
     """Forward as PyTorch source, for code export."""
+    called: bool
+    """A user calls it by name (``sin(x)``, ``sqrt(x)``); false for ops written as a sign, brackets
+    or a mark (``−x``, ``[a, b]``, ``xᵀ``, ``b = a``) and for infix operators."""
+    scaling: bool
+    """With one array operand the result is that operand scaled by numbers (``2xᵀ``, ``xᵀ/2``,
+    ``−xᵀ``, a named copy), so a row vector stays a row."""
+    latex_commands: tuple[str, ...]
+    """LaTeX commands a user may type for it, without the backslash (``sin``; ``log`` and ``ln``)."""
 
     @property
     def infix(self) -> bool:

@@ -25,9 +25,11 @@ def _op(name: str, arity: int | None, forward: Callable, symbol: str, text: str,
         shape: Callable = k.elementwise_shape, local: Callable | None = None, vjp: Callable | None = None,
         binding_power: int = 0, prefix_power: int = 0, postfix_power: int = 0, assoc: str = "left",
         aliases: tuple[str, ...] = (), params: tuple[tuple[str, float], ...] = (),
-        derivative_latex: tuple[str, ...] = (), description: str = "") -> OpSpec:
+        derivative_latex: tuple[str, ...] = (), description: str = "", called: bool | None = None,
+        scaling: bool = False, latex_commands: tuple[str, ...] = ()) -> OpSpec:
     """One entry. A function's plain form is ``symbol(operands, parameters)`` and it reads back
-    as ``text(operands)`` and its LaTeX symbol is ``\\mathrm{symbol}`` unless given; ``code`` is (NumPy forward, NumPy per operand, PyTorch)."""
+    as ``text(operands)`` and its LaTeX symbol is ``\\mathrm{symbol}`` unless given; ``code`` is (NumPy forward, NumPy per operand, PyTorch).
+    A function (not infix) is called by name unless ``called=False``."""
     extra = "".join(f", {{{p}}}" for p, _ in params)
     plain = plain if plain is not None else f"{symbol}({{args}}{extra})"
     numpy_code, numpy_vjp, torch_code = code
@@ -38,7 +40,9 @@ def _op(name: str, arity: int | None, forward: Callable, symbol: str, text: str,
                   prefix_power=prefix_power, postfix_power=postfix_power, assoc=assoc, aliases=aliases,
                   params=params, derivative_latex=derivative_latex,
                   description=description or name.replace("_", " "), numpy_code=numpy_code,
-                  numpy_vjp=numpy_vjp, torch_code=torch_code)
+                  numpy_vjp=numpy_vjp, torch_code=torch_code,
+                  called=not binding_power if called is None else called, scaling=scaling,
+                  latex_commands=latex_commands)
 
 
 def _infix(name: str, forward: Callable, symbol: str, text: str, latex: str, plain: str, power: int,
@@ -72,10 +76,11 @@ SPECS: list[OpSpec] = [
     _infix("mul", np.multiply, "×", "*", "{0} \\cdot {1}", "{0}·{1}", 20,
            ("{0} * {1}", ("{g} * {1}", "{g} * {0}"), "{0} * {1}"), assoc="both",
            local=lambda i, out, a, b: b if i == 0 else a, derivative_latex=("{1}", "{0}"),
-           description="elementwise product", latex_symbol="\\times"),
+           description="elementwise product", latex_symbol="\\times", scaling=True),
     _infix("div", np.divide, "÷", "/", "\\frac{{{0}}}{{{1}}}", "{0}/{1}", 20,
            ("{0} / {1}", ("{g} / {1}", "-{g} * {out} / {1}"), "{0} / {1}"), local=k.div_local,
-           derivative_latex=("\\frac{{1}}{{{1}}}", "-\\frac{{{0}}}{{{1}^2}}"), description="quotient", latex_symbol="\\div"),
+           derivative_latex=("\\frac{{1}}{{{1}}}", "-\\frac{{{0}}}{{{1}^2}}"), description="quotient", latex_symbol="\\div",
+           scaling=True),
     _infix("matmul", np.matmul, "@", "@", "{0} {1}", "{0} @ {1}", 20,
            ("{0} @ {1}", ("_matmul_grad_a({g}, {0}, {1})", "_matmul_grad_b({g}, {0}, {1})"), "{0} @ {1}"),
            shape=k.matmul_shape, vjp=k.matmul_vjp, derivative_latex=("\\delta\\, {1}^\\top", "{0}^\\top \\delta"),
@@ -86,18 +91,21 @@ SPECS: list[OpSpec] = [
            derivative_latex=("{1}\\,{0}^{{{1}-1}}", "{0}^{{{1}}} \\ln {0}"), description="power", latex_symbol="\\text{\\textasciicircum}"),
     # Prefix minus: -x^2 is -(x^2), -x*y is (-x)*y.
     _op("neg", 1, np.negative, "−", "-", "-{0}", ("-{0}", ("-{g}",), "-{0}"), plain="−{0}", reading="−{0}",
-        prefix_power=30, local=lambda i, out, a: -1.0, derivative_latex=("-1",), description="negation", latex_symbol="-"),
+        prefix_power=30, local=lambda i, out, a: -1.0, derivative_latex=("-1",), description="negation", latex_symbol="-",
+        called=False, scaling=True),
     # Functions.
     _call("exp", np.exp, "e^{{{0}}}", "np.exp({0})", "{g} * {out}", "torch.exp({0})",
-          lambda i, out, a: out, "e^{{{0}}}"),
+          lambda i, out, a: out, "e^{{{0}}}", latex_commands=("exp",)),
     _call("log", np.log, "\\ln\\left({0}\\right)", "np.log({0})", "{g} / {0}", "torch.log({0})",
-          lambda i, out, a: 1.0 / np.asarray(a, dtype=float), "\\frac{{1}}{{{0}}}", aliases=("ln",)),
+          lambda i, out, a: 1.0 / np.asarray(a, dtype=float), "\\frac{{1}}{{{0}}}", aliases=("ln",),
+          latex_commands=("log", "ln")),
     _call("sin", np.sin, "\\sin\\left({0}\\right)", "np.sin({0})", "{g} * np.cos({0})", "torch.sin({0})",
-          lambda i, out, a: np.cos(a), "\\cos\\left({0}\\right)"),
+          lambda i, out, a: np.cos(a), "\\cos\\left({0}\\right)", latex_commands=("sin",)),
     _call("cos", np.cos, "\\cos\\left({0}\\right)", "np.cos({0})", "-{g} * np.sin({0})", "torch.cos({0})",
-          lambda i, out, a: -np.sin(a), "-\\sin\\left({0}\\right)"),
+          lambda i, out, a: -np.sin(a), "-\\sin\\left({0}\\right)", latex_commands=("cos",)),
     _call("tan", np.tan, "\\tan\\left({0}\\right)", "np.tan({0})", "{g} * (1 + {out} ** 2)", "torch.tan({0})",
-          lambda i, out, a: 1.0 + np.asarray(out) ** 2, "1 + \\tan^2\\left({0}\\right)"),
+          lambda i, out, a: 1.0 + np.asarray(out) ** 2, "1 + \\tan^2\\left({0}\\right)",
+          latex_commands=("tan",)),
     _call("sqrt", np.sqrt, "\\sqrt{{{0}}}", "np.sqrt({0})", "{g} * 0.5 / {out}", "torch.sqrt({0})",
           lambda i, out, a: 0.5 / np.asarray(out), "\\frac{{1}}{{2\\sqrt{{{0}}}}}", symbol="√",
           plain="√{0}", prefix_power=50, latex_symbol="\\surd"),
@@ -105,11 +113,12 @@ SPECS: list[OpSpec] = [
           lambda i, out, a: np.sign(a), "\\operatorname{{sign}}\\left({0}\\right)", symbol="|·|",
           plain="|{0}|", reading="|{0}|", latex_symbol="\\lvert\\ \\rvert"),
     _call("tanh", np.tanh, "\\tanh\\left({0}\\right)", "np.tanh({0})", "{g} * (1 - {out} ** 2)", "torch.tanh({0})",
-          lambda i, out, a: 1.0 - np.asarray(out) ** 2, "1 - \\tanh^2\\left({0}\\right)"),
+          lambda i, out, a: 1.0 - np.asarray(out) ** 2, "1 - \\tanh^2\\left({0}\\right)",
+          latex_commands=("tanh",)),
     _call("sigmoid", k.sigmoid, "\\sigma\\left({0}\\right)", "1 / (1 + np.exp(-{0}))", "{g} * {out} * (1 - {out})",
           "torch.sigmoid({0})", lambda i, out, a: np.asarray(out) * (1.0 - np.asarray(out)),
           "\\sigma\\left({0}\\right)\\left(1 - \\sigma\\left({0}\\right)\\right)", symbol="σ",
-          aliases=("σ", "sigma"), latex_symbol="\\sigma"),
+          aliases=("σ", "sigma"), latex_symbol="\\sigma", latex_commands=("sigma",)),
     _call("relu", lambda a: np.maximum(a, 0.0), "\\operatorname{{ReLU}}\\left({0}\\right)", "np.maximum({0}, 0.0)",
           "{g} * ({0} > 0)", "torch.relu({0})", lambda i, out, a: (np.asarray(a) > 0).astype(float),
           "\\mathbb{{1}}\\left[{0} > 0\\right]", symbol="ReLU"),
@@ -133,13 +142,15 @@ SPECS: list[OpSpec] = [
         ("np.where({0} >= {1}, {0}, {1})", ("{g} * ({0} >= {1})", "{g} * ({0} < {1})"),
          "torch.where({0} >= {1}, {0}, {1})"),
         local=lambda i, out, a, b: (np.asarray(a) >= b).astype(float) if i == 0 else (np.asarray(a) < b).astype(float),
-        derivative_latex=("\\mathbb{{1}}\\left[{0} \\ge {1}\\right]", "\\mathbb{{1}}\\left[{0} < {1}\\right]")),
+        derivative_latex=("\\mathbb{{1}}\\left[{0} \\ge {1}\\right]", "\\mathbb{{1}}\\left[{0} < {1}\\right]"),
+        latex_commands=("max",)),
     _op("min", 2, lambda a, b: np.where(np.asarray(a) <= b, a, b).astype(float), "min", "min",
         "\\min\\left({0}, {1}\\right)",
         ("np.where({0} <= {1}, {0}, {1})", ("{g} * ({0} <= {1})", "{g} * ({0} > {1})"),
          "torch.where({0} <= {1}, {0}, {1})"),
         local=lambda i, out, a, b: (np.asarray(a) <= b).astype(float) if i == 0 else (np.asarray(a) > b).astype(float),
-        derivative_latex=("\\mathbb{{1}}\\left[{0} \\le {1}\\right]", "\\mathbb{{1}}\\left[{0} > {1}\\right]")),
+        derivative_latex=("\\mathbb{{1}}\\left[{0} \\le {1}\\right]", "\\mathbb{{1}}\\left[{0} > {1}\\right]"),
+        latex_commands=("min",)),
     # Reductions and structure.
     _op("sum", 1, lambda a: np.sum(a), "Σ", "sum", "\\sum {0}",
         ("np.sum({0})", ("{g} * np.ones_like({0})",), "torch.sum({0})"), shape=k.reduce_shape,
@@ -163,13 +174,15 @@ SPECS: list[OpSpec] = [
     _op("transpose", 1, lambda a: np.transpose(a), "ᵀ", "transpose", "{{{0}}}^\\top",
         ("np.transpose({0})", ("np.transpose({g})",), "_transpose({0})"), plain="{0}ᵀ", reading="{0}ᵀ",
         postfix_power=40, shape=k.transpose_shape, vjp=lambda i, g, out, a: np.transpose(g),
-        derivative_latex=("\\delta^\\top",), latex_symbol="{}^{\\top}"),
+        derivative_latex=("\\delta^\\top",), latex_symbol="{}^{\\top}", called=False),
     _op("concat", None, k.concat_forward, "[ , ]", "concat", "\\left[{args}\\right]",
         ("_concat({args})", ("_unconcat({g}, {i}, {args})",), "_concat({args})"), plain="[{args}]",
         reading="[{args}]", shape=k.concat_shape, vjp=k.concat_vjp,
-        derivative_latex=("\\text{{its entries of }} \\delta",), description="join scalars and vectors into one vector", latex_symbol="[\\ ,\\ ]"),
+        derivative_latex=("\\text{{its entries of }} \\delta",), description="join scalars and vectors into one vector", latex_symbol="[\\ ,\\ ]",
+        called=False),
     _op("identity", 1, lambda a: np.array(a, dtype=float) if np.ndim(a) else float(a), "=", "", "{0}",
         ("{0}", ("{g}",), "{0}"), plain="{0}", reading="{0}", shape=k.same_shape,
-        local=lambda i, out, a: 1.0, derivative_latex=("1",), description="a named copy (b = a)", latex_symbol="="),
+        local=lambda i, out, a: 1.0, derivative_latex=("1",), description="a named copy (b = a)", latex_symbol="=",
+        called=False, scaling=True),
 ]
 """Every op, in the order the documentation lists them."""

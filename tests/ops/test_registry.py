@@ -30,6 +30,9 @@ MAY_BE_EMPTY = {
     "prefix_power": "only ops written before their operand",
     "postfix_power": "only ops written after their operand",
     "arity": "concat takes any number of operands (None)",
+    "called": "infix operators and ops written as a sign, brackets or a mark are not called",
+    "scaling": "only a product, quotient, negation or copy scales its one array operand",
+    "latex_commands": "only some functions have a LaTeX command of their own",
 }
 
 
@@ -176,20 +179,62 @@ NOT_OP_FACTS = {
         "a table keyed by op names ['relu', 'sigmoid', 'tanh', 'identity', 'softplus', 'gelu', 'softmax']":
         "the layer-spec vocabulary: layer names a spec may use -> the function each one calls"},
 }
-#: Op facts still restated outside the registry, in modules edited elsewhere this round (each
-#: one listed so the scan fails the day one more appears, and a reader sees what is left).
-STILL_RESTATED = {
-    "core/graph.py": {"a list of op names ['mul', 'div', 'neg', 'identity']",
-                      "a list of op names ['neg', 'transpose']"},
-    "language/lexer.py": {"a list of op names ['sin', 'cos', 'tan', 'exp', 'log', 'ln', 'tanh', 'max', 'min', 'sigma']"},
-}
-
-
 @pytest.mark.parametrize("path", sorted(p for p in PKG.rglob("*.py") if "ops" not in p.relative_to(PKG).parts[:1]),
                          ids=lambda p: str(p.relative_to(PKG)))
 def test_no_module_outside_ops_restates_an_op(path: Path) -> None:
     module = str(path.relative_to(PKG))
     found = violations(ast.parse(path.read_text(encoding="utf-8")))
-    known = STILL_RESTATED.get(module, set()) | set(NOT_OP_FACTS.get(module, {}))
+    known = set(NOT_OP_FACTS.get(module, {}))
     found = [f for f in found if f.split(": ", 1)[1] not in known]
     assert not found, f"{module} restates op facts:\n" + "\n".join(found)
+
+
+# ------------------------------------------------------------------ the new facts drive their readers
+
+def test_callable_names_are_the_called_ops() -> None:
+    from graphviz_nn.ops import FUNCTIONS
+    called = {n for n, spec in OPS.items() if spec.called}
+    assert set(FUNCTIONS.values()) == called
+    assert called.isdisjoint({"neg", "concat", "identity", "transpose", "add", "matmul"})
+
+
+@pytest.mark.parametrize("name", sorted(n for n, s in OPS.items() if s.latex_commands))
+def test_each_latex_command_reads_as_its_op(name: str) -> None:
+    """``\\sin(x)`` is sin; ``\\ln(x)`` is log; every command the registry names is read."""
+    import graphviz_nn as gnn
+
+    for command in OPS[name].latex_commands:
+        args = "(x)" if OPS[name].arity == 1 else "(x, y)"
+        res = gnn.evaluate(f"f = \\{command}{args}", {"x": 0.5, "y": 0.25})
+        ops = {d.get("op") for _, d in res.graph.nodes(data=True)}
+        assert name in ops, (command, ops)
+
+
+def test_a_latex_command_no_op_names_stays_an_error() -> None:
+    from graphviz_nn.errors import ParseError
+    from graphviz_nn.language.parser import parse
+
+    with pytest.raises(ParseError, match="unknown LaTeX command"):
+        parse("f = \\relu(x)")
+
+
+def test_tooltip_text_reads_signs_and_marks_from_the_registry() -> None:
+    import graphviz_nn as gnn
+    from graphviz_nn.core.graph import node_formula
+
+    cases = [("-(x*y)", "−(x × y)"), ("-x^2", "−(x ^ 2)"), ("(-x)*y", "(−x) × y"),
+             ("sum((x*y)^T)", "sum((x × y)ᵀ)"), ("(-x)^T", "(−x)ᵀ"), ("-sqrt(x + y)", "−sqrt(x + y)"),
+             ("sqrt(-x)", "sqrt(−x)"), ("(x^T)^T", "xᵀᵀ")]
+    for text, expected in cases:
+        res = gnn.evaluate("f = " + text, {"x": 2, "y": 3})
+        assert node_formula(res.graph, res.graph.graph["output"]) == "f = " + expected, text
+
+
+def test_a_row_scaled_by_numbers_stays_a_row() -> None:
+    """``-xᵀ`` and ``2xᵀ`` are rows (the scaling ops), ``xᵀ + 1`` is not listed as one."""
+    from graphviz_nn.core.graph import _is_row
+
+    assert [n for n, s in OPS.items() if s.scaling] == ["mul", "div", "neg", "identity"]
+    for op in ("mul", "div", "neg", "identity"):
+        assert _is_row(op, [1, 2], [(3,), ()], (3,), {1})
+    assert not _is_row("add", [1, 2], [(3,), ()], (3,), {1})
