@@ -18,21 +18,16 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from ..errors import visible
+from ..notation.symbols import html_escape
 
 __all__ = ["html_text", "dot_string", "dot_attrs", "html_font", "html_stack"]
 
 
 def html_text(text: Any) -> str:
     """Text for a Graphviz HTML-like label: ``& < > "`` escaped, so nothing becomes markup;
-    control characters and noncharacters (which Graphviz refuses) shown as U+FFFD."""
-    return (
-        visible(str(text), "\ufffd")
-        .replace("&", "&amp;")
-        .replace("<", "&lt;")
-        .replace(">", "&gt;")
-        .replace('"', "&quot;")
-        .replace("\n", " ")
-    )
+    control characters and noncharacters (which Graphviz refuses) shown as U+FFFD (the notation
+    layer's one escaping, :func:`~graphviz_nn.notation.symbols.html_escape`)."""
+    return html_escape(text)
 
 
 def dot_string(text: Any) -> str:

@@ -17,6 +17,7 @@ import networkx as nx
 from ..notation import numfmt
 from ..core.graph import node_text
 from .context import DrawContext, op_symbol
+from ..notation.symbols import html_name
 from .markup import dot_attrs, dot_string, html_font, html_stack, html_text
 from .scene import Cell, SceneNode, has_aux
 from .themes import NodeStyle
@@ -101,7 +102,8 @@ def _node_rows(node: SceneNode, ctx: DrawContext, title: str, bold: bool, *,
     """Pieces of a node label: title, shape, value, gradient, warnings, summary (rows stacked in
     the lecture and print themes, cells of micrograd's record)."""
     pal = ctx.theme.palette
-    rows = [html_font(html_text(title), pal.pending_text if node.pending else None, bold=bold)] if title else []
+    spelled = html_name(node.shown) if node.shown else html_text(title)
+    rows = [html_font(spelled, pal.pending_text if node.pending else None, bold=bold)] if title else []
     if node.shape:
         dim = node.pending and dim_pending_shape
         rows.append(html_font(html_text(numfmt.format_shape(node.shape)), pal.pending_text if dim else pal.note_text,

@@ -29,6 +29,7 @@ import numpy as np
 
 from ..core.engine import StepState
 from ..notation import numfmt
+from ..notation.symbols import plain_name
 from .context import DrawContext, draw_context, edge_key, output_symbol
 from .groups import Grouping, group_nodes
 from .options import Edge, RenderOptions
@@ -68,6 +69,8 @@ class SceneNode:
     (+1 or -1 when every gradient entry has that sign and colouring by sign is on, else 0) and
     ``path_target`` (a highlighted edge enters it) say how it is marked. ``constant`` is a
     constant's value (what its title spells), ``summary`` what a compact box stands for.
+    ``shown`` is the name its title spells (a display name given for the variable, else the
+    variable's own name; ``None`` for constants and operations).
     """
 
     id: str
@@ -90,6 +93,7 @@ class SceneNode:
     grad: Cell | None
     constant: Any = None
     summary: str = ""
+    shown: str | None = None
 
     @property
     def classes(self) -> tuple[str, ...]:
@@ -207,7 +211,17 @@ def scene_node(node: str, ctx: DrawContext, summary: str = "") -> SceneNode:
         highlighted=node in opts.highlight_nodes, changed=ctx.stepping and node == state.changed_node,
         nonfinite=_nonfinite(node, ctx), sign=_sign(node, ctx), path_target=node in ctx.path_targets,
         shape=tuple(data.get("shape") or ()), value=value, grad=grad,
-        constant=data.get("value") if data.get("kind") == "constant" else None, summary=summary)
+        constant=data.get("value") if data.get("kind") == "constant" else None, summary=summary,
+        shown=_shown(data))
+
+
+def _shown(data: dict) -> str | None:
+    """The name a node's title spells: its display name, else its variable name; ``None`` for
+    constants and operations, and where a caller gave the node a label of its own."""
+    shown = data.get("shown") or data.get("name")
+    if shown is None or str(data.get("label")) != plain_name(str(shown)):
+        return None
+    return str(shown)
 
 
 def scene_edges(ctx: DrawContext) -> list[SceneEdge]:

@@ -35,8 +35,8 @@ _ROW_BREAK = r" \\ "
 
 def _node_title(node: SceneNode, digits: int) -> str:
     """The node's title as math: its name, its number (``e`` and ``\\pi`` by name), or its operation."""
-    if node.name:
-        return latex_name(str(node.name))
+    if node.shown:
+        return latex_name(str(node.shown))
     if node.kind == "constant":
         value = node.constant
         if node.label == "π":
@@ -106,8 +106,8 @@ def tikz_document(res: Any, options: RenderOptions | None, positions: dict[str, 
             rows.append(f"$= {_cell(node.value, digits)}$")
         if node.grad is not None:
             grad = _cell(node.grad, digits)
-            if node.name:
-                rows.append(rf"$\frac{{\partial {out_sym}}}{{\partial {latex_name(str(node.name))}}} = {grad}$")
+            if node.shown:
+                rows.append(rf"$\frac{{\partial {out_sym}}}{{\partial {latex_name(str(node.shown))}}} = {grad}$")
             else:  # as the SVG: "∂ = …", read by the legend above the picture
                 unnamed_grads = True
                 rows.append(rf"$\partial = {grad}$")

@@ -89,6 +89,7 @@ class Network:
             node = res.inputs.get(name)
             if node is not None:
                 res.graph.nodes[node]["label"] = display_label(shown)
+                res.graph.nodes[node]["shown"] = shown
         return res
 
     def step(self, lr: float) -> tuple["Network", Evaluation]:

@@ -135,6 +135,7 @@ def _evaluate(text: str, values: tuple[tuple[str, str], ...], labels: Labels = (
         node = res.graph.graph["inputs"].get(name)
         if node is not None:
             res.graph.nodes[node]["label"] = display_label(shown)
+            res.graph.nodes[node]["shown"] = shown
     return res
 
 
