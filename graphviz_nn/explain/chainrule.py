@@ -64,8 +64,9 @@ class Factor:
 
     @property
     def texts(self) -> tuple[str, str, str]:
-        """(numerator, denominator, formula) in plain text."""
-        return self.plain or (latex_to_text(self.numerator), latex_to_text(self.denominator), latex_to_text(self.latex))
+        """(numerator, denominator, formula) in plain text, spelled from the graph (never read
+        back from the LaTeX: ``x_10`` stays ``x₁₀``)."""
+        return self.plain
 
 
 @dataclass
@@ -291,7 +292,7 @@ def factor_table(rules: list[ChainRule]) -> str:
     """The factor tables the ``explain`` command prints."""
     lines: list[str] = []
     for rule in rules:
-        out = rule.output_text or latex_to_text(rule.output)
+        out = rule.output_text
         count = max(rule.count, len(rule.paths))
         lines.append(f"∂{out}/∂{plain_name(rule.target)}: {count:,} path{'s' if count != 1 else ''}"
                      + (f" (too many to list; the first {len(rule.paths)} follow)" if rule.truncated else ""))

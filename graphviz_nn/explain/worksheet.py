@@ -250,7 +250,7 @@ def _uses(graph: nx.MultiDiGraph, node: str) -> list[tuple[str, str]]:
     next named node (``∂z2/∂a1 = w2`` although ``w2·a1`` is a node of its own), as a sheet
     writes it; a plain expression has no names, so each use is the operation right above.
     """
-    from .chainrule import edge_formulas, edge_paths, latex_to_text, path_factors
+    from .chainrule import edge_formulas, edge_paths, path_factors
 
     output = graph.graph["output"]
     if any(d.get("kind") == "op" and d.get("name") and n != output for n, d in graph.nodes(data=True)):
@@ -259,8 +259,8 @@ def _uses(graph: nx.MultiDiGraph, node: str) -> list[tuple[str, str]]:
             factor = path_factors(graph, list(path))[-1]
             found.setdefault(factor.edges, (factor.edges[-1][1], factor.texts[2]))
         return list(found.values())
-    formulas = edge_formulas(graph)
-    return [(v, latex_to_text(formulas[(node, v, int(d.get("arg", k)))]))
+    formulas = edge_formulas(graph, "plain")
+    return [(v, formulas[(node, v, int(d.get("arg", k)))])
             for _, v, k, d in graph.out_edges(node, keys=True, data=True)]
 
 

@@ -119,11 +119,11 @@ def _sum_of(terms: list[str], n_paths: int) -> str:
 
 @functools.lru_cache(maxsize=64)
 def _chain_rule(text: str, values: tuple[tuple[str, str], ...], targets: tuple[str, ...], digits: int,
-                labels: Labels) -> tuple[ChainPanel, ...]:
+                labels: Labels, merge: bool = True, constant_grads: bool = False) -> tuple[ChainPanel, ...]:
     """The panels of :func:`chain_rule_panels` for merged values (cached; raises GnnError)."""
-    from ..explain.chainrule import explain, latex_name, latex_to_text
+    from ..explain.chainrule import explain, latex_name
 
-    res = _evaluate(text, values, labels)
+    res = _evaluate(text, values, labels, constant_grads, merge)
     shown = dict(labels)
     graph = res.graph
     panels = []
@@ -140,8 +140,8 @@ def _chain_rule(text: str, values: tuple[tuple[str, str], ...], targets: tuple[s
                                            for f in path.factors))
             products.append(format_number(path.value, digits) if path.value is not None else "—")
             for f in path.factors:
-                rows.append(FactorRow(i, f"∂{latex_to_text(f.numerator)}/∂{latex_to_text(f.denominator)}",
-                                      latex_to_text(f.latex),
+                top, bottom, formula = f.texts  # spelled by the notation layer, as the drawing labels names
+                rows.append(FactorRow(i, f"∂{top}/∂{bottom}", formula,
                                       format_number(f.value, digits) if f.value is not None else "—",
                                       f.shared))
         total_tex = format_latex_number(rule.total, digits)
@@ -153,7 +153,7 @@ def _chain_rule(text: str, values: tuple[tuple[str, str], ...], targets: tuple[s
                         f" \\\\ &= {_sum_of(numbers, n)} = {total_tex}\\end{{aligned}}")
         node = res.inputs[rule.target]
         panels.append(ChainPanel(rule.target, str(graph.nodes[node].get("label") or rule.target),
-                                 latex_to_text(rule.output), n, rule.truncated,
+                                 rule.output_text, n, rule.truncated,
                                  format_number(rule.total, digits), equation, tuple(rows), tuple(products),
                                  frozenset(e for p in rule.paths for f in p.factors for e in f.edges)))
     return tuple(panels)
@@ -161,8 +161,12 @@ def _chain_rule(text: str, values: tuple[tuple[str, str], ...], targets: tuple[s
 
 @bounded(over=lambda err, text, *args, **kwargs: ((), issue_of(err, text)))
 def chain_rule_panels(text: str, values: ValuesArg | None, targets: tuple[str, ...] | list[str],
-                      digits: int = 4, labels: Labels = ()) -> tuple[tuple[ChainPanel, ...], Issue | None]:
-    """The chain rule for each of ``targets`` (input names; with two, shared factors are marked).
+                      digits: int = 4, labels: Labels = (), *, merge: bool = True,
+                      constant_grads: bool = False) -> tuple[tuple[ChainPanel, ...], Issue | None]:
+    """The chain rule for each of ``targets`` (input names; with two, shared factors are marked),
+    on the graph the picture draws: ``merge`` and ``constant_grads`` are the picture's options
+    (:class:`~graphviz_nn.draw.options.RenderOptions`), so with ``merge=False`` the paths are
+    the tree's and every edge a panel names is an edge of that drawing.
 
     Never raises: an error comes back as an :class:`Issue`.
 
@@ -171,7 +175,8 @@ def chain_rule_panels(text: str, values: ValuesArg | None, targets: tuple[str, .
     ([('∂L/∂z', '2 z', '14'), ('∂z/∂w', 'x', '2')], '28')
     """
     try:
-        return _chain_rule(text, _merged(text, values), tuple(targets), digits, tuple(labels)), None
+        return _chain_rule(text, _merged(text, values), tuple(targets), digits, tuple(labels), merge,
+                           constant_grads), None
     except Exception as exc:  # the page must never show a traceback
         return (), issue_of(exc, text)
 
@@ -244,13 +249,16 @@ def edge_formulas(text: str, values: ValuesArg | None, mode: str = "both", digit
 @bounded(over=lambda err, text, *args, **kwargs: ("", issue_of(err, text)))
 def chain_rule_drawing(text: str, values: ValuesArg | None, options: RenderOptions, targets: tuple[str, ...],
                        labels: Labels = ()) -> tuple[str, Issue | None]:
-    """The graph (SVG) with every chain-rule path to ``targets`` drawn thick, dashed and coloured.
+    """The graph (SVG) with every chain-rule path to ``targets`` drawn thick, dashed and coloured:
+    the picture ``options`` draw (merged or a tree, constants with gradients or without), with
+    the paths of :func:`chain_rule_panels` for the same options on it.
 
     >>> svg, issue = chain_rule_drawing("z = w x + b; L = z^2", {"w": "3", "x": "2", "b": "1"}, RenderOptions(), ("w",))
     >>> issue is None and 'class="edge arg path"' in svg
     True
     """
-    panels, issue = chain_rule_panels(text, values, tuple(targets), options.digits, labels)
+    panels, issue = chain_rule_panels(text, values, tuple(targets), options.digits, labels,
+                                      merge=options.merge, constant_grads=options.constant_grads)
     if issue is not None:
         return "", issue
     edges = frozenset(e for panel in panels for e in panel.edges)
@@ -266,7 +274,7 @@ def _path_svg(text: str, values: tuple[tuple[str, str], ...], options: RenderOpt
     """The finished graph as SVG with ``edges`` and their ends highlighted (cached)."""
     from ..export.files import export_bytes
 
-    res = _evaluate(text, values, labels)
+    res = _evaluate(text, values, labels, options.constant_grads, options.merge)
     nodes = frozenset(n for e in edges for n in e[:2])
     opts = replace(options, step=None, highlight_edges=edges, highlight_nodes=nodes)
     return export_bytes(res, "svg", opts).decode("utf-8")
