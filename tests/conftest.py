@@ -31,3 +31,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "exe" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _page_functions_in_place(request: pytest.FixtureRequest) -> None:
+    """Outside ``tests/app`` the page's bounded functions run in this process, as in the CLI
+    and the API: an app test that ran earlier in the same process started the app's worker
+    pool, which would otherwise take those calls away from the caches and monkeypatches a test
+    looks at. (Tests that need a pool start their own.)"""
+    if not request.node.nodeid.replace("\\", "/").startswith("tests/app/"):
+        from graphviz_nn.page import dispatch
+
+        if dispatch.pool() is not None:
+            dispatch.stop()
