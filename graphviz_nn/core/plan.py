@@ -11,7 +11,7 @@ import numpy as np
 
 from ..ops import OPS, OpSpec
 
-__all__ = ["Group", "Level", "EMPTY_LEVEL", "ELEMENTWISE", "elementwise", "index_array", "read_only", "runs"]
+__all__ = ["Group", "Chain", "Sums", "Level", "EMPTY_LEVEL", "ELEMENTWISE", "elementwise", "index_array", "read_only", "runs"]
 
 ELEMENTWISE: dict[str, bool] = {}
 
@@ -86,20 +86,49 @@ class Group:
 
 
 @dataclass(slots=True)
+class Chain:
+    """Sums written left to right, ``((x0 + x1) + x2) + … + xK``, whose partial sums are used only
+    by the next addition: ``width`` of them with the same K on one level run as one cumulative
+    sum down the rows of a (K + 1, width) matrix of operands. The K additions of every chain
+    are the slots ``start:stop``, rank by rank (row k: every chain's (k+1)-th addition; the
+    last row holds the chains' results). Adding is sequential, so every partial sum equals
+    the addition node by node; each addition's local derivative is 1, so every backward step
+    of a chain carries the chain's upstream gradient."""
+
+    index: np.ndarray  # (K + 1, width): slots of the summed operands
+    start: int
+    stop: int
+    width: int
+    first: int = 0  # storage indices first:last of the chain's backward steps
+    last: int = 0
+    owner: np.ndarray | None = None
+    """Which chain each stored step belongs to; ``None`` when every chain has all 2K steps,
+    stored rank-major (row 2k + p: the (k+1)-th addition's step into operand p)."""
+
+
+@dataclass(slots=True)
+class Sums:
+    """Scalar nodes of one level with several contributions each, summed in trace order as one
+    cumulative sum down the columns of a matrix of storage indices (column j: node j's
+    contributions; a shorter column is padded with the spare storage index)."""
+
+    index: np.ndarray  # (most contributions, nodes)
+    slots: np.ndarray | slice | int
+    last: tuple[np.ndarray, np.ndarray] | None  # (row, column) of each node's total; None: the last row
+
+
+@dataclass(slots=True)
 class Level:
     """What runs on one level; the sequences are tuples, shared when empty (a deep chain has
     one level per node)."""
 
     groups: tuple[Group, ...] = ()
     singles: tuple[int, ...] = ()  # node indices run one at a time
+    chains: tuple[Chain, ...] = ()
     # Gradient accumulation for the scalar nodes of this level:
     one_slots: np.ndarray | None = None  # nodes with exactly one contribution
     one_steps: np.ndarray | None = None
-    ranks: tuple[tuple[np.ndarray, np.ndarray, bool], ...] = ()
-    """Per rank k >= 2: (storage index of the k-th contribution, of the (k-1)-th, whether the
-    (k-1)-th is a first contribution, read from the contributions rather than the sums)."""
-    multi_slots: np.ndarray | None = None
-    multi_last: np.ndarray | None = None
+    sums: tuple[Sums, ...] = ()  # nodes with several
     tensors: tuple[tuple[int, list[int]], ...] = ()
     """Tensor nodes receiving a gradient: (node, storage indices of contributions in order)."""
 

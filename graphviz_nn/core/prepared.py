@@ -92,6 +92,22 @@ class _Values:
         self.shapes = shapes
         self.used = {name: merged[name] for name in build.inputs}
         self.unused = set(given) - set(build.inputs) - build.assigned
+        self._leaves: np.ndarray | None = None
+
+    def leaves(self, changes: dict[str, Any] | None = None) -> np.ndarray:
+        """The scalar leaves' values as the schedule takes them (made once), or a copy with
+        ``changes`` (values :meth:`updated` accepted)."""
+        if self._leaves is None:
+            self._leaves = self.build.schedule.leaf_values(self.used)
+            self._leaves.setflags(write=False)
+        if not changes:
+            return self._leaves
+        slots = self.build.schedule.input_slot
+        leaves = self._leaves.copy()
+        for name, value in changes.items():
+            if name in slots:
+                leaves[slots[name]] = value
+        return leaves
 
     def updated(self, changes: dict[str, Any]) -> dict[str, Any] | None:
         """The values the build uses, with ``changes``, when the same build still fits them
@@ -125,6 +141,7 @@ class Prepared:
         of a name; numbers, lists, arrays or text, as :func:`evaluate` takes them)."""
         state = self._start
         used = state.used
+        changes = None
         if values:
             changes = _frozen(normalize_values(values))
             fits = state.updated(changes)
@@ -132,10 +149,10 @@ class Prepared:
                 used = fits
             else:
                 state = self._values_for({**state.given, **changes})
-                used = state.used
+                used, changes = state.used, None
         build = state.build
         nodes, schedule = build.nodes, build.schedule
-        result = schedule.compute(used)
+        result = schedule.compute(used, state.leaves(changes))
         nonfinite = result.nonfinite()
         return Evaluation(
             source=self.text, _canonical=lambda: nodes.canonical, trace=Trace(result),

@@ -19,28 +19,28 @@ def _operand(s, j: int, v: np.ndarray, tv: list) -> Any:
     return float(v[s.slot[j]]) if s.scalar[j] else tv[s.tslot[j]]
 
 
-def forward(s, values: Mapping[str, Any]) -> tuple:
-    """Every node's value: the scalar ones in one flat array (by slot), the tensors in a list."""
+def forward(s, values: Mapping[str, Any], leaves: np.ndarray) -> tuple:
+    """Every node's value: the scalar ones in one flat array (by slot, starting with the scalar
+    ``leaves``), the tensors in a list."""
     v = np.empty(s.n_scalar)
     tv: list[Any] = [None] * s.n_tensor
-    if s.scalar_inputs:  # values must have the shapes the graph was built with
-        try:
-            v[s.input_slots] = np.array(s.input_getter(values), dtype=float).reshape(-1)
-        except (TypeError, ValueError):
-            raise ValueError("a value compiled as a scalar is now an array; compile the graph again") from None
-    v[s.const_slots] = s.const_values
+    v[:len(leaves)] = leaves
     for name, slot in s.tensor_inputs:
         tv[slot] = _tidy(values[name])
     for slot, value in s.tensor_consts:
         tv[slot] = value
     gathered: dict[int, list] = {}
     ops, params = s.nodes.op, s.nodes.params
-    for lv in range(1, s.n_levels):
+    for lv in s.run_levels:
         plan = s.levels[lv]
         for group in plan.groups:
             operands = [v[a] for a in group.args]
             v[group.start:group.stop] = group.spec.forward(*operands, **group.params)
             gathered[id(group)] = operands
+        for chain in plan.chains:  # one addition after another, down the rows
+            partial = v[chain.index]
+            np.add.accumulate(partial, axis=0, out=partial)
+            v[chain.start:chain.stop] = partial[1:].reshape(-1)
         for i in plan.singles:
             out = _tidy(OPS[ops[i]].forward(*[_operand(s, j, v, tv) for j in s.args[i]], **params[i]))
             if s.scalar[i]:
@@ -53,7 +53,7 @@ def forward(s, values: Mapping[str, Any]) -> tuple:
 def backward(s, state: tuple) -> tuple:
     """Every gradient, local derivative, contribution and running sum, level by level in reverse."""
     v, tv, gathered = state
-    n_steps = len(s.step_src)
+    n_steps = len(s.step_src) + 1  # and a spare entry that padded sums write to
     grad = np.zeros(s.n_scalar)
     tgrad: list[Any] = [None] * s.n_tensor
     contrib = np.empty(n_steps)
@@ -66,9 +66,11 @@ def backward(s, state: tuple) -> tuple:
     else:
         tgrad[s.tslot[out]] = np.broadcast_to(np.float64(1.0), np.shape(tv[s.tslot[out]]))  # as the engine seeds
     state += (grad, tgrad, contrib, local, after, objects)
-    for lv in range(s.n_levels - 1, 0, -1):
+    for lv in reversed(s.run_levels):
         plan = s.levels[lv]
         _gather_grads(s, plan, grad, tgrad, contrib, after, objects)
+        for chain in plan.chains:
+            _chain_backward(chain, grad, contrib, local)
         for group in plan.groups:
             if not group.operands:
                 continue
@@ -102,6 +104,22 @@ def backward(s, state: tuple) -> tuple:
     return state
 
 
+def _chain_backward(chain: Any, grad: np.ndarray, contrib: np.ndarray, local: np.ndarray) -> None:
+    """A chain's upstream gradient (its last addition's) is every addition's gradient and,
+    times the local derivative 1, every step's contribution."""
+    width = chain.width
+    g = grad[chain.stop - width:chain.stop]
+    grad[chain.start:chain.stop - width].reshape(-1, width)[...] = g
+    first, last = chain.first, chain.last
+    if first == last:
+        return
+    if chain.owner is None:
+        contrib[first:last].reshape(-1, width)[...] = g
+    else:
+        contrib[first:last] = g[chain.owner]
+    local[first:last] = 1.0
+
+
 def _single_backward(s, i: int, v, tv, grad, tgrad, contrib, local, objects) -> None:
     spec = OPS[s.nodes.op[i]]
     params = s.nodes.params[i]
@@ -128,10 +146,11 @@ def _gather_grads(s, plan: Any, grad, tgrad, contrib, after, objects) -> None:
     """Sum each node's contributions, in trace order, into its gradient."""
     if plan.one_slots is not None:
         grad[plan.one_slots] = contrib[plan.one_steps]
-    for now, before, first in plan.ranks:
-        after[now] = (contrib if first else after)[before] + contrib[now]
-    if plan.multi_slots is not None:
-        grad[plan.multi_slots] = after[plan.multi_last]
+    for total in plan.sums:  # contribution after contribution, down the columns
+        partial = contrib[total.index]
+        np.add.accumulate(partial, axis=0, out=partial)
+        after[total.index] = partial
+        grad[total.slots] = partial[-1] if total.last is None else partial[total.last]
     for i, stored in plan.tensors:
         total = None
         for k in stored:

@@ -46,7 +46,8 @@ import numpy as np
 
 from .engine import TraceStep
 from .nodes import Nodes
-from .plan import ELEMENTWISE, EMPTY_LEVEL, Group, Level, elementwise, index_array, read_only, runs
+from .chains import find_chains, sums
+from .plan import ELEMENTWISE, EMPTY_LEVEL, Chain, Group, Level, elementwise, index_array, read_only, runs
 from . import run
 from .trace import Result, Trace
 from ..ops import OPS
@@ -81,6 +82,7 @@ class Schedule:
         self._accumulation()
         self._leaves(leaves)
         self._views()
+        self.run_levels = [lv for lv in range(1, self.n_levels) if self.levels[lv] is not EMPTY_LEVEL]
         self.slot = self.slot_arr  # one array instead of a list of ints (read one node at a time)
         self.step_src, self.step_tgt, self.step_pos = (a.astype(np.int32) for a in (self.step_src, self.step_tgt,
                                                                                      self.step_pos))
@@ -94,6 +96,7 @@ class Schedule:
         level, self.needs = nodes.level.tolist(), nodes.needs
         vec = [kind == "op" and plain and shape == () and elementwise(op)
                for kind, op, shape, plain in zip(nodes.kind, nodes.op, nodes.shape, nodes.plain)]
+        self.adds = np.fromiter((v and op == "add" for v, op in zip(vec, nodes.op)), dtype=bool, count=len(vec))
         self.n_levels = max(level) + 1 if level else 1
         self.level = nodes.level
         return level, vec
@@ -124,6 +127,7 @@ class Schedule:
             active[s[active[t] & gets[s]]] = True
         flow = active[tgt] & gets[src]
         self.active = active
+        self.edges = (src, tgt, pos)  # every edge, for finding chains of additions
         self.step_src, self.step_tgt, self.step_pos = src[flow], tgt[flow], pos[flow]
         self._steps: list[tuple[int, int, int]] | None = None
 
@@ -147,9 +151,18 @@ class Schedule:
         grouped: dict[tuple, list[int]] = {}  # (level, op, params) -> members
         singles: dict[int, list[int]] = {}
         leaves: list[int] = []
+        chains: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}  # level -> (members, operands)
+        chained = np.zeros(len(kinds), dtype=bool)
+        for lv, members, operands in find_chains(self.adds, *self.edges, self.gets, self.output, self.level):
+            chains.setdefault(lv, []).append((members, operands))
+            chained[members] = True
+        del self.edges
+        in_chain = chained.tolist()
         for i, kind in enumerate(kinds):
             if kind != "op":
                 leaves.append(i)
+            elif in_chain[i]:
+                continue
             elif vec[i]:
                 key = (level[i], ops[i], tuple(sorted(params[i].items()))) if params[i] else (level[i], ops[i], ())
                 grouped.setdefault(key, []).append(i)
@@ -173,6 +186,7 @@ class Schedule:
         by_level = sorted(grouped.items(), key=lambda item: item[0][0])  # stable: first use within a level
         at = 0
         self.levels = [EMPTY_LEVEL] * n_levels
+        self.chains: list[tuple[Chain, np.ndarray]] = []
         for lv in range(1, n_levels):
             here: list[Group] = []
             while at < len(by_level) and by_level[at][0][0] == lv:
@@ -183,12 +197,20 @@ class Schedule:
                 here.append(Group(OPS[op], dict(params[members[0]]), start, counts[0],
                                    [index_array([slot[args[i][p]] for i in members])
                                     for p in range(len(args[members[0]]))], members))
+            fused = []
+            for members, operands in chains.get(lv, ()):
+                start = counts[0]
+                place(members.ravel().tolist())
+                fused.append(Chain(operands, start, counts[0], members.shape[1]))
+                self.chains.append((fused[-1], members))
             alone = singles.get(lv, ())
             place(alone)
-            if here or alone:
-                self.levels[lv] = Level(tuple(here), tuple(alone))
+            if here or alone or fused:
+                self.levels[lv] = Level(tuple(here), tuple(alone), tuple(fused))
         self.slot, self.tslot = slot, tslot
         self.slot_arr = np.array(slot, dtype=np.intp)
+        for chain, _ in self.chains:  # the summed nodes' slots, now that every node has one
+            chain.index = self.slot_arr[chain.index]
         self.n_scalar, self.n_tensor = counts
         return leaves
 
@@ -227,6 +249,7 @@ class Schedule:
                     store[first_step[members[which]] + before[which, p]] = np.arange(first, next_store)
                     operands.append((p, first, next_store, None if len(which) == n_live else which))
                 group.operands = tuple(operands)
+        next_store = self._chain_storage(store, next_store)
         rest = np.flatnonzero(store < 0)
         store[rest] = np.arange(next_store, next_store + len(rest))
         self.store_arr = store
@@ -235,6 +258,35 @@ class Schedule:
         for k in np.flatnonzero(~vec_arr[self.step_tgt]).tolist():
             self.single_steps.setdefault(int(self.step_tgt[k]), []).append(
                 (int(self.step_pos[k]), int(self.step_src[k]), int(store[k])))
+
+    def _chain_storage(self, store: np.ndarray, next_store: int) -> int:
+        """Storage for the steps into chains of additions, contiguous per :class:`Chain` (rank by
+        rank when every chain has all its steps); marks the additions whose gradient their chain
+        sets (all but the last of each chain, ``inner``). Returns the next free storage index."""
+        self.inner = None
+        if not self.chains:
+            return next_store
+        rank = np.full(self.n_nodes, -1, dtype=np.intp)
+        column = np.zeros(self.n_nodes, dtype=np.intp)
+        which = np.zeros(self.n_nodes, dtype=np.intp)
+        self.inner = np.zeros(self.n_nodes, dtype=bool)
+        for c, (_, members) in enumerate(self.chains):
+            rank[members] = np.arange(len(members))[:, None]
+            column[members] = np.arange(members.shape[1])
+            which[members] = c
+            self.inner[members[:-1]] = True
+        steps = np.flatnonzero(rank[self.step_tgt] >= 0)
+        t = self.step_tgt[steps]
+        steps = steps[np.lexsort((column[t], self.step_pos[steps], rank[t], which[t]))]
+        t = self.step_tgt[steps]
+        for c, first, end in runs(which[t]):
+            chain, members = self.chains[c]
+            chain.first, chain.last = next_store + first, next_store + end
+            if end - first != 2 * members.size:
+                chain.owner = column[t[first:end]]
+        store[steps] = np.arange(next_store, next_store + len(steps))
+        self.chains = []
+        return next_store + len(steps)
 
     def _accumulation(self) -> None:
         """Per level, how its nodes' contributions are summed in trace order: nodes with one
@@ -250,6 +302,9 @@ class Schedule:
         scalar = np.array(self.scalar, dtype=bool)
         slot, level = self.slot_arr, self.level
         receiving = np.flatnonzero(counts > 0)
+        if self.inner is not None:  # their chain sets them
+            receiving = receiving[~self.inner[receiving]]
+            self.inner = None
         receiving = receiving[np.argsort(level[receiving], kind="stable")]  # by level, then id
         for i in receiving[~scalar[receiving]].tolist():
             plan = self._plan(int(level[i]))
@@ -261,14 +316,9 @@ class Schedule:
             plan.one_slots = index_array(slot[one[first:last]].tolist())
             plan.one_steps = index_array(one_steps[first:last].tolist())
         multi_all = receiving[scalar[receiving] & (counts[receiving] >= 2)]
+        stored = store[order]
         for lv, first, last in runs(level[multi_all]):
-            multi = multi_all[first:last]
-            plan = self._plan(lv)
-            plan.ranks = tuple((store[order[starts[have] + r]], store[order[starts[have] + r - 1]], r == 1)
-                               for r in range(1, int(counts[multi].max()))
-                               for have in [multi[counts[multi] > r]])
-            plan.multi_slots = slot[multi]
-            plan.multi_last = store[order[starts[multi] + counts[multi] - 1]]
+            self._plan(lv).sums = sums(multi_all[first:last], counts, starts, stored, slot, len(store))
 
     def _plan(self, lv: int) -> Level:
         """Level ``lv``'s own plan (a level sharing the empty one gets a new one)."""
@@ -283,6 +333,8 @@ class Schedule:
         self.scalar_inputs = [(nodes.names[i], slot[i]) for i in inputs if scalar[i]]
         self.input_slots = np.array([s for _, s in self.scalar_inputs], dtype=np.intp)
         self.input_getter = itemgetter(*[name for name, _ in self.scalar_inputs] or [None])
+        self.input_slot = dict(self.scalar_inputs)
+        self.n_leaf_slots = sum(scalar[i] for i in leaves)  # the scalar leaves come first
         self.tensor_inputs = [(nodes.names[i], tslot[i]) for i in inputs if not scalar[i]]
         consts = [i for i in leaves if nodes.kind[i] == "constant"]
         self.const_slots = np.array([slot[i] for i in consts if scalar[i]], dtype=np.intp)
@@ -302,6 +354,7 @@ class Schedule:
         self.input_id_slots = np.array([slot[i] for i in self.input_ids], dtype=np.intp)
         self.scalar_needs = np.array([needs[i] for i in scalar_ids], dtype=bool)
         self.needs_slots = np.array([slot[i] for i in scalar_ids if needs[i]], dtype=np.intp)
+        self.all_need = len(self.needs_slots) == self.n_scalar
 
     # ------------------------------------------------------------------ running
 
@@ -314,12 +367,26 @@ class Schedule:
             result.write_back()
         return Trace(result)
 
-    def compute(self, values: Mapping[str, Any]) -> Result:
+    def compute(self, values: Mapping[str, Any], leaves: np.ndarray | None = None) -> Result:
         """Forward and backward passes for ``values``, the numbers left in the run's arrays
-        (no graph is touched; ``Trace(result)`` gives the trace)."""
+        (no graph is touched; ``Trace(result)`` gives the trace). ``leaves``: the scalar leaves'
+        values if already made (:meth:`leaf_values`)."""
+        if leaves is None:
+            leaves = self.leaf_values(values)
         with np.errstate(all="ignore"):
-            state = run.backward(self, run.forward(self, values))
+            state = run.backward(self, run.forward(self, values, leaves))
         return Result(self, *state)
+
+    def leaf_values(self, values: Mapping[str, Any]) -> np.ndarray:
+        """The values of the scalar inputs and constants, in slot order (the first slots)."""
+        leaves = np.empty(self.n_leaf_slots)
+        if self.scalar_inputs:  # values must have the shapes the graph was built with
+            try:
+                leaves[self.input_slots] = np.array(self.input_getter(values), dtype=float).reshape(-1)
+            except (TypeError, ValueError):
+                raise ValueError("a value compiled as a scalar is now an array; compile the graph again") from None
+        leaves[self.const_slots] = self.const_values
+        return leaves
 
     def gradients(self, values: Mapping[str, Any]) -> tuple[Any, dict[str, Any]]:
         """The output value and d output / d input for every input, leaving the graph alone

@@ -107,8 +107,9 @@ class Result:
         (what :func:`engine.mark_nonfinite` flags)."""
         s = self.schedule
         v, tv, grad, tgrad = self._arrays[:4]
-        with np.errstate(all="ignore"):
-            if np.isfinite(v.sum()) and np.isfinite(grad[s.needs_slots].sum()) and s.all_scalar:
+        with np.errstate(all="ignore"):  # a sum is finite only when every term is
+            grads = grad if s.all_need else grad[s.needs_slots]
+            if s.all_scalar and np.isfinite(np.add.reduce(v) + np.add.reduce(grads)):
                 return []
         bad = set()
         if len(s.scalar_ids):
