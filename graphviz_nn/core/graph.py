@@ -110,6 +110,10 @@ class _Builder:
         if type(expr) is Var:
             name = expr.name
             i = self.env.get(name)
+            if i is None:
+                i = self.nodes.inputs.get(name)  # an input seen before (what input_node returns)
+                if i is not None and name in self.intermediates:
+                    i = None
             if i is not None:
                 return i
             if name in self.intermediates or (name in self.program.defaults and name not in self.nodes.inputs):
@@ -128,21 +132,33 @@ class _Builder:
         """The node of ``call`` over its operands' nodes; an identical unnamed one is reused
         unless ``fresh`` (the top of a named statement, which must stay its own node)."""
         rows = self.rows
-        operands = [rows[a] for a in args]
-        shapes = [r[2] for r in operands]
+        if len(args) == 2:  # most ops: the same as below, written out for two operands
+            first, second = rows[args[0]], rows[args[1]]
+            shapes = [first[2], second[2]]
+            plain = not (first[2] or second[2])
+            level = 1 + (first[6] if first[6] > second[6] else second[6])
+            needs = first[7] or second[7]
+        else:
+            operands = [rows[a] for a in args]
+            shapes = [r[2] for r in operands]
+            plain = not any(shapes)
+            level = 1 + max([r[6] for r in operands]) if args else 1
+            needs = any([r[7] for r in operands])
         op = call.op
         if op == "juxt":
             op = _juxtaposition_op(shapes, args[0] in self.rows_vectors)
             self.resolved[id(call)] = op
-        plain = not any(shapes)
-        shape = _scalar_shape(op, len(shapes)) if plain and not call.params else None
+        shape = _SCALAR_SHAPES.get((op, len(args)), _UNKNOWN) if plain and not call.params else None
+        if shape is _UNKNOWN:
+            shape = _scalar_shape(op, len(args))
         if shape is None:
             shape = self.checked_shape(op, shapes, call)
         key = None
         if self.merge and not fresh:
             # a constant operand is this op's own node, so the key holds its value instead
             const = self.nodes.const
-            key = (op, tuple([_const_key(self, a) if a in const else a for a in args]), call.params)
+            key = (op, tuple([_const_key(self, a) if a in const else a for a in args]) if const else tuple(args),
+                   call.params)
             found = self.keys.get(key)
             if found is not None:  # drop this occurrence's constants: the merged op has its own
                 for a in reversed(args):
@@ -155,8 +171,7 @@ class _Builder:
         spec = OPS[op]
         params = {**dict(spec.params), **dict(call.params)} if spec.params or call.params else _NO_PARAMS
         node = len(rows)  # the row as Nodes.add makes it, written out: the hot path
-        rows.append(("op", op, shape, call.span, params, args, 1 + max([r[6] for r in operands]) if args else 1,
-                     any([r[7] for r in operands]), plain))
+        rows.append(("op", op, shape, call.span, params, args, level, needs, plain))
         if key is not None:
             self.keys[key] = node
         if shape and _is_row(op, args, shapes, shape, self.rows_vectors):
@@ -242,6 +257,7 @@ def _juxtaposition_op(shapes: list[tuple[int, ...]], left_is_row: bool) -> str:
 
 
 _SCALAR_SHAPES: dict[tuple[str, int], tuple | None] = {}
+_UNKNOWN = object()  # an op and arity not yet in _SCALAR_SHAPES
 
 
 def _scalar_shape(op: str, arity: int) -> tuple | None:

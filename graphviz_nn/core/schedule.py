@@ -344,16 +344,16 @@ class Schedule:
     def _views(self) -> None:
         """Id-ordered views of the slots (for the graph's attributes) and what an evaluation
         reads without them: the inputs' gradients and the non-finite check."""
-        n_nodes, scalar, slot, needs = self.n_nodes, self.scalar, self.slot, self.needs
-        scalar_ids = [i for i in range(n_nodes) if scalar[i]]
-        self.scalar_ids = np.array(scalar_ids, dtype=np.intp)
-        self.scalar_id_slots = np.array([slot[i] for i in scalar_ids], dtype=np.intp)
-        self.all_scalar = len(scalar_ids) == n_nodes
+        scalar = np.array(self.scalar, dtype=bool)
+        needs = np.array(self.needs, dtype=bool)
+        self.scalar_ids = np.flatnonzero(scalar)
+        self.scalar_id_slots = self.slot_arr[self.scalar_ids]
+        self.all_scalar = len(self.scalar_ids) == self.n_nodes
         self.input_names = list(self.nodes.inputs)
         self.input_ids = list(self.nodes.inputs.values())
-        self.input_id_slots = np.array([slot[i] for i in self.input_ids], dtype=np.intp)
-        self.scalar_needs = np.array([needs[i] for i in scalar_ids], dtype=bool)
-        self.needs_slots = np.array([slot[i] for i in scalar_ids if needs[i]], dtype=np.intp)
+        self.input_id_slots = self.slot_arr[np.array(self.input_ids, dtype=np.intp)]
+        self.scalar_needs = needs[self.scalar_ids]
+        self.needs_slots = self.scalar_id_slots[self.scalar_needs]
         self.all_need = len(self.needs_slots) == self.n_scalar
 
     # ------------------------------------------------------------------ running
