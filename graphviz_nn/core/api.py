@@ -56,8 +56,8 @@ class Evaluation:
     output_name: str | None
     _inputs: dict[str, str] | Callable[[], dict[str, str]] = field(repr=False)
     values: dict[str, Any]
-    nonfinite: list[str]
-    warnings: list[str]
+    _nonfinite: list[str] | Callable[[], list[str]] = field(repr=False)
+    _warnings: list[str] | Callable[[], list[str]] = field(repr=False)
     _reading: str | Callable[[], str] = field(repr=False)
     n_nodes: int
     _graph: nx.MultiDiGraph | Callable[[], nx.MultiDiGraph] = field(repr=False)
@@ -70,6 +70,22 @@ class Evaluation:
         reading = self.reading if len(self.reading) <= 80 else self.reading[:79] + "…"
         return (f"Evaluation(reading={reading!r}, value={self.value!r}, gradients={grads}, "
                 f"nodes={self.n_nodes}, steps={len(self.trace)}{notes})")
+
+    @property
+    def nonfinite(self) -> list[str]:
+        """Ids of the nodes whose value, or gradient where an input reaches it, holds nan or
+        inf (checked on first read)."""
+        if not isinstance(self._nonfinite, list):
+            self._nonfinite = self._nonfinite()
+        return self._nonfinite
+
+    @property
+    def warnings(self) -> list[str]:
+        """Notes on how the text was read, non-finite nodes, values the text does not use
+        (made on first read)."""
+        if not isinstance(self._warnings, list):
+            self._warnings = self._warnings()
+        return self._warnings
 
     @property
     def inputs(self) -> dict[str, str]:

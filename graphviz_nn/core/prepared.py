@@ -153,15 +153,15 @@ class Prepared:
         build = state.build
         nodes, schedule = build.nodes, build.schedule
         result = schedule.compute(used, state.leaves(changes))
-        nonfinite = result.nonfinite()
+        nonfinite = result.nonfinite  # checked when first read (made once)
         return Evaluation(
             source=self.text, _canonical=lambda: nodes.canonical, trace=Trace(result),
             value=result.node_value(schedule.output), _gradients=result.input_gradients,
             output=build.output, output_name=nodes.output_name,
-            _inputs=build.input_ids, values=used if used is not state.used else dict(used), nonfinite=nonfinite,
-            warnings=_warnings(build.notes, nonfinite, state.unused, lambda: build.graph),
+            _inputs=build.input_ids, values=used if used is not state.used else dict(used), _nonfinite=nonfinite,
+            _warnings=lambda: _warnings(build.notes, nonfinite(), state.unused, lambda: build.graph),
             _reading=lambda: nodes.reading, n_nodes=schedule.n_nodes,
-            _graph=lambda: _filled(nodes, result, nonfinite))
+            _graph=lambda: _filled(nodes, result, nonfinite()))
 
     def _values_for(self, given: dict[str, Any]) -> _Values:
         """Read and build for these names and shapes (or reuse a kept build)."""

@@ -51,5 +51,5 @@ def reference_evaluate(text: str, values: Mapping[str, Any] | None = None, *, me
         source=text, _canonical=graph.graph["canonical"], trace=trace,
         value=graph.nodes[out]["value"], _gradients={n: graph.nodes[i]["grad"] for n, i in inputs.items()},
         output=out, output_name=graph.graph["output_name"], _inputs=dict(inputs), values=used,
-        nonfinite=nonfinite, warnings=warnings, _reading=graph.graph["reading"],
+        _nonfinite=nonfinite, _warnings=warnings, _reading=graph.graph["reading"],
         n_nodes=graph.number_of_nodes(), _graph=graph)

@@ -28,6 +28,7 @@ class Result:
         self._arrays = (v, tv, grad, tgrad, contrib, local, after, objects)
         self._nodes: tuple[list, list] | None = None
         self._edges: tuple[list, list, list] | None = None
+        self._nonfinite: list[str] | None = None
 
     @property
     def values(self) -> list:
@@ -104,7 +105,12 @@ class Result:
 
     def nonfinite(self) -> list[str]:
         """Ids of nodes whose value, or gradient where an input reaches it, holds nan or inf
-        (what :func:`engine.mark_nonfinite` flags)."""
+        (what :func:`engine.mark_nonfinite` flags; checked once)."""
+        if self._nonfinite is None:
+            self._nonfinite = self._check_finite()
+        return list(self._nonfinite)
+
+    def _check_finite(self) -> list[str]:
         s = self.schedule
         v, tv, grad, tgrad = self._arrays[:4]
         with np.errstate(all="ignore"):  # a sum is finite only when every term is
