@@ -209,11 +209,32 @@ class _Builder:
                 done.append(op_node(call, args, named and call is expr))
             elif type(item) is Call:
                 operands = item.args
-                if Call in map(type, operands):
+                if Call not in map(type, operands):  # operands are leaves (w*x): made here, in order
+                    done.append(op_node(item, [leaf(a) for a in operands], named and item is expr))
+                    continue
+                # binary calls down the left operands whose right operand is a leaf or a call
+                # of leaves (b + w1*x1 + w2*x2 + …): the bottom through the stack, then the
+                # rest in one loop (the same nodes in the same order)
+                spine, call = [], item
+                while (len(operands) == 2 and type(operands[0]) is Call and
+                       (type(operands[1]) is not Call or Call not in map(type, operands[1].args))):
+                    spine.append(call)
+                    call = operands[0]
+                    operands = call.args
+                if spine:
+                    push(spine)
+                    push(call)
+                else:
                     push((item,))
                     extend(reversed(operands))
-                else:  # operands are leaves (w*x): made here, in order, without the stack
-                    done.append(op_node(item, [leaf(a) for a in operands], named and item is expr))
+            elif type(item) is list:  # a spine whose bottom is done
+                left = done.pop()
+                for call in reversed(item):
+                    right = call.args[1]
+                    right_node = leaf(right) if type(right) is not Call else \
+                        op_node(right, [leaf(a) for a in right.args])
+                    left = op_node(call, [left, right_node], named and call is expr)
+                done.append(left)
             else:
                 done.append(leaf(item))
         return done[0]
