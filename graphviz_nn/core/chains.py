@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .plan import Sums, index_array, runs
+from .plan import Chain, Sums, index_array, runs
 
-__all__ = ["find_chains", "sums"]
+__all__ = ["find_chains", "chain_storage", "sums"]
 
 
 def find_chains(adds: np.ndarray, src: np.ndarray, tgt: np.ndarray, pos: np.ndarray, gets: np.ndarray,
@@ -71,6 +71,37 @@ def find_chains(adds: np.ndarray, src: np.ndarray, tgt: np.ndarray, pos: np.ndar
         matrix = members[chosen[None, :] + np.arange(k)[:, None]]
         found.append((lv, matrix, np.concatenate([operand[0][matrix[:1]], operand[1][matrix]])))
     return found
+
+
+def chain_storage(chains: list[tuple[Chain, np.ndarray]], n_nodes: int, step_tgt: np.ndarray,
+                  step_pos: np.ndarray, store: np.ndarray, next_store: int) -> tuple[int, np.ndarray | None]:
+    """Storage for the backward steps into the additions of ``chains`` ((chain, members) each):
+    contiguous per :class:`Chain` from ``next_store`` on (rank by rank when every chain has all
+    its steps), written into ``store`` (trace position -> storage index). Returns the next free
+    storage index and which nodes get their gradient from their chain (all but the last
+    addition of each), ``None`` without chains."""
+    if not chains:
+        return next_store, None
+    rank = np.full(n_nodes, -1, dtype=np.intp)
+    column = np.zeros(n_nodes, dtype=np.intp)
+    which = np.zeros(n_nodes, dtype=np.intp)
+    inner = np.zeros(n_nodes, dtype=bool)
+    for c, (_, members) in enumerate(chains):
+        rank[members] = np.arange(len(members))[:, None]
+        column[members] = np.arange(members.shape[1])
+        which[members] = c
+        inner[members[:-1]] = True
+    steps = np.flatnonzero(rank[step_tgt] >= 0)
+    t = step_tgt[steps]
+    steps = steps[np.lexsort((column[t], step_pos[steps], rank[t], which[t]))]
+    t = step_tgt[steps]
+    for c, first, end in runs(which[t]):
+        chain, members = chains[c]
+        chain.first, chain.last = next_store + first, next_store + end
+        if end - first != 2 * members.size:
+            chain.owner = column[t[first:end]]
+    store[steps] = np.arange(next_store, next_store + len(steps))
+    return next_store + len(steps), inner
 
 
 def runs_of_pairs(a: np.ndarray, b: np.ndarray) -> list[tuple[tuple[int, int], int, int]]:

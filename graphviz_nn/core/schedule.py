@@ -14,9 +14,15 @@ and multiplies by the group's upstream gradients. Every other node (tensors, red
 structural ops) runs alone, exactly as in :mod:`engine`. The registry's functions are numpy
 ufunc-style, so a group's results equal the per-node results bit for bit.
 
+A sum written out term by term (``b + w1*x1 + w2*x2 + …``) is a chain of additions, one
+level each; the compiler fuses such chains (:mod:`graphviz_nn.core.chains`): one cumulative
+sum down a matrix of operands computes every partial sum, and every backward step of a chain
+carries its upstream gradient (each addition's local derivative is 1).
+
 Gradients must also be summed in the reference order (floating-point addition is not
-associative): a node's contributions are added one by one in trace order, so rank by rank,
-``grad_after[k] = grad_after[k-1] + contribution[k]``, vectorised over all nodes of a level.
+associative): a node's contributions are added one by one in trace order,
+``grad_after[k] = grad_after[k-1] + contribution[k]``, as one cumulative sum down the columns
+of a matrix (a column per node) for all nodes of a level.
 
 Compiling reads the built program's node table (:class:`~graphviz_nn.core.nodes.Nodes`, or a
 networkx graph turned into one) in named passes (:class:`Schedule`); running it is
@@ -46,7 +52,7 @@ import numpy as np
 
 from .engine import TraceStep
 from .nodes import Nodes
-from .chains import find_chains, sums
+from .chains import chain_storage, find_chains, sums
 from .plan import ELEMENTWISE, EMPTY_LEVEL, Chain, Group, Level, elementwise, index_array, read_only, runs
 from . import run
 from .trace import Result, Trace
@@ -249,7 +255,9 @@ class Schedule:
                     store[first_step[members[which]] + before[which, p]] = np.arange(first, next_store)
                     operands.append((p, first, next_store, None if len(which) == n_live else which))
                 group.operands = tuple(operands)
-        next_store = self._chain_storage(store, next_store)
+        next_store, self.inner = chain_storage(self.chains, self.n_nodes, self.step_tgt, self.step_pos, store,
+                                               next_store)
+        self.chains = []
         rest = np.flatnonzero(store < 0)
         store[rest] = np.arange(next_store, next_store + len(rest))
         self.store_arr = store
@@ -258,35 +266,6 @@ class Schedule:
         for k in np.flatnonzero(~vec_arr[self.step_tgt]).tolist():
             self.single_steps.setdefault(int(self.step_tgt[k]), []).append(
                 (int(self.step_pos[k]), int(self.step_src[k]), int(store[k])))
-
-    def _chain_storage(self, store: np.ndarray, next_store: int) -> int:
-        """Storage for the steps into chains of additions, contiguous per :class:`Chain` (rank by
-        rank when every chain has all its steps); marks the additions whose gradient their chain
-        sets (all but the last of each chain, ``inner``). Returns the next free storage index."""
-        self.inner = None
-        if not self.chains:
-            return next_store
-        rank = np.full(self.n_nodes, -1, dtype=np.intp)
-        column = np.zeros(self.n_nodes, dtype=np.intp)
-        which = np.zeros(self.n_nodes, dtype=np.intp)
-        self.inner = np.zeros(self.n_nodes, dtype=bool)
-        for c, (_, members) in enumerate(self.chains):
-            rank[members] = np.arange(len(members))[:, None]
-            column[members] = np.arange(members.shape[1])
-            which[members] = c
-            self.inner[members[:-1]] = True
-        steps = np.flatnonzero(rank[self.step_tgt] >= 0)
-        t = self.step_tgt[steps]
-        steps = steps[np.lexsort((column[t], self.step_pos[steps], rank[t], which[t]))]
-        t = self.step_tgt[steps]
-        for c, first, end in runs(which[t]):
-            chain, members = self.chains[c]
-            chain.first, chain.last = next_store + first, next_store + end
-            if end - first != 2 * members.size:
-                chain.owner = column[t[first:end]]
-        store[steps] = np.arange(next_store, next_store + len(steps))
-        self.chains = []
-        return next_store + len(steps)
 
     def _accumulation(self) -> None:
         """Per level, how its nodes' contributions are summed in trace order: nodes with one
