@@ -155,3 +155,25 @@ def test_changed_values_run_through_the_fused_sums():
     assert changed.values["x3"] == 100.0
     assert prepared.evaluate().value == 55.0  # the held values are unchanged
     assert_same_evaluation(changed, reference_evaluate(text, {**values, "x3": 100.0, "x10": -0.5}))
+
+
+@pytest.mark.parametrize("text,rows", [
+    # the builder walks a left spine of binary calls (b + w1*x1 + …) in one loop: the nodes,
+    # their order (ids) and operands are those of a plain post-order walk
+    ("b + w1*x1 + w2*x2", [("input", None, []), ("input", None, []), ("input", None, []), ("op", "mul", [1, 2]),
+                           ("op", "add", [0, 3]), ("input", None, []), ("input", None, []), ("op", "mul", [5, 6]),
+                           ("op", "add", [4, 7])]),
+    ("sin(x) + 2*x + x + 3*y", [("input", None, []), ("op", "sin", [0]), ("constant", None, []),
+                                ("op", "mul", [2, 0]), ("op", "add", [1, 3]), ("op", "add", [4, 0]),
+                                ("constant", None, []), ("input", None, []), ("op", "mul", [6, 7]),
+                                ("op", "add", [5, 8])]),
+    ("a = x*y + x*y + 2*x + 2*x; a", [("input", None, []), ("input", None, []), ("op", "mul", [0, 1]),
+                                      ("op", "add", [2, 2]), ("constant", None, []), ("op", "mul", [4, 0]),
+                                      ("op", "add", [3, 5]), ("op", "add", [6, 5])]),  # merged repeats
+])
+def test_the_builder_makes_a_spine_in_post_order(text, rows):
+    from graphviz_nn.core.graph import build_nodes
+    from graphviz_nn.language.parser import parse
+
+    nodes = build_nodes(parse(text), {"b": 1.0, "x": 2.0, "y": 3.0, "w1": 4.0, "w2": 5.0, "x1": 6.0, "x2": 7.0})
+    assert list(zip(nodes.kind, nodes.op, nodes.args)) == rows
