@@ -122,7 +122,7 @@ def gif_ms(page: object) -> float:
 
 
 def measure(page: object, example: object, repeats: int, gif_repeats: int) -> Row:
-    from graphviz_nn.page.evaluations import _evaluate, _merged, input_fields
+    from graphviz_nn.page.evaluations import cached_evaluation, with_defaults, input_fields
     from graphviz_nn.page.fields import is_number
 
     row = Row(example.slug, example.kind)  # type: ignore[attr-defined]
@@ -130,7 +130,7 @@ def measure(page: object, example: object, repeats: int, gif_repeats: int) -> Ro
     runs: dict[str, list[float]] = {}
     if example.kind == "program":  # type: ignore[attr-defined]
         text = example.text  # type: ignore[attr-defined]
-        row.nodes = _evaluate(text, _merged(text, {})).graph.number_of_nodes()
+        row.nodes = cached_evaluation(text, with_defaults(text, {})).graph.number_of_nodes()
         box = page.get_by_role("textbox", name="Expression or program")  # type: ignore[attr-defined]
 
         def edit(k: int) -> None:

@@ -933,9 +933,9 @@ def test_app_caches_key_long_value_texts_by_digest():
     net = netview.network(form)
     values = netview.program_values(net)
     assert max(len(raw) for _, raw in values) > pipeline_keys.LONG_VALUE_CHARS
-    merged = pipeline._merged(net.program, values)
+    merged = pipeline.with_defaults(net.program, values)
     assert max(len(raw) for _, raw in merged) <= pipeline_keys.LONG_VALUE_CHARS
-    res = pipeline._evaluate(net.program, merged)
+    res = pipeline.cached_evaluation(net.program, merged)
     assert np.array_equal(res.values["W2"], net.values["W2"])
     assert float(res.value[0]) == pytest.approx(float(net.evaluate().value[0]), rel=1e-12)
 

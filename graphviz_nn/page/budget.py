@@ -37,7 +37,7 @@ from typing import Any
 from ..errors import LimitError
 
 __all__ = ["Budget", "OverBudget", "Rerun", "over_budget_message", "OVER_BUDGET_ADVICE", "memory_error_seen",
-           "current_rerun", "RERUN"]
+           "current_rerun", "RERUN", "WORKER_MEMORY"]
 
 #: What the page says under an over-budget message.
 OVER_BUDGET_ADVICE = ("The app gives each problem a time and memory budget so that one large input "
@@ -137,11 +137,13 @@ def current_rerun() -> Rerun | None:
     return RERUN.get()
 
 
-_MEMORY: dict[str, Any] = {"budget": None, "seen": False}  # set inside a worker process
+WORKER_MEMORY: dict[str, Any] = {"budget": None, "seen": False}
+"""Set inside a worker process (:mod:`graphviz_nn.page.worker`): its ``budget``, and whether the
+call it runs ``seen`` a ``MemoryError`` (then the worker is replaced after the call)."""
 
 
 def memory_error_seen(budget: Budget | None = None) -> str:
     """Called where a ``MemoryError`` is caught and turned into a message: the message, and in a
     worker a note that the worker should be replaced after this call."""
-    _MEMORY["seen"] = True
-    return over_budget_message("memory", budget or _MEMORY["budget"] or Budget.from_env())
+    WORKER_MEMORY["seen"] = True
+    return over_budget_message("memory", budget or WORKER_MEMORY["budget"] or Budget.from_env())

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import replace
 from .dispatch import bounded
 from ..draw.options import RenderOptions
-from .evaluations import Labels, ValuesArg, _evaluate, _merged
+from .evaluations import Labels, ValuesArg, cached_evaluation, with_defaults
 
 __all__ = ["EXPORT_FORMATS", "export", "STEP_EXPORTS", "steps_export", "steps_heading"]
 
@@ -45,7 +45,7 @@ def export(text: str, values: ValuesArg | None, options: RenderOptions, step: in
     """
     from ..export.files import export_bytes
 
-    res = _evaluate(text, _merged(text, values), labels, options.constant_grads, options.merge)
+    res = cached_evaluation(text, with_defaults(text, values), labels, options.constant_grads, options.merge)
     k = len(res.trace) if step is None else max(0, min(int(step), len(res.trace)))
     return export_bytes(res, fmt, replace(options, step=k))
 
@@ -73,7 +73,7 @@ def steps_export(text: str, values: ValuesArg | None, options: RenderOptions, fm
         from .player import player_json
 
         return player_page(_player_data(player_json(text, values, options, labels))).encode("utf-8")
-    res = _evaluate(text, _merged(text, values), labels, options.constant_grads, options.merge)
+    res = cached_evaluation(text, with_defaults(text, values), labels, options.constant_grads, options.merge)
     return steps_bytes(res, fmt, replace(options, step=None))
 
 

@@ -1,11 +1,11 @@
 """The page's evaluation cache, shared by every page module: the value fields of a text
 (:func:`input_fields`), one :class:`~graphviz_nn.core.prepared.Prepared` kept per text and set
 of filled-in names (:func:`_prepared_for`), and one evaluation per (text, values, labels,
-constant gradients, merge) (:func:`_evaluate`); and the app's size limits.
+constant gradients, merge) (:func:`cached_evaluation`); and the app's size limits.
 
 >>> [(f.name, f.default) for f in input_fields("x^2 + 3xy")]
 [('x', '2'), ('y', '1')]
->>> _evaluate("x*y", (("x", "2"), ("y", "3"))).value
+>>> cached_evaluation("x*y", (("x", "2"), ("y", "3"))).value
 6.0
 """
 
@@ -22,8 +22,9 @@ import numpy as np
 
 from .keys import compact, expand
 
-__all__ = ["InputField", "input_fields", "value_text", "ValuesArg", "Labels", "DEFAULT_VALUES", "APP_MAX_CHARS",
-           "APP_MAX_NODES", "APP_MAX_PARAMETERS", "KEEP_PREPARED"]
+__all__ = ["InputField", "input_fields", "value_text", "normalise_values", "cached_evaluation", "with_defaults",
+           "ValuesArg", "Labels", "DEFAULT_VALUES", "APP_MAX_CHARS", "APP_MAX_NODES", "APP_MAX_PARAMETERS",
+           "KEEP_PREPARED"]
 
 #: Values given to inputs the text does not define, in order of first use: distinct small
 #: numbers, so every product and gradient on the page is easy to follow by hand.
@@ -87,7 +88,7 @@ def input_fields(text: str) -> tuple[InputField, ...]:
     return tuple(fields)
 
 
-def _normalise(values: ValuesArg | None) -> tuple[tuple[str, str], ...]:
+def normalise_values(values: ValuesArg | None) -> tuple[tuple[str, str], ...]:
     """Sorted (name, text) pairs; long texts as digest keys (:mod:`graphviz_nn.page.keys`)."""
     items = values.items() if isinstance(values, Mapping) else (values or ())
     return tuple(sorted((str(k), compact(str(v))) for k, v in items))
@@ -121,8 +122,8 @@ def _prepared_for(text: str, given: dict[str, str], constant_grads: bool = False
 
 
 @functools.lru_cache(maxsize=32)
-def _evaluate(text: str, values: tuple[tuple[str, str], ...], labels: Labels = (),
-              constant_grads: bool = False, merge: bool = True) -> Any:
+def cached_evaluation(text: str, values: tuple[tuple[str, str], ...], labels: Labels = (),
+                      constant_grads: bool = False, merge: bool = True) -> Any:
     """Evaluate with the fields' values (program defaults fill the rest); inputs named in
     ``labels`` are drawn with their display names; ``merge=False`` keeps the graph a tree.
     Cached: pure. Exactly ``gnn.evaluate``'s result, from a
@@ -139,7 +140,7 @@ def _evaluate(text: str, values: tuple[tuple[str, str], ...], labels: Labels = (
     return res
 
 
-def _merged(text: str, values: ValuesArg | None) -> tuple[tuple[str, str], ...]:
+def with_defaults(text: str, values: ValuesArg | None) -> tuple[tuple[str, str], ...]:
     """The fields' values with the defaults of :func:`input_fields` filled in (raises GnnError)."""
-    given = dict(_normalise(values))
-    return _normalise({f.name: given.get(f.name, f.default) for f in input_fields(text)})
+    given = dict(normalise_values(values))
+    return normalise_values({f.name: given.get(f.name, f.default) for f in input_fields(text)})

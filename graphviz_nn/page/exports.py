@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from .netview import SpecForm, network
 from ..draw.options import RenderOptions
-from .evaluations import Labels, ValuesArg, _evaluate, _merged
+from .evaluations import Labels, ValuesArg, cached_evaluation, with_defaults
 
 __all__ = ["CODE_EXPORTS", "code_export", "NEURON_FORMATS", "neuron_export"]
 
@@ -41,7 +41,7 @@ def code_export(text: str, values: ValuesArg | None, options: RenderOptions, lan
     makers = {"numpy": numpy_script, "torch": torch_script}
     if lang not in makers:
         raise RenderError(f"unknown script language {lang!r}; choose one of: {', '.join(makers)}")
-    res = _evaluate(text, _merged(text, values), labels, options.constant_grads, options.merge)
+    res = cached_evaluation(text, with_defaults(text, values), labels, options.constant_grads, options.merge)
     return makers[lang](res).encode("utf-8")
 
 

@@ -19,7 +19,7 @@ from dataclasses import replace
 
 from .dispatch import bounded
 from ..draw.options import RenderOptions
-from .evaluations import Labels, ValuesArg, _evaluate, _merged, _normalise
+from .evaluations import Labels, ValuesArg, cached_evaluation, with_defaults, normalise_values
 from .issues import Issue, issue_of
 
 __all__ = ["player_json", "player_issue", "drawing_json", "PLAYER_HEIGHT", "PHONE_HEIGHT"]
@@ -37,13 +37,13 @@ drawing: a phone's screen high."""
 def _player_json(text: str, values: tuple[tuple[str, str], ...], options: RenderOptions, labels: Labels) -> str:
     from ..export.player import embed_json, player_data
 
-    res = _evaluate(text, values, labels, options.constant_grads, options.merge)
+    res = cached_evaluation(text, values, labels, options.constant_grads, options.merge)
     return embed_json(player_data(res, replace(options, step=None)))
 
 
 def player_json(text: str, values: ValuesArg | None, options: RenderOptions, labels: Labels = ()) -> str:
     """The player's data as JSON text (``<``, ``>`` and ``&`` escaped). Raises ``GnnError``."""
-    return _player_json(text, _merged(text, _normalise(values)), options, labels)
+    return _player_json(text, with_defaults(text, normalise_values(values)), options, labels)
 
 
 @functools.lru_cache(maxsize=8)

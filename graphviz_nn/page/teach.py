@@ -27,7 +27,7 @@ import numpy as np
 from ..explain.captions import format_latex_number, format_number
 from .dispatch import bounded
 from ..draw.options import RenderOptions
-from .evaluations import Labels, ValuesArg, _evaluate, _merged
+from .evaluations import Labels, ValuesArg, cached_evaluation, with_defaults
 from .issues import Issue, issue_of
 from .view import MAX_EDGE_TERMS, MAX_LATEX_PATHS
 
@@ -123,7 +123,7 @@ def _chain_rule(text: str, values: tuple[tuple[str, str], ...], targets: tuple[s
     """The panels of :func:`chain_rule_panels` for merged values (cached; raises GnnError)."""
     from ..explain.chainrule import explain, latex_name
 
-    res = _evaluate(text, values, labels, constant_grads, merge)
+    res = cached_evaluation(text, values, labels, constant_grads, merge)
     shown = dict(labels)
     graph = res.graph
     panels = []
@@ -175,7 +175,7 @@ def chain_rule_panels(text: str, values: ValuesArg | None, targets: tuple[str, .
     ([('∂L/∂z', '2 z', '14'), ('∂z/∂w', 'x', '2')], '28')
     """
     try:
-        return _chain_rule(text, _merged(text, values), tuple(targets), digits, tuple(labels), merge,
+        return _chain_rule(text, with_defaults(text, values), tuple(targets), digits, tuple(labels), merge,
                            constant_grads), None
     except Exception as exc:  # the page must never show a traceback
         return (), issue_of(exc, text)
@@ -197,7 +197,7 @@ class GradCheckRow:
 def _gradient_check(text: str, values: tuple[tuple[str, str], ...], digits: int,
                     labels: Labels) -> tuple[GradCheckRow, ...]:
     """The rows of :func:`gradient_check_rows` for merged values (cached; raises GnnError)."""
-    res = _evaluate(text, values, labels)
+    res = cached_evaluation(text, values, labels)
     report = res.gradient_check()
     rows = []
     for name, node in res.graph.graph["inputs"].items():
@@ -225,7 +225,7 @@ def gradient_check_rows(text: str, values: ValuesArg | None, digits: int = 4,
     [('x', '12', '12', True), ('y', '9', '9', True)]
     """
     try:
-        return _gradient_check(text, _merged(text, values), digits, tuple(labels)), None
+        return _gradient_check(text, with_defaults(text, values), digits, tuple(labels)), None
     except Exception as exc:
         return (), issue_of(exc, text)
 
@@ -239,7 +239,7 @@ def edge_formulas(text: str, values: ValuesArg | None, mode: str = "both", digit
     from ..explain.captions import edge_terms, edge_terms_latex
 
     try:
-        res = _evaluate(text, _merged(text, values), tuple(labels))
+        res = cached_evaluation(text, with_defaults(text, values), tuple(labels))
         terms = edge_terms(res, digits)
     except Exception:
         return "", 0
@@ -263,7 +263,7 @@ def chain_rule_drawing(text: str, values: ValuesArg | None, options: RenderOptio
         return "", issue
     edges = frozenset(e for panel in panels for e in panel.edges)
     try:
-        return _path_svg(text, _merged(text, values), options, edges, tuple(labels)), None
+        return _path_svg(text, with_defaults(text, values), options, edges, tuple(labels)), None
     except Exception as exc:
         return "", issue_of(exc, text)
 
@@ -274,7 +274,7 @@ def _path_svg(text: str, values: tuple[tuple[str, str], ...], options: RenderOpt
     """The finished graph as SVG with ``edges`` and their ends highlighted (cached)."""
     from ..export.files import export_bytes
 
-    res = _evaluate(text, values, labels, options.constant_grads, options.merge)
+    res = cached_evaluation(text, values, labels, options.constant_grads, options.merge)
     nodes = frozenset(n for e in edges for n in e[:2])
     opts = replace(options, step=None, highlight_edges=edges, highlight_nodes=nodes)
     return export_bytes(res, "svg", opts).decode("utf-8")

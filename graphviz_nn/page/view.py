@@ -29,7 +29,7 @@ from typing import Any
 from ..draw.options import RenderOptions
 from ..explain.captions import Caption, all_captions, format_number, node_ref_text
 from .dispatch import bounded
-from .evaluations import InputField, Labels, ValuesArg, _evaluate, _normalise, input_fields
+from .evaluations import InputField, Labels, ValuesArg, cached_evaluation, normalise_values, input_fields
 from .issues import Issue, issue_of
 from .svgtext import inline_svg, svg_size
 
@@ -117,7 +117,7 @@ class Tables:
 def _tables(text: str, values: tuple[tuple[str, str], ...], digits: int,
             labels: Labels = (), constant_grads: bool = False, merge: bool = True) -> Tables:
     """Trace rows and captions for every step (independent of the drawn step)."""
-    res = _evaluate(text, values, labels, constant_grads, merge)
+    res = cached_evaluation(text, values, labels, constant_grads, merge)
     captions = tuple(all_captions(res, digits))
     rows = []
     for k, step in enumerate(res.trace, start=1):
@@ -177,10 +177,10 @@ def build_view(text: str, values: ValuesArg | None = None, options: RenderOption
         fields = input_fields(text)
     except Exception as exc:  # the page must never show a traceback
         return View(text=text, issue=issue_of(exc, text), seconds={"parse": time.perf_counter() - t0})
-    given = dict(_normalise(values))
-    merged = _normalise({f.name: given.get(f.name, f.default) for f in fields})
+    given = dict(normalise_values(values))
+    merged = normalise_values({f.name: given.get(f.name, f.default) for f in fields})
     try:
-        res = _evaluate(text, merged, labels, options.constant_grads, options.merge)
+        res = cached_evaluation(text, merged, labels, options.constant_grads, options.merge)
         seconds["evaluate"] = time.perf_counter() - t0
         tables = _tables(text, merged, options.digits, labels, options.constant_grads, options.merge)
     except Exception as exc:
@@ -216,5 +216,5 @@ def _draw(text: str, values: tuple[tuple[str, str], ...], options: RenderOptions
     options are the key, step included)."""
     from ..export.files import export_bytes
 
-    res = _evaluate(text, values, labels, options.constant_grads, options.merge)
+    res = cached_evaluation(text, values, labels, options.constant_grads, options.merge)
     return export_bytes(res, "svg", options).decode("utf-8")

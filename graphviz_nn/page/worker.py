@@ -67,13 +67,13 @@ def _serve(conn: Connection, reply_to: Connection, memory_mb: int, seconds: floa
     if memory_mb > 0:
         limit = memory_mb * 2**20
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    budget_module._MEMORY["budget"] = Budget(seconds=seconds, memory_mb=memory_mb)
+    budget_module.WORKER_MEMORY["budget"] = Budget(seconds=seconds, memory_mb=memory_mb)
     while True:
         try:
             job = conn.recv_bytes()
         except (EOFError, OSError):
             return
-        budget_module._MEMORY["seen"] = False
+        budget_module.WORKER_MEMORY["seen"] = False
         try:
             module, name, args, kwargs = wire.decode_call(job)
             status, value = "ok", getattr(importlib.import_module(module), name)(*args, **kwargs)
@@ -81,7 +81,7 @@ def _serve(conn: Connection, reply_to: Connection, memory_mb: int, seconds: floa
             status, value = "over", "memory"
         except Exception as err:  # the server raises it in the caller's thread
             status, value = "raise", err if wire.travels(err) else RuntimeError(f"{type(err).__name__}: {err}")
-        retire = (status == "over" or budget_module._MEMORY["seen"]
+        retire = (status == "over" or budget_module.WORKER_MEMORY["seen"]
                   or (memory_mb > 0 and _rss_mb() > memory_mb / 2))
         try:
             data = wire.encode_reply(status, value, retire)

@@ -14,7 +14,7 @@ from typing import Any, Mapping
 
 from .dispatch import bounded
 from ..draw.options import RenderOptions
-from .evaluations import Labels, ValuesArg, _evaluate, _merged
+from .evaluations import Labels, ValuesArg, cached_evaluation, with_defaults
 from .issues import Issue, issue_of
 
 __all__ = ["WorksheetView", "worksheet_view", "check_worksheet", "worksheet_export", "sheet_caption"]
@@ -48,7 +48,7 @@ def _sheet(text: str, values: tuple[tuple[str, str], ...], options: RenderOption
     from ..explain.worksheet import choose_blanks, in_reading_order, render_options
     from ..export.files import reading_order
 
-    res = _evaluate(text, values, labels)
+    res = cached_evaluation(text, values, labels)
     sheet = choose_blanks(res, blank, list(nodes) or None, sample, seed)
     return res, in_reading_order(sheet, reading_order(res, render_options(sheet, replace(options, step=None))))
 
@@ -78,7 +78,7 @@ def worksheet_view(text: str, values: ValuesArg | None, options: RenderOptions, 
     ((1, '∂L/∂w'), (2, '∂L/∂x'), (3, '∂L/∂b'), (4, '∂L/∂z'))
     """
     try:
-        return _worksheet_view(text, _merged(text, values), options, blank, tuple(nodes), sample, seed,
+        return _worksheet_view(text, with_defaults(text, values), options, blank, tuple(nodes), sample, seed,
                                tuple(labels))
     except Exception as exc:
         return WorksheetView(issue=issue_of(exc, text))
@@ -98,7 +98,7 @@ def check_worksheet(text: str, values: ValuesArg | None, answers: Mapping[int, s
     from ..explain.worksheet import check_answers
 
     try:
-        res, sheet = _sheet(text, _merged(text, values), options or RenderOptions(), blank, tuple(nodes), sample,
+        res, sheet = _sheet(text, with_defaults(text, values), options or RenderOptions(), blank, tuple(nodes), sample,
                             seed, tuple(labels))
         return tuple(check_answers(res, sheet, dict(answers))), None
     except Exception as exc:
@@ -114,5 +114,5 @@ def worksheet_export(text: str, values: ValuesArg | None, options: RenderOptions
     from ..export.files import export_bytes
     from ..explain.worksheet import render_options
 
-    res, sheet = _sheet(text, _merged(text, values), options, blank, tuple(nodes), sample, seed, tuple(labels))
+    res, sheet = _sheet(text, with_defaults(text, values), options, blank, tuple(nodes), sample, seed, tuple(labels))
     return export_bytes(res, fmt, render_options(sheet, replace(options, step=None), key=key))

@@ -241,7 +241,7 @@ def test_value_changes_reuse_the_compiled_text_and_match_a_fresh_read() -> None:
     each view holds the numbers by hand, as a fresh ``gnn.evaluate`` would."""
     text = "L = (w*x - y)^2"
     evaluations._PREPARED.clear()
-    evaluations._evaluate.cache_clear()  # earlier tests in this process may have evaluated it
+    evaluations.cached_evaluation.cache_clear()  # earlier tests in this process may have evaluated it
     first = build_view(text, {"w": "2", "x": "3", "y": "1"}, draw=False)
     assert (first.value, dict(first.gradients)) == ("25", {"w": "30", "x": "20", "y": "−10"})
     assert len(evaluations._PREPARED) == 1
@@ -324,9 +324,9 @@ def test_a_view_with_display_labels_evaluates_once():
     """Drawing a view reuses the evaluation its tables were made from (the drawing used to be
     keyed by the display labels, so it missed the cache and evaluated a second time)."""
     text, labels = "x = 1\nw1 = 3\nz = w1 x", (("w1", "alpha"),)
-    evaluations._evaluate.cache_clear()
+    evaluations.cached_evaluation.cache_clear()
     pipeline._draw.cache_clear()
     view = pipeline.build_view(text, {}, pipeline.RenderOptions(), None, labels=labels)
     assert view.issue is None and view.svg
-    info = evaluations._evaluate.cache_info()
+    info = evaluations.cached_evaluation.cache_info()
     assert (info.misses, info.currsize) == (1, 1), info
