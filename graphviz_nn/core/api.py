@@ -26,7 +26,7 @@ from .graph import input_names, node_text
 from ..language.parser import MAX_CHARS, parse
 from ..language.syntax import Assign, Program
 
-__all__ = ["Evaluation", "parse", "canonical", "inputs", "to_jsonable"]
+__all__ = ["Evaluation", "parse", "canonical", "inputs", "to_jsonable", "assigned_in", "evaluation_warnings"]
 
 
 #: How an evaluation draws itself (``_repr_svg_``, Jupyter): the package sets this to
@@ -200,12 +200,13 @@ def to_jsonable(value: Any) -> Any:
     return value
 
 
-def _assigned(program: Program) -> set[str]:
+def assigned_in(program: Program) -> set[str]:
+    """The names the program's lines assign (``a = x*y`` assigns ``a``)."""
     return {s.name for s in program.statements if isinstance(s, Assign)}
 
 
-def _warnings(notes: Iterable[str], nonfinite: list[str], unused: set[str],
-              graph: Callable[[], nx.MultiDiGraph]) -> list[str]:
+def evaluation_warnings(notes: Iterable[str], nonfinite: list[str], unused: set[str],
+                        graph: Callable[[], nx.MultiDiGraph]) -> list[str]:
     """The evaluation's warnings: ``notes`` on how the text was read (w^1 as a power),
     non-finite nodes (the first ten, by name or formula, read from ``graph()``) and values given
     for names the text does not use."""

@@ -21,7 +21,7 @@ import numpy as np
 from ..ops import OPS, local_derivative, vjp
 
 __all__ = ["TraceStep", "StepState", "forward", "backward", "state_at", "forward_output",
-           "mark_nonfinite", "requires_grad", "gets_gradient"]
+           "mark_nonfinite", "requires_grad", "gets_gradient", "tidy", "all_finite"]
 
 
 @dataclass(slots=True)
@@ -46,7 +46,7 @@ class TraceStep:
     grad_after: Any = None
 
 
-def _tidy(value: Any) -> Any:
+def tidy(value: Any) -> Any:
     """Scalars as ``float``, arrays as float ndarrays."""
     if value is None or type(value) is float:
         return value
@@ -71,7 +71,7 @@ def forward(graph: nx.MultiDiGraph, values: Mapping[str, Any]) -> list[TraceStep
             else:
                 args = [nodes[s]["value"] for s in attrs["args"]]
                 value = OPS[attrs["op"]].forward(*args, **attrs["params"])
-            value = _tidy(value)
+            value = tidy(value)
             attrs["value"] = value
             steps.append(TraceStep(len(steps) + 1, "forward", node, value=value))
     return steps
@@ -123,10 +123,10 @@ def backward(graph: nx.MultiDiGraph, first_index: int = 1, *, constant_grads: bo
             for i, source in enumerate(attrs["args"]):
                 if not gets[source]:
                     continue
-                local = _tidy(local_derivative(spec, i, out, args, params))
-                contribution = _tidy(vjp(spec, i, g, out, args, params, local))
+                local = tidy(local_derivative(spec, i, out, args, params))
+                contribution = tidy(vjp(spec, i, g, out, args, params, local))
                 previous = grads.get(source)
-                total = contribution if previous is None else _tidy(previous + contribution)
+                total = contribution if previous is None else tidy(previous + contribution)
                 grads[source] = total
                 edge = edges[source, node, i]
                 edge["local"] = local
@@ -136,12 +136,13 @@ def backward(graph: nx.MultiDiGraph, first_index: int = 1, *, constant_grads: bo
     for node, attrs in nodes(data=True):
         grad = grads.get(node)
         if grad is None and gets[node]:  # depends on an input but does not reach the output
-            grad = _tidy(np.zeros(np.shape(attrs["value"])))
+            grad = tidy(np.zeros(np.shape(attrs["value"])))
         attrs["grad"] = grad
     return steps
 
 
-def _finite(value: Any) -> bool:
+def all_finite(value: Any) -> bool:
+    """True when ``value`` (a number, an array or ``None``) holds no nan or inf."""
     if value is None:
         return True
     if type(value) is float:
@@ -160,7 +161,7 @@ def mark_nonfinite(graph: nx.MultiDiGraph) -> list[str]:
         # The gradient of a node that depends on no input (a constant, or -1 in x^-1) can be
         # undefined where nothing needs it (d x^2 / d 2 at x < 0): only its value counts.
         grad = attrs["grad"] if needs[node] else None
-        bad = not (_finite(attrs["value"]) and _finite(grad))
+        bad = not (all_finite(attrs["value"]) and all_finite(grad))
         attrs["nonfinite"] = bool(bad)
         if bad:
             flagged.append(node)

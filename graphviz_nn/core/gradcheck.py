@@ -21,7 +21,7 @@ from typing import Any, Mapping
 import networkx as nx
 import numpy as np
 
-from .engine import _tidy, forward_output
+from .engine import tidy, forward_output
 
 __all__ = ["CheckEntry", "gradient_check", "CHECK_WORK", "forward_cost"]
 
@@ -89,8 +89,8 @@ def gradient_check(graph: nx.MultiDiGraph, values: Mapping[str, Any], eps: float
             plus, minus = value.copy(), value.copy()
             plus.reshape(-1)[j] += h
             minus.reshape(-1)[j] -= h
-            f_plus = np.sum(forward_output(graph, {**base, name: _tidy(plus)}))
-            f_minus = np.sum(forward_output(graph, {**base, name: _tidy(minus)}))
+            f_plus = np.sum(forward_output(graph, {**base, name: tidy(plus)}))
+            f_minus = np.sum(forward_output(graph, {**base, name: tidy(minus)}))
             numeric[i] = (f_plus - f_minus) / (2 * h)
         budget -= 2 * per_pass * len(indices)
         picked = analytic[indices]
@@ -98,7 +98,7 @@ def gradient_check(graph: nx.MultiDiGraph, values: Mapping[str, Any], eps: float
         scale = np.maximum(np.maximum(np.abs(picked), np.abs(numeric)), 1e-8)
         error = float(np.max(diff / scale)) if diff.size else 0.0
         if len(indices) == value.size:
-            shaped = _tidy(numeric.reshape(value.shape))
+            shaped = tidy(numeric.reshape(value.shape))
             report[name] = CheckEntry(graph.nodes[node]["grad"], shaped, error, None, value.size)
         else:
             report[name] = CheckEntry(picked, numeric, error, tuple(int(j) for j in indices), value.size)

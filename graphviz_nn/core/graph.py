@@ -15,7 +15,7 @@ from typing import Any, Mapping
 import networkx as nx
 import numpy as np
 
-from ..language.printer import _array_text, format_number
+from ..language.printer import array_text, format_number
 from ..errors import GnnError, LimitError, MissingValueError, ParseError, ShapeError
 from ..ops import CONSTANTS, OPS, OpSpec, fill, format_shape
 from ..language import values as values_mod
@@ -124,7 +124,7 @@ class _Builder:
         if isinstance(expr, Const):
             return self.constant(CONSTANTS[expr.name], _CONST_LABEL[expr.name], expr.span)
         assert isinstance(expr, ArrayLit)
-        text = _array_text(expr.value)
+        text = array_text(expr.value)
         label = text if len(text) <= 24 else f"const {format_shape(expr.value.shape)}"
         return self.constant(expr.value, label, expr.span)
 

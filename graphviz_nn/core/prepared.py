@@ -26,7 +26,7 @@ from typing import Any, Mapping
 import networkx as nx
 import numpy as np
 
-from .api import Evaluation, _assigned, _warnings
+from .api import Evaluation, assigned_in, evaluation_warnings
 from ..errors import GnnError, ParseError
 from .graph import MAX_NODES, build_nodes
 from .nodes import Nodes
@@ -49,7 +49,7 @@ class _Build:
     def __init__(self, program: Program, nodes: Nodes, constant_grads: bool = False):
         self.nodes = nodes
         self.schedule: Schedule = compile_schedule(nodes, constant_grads)
-        self.assigned = _assigned(program)
+        self.assigned = assigned_in(program)
         self.inputs = nodes.inputs  # name -> node index
         self.output = f"n{nodes.output}"
         self.notes = [ParseError(message, span, program.source).render() for message, span in program.notes]
@@ -159,7 +159,7 @@ class Prepared:
             value=result.node_value(schedule.output), _gradients=result.input_gradients,
             output=build.output, output_name=nodes.output_name,
             _inputs=build.input_ids, values=used if used is not state.used else dict(used), _nonfinite=nonfinite,
-            _warnings=lambda: _warnings(build.notes, nonfinite(), state.unused, lambda: build.graph),
+            _warnings=lambda: evaluation_warnings(build.notes, nonfinite(), state.unused, lambda: build.graph),
             _reading=lambda: nodes.reading, n_nodes=schedule.n_nodes,
             _graph=lambda: _filled(nodes, result, nonfinite()))
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from . import engine
-from .api import Evaluation, _assigned, _warnings
+from .api import Evaluation, assigned_in, evaluation_warnings
 from .graph import MAX_NODES, build_graph
 from ..errors import GnnError
 from ..language.parser import MAX_CHARS, MAX_DEPTH, parse
@@ -45,7 +45,7 @@ def reference_evaluate(text: str, values: Mapping[str, Any] | None = None, *, me
     nonfinite = engine.mark_nonfinite(graph)
     out = graph.graph["output"]
     inputs = graph.graph["inputs"]
-    warnings = _warnings(graph.graph["notes"], nonfinite, set(given) - set(inputs) - _assigned(program),
+    warnings = evaluation_warnings(graph.graph["notes"], nonfinite, set(given) - set(inputs) - assigned_in(program),
                          lambda: graph)
     return Evaluation(
         source=text, _canonical=graph.graph["canonical"], trace=trace,

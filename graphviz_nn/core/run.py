@@ -8,7 +8,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from .engine import _tidy
+from .engine import tidy
 from ..ops import OPS, local_derivative, vjp
 
 __all__ = ["forward", "backward"]
@@ -26,7 +26,7 @@ def forward(s, values: Mapping[str, Any], leaves: np.ndarray) -> tuple:
     tv: list[Any] = [None] * s.n_tensor
     v[:len(leaves)] = leaves
     for name, slot in s.tensor_inputs:
-        tv[slot] = _tidy(values[name])
+        tv[slot] = tidy(values[name])
     for slot, value in s.tensor_consts:
         tv[slot] = value
     gathered: dict[int, list] = {}
@@ -42,7 +42,7 @@ def forward(s, values: Mapping[str, Any], leaves: np.ndarray) -> tuple:
             np.add.accumulate(partial, axis=0, out=partial)
             v[chain.start:chain.stop] = partial[1:].reshape(-1)
         for i in plan.singles:
-            out = _tidy(OPS[ops[i]].forward(*[_operand(s, j, v, tv) for j in s.args[i]], **params[i]))
+            out = tidy(OPS[ops[i]].forward(*[_operand(s, j, v, tv) for j in s.args[i]], **params[i]))
             if s.scalar[i]:
                 v[s.slot[i]] = out
             else:
@@ -127,11 +127,11 @@ def _single_backward(s, i: int, v, tv, grad, tgrad, contrib, local, objects) -> 
     result = _operand(s, i, v, tv)
     g = float(grad[s.slot[i]]) if s.scalar[i] else tgrad[s.tslot[i]]
     for p, source, k in s.single_steps[i]:
-        loc = _tidy(local_derivative(spec, p, result, operands, params))
+        loc = tidy(local_derivative(spec, p, result, operands, params))
         if type(loc) is float and loc == 1.0 and np.shape(g) == np.shape(operands[p]):
             flow = g  # g × 1, already shaped like the operand
         else:
-            flow = _tidy(vjp(spec, p, g, result, operands, params, loc))
+            flow = tidy(vjp(spec, p, g, result, operands, params, loc))
         if s.scalar[source] and type(loc) is float:
             contrib[k] = flow
             local[k] = loc
@@ -155,6 +155,6 @@ def _gather_grads(s, plan: Any, grad, tgrad, contrib, after, objects) -> None:
         total = None
         for k in stored:
             loc, flow, _ = objects[k]
-            total = flow if total is None else _tidy(total + flow)
+            total = flow if total is None else tidy(total + flow)
             objects[k] = (loc, flow, total)
         tgrad[s.tslot[i]] = total

@@ -14,7 +14,7 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from .engine import TraceStep, _finite, _tidy
+from .engine import TraceStep, all_finite, tidy
 
 __all__ = ["Result", "Trace"]
 
@@ -67,7 +67,7 @@ class Result:
                     if not s.scalar[i]:
                         values[i] = tv[s.tslot[i]]
                         g = tgrad[s.tslot[i]]
-                        grads[i] = g if g is not None else _tidy(np.zeros(np.shape(values[i])))
+                        grads[i] = g if g is not None else tidy(np.zeros(np.shape(values[i])))
             for i in s.no_grad:  # a constant has no gradient (as the engine leaves it)
                 grads[i] = None
             self._nodes = (values, grads)
@@ -127,7 +127,7 @@ class Result:
             for i in range(s.n_nodes):
                 if not s.scalar[i]:
                     g = grads[i] if s.needs[i] else None
-                    if not (_finite(values[i]) and _finite(g)):
+                    if not (all_finite(values[i]) and all_finite(g)):
                         bad.add(i)
         return [s.ids[i] for i in sorted(bad)]
 

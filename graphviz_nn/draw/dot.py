@@ -37,6 +37,8 @@ __all__ = [
     "to_dot",
     "scene_dot",
     "step_statements",
+    "caption_label",
+    "plan_rows",
     "step_state",
     "final_state",
     "output_symbol",
@@ -65,7 +67,7 @@ def scene_dot(scene: Scene) -> str:
     ctx = scene.ctx
     opts, theme = ctx.opts, ctx.theme
     pal = theme.palette
-    graph_label = _graph_label(opts.title, list(scene.notes), theme)
+    graph_label = caption_label(opts.title, list(scene.notes), theme)
     lines = [
         "digraph computation {",
         "  graph"
@@ -87,7 +89,7 @@ def scene_dot(scene: Scene) -> str:
                              fontcolor=pal.edge_text, arrowsize="0.7"),
     ]
     body = _body(scene.nodes, scene.edges, scene.grouping, ctx)
-    plan = _wrap(body, opts, theme)
+    plan = plan_rows(body, opts, theme)
     if plan is not None:
         body = [plan.mark(line) for line in body] + plan.groups()
     lines.extend(body)
@@ -105,7 +107,7 @@ def _body(nodes: tuple[SceneNode, ...], edges: tuple[SceneEdge, ...], grouping: 
     return lines + _group_lines(ctx, grouping)
 
 
-def _wrap(statements: list[str], opts: RenderOptions, theme: Theme) -> WrapPlan | None:
+def plan_rows(statements: list[str], opts: RenderOptions, theme: Theme) -> WrapPlan | None:
     """How a long drawing is cut into rows (:mod:`~graphviz_nn.draw.wrap`), from the node and
     edge statements; ``None`` when ``opts.wrap`` is off or one row fits best. A rank is about a
     node plus the rank gap long; a micrograd record is twice as wide as an oval."""
@@ -152,18 +154,18 @@ def step_statements(res: Any, options: RenderOptions) -> tuple[list[str], set[st
                 statements.extend(node_lines(scene_node(node, ctx, drawn[node]), ctx))
         if grouping is None and (k == n or (k > 0 and trace[k - 1].phase == "backward")):
             statements.extend(edge_lines(scene_edges(ctx), ctx))
-        caption = _graph_label(options.title, scene_notes(ctx, grouping), ctx.theme)
+        caption = caption_label(options.title, scene_notes(ctx, grouping), ctx.theme)
         if caption is not None:
             captions.add(caption)
     final_nodes = tuple(scene_node(node, final_ctx, drawn[node]) for node in drawn)
     final = _body(final_nodes, tuple(scene_edges(final_ctx)) if grouping is None else (), grouping, final_ctx)
-    plan = _wrap(final, options, base.theme)
+    plan = plan_rows(final, options, base.theme)
     if plan is not None:  # the same rows as :func:`to_dot` draws
         statements = [plan.mark(line) for line in statements]
     return statements, captions
 
 
-def _graph_label(title: str | None, notes: list[str], theme: Theme) -> str | None:
+def caption_label(title: str | None, notes: list[str], theme: Theme) -> str | None:
     """The picture's caption: the title in bold over the notes, or ``None`` when there is neither."""
     rows = []
     if title:

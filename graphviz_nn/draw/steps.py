@@ -24,7 +24,7 @@ import networkx as nx
 
 from ..core.engine import StepState, advance
 from .context import DrawContext, draw_context, graph_and_trace
-from .dot import _graph_label, _wrap, to_dot
+from .dot import caption_label, plan_rows, to_dot
 from .edges import edge_lines
 from .scene import scene_edges, scene_node, scene_notes
 from .groups import group_nodes
@@ -68,7 +68,7 @@ def step_changes(res: Any, options: RenderOptions,
         ctx = dataclasses.replace(base, state=state)
         if step_line or k == 0:
             notes = scene_notes(ctx, grouping)
-            caption = _graph_label(options.title, notes if step_line else notes[1:], ctx.theme)
+            caption = caption_label(options.title, notes if step_line else notes[1:], ctx.theme)
         if k in (0, seed, n):
             whole = everything if k == 0 else statement_lines(to_dot(res, dataclasses.replace(options, step=k)))
             yield k, whole, caption
@@ -83,7 +83,7 @@ def step_changes(res: Any, options: RenderOptions,
                 seen = dataclasses.replace(ctx, graph=_EdgesOf(graph, edges))  # type: ignore[arg-type]
                 lines.extend(edge_lines(scene_edges(seen), ctx))
             if plan is None:
-                plan = _wrap(everything, options, base.theme) or False
+                plan = plan_rows(everything, options, base.theme) or False
             if plan:
                 lines = [plan.mark(line) for line in lines]
         yield k, lines, caption

@@ -17,7 +17,7 @@ import numpy as np
 from ..ops import ATOM, OPS
 from .syntax import ArrayLit, Assign, Call, Const, Expr, Num, Program, Var
 
-__all__ = ["canonical", "expr_text", "format_number", "reading", "reading_text"]
+__all__ = ["array_text", "canonical", "expr_text", "format_number", "reading", "reading_text"]
 
 Resolver = Callable[[Call], str]
 
@@ -43,10 +43,15 @@ def format_number(value: float) -> str:
     return repr(value)
 
 
-def _array_text(value: np.ndarray) -> str:
+def array_text(value: np.ndarray) -> str:
+    """An array as nested brackets of numbers, as a program writes it.
+
+    >>> array_text(np.array([[1.0, 0.5], [0.0, -2.0]]))
+    '[[1, 0.5], [0, -2]]'
+    """
     if value.ndim == 0:
         return format_number(float(value))
-    return "[" + ", ".join(_array_text(v) for v in value) + "]"
+    return "[" + ", ".join(array_text(v) for v in value) + "]"
 
 
 def _default_resolver(call: Call) -> str:
@@ -67,7 +72,7 @@ def _emit(expr: Expr, pieces: Callable[[Call], list[object]], number: Callable[[
         elif isinstance(item, (Const, Var)):
             out.append(name(item))
         elif isinstance(item, ArrayLit):
-            out.append(_array_text(item.value))
+            out.append(array_text(item.value))
         elif isinstance(item, Call):
             stack.extend(reversed(pieces(item)))
     return "".join(out)
@@ -101,7 +106,7 @@ def _program_text(program: Program, resolve: Resolver, text_of: Callable[[Expr, 
     parts = []
     for stmt in program.statements:
         if isinstance(stmt, Assign) and stmt.name in program.defaults:
-            parts.append(f"{typed_name(stmt.name)} = {_array_text(np.asarray(program.defaults[stmt.name]))}")
+            parts.append(f"{typed_name(stmt.name)} = {array_text(np.asarray(program.defaults[stmt.name]))}")
         elif isinstance(stmt, Assign):
             parts.append(f"{typed_name(stmt.name)} = {text_of(stmt.expr, resolve)}")
         else:
