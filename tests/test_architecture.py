@@ -17,8 +17,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PKG = ROOT / "graphviz_nn"
-STAGES = ("language", "core", "networks", "notation", "explain", "draw", "layout", "export", "cli", "page")
+STAGES = ("language", "core", "networks", "notation", "explain", "draw", "layout", "export", "cli", "page", "ui")
 MAX_LINES = 400
+APP = ROOT / "app.py"
+APP_MAX_LINES = 100
 
 #: Distribution name -> the top-level module it provides, where the two differ.
 IMPORT_NAME = {"pillow": "PIL", "graphviz-pure": None}
@@ -31,6 +33,14 @@ def _module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
+def _import_from_target(node: ast.ImportFrom, package: str) -> str:
+    """The absolute module a ``from … import`` statement inside ``package`` reads from."""
+    if not node.level:
+        return node.module or ""
+    base = package.split(".")[: len(package.split(".")) - node.level + 1]
+    return ".".join(base + ([node.module] if node.module else []))
+
+
 def _imports(path: Path) -> list[tuple[str, int]]:
     """Package modules imported anywhere in ``path`` (function bodies included), with lines."""
     module = _module_name(path)
@@ -38,11 +48,7 @@ def _imports(path: Path) -> list[tuple[str, int]]:
     found = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package.split(".")[: len(package.split(".")) - node.level + 1]
-                target = ".".join(base + ([node.module] if node.module else []))
-            else:
-                target = node.module or ""
+            target = _import_from_target(node, package)
             if not target.startswith("graphviz_nn"):
                 continue
             for alias in node.names:
@@ -158,3 +164,90 @@ def test_one_engine_runs_every_production_path():
                     isinstance(node.value, ast.Name) and node.value.id == "engine":
                 callers.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert callers == []
+
+
+def test_no_module_is_over_400_lines():
+    long = {str(p.relative_to(ROOT)): n for p in [*PKG.rglob("*.py"), APP]
+            if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
+    assert long == {}, f"modules over {MAX_LINES} lines: {long}"
+
+
+def test_app_py_only_wires_the_ui_stage():
+    """``app.py`` is a short script over :mod:`graphviz_nn.ui`: the widgets live in the package."""
+    tree = ast.parse(APP.read_text(encoding="utf-8"))
+    lines = len(APP.read_text(encoding="utf-8").splitlines())
+    assert lines <= APP_MAX_LINES, f"app.py has {lines} lines"
+    reached = [node.module if isinstance(node, ast.ImportFrom) else alias.name
+               for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))
+               for alias in node.names]
+    package = [m for m in reached if m and m.startswith("graphviz_nn")]
+    assert package and all(m == "graphviz_nn.ui" or m.startswith("graphviz_nn.ui.") for m in package), package
+    defined = [n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))]
+    assert defined == ["main"], defined
+
+
+def test_only_the_ui_stage_imports_streamlit():
+    """The page's functions stay pure (testable without Streamlit); widgets live in ``ui/``."""
+    found = []
+    for path in PKG.rglob("*.py"):
+        if path.relative_to(PKG).parts[0] == "ui":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            found += [f"{path.relative_to(ROOT)}:{node.lineno}" for n in names if n.split(".")[0] == "streamlit"]
+    assert found == []
+
+
+def _is_private(name: str) -> bool:
+    return name.startswith("_") and not (name.startswith("__") and name.endswith("__"))
+
+
+def private_reaches(source: str, module: str, is_package: bool = False) -> list[str]:
+    """Where ``source`` (the text of ``module``) uses a private name (``_x``, not ``__x__``) of
+    another package module: ``from graphviz_nn.m import _x``, or ``m._x`` on a name it imported
+    from the package (a module, a class or a function)."""
+    package = module if is_package else module.rsplit(".", 1)[0]
+    tree = ast.parse(source)
+    imported: set[str] = set()
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            target = _import_from_target(node, package)
+            if not target.startswith("graphviz_nn"):
+                continue
+            for alias in node.names:
+                if _is_private(alias.name):
+                    found.append(f"{node.lineno}: from {target} import {alias.name}")
+                imported.add(alias.asname or alias.name)
+        elif isinstance(node, ast.Import):
+            imported |= {a.asname or a.name.split(".")[0] for a in node.names if a.name.startswith("graphviz_nn")}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and _is_private(node.attr):
+            base = node.value
+            while isinstance(base, ast.Attribute):
+                base = base.value
+            if isinstance(base, ast.Name) and base.id in imported:
+                found.append(f"{node.lineno}: {ast.unparse(node)}")
+    return found
+
+
+def test_no_module_reaches_another_modules_private_name():
+    """A name with a leading underscore belongs to its module; what another module needs is made
+    public (and documented) there. Tests may look inside."""
+    found = [f"{path.relative_to(ROOT)}:{hit}" for path in PKG.rglob("*.py")
+             for hit in private_reaches(path.read_text(encoding="utf-8"), _module_name(path),
+                                        path.name == "__init__.py")]
+    found += [f"app.py:{hit}" for hit in private_reaches(APP.read_text(encoding="utf-8"), "app")]
+    assert found == [], "\n".join(found)
+
+
+def test_the_private_name_check_finds_each_form():
+    """The check above on a module that reaches in every way it knows, beside uses it allows."""
+    source = ("from graphviz_nn.page.evaluations import _prepared_for\n"
+              "from ..page import budget as b\nfrom . import keys\nimport graphviz_nn.page.view\n"
+              "from os import _exit\nimport numpy as np\n"
+              "b.WORKER_MEMORY\nkeys._x\ngraphviz_nn.page.view._draw.cache_info\nb.__name__\nnp._core\n")
+    hits = [hit.split(": ", 1)[1] for hit in private_reaches(source, "graphviz_nn.ui.example")]
+    assert hits == ["from graphviz_nn.page.evaluations import _prepared_for", "keys._x",
+                    "graphviz_nn.page.view._draw"]

@@ -206,8 +206,12 @@ def test_every_lru_cache_of_the_package_has_a_size_bound():
 
 
 def test_the_app_caches_have_max_entries():
-    source = (Path(__file__).resolve().parents[2] / "app.py").read_text(encoding="utf-8")
+    root = Path(__file__).resolve().parents[2]
+    sources = [root / "app.py", *sorted((root / "graphviz_nn" / "ui").glob("*.py"))]
+    source = "".join(path.read_text(encoding="utf-8") for path in sources)
+    assert source.count("@st.cache_data(max_entries=") >= 1  # the examples menu
     assert source.count("@st.cache_data(") == source.count("@st.cache_data(max_entries=")
+    assert "@st.cache_data\n" not in source and "@st.cache_resource" not in source
 
 
 def test_the_answer_cache_is_bounded_by_bytes_least_recently_used_out():
