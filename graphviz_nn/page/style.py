@@ -1,5 +1,5 @@
 """The page's own styles (``static/page.css``): how the problem, the player and the panels
-share one laptop screen and stack on a phone.
+share one laptop screen, and stack on a phone with the player right under the title.
 
 >>> "stMainBlockContainer" in page_css()
 True

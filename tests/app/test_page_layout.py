@@ -1,7 +1,9 @@
 """The page on the screens students use, in Chromium: with each example loaded, the player's
 drawing, its Next button and the step caption are inside a laptop's 1,366×768 viewport without
-any scrolling, and the caption is not cut; on a 400×900 phone the caption is whole and inside
-the screen's width and the step buttons are big enough to press.
+any scrolling, and the caption is not cut; on a 400×900 phone the player's drawing starts inside
+the first screen (under the title and the mode switch, before the problem's text and values) and
+shows the right numbers, the caption is whole and inside the screen's width and the step buttons
+are big enough to press.
 
 Every check waits for the example's own player (its "step n of n", with ``n`` computed here from
 the example) before it measures; no fixed sleeps.
@@ -13,6 +15,10 @@ from typing import Any
 
 import pytest
 
+import re
+
+from graphviz_nn.core.reference import reference_evaluate
+from graphviz_nn.explain.captions import format_number
 from graphviz_nn.page import netview
 from graphviz_nn.page.examples import Example, list_examples
 from graphviz_nn.page.player import player_issue
@@ -24,6 +30,20 @@ pytestmark = pytest.mark.browser
 EXAMPLES = list_examples()
 LAPTOP = (1366, 768)
 PHONE = (400, 900)
+MIN_DRAWING_SHOWN = 200
+"""On a phone's first screen this many CSS pixels of the drawing's height show, or all of it
+when it is shorter (a wide drawing fitted to a phone's width can be a thin strip)."""
+
+
+def oracle(example: Example) -> tuple[str, list[str]]:
+    """The example's output value and its gradients as the page writes them (4 digits),
+    computed by the per-node reference engine on the example's own text or spec."""
+    if example.kind == "spec":
+        net = netview.network(netview.read_spec(example.text, f"{example.slug}.toml"))
+        res = reference_evaluate(net.program, dict(net.values))
+    else:
+        res = reference_evaluate(example.text)
+    return format_number(res.value, 4), [format_number(g, 4) for g in res.gradients.values()]
 
 
 def steps_of(example: Example) -> int:
@@ -187,3 +207,48 @@ def test_typing_a_matrix_into_a_matrix_field_changes_the_result(app_url: str, br
     typed = page.get_by_role("textbox", name=re.compile(r"^W1 · not a value"))  # the label says so
     expect(typed).to_have_value("[[1, 2], [0]]")
     page.close()
+
+
+def test_phone_first_screen_shows_the_drawing_with_the_right_numbers(app_url: str, browser: Any) -> None:
+    """On a 400×900 phone, with each example loaded and the page at its top: the title and the
+    mode switch, then the player, whose drawing starts inside the first screen and shows the
+    output's value; scrolled on, the problem's text and the summary line with the value and
+    every gradient the reference engine computes."""
+    width, height = PHONE
+    page = new_page(browser, width, height)
+    page.goto(app_url)
+    main = page.get_by_test_id("stMain")
+    problems = []
+    for example in EXAMPLES:
+        player = show(page, example, phone=True)
+        main.evaluate("e => e.scrollTo(0, 0)")
+        page.wait_for_function("() => document.querySelector('[data-testid=\"stMain\"]').scrollTop === 0")
+        where = f"{example.slug} ({example.kind})"
+        drawing = player.locator(".gnn-stage svg").bounding_box()
+        frame = page.locator(PLAYER).bounding_box()
+        mode = page.locator(".st-key-mode").bounding_box()
+        if drawing is None or not (drawing["y"] >= 0 and
+                                   drawing["y"] + min(drawing["height"], MIN_DRAWING_SHOWN) <= height):
+            problems.append(f"{where}: the drawing ({drawing}) does not start inside the first screen")
+        if mode is None or frame is None or not mode["y"] + mode["height"] <= frame["y"]:
+            problems.append(f"{where}: the mode switch ({mode}) is not above the player ({frame})")
+        value, gradients = oracle(example)
+        texts = [t.strip() for t in player.locator(".gnn-stage svg text").all_text_contents()]
+        for entry in value.strip("[]").split(", "):
+            if f"= {entry}" not in texts and entry not in texts:
+                problems.append(f"{where}: the drawing does not show the output's value {entry}")
+        text_box = page.locator(".st-key-text, .st-key-net_chain").first.bounding_box()
+        if text_box is None or frame is None or text_box["y"] < frame["y"] + frame["height"]:
+            problems.append(f"{where}: the problem's text ({text_box}) is not below the player ({frame})")
+        line = page.locator('[data-testid="stMarkdownContainer"] p', has_text=" · ∂").first
+        line.scroll_into_view_if_needed()
+        shown = line.inner_text().splitlines()[-1].strip()
+        parts = [re.match(r"^(∂\S+/∂\S+|[^\s=]+) = (.+)$", part.strip()) for part in shown.split(" · ")]
+        numbers = [m.group(2) for m in parts if m]
+        if numbers != [value, *gradients]:
+            problems.append(f"{where}: the summary line reads {shown!r}, the reference engine {[value, *gradients]}")
+        box = line.bounding_box()
+        if not inside(box, width, height):
+            problems.append(f"{where}: the summary line is not on the screen once scrolled to: {box}")
+    page.close()
+    assert not problems, "\n".join(problems)
