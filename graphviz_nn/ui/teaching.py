@@ -60,7 +60,8 @@ def chain_rule_panel(text: str, values: tuple[tuple[str, str], ...], options: Re
     if not targets:
         st.caption("Pick a target to write its gradient as a product of factors along each path.")
         return
-    panels, issue = page_teach.chain_rule_panels(text, values, tuple(targets), options.digits, labels)
+    panels, issue = page_teach.chain_rule_panels(text, values, tuple(targets), options.digits, labels,
+                                                 merge=options.merge, constant_grads=options.constant_grads)
     if issue is not None:
         st.error(fenced(issue.message))
         return
