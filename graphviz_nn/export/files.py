@@ -28,6 +28,7 @@ from ..errors import RenderError
 from ..draw.dot import RenderOptions, to_dot
 from ..draw.neurons import NeuronOptions, neuron_dot
 from ..draw.tikz import placement_dot, tikz_document
+from ..layout import kept
 from ..layout.steady import step_source
 from .writing import write_bytes
 
@@ -96,6 +97,8 @@ def dot_bytes(source: str, fmt: str, layout_program: str = "auto", timeout: floa
         from ..layout.pdf import xdot_json_to_pdf
 
         return xdot_json_to_pdf(layout.run_layout(source, "json", program, timeout, extra))
+    if fmt == "svg":  # a kept process: no start of the program per drawing
+        return kept.run_kept([source], fmt, program, timeout, extra)[0]
     data = layout.run_layout(source, fmt, program, timeout, extra)
     return fixed_pdf_dates(data) if fmt == "pdf" else data
 

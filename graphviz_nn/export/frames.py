@@ -27,6 +27,7 @@ from typing import Any, Callable, Iterator
 from ..layout import program as layout
 from ..errors import LimitError, RenderError, ValueInputError
 from ..draw.dot import RenderOptions, graph_and_trace
+from ..layout import kept
 from ..layout.steady import step_source
 from .writing import write_bytes, write_folder
 
@@ -95,15 +96,15 @@ def _layout(res: Any, fmt: str, extra: tuple[str, ...] = ()) -> Callable[[Render
     def make(opts: RenderOptions) -> bytes:
         program = layout.find_program(opts.layout_program)
         source, pinned = step_source(res, opts)
-        return layout.run_layout(source, fmt, program, opts.timeout, extra + pinned)
+        return kept.run_kept([source], fmt, program, opts.timeout, extra + pinned)[0]
 
     return make
 
 
 def _layout_all(res: Any, fmt: str, frames: list[RenderOptions], extra: tuple[str, ...] = ()) -> list[bytes]:
     """Every frame laid out, in order, with few processes: the frames that share layout
-    arguments (the pinned ones) go through :func:`layout.run_layout_many` in one run per
-    worker, since starting the program costs more than drawing a small pinned frame."""
+    arguments (the pinned ones) go through :func:`~graphviz_nn.layout.kept.run_kept` in one run per
+    worker (a kept process), since starting the program costs more than drawing a small pinned frame."""
     if len(frames) <= 2:
         return [_layout(res, fmt, extra)(f) for f in frames]
     sources = [step_source(res, frames[-1])]  # the finished drawing first: it lays out the pins
@@ -117,7 +118,7 @@ def _layout_all(res: Any, fmt: str, frames: list[RenderOptions], extra: tuple[st
 
     def run(job: tuple[tuple[str, ...], list[int]]) -> list[bytes]:
         pinned, ks = job
-        return layout.run_layout_many([sources[k][0] for k in ks], fmt, program, frames[0].timeout, extra + pinned)
+        return kept.run_kept([sources[k][0] for k in ks], fmt, program, frames[0].timeout, extra + pinned)
 
     out: list[bytes] = [b""] * len(frames)
     with ThreadPoolExecutor(max_workers=_BATCHES) as pool:

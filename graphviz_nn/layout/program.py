@@ -66,9 +66,10 @@ class LayoutProgram:
 
     @property
     def formats(self) -> frozenset[str]:
-        """Output formats this program writes itself (graphviz-pure has no PDF)."""
+        """Output formats this program writes itself (graphviz-pure has no PDF, nor ``json0``:
+        JSON without the drawing instructions)."""
         common = {"svg", "png", "json", "plain", "xdot", "dot"}
-        return frozenset(common | {"pdf"}) if self.name == "dot" else frozenset(common)
+        return frozenset(common | {"pdf", "json0"}) if self.name == "dot" else frozenset(common)
 
 
 def locate(name: str) -> str | None:

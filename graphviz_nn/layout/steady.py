@@ -5,8 +5,9 @@ Graphviz lays out each picture on its own, and a step's labels differ from the n
 step-through would make the drawing jump. :func:`step_source` instead:
 
 1. collects every version of every node and edge statement over the pass (up to
-   :data:`MAX_UNION_STEPS` steps; :func:`render.step_statements` redraws only what each step
-   touches) and measures every node version once, in one run of the layout program;
+   :data:`MAX_UNION_STEPS` steps; :func:`~graphviz_nn.draw.steps.step_changes` redraws only
+   what each step changes, as the step player's sheets do) and measures every node version
+   once, in one run of the layout program;
 2. lays out the finished state with each node at least as large as its largest version, every
    edge carrying its longest label and room for the longest caption (cached per picture);
 3. pins every node and edge of the step's DOT to that layout (``pos="x,y!"``, the reserved
@@ -28,9 +29,11 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
+from . import kept
 from . import program as layout
 from ..errors import RenderError
 from ..draw.dot import RenderOptions, graph_and_trace, step_statements, to_dot
+from ..draw.steps import step_changes
 
 __all__ = ["PIN_ARGS", "MAX_UNION_STEPS", "step_source", "step_statements", "pin", "shared_layout", "html_attr"]
 
@@ -64,20 +67,26 @@ def step_source(res: Any, opts: RenderOptions) -> tuple[str, tuple[str, ...]]:
 
 
 def shared_layout(res: Any, opts: RenderOptions, program: layout.LayoutProgram,
-                  statements: list[str] | None = None, captions: set[str] | None = None) -> Pins:
+                  statements: list[str] | None = None, captions: set[str] | None = None,
+                  step_lines: bool = True) -> Pins:
     """The shared layout of every step of ``res`` drawn with ``opts`` (made once, kept), for
     :func:`pin`. ``statements`` and ``captions``, when the caller has them, are every version of
-    every statement and every caption over the pass (else they are collected here)."""
-    return _pins(res, opts, program, statements, captions)
+    every statement and every caption over the pass as
+    :func:`~graphviz_nn.draw.steps.step_changes` gives them (else they are collected here);
+    ``step_lines`` says whether those captions carry each step's line. The same layout then
+    serves the player and the single steps (the GIF after the player: no layout run)."""
+    return _pins(res, opts, program, statements, captions, step_lines)
 
 
 def _pins(res: Any, opts: RenderOptions, program: layout.LayoutProgram, known: list[str] | None = None,
-          known_captions: set[str] | None = None) -> Pins:
+          known_captions: set[str] | None = None, step_lines: bool = True) -> Pins:
     """The shared layout of every step of ``res`` drawn with ``opts`` (made once, kept)."""
     _, trace = graph_and_trace(res)
     n = len(trace)
     final = to_dot(res, dataclasses.replace(opts, step=n))
-    key = (final, program, opts.timeout, known is not None)
+    # Versions handed in equal the ones collected here when their captions carry the step lines
+    # and the pass is short enough to be collected: one layout for both.
+    key = (final, program, opts.timeout, known is not None and not (step_lines and n < MAX_UNION_STEPS))
     with _LOCK:
         if key in _CACHE:
             _CACHE.move_to_end(key)
@@ -89,8 +98,10 @@ def _pins(res: Any, opts: RenderOptions, program: layout.LayoutProgram, known: l
     if n < MAX_UNION_STEPS and known is not None:
         statements = known
     elif n < MAX_UNION_STEPS:
-        statements, more = step_statements(res, opts)
-        captions |= more
+        for _, lines, caption in step_changes(res, opts):
+            statements.extend(lines)
+            if caption is not None:
+                captions.add(caption)
     made = _layout(final, statements, captions, program, opts.timeout)
     with _LOCK:
         _CACHE[key] = made
@@ -142,7 +153,7 @@ def _layout(final: str, statements: list[str], captions: set[str], program: layo
         elif match is not None and match.group(3) in sizes:
             line = f"{line[:-1]} {sizes[match.group(3)]}]"
         lines.append(line)
-    drawing = json.loads(layout.run_layout("\n".join(lines) + "\n", "json", program, timeout))
+    drawing = _json_layout("\n".join(lines) + "\n", program, timeout)
     attrs: dict[str, str] = {}
     for obj in drawing.get("objects", []):
         if "pos" in obj and "id" in obj:
@@ -162,6 +173,13 @@ def _layout(final: str, statements: list[str], captions: set[str], program: layo
         while len(_SHAPES) > _KEEP:
             _SHAPES.popitem(last=False)
     return made
+
+
+def _json_layout(source: str, program: layout.LayoutProgram, timeout: float) -> dict[str, Any]:
+    """The program's JSON layout of ``source`` (``dot`` leaves out its drawing instructions),
+    from a kept process (:mod:`graphviz_nn.layout.kept`)."""
+    fmt = "json0" if "json0" in program.formats else "json"
+    return json.loads(kept.run_kept([source], fmt, program, timeout)[0])
 
 
 def _without_labels(final: str) -> str:
@@ -218,7 +236,7 @@ def _measure(final: str, versions: dict[str, list[str]], captions: set[str], pro
     for i, caption in enumerate(sorted(captions)):
         body.append(f'  "caption{i}" [shape="plain" {font} label={caption}]')
     body.append("}")
-    drawing = json.loads(layout.run_layout("\n".join(body) + "\n", "json", program, timeout))
+    drawing = _json_layout("\n".join(body) + "\n", program, timeout)
     largest: dict[str, tuple[float, float, str, int]] = {}
     widest = 0.0
     for obj in drawing.get("objects", []):

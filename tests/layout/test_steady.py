@@ -14,6 +14,7 @@ import pytest
 
 import graphviz_nn as gnn
 from graphviz_nn.export import frames
+from graphviz_nn.layout import kept
 from graphviz_nn.layout import program as layout
 from graphviz_nn.layout import steady
 from graphviz_nn.export.files import export_bytes
@@ -194,13 +195,13 @@ def test_new_numbers_that_fit_reuse_the_layout_and_longer_ones_get_a_new_one(pro
     text = "a = x*y + z; b = (x + x)*a; w = a*b"
     opts = RenderOptions(layout_program=program, step=0, title=f"reuse {program}")
     runs: list[str] = []
-    run_layout = layout.run_layout
+    run_kept = kept.run_kept
 
-    def counted(source, *args, **kwargs):
-        runs.append(source.split("\n", 1)[0])
-        return run_layout(source, *args, **kwargs)
+    def counted(sources, *args, **kwargs):
+        runs.extend(source.split("\n", 1)[0] for source in sources)
+        return run_kept(sources, *args, **kwargs)
 
-    monkeypatch.setattr(layout, "run_layout", counted)
+    monkeypatch.setattr(kept, "run_kept", counted)
     first = gnn.evaluate(text, {"x": 1.234, "y": 2.345, "z": 3.456})
     pins = steady.shared_layout(first, opts, layout.find_program(program))
     assert runs == ["digraph measure {", "digraph computation {"]  # measured, then laid out
@@ -218,3 +219,24 @@ def test_new_numbers_that_fit_reuse_the_layout_and_longer_ones_get_a_new_one(pro
     assert runs == ["digraph measure {", "digraph computation {"] and again is not pins
     assert float(re.search(r'width="([0-9.]+)"', again[0]["n0"]).group(1)) > \
         float(re.search(r'width="([0-9.]+)"', pins[0]["n0"]).group(1))
+
+
+@pytest.mark.parametrize("program", PROGRAMS)
+def test_the_players_layout_serves_the_single_steps_and_the_gif(program, monkeypatch):
+    """The player's sheets and a single step (a download, the GIF's frames) collect the same
+    versions: after the player, a step is only drawn (no measuring, no layout of its own)."""
+    from graphviz_nn.export.player.sheets import drawing_pack
+
+    res = gnn.evaluate("a = x*y + z; b = (x + x)*a; w = a*b", {"x": 1.5, "y": 2.25, "z": 3.125})
+    opts = RenderOptions(layout_program=program, title=f"shared {program}")
+    drawing_pack(res, opts)
+    runs: list[str] = []
+    run_kept = kept.run_kept
+
+    def counted(sources, *args, **kwargs):
+        runs.extend(source.split("\n", 1)[0] for source in sources)
+        return run_kept(sources, *args, **kwargs)
+
+    monkeypatch.setattr(kept, "run_kept", counted)
+    export_bytes(res, "svg", dataclasses.replace(opts, step=4))
+    assert runs == ["digraph computation {"]  # the pinned step drawn, nothing laid out

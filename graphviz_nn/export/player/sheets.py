@@ -30,6 +30,7 @@ from ...draw.dot import RenderOptions, graph_and_trace, to_dot
 from ...draw.steps import step_changes
 from ...errors import LimitError, RenderError
 from ...layout import program as layout
+from ...layout import kept
 from ...layout.steady import PIN_ARGS, Pins, html_attr, pin, shared_layout
 from .chunks import split_svg
 
@@ -157,7 +158,7 @@ def drawing_pack(res: Any, options: RenderOptions) -> dict[str, Any]:
     ids, lines, changes, captions, caption_of = _versions(res, opts)
     program = layout.find_program(opts.layout_program)
     pins = _covering(shared_layout(res, opts, program, [line for versions in lines for line in versions],
-                                   {c for c in captions if c is not None}))
+                                   {c for c in captions if c is not None}, len(trace) <= CAPTION_STEPS))
     pinned = []
     for sheet in _sheets(to_dot(res, opts), captions, lines):
         text = pin(sheet, pins)
@@ -227,7 +228,7 @@ def _draw(sheets: list[str], program: layout.LayoutProgram, timeout: float) -> l
     jobs = [job for job in jobs if job]
 
     def run(job: list[str]) -> list[bytes]:
-        return layout.run_layout_many(job, "svg", program, timeout, PIN_ARGS)
+        return kept.run_kept(job, "svg", program, timeout, PIN_ARGS)
 
     out = [""] * len(sheets)
     with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
