@@ -12,10 +12,11 @@ import numpy as np
 
 from . import Figure
 from .figures import batch_figure, memory_figure, mlp_figure, parse_figure, pipeline_figure
+from .pinned import pinned_figure
 from .player import player_figure
 
 FIGURES = {1: mlp_figure, 2: batch_figure, 3: pipeline_figure, 4: parse_figure, 5: memory_figure,
-           6: player_figure}
+           6: player_figure, 7: pinned_figure}
 
 
 def table(figures: list[Figure]) -> str:

@@ -10,6 +10,7 @@ import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import graphviz_nn as gnn
@@ -71,6 +72,28 @@ def test_gif_opens_with_one_frame_per_step() -> None:
     image = Image.open(io.BytesIO(data))
     assert image.n_frames == frames.frame_count(res) == 10
     assert image.info.get("duration") == 500
+
+
+@exe
+def test_gif_frames_show_the_drawn_frames_in_their_colours() -> None:
+    """One palette for every frame (made from a few of them): each frame of the GIF is its PNG
+    frame within the error of 255 colours (anti-aliased edges), and no step's colours are lost."""
+    from PIL import Image
+
+    res = gnn.evaluate("a = x*y + z; b = (x + x)*a; w = a*b", {"x": 1, "y": 2, "z": 3})
+    options = RenderOptions()
+    data = frames.gif_bytes(res, options)
+    steps = frames.frame_options(res, options)
+    dpi = frames.gif_dpi(frames._drawing_points(res, steps[-1]), len(steps))
+    pngs = frames._layout_all(res, "png", steps, (f"-Gdpi={dpi:.2f}",))
+    gif = Image.open(io.BytesIO(data))
+    assert gif.n_frames == len(pngs)
+    for k, png in enumerate(pngs):
+        gif.seek(k)
+        shown = np.asarray(gif.convert("RGB"), dtype=int)
+        drawn = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=int)
+        error = np.abs(shown - drawn).max(axis=2)
+        assert error.mean() < 3 and (error > 40).mean() < 0.001, k
 
 
 @exe
