@@ -40,13 +40,21 @@ def statement_lines(source: str) -> list[str]:
     return [line for line in source.splitlines() if line.startswith("  \"") and ' [id="' in line]
 
 
-def step_changes(res: Any, options: RenderOptions,
-                 step_line: bool = True) -> Iterator[tuple[int, list[str], str | None]]:
+def step_changes(res: Any, options: RenderOptions, step_line: bool = True,
+                 whole: dict[int, str] | None = None) -> Iterator[tuple[int, list[str], str | None]]:
     """``(k, statements, caption)`` for ``k = 0 … len(trace)``: the statements of step ``k``
     that may differ from step ``k - 1`` (every one at step 0, at the seed and at the last step)
     and the caption of step ``k`` (its ``label=<…>``, ``None`` without title and notes), which
     without ``step_line`` leaves out the note that says what the step did (then every step has
-    the same caption)."""
+    the same caption). ``whole``, when given, holds :func:`to_dot` of some steps with these
+    options: those are read from it, and the ones written here are added to it."""
+    whole = {} if whole is None else whole
+
+    def source(k: int) -> str:
+        if k not in whole:
+            whole[k] = to_dot(res, dataclasses.replace(options, step=k))
+        return whole[k]
+
     graph, trace = graph_and_trace(res)
     n = len(trace)
     base = draw_context(res, dataclasses.replace(options, step=0))
@@ -61,7 +69,7 @@ def step_changes(res: Any, options: RenderOptions,
     plan = None
     caption: str | None = None
     state = StepState(0)
-    everything = statement_lines(to_dot(res, dataclasses.replace(options, step=0)))
+    everything = statement_lines(source(0))
     for k in range(n + 1):
         if k > 0:
             state = advance(StepState(k, state.computed, state.grads, state.done_edges), trace[k - 1], k)
@@ -70,8 +78,7 @@ def step_changes(res: Any, options: RenderOptions,
             notes = scene_notes(ctx, grouping)
             caption = caption_label(options.title, notes if step_line else notes[1:], ctx.theme)
         if k in (0, seed, n):
-            whole = everything if k == 0 else statement_lines(to_dot(res, dataclasses.replace(options, step=k)))
-            yield k, whole, caption
+            yield k, everything if k == 0 else statement_lines(source(k)), caption
             continue
         recent = trace[max(0, k - 2):k]
         touched = sorted({node for step in recent for node in (step.node, *(step.edge[:2] if step.edge else ()))})

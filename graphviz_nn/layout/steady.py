@@ -62,28 +62,33 @@ def step_source(res: Any, opts: RenderOptions) -> tuple[str, tuple[str, ...]]:
     if opts.step is None or not opts.steady:
         return source, ()
     program = layout.find_program(opts.layout_program)
-    pinned = pin(source, _pins(res, opts, program))
+    pinned = pin(source, _pins(res, opts, program, whole={opts.step: source}))
     return (pinned, PIN_ARGS) if pinned is not None else (source, ())
 
 
 def shared_layout(res: Any, opts: RenderOptions, program: layout.LayoutProgram,
                   statements: list[str] | None = None, captions: set[str] | None = None,
-                  step_lines: bool = True) -> Pins:
+                  step_lines: bool = True, whole: dict[int, str] | None = None) -> Pins:
     """The shared layout of every step of ``res`` drawn with ``opts`` (made once, kept), for
     :func:`pin`. ``statements`` and ``captions``, when the caller has them, are every version of
     every statement and every caption over the pass as
     :func:`~graphviz_nn.draw.steps.step_changes` gives them (else they are collected here);
     ``step_lines`` says whether those captions carry each step's line. The same layout then
-    serves the player and the single steps (the GIF after the player: no layout run)."""
-    return _pins(res, opts, program, statements, captions, step_lines)
+    serves the player and the single steps (the GIF after the player: no layout run). ``whole``:
+    :func:`to_dot` of some steps with ``opts``, by step, when the caller has them."""
+    return _pins(res, opts, program, statements, captions, step_lines, whole)
 
 
 def _pins(res: Any, opts: RenderOptions, program: layout.LayoutProgram, known: list[str] | None = None,
-          known_captions: set[str] | None = None, step_lines: bool = True) -> Pins:
+          known_captions: set[str] | None = None, step_lines: bool = True,
+          whole: dict[int, str] | None = None) -> Pins:
     """The shared layout of every step of ``res`` drawn with ``opts`` (made once, kept)."""
     _, trace = graph_and_trace(res)
     n = len(trace)
-    final = to_dot(res, dataclasses.replace(opts, step=n))
+    whole = dict(whole or {})
+    if n not in whole:
+        whole[n] = to_dot(res, dataclasses.replace(opts, step=n))
+    final = whole[n]
     # Versions handed in equal the ones collected here when their captions carry the step lines
     # and the pass is short enough to be collected: one layout for both.
     key = (final, program, opts.timeout, known is not None and not (step_lines and n < MAX_UNION_STEPS))
@@ -98,7 +103,7 @@ def _pins(res: Any, opts: RenderOptions, program: layout.LayoutProgram, known: l
     if n < MAX_UNION_STEPS and known is not None:
         statements = known
     elif n < MAX_UNION_STEPS:
-        for _, lines, caption in step_changes(res, opts):
+        for _, lines, caption in step_changes(res, opts, whole=whole):
             statements.extend(lines)
             if caption is not None:
                 captions.add(caption)

@@ -58,3 +58,16 @@ def test_changes_hold_for_the_compact_drawing_and_a_wrapped_one(case: str) -> No
         current.update(by_id(lines))
         whole = to_dot(res, dataclasses.replace(opts, step=k))
         assert current == by_id(statement_lines(whole)) and caption == html_attr(whole.splitlines()[1], "label"), k
+
+
+def test_whole_drawings_given_are_read_and_the_ones_written_are_handed_back() -> None:
+    res = gnn.evaluate("a = x*y + z; w = a*a", {"x": 1, "y": 2, "z": 3})
+    opts = RenderOptions()
+    n = len(res.trace)
+    marked = to_dot(res, dataclasses.replace(opts, step=n)).replace('id="', 'id="given-')
+    whole = {n: marked}
+    changes = list(step_changes(res, opts, whole=whole))
+    assert all(ident.startswith("given-") for ident in by_id(changes[-1][1]))  # the given text was read
+    seed = next(k for k, step in enumerate(res.trace, start=1) if step.phase == "backward")
+    assert set(whole) == {0, seed, n} and whole[n] is marked
+    assert all(whole[k] == to_dot(res, dataclasses.replace(opts, step=k)) for k in (0, seed))

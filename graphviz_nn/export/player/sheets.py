@@ -26,7 +26,7 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, NamedTuple
 
-from ...draw.dot import RenderOptions, graph_and_trace, to_dot
+from ...draw.dot import RenderOptions, graph_and_trace
 from ...draw.steps import step_changes
 from ...errors import LimitError, RenderError
 from ...layout import program as layout
@@ -62,8 +62,9 @@ class Versions(NamedTuple):
     caption_of: list[int]
 
 
-def _versions(res: Any, opts: RenderOptions) -> Versions:
-    """Every version of every statement and caption over the pass of ``res`` (see :class:`Versions`)."""
+def _versions(res: Any, opts: RenderOptions, whole: dict[int, str]) -> Versions:
+    """Every version of every statement and caption over the pass of ``res`` (see :class:`Versions`);
+    the whole DOT texts of the steps written on the way are added to ``whole``."""
     ids: list[str] = []
     number: dict[str, int] = {}
     lines: list[list[str]] = []
@@ -74,7 +75,7 @@ def _versions(res: Any, opts: RenderOptions) -> Versions:
     caption_of: list[int] = []
     caption_number: dict[str | None, int] = {}
     drawn = 0
-    for _, statements, caption in step_changes(res, opts, len(graph_and_trace(res)[1]) <= CAPTION_STEPS):
+    for _, statements, caption in step_changes(res, opts, len(graph_and_trace(res)[1]) <= CAPTION_STEPS, whole):
         c = caption_number.get(caption)
         if c is None:
             c = caption_number[caption] = len(captions)
@@ -155,12 +156,13 @@ def drawing_pack(res: Any, options: RenderOptions) -> dict[str, Any]:
         raise LimitError(f"{len(trace):,} steps is too many for the step player (at most {MAX_STEPS:,}); draw "
                          "single steps with graphviz-nn render --step K, or use a smaller problem")
     opts = dataclasses.replace(options, step=0, steady=True)
-    ids, lines, changes, captions, caption_of = _versions(res, opts)
+    whole: dict[int, str] = {}
+    ids, lines, changes, captions, caption_of = _versions(res, opts, whole)
     program = layout.find_program(opts.layout_program)
     pins = _covering(shared_layout(res, opts, program, [line for versions in lines for line in versions],
-                                   {c for c in captions if c is not None}, len(trace) <= CAPTION_STEPS))
+                                   {c for c in captions if c is not None}, len(trace) <= CAPTION_STEPS, whole))
     pinned = []
-    for sheet in _sheets(to_dot(res, opts), captions, lines):
+    for sheet in _sheets(whole[0], captions, lines):
         text = pin(sheet, pins)
         if text is None:
             raise RenderError("a node of the pass is missing from its shared layout")
