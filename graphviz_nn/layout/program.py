@@ -1,4 +1,5 @@
-"""Find and run a Graphviz layout program: the only module that starts a binary.
+"""Find and run a Graphviz layout program: with :mod:`graphviz_nn.layout.kept` (the same
+programs kept running), the only modules that start a binary.
 
 Two programs are known, tried in this order:
 
