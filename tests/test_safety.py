@@ -126,9 +126,11 @@ def test_only_the_layout_module_starts_programs():
                 names = [a.name for a in node.names] + [getattr(node, "module", None) or ""]
                 if "subprocess" in names:
                     starters.append(str(path.relative_to(ROOT)))
-    # layout/program.py runs the layout program; page/worker.py starts the app's own worker
+    # layout/program.py runs the layout program and layout/kept.py keeps the same program
+    # running (the one program.find_program found); page/worker.py starts the app's own worker
     # processes (this Python, this package), never a program a user names.
-    assert set(starters) <= {"graphviz_nn/layout/program.py", "graphviz_nn/page/worker.py"}, starters
+    assert set(starters) <= {"graphviz_nn/layout/program.py", "graphviz_nn/layout/kept.py",
+                             "graphviz_nn/page/worker.py"}, starters
 
 
 def test_user_text_that_looks_like_python_is_not_run(tmp_path):
@@ -1149,7 +1151,7 @@ def test_chain_rule_counts_paths_before_listing_them():
 def test_a_failed_layout_is_remembered_not_rerun(monkeypatch):
     import subprocess as sp
 
-    from graphviz_nn.layout import program
+    from graphviz_nn.layout import kept, program
 
     runs = []
     real = sp.run
@@ -1159,12 +1161,13 @@ def test_a_failed_layout_is_remembered_not_rerun(monkeypatch):
         return real(*args, **kwargs)
 
     monkeypatch.setattr(program.subprocess, "run", counting)
+    started = kept.started()  # with dot, drawings go to a kept process (layout/kept.py)
     res = gnn.evaluate("x^x^x * 3", {"x": 1.5})
     options = RenderOptions(timeout=1e-6, title="failing layout")
     for _ in range(3):
         with pytest.raises(RenderError, match="did not finish laying out the graph within 1e-06 s"):
             export_bytes(res, "svg", options)
-    assert len(runs) == 1
+    assert len(runs) + kept.started() - started == 1
     assert export_bytes(res, "svg", RenderOptions(title="failing layout")).startswith(b"<?xml")  # another run works
     for i in range(program.KEEP_FAILURES + 5):  # the memory of failures is bounded
         with pytest.raises(RenderError):

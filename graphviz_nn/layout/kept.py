@@ -14,7 +14,8 @@ Only ``dot`` reads that way (graphviz-pure reads all of its input first), and on
 ``json0`` and ``svg`` outputs are split here; anything else runs as before. A request that fails in any way
 (the process ends, writes an error, or a write breaks) is run again the ordinary way, which
 gives the ordinary message (and remembers the failure); a request past its timeout ends its
-process and fails with the ordinary timeout message. A process started in another process (a
+process and fails with the ordinary timeout message, remembered as the ordinary run remembers
+it (asked again, it fails at once). A process started in another process (a
 fork) is never used.
 """
 
@@ -175,6 +176,11 @@ def run_kept(sources: list[str], fmt: str, program: layout.LayoutProgram | None 
     if prog.name != "dot" or fmt not in _FORMATS:
         return layout.run_layout_many(sources, fmt, prog, timeout, extra_args)
     cmd = [prog.path, f"-T{fmt}", *extra_args]
+    # remembered as run_layout_many's run of the same sources would be
+    failed_key = layout.failure_key(sources[0] if len(sources) == 1 else "".join(sources),
+                                    timeout * len(sources), cmd)
+    if layout.remembered_failure(failed_key) is not None:
+        return layout.run_layout_many(sources, fmt, prog, timeout, extra_args)  # fails at once
     key = (prog.path, fmt, tuple(extra_args))
     data = "".join(s if s.endswith("\n") else s + "\n" for s in sources).encode("utf-8", "surrogatepass")
     proc = _take(key, cmd)
@@ -183,10 +189,10 @@ def run_kept(sources: list[str], fmt: str, program: layout.LayoutProgram | None 
     except subprocess.TimeoutExpired as exc:
         proc.popen.kill()
         proc.close()
-        raise RenderError(
-            f"{prog.name} did not finish laying out the graph within {timeout:g} s; "
-            "try a smaller graph, --no-values/--no-grads, or a longer timeout"
-        ) from exc
+        message = (f"{prog.name} did not finish laying out the graph within {timeout:g} s; "
+                   "try a smaller graph, --no-values/--no-grads, or a longer timeout")
+        layout.remember_failure(failed_key, message)
+        raise RenderError(message) from exc
     except (_Failed, OSError):
         proc.popen.kill()
         proc.close()

@@ -43,6 +43,9 @@ __all__ = [
     "run_layout",
     "run_layout_many",
     "split_outputs",
+    "failure_key",
+    "remembered_failure",
+    "remember_failure",
 ]
 
 PROGRAMS = ("dot", "graphviz-pure")
@@ -128,9 +131,8 @@ def run_layout(
     if fmt not in prog.formats:
         raise RenderError(f"{prog.name} cannot write {fmt!r}; it writes: {', '.join(sorted(prog.formats))}")
     cmd = [prog.path, f"-T{fmt}", *extra_args]
-    key = (hashlib.sha256(dot_source.encode("utf-8", "surrogatepass")).hexdigest(), f"{timeout!r}", *cmd)
-    with _FAILURES_LOCK:
-        failed = _FAILURES.get(key)
+    key = failure_key(dot_source, timeout, cmd)
+    failed = remembered_failure(key)
     if failed is not None:
         raise RenderError(failed)
     try:
@@ -138,11 +140,28 @@ def run_layout(
     except OSError as exc:  # the program could not start (maybe for now): not remembered
         raise RenderError(f"could not run {prog.name} ({prog.path}): {exc}") from exc
     except RenderError as err:
-        with _FAILURES_LOCK:
-            _FAILURES[key] = err.message
-            while len(_FAILURES) > KEEP_FAILURES:
-                _FAILURES.popitem(last=False)
+        remember_failure(key, err.message)
         raise
+
+
+def failure_key(dot_source: str, timeout: float, cmd: list[str]) -> tuple[str, ...]:
+    """What a failed run is remembered by: the source, the timeout and the command."""
+    return (hashlib.sha256(dot_source.encode("utf-8", "surrogatepass")).hexdigest(), f"{timeout!r}", *cmd)
+
+
+def remembered_failure(key: tuple[str, ...]) -> str | None:
+    """The message of the run of :func:`failure_key` ``key`` that failed before, if one did."""
+    with _FAILURES_LOCK:
+        return _FAILURES.get(key)
+
+
+def remember_failure(key: tuple[str, ...], message: str) -> None:
+    """Remember that the run ``key`` failed with ``message`` (the oldest forgotten past
+    :data:`KEEP_FAILURES`)."""
+    with _FAILURES_LOCK:
+        _FAILURES[key] = message
+        while len(_FAILURES) > KEEP_FAILURES:
+            _FAILURES.popitem(last=False)
 
 
 def _run(prog: LayoutProgram, cmd: list[str], dot_source: str, timeout: float) -> bytes:

@@ -82,6 +82,10 @@ def test_a_program_that_never_answers_times_out_with_the_ordinary_message(tmp_pa
     program = layout.LayoutProgram("dot", str(silent))
     with pytest.raises(RenderError, match="within 0.5 s"):
         kept.run_kept(["digraph { a }\n"], "svg", program, timeout=0.5)
+    before = kept.started()
+    with pytest.raises(RenderError, match="within 0.5 s"):  # remembered: fails at once, nothing started
+        kept.run_kept(["digraph { a }\n"], "svg", program, timeout=0.5)
+    assert kept.started() == before
 
 
 @pytest.mark.exe
