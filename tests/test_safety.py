@@ -1161,7 +1161,8 @@ def test_a_failed_layout_is_remembered_not_rerun(monkeypatch):
         return real(*args, **kwargs)
 
     monkeypatch.setattr(program.subprocess, "run", counting)
-    started = kept.started()  # with dot, drawings go to a kept process (layout/kept.py)
+    kept.close_all()  # with dot, drawings go to a kept process (layout/kept.py): none is open yet
+    started = kept.started()
     res = gnn.evaluate("x^x^x * 3", {"x": 1.5})
     options = RenderOptions(timeout=1e-6, title="failing layout")
     for _ in range(3):
