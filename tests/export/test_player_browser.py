@@ -21,6 +21,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.exe]
 
 ROOT = Path(__file__).resolve().parents[2]
 VIEWPORT = {"width": 1366, "height": 768}
+ALL = "The whole graph, however small (a)"
+"""The button that fits the whole graph at any size (Fit keeps the labels readable)."""
 
 
 @pytest.fixture(scope="module")
@@ -142,15 +144,17 @@ def test_seed_000_chain_numbers_at_chosen_steps(browser: Any, tmp_path: Path) ->
 
 def test_zoom_follow_and_fit(browser: Any, tmp_path: Path) -> None:
     """At 100 % the MIT chain (3,800 px wide) does not fit; stepping to a node out of view
-    moves the view to it; wheel and buttons zoom; Fit brings the whole graph back."""
+    moves the view to it; wheel and buttons zoom; All brings the whole graph back."""
     from playwright.sync_api import expect
 
     res = gnn.evaluate((ROOT / "examples" / "mit_4layer_chain.gnn").read_text(encoding="utf-8"))
     opened = Opened(browser, write(res, tmp_path / "chain.html"))
     page = opened.page
     player = page.locator(".gnn-player")
+    page.get_by_role("button", name=ALL).click()
+    expect(player).to_have_attribute("data-fit", "whole")
     fitted = float(player.get_attribute("data-scale") or 0)
-    assert 0 < fitted < 0.5  # fitted: the whole chain at a quarter of its size or less
+    assert 0 < fitted < 0.5  # the whole chain at a quarter of its size or less
     page.get_by_role("button", name="Actual size (0)").click()
     expect(player).to_have_attribute("data-scale", "1.0000")
     inside = """(id) => {
@@ -169,7 +173,7 @@ def test_zoom_follow_and_fit(browser: Any, tmp_path: Path) -> None:
     page.mouse.wheel(0, 400)  # zoom out around the pointer
     expect(player).not_to_have_attribute("data-scale", "1.0000")
     assert float(player.get_attribute("data-scale") or 1) < 1
-    page.get_by_role("button", name="Fit the whole graph (f)").click()
+    page.get_by_role("button", name=ALL).click()
     expect(player).to_have_attribute("data-scale", f"{fitted:.4f}")
     # Two fingers moving apart zoom in (pointer events, as a touch screen sends them).
     page.evaluate("""() => {
@@ -182,7 +186,7 @@ def test_zoom_follow_and_fit(browser: Any, tmp_path: Path) -> None:
         send('pointerup', 1, -60); send('pointerup', 2, 60);
     }""")
     assert float(player.get_attribute("data-scale") or 0) == pytest.approx(fitted * 3, rel=0.01)
-    page.get_by_role("button", name="Fit the whole graph (f)").click()
+    page.get_by_role("button", name=ALL).click()
     expect(player).to_have_attribute("data-scale", f"{fitted:.4f}")
     box = opened.graph_box()
     assert box["vl"] <= box["left"] and box["right"] <= box["vr"] and box["vt"] <= box["top"] and box["bottom"] <= box["vb"]
@@ -216,7 +220,7 @@ def example_results() -> list[tuple[str, Any]]:
 
 @pytest.mark.parametrize("options", [{}, {"rankdir": "TB", "background": "dark", "theme": "micrograd"}],
                          ids=["lecture-LR", "micrograd-TB-dark"])
-def test_every_example_fits_the_window_when_it_opens(browser: Any, tmp_path: Path, options: dict) -> None:
+def test_every_example_fits_the_window_readably_when_it_opens(browser: Any, tmp_path: Path, options: dict) -> None:
     sizes = {}
     for name, res in example_results():
         path = write(res, tmp_path / f"{name}.html", **options)
@@ -224,7 +228,111 @@ def test_every_example_fits_the_window_when_it_opens(browser: Any, tmp_path: Pat
         assert sizes[name] < 1_000_000, (name, sizes[name])
         opened = Opened(browser, path)
         box = opened.graph_box()
-        assert 0 <= box["left"] and box["right"] <= box["w"] and 0 <= box["top"] and box["bottom"] <= box["h"], (name, box)
-        assert box["vl"] <= box["left"] and box["right"] <= box["vr"], (name, box)
-        assert box["vt"] <= box["top"] and box["bottom"] <= box["vb"], (name, box)
+        assert 0 <= box["vl"] and box["vr"] <= box["w"] and 0 <= box["vt"] and box["vb"] <= box["h"], (name, box)
+        if opened.page.locator(".gnn-player").get_attribute("data-fit") == "whole":
+            assert box["vl"] <= box["left"] and box["right"] <= box["vr"], (name, box)
+            assert box["vt"] <= box["top"] and box["bottom"] <= box["vb"], (name, box)
+        assert opened.page.evaluate(LABEL_PX) >= READABLE_PX - 0.01, name  # else a readable part of it
         opened.close()
+
+
+READABLE_PX = 10
+"""The smallest node label a person can read on a laptop, in CSS pixels (the player's fit keeps
+every node label at least this large)."""
+APP_FRAME = {"width": 674, "height": 660}
+"""The player's frame in the app on a 1,366×768 screen with the sidebar open: the player's column
+is 674 px wide, the frame ``graphviz_nn.page.player.PLAYER_HEIGHT`` high."""
+#: The smallest rendered font size of the node labels, in CSS pixels: each text's font size (in
+#: the drawing's units) times the ratio of its box on the screen to its box in the drawing.
+LABEL_PX = """() => {
+    let least = Infinity;
+    for (const t of document.querySelectorAll('.gnn-stage svg g.node text')) {
+        const b = t.getBBox();
+        if (!b.height || !t.textContent.trim()) continue;
+        least = Math.min(least, parseFloat(t.getAttribute('font-size')) * t.getBoundingClientRect().height / b.height);
+    }
+    return least;
+}"""
+#: Every step, as a person sees it (after the frame that follows the step is drawn): the steps
+#: whose node or edge is not inside the drawing's box. An edge longer than the box counts as
+#: seen when the node its gradient flows back to (its tail) is inside; a node larger than the
+#: box when it covers the box's middle.
+UNSEEN_STEPS = """async (n) => {
+    const p = window.gnnPlayer, frame = () => new Promise(r => requestAnimationFrame(() => r()));
+    const byId = (id) => [...document.querySelectorAll('.gnn-stage g[id]')].find(g => g.id === id);
+    const unseen = [];
+    for (let k = 0; k <= n; k++) {
+        p.go(k);
+        await frame(); await frame();
+        const focus = p.data.steps[k] && p.data.steps[k].focus;
+        let g = focus && byId(focus);
+        if (!g) continue;
+        const v = document.querySelector('.gnn-view').getBoundingClientRect();
+        let r = g.getBoundingClientRect();
+        const big = r.width > v.width || r.height > v.height;
+        if (big && g.classList.contains('edge')) {
+            g = byId(focus.split('-')[0]);
+            r = g.getBoundingClientRect();
+        }
+        const inX = r.width > v.width ? r.left <= v.left + v.width / 2 && r.right >= v.left + v.width / 2
+                                      : r.left >= v.left - 0.5 && r.right <= v.right + 0.5;
+        const inY = r.height > v.height ? r.top <= v.top + v.height / 2 && r.bottom >= v.top + v.height / 2
+                                        : r.top >= v.top - 0.5 && r.bottom <= v.bottom + 0.5;
+        if (!inX || !inY) unseen.push(k);
+    }
+    return unseen;
+}"""
+
+
+def app_player(example: Any) -> str:
+    """The player page of ``example`` with the data the app sends its player."""
+    import json
+
+    from graphviz_nn.export.player.page import player_page
+    from graphviz_nn.page import netview
+    from graphviz_nn.page.player import player_issue
+    from graphviz_nn.page.view import input_fields
+
+    if example.kind == "spec":
+        net = netview.network(netview.read_spec(example.text, f"{example.slug}.toml"))
+        text, values, labels = net.program, netview.program_values(net), netview.display_labels(net)
+    else:
+        text, labels = example.text, ()
+        values = tuple((f.name, f.default) for f in input_fields(text))
+    data, issue = player_issue(text, values, RenderOptions(), labels)
+    assert issue is None, issue
+    return player_page(json.loads(data))
+
+
+def test_every_example_readable_in_the_apps_frame_and_the_step_in_view(browser: Any, tmp_path: Path) -> None:
+    """In the app's frame on a laptop, every example opens with node labels of at least
+    READABLE_PX, shows the whole graph whenever that keeps them readable, and at every step the
+    node or edge the step works on is inside the drawing's box."""
+    from playwright.sync_api import expect
+
+    problems = []
+    for example in list_examples():
+        name = f"{example.slug}.{example.kind}"
+        path = tmp_path / f"{name}.html"
+        path.write_text(app_player(example), encoding="utf-8")
+        opened = PlayerFile(browser, path, APP_FRAME, timeout_ms=20_000)
+        page, player = opened.page, opened.page.locator(".gnn-player")
+        n = int(page.evaluate("window.gnnPlayer.n"))
+        view = page.locator(".gnn-view").bounding_box()
+        assert view and view["x"] >= 0 and view["x"] + view["width"] <= APP_FRAME["width"] + 0.5, (name, view)
+        assert view["y"] >= 0 and view["y"] + view["height"] <= APP_FRAME["height"] + 0.5, (name, view)
+        least = page.evaluate(LABEL_PX)
+        if least < READABLE_PX - 0.01:
+            problems.append(f"{name}: node labels of {least:.2f} px at fit")
+        if player.get_attribute("data-fit") == "part":  # only when the whole graph would be too small
+            page.get_by_role("button", name=ALL).click()
+            expect(player).to_have_attribute("data-fit", "whole")
+            if page.evaluate(LABEL_PX) >= READABLE_PX:
+                problems.append(f"{name}: a part shown though the whole graph is readable")
+            page.get_by_role("button", name=re.compile(r"^Fit the graph")).click()
+            expect(player).to_have_attribute("data-fit", "part")
+        unseen = page.evaluate(UNSEEN_STEPS, n)
+        if unseen:
+            problems.append(f"{name}: the step's node or edge out of view at steps {unseen}")
+        opened.close()
+    assert not problems, "\n".join(problems)

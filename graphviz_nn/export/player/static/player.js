@@ -7,6 +7,11 @@
  * follows the node or edge the step works on; a click on a node or edge opens the inspector;
  * a click on a trace-table row jumps to its step.
  *
+ * Fit shows the whole drawing when its labels stay readable there (at least READABLE_PX CSS
+ * pixels); a drawing too large for that is shown at the smallest scale that keeps them readable
+ * (the whole width or height when that scale allows it), centred on the step's node, and the view
+ * follows the highlighted node from step to step. "All" shows the whole drawing at any size.
+ *
  * Every text from the data goes into the page with textContent or through KaTeX; the only
  * markup inserted is the SVG the layout program wrote (its labels escaped) and KaTeX's output.
  * options: fill (take the whole window), height (px), start (first step shown),
@@ -17,6 +22,8 @@
 
   var SPEEDS = [0.5, 1, 2, 5, 10];
   var MIN_SCALE = 0.05, MAX_SCALE = 8, FIT_MAX = 1.5, MARGIN = 12;
+  /* The smallest node label a fitted drawing shows, in CSS pixels. */
+  var READABLE_PX = 10;
 
   function el(tag, cls, text) {
     var e = document.createElement(tag);
@@ -125,12 +132,12 @@
     var zoom = el('span', 'gnn-zoom');
     this.zoomOut = button('−', 'Zoom out (-)');
     this.zoomIn = button('+', 'Zoom in (+)');
-    this.fitBtn = button('Fit', 'Fit the whole graph (f)');
+    this.fitBtn = button('Fit', 'Fit the graph, as large as its labels stay readable (f)');
+    this.allBtn = button('All', 'The whole graph, however small (a)');
     this.realBtn = button('100 %', 'Actual size (0)');
-    [this.zoomOut, this.zoomIn, this.fitBtn, this.realBtn].forEach(function (b) { zoom.appendChild(b); });
+    [this.zoomOut, this.zoomIn, this.fitBtn, this.allBtn, this.realBtn].forEach(function (b) { zoom.appendChild(b); });
     [this.prevBtn, this.playBtn, this.nextBtn, this.speedSel, this.slider, this.counter]
       .forEach(function (x) { x.classList.add('gnn-step-ctl'); bar.appendChild(x); });
-    bar.appendChild(zoom);
 
     var caption = el('div', 'gnn-caption');
     this.capTitle = el('div', 'gnn-cap-title');
@@ -166,7 +173,9 @@
     side.appendChild(this.inspector);
     side.appendChild(tableBox);
 
-    root.appendChild(bar); root.appendChild(caption); root.appendChild(this.view); root.appendChild(side);
+    // the zoom buttons float over the drawing's corner: the toolbar keeps to one row
+    root.appendChild(bar); root.appendChild(caption); root.appendChild(this.view); root.appendChild(zoom);
+    root.appendChild(side);
 
     this.prevBtn.addEventListener('click', function () { self.stop(); self.go(self.k - 1); });
     this.nextBtn.addEventListener('click', function () { self.stop(); self.go(self.k + 1); });
@@ -179,6 +188,7 @@
     this.zoomIn.addEventListener('click', function () { self.zoomBy(1.25); });
     this.zoomOut.addEventListener('click', function () { self.zoomBy(0.8); });
     this.fitBtn.addEventListener('click', function () { self.fit(); });
+    this.allBtn.addEventListener('click', function () { self.fit(true); });
     this.realBtn.addEventListener('click', function () { self.actualSize(); });
     tbody.addEventListener('click', function (ev) {
       var tr = ev.target.closest('tr');
@@ -187,7 +197,7 @@
     this.bindView();
     this.keyTarget = this.options.keys || document;
     this.onKeyDown = function (ev) { self.onKey(ev); };
-    this.onResize = function () { if (self.autoFit) self.fit(); };
+    this.onResize = function () { if (self.autoFit) self.fit(self.autoFit === 'all', true); };
     this.keyTarget.addEventListener('keydown', this.onKeyDown);
     global.addEventListener('resize', this.onResize);
     // The caption takes the lines it needs, so the drawing's box changes height between steps:
@@ -220,6 +230,7 @@
     else if (k === '+' || k === '=') this.zoomBy(1.25);
     else if (k === '-') this.zoomBy(0.8);
     else if (k === 'f') this.fit();
+    else if (k === 'a') this.fit(true);
     else if (k === '0') this.actualSize();
     else handled = false;
     if (handled) ev.preventDefault();
@@ -284,6 +295,13 @@
     this.svg.setAttribute('width', String(this.width));
     this.svg.setAttribute('height', String(this.height));
     this.svg.style.display = 'block';
+    // the smallest font of the node labels, in the drawing's points
+    var least = Infinity;
+    this.svg.querySelectorAll('g.node text').forEach(function (t) {
+      var size = parseFloat(t.getAttribute('font-size'));
+      if (size > 0 && size < least && t.textContent.trim()) least = size;
+    });
+    this.labelPx = isFinite(least) ? least * 4 / 3 : 0;
   };
 
   /* ---------------------------------------------------------------- stepping */
@@ -361,15 +379,78 @@
     this.root.dataset.scale = this.scale.toFixed(4);
   };
 
-  Player.prototype.fit = function () {
+  /* The scale that fits: the whole drawing when its labels stay readable there (or ``whole``);
+     else the whole width or height, whichever is the smaller scale that keeps them readable;
+     else the smallest readable scale. */
+  Player.prototype.fitScale = function (whole) {
+    var vw = this.view.clientWidth, vh = this.view.clientHeight;
+    var byWidth = (vw - 2 * MARGIN) / this.width, byHeight = (vh - 2 * MARGIN) / this.height;
+    var all = Math.min(byWidth, byHeight, FIT_MAX);
+    var readable = this.labelPx ? READABLE_PX / this.labelPx : 0;
+    if (whole || all >= readable) return Math.max(MIN_SCALE, all);
+    var one = [byWidth, byHeight].filter(function (s) { return s >= readable; });
+    return Math.min(FIT_MAX, one.length ? Math.min.apply(null, one) : readable);
+  };
+
+  /* Fit (``whole``: the whole drawing at any size). ``resized``: the view changed size (the
+     caption took another line): a part of the drawing already shown stays where it is, only
+     kept over the view and on the step's node. */
+  Player.prototype.fit = function (whole, resized) {
     var vw = this.view.clientWidth, vh = this.view.clientHeight;
     if (!vw || !vh || !this.width) return;
-    var s = Math.min((vw - 2 * MARGIN) / this.width, (vh - 2 * MARGIN) / this.height, FIT_MAX);
-    this.scale = Math.max(MIN_SCALE, s);
+    var scale = this.fitScale(whole), again = resized && this.root.dataset.fit === 'part' && scale === this.scale;
+    this.scale = scale;
+    this.autoFit = whole ? 'all' : 'fit';
+    var part = this.width * this.scale > vw + 0.5 || this.height * this.scale > vh + 0.5;
+    this.root.dataset.fit = part ? 'part' : 'whole';
+    if (part && again) {
+      this.clamp();
+      this.apply();
+      this.follow();
+      return;
+    }
     this.tx = (vw - this.width * this.scale) / 2;
     this.ty = (vh - this.height * this.scale) / 2;
-    this.autoFit = true;
-    this.apply();
+    this.apply();  // the step's node measured at the new scale
+    if (part) this.centre(this.focusNode());
+  };
+
+  /* Keep the drawing over the view where it is larger than the view, centred where smaller. */
+  Player.prototype.clamp = function () {
+    var vw = this.view.clientWidth, vh = this.view.clientHeight;
+    var w = this.width * this.scale, h = this.height * this.scale;
+    this.tx = w + 2 * MARGIN <= vw ? (vw - w) / 2 : Math.min(MARGIN, Math.max(vw - w - MARGIN, this.tx));
+    this.ty = h + 2 * MARGIN <= vh ? (vh - h) / 2 : Math.min(MARGIN, Math.max(vh - h - MARGIN, this.ty));
+  };
+
+  /* Move the view so ``target`` is in its middle (as far as the drawing's edges allow); with no
+     target, the start of the drawing (its left or top end). */
+  Player.prototype.centre = function (target, quiet) {
+    var v = this.view.getBoundingClientRect();
+    if (target) {
+      this.apply();
+      var r = target.getBoundingClientRect();
+      if (!r.width && !r.height) return;
+      this.tx += (v.left + v.width / 2) - (r.left + r.width / 2);
+      this.ty += (v.top + v.height / 2) - (r.top + r.height / 2);
+    } else {
+      this.tx = MARGIN;
+      this.ty = MARGIN;
+    }
+    this.clamp();
+    if (!quiet) this.apply();
+  };
+
+  /* What the step works on, to keep in view: its node, or its edge; an edge longer than the
+     view stands for its tail node (the one the gradient flows back to). */
+  Player.prototype.focusNode = function () {
+    var step = this.data.steps[this.k];
+    var target = step ? this.find(step.focus) : null;
+    if (!target || !target.classList.contains('edge')) return target;
+    var r = target.getBoundingClientRect(), v = this.view.getBoundingClientRect();
+    var tail = /^(n\d+)-n\d+-\d+$/.exec(target.id);
+    if (r.width <= v.width && r.height <= v.height) return target;
+    return (tail && this.find(tail[1])) || target;
   };
 
   Player.prototype.actualSize = function () {
@@ -395,18 +476,16 @@
     return found;
   };
 
+  /* The step's node or edge out of view: move the view to it (a fitted view stays fitted). */
   Player.prototype.follow = function () {
-    var step = this.data.steps[this.k];
-    var target = step && this.find(step.focus);
+    var target = this.focusNode();
     if (!target) return;
     var r = target.getBoundingClientRect(), v = this.view.getBoundingClientRect();
     if (!r.width && !r.height) return;
     var inside = r.left >= v.left && r.right <= v.right && r.top >= v.top && r.bottom <= v.bottom;
     if (inside) return;
-    this.tx += (v.left + v.width / 2) - (r.left + r.width / 2);
-    this.ty += (v.top + v.height / 2) - (r.top + r.height / 2);
-    this.autoFit = false;
-    this.apply();
+    this.centre(target);
+    if (this.autoFit !== 'fit') this.autoFit = false;
   };
 
   Player.prototype.bindView = function () {
