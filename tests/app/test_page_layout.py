@@ -111,7 +111,7 @@ def test_laptop_screen_holds_graph_next_and_caption_for_every_example(app_url: s
     problems = []
     for example in EXAMPLES:
         player = show(page, example, phone=False)
-        boxes = {"drawing": player.locator(".gnn-stage svg").bounding_box(),
+        boxes = {"drawing": player.locator(".gnn-view").bounding_box(),  # the graph's box (Fit keeps labels readable)
                  "Next": player.get_by_role("button", name="Next").bounding_box(),
                  "caption": player.locator(".gnn-caption").bounding_box()}
         scrolled = page.get_by_test_id("stMain").evaluate("e => e.scrollTop")
@@ -146,7 +146,7 @@ def test_phone_caption_whole_and_controls_usable(app_url: str, browser: Any) -> 
             b = button.bounding_box()
             if not inside(b, width, height) or b["width"] < 40 or b["height"] < 24:
                 problems.append(f"{example.slug} ({example.kind}): {name} is not a button to press: {b}")
-        drawing = player.locator(".gnn-stage svg")
+        drawing = player.locator(".gnn-view")  # the graph's box (Fit keeps labels readable)
         drawing.scroll_into_view_if_needed()
         d = drawing.bounding_box()
         if d is None or d["width"] < 100 or d["x"] < 0 or d["x"] + d["width"] > width + 0.5:
@@ -224,7 +224,7 @@ def test_phone_first_screen_shows_the_drawing_with_the_right_numbers(app_url: st
         main.evaluate("e => e.scrollTo(0, 0)")
         page.wait_for_function("() => document.querySelector('[data-testid=\"stMain\"]').scrollTop === 0")
         where = f"{example.slug} ({example.kind})"
-        drawing = player.locator(".gnn-stage svg").bounding_box()
+        drawing = player.locator(".gnn-view").bounding_box()
         frame = page.locator(PLAYER).bounding_box()
         mode = page.locator(".st-key-mode").bounding_box()
         if drawing is None or not (drawing["y"] >= 0 and
@@ -250,5 +250,53 @@ def test_phone_first_screen_shows_the_drawing_with_the_right_numbers(app_url: st
         box = line.bounding_box()
         if not inside(box, width, height):
             problems.append(f"{where}: the summary line is not on the screen once scrolled to: {box}")
+
+
+#: The smallest rendered font size of the drawing's node labels in the player, in CSS pixels.
+LABEL_PX = """() => {
+    let least = Infinity;
+    for (const t of document.querySelectorAll('.gnn-stage svg g.node text')) {
+        const b = t.getBBox();
+        if (!b.height || !t.textContent.trim()) continue;
+        least = Math.min(least, parseFloat(t.getAttribute('font-size')) * t.getBoundingClientRect().height / b.height);
+    }
+    return least;
+}"""
+READABLE_PX = 10
+"""The smallest node label a person reads on a laptop (the player's Fit keeps labels this large)."""
+
+
+def test_laptop_wide_graphs_readable_at_fit(app_url: str, browser: Any) -> None:
+    """The wide graphs (the MIT chain, the α/β network, the autoencoder, the α/β network's neuron
+    view) open in the app with node labels of at least READABLE_PX, the step's node in view."""
+    from playwright.sync_api import expect
+
+    wide = [e for e in EXAMPLES if e.slug in ("mit_4layer_chain", "cmu_alpha_beta", "mit_autoencoder")]
+    page = new_page(browser, *LAPTOP)
+    page.goto(app_url)
+    problems = []
+    for example in wide:
+        player = show(page, example, phone=False)
+        frame = page.locator(PLAYER).element_handle().content_frame()
+        least = frame.evaluate(LABEL_PX)
+        if least < READABLE_PX - 0.01:
+            problems.append(f"{example.slug} ({example.kind}): node labels of {least:.2f} px")
+        seen = frame.evaluate("""() => { const t = window.gnnPlayer.focusNode(); if (!t) return true;
+            const r = t.getBoundingClientRect(), v = document.querySelector('.gnn-view').getBoundingClientRect();
+            return r.left >= v.left - 0.5 && r.right <= v.right + 0.5 && r.top >= v.top - 0.5 && r.bottom <= v.bottom + 0.5; }""")
+        if not seen:
+            problems.append(f"{example.slug} ({example.kind}): the last step's node is out of view")
+        if example.kind == "spec" and example.slug == "cmu_alpha_beta":
+            page.get_by_text("Neurons", exact=True).click()
+            neurons = page.frame_locator(PLAYER).last
+            expect(neurons.locator(".gnn-player.gnn-static .gnn-stage svg")).to_be_visible()
+            settled(page)
+            frame = page.locator(PLAYER).last.element_handle().content_frame()
+            least = frame.evaluate(LABEL_PX)
+            if least < READABLE_PX - 0.01:
+                problems.append(f"{example.slug} neuron view: node labels of {least:.2f} px")
+            page.get_by_text("Computation graph", exact=True).click()
+            expect(player.locator(".gnn-counter")).to_be_visible()
+            settled(page)
     page.close()
     assert not problems, "\n".join(problems)

@@ -23,7 +23,7 @@
   var SPEEDS = [0.5, 1, 2, 5, 10];
   var MIN_SCALE = 0.05, MAX_SCALE = 8, FIT_MAX = 1.5, MARGIN = 12;
   /* The smallest node label a fitted drawing shows, in CSS pixels. */
-  var READABLE_PX = 10;
+  var READABLE_PX = 10, SNAP = 1.25;
 
   function el(tag, cls, text) {
     var e = document.createElement(tag);
@@ -380,15 +380,15 @@
   };
 
   /* The scale that fits: the whole drawing when its labels stay readable there (or ``whole``);
-     else the whole width or height, whichever is the smaller scale that keeps them readable;
-     else the smallest readable scale. */
+     else the smallest scale that keeps them readable, or a little more (up to SNAP times) when
+     that shows the drawing's whole width or height. */
   Player.prototype.fitScale = function (whole) {
     var vw = this.view.clientWidth, vh = this.view.clientHeight;
     var byWidth = (vw - 2 * MARGIN) / this.width, byHeight = (vh - 2 * MARGIN) / this.height;
     var all = Math.min(byWidth, byHeight, FIT_MAX);
     var readable = this.labelPx ? READABLE_PX / this.labelPx : 0;
     if (whole || all >= readable) return Math.max(MIN_SCALE, all);
-    var one = [byWidth, byHeight].filter(function (s) { return s >= readable; });
+    var one = [byWidth, byHeight].filter(function (s) { return s >= readable && s <= readable * SNAP; });
     return Math.min(FIT_MAX, one.length ? Math.min.apply(null, one) : readable);
   };
 
