@@ -1,5 +1,6 @@
-"""``python -m benchmarks.browser [--repeats N] [--only SLUG ...] [--json]``: the app's latency in
-a real browser, for every example.
+"""``python -m benchmarks.browser [--repeats N] [--only SLUG[.KIND] ...] [--no-gif] [--json]``: the
+app's latency in a real browser, for every example (``--only mit_4layer_chain.spec``: the layer
+spec only; ``--only mit_4layer_chain``: the program and the spec).
 
 Starts ``streamlit run app.py`` on a free 127.0.0.1 port (stopped by its PID at the end) and
 drives Debian's chromium through playwright at 1,366×768. For each example it loads the example
@@ -121,7 +122,7 @@ def gif_ms(page: object) -> float:
     return (time.perf_counter() - t0) * 1000
 
 
-def measure(page: object, example: object, repeats: int, gif_repeats: int) -> Row:
+def measure(page: object, example: object, repeats: int, gif_repeats: int | None) -> Row:
     from graphviz_nn.page.evaluations import cached_evaluation, with_defaults, input_fields
     from graphviz_nn.page.fields import is_number
 
@@ -154,7 +155,8 @@ def measure(page: object, example: object, repeats: int, gif_repeats: int) -> Ro
     else:
         button = page.get_by_role("button", name="Take a step")  # type: ignore[attr-defined]
         runs["step"] = [timed(page, button.click) for _ in range(repeats + 1)]
-    runs["gif"] = [gif_ms(page) for _ in range(gif_repeats + 1)]
+    if gif_repeats is not None:
+        runs["gif"] = [gif_ms(page) for _ in range(gif_repeats + 1)]
     for name, values in runs.items():
         warm = [v for v in values[1:] if v == v] or values  # NaN (no graph) left out
         setattr(row, f"{name}_cold", values[0])
@@ -175,7 +177,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.browser", description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=3, help="timed runs after the first (default 3)")
     parser.add_argument("--gif-repeats", type=int, default=1, help="timed GIF downloads after the first (default 1)")
-    parser.add_argument("--only", nargs="*", help="example slugs")
+    parser.add_argument("--only", nargs="*", help="example slugs, or slug.program / slug.spec")
+    parser.add_argument("--no-gif", action="store_true", help="no GIF downloads")
     parser.add_argument("--json", action="store_true", help="also print the rows as JSON")
     parser.add_argument("--root", type=Path, default=ROOT,
                         help="the checkout whose app.py runs (default: this one), e.g. an older commit's")
@@ -188,7 +191,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from graphviz_nn.page.examples import list_examples
 
-    examples = [ex for ex in list_examples() if not args.only or ex.slug in args.only]
+    examples = [ex for ex in list_examples()
+                if not args.only or ex.slug in args.only or f"{ex.slug}.{ex.kind}" in args.only]
     app = start_app(root=args.root.resolve())
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # a stopped run still stops its app
     rows = []
@@ -200,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
             page.goto(app.url)
             page.wait_for_function(_ANY_GRAPH, polling="raf", timeout=TIMEOUT_MS)
             for example in examples:
-                row = measure(page, example, args.repeats, args.gif_repeats)
+                row = measure(page, example, args.repeats, None if args.no_gif else args.gif_repeats)
                 rows.append(row)
                 print(f"{row.slug:28s} {json.dumps(row.runs)}", file=sys.stderr, flush=True)
             browser.close()
