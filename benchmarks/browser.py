@@ -16,6 +16,9 @@ from the menu, then measures from the user's action to the new drawing on the pa
 frame, ``iframe[title*="graphviz_nn_player"]``, the newest when a rerun briefly shows two) holds
 other markup than before the action (the page polls once per animation frame). Every figure is
 the median of ``--repeats`` runs after one warm-up run; the first (cold) run is reported too.
+Beside each time, the **server's CPU** for the action (the app's process, its workers and the
+layout programs they ran, from ``/proc``): on a loaded machine the time is mostly waiting for a
+core, the CPU is what the action costs.
 Nothing here is a test: the figures go to docs/PERFORMANCE.md.
 """
 
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shutil
 import signal
@@ -63,9 +67,38 @@ class Row:
     value: float | None = None
     step_cold: float | None = None
     step: float | None = None
+    edit_cpu: float | None = None
+    value_cpu: float | None = None
+    step_cpu: float | None = None
     gif_cold: float | None = None
     gif: float | None = None
     runs: dict[str, list[float]] = field(default_factory=dict)
+
+
+def server_cpu(pid: int) -> float:
+    """CPU milliseconds used so far by the process ``pid`` and every process under it (the
+    ended and waited-for ones included: a layout program, a stopped worker)."""
+    tick, parent, used = os.sysconf("SC_CLK_TCK"), {}, {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        proc = int(stat.parent.name)
+        parent[proc] = int(fields[1])
+        used[proc] = sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
+    def under(proc: int) -> bool:
+        while proc in parent and proc != pid:
+            proc = parent[proc]
+        return proc == pid
+    return 1000 * sum(t for proc, t in used.items() if under(proc)) / tick
+
+
+def cpu_of(pid: int, run: object) -> tuple[float, float]:
+    """``(milliseconds, server CPU milliseconds)`` of ``run()``, which returns the milliseconds."""
+    before = server_cpu(pid)
+    ms = run()  # type: ignore[operator]
+    return ms, server_cpu(pid) - before
 
 
 def timed(page: object, action: object) -> float:
@@ -122,7 +155,7 @@ def gif_ms(page: object) -> float:
     return (time.perf_counter() - t0) * 1000
 
 
-def measure(page: object, example: object, repeats: int, gif_repeats: int | None) -> Row:
+def measure(page: object, example: object, repeats: int, gif_repeats: int | None, pid: int) -> Row:
     from graphviz_nn.page.evaluations import cached_evaluation, with_defaults, input_fields
     from graphviz_nn.page.fields import is_number
 
@@ -138,7 +171,8 @@ def measure(page: object, example: object, repeats: int, gif_repeats: int | None
             box.fill(edited(text, k))
             box.press("Control+Enter")
 
-        runs["edit"] = [timed(page, lambda k=k: edit(k)) for k in range(2, repeats + 3)]
+        runs["edit"], runs["edit_cpu"] = zip(*(cpu_of(pid, lambda k=k: timed(page, lambda: edit(k)))
+                                               for k in range(2, repeats + 3)))
         timed(page, lambda: edit(1))  # back to a known text: its fields are the example's
         first = input_fields(text)[0]
         label = first.label if first.label == first.name else f"{first.label} ({first.name})"
@@ -151,25 +185,35 @@ def measure(page: object, example: object, repeats: int, gif_repeats: int | None
             field.fill(re.sub(r"-?\d+(\.\d+)?", lambda m: f"{float(m.group(0)) + 0.5 * k:g}", first.default, count=1))
             field.press("Enter")
 
-        runs["value"] = [timed(page, lambda k=k: change(k)) for k in range(1, repeats + 2)]
+        runs["value"], runs["value_cpu"] = zip(*(cpu_of(pid, lambda k=k: timed(page, lambda: change(k)))
+                                                 for k in range(1, repeats + 2)))
     else:
         button = page.get_by_role("button", name="Take a step")  # type: ignore[attr-defined]
-        runs["step"] = [timed(page, button.click) for _ in range(repeats + 1)]
+        runs["step"], runs["step_cpu"] = zip(*(cpu_of(pid, lambda: timed(page, button.click))
+                                               for _ in range(repeats + 1)))
     if gif_repeats is not None:
         runs["gif"] = [gif_ms(page) for _ in range(gif_repeats + 1)]
     for name, values in runs.items():
-        warm = [v for v in values[1:] if v == v] or values  # NaN (no graph) left out
-        setattr(row, f"{name}_cold", values[0])
+        warm = [v for v in values[1:] if v == v] or list(values)  # NaN (no graph) left out
+        if not name.endswith("_cpu"):
+            setattr(row, f"{name}_cold", values[0])
         setattr(row, name, statistics.median(warm))
     row.runs = {k: [round(v) if v == v else None for v in vs] for k, vs in runs.items()}
     return row
 
 
 def table(rows: list[Row]) -> str:
-    head = "| example | nodes | edit → graph | value → graph | take a step | GIF |\n|---|---|---|---|---|---|"
-    cell = lambda warm, cold: "–" if warm is None else f"{warm:.0f} ({cold:.0f})".replace("nan", "–")  # noqa: E731
-    body = [f"| {r.slug} | {r.nodes or ''} | {cell(r.edit, r.edit_cold)} | {cell(r.value, r.value_cold)} | "
-            f"{cell(r.step, r.step_cold)} | {cell(r.gif, r.gif_cold)} |" for r in rows]
+    head = ("| example | nodes | edit → graph | value → graph | take a step | GIF |\n|---|---|---|---|---|---|")
+
+    def cell(warm: float | None, cold: float | None, cpu: float | None = None) -> str:
+        if warm is None:
+            return "–"
+        text = f"{warm:.0f} ({cold:.0f})" + (f", CPU {cpu:.0f}" if cpu is not None else "")
+        return text.replace("nan", "–")
+
+    body = [f"| {r.slug} ({r.kind}) | {r.nodes or ''} | {cell(r.edit, r.edit_cold, r.edit_cpu)} | "
+            f"{cell(r.value, r.value_cold, r.value_cpu)} | {cell(r.step, r.step_cold, r.step_cpu)} | "
+            f"{cell(r.gif, r.gif_cold)} |" for r in rows]
     return "\n".join([head, *body])
 
 
@@ -204,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
             page.goto(app.url)
             page.wait_for_function(_ANY_GRAPH, polling="raf", timeout=TIMEOUT_MS)
             for example in examples:
-                row = measure(page, example, args.repeats, None if args.no_gif else args.gif_repeats)
+                row = measure(page, example, args.repeats, None if args.no_gif else args.gif_repeats, app.pid)
                 rows.append(row)
                 print(f"{row.slug:28s} {json.dumps(row.runs)}", file=sys.stderr, flush=True)
             browser.close()

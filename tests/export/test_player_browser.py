@@ -239,9 +239,10 @@ def test_every_example_fits_the_window_readably_when_it_opens(browser: Any, tmp_
 READABLE_PX = 10
 """The smallest node label a person can read on a laptop, in CSS pixels (the player's fit keeps
 every node label at least this large)."""
-APP_FRAME = {"width": 674, "height": 660}
+APP_FRAME = {"program": {"width": 674, "height": 660}, "spec": {"width": 674, "height": 612}}
 """The player's frame in the app on a 1,366×768 screen with the sidebar open: the player's column
-is 674 px wide, the frame ``graphviz_nn.page.player.PLAYER_HEIGHT`` high."""
+is 674 px wide, the frame ``graphviz_nn.page.player.PLAYER_HEIGHT`` high, less the row of the
+network's view switch for a layer spec."""
 #: The smallest rendered font size of the node labels, in CSS pixels: each text's font size (in
 #: the drawing's units) times the ratio of its box on the screen to its box in the drawing.
 LABEL_PX = """() => {
@@ -315,12 +316,13 @@ def test_every_example_readable_in_the_apps_frame_and_the_step_in_view(browser: 
         name = f"{example.slug}.{example.kind}"
         path = tmp_path / f"{name}.html"
         path.write_text(app_player(example), encoding="utf-8")
-        opened = PlayerFile(browser, path, APP_FRAME, timeout_ms=20_000)
+        frame = APP_FRAME[example.kind]
+        opened = PlayerFile(browser, path, frame, timeout_ms=20_000)
         page, player = opened.page, opened.page.locator(".gnn-player")
         n = int(page.evaluate("window.gnnPlayer.n"))
         view = page.locator(".gnn-view").bounding_box()
-        assert view and view["x"] >= 0 and view["x"] + view["width"] <= APP_FRAME["width"] + 0.5, (name, view)
-        assert view["y"] >= 0 and view["y"] + view["height"] <= APP_FRAME["height"] + 0.5, (name, view)
+        assert view and view["x"] >= 0 and view["x"] + view["width"] <= frame["width"] + 0.5, (name, view)
+        assert view["y"] >= 0 and view["y"] + view["height"] <= frame["height"] + 0.5, (name, view)
         least = page.evaluate(LABEL_PX)
         if least < READABLE_PX - 0.01:
             problems.append(f"{name}: node labels of {least:.2f} px at fit")
