@@ -9,9 +9,10 @@ says so) in that session only.
 
 One change of the page (a Streamlit rerun) makes several such calls: the view, the player's
 data, the step's drawing, the teaching panels. Each call gets at most :attr:`Budget.seconds`,
-and all the calls of one rerun together at most :attr:`Budget.rerun_seconds` of worker time
-(:class:`Rerun`, opened by :func:`graphviz_nn.page.dispatch.rerun_budget`): a rerun past it ends
-its remaining calls with the over-budget message at once.
+and one rerun at most :attr:`Budget.rerun_seconds` of wall time from its start (:class:`Rerun`,
+opened by :func:`graphviz_nn.page.dispatch.rerun_budget`): its calls, their waits for a free
+worker and the page building between them. A call still running at the rerun's deadline is
+cut there, and the rerun's later calls end with the over-budget message at once.
 
 The budget comes from the environment (``GNN_BUDGET_SECONDS``, ``GNN_RERUN_SECONDS``,
 ``GNN_BUDGET_MEMORY_MB``, ``GNN_WORKERS``, ``GNN_RESULT_CACHE_MB``; :meth:`Budget.from_env`), so
@@ -24,12 +25,15 @@ this input needs more than 10 s to evaluate and draw, the most the app gives one
 >>> print(over_budget_message("memory", b))
 this input needs more than 2,048 MB of memory, the most the app gives one problem
 >>> print(over_budget_message("rerun", b))
-this input needs more than 20 s of work for one page (its drawing, steps and panels together), the most the app gives one problem
+this input needs more than 20 s for one page (its drawing, steps and panels together), the most the app gives one problem
+>>> print(over_budget_message("busy", b))
+the app is busy with other problems and could not start this one within 20 s; try again in a moment
 """
 
 from __future__ import annotations
 
 import os
+import time
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
@@ -51,8 +55,8 @@ class Budget:
     """The limits of one call and the size of the pool that serves the calls.
 
     ``seconds``: wall time of one call (evaluation, layout and drawing included) before its
-    worker is stopped. ``rerun_seconds``: worker time of all the calls of one rerun of the page
-    together (:class:`Rerun`). ``memory_mb``: the address space a worker may map (its layout program
+    worker is stopped. ``rerun_seconds``: wall time of one rerun of the page from its start,
+    every call and every wait for a worker included (:class:`Rerun`). ``memory_mb``: the address space a worker may map (its layout program
     included). ``workers``: most worker processes at once (each serves one call at a time).
     ``warm``: workers started ahead of the first call. ``result_cache_mb``: pickled answers
     the server keeps (its only cache of page results). ``nice_after``: seconds after which a
@@ -97,34 +101,48 @@ class OverBudget(LimitError):
 
 
 def over_budget_message(kind: str, budget: Budget) -> str:
-    """The one-line message of a call over its ``time`` or ``memory`` budget, or of a rerun
-    over its ``rerun`` budget."""
+    """The one-line message of a call over its ``time`` or ``memory`` budget, of a rerun over
+    its ``rerun`` budget, or of a rerun whose time ran out while every worker was ``busy``
+    with other calls (it never started)."""
     if kind == "time":
         return (f"this input needs more than {budget.seconds:g} s to evaluate and draw, "
                 "the most the app gives one problem")
     if kind == "rerun":
-        return (f"this input needs more than {budget.rerun_seconds:g} s of work for one page (its drawing, "
+        return (f"this input needs more than {budget.rerun_seconds:g} s for one page (its drawing, "
                 "steps and panels together), the most the app gives one problem")
+    if kind == "busy":
+        return (f"the app is busy with other problems and could not start this one within "
+                f"{budget.rerun_seconds:g} s; try again in a moment")
     return f"this input needs more than {budget.memory_mb:,} MB of memory, the most the app gives one problem"
 
 
 class Rerun:
-    """The worker time the calls of one rerun of the page have used, out of ``seconds``.
+    """One rerun of the page: its wall-clock deadline, ``seconds`` after it was opened, and
+    the worker time its calls have used so far (``used``; the pool serves the waiting calls of
+    lighter reruns first).
 
     >>> r = Rerun(20.0)
-    >>> r.charge(12.5); r.left()
-    7.5
+    >>> 19.0 < r.left() <= 20.0
+    True
+    >>> r.charge(12.5); r.used
+    12.5
+    >>> Rerun(0.0).left() <= 0
+    True
     """
 
-    def __init__(self, seconds: float):
+    def __init__(self, seconds: float, clock: Any = time.monotonic):
         self.seconds = seconds
         self.used = 0.0
+        self._clock = clock
+        self.started = clock()
+        self.deadline = self.started + seconds
 
     def left(self) -> float:
-        """Seconds of worker time the rerun may still use (0 or less: none)."""
-        return self.seconds - self.used
+        """Seconds of wall time until the rerun's deadline (0 or less: none)."""
+        return self.deadline - self._clock()
 
     def charge(self, seconds: float) -> None:
+        """Count ``seconds`` of worker time against this rerun (its weight in the queue)."""
         self.used += seconds
 
 

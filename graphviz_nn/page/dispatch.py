@@ -5,13 +5,17 @@ Page functions decorated with :func:`bounded` run in the calling process until t
 within the :class:`~graphviz_nn.page.budget.Budget`. The CLI, the Python API and the tests
 never start a pool: there every decorated function is a plain call.
 
-The app opens :func:`rerun_budget` around each run of its script (and of its step fragment), so
-that the calls of one rerun share :attr:`~graphviz_nn.page.budget.Budget.rerun_seconds`.
+The app opens :func:`rerun_budget` around each run of its script (and of its step fragment): the
+run then ends within :attr:`~graphviz_nn.page.budget.Budget.rerun_seconds` of wall time (its
+calls, their waits for a worker and the page building between them), with the over-budget
+message where its time ran out.
 """
 
 from __future__ import annotations
 
 import functools
+import logging
+import time
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator, TypeVar
 
@@ -53,9 +57,9 @@ def stop() -> None:
 
 @contextmanager
 def rerun_budget() -> Iterator[Rerun]:
-    """One rerun of the page: the bounded calls made inside share its budget of worker time
-    (:attr:`Budget.rerun_seconds` of the running pool). Opened again inside an open one (the
-    step fragment within a whole run) it is the same rerun.
+    """One rerun of the page: the bounded calls made inside end by its deadline,
+    :attr:`Budget.rerun_seconds` of wall time after it was opened (the running pool's budget).
+    Opened again inside an open one (the step fragment within a whole run) it is the same rerun.
 
     >>> with rerun_budget() as outer, rerun_budget() as inner:
     ...     inner is outer
@@ -72,6 +76,8 @@ def rerun_budget() -> Iterator[Rerun]:
         yield rerun
     finally:
         RERUN.reset(token)
+        logging.getLogger("graphviz_nn.page.workers").info(
+            "rerun: %.2f s of wall time, %.2f s of it in workers", time.monotonic() - rerun.started, rerun.used)
 
 
 def bounded(over: Callable[..., Any] | None = None) -> Callable[[F], F]:

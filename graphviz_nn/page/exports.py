@@ -9,6 +9,7 @@ True
 
 from __future__ import annotations
 
+from .dispatch import bounded
 from .netview import SpecForm, network
 from ..draw.options import RenderOptions
 from .evaluations import Labels, ValuesArg, cached_evaluation, with_defaults
@@ -30,6 +31,7 @@ NEURON_FORMATS: tuple[tuple[str, str, str, str], ...] = (
 )
 
 
+@bounded()  # a script of a long program takes a second to write: not in the server's process
 def code_export(text: str, values: ValuesArg | None, options: RenderOptions, lang: str,
                 labels: Labels = ()) -> bytes:
     """The page's graph (with its values, merged or not as ``options.merge`` says) as a

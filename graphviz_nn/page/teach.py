@@ -303,6 +303,7 @@ def function_plot(text: str, variable: str, lo: float, hi: float, values: tuple[
         return b"", issue_of(exc, text)
 
 
+@bounded(over=lambda err, text, *args, **kwargs: (None, issue_of(err, text)))
 @functools.lru_cache(maxsize=32)
 def function_samples(text: str, variable: str, lo: float, hi: float,
                      values: tuple[tuple[str, str], ...] = ()) -> tuple[Any, Issue | None]:

@@ -163,7 +163,9 @@ def build_view(text: str, values: ValuesArg | None = None, options: RenderOption
     ``values`` maps input names to the text of their fields; missing names take the defaults
     of :func:`~graphviz_nn.page.evaluations.input_fields`. ``options`` are the picture's (their
     ``step`` is not read: ``step`` counts trace steps, 0: the bare graph; ``None`` or anything
-    past the end: the finished graph). With ``draw=False`` no SVG is made.
+    past the end: the finished graph). With ``draw=False`` no SVG is made, and neither the
+    trace table's rows nor the step captions (the page reads only the numbers of such a view;
+    the player has its own): for a long pass they are most of the work.
     ``labels`` draws inputs under display names (``(("W1", "alpha"),)``: W1 drawn as α).
     While the app's worker pool runs (:func:`graphviz_nn.page.dispatch.start`) the call runs in a
     worker within the budget; past it the view carries a ``limit`` issue saying so.
@@ -182,7 +184,8 @@ def build_view(text: str, values: ValuesArg | None = None, options: RenderOption
     try:
         res = cached_evaluation(text, merged, labels, options.constant_grads, options.merge)
         seconds["evaluate"] = time.perf_counter() - t0
-        tables = _tables(text, merged, options.digits, labels, options.constant_grads, options.merge)
+        tables = (_tables(text, merged, options.digits, labels, options.constant_grads, options.merge)
+                  if draw else Tables((), ()))
     except Exception as exc:
         return View(text=text, fields=fields, issue=issue_of(exc, text), seconds=seconds)
     n_steps = len(res.trace)

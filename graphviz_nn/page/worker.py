@@ -57,7 +57,10 @@ def main() -> None:
     reader, writer = Connection(0, writable=False), Connection(out, readable=False)
     for module in PRELOAD:
         importlib.import_module(module)
-    writer.send_bytes(READY)
+    try:
+        writer.send_bytes(READY)
+    except OSError:  # the server stopped (or gave up on it) while it started
+        return
     _serve(reader, writer, memory_mb, seconds)
 
 
@@ -114,6 +117,7 @@ class Worker:
         self.process.stdout.close()
         self.key = ""  # the text it served last
         self.niced = False
+        self.heavy = False  # running a heavy call (the pool keeps one worker for light ones)
 
     def alive(self) -> bool:
         return self.process.poll() is None

@@ -9,7 +9,9 @@ trace steps alone take longer to caption), the small one a few hundredths of a s
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
+import signal
 import threading
 from pathlib import Path
 
@@ -97,52 +99,201 @@ def test_the_app_shows_the_over_budget_message(monkeypatch):
         dispatch.stop()
 
 
-def test_the_calls_of_one_rerun_share_its_budget_and_the_next_rerun_starts_afresh():
+class Clock:
+    """A rerun's clock that moves only when the test moves it (no test waits on real time)."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clocked():
+    """Open a rerun of ``seconds`` on a test clock in this thread: ``clocked(seconds)`` gives
+    ``(rerun, clock)``; closed at the end."""
+    tokens = []
+
+    def open_rerun(seconds: float) -> tuple[budget.Rerun, Clock]:
+        clock = Clock()
+        rerun = budget.Rerun(seconds, clock=clock)
+        tokens.append(budget.RERUN.set(rerun))
+        return rerun, clock
+
+    yield open_rerun
+    for token in reversed(tokens):
+        budget.RERUN.reset(token)
+
+
+def test_a_rerun_ends_at_its_deadline_and_the_next_rerun_starts_afresh(clocked):
     dispatch.stop()
     pool = dispatch.start(budget.Budget(seconds=60, rerun_seconds=6, memory_mb=1024, workers=2, warm=1))
     try:
-        with dispatch.rerun_budget() as rerun:
-            assert pool.call("math", "hypot", (3.0, 4.0), {}, "") == 5.0
-            pool.call("time", "sleep", (1,), {}, "")  # a second of the six: well within
-            assert 1.0 <= rerun.used < 6
-            # Each call alone is far within its own 60 s, but this one needs more than the rerun
-            # has left: it is cut where the rerun's budget ends, with the rerun's message.
-            with pytest.raises(budget.OverBudget) as cut:
-                pool.call("time", "sleep", (600,), {}, "")
-            assert cut.value.kind == "rerun" and rerun.left() <= 0
-            assert cut.value.message == ("this input needs more than 6 s of work for one page (its drawing, steps "
-                                         "and panels together), the most the app gives one problem")
-            started = pool.counts["started"]
-            # Nothing is left: the next call ends at once, without a worker, unless it is cached.
-            with pytest.raises(budget.OverBudget, match="more than 6 s of work for one page"):
-                pool.call("math", "hypot", (5.0, 12.0), {}, "")
-            assert pool.call("math", "hypot", (3.0, 4.0), {}, "") == 5.0
-            assert pool.counts["started"] == started and pool.counts["over_rerun"] == 2
-        # The next rerun has its whole budget; a call cut short by a rerun was not remembered as
-        # over budget, and a call outside any rerun (a download) has only the per-call budget.
-        with dispatch.rerun_budget() as fresh:
-            assert fresh is not rerun and fresh.used == 0.0
-            assert pool.call("math", "hypot", (5.0, 12.0), {}, "") == 13.0
-        assert pool.call("math", "hypot", (8.0, 15.0), {}, "") == 17.0
-        assert pool.counts["over_time"] == 0
+        pool.warming.join()
+        rerun, clock = clocked(6)
+        assert pool.call("math", "hypot", (3.0, 4.0), {}, "") == 5.0
+        pool.call("time", "sleep", (0.2,), {}, "")
+        assert rerun.used >= 0.2  # worker time is still counted: it orders the waiting calls
+        # Each call alone is far within its own 60 s, but the rerun's deadline is half a second
+        # away: a call that needs more is cut there, with the rerun's message.
+        clock.now = 5.5
+        with pytest.raises(budget.OverBudget) as cut:
+            pool.call("time", "sleep", (600,), {}, "")
+        assert cut.value.kind == "rerun"
+        assert cut.value.message == ("this input needs more than 6 s for one page (its drawing, steps "
+                                     "and panels together), the most the app gives one problem")
+        # Past the deadline (page building between calls counts too) the next call ends at
+        # once, without a worker, unless it is cached.
+        clock.now = 6.0
+        started = pool.counts["started"]
+        with pytest.raises(budget.OverBudget, match="more than 6 s for one page"):
+            pool.call("math", "hypot", (5.0, 12.0), {}, "")
+        assert pool.call("math", "hypot", (3.0, 4.0), {}, "") == 5.0
+        assert pool.counts["over_rerun"] == 2 and pool.counts["over_time"] == 0
+        # The next rerun has its whole budget; a call cut short by a rerun was not remembered
+        # as over budget, and a call outside any rerun (a download) has the per-call budget.
+        fresh, _ = clocked(6)
+        assert fresh is not rerun and fresh.left() == 6.0 and fresh.used == 0.0
+        assert pool.call("math", "hypot", (5.0, 12.0), {}, "") == 13.0
+        assert pool.counts["started"] >= started  # the cut worker was replaced
     finally:
         dispatch.stop()
+    with dispatch.rerun_budget() as outer, dispatch.rerun_budget() as inner:
+        assert inner is outer and 0 < outer.left() <= outer.seconds
+
+
+def test_a_rerun_that_never_gets_a_worker_ends_at_its_deadline_with_a_message(clocked):
+    dispatch.stop()
+    pool = dispatch.start(budget.Budget(seconds=600, rerun_seconds=20, memory_mb=1024, workers=1, warm=1))
+    blocked = threading.Thread(target=_ignore_over, args=(pool, "time", "sleep", (600,)), daemon=True)
+    try:
+        pool.warming.join()
+        blocked.start()  # a download (no rerun) holds the only worker
+        _wait_until(lambda: len(pool._busy) == 1)
+        # The worker stays busy for ten minutes, far past this rerun's deadline (a second away).
+        with dispatch.rerun_budget() as rerun, pytest.raises(budget.OverBudget) as late:
+            rerun.deadline = rerun.started + 1.0
+            pool.call("math", "hypot", (3.0, 4.0), {}, "")
+        assert late.value.kind == "busy"
+        assert late.value.message == ("the app is busy with other problems and could not start this one "
+                                      "within 20 s; try again in a moment")
+        assert pool.counts["over_busy"] == 1 and blocked.is_alive()  # the other call runs on
+        # The message is not remembered: once a worker is free, the same call runs.
+        _kill_busy(pool)
+        blocked.join(300)
+        clocked(20)
+        assert pool.call("math", "hypot", (3.0, 4.0), {}, "") == 5.0
+    finally:
+        dispatch.stop()
+
+
+def _wait_until(state, limit: float = 300.0) -> None:
+    """Wait for ``state()`` to hold (polling; ``limit`` only stops a broken test from hanging)."""
+    done = threading.Event()
+    for _ in range(int(limit / 0.01)):
+        if state():
+            return
+        done.wait(0.01)
+    raise AssertionError("the pool never reached the state the test waits for")
+
+
+def _ignore_over(pool, module: str, name: str, args: tuple) -> None:
+    """A call outside any rerun (a download) whose end, over budget or killed, does not matter."""
+    try:
+        pool.call(module, name, args, {}, "")
+    except budget.OverBudget:
+        pass
+
+
+def _in_rerun(pool, used: float, args: tuple, done: list, label: str) -> None:
+    """In a rerun of its own that has already used ``used`` s of worker time (its clock stands
+    still), call ``math.hypot(*args)`` and note ``(label, result)`` in ``done``."""
+    rerun = budget.Rerun(600, clock=Clock())
+    rerun.charge(used)
+    budget.RERUN.set(rerun)  # this thread's context only
+    done.append((label, pool.call("math", "hypot", args, {}, "")))
+
+
+def _kill_busy(pool) -> None:
+    """Kill the process of the worker running a call (as the memory limit would)."""
+    (worker,) = list(pool._busy)
+    os.killpg(worker.process.pid, signal.SIGKILL)
+
+
+def test_waiting_calls_are_served_lightest_first():
+    dispatch.stop()
+    pool = dispatch.start(budget.Budget(seconds=600, memory_mb=1024, workers=1, warm=1))
+    done: list = []
+    try:
+        pool.warming.join()
+        threading.Thread(target=_ignore_over, args=(pool, "time", "sleep", (600,)), daemon=True).start()
+        _wait_until(lambda: len(pool._busy) == 1)
+        heavy = threading.Thread(target=_in_rerun, args=(pool, 100.0, (3.0, 4.0), done, "heavy"), daemon=True)
+        heavy.start()
+        _wait_until(lambda: len(pool._waiting) == 1)
+        light = threading.Thread(target=_in_rerun, args=(pool, 0.0, (5.0, 12.0), done, "light"), daemon=True)
+        light.start()
+        _wait_until(lambda: len(pool._waiting) == 2)
+        _kill_busy(pool)  # the worker comes free (replaced): the light call, second in line, goes first
+        heavy.join(300)
+        light.join(300)
+        assert done == [("light", 13.0), ("heavy", 5.0)]
+    finally:
+        dispatch.stop()
+
+
+def test_a_heavy_rerun_never_takes_the_last_free_worker():
+    dispatch.stop()
+    pool = dispatch.start(budget.Budget(seconds=600, memory_mb=1024, workers=2, warm=2, nice_after=3))
+    done: list = []
+    try:
+        pool.warming.join()
+        _wait_until(lambda: len(pool._idle) == 2)
+        # A heavy rerun (it has used 100 s of worker time) holds one worker ...
+        first = threading.Thread(target=_heavy_sleep, args=(pool,), daemon=True)
+        first.start()
+        _wait_until(lambda: len(pool._busy) == 1)
+        # ... so another heavy rerun's call waits although the second worker is free ...
+        second = threading.Thread(target=_in_rerun, args=(pool, 100.0, (3.0, 4.0), done, "heavy"), daemon=True)
+        second.start()
+        _wait_until(lambda: len(pool._waiting) == 1)
+        assert len(pool._idle) == 1 and done == []
+        # ... and the light calls of everyone else take it.
+        with dispatch.rerun_budget():
+            assert pool.call("math", "hypot", (8.0, 15.0), {}, "") == 17.0
+        assert done == [] and len(pool._waiting) == 1
+        _kill_busy(pool)  # the heavy call ends: the waiting heavy call may run now
+        second.join(300)
+        assert done == [("heavy", 5.0)]
+    finally:
+        dispatch.stop()
+
+
+def _heavy_sleep(pool) -> None:
+    rerun = budget.Rerun(600, clock=Clock())
+    rerun.charge(100.0)
+    budget.RERUN.set(rerun)
+    try:
+        pool.call("time", "sleep", (600,), {}, "")
+    except budget.OverBudget:
+        pass
 
 
 def test_the_app_ends_a_rerun_past_its_budget_with_the_message(monkeypatch):
     st_testing = pytest.importorskip("streamlit.testing.v1")
     app = str(Path(__file__).resolve().parents[2] / "app.py")
     dispatch.stop()
-    # Every call may take 60 s, but the run as a whole gets a hundredth of a second: its first
-    # call (the view) is cut there and the page says why, as it would for any rerun past it.
+    # Every call may take 60 s, but the run as a whole gets no time at all: its first call (the
+    # view) ends at once and the page says why, as it would for any rerun past its deadline.
     monkeypatch.setenv("GNN_BUDGET_SECONDS", "60")
-    monkeypatch.setenv("GNN_RERUN_SECONDS", "0.01")
+    monkeypatch.setenv("GNN_RERUN_SECONDS", "0")
     try:
         at = st_testing.AppTest.from_file(app, default_timeout=60)
         at.query_params["expr"] = "x*y + 7"
         at.run()
         assert not at.exception
-        assert any("needs more than 0.01 s of work for one page" in e.value for e in at.error)
+        assert any("needs more than 0 s for one page" in e.value for e in at.error)
         assert dispatch.pool().counts["over_time"] == 0 and dispatch.pool().counts["over_rerun"] >= 1
     finally:
         dispatch.stop()
