@@ -13,6 +13,7 @@ from streamlit.components.v1 import declare_component
 from ..draw.options import RenderOptions
 from ..export.player import static_dir
 from ..page import player as page_player
+from ..page.budget import OVER_BUDGET_ADVICE
 from ..page.view import Labels, View, build_view
 from .downloads import step_downloads
 from .guard import run_guarded
@@ -62,7 +63,9 @@ def draw_step_panel(text: str, values: tuple[tuple[str, str], ...], options: Ren
         step = max(0, min(int(reached), n)) if isinstance(reached, (int, float)) else n
     # With the player on the page no drawing is made here (one layout run less before the new
     # graph shows): the SVG download is made on click, a greyed last graph only when needed.
-    view = view_for(text, values, options, step, labels, draw=not payload)
+    # A player past the work budget is not followed by a drawing of the same graph (past it too).
+    over_budget = issue is not None and issue.explanation == OVER_BUDGET_ADVICE
+    view = view_for(text, values, options, step, labels, draw=not payload and not over_budget)
     if view.svg and not payload:  # no player (too many steps, …): the finished drawing, and why
         st.caption(md_escape(issue.message) if issue is not None else "")
         st.markdown(graph_html(view.svg, zoom, dark), unsafe_allow_html=True)
@@ -71,6 +74,8 @@ def draw_step_panel(text: str, values: tuple[tuple[str, str], ...], options: Ren
                                       "fields": full.fields, "values": values, "text": text}
     elif view.issue is not None:
         show_issue(view)
+    elif over_budget:
+        show_issue(View(text, issue=issue))
     step_downloads(text, values, options, view.step, n, view.svg, labels)
 
 

@@ -36,37 +36,52 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def app_url() -> Iterator[str]:
-    """``streamlit run app.py`` on a free loopback port, stopped by PID afterwards."""
-    port = free_port()
-    proc = subprocess.Popen(
+def _start_app(port: int) -> subprocess.Popen:
+    return subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
          "--server.port", str(port), "--server.headless", "true",
          "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
-                    if reply.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-                pytest.fail(f"streamlit did not start: {err[-2000:]}")
-            time.sleep(0.2)
-        yield url
-    finally:
-        proc.terminate()
+
+
+def _healthy(url: str, proc: subprocess.Popen) -> bool:
+    """Wait until the server at ``url`` answers its health check (True) or ``proc`` ends (False)."""
+    deadline = time.monotonic() + 120
+    while proc.poll() is None and time.monotonic() < deadline:
         try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
+                if reply.status == 200:
+                    return True
+        except OSError:
+            pass
+        time.sleep(0.2)
+    return False
+
+
+@pytest.fixture(scope="module")
+def app_url() -> Iterator[str]:
+    """``streamlit run app.py`` on a free loopback port, stopped by PID afterwards. The port is
+    free when chosen but another process may take it before Streamlit binds it (the suite runs
+    several servers at once): then Streamlit exits and another port is tried."""
+    errors = []
+    for _ in range(3):
+        port = free_port()
+        proc = _start_app(port)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            if _healthy(url, proc):
+                yield url
+                return
+            errors.append(proc.stderr.read1(20_000).decode(errors="replace") if proc.stderr and proc.poll() is not None
+                          else "no answer to the health check")
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)
+    pytest.fail(f"streamlit did not start: {errors[-1][-2000:]}")
 
 
 @pytest.fixture(scope="module")
@@ -124,10 +139,12 @@ def test_type_set_values_step_and_download(app_url: str, browser: object, tmp_pa
     box = page.get_by_role("textbox", name="Expression or program")
     box.fill("x^2 + 3xy")
     box.press("Control+Enter")
-    for name, value in (("x", "3"), ("y", "2")):
+    # x^2 + 3xy at x = 3 (y = 1, its default): 9 + 9 = 18; then y = 2.
+    for name, value, shown in (("x", "3", "f = 18"), ("y", "2", "f = 27")):
         field = page.get_by_role("spinbutton", name=name, exact=True)
         field.fill(value)
         field.press("Enter")
+        expect(page.get_by_text(re.compile(re.escape(shown) + r"\b")).first).to_be_visible()
     # f = x^2 + 3xy at x=3, y=2: 9 + 18 = 27; df/dx = 2x + 3y = 12; df/dy = 3x = 9.
     summary = page.get_by_text(re.compile(r"f = 27"))
     expect(summary).to_be_visible()
@@ -296,11 +313,9 @@ def test_network_upload_and_gradient_step(app_url: str, browser: object) -> None
     """Layer network mode: a bad upload is refused with the graph kept; a step grows the curve."""
     from playwright.sync_api import expect
 
-    page = browser.new_page(viewport={"width": 1400, "height": 1400})
-    page.set_default_timeout(30_000)
-    expect.set_options(timeout=30_000)
+    page = new_page(browser, 1400, 1400)
     page.goto(app_url)
-    expect(page.frame_locator(PLAYER).locator(".gnn-stage svg")).to_be_visible(timeout=90_000)
+    expect(page.frame_locator(PLAYER).locator(".gnn-stage svg")).to_be_visible()
     page.get_by_text("Layer network", exact=True).click()
     expect(page.get_by_text("The chain expands into this program")).to_be_visible()
     # The α/β network of CMU 10-301 recitation 5: l = 8, dl/dbeta = [4 12 8].
@@ -321,6 +336,7 @@ def test_network_upload_and_gradient_step(app_url: str, browser: object) -> None
     expect(frames).to_have_count(1)
     expect(drawn).to_be_visible()  # the α/β graph stays
     expect(page.get_by_text(re.compile(r"∂L/∂β = \[\[4, 12, 8\]\]"))).to_be_visible()
+    settled(page)  # the button of the finished run, not of the one the upload started
 
     page.get_by_role("button", name="Take a step").click()
     expect(page.get_by_text(re.compile(r"Loss 8 before the first step"))).to_be_visible()
