@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from hypothesis import settings
 
@@ -9,6 +11,13 @@ from hypothesis import settings
 # case hypothesis finds is kept as a pinned example instead of turning up in one CI run of ten.
 settings.register_profile("repeatable", derandomize=True)
 settings.load_profile("repeatable")
+
+# The app's work budget (docs/LIMITS.md) bounds a class's server; only tests/page/test_budget.py
+# tests it, with budgets of its own. Everywhere else (AppTest runs of the app, the browser tests'
+# server, which inherits this environment) a loaded CI machine must not turn an ordinary page
+# into an over-budget message: their budget is far above any page they make.
+os.environ.setdefault("GNN_BUDGET_SECONDS", "120")
+os.environ.setdefault("GNN_RERUN_SECONDS", "300")
 
 from graphviz_nn.errors import LayoutNotFoundError
 from graphviz_nn.layout.program import find_program

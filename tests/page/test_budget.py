@@ -321,6 +321,23 @@ def test_a_worker_that_comes_up_after_the_pool_closed_is_stopped(monkeypatch):
     assert pool.pids() == []
 
 
+def test_the_code_export_and_the_plot_samples_run_in_the_workers():
+    """Both take seconds for a long program: they must not run in the server's process."""
+    from graphviz_nn.page import exports, teach
+
+    dispatch.stop()
+    pool = dispatch.start(budget.Budget(seconds=120, memory_mb=1024, workers=1, warm=1))
+    try:
+        script = exports.code_export("x^2 + 3xy", {"x": "2", "y": "1"}, RenderOptions(), "numpy")
+        data, issue = teach.function_samples("x^2", "x", -1.0, 1.0)
+        assert pool.counts["calls"] == 2 and pool.counts["cached"] == 0
+        assert b"import numpy as np" in script and issue is None
+        # x^2 on [-1, 1] and its derivative 2x, at both ends (by hand)
+        assert (float(data.y[0]), float(data.dy[0]), float(data.dy[-1])) == (1.0, -2.0, 2.0)
+    finally:
+        dispatch.stop()
+
+
 def test_without_a_pool_bounded_functions_run_in_place():
     dispatch.stop()
     assert dispatch.pool() is None

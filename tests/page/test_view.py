@@ -330,3 +330,15 @@ def test_a_view_with_display_labels_evaluates_once():
     assert view.issue is None and view.svg
     info = evaluations.cached_evaluation.cache_info()
     assert (info.misses, info.currsize) == (1, 1), info
+
+
+def test_the_numbers_only_view_makes_no_captions_or_trace_rows():
+    """The page reads only the numbers of a view made with draw=False (the player has its own
+    captions); for a long pass the captions were most of the work."""
+    numbers = build_view("x^2 + 3xy", {"x": "3", "y": "2"}, draw=False)
+    drawn = build_view("x^2 + 3xy", {"x": "3", "y": "2"})
+    # f = 9 + 18 = 27, ∂f/∂x = 2x + 3y = 12, ∂f/∂y = 3x = 9 (by hand), the same in both.
+    assert (numbers.value, dict(numbers.gradients)) == (drawn.value, dict(drawn.gradients)) == ("27", {"x": "12", "y": "9"})
+    assert numbers.n_steps == drawn.n_steps == len(drawn.captions) - 1 > 0
+    assert numbers.captions == () and numbers.rows == () and not numbers.svg
+    assert drawn.rows and drawn.caption is not None
