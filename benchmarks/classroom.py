@@ -16,6 +16,10 @@ session that keeps loading the issue's near-limit input (19,889 characters, 16,7
 ``?expr=`` link, each time with another value of y so that no cache answers it; it records how long
 that session waits for its result or the over-budget message.
 
+With ``--server-log FILE`` the server also logs each call and rerun of its worker pool
+(``GNN_POOL_LOG=1``), and the report adds the server's own rerun times (``server_reruns``): the
+part of a session's wait that the server spent, apart from the browser's page load.
+
 Reported per phase: p50 and p95 latency of edit -> graph (the expression or a value changed), of a
 step (to the drawing, and to the page's downloads), the number of actions, errors (timeouts, pages showing an error, numbers of another
 session), and the resident memory of the server with its workers over time. The numbers depend on
@@ -354,7 +358,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not 1 <= args.sessions <= MAX_SESSIONS or not 1 <= args.seconds <= MAX_SECONDS:
         parser.error(f"--sessions must be 1..{MAX_SESSIONS} and --seconds 1..{MAX_SECONDS}")
-    server: App = start_app(log=args.server_log)
+    # With a log, the server says where each rerun's time went (page/workers.py, GNN_POOL_LOG).
+    server: App = start_app(log=args.server_log, env={"GNN_POOL_LOG": "1"} if args.server_log else None)
     memory = MemoryLog(server.pid)
     url = server.url
     report: dict[str, Any] = {"sessions": args.sessions, "seconds_per_phase": args.seconds,
@@ -379,6 +384,8 @@ def main(argv: list[str] | None = None) -> int:
                         "total_max": max((s[1] + s[2] for s in samples), default=0),
                         "server_last": samples[-1][1] if samples else 0}
     report["load_average_at_end"] = os.getloadavg()
+    if args.server_log is not None:
+        report["server_reruns"] = rerun_figures(args.server_log)
     if "alone" in report and "with_near_limit_input" in report:  # the goal: within 2x
         report["p95_with_over_without"] = {
             what: round(report["with_near_limit_input"][what] / report["alone"][what], 2)
@@ -388,6 +395,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     return 0
+
+
+_RERUN_LINE = re.compile(r"gnn-pool rerun: ([0-9.]+) s of wall time, ([0-9.]+) s of it in workers")
+
+
+def rerun_figures(log: Path) -> dict[str, Any]:
+    """The server's own view of its reruns (its log's ``rerun:`` lines): how many, the longest
+    wall times, and the p95: what the server took, apart from the browsers' page loads."""
+    walls = sorted(float(m.group(1)) for m in _RERUN_LINE.finditer(log.read_text(encoding="utf-8", errors="replace")))
+    if not walls:
+        return {"reruns": 0}
+    return {"reruns": len(walls), "wall_p50_s": walls[len(walls) // 2],
+            "wall_p95_s": walls[min(len(walls) - 1, int(0.95 * len(walls)))], "wall_longest_s": walls[-5:]}
 
 
 if __name__ == "__main__":
