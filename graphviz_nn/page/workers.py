@@ -228,6 +228,8 @@ class Pool:
             self._waiting.append(me)
             try:
                 while True:
+                    if self._closed:
+                        raise RuntimeError("the worker pool has stopped")
                     for dead in [w for w in self._idle if not w.alive()]:
                         self._idle.remove(dead)
                         dead.kill()
@@ -324,5 +326,6 @@ class Pool:
         with self._cond:
             self._closed = True
             workers, self._idle = [*self._idle], []
+            self._cond.notify_all()  # waiting calls end now
         for worker in workers:
             worker.kill()
