@@ -153,6 +153,8 @@ def test_zoom_follow_and_fit(browser: Any, tmp_path: Path) -> None:
     player = page.locator(".gnn-player")
     page.get_by_role("button", name=ALL).click()
     expect(player).to_have_attribute("data-fit", "whole")
+    # The player fits the graph once its view has a size (at once, or when the view is laid out).
+    page.wait_for_function("() => +document.querySelector('.gnn-player').dataset.scale < 0.5")
     fitted = float(player.get_attribute("data-scale") or 0)
     assert 0 < fitted < 0.5  # the whole chain at a quarter of its size or less
     page.get_by_role("button", name="Actual size (0)").click()
