@@ -7,9 +7,11 @@ worked example) or by hand, never from the code under test.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
+import pyarrow.ipc
 import pytest
 
 from apphelp import current_graph
@@ -180,6 +182,10 @@ def test_take_a_step_moves_w1_and_grows_the_loss_curve() -> None:
     assert "Loss 9 before the first step" in plain(at)
     at.button(key="net_step").click().run()
     assert len(at.session_state["net_losses"]) == 3
+    charts = [c.proto for c in at.get("vega_lite_chart") if '"loss"' in c.proto.spec]
+    assert len(charts) == 1 and json.loads(charts[0].spec)["encoding"]["y"]["field"] == "loss"
+    curve = pyarrow.ipc.open_stream(charts[0].data.data).read_all().column("loss").to_pylist()
+    assert curve == at.session_state["net_losses"] and curve[:2] == [9.0, pytest.approx(2.56)]
     at.button(key="net_reset").click().run()
     assert "W1 = 3\n" in at.text_area(key="net_values").value and at.session_state["net_losses"] == []
 
