@@ -108,8 +108,9 @@ def test_the_trace_table_names_steps_as_the_captions_do() -> None:
     from graphviz_nn.draw.options import RenderOptions
     from graphviz_nn.page.view import build_view
 
-    view = build_view((EXAMPLES_DIR / "design.gnn").read_text(), {}, RenderOptions(), draw=False)
-    assert view.rows
+    # a drawn view: the numbers-only one (draw=False) makes no rows or captions
+    view = build_view((EXAMPLES_DIR / "design.gnn").read_text(), {}, RenderOptions(), draw=True)
+    assert len(view.rows) == view.n_steps == 23
     for row in view.rows:
         title = view.captions[row.step].title
         if title.endswith(": seed"):
