@@ -305,6 +305,8 @@ def test_laptop_wide_graphs_readable_at_fit(app_url: str, browser: Any) -> None:
             if least < READABLE_PX - 0.01:
                 problems.append(f"{example.slug} neuron view: node labels of {least:.2f} px")
             page.get_by_text("Computation graph", exact=True).click()
+            n = steps_of(example)  # as show(): the new player first, then the run's end, then one frame
+            expect(page.frame_locator(PLAYER).last.locator(".gnn-counter")).to_have_text(f"step {n} of {n}")
             settled(page)
             expect(page.locator(PLAYER)).to_have_count(1)  # the neuron view's frame is gone
             expect(player.locator(".gnn-counter")).to_be_visible()
