@@ -286,7 +286,10 @@ def test_laptop_wide_graphs_readable_at_fit(app_url: str, browser: Any) -> None:
     problems = []
     for example in wide:
         player = show(page, example, phone=False)
+        expect(player.locator(".gnn-player")).to_have_attribute("data-fit", "whole")  # it opens on the whole graph
+        player.get_by_role("button", name=re.compile(r"^Fit the graph")).click()  # Fit: a readable size
         frame = page.locator(PLAYER).element_handle().content_frame()
+        frame.wait_for_function("() => window.gnnPlayer.autoFit === 'fit'")
         least = frame.evaluate(LABEL_PX)
         if least < READABLE_PX - 0.01:
             problems.append(f"{example.slug} ({example.kind}): node labels of {least:.2f} px")
@@ -300,7 +303,9 @@ def test_laptop_wide_graphs_readable_at_fit(app_url: str, browser: Any) -> None:
             neurons = page.frame_locator(PLAYER).last
             expect(neurons.locator(".gnn-player.gnn-static .gnn-stage svg")).to_be_visible()
             settled(page)
+            neurons.get_by_role("button", name=re.compile(r"^Fit the graph")).click()
             frame = page.locator(PLAYER).last.element_handle().content_frame()
+            frame.wait_for_function("() => window.gnnPlayer.autoFit === 'fit'")
             least = frame.evaluate(LABEL_PX)
             if least < READABLE_PX - 0.01:
                 problems.append(f"{example.slug} neuron view: node labels of {least:.2f} px")

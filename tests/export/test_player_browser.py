@@ -231,10 +231,13 @@ def test_every_example_fits_the_window_readably_when_it_opens(browser: Any, tmp_
         opened = Opened(browser, path)
         box = opened.graph_box()
         assert 0 <= box["vl"] and box["vr"] <= box["w"] and 0 <= box["vt"] and box["vb"] <= box["h"], (name, box)
-        if opened.page.locator(".gnn-player").get_attribute("data-fit") == "whole":
-            assert box["vl"] <= box["left"] and box["right"] <= box["vr"], (name, box)
-            assert box["vt"] <= box["top"] and box["bottom"] <= box["vb"], (name, box)
-        assert opened.page.evaluate(LABEL_PX) >= READABLE_PX - 0.01, name  # else a readable part of it
+        # it opens on the whole graph, inside the window
+        assert opened.page.locator(".gnn-player").get_attribute("data-fit") == "whole", name
+        assert box["vl"] <= box["left"] and box["right"] <= box["vr"], (name, box)
+        assert box["vt"] <= box["top"] and box["bottom"] <= box["vb"], (name, box)
+        opened.page.keyboard.press("f")  # Fit: the whole graph when readable, else a readable part of it
+        opened.page.wait_for_function("() => window.gnnPlayer.autoFit === 'fit'")
+        assert opened.page.evaluate(LABEL_PX) >= READABLE_PX - 0.01, name
         opened.close()
 
 
@@ -325,6 +328,10 @@ def test_every_example_readable_in_the_apps_frame_and_the_step_in_view(browser: 
         view = page.locator(".gnn-view").bounding_box()
         assert view and view["x"] >= 0 and view["x"] + view["width"] <= frame["width"] + 0.5, (name, view)
         assert view["y"] >= 0 and view["y"] + view["height"] <= frame["height"] + 0.5, (name, view)
+        if player.get_attribute("data-fit") != "whole":  # it opens on the whole graph
+            problems.append(f"{name}: the whole graph is not shown when the player opens")
+        page.get_by_role("button", name=re.compile(r"^Fit the graph")).click()
+        page.wait_for_function("() => window.gnnPlayer.autoFit === 'fit'")
         least = page.evaluate(LABEL_PX)
         if least < READABLE_PX - 0.01:
             problems.append(f"{name}: node labels of {least:.2f} px at fit")

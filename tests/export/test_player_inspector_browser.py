@@ -125,7 +125,9 @@ def test_a_long_pass_plays_and_shows_its_numbers(browser: Any, tmp_path: Path, c
     value = format_number(res.value, 3 if case == "compact" else 4)  # the compact drawing writes 3 digits
     opened.at(n, n)
     assert value in opened.node_text(out)
-    # Fit shows a readable part of so long a chain: the one the last step works on
+    # It opens on the whole chain; Fit shows a readable part of so long a chain: the one the last step works on
+    assert page.evaluate("window.gnnPlayer.autoFit") == "all"  # as whole as the smallest zoom allows
+    page.keyboard.press("f")
     expect(page.locator(".gnn-player")).to_have_attribute("data-fit", "part")
     focus = page.evaluate(f"window.gnnPlayer.data.steps[{n}].focus")
     assert opened.in_viewport(f'.gnn-stage g[id="{focus}"]')

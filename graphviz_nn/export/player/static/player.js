@@ -7,10 +7,11 @@
  * follows the node or edge the step works on; a click on a node or edge opens the inspector;
  * a click on a trace-table row jumps to its step.
  *
- * Fit shows the whole drawing when its labels stay readable there (at least READABLE_PX CSS
- * pixels); a drawing too large for that is shown at the smallest scale that keeps them readable
- * (the whole width or height when that scale allows it), centred on the step's node, and the view
- * follows the highlighted node from step to step. "All" shows the whole drawing at any size.
+ * The player opens on the whole drawing ("All": the whole drawing at any size). Fit shows the
+ * whole drawing when its labels stay readable there (at least READABLE_PX CSS pixels); a drawing
+ * too large for that is shown at the smallest scale that keeps them readable (the whole width or
+ * height when that scale allows it), centred on the step's node, and the view follows the
+ * highlighted node from step to step.
  *
  * Every text from the data goes into the page with textContent or through KaTeX; the only
  * markup inserted is the SVG the layout program wrote (its labels escaped) and KaTeX's output.
@@ -92,7 +93,8 @@
     this.inspected = null;
     this.build();
     this.draw(this.k);
-    this.fit();
+    this.autoFit = 'all';  // it opens on the whole drawing (fitted again when the view gets its size)
+    this.fit(true);
     this.update();
     this.warmed = false;
     var self = this;
