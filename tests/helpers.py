@@ -113,3 +113,40 @@ def run_script(tmp_path: Path, script: str | bytes) -> dict:
     done = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
+
+
+def example_player_data(example: Any) -> dict:
+    """The data the app sends its step player for ``example`` (a program with its default
+    values, or a layer spec's program with its values and display names)."""
+    import json
+
+    from graphviz_nn.draw.options import RenderOptions
+    from graphviz_nn.page import netview
+    from graphviz_nn.page.player import player_issue
+    from graphviz_nn.page.view import input_fields
+
+    if example.kind == "spec":
+        net = netview.network(netview.read_spec(example.text, f"{example.slug}.toml"))
+        text, values, labels = net.program, netview.program_values(net), netview.display_labels(net)
+    else:
+        text, labels = example.text, ()
+        values = tuple((f.name, f.default) for f in input_fields(text))
+    data, issue = player_issue(text, values, RenderOptions(), labels)
+    assert issue is None, issue
+    return json.loads(data)
+
+
+READABLE_PX = 10
+"""The smallest node label a person reads on a laptop (the player's Fit keeps labels this large)."""
+
+#: The smallest rendered font size of the drawing's node labels, in CSS pixels: each text's font
+#: size (in the drawing's units) times the ratio of its box on the screen to its box in the drawing.
+LABEL_PX = """() => {
+    let least = Infinity;
+    for (const t of document.querySelectorAll('.gnn-stage svg g.node text')) {
+        const b = t.getBBox();
+        if (!b.height || !t.textContent.trim()) continue;
+        least = Math.min(least, parseFloat(t.getAttribute('font-size')) * t.getBoundingClientRect().height / b.height);
+    }
+    return least;
+}"""

@@ -21,8 +21,7 @@ from graphviz_nn.core.reference import reference_evaluate
 from graphviz_nn.explain.captions import format_number
 from graphviz_nn.page import netview
 from graphviz_nn.page.examples import Example, list_examples
-from graphviz_nn.page.player import player_issue
-from graphviz_nn.draw.options import RenderOptions
+from helpers import LABEL_PX, READABLE_PX, example_player_data
 from test_browser import PLAYER, app_url, browser, new_page, settled  # noqa: F401
 
 pytestmark = pytest.mark.browser
@@ -48,19 +47,7 @@ def oracle(example: Example) -> tuple[str, list[str]]:
 
 def steps_of(example: Example) -> int:
     """How many steps the player shows for the example (the app's own player data)."""
-    import json
-
-    if example.kind == "spec":
-        net = netview.network(netview.read_spec(example.text, f"{example.slug}.toml"))
-        text, values, labels = net.program, netview.program_values(net), netview.display_labels(net)
-    else:
-        from graphviz_nn.page.view import input_fields
-
-        text, labels = example.text, ()
-        values = tuple((f.name, f.default) for f in input_fields(text))
-    data, issue = player_issue(text, values, RenderOptions(), labels)
-    assert issue is None, issue
-    return int(json.loads(data)["n"])
+    return int(example_player_data(example)["n"])
 
 
 def load_example(page: Any, title: str) -> None:
@@ -261,18 +248,6 @@ def test_phone_first_screen_shows_the_drawing_with_the_right_numbers(app_url: st
             problems.append(f"{where}: the summary line is not on the screen once scrolled to: {box}")
 
 
-#: The smallest rendered font size of the drawing's node labels in the player, in CSS pixels.
-LABEL_PX = """() => {
-    let least = Infinity;
-    for (const t of document.querySelectorAll('.gnn-stage svg g.node text')) {
-        const b = t.getBBox();
-        if (!b.height || !t.textContent.trim()) continue;
-        least = Math.min(least, parseFloat(t.getAttribute('font-size')) * t.getBoundingClientRect().height / b.height);
-    }
-    return least;
-}"""
-READABLE_PX = 10
-"""The smallest node label a person reads on a laptop (the player's Fit keeps labels this large)."""
 
 
 def test_laptop_wide_graphs_readable_at_fit(app_url: str, browser: Any) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
-from helpers import PlayerFile, chromium_browser
+from helpers import LABEL_PX, READABLE_PX, PlayerFile, chromium_browser, example_player_data
 
 import graphviz_nn as gnn
 from graphviz_nn.networks.network import load_spec
@@ -241,24 +241,10 @@ def test_every_example_fits_the_window_readably_when_it_opens(browser: Any, tmp_
         opened.close()
 
 
-READABLE_PX = 10
-"""The smallest node label a person can read on a laptop, in CSS pixels (the player's fit keeps
-every node label at least this large)."""
 APP_FRAME = {"program": {"width": 674, "height": 660}, "spec": {"width": 674, "height": 612}}
 """The player's frame in the app on a 1,366×768 screen with the sidebar open: the player's column
 is 674 px wide, the frame ``graphviz_nn.page.player.PLAYER_HEIGHT`` high, less the row of the
 network's view switch for a layer spec."""
-#: The smallest rendered font size of the node labels, in CSS pixels: each text's font size (in
-#: the drawing's units) times the ratio of its box on the screen to its box in the drawing.
-LABEL_PX = """() => {
-    let least = Infinity;
-    for (const t of document.querySelectorAll('.gnn-stage svg g.node text')) {
-        const b = t.getBBox();
-        if (!b.height || !t.textContent.trim()) continue;
-        least = Math.min(least, parseFloat(t.getAttribute('font-size')) * t.getBoundingClientRect().height / b.height);
-    }
-    return least;
-}"""
 #: Every step, as a person sees it (after the frame that follows the step is drawn): the steps
 #: whose node or edge is not inside the drawing's box. An edge longer than the box counts as
 #: seen when the node its gradient flows back to (its tail) is inside; a node larger than the
@@ -292,22 +278,9 @@ UNSEEN_STEPS = """async (n) => {
 
 def app_player(example: Any) -> str:
     """The player page of ``example`` with the data the app sends its player."""
-    import json
-
     from graphviz_nn.export.player.page import player_page
-    from graphviz_nn.page import netview
-    from graphviz_nn.page.player import player_issue
-    from graphviz_nn.page.view import input_fields
 
-    if example.kind == "spec":
-        net = netview.network(netview.read_spec(example.text, f"{example.slug}.toml"))
-        text, values, labels = net.program, netview.program_values(net), netview.display_labels(net)
-    else:
-        text, labels = example.text, ()
-        values = tuple((f.name, f.default) for f in input_fields(text))
-    data, issue = player_issue(text, values, RenderOptions(), labels)
-    assert issue is None, issue
-    return player_page(json.loads(data))
+    return player_page(example_player_data(example))
 
 
 def test_every_example_readable_in_the_apps_frame_and_the_step_in_view(browser: Any, tmp_path: Path) -> None:
