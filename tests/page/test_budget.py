@@ -306,16 +306,20 @@ def test_a_worker_that_comes_up_after_the_pool_closed_is_stopped(monkeypatch):
     real_ready = worker.Worker.ready
     pool = None
 
+    mark = 777  # this pool's memory budget: tells its worker from a late one of an earlier test's pool
+
     def ready_after_close(self):
-        started.append(self)
         up = real_ready(self)
+        if self.process.args[-2] != str(mark):  # another pool's warm-up, still starting a worker
+            return up
+        started.append(self)
         while pool is None:  # the constructor's warm-up may reach here before it returns
             threading.Event().wait(0.01)
         pool.close()  # the app stopped while this worker imported the package
         return up
 
     monkeypatch.setattr(worker.Worker, "ready", ready_after_close)
-    pool = workers.Pool(budget.Budget(workers=1, warm=1))
+    pool = workers.Pool(budget.Budget(workers=1, warm=1, memory_mb=mark))
     pool.warming.join(60)
     assert len(started) == 1 and started[0].process.poll() is not None  # stopped, not left running
     assert pool.pids() == []
