@@ -190,18 +190,25 @@ def test_step_statements_hold_every_version_that_whole_steps_write(case, opts):
     assert captions == whole_captions
 
 
-@pytest.mark.parametrize("program", PROGRAMS)
-def test_new_numbers_that_fit_reuse_the_layout_and_longer_ones_get_a_new_one(program, monkeypatch):
-    text = "a = x*y + z; b = (x + x)*a; w = a*b"
-    opts = RenderOptions(layout_program=program, step=0, title=f"reuse {program}")
-    runs: list[str] = []
+@pytest.fixture
+def runs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The first line of every graph sent to the kept layout processes from now on (``digraph
+    measure {`` for measuring, ``digraph computation {`` for a layout or a drawn step)."""
+    seen: list[str] = []
     run_kept = kept.run_kept
 
     def counted(sources, *args, **kwargs):
-        runs.extend(source.split("\n", 1)[0] for source in sources)
+        seen.extend(source.split("\n", 1)[0] for source in sources)
         return run_kept(sources, *args, **kwargs)
 
     monkeypatch.setattr(kept, "run_kept", counted)
+    return seen
+
+
+@pytest.mark.parametrize("program", PROGRAMS)
+def test_new_numbers_that_fit_reuse_the_layout_and_longer_ones_get_a_new_one(program, runs):
+    text = "a = x*y + z; b = (x + x)*a; w = a*b"
+    opts = RenderOptions(layout_program=program, step=0, title=f"reuse {program}")
     first = gnn.evaluate(text, {"x": 1.234, "y": 2.345, "z": 3.456})
     pins = steady.shared_layout(first, opts, layout.find_program(program))
     assert runs == ["digraph measure {", "digraph computation {"]  # measured, then laid out
@@ -222,7 +229,7 @@ def test_new_numbers_that_fit_reuse_the_layout_and_longer_ones_get_a_new_one(pro
 
 
 @pytest.mark.parametrize("program", PROGRAMS)
-def test_the_players_layout_serves_the_single_steps_and_the_gif(program, monkeypatch):
+def test_the_players_layout_serves_the_single_steps_and_the_gif(program, runs):
     """The player's sheets and a single step (a download, the GIF's frames) collect the same
     versions: after the player, a step is only drawn (no measuring, no layout of its own)."""
     from graphviz_nn.export.player.sheets import drawing_pack
@@ -230,13 +237,6 @@ def test_the_players_layout_serves_the_single_steps_and_the_gif(program, monkeyp
     res = gnn.evaluate("a = x*y + z; b = (x + x)*a; w = a*b", {"x": 1.5, "y": 2.25, "z": 3.125})
     opts = RenderOptions(layout_program=program, title=f"shared {program}")
     drawing_pack(res, opts)
-    runs: list[str] = []
-    run_kept = kept.run_kept
-
-    def counted(sources, *args, **kwargs):
-        runs.extend(source.split("\n", 1)[0] for source in sources)
-        return run_kept(sources, *args, **kwargs)
-
-    monkeypatch.setattr(kept, "run_kept", counted)
+    runs.clear()  # what follows the player
     export_bytes(res, "svg", dataclasses.replace(opts, step=4))
     assert runs == ["digraph computation {"]  # the pinned step drawn, nothing laid out
