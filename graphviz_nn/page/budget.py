@@ -15,7 +15,8 @@ worker and the page building between them. A call still running at the rerun's d
 cut there, and the rerun's later calls end with the over-budget message at once.
 
 The budget comes from the environment (``GNN_BUDGET_SECONDS``, ``GNN_RERUN_SECONDS``,
-``GNN_BUDGET_MEMORY_MB``, ``GNN_WORKERS``, ``GNN_RESULT_CACHE_MB``; :meth:`Budget.from_env`), so
+``GNN_BUDGET_MEMORY_MB``, ``GNN_WORKERS``, ``GNN_WORKER_NICE``, ``GNN_RESULT_CACHE_MB``;
+:meth:`Budget.from_env`), so
 a deployment lowers or raises it without editing code; ``GNN_WORKERS=0`` runs everything in the
 server process.
 
@@ -25,9 +26,9 @@ this input needs more than 10 s to evaluate and draw, the most the app gives one
 >>> print(over_budget_message("memory", b))
 this input needs more than 2,048 MB of memory, the most the app gives one problem
 >>> print(over_budget_message("rerun", b))
-this input needs more than 20 s for one page (its drawing, steps and panels together), the most the app gives one problem
+this input needs more than 14 s for one page (its drawing, steps and panels together), the most the app gives one problem
 >>> print(over_budget_message("busy", b))
-the app is busy with other problems and could not start this one within 20 s; try again in a moment
+the app is busy with other problems and could not start this one within 14 s; try again in a moment
 """
 
 from __future__ import annotations
@@ -36,12 +37,17 @@ import os
 import time
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from ..errors import LimitError
 
 __all__ = ["Budget", "OverBudget", "Rerun", "over_budget_message", "OVER_BUDGET_ADVICE", "memory_error_seen",
-           "current_rerun", "RERUN", "WORKER_MEMORY"]
+           "current_rerun", "RERUN", "WORKER_MEMORY", "HEAVY_NICE"]
+
+HEAVY_NICE = 19
+"""The CPU priority (``nice``) of a worker running heavy work: the lowest, so that on a busy
+machine a heavy call gets only the time nobody else wants (it ends at its wall-clock budget
+whatever it got)."""
 
 #: What the page says under an over-budget message.
 OVER_BUDGET_ADVICE = ("The app gives each problem a time and memory budget so that one large input "
@@ -59,16 +65,20 @@ class Budget:
     every call and every wait for a worker included (:class:`Rerun`). ``memory_mb``: the address space a worker may map (its layout program
     included). ``workers``: most worker processes at once (each serves one call at a time).
     ``warm``: workers started ahead of the first call. ``result_cache_mb``: pickled answers
-    the server keeps (its only cache of page results). ``nice_after``: seconds after which a
-    running call is lowered in CPU priority, so quick calls of other sessions go first.
+    the server keeps (its only cache of page results). ``worker_nice``: how much lower than the
+    server's the CPU priority of every worker is (``nice``; the server's page building for every
+    session goes first). ``nice_after``: seconds after which a running call (and every call of
+    a rerun that has used that much worker time) runs at the lowest CPU priority
+    (:data:`HEAVY_NICE`), so quick calls of other sessions go first.
     """
 
     seconds: float = 10.0
-    rerun_seconds: float = 20.0
+    rerun_seconds: float = 14.0
     memory_mb: int = 1024
     workers: int = 3
     warm: int = 2
     result_cache_mb: int = 64
+    worker_nice: int = 2
     nice_after: float = 3.0
 
     @classmethod
@@ -86,7 +96,7 @@ class Budget:
                    memory_mb=int(env.get("GNN_BUDGET_MEMORY_MB", base.memory_mb)),
                    workers=workers, warm=min(base.warm, workers),
                    result_cache_mb=int(env.get("GNN_RESULT_CACHE_MB", base.result_cache_mb)),
-                   nice_after=base.nice_after)
+                   worker_nice=int(env.get("GNN_WORKER_NICE", base.worker_nice)), nice_after=base.nice_after)
 
 
 class OverBudget(LimitError):
@@ -128,11 +138,18 @@ class Rerun:
     12.5
     >>> Rerun(0.0).left() <= 0
     True
+
+    ``stopped``, when given, says whether the page this rerun draws has gone (its browser tab
+    closed or reloaded): the pool then ends the rerun's call at once instead of running it for
+    nobody (:meth:`gone`).
     """
 
-    def __init__(self, seconds: float, clock: Any = time.monotonic):
+    def __init__(self, seconds: float, clock: Any = time.monotonic, stopped: Callable[[], bool] | None = None):
         self.seconds = seconds
         self.used = 0.0
+        self._stopped = stopped
+        self.watched = stopped is not None
+        """Whether :meth:`gone` can ever be true (the pool then looks every moment)."""
         self._clock = clock
         self.started = clock()
         self.deadline = self.started + seconds
@@ -140,6 +157,15 @@ class Rerun:
     def left(self) -> float:
         """Seconds of wall time until the rerun's deadline (0 or less: none)."""
         return self.deadline - self._clock()
+
+    def gone(self) -> bool:
+        """Whether nobody waits for this rerun any more (its session ended); never raises."""
+        if self._stopped is None:
+            return False
+        try:
+            return bool(self._stopped())
+        except Exception:  # a question about the session must never break the page
+            return False
 
     def charge(self, seconds: float) -> None:
         """Count ``seconds`` of worker time against this rerun (its weight in the queue)."""

@@ -56,9 +56,10 @@ def stop() -> None:
 
 
 @contextmanager
-def rerun_budget() -> Iterator[Rerun]:
+def rerun_budget(stopped: Callable[[], bool] | None = None) -> Iterator[Rerun]:
     """One rerun of the page: the bounded calls made inside end by its deadline,
-    :attr:`Budget.rerun_seconds` of wall time after it was opened (the running pool's budget).
+    :attr:`Budget.rerun_seconds` of wall time after it was opened (the running pool's budget),
+    or as soon as ``stopped()`` says that its page has gone (:meth:`Rerun.gone`).
     Opened again inside an open one (the step fragment within a whole run) it is the same rerun.
 
     >>> with rerun_budget() as outer, rerun_budget() as inner:
@@ -70,7 +71,7 @@ def rerun_budget() -> Iterator[Rerun]:
         yield outer
         return
     running = _POOL
-    rerun = Rerun((running.budget if running is not None else Budget.from_env()).rerun_seconds)
+    rerun = Rerun((running.budget if running is not None else Budget.from_env()).rerun_seconds, stopped=stopped)
     token = RERUN.set(rerun)
     try:
         yield rerun

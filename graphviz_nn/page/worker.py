@@ -1,8 +1,10 @@
 """One worker process of the app: its life (imports, then one call at a time) and the server's
 handle on it (start, wait until ready, lower its priority, kill it with its layout programs).
 
-A worker is a fresh Python process (``python -c "...worker import main; main()" MB SECONDS``) in
-its own session and process group, talking over its standard input and output with the messages
+A worker is a fresh Python process (``python -c "...worker import main; main()" MB SECONDS NICE``)
+in its own session and process group, at a CPU priority ``NICE`` steps lower than the server's
+(``Budget.worker_nice``; its layout programs inherit it), so that the server's own work for
+every session is scheduled first; talking over its standard input and output with the messages
 of :mod:`graphviz_nn.page.wire`. Not ``multiprocessing``'s process start: its spawn and
 forkserver methods re-import the ``__main__`` module in every child, and under Streamlit that is
 the app script itself; forking the threaded server directly could copy a held lock. Only the
@@ -23,7 +25,7 @@ from multiprocessing.connection import Connection
 
 from . import budget as budget_module
 from . import wire
-from .budget import Budget
+from .budget import HEAVY_NICE, Budget
 
 __all__ = ["Worker", "PRELOAD", "READY", "STARTUP_SECONDS", "main"]
 
@@ -47,11 +49,18 @@ def _rss_mb() -> float:
 
 
 def main() -> None:
-    """A worker process: ``python -c "from graphviz_nn.page.worker import main; main()" MB SECONDS``.
+    """A worker process: ``python -c "from graphviz_nn.page.worker import main; main()" MB SECONDS NICE``.
 
-    Calls arrive on standard input and replies leave on the original standard output, which
-    is then pointed at standard error so that nothing printed can corrupt a reply."""
+    It lowers its own CPU priority by ``NICE`` first (its imports included). Calls arrive on
+    standard input and replies leave on the original standard output, which is then pointed at
+    standard error so that nothing printed can corrupt a reply."""
     memory_mb, seconds = int(sys.argv[1]), float(sys.argv[2])
+    lower = int(sys.argv[3]) if len(sys.argv) > 3 else 0
+    if lower > 0:
+        try:
+            os.nice(lower)
+        except OSError:  # not allowed here: the worker runs at the server's priority
+            pass
     out = os.dup(1)
     os.dup2(2, 1)
     reader, writer = Connection(0, writable=False), Connection(out, readable=False)
@@ -107,7 +116,7 @@ class Worker:
         env = {**os.environ, **{var: "1" for var in _THREAD_VARS}}  # the workers are the parallelism
         self.process = subprocess.Popen(
             [sys.executable, "-c", "from graphviz_nn.page.worker import main; main()",
-             str(budget.memory_mb), str(budget.seconds)],
+             str(budget.memory_mb), str(budget.seconds), str(budget.worker_nice)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env,
             start_new_session=True)  # its own process group: stopped with its layout programs
         assert self.process.stdin is not None and self.process.stdout is not None
@@ -131,12 +140,13 @@ class Worker:
             return False
 
     def renice(self) -> None:
-        """Lower the CPU priority of the worker and its layout programs (never raised again)."""
+        """Lower the worker and its layout programs to the lowest CPU priority
+        (:data:`~graphviz_nn.page.budget.HEAVY_NICE`; never raised again)."""
         try:
-            os.setpriority(os.PRIO_PGRP, self.process.pid, 10)
+            os.setpriority(os.PRIO_PGRP, self.process.pid, HEAVY_NICE)
         except OSError:
             try:
-                os.setpriority(os.PRIO_PROCESS, self.process.pid, 10)
+                os.setpriority(os.PRIO_PROCESS, self.process.pid, HEAVY_NICE)
             except OSError:
                 return
         self.niced = True

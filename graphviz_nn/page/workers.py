@@ -10,9 +10,16 @@ The budget (:class:`~graphviz_nn.page.budget.Budget`):
 
 - **time**: the server waits at most ``seconds`` for the answer. Past that it kills the
   worker's process group (the worker and any layout program it started), and the call ends with
-  :class:`~graphviz_nn.page.budget.OverBudget`. A call still running after ``nice_after``
-  seconds is lowered in CPU priority, so the quick calls of other sessions go first; its worker
-  is replaced after the call (an unprivileged process cannot raise its priority again).
+  :class:`~graphviz_nn.page.budget.OverBudget`.
+- **CPU priority**: every worker runs ``worker_nice`` steps below the server (the server's page
+  building for every session goes first). A call still running after ``nice_after`` seconds,
+  and every call of a heavy rerun from its start, runs at the lowest priority
+  (:data:`~graphviz_nn.page.budget.HEAVY_NICE`), so the quick calls of other sessions go first;
+  its worker is replaced after the call (an unprivileged process cannot raise its priority again).
+- **pages that have gone**: a rerun that can tell when its session ended
+  (:attr:`~graphviz_nn.page.budget.Rerun.watched`; the app's reruns can) has its call stopped
+  within :data:`GONE_POLL_SECONDS` of the browser tab closing or reloading, its worker replaced:
+  no worker keeps computing a page nobody will see.
 - **wall time per rerun**: inside an open :class:`~graphviz_nn.page.budget.Rerun` a call waits
   for a worker and runs only until the rerun's deadline (``rerun_seconds`` after the rerun
   began): cut there, it ends with the rerun's message (``busy`` if it never got a worker), and
@@ -56,12 +63,14 @@ from .answers import Answers, Flight
 from .budget import Budget, OverBudget, Rerun, current_rerun, over_budget_message
 from .worker import STARTUP_SECONDS, Worker
 
-__all__ = ["Pool", "OVER_KEEP_SECONDS", "LOG"]
+__all__ = ["Pool", "OVER_KEEP_SECONDS", "GONE_POLL_SECONDS", "LOG"]
 
 OVER_KEEP_SECONDS = 60.0
 """How long an over-budget answer is remembered (the same call then answers at once)."""
 CUT_SHORT = (("over", "rerun"), ("over", "busy"))
 """Replies that say only that the caller's rerun ran out of time: never kept, never shared."""
+GONE_POLL_SECONDS = 0.5
+"""How often a call whose rerun can tell (:attr:`Rerun.watched`) looks whether its page is still open."""
 LOG = logging.getLogger("graphviz_nn.page.workers")
 """Where the pool (and :func:`~graphviz_nn.page.dispatch.rerun_budget`) say what took the time."""
 
@@ -79,6 +88,10 @@ class _Late(Exception):
     """A call's rerun reached its deadline before a worker came free."""
 
 
+class _Gone(Exception):
+    """A call's page went away (its session ended) while the call waited for a worker."""
+
+
 class Pool:
     """Worker processes for :func:`graphviz_nn.page.dispatch.bounded` calls (see the module)."""
 
@@ -93,7 +106,7 @@ class Pool:
         self._flights: dict[bytes, Flight] = {}
         self.answers = Answers(budget.result_cache_mb * 2**20)
         self.counts = {"calls": 0, "cached": 0, "shared": 0, "over_time": 0, "over_memory": 0,
-                       "over_rerun": 0, "over_busy": 0, "started": 0, "reniced": 0}
+                       "over_rerun": 0, "over_busy": 0, "started": 0, "reniced": 0, "abandoned": 0}
         _log_to_stderr()
         self._closed = False
         atexit.register(self.close)
@@ -127,11 +140,22 @@ class Pool:
             if leader:
                 return self._answer(self._lead(job, key, flight, rerun, f"{module}.{name}"))
             self.counts["shared"] += 1
-            if not flight.done.wait(None if rerun is None else max(rerun.left(), 0.0)):
+            if not self._wait_for(flight, rerun):
                 self.counts["over_rerun"] += 1  # this rerun's deadline came first
                 raise OverBudget(over_budget_message("rerun", self.budget), "rerun")
             if wire.decode_reply(flight.data)[:2] not in CUT_SHORT:  # else: cut short by the
                 return self._answer(flight.data)                    # leader's rerun, run it here
+
+    @staticmethod
+    def _wait_for(flight: Flight, rerun: Rerun | None) -> bool:
+        """Wait for another caller's identical call; False when this rerun's deadline came
+        first, or its page went away."""
+        if rerun is None:
+            return flight.done.wait()
+        while not flight.done.wait(max(min(rerun.left(), GONE_POLL_SECONDS if rerun.watched else rerun.left()), 0.0)):
+            if rerun.left() <= 0 or rerun.gone():
+                return False
+        return True
 
     def _lead(self, job: bytes, key: str, flight: Flight, rerun: Rerun | None, what: str) -> bytes:
         """Run ``job`` for every caller waiting on ``flight``; keep its answer."""
@@ -143,6 +167,9 @@ class Pool:
             except _Late:  # every worker stayed busy until the rerun's deadline
                 self.counts["over_busy"] += 1
                 flight.data = wire.encode_reply("over", "busy", False)
+            except _Gone:  # nobody waits for it any more
+                self.counts["abandoned"] += 1
+                flight.data = wire.encode_reply("over", "rerun", False)
             except Exception as err:  # no worker could take the call: say so to every waiter
                 flight.data = wire.encode_reply("raise", RuntimeError(f"the app could not run this: {err}"), False)
             if rerun is not None:  # its weight among the waiting calls: the time a worker ran it
@@ -187,31 +214,44 @@ class Pool:
         start = time.monotonic()
         deadline = start + limit
         lowered = False  # tried once, whether or not the system allowed it
+        if worker.heavy:  # a call of a heavy rerun runs at the lowest priority from its start
+            lowered = self._lower(worker)
+        watch = rerun is not None and rerun.watched
         try:
             while True:
                 now = time.monotonic()
-                if now >= deadline:
+                if now >= deadline or (watch and rerun.gone()):
                     break
                 wait = deadline - now if lowered else min(deadline, start + self.budget.nice_after) - now
+                if watch:  # look again soon whether the page is still open
+                    wait = min(wait, GONE_POLL_SECONDS)
                 if worker.conn.poll(max(wait, 0.0)):
                     data = worker.conn.recv_bytes()
                     # A lowered worker is not raised again (that needs privileges): replace it.
                     self._release(worker, retire=wire.decode_reply(data)[2] or worker.niced)
                     return data, time.monotonic() - start
                 if not lowered and time.monotonic() >= start + self.budget.nice_after:
-                    worker.renice()
-                    with self._cond:
-                        worker.heavy = True  # it counts against the heavy calls' share from now on
-                    lowered = True
-                    self.counts["reniced"] += 1
+                    lowered = self._lower(worker)
         except (EOFError, OSError):  # the worker died: killed for its memory, or crashed
             self._release(worker, retire=True)
             self.counts["over_memory"] += 1
             return wire.encode_reply("over", "memory", True), time.monotonic() - start
         self._release(worker, retire=True)
+        if watch and time.monotonic() < deadline:  # its page has gone: nobody waits for it
+            self.counts["abandoned"] += 1
+            return wire.encode_reply("over", "rerun", True), time.monotonic() - start
         kind = "time" if limit >= self.budget.seconds else "rerun"
         self.counts[f"over_{kind}"] += 1
         return wire.encode_reply("over", kind, True), time.monotonic() - start
+
+    def _lower(self, worker: Worker) -> bool:
+        """Put ``worker`` (running a heavy call) at the lowest CPU priority; it counts against
+        the heavy calls' share from now on. True: tried (whether or not the system allowed it)."""
+        worker.renice()
+        with self._cond:
+            worker.heavy = True
+        self.counts["reniced"] += 1
+        return True
 
     # ------------------------------------------------------------------ workers
 
@@ -246,6 +286,10 @@ class Pool:
                     left = until - time.monotonic() if rerun is None else rerun.left()
                     if left <= 0:
                         raise _Late()
+                    if rerun is not None and rerun.watched:
+                        if rerun.gone():
+                            raise _Gone()
+                        left = min(left, GONE_POLL_SECONDS)
                     self._cond.wait(left)
             finally:
                 self._waiting.remove(me)

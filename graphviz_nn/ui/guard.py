@@ -14,7 +14,7 @@ import streamlit as st
 
 from ..page import dispatch
 
-__all__ = ["start_workers", "run_guarded", "internal_error"]
+__all__ = ["start_workers", "run_guarded", "internal_error", "session_gone"]
 
 
 def start_workers() -> None:
@@ -27,12 +27,26 @@ def internal_error(exc: BaseException) -> None:
     st.error("graphviz_nn hit an internal error: " + html.escape(f"{type(exc).__name__}: {exc}"))
 
 
+def session_gone() -> Callable[[], bool] | None:
+    """A question the worker pool asks while a call of this run is under way: has the session
+    that runs it ended (its browser tab closed or reloaded)? Then its call is stopped at once
+    instead of holding a worker for nobody. ``None`` outside a Streamlit server (``AppTest``)."""
+    from streamlit.runtime import Runtime
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx(suppress_warning=True)
+    if ctx is None or not Runtime.exists():
+        return None
+    runtime, session = Runtime.instance(), ctx.session_id
+    return lambda: not runtime.is_active_session(session)
+
+
 def run_guarded(part: Callable[..., None], *args: Any) -> None:
-    """Run ``part(*args)`` as one rerun (its bounded calls share one budget, page/budget.py);
-    an exception becomes :func:`internal_error`. The whole script and the step fragment, which
-    reruns on its own, both run through here."""
+    """Run ``part(*args)`` as one rerun (its bounded calls share one budget, page/budget.py,
+    and end when the session does); an exception becomes :func:`internal_error`. The whole
+    script and the step fragment, which reruns on its own, both run through here."""
     try:
-        with dispatch.rerun_budget():
+        with dispatch.rerun_budget(session_gone()):
             part(*args)
     except Exception as exc:  # a bug must never show a traceback on the page
         internal_error(exc)

@@ -65,6 +65,8 @@ def draw_step_panel(text: str, values: tuple[tuple[str, str], ...], options: Ren
     # graph shows): the SVG download is made on click, a greyed last graph only when needed.
     # A player past the work budget is not followed by a drawing of the same graph (past it too).
     over_budget = issue is not None and issue.explanation == OVER_BUDGET_ADVICE
+    if over_budget:  # said at once, before the step's numbers are asked for
+        show_issue(View(text, issue=issue))
     view = view_for(text, values, options, step, labels, draw=not payload and not over_budget)
     if view.svg and not payload:  # no player (too many steps, …): the finished drawing, and why
         st.caption(md_escape(issue.message) if issue is not None else "")
@@ -72,10 +74,8 @@ def draw_step_panel(text: str, values: tuple[tuple[str, str], ...], options: Ren
     if view.issue is None and (view.svg or payload):
         st.session_state.last_good = {"svg": view.svg, "problem": (text, values, options, labels),
                                       "fields": full.fields, "values": values, "text": text}
-    elif view.issue is not None:
+    elif view.issue is not None and not over_budget:
         show_issue(view)
-    elif over_budget:
-        show_issue(View(text, issue=issue))
     step_downloads(text, values, options, view.step, n, view.svg, labels)
 
 

@@ -9,9 +9,7 @@ trace steps alone take longer to caption), the small one a few hundredths of a s
 from __future__ import annotations
 
 import importlib
-import os
 import pkgutil
-import signal
 import threading
 from pathlib import Path
 
@@ -24,6 +22,7 @@ from graphviz_nn.page import budget, dispatch, downloads
 from graphviz_nn.draw.options import RenderOptions
 from graphviz_nn.page import evaluations, view as page_view
 from graphviz_nn.page.answers import Answers
+from pool_helpers import Clock, kill_busy, wait_until
 
 #: The issue's near-limit input: 19,889 characters, 16,788 trace steps.
 NEAR_LIMIT = "x = 1; y = 2; " + " + ".join(f"sin({k}x) y" for k in range(1, 1400))
@@ -99,16 +98,6 @@ def test_the_app_shows_the_over_budget_message(monkeypatch):
         dispatch.stop()
 
 
-class Clock:
-    """A rerun's clock that moves only when the test moves it (no test waits on real time)."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 def clocked():
     """Open a rerun of ``seconds`` on a test clock in this thread: ``clocked(seconds)`` gives
@@ -170,7 +159,7 @@ def test_a_rerun_that_never_gets_a_worker_ends_at_its_deadline_with_a_message(cl
     try:
         pool.warming.join()
         blocked.start()  # a download (no rerun) holds the only worker
-        _wait_until(lambda: len(pool._busy) == 1)
+        wait_until(lambda: len(pool._busy) == 1)
         # The worker stays busy for ten minutes, far past this rerun's deadline (a second away).
         with dispatch.rerun_budget() as rerun, pytest.raises(budget.OverBudget) as late:
             rerun.deadline = rerun.started + 1.0
@@ -180,22 +169,12 @@ def test_a_rerun_that_never_gets_a_worker_ends_at_its_deadline_with_a_message(cl
                                       "within 20 s; try again in a moment")
         assert pool.counts["over_busy"] == 1 and blocked.is_alive()  # the other call runs on
         # The message is not remembered: once a worker is free, the same call runs.
-        _kill_busy(pool)
+        kill_busy(pool)
         blocked.join(300)
         clocked(20)
         assert pool.call("math", "hypot", (3.0, 4.0), {}, "") == 5.0
     finally:
         dispatch.stop()
-
-
-def _wait_until(state, limit: float = 300.0) -> None:
-    """Wait for ``state()`` to hold (polling; ``limit`` only stops a broken test from hanging)."""
-    done = threading.Event()
-    for _ in range(int(limit / 0.01)):
-        if state():
-            return
-        done.wait(0.01)
-    raise AssertionError("the pool never reached the state the test waits for")
 
 
 def _ignore_over(pool, module: str, name: str, args: tuple) -> None:
@@ -215,12 +194,6 @@ def _in_rerun(pool, used: float, args: tuple, done: list, label: str) -> None:
     done.append((label, pool.call("math", "hypot", args, {}, "")))
 
 
-def _kill_busy(pool) -> None:
-    """Kill the process of the worker running a call (as the memory limit would)."""
-    (worker,) = list(pool._busy)
-    os.killpg(worker.process.pid, signal.SIGKILL)
-
-
 def test_waiting_calls_are_served_lightest_first():
     dispatch.stop()
     pool = dispatch.start(budget.Budget(seconds=600, memory_mb=1024, workers=1, warm=1))
@@ -228,14 +201,14 @@ def test_waiting_calls_are_served_lightest_first():
     try:
         pool.warming.join()
         threading.Thread(target=_ignore_over, args=(pool, "time", "sleep", (600,)), daemon=True).start()
-        _wait_until(lambda: len(pool._busy) == 1)
+        wait_until(lambda: len(pool._busy) == 1)
         heavy = threading.Thread(target=_in_rerun, args=(pool, 100.0, (3.0, 4.0), done, "heavy"), daemon=True)
         heavy.start()
-        _wait_until(lambda: len(pool._waiting) == 1)
+        wait_until(lambda: len(pool._waiting) == 1)
         light = threading.Thread(target=_in_rerun, args=(pool, 0.0, (5.0, 12.0), done, "light"), daemon=True)
         light.start()
-        _wait_until(lambda: len(pool._waiting) == 2)
-        _kill_busy(pool)  # the worker comes free (replaced): the light call, second in line, goes first
+        wait_until(lambda: len(pool._waiting) == 2)
+        kill_busy(pool)  # the worker comes free (replaced): the light call, second in line, goes first
         heavy.join(300)
         light.join(300)
         assert done == [("light", 13.0), ("heavy", 5.0)]
@@ -249,21 +222,21 @@ def test_a_heavy_rerun_never_takes_the_last_free_worker():
     done: list = []
     try:
         pool.warming.join()
-        _wait_until(lambda: len(pool._idle) == 2)
+        wait_until(lambda: len(pool._idle) == 2)
         # A heavy rerun (it has used 100 s of worker time) holds one worker ...
         first = threading.Thread(target=_heavy_sleep, args=(pool,), daemon=True)
         first.start()
-        _wait_until(lambda: len(pool._busy) == 1)
+        wait_until(lambda: len(pool._busy) == 1)
         # ... so another heavy rerun's call waits although the second worker is free ...
         second = threading.Thread(target=_in_rerun, args=(pool, 100.0, (3.0, 4.0), done, "heavy"), daemon=True)
         second.start()
-        _wait_until(lambda: len(pool._waiting) == 1)
+        wait_until(lambda: len(pool._waiting) == 1)
         assert len(pool._idle) == 1 and done == []
         # ... and the light calls of everyone else take it.
         with dispatch.rerun_budget():
             assert pool.call("math", "hypot", (8.0, 15.0), {}, "") == 17.0
         assert done == [] and len(pool._waiting) == 1
-        _kill_busy(pool)  # the heavy call ends: the waiting heavy call may run now
+        kill_busy(pool)  # the heavy call ends: the waiting heavy call may run now
         second.join(300)
         assert done == [("heavy", 5.0)]
     finally:
