@@ -14,7 +14,8 @@ panel), so a step has two figures: to the drawing, and to "Download step k" on t
 Phase 1 runs the sessions alone. Phase 2 (skip with ``--no-heavy``) runs them again with one more
 session that keeps loading the issue's near-limit input (19,889 characters, 16,788 steps) through a
 ``?expr=`` link, each time with another value of y so that no cache answers it; it records how long
-that session waits for its result or the over-budget message.
+that session waits for its first part (the value and gradients: "Read as" and the summary) and for
+its result or the over-budget message.
 
 With ``--server-log FILE`` the server also logs each call and rerun of its worker pool
 (``GNN_POOL_LOG=1``), and the report adds the server's own rerun times (``server_reruns``): the
@@ -77,6 +78,9 @@ _DRAWN_TEXT = """() => [...document.querySelectorAll('.gnn-stage svg text')].map
 _MAIN_TEXT = """() => (document.querySelector('[data-testid="stMain"]') || document.body).innerText"""
 _ERRORS = """() => [...document.querySelectorAll('[data-testid="stAlertContentError"], [data-testid="stException"]')]
   .map(e => e.innerText).join(' | ')"""
+# The near-limit page's first part: its value and gradients ("Read as" and the summary), or already its end.
+_HEAVY_READ = """() => /Read as/.test(document.body.innerText) ? 'read'
+  : (/needs more than [0-9.,]+ (s|MB)/.test(document.body.innerText) ? 'message' : false)"""
 _HEAVY_DONE = """() => {
   const text = document.body.innerText;
   if (/needs more than [0-9.,]+ (s|MB)/.test(text)) return 'message';
@@ -93,7 +97,7 @@ class Tally:
     step: list[float] = field(default_factory=list)
     step_page: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
-    heavy: list[tuple[float, str]] = field(default_factory=list)
+    heavy: list[tuple[float, str, float | None]] = field(default_factory=list)  # (to the end, what, to the summary)
 
     def summary(self) -> dict[str, Any]:
         def pct(values: list[float], q: float) -> float | None:
@@ -108,7 +112,8 @@ class Tally:
                 "step_to_downloads_p50_s": pct(self.step_page, 0.5),
                 "step_to_downloads_p95_s": pct(self.step_page, 0.95),
                 "errors": len(self.errors), "error_examples": self.errors[:5],
-                "heavy_loads": [(round(t, 2), outcome) for t, outcome in self.heavy]}
+                "heavy_loads": [{"to_end_s": round(t, 2), "to_summary_s": None if first is None else round(first, 2),
+                                 "shown": outcome} for t, outcome, first in self.heavy]}
 
 
 # --------------------------------------------------------------------------- the server
@@ -160,6 +165,7 @@ class MemoryLog:
         self.samples: list[tuple[float, float, float]] = []  # (seconds, server MB, workers MB)
         self.cpu: list[tuple[float, float]] = []  # (seconds, CPU seconds of the server and its workers)
         self.pids: set[int] = set()
+        self.loads: list[tuple[float, float]] = []  # (seconds, 1-minute load average)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -169,6 +175,7 @@ class MemoryLog:
             tree = descendants(self.pid)
             self.pids.update(tree)
             now = round(time.monotonic() - self.start, 1)
+            self.loads.append((now, round(os.getloadavg()[0], 1)))
             self.samples.append((now, round(rss_mb(self.pid), 1),
                                  round(sum(rss_mb(p) for p in tree if p != self.pid), 1)))
             self.cpu.append((now, cpu_seconds(self.pid, children=True)
@@ -311,6 +318,8 @@ async def heavy_session(browser: Any, url: str, until: float, tally: Tally) -> N
             t0 = time.perf_counter()
             try:
                 await page.goto(f"{url}/?expr={quote(NEAR_LIMIT.format(y=y))}", timeout=LOAD_MS)
+                read = await page.wait_for_function(_HEAVY_READ, polling=100, timeout=120_000)
+                first = time.perf_counter() - t0 if await read.json_value() == "read" else None
                 done = await page.wait_for_function(_HEAVY_DONE, polling=100, timeout=120_000)
                 outcome = await done.json_value()
                 if outcome == "player":
@@ -318,9 +327,10 @@ async def heavy_session(browser: Any, url: str, until: float, tally: Tally) -> N
                     await frame.wait_for_selector(".gnn-stage svg", timeout=120_000)
                 text = await page.evaluate("() => document.body.innerText")
                 found = re.search(r"needs more than [0-9.,]+ (s|MB)[^\n]*", text)
-                tally.heavy.append((time.perf_counter() - t0, found.group(0) if found else f"result shown ({outcome})"))
+                tally.heavy.append((time.perf_counter() - t0, found.group(0) if found else f"result shown ({outcome})",
+                                    first))
             except Exception as err:
-                tally.heavy.append((time.perf_counter() - t0, f"no answer: {type(err).__name__}"))
+                tally.heavy.append((time.perf_counter() - t0, f"no answer: {type(err).__name__}", None))
             await asyncio.sleep(2.0)
     finally:
         await context.close()
@@ -384,6 +394,7 @@ def main(argv: list[str] | None = None) -> int:
                         "total_max": max((s[1] + s[2] for s in samples), default=0),
                         "server_last": samples[-1][1] if samples else 0}
     report["load_average_at_end"] = os.getloadavg()
+    report["load_average_samples"] = memory.loads[::15]
     if args.server_log is not None:
         report["server_reruns"] = rerun_figures(args.server_log)
     if "alone" in report and "with_near_limit_input" in report:  # the goal: within 2x

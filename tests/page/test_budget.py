@@ -283,7 +283,7 @@ def test_a_worker_that_comes_up_after_the_pool_closed_is_stopped(monkeypatch):
 
     def ready_after_close(self):
         up = real_ready(self)
-        if self.process.args[-2] != str(mark):  # another pool's warm-up, still starting a worker
+        if self.process.args[3] != str(mark):  # (python, -c, code, MB, …): a late worker of another pool
             return up
         started.append(self)
         while pool is None:  # the constructor's warm-up may reach here before it returns
