@@ -67,8 +67,8 @@ class Budget:
     ``warm``: workers started ahead of the first call. ``result_cache_mb``: pickled answers
     the server keeps (its only cache of page results). ``worker_nice``: how much lower than the
     server's the CPU priority of every worker is (``nice``; the server's page building for every
-    session goes first). ``nice_after``: seconds after which a running call (and every call of
-    a rerun that has used that much worker time) runs at the lowest CPU priority
+    session goes first). ``nice_after``: CPU seconds after which a running call (and every call
+    of a rerun that has used that much worker CPU time) runs at the lowest CPU priority
     (:data:`HEAVY_NICE`), so quick calls of other sessions go first.
     """
 
@@ -128,7 +128,7 @@ def over_budget_message(kind: str, budget: Budget) -> str:
 
 class Rerun:
     """One rerun of the page: its wall-clock deadline, ``seconds`` after it was opened, and
-    the worker time its calls have used so far (``used``; the pool serves the waiting calls of
+    the worker CPU time its calls have used so far (``used``; the pool serves the waiting calls of
     lighter reruns first).
 
     >>> r = Rerun(20.0)
@@ -168,7 +168,7 @@ class Rerun:
             return False
 
     def charge(self, seconds: float) -> None:
-        """Count ``seconds`` of worker time against this rerun (its weight in the queue)."""
+        """Count ``seconds`` of worker CPU time against this rerun (its weight in the queue)."""
         self.used += seconds
 
 

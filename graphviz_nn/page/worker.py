@@ -21,13 +21,14 @@ import resource
 import signal
 import subprocess
 import sys
+import time
 from multiprocessing.connection import Connection
 
 from . import budget as budget_module
 from . import wire
 from .budget import HEAVY_NICE, Budget
 
-__all__ = ["Worker", "PRELOAD", "READY", "STARTUP_SECONDS", "main"]
+__all__ = ["Worker", "CpuClock", "PRELOAD", "READY", "STARTUP_SECONDS", "main"]
 
 #: Modules a worker imports before its first call.
 PRELOAD = ["graphviz_nn.page.view", "graphviz_nn.page.teach", "graphviz_nn.page.worksheet",
@@ -128,6 +129,16 @@ class Worker:
         self.niced = False
         self.heavy = False  # running a heavy call (the pool keeps one worker for light ones)
 
+    def cpu_seconds(self) -> float | None:
+        """CPU seconds the worker has used so far (user and system, its own and those of the
+        layout programs it has waited for), from ``/proc``; ``None`` where the system does not say."""
+        try:
+            with open(f"/proc/{self.process.pid}/stat", encoding="ascii", errors="replace") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            return sum(int(tick) for tick in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+        except (OSError, ValueError, IndexError):
+            return None
+
     def alive(self) -> bool:
         return self.process.poll() is None
 
@@ -167,3 +178,23 @@ class Worker:
             pass
         self.send.close()
         self.conn.close()
+
+
+class CpuClock:
+    """The CPU seconds a worker has spent since a call was sent to it (its own and those of
+    the programs it started and waited for); wall seconds where ``/proc`` does not say. Read
+    after the worker was stopped, it gives the last figure it read."""
+
+    def __init__(self, worker: Worker, start: float):
+        self.worker, self.start = worker, start
+        self.first = worker.cpu_seconds()
+        self.last = 0.0
+
+    def spent(self) -> float:
+        """CPU seconds since the call was sent (wall seconds where unknown)."""
+        if self.first is None:
+            return time.monotonic() - self.start
+        now = self.worker.cpu_seconds()
+        if now is not None:
+            self.last = max(now - self.first, 0.0)
+        return self.last

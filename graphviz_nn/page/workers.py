@@ -12,7 +12,7 @@ The budget (:class:`~graphviz_nn.page.budget.Budget`):
   worker's process group (the worker and any layout program it started), and the call ends with
   :class:`~graphviz_nn.page.budget.OverBudget`.
 - **CPU priority**: every worker runs ``worker_nice`` steps below the server (the server's page
-  building for every session goes first). A call still running after ``nice_after`` seconds,
+  building for every session goes first). A call that has used ``nice_after`` seconds of CPU,
   and every call of a heavy rerun from its start, runs at the lowest priority
   (:data:`~graphviz_nn.page.budget.HEAVY_NICE`), so the quick calls of other sessions go first;
   its worker is replaced after the call (an unprivileged process cannot raise its priority again).
@@ -26,9 +26,9 @@ The budget (:class:`~graphviz_nn.page.budget.Budget`):
   once the deadline has passed the rerun's further calls end at once. Answers from the cache
   are still given, so the next rerun of the same page goes further.
 - **fair shares**: a rerun makes one call at a time, so it never holds more than one worker.
-  Waiting calls are served lightest first: by the worker time their rerun has already used
+  Waiting calls are served lightest first: by the worker CPU time their rerun has already used
   (then in order of arrival), and a call of a *heavy* rerun (one that has already used
-  ``nice_after`` seconds of worker time) never takes the last free worker while another is
+  ``nice_after`` seconds of worker CPU time) never takes the last free worker while another is
   running a heavy call: one worker always stays for the light calls of the other sessions.
 - **memory**: a worker limits its own address space (``RLIMIT_AS``, inherited by the layout
   program it runs). An allocation past it raises ``MemoryError`` (the page shows the memory
@@ -61,7 +61,7 @@ from typing import Any
 from . import wire
 from .answers import Answers, Flight
 from .budget import Budget, OverBudget, Rerun, current_rerun, over_budget_message
-from .worker import STARTUP_SECONDS, Worker
+from .worker import STARTUP_SECONDS, CpuClock, Worker
 
 __all__ = ["Pool", "OVER_KEEP_SECONDS", "GONE_POLL_SECONDS", "LOG"]
 
@@ -69,6 +69,8 @@ OVER_KEEP_SECONDS = 60.0
 """How long an over-budget answer is remembered (the same call then answers at once)."""
 CUT_SHORT = (("over", "rerun"), ("over", "busy"))
 """Replies that say only that the caller's rerun ran out of time: never kept, never shared."""
+CPU_POLL_SECONDS = 0.25
+"""How often the CPU time of a call not yet lowered is read (``/proc``: microseconds)."""
 GONE_POLL_SECONDS = 0.5
 """How often a call whose rerun can tell (:attr:`Rerun.watched`) looks whether its page is still open."""
 LOG = logging.getLogger("graphviz_nn.page.workers")
@@ -160,10 +162,10 @@ class Pool:
     def _lead(self, job: bytes, key: str, flight: Flight, rerun: Rerun | None, what: str) -> bytes:
         """Run ``job`` for every caller waiting on ``flight``; keep its answer."""
         asked = time.monotonic()
-        ran = 0.0
+        ran = cpu = 0.0
         try:
             try:
-                flight.data, ran = self._run(job, key, rerun)
+                flight.data, ran, cpu = self._run(job, key, rerun)
             except _Late:  # every worker stayed busy until the rerun's deadline
                 self.counts["over_busy"] += 1
                 flight.data = wire.encode_reply("over", "busy", False)
@@ -172,15 +174,15 @@ class Pool:
                 flight.data = wire.encode_reply("over", "rerun", False)
             except Exception as err:  # no worker could take the call: say so to every waiter
                 flight.data = wire.encode_reply("raise", RuntimeError(f"the app could not run this: {err}"), False)
-            if rerun is not None:  # its weight among the waiting calls: the time a worker ran it
-                rerun.charge(ran)
+            if rerun is not None:  # its weight among the waiting calls: the CPU time a worker gave it
+                rerun.charge(cpu)
             status, value, _ = wire.decode_reply(flight.data)
             if status == "ok":
                 self.answers.put(job, flight.data)
             elif (status, value) not in CUT_SHORT:  # failures are remembered a minute only
                 self.answers.put(job, flight.data, OVER_KEEP_SECONDS)
-            LOG.info("%s: waited %.2f s, ran %.2f s -> %s%s", what, time.monotonic() - asked - ran, ran,
-                     status, f" {value}" if status == "over" else "")
+            LOG.info("%s: waited %.2f s, ran %.2f s (%.2f s of CPU) -> %s%s", what, time.monotonic() - asked - ran,
+                     ran, cpu, status, f" {value}" if status == "over" else "")
         finally:
             with self._cond:
                 del self._flights[job]
@@ -195,15 +197,19 @@ class Pool:
             raise OverBudget(over_budget_message(value, self.budget), value)
         raise value
 
-    def _run(self, job: bytes, key: str, rerun: Rerun | None, tries: int = 2) -> tuple[bytes, float]:
+    def _run(self, job: bytes, key: str, rerun: Rerun | None, tries: int = 2) -> tuple[bytes, float, float]:
         """Send ``job`` to a worker and wait for its reply for at most the time budget, or until
-        the rerun's deadline when that comes first: the reply, and the seconds from sending the
-        call to its end. Raises :class:`_Late` when no worker came free before the deadline."""
+        the rerun's deadline when that comes first: the reply, the seconds from sending the call
+        to its end, and the CPU seconds the worker spent on it (wall seconds where the system
+        does not say). Raises :class:`_Late` when no worker came free before the deadline."""
         worker = self._acquire(key, rerun)
         limit = self.budget.seconds if rerun is None else min(self.budget.seconds, rerun.left())
         if limit <= 0:  # the worker came free just as the rerun's time ran out
             self._release(worker, retire=False)
             raise _Late()
+        # A call of a heavy rerun runs at the lowest priority from its start; another once it
+        # has used nice_after seconds of CPU (tried once, whether or not the system allowed it).
+        lowered = worker.heavy and self._lower(worker)
         try:
             worker.send.send_bytes(job)
         except OSError:  # it ended while idle (it had just retired): another worker takes the call
@@ -213,36 +219,36 @@ class Pool:
             raise
         start = time.monotonic()
         deadline = start + limit
-        lowered = False  # tried once, whether or not the system allowed it
-        if worker.heavy:  # a call of a heavy rerun runs at the lowest priority from its start
-            lowered = self._lower(worker)
+        cpu = CpuClock(worker, start)
         watch = rerun is not None and rerun.watched
         try:
             while True:
                 now = time.monotonic()
                 if now >= deadline or (watch and rerun.gone()):
                     break
-                wait = deadline - now if lowered else min(deadline, start + self.budget.nice_after) - now
+                wait = deadline - now if lowered else min(deadline - now, CPU_POLL_SECONDS)
                 if watch:  # look again soon whether the page is still open
                     wait = min(wait, GONE_POLL_SECONDS)
                 if worker.conn.poll(max(wait, 0.0)):
                     data = worker.conn.recv_bytes()
+                    used = cpu.spent()
                     # A lowered worker is not raised again (that needs privileges): replace it.
                     self._release(worker, retire=wire.decode_reply(data)[2] or worker.niced)
-                    return data, time.monotonic() - start
-                if not lowered and time.monotonic() >= start + self.budget.nice_after:
+                    return data, time.monotonic() - start, used
+                if not lowered and cpu.spent() >= self.budget.nice_after:
                     lowered = self._lower(worker)
         except (EOFError, OSError):  # the worker died: killed for its memory, or crashed
             self._release(worker, retire=True)
             self.counts["over_memory"] += 1
-            return wire.encode_reply("over", "memory", True), time.monotonic() - start
+            return wire.encode_reply("over", "memory", True), time.monotonic() - start, cpu.spent()
+        used = cpu.spent()
         self._release(worker, retire=True)
         if watch and time.monotonic() < deadline:  # its page has gone: nobody waits for it
             self.counts["abandoned"] += 1
-            return wire.encode_reply("over", "rerun", True), time.monotonic() - start
+            return wire.encode_reply("over", "rerun", True), time.monotonic() - start, used
         kind = "time" if limit >= self.budget.seconds else "rerun"
         self.counts[f"over_{kind}"] += 1
-        return wire.encode_reply("over", kind, True), time.monotonic() - start
+        return wire.encode_reply("over", kind, True), time.monotonic() - start, used
 
     def _lower(self, worker: Worker) -> bool:
         """Put ``worker`` (running a heavy call) at the lowest CPU priority; it counts against

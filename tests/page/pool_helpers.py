@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
+import time
 
 
 class Clock:
@@ -32,3 +33,12 @@ def kill_busy(pool) -> None:
     """Kill the process of the worker running a call (as the memory limit would)."""
     (worker,) = list(pool._busy)
     os.killpg(worker.process.pid, signal.SIGKILL)
+
+
+def burn_cpu(seconds: float) -> int:
+    """Run in a worker: compute until this process has used ``seconds`` of CPU time, then
+    say at which CPU priority (``nice``) it ended."""
+    start = time.process_time()
+    while time.process_time() - start < seconds:
+        sum(range(10_000))
+    return os.nice(0)

@@ -9,8 +9,8 @@ it starts, so the test sees what the scheduler sees.
 from __future__ import annotations
 
 import os
-import subprocess
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -60,6 +60,22 @@ def test_a_heavy_reruns_calls_run_at_the_lowest_priority_from_their_start():
         # (asked as os.nice(0), another call: the answer above is in the pool's answer cache).
         expected = min(os.getpriority(os.PRIO_PROCESS, 0) + 1, budget.HEAVY_NICE)
         assert pool.call("os", "nice", (0,), {}, "") == expected
+    finally:
+        dispatch.stop()
+
+
+def test_a_call_is_lowered_by_the_cpu_time_it_used_not_by_its_wall_time(monkeypatch):
+    here = str(Path(__file__).parent)  # the workers import pool_helpers from here
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [here, os.environ.get("PYTHONPATH")])))
+    try:
+        pool = _pool(worker_nice=1, nice_after=0.5)
+        # Sleeping three times nice_after uses no CPU: a slow light call keeps its priority ...
+        assert pool.call("time", "sleep", (1.5,), {}, "") is None
+        assert pool.counts["reniced"] == 0
+        # ... while one that computes is lowered once it has had 0.5 s of CPU (it says at which
+        # priority it ended), and its worker is replaced after it.
+        assert pool.call("pool_helpers", "burn_cpu", (2.0,), {}, "") == budget.HEAVY_NICE
+        assert pool.counts["reniced"] == 1
     finally:
         dispatch.stop()
 
