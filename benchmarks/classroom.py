@@ -374,12 +374,15 @@ def main(argv: list[str] | None = None) -> int:
     url = server.url
     report: dict[str, Any] = {"sessions": args.sessions, "seconds_per_phase": args.seconds,
                               "cpus": os.cpu_count(), "load_average_at_start": os.getloadavg()}
+    spans: dict[str, tuple[float, float]] = {}  # each phase's start and end (seconds since the epoch)
     try:
         for name, heavy in (("alone", False), ("with_near_limit_input", True)):
             if (heavy and args.no_heavy) or (not heavy and args.no_alone):
                 continue
             mark = len(memory.samples)
+            began = time.time()
             tally = asyncio.run(phase(url, args.sessions, args.seconds, heavy))
+            spans[name] = (began, time.time())
             report[name] = tally.summary()
             report[name]["memory_mb_server_workers"] = memory.samples[mark:][::5]
             report[name]["server_and_workers_cores_busy"] = memory.cpu_between(mark, len(memory.cpu))
@@ -397,6 +400,12 @@ def main(argv: list[str] | None = None) -> int:
     report["load_average_samples"] = memory.loads[::15]
     if args.server_log is not None:
         report["server_reruns"] = rerun_figures(args.server_log)
+        report["server_light_reruns_by_phase"] = {name: rerun_figures(args.server_log, span, light=True)
+                                                  for name, span in spans.items()}
+        if len(spans) == 2:
+            alone, heavy_phase = report["server_light_reruns_by_phase"].values()
+            if alone.get("wall_p95_s") and heavy_phase.get("wall_p95_s"):
+                report["server_light_rerun_p95_with_over_without"] = round(heavy_phase["wall_p95_s"] / alone["wall_p95_s"], 2)
     if "alone" in report and "with_near_limit_input" in report:  # the goal: within 2x
         report["p95_with_over_without"] = {
             what: round(report["with_near_limit_input"][what] / report["alone"][what], 2)
@@ -408,13 +417,28 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-_RERUN_LINE = re.compile(r"gnn-pool rerun: ([0-9.]+) s of wall time, ([0-9.]+) s of it in workers")
+_RERUN_LINE = re.compile(r"^(\S+ \S+) gnn-pool rerun: ([0-9.]+) s of wall time, ([0-9.]+) s of it in workers", re.M)
+LIGHT_CPU = 3.0
+"""A rerun whose calls had less worker CPU time than this is a light one (the pool's own line)."""
 
 
-def rerun_figures(log: Path) -> dict[str, Any]:
+def rerun_figures(log: Path, span: tuple[float, float] | None = None, light: bool = False) -> dict[str, Any]:
     """The server's own view of its reruns (its log's ``rerun:`` lines): how many, the longest
-    wall times, and the p95: what the server took, apart from the browsers' page loads."""
-    walls = sorted(float(m.group(1)) for m in _RERUN_LINE.finditer(log.read_text(encoding="utf-8", errors="replace")))
+    wall times, and the p95: what the server took, apart from the browsers' page loads. With
+    ``span`` only the reruns that ended within it; with ``light`` only those of less than
+    :data:`LIGHT_CPU` of worker CPU (the other sessions', not the near-limit input's)."""
+    from datetime import datetime
+
+    walls = []
+    for m in _RERUN_LINE.finditer(log.read_text(encoding="utf-8", errors="replace")):
+        if span is not None:
+            at = datetime.strptime(m.group(1), "%Y-%m-%d %H:%M:%S,%f").timestamp()
+            if not span[0] <= at <= span[1]:
+                continue
+        if light and float(m.group(3)) >= LIGHT_CPU:
+            continue
+        walls.append(float(m.group(2)))
+    walls.sort()
     if not walls:
         return {"reruns": 0}
     return {"reruns": len(walls), "wall_p50_s": walls[len(walls) // 2],
