@@ -19,7 +19,10 @@ its result or the over-budget message.
 
 With ``--server-log FILE`` the server also logs each call and rerun of its worker pool
 (``GNN_POOL_LOG=1``), and the report adds the server's own rerun times (``server_reruns``): the
-part of a session's wait that the server spent, apart from the browser's page load.
+part of a session's wait that the server spent, apart from the browser's page load; and per
+phase those of the light sessions alone (``server_light_reruns_by_phase``, reruns for texts under
+1,000 characters) with their p95 ratio: the others' latency on the server, which the browsers
+sharing the benchmark machine's cores do not blur.
 
 Reported per phase: p50 and p95 latency of edit -> graph (the expression or a value changed), of a
 step (to the drawing, and to the page's downloads), the number of actions, errors (timeouts, pages showing an error, numbers of another
@@ -400,6 +403,7 @@ def main(argv: list[str] | None = None) -> int:
     report["load_average_samples"] = memory.loads[::15]
     if args.server_log is not None:
         report["server_reruns"] = rerun_figures(args.server_log)
+        report["phase_spans"] = spans
         report["server_light_reruns_by_phase"] = {name: rerun_figures(args.server_log, span, light=True)
                                                   for name, span in spans.items()}
         if len(spans) == 2:
@@ -417,16 +421,17 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-_RERUN_LINE = re.compile(r"^(\S+ \S+) gnn-pool rerun: ([0-9.]+) s of wall time, ([0-9.]+) s of it in workers", re.M)
-LIGHT_CPU = 3.0
-"""A rerun whose calls had less worker CPU time than this is a light one (the pool's own line)."""
+_RERUN_LINE = re.compile(r"^(\S+ \S+) gnn-pool rerun: ([0-9.]+) s of wall time, ([0-9.]+) s of it in workers"
+                         r"(?:, text of (\d+) characters)?", re.M)
+LIGHT_CHARS = 1000
+"""A rerun for a text shorter than this is one of the light sessions' (theirs are ``x*y + K``)."""
 
 
 def rerun_figures(log: Path, span: tuple[float, float] | None = None, light: bool = False) -> dict[str, Any]:
     """The server's own view of its reruns (its log's ``rerun:`` lines): how many, the longest
     wall times, and the p95: what the server took, apart from the browsers' page loads. With
-    ``span`` only the reruns that ended within it; with ``light`` only those of less than
-    :data:`LIGHT_CPU` of worker CPU (the other sessions', not the near-limit input's)."""
+    ``span`` only the reruns that ended within it; with ``light`` only those for a text shorter
+    than :data:`LIGHT_CHARS` (the other sessions', not the near-limit input's)."""
     from datetime import datetime
 
     walls = []
@@ -435,7 +440,7 @@ def rerun_figures(log: Path, span: tuple[float, float] | None = None, light: boo
             at = datetime.strptime(m.group(1), "%Y-%m-%d %H:%M:%S,%f").timestamp()
             if not span[0] <= at <= span[1]:
                 continue
-        if light and float(m.group(3)) >= LIGHT_CPU:
+        if light and int(m.group(4) or 0) >= LIGHT_CHARS:
             continue
         walls.append(float(m.group(2)))
     walls.sort()

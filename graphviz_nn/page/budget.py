@@ -147,6 +147,8 @@ class Rerun:
     def __init__(self, seconds: float, clock: Any = time.monotonic, stopped: Callable[[], bool] | None = None):
         self.seconds = seconds
         self.used = 0.0
+        self.text_chars = 0
+        """The length of the longest problem text its calls were for (the pool's log says it)."""
         self._stopped = stopped
         self.watched = stopped is not None
         """Whether :meth:`gone` can ever be true (the pool then looks every moment)."""

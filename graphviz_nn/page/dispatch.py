@@ -78,7 +78,8 @@ def rerun_budget(stopped: Callable[[], bool] | None = None) -> Iterator[Rerun]:
     finally:
         RERUN.reset(token)
         logging.getLogger("graphviz_nn.page.workers").info(
-            "rerun: %.2f s of wall time, %.2f s of it in workers", time.monotonic() - rerun.started, rerun.used)
+            "rerun: %.2f s of wall time, %.2f s of it in workers, text of %d characters",
+            time.monotonic() - rerun.started, rerun.used, rerun.text_chars)
 
 
 def bounded(over: Callable[..., Any] | None = None) -> Callable[[F], F]:

@@ -125,6 +125,8 @@ class Pool:
         job = wire.encode_call(module, name, args, kwargs)
         rerun = current_rerun()
         self.counts["calls"] += 1
+        if rerun is not None:
+            rerun.text_chars = max(rerun.text_chars, len(key))
         while True:
             data = self.answers.get(job)
             if data is not None:

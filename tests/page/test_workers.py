@@ -93,6 +93,7 @@ def test_a_call_whose_page_has_gone_ends_and_frees_its_worker():
                 pool.call("time", "sleep", (600,), {}, "sleepy")
             except budget.OverBudget as err:
                 outcome.append(err.kind)
+            outcome.append(rerun.text_chars)  # what the pool's log says of the rerun: the text's size
 
         running = threading.Thread(target=student, daemon=True)
         running.start()
@@ -100,7 +101,7 @@ def test_a_call_whose_page_has_gone_ends_and_frees_its_worker():
         (worker,) = list(pool._busy)
         gone.set()  # the tab is closed: the ten-minute call ends now
         running.join(300)
-        assert outcome == ["rerun"] and pool.counts["abandoned"] == 1
+        assert outcome == ["rerun", len("sleepy")] and pool.counts["abandoned"] == 1
         assert worker.process.poll() is not None  # its worker was stopped
         # Nothing was remembered: the next page's call runs (on a fresh worker).
         assert pool.call("math", "hypot", (5.0, 12.0), {}, "sleepy") == 13.0
