@@ -251,7 +251,7 @@ def scene_notes(ctx: DrawContext, grouping: Grouping | None) -> list[str]:
     notes = []
     graph = ctx.graph
     if ctx.stepping:
-        notes.append(_describe_step(ctx.state, ctx.total_steps, graph, ctx.digits))
+        notes.append(_describe_step(ctx.state, ctx.total_steps, graph, ctx.digits, ctx.refs))
     if grouping is not None:
         notes.extend(grouping.notes)
     if ctx.opts.show_grads and not ctx.theme.records:
@@ -259,8 +259,9 @@ def scene_notes(ctx: DrawContext, grouping: Grouping | None) -> list[str]:
     return notes
 
 
-def _describe_step(state: StepState, total: int, graph: nx.MultiDiGraph, digits: int) -> str:
-    """What a step did, in words: ``step 3 of 10 (backward): a → x adds 2``."""
+def _describe_step(state: StepState, total: int, graph: nx.MultiDiGraph, digits: int, memo: dict | None = None) -> str:
+    """What a step did, in words: ``step 3 of 10 (backward): a → x adds 2`` (``memo``: the node
+    references already worked out)."""
     head = f"step {state.step} of {total}"
     step = state.current
     if step is None:
@@ -268,14 +269,14 @@ def _describe_step(state: StepState, total: int, graph: nx.MultiDiGraph, digits:
     from ..explain.captions import backward_arrow, node_ref_text
 
     if step.phase == "forward":
-        label = node_ref_text(graph, step.node, digits)
+        label = node_ref_text(graph, step.node, digits, memo)
         return f"{head} (forward): {label} = {numfmt.format_tensor(step.value, digits).one_line()}"
     if step.edge is None:
-        label = node_ref_text(graph, step.node, digits)
+        label = node_ref_text(graph, step.node, digits, memo)
         return f"{head} (backward): seed ∂{label}/∂{label} = 1"
     flowed = numfmt.format_tensor(step.contribution, digits)
     flowed_text = flowed.one_line() if flowed.scalar is not None or flowed.grid is not None else flowed.shape_text
-    return f"{head} (backward): {backward_arrow(graph, step.edge, digits)} adds {flowed_text}"
+    return f"{head} (backward): {backward_arrow(graph, step.edge, digits, memo)} adds {flowed_text}"
 
 
 def _label_is_value(data: dict, digits: int) -> bool:

@@ -236,12 +236,13 @@ def _backward_caption(res: Any, k: int, step: Any, digits: int, facts: TraceFact
     return Caption(k, "backward", title, words, plain, latex)
 
 
-def backward_arrow(graph: Any, edge: tuple[str, str, int], digits: int = 4) -> str:
+def backward_arrow(graph: Any, edge: tuple[str, str, int], digits: int = 4, memo: dict | None = None) -> str:
     """A backward step in the direction the gradient flows, from the node that sends it to the
     node whose gradient changes: ``f → sin(x·y)/z``. Titles, sentences and the drawn note all
-    use this one direction."""
+    use this one direction (``memo``: the node references already worked out, as for
+    :func:`~graphviz_nn.notation.formulas.node_ref`)."""
     source, target, _ = edge
-    return f"{node_ref(graph, target, digits).plain} → {node_ref(graph, source, digits).plain}"
+    return f"{node_ref(graph, target, digits, memo).plain} → {node_ref(graph, source, digits, memo).plain}"
 
 
 def _paren_neg(text: str, value: Any) -> str:

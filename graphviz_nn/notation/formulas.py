@@ -197,15 +197,16 @@ def node_ref(graph: Any, node: str, digits: int, memo: dict | None = None) -> Ex
         return output_ref(graph)
     if data.get("kind") != "op" or data.get("name"):
         return leaf(data, False, digits)
-    symbolic, _ = node_formula(graph, node, digits)
-    if len(symbolic.plain) > REF_BUDGET:
-        return _shortened(graph, node, REF_BUDGET, digits)
-    return symbolic
+    # The whole formula when it fits in the budget, else expanded as deep as fits: a deeper
+    # expansion is never shorter (``…`` becomes a part at least one character long), so this
+    # is also what shortening the formula of :func:`node_formula` would give.
+    return _shortened(graph, node, REF_BUDGET, digits)
 
 
-def node_ref_text(graph: Any, node: str, digits: int = 4) -> str:
-    """A node in plain text as the captions name it: ``a1``, ``x·y``, ``f`` for an unnamed output."""
-    return node_ref(graph, node, digits).plain
+def node_ref_text(graph: Any, node: str, digits: int = 4, memo: dict | None = None) -> str:
+    """A node in plain text as the captions name it: ``a1``, ``x·y``, ``f`` for an unnamed output
+    (``memo`` as for :func:`node_ref`)."""
+    return node_ref(graph, node, digits, memo).plain
 
 
 def partial(out: Expr, wrt: Expr) -> tuple[str, str]:

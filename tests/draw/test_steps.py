@@ -71,3 +71,28 @@ def test_whole_drawings_given_are_read_and_the_ones_written_are_handed_back() ->
     seed = next(k for k, step in enumerate(res.trace, start=1) if step.phase == "backward")
     assert set(whole) == {0, seed, n} and whole[n] is marked
     assert all(whole[k] == to_dot(res, dataclasses.replace(opts, step=k)) for k in (0, seed))
+
+
+def test_a_pass_works_out_each_nodes_reference_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The step notes name nodes by their formulas (``… + w3·x3 + w4·x4``); one walk over the
+    pass works each out once, not once at every step that names it (a 40-term sum would
+    otherwise be expanded again at each of its 318 steps)."""
+    from graphviz_nn.notation import formulas
+
+    res = gnn.evaluate(" + ".join(f"w{i}*x{i}" for i in range(1, 11)),
+                       {f"{c}{i}": 0.5 for c in "wx" for i in range(1, 11)})
+    shortened = formulas._shortened
+    worked_out: list[str] = []
+
+    def counted(graph, node, *args, **kwargs):
+        worked_out.append(node)
+        return shortened(graph, node, *args, **kwargs)
+
+    opts = RenderOptions()
+    seed = next(k for k, step in enumerate(res.trace, start=1) if step.phase == "backward")
+    whole = {k: to_dot(res, dataclasses.replace(opts, step=k)) for k in (0, seed, len(res.trace))}
+    monkeypatch.setattr(formulas, "_shortened", counted)
+    captions = [caption for _, _, caption in step_changes(res, opts, whole=whole)]
+    assert len(whole) == 3  # the whole drawings, which work out their own, were all given
+    assert "… + … + w3·x3 + w4·x4" in "".join(captions)  # the references are in the notes
+    assert sorted(worked_out) == sorted(set(worked_out))
