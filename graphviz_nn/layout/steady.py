@@ -138,11 +138,7 @@ def _layout(final: str, statements: list[str], captions: set[str], program: layo
             timeout: float) -> Pins:
     """Lay out ``final`` with room for every version of its statements in ``statements`` and
     for every caption; read the pins."""
-    versions: dict[str, list[str]] = {}
-    for line in [*statements, *final.splitlines()]:
-        match = _STATEMENT.match(line)
-        if match is not None and line not in versions.setdefault(match.group(3), []):
-            versions[match.group(3)].append(line)
+    versions = _versions([*statements, *final.splitlines()])
     sizes, caption = _measure(final, versions, captions, program, timeout)
     shape_key = (_without_labels(final), program, timeout)
     room = _room(sizes, versions, caption)
@@ -178,6 +174,16 @@ def _layout(final: str, statements: list[str], captions: set[str], program: layo
         while len(_SHAPES) > _KEEP:
             _SHAPES.popitem(last=False)
     return made
+
+
+def _versions(lines: list[str]) -> dict[str, list[str]]:
+    """The distinct node and edge statements among ``lines``, by id, in order."""
+    versions: dict[str, list[str]] = {}
+    for line in lines:
+        match = _STATEMENT.match(line)
+        if match is not None and line not in versions.setdefault(match.group(3), []):
+            versions[match.group(3)].append(line)
+    return versions
 
 
 def _json_layout(source: str, program: layout.LayoutProgram, timeout: float) -> dict[str, Any]:
@@ -230,14 +236,20 @@ def _measure(final: str, versions: dict[str, list[str]], captions: set[str], pro
     node_defaults = next((line for line in head if line.startswith("  node [")), "")
     font = " ".join(re.findall(r'\b(?:fontname|fontsize)="[^"]*"', _graph_line(final)))
     body = ["digraph measure {", node_defaults]
-    owners: dict[str, str] = {}
+    drawn: dict[str, str] = {}  # what is measured, by what its size depends on
+    owners: dict[str, list[str]] = {}  # the nodes each measured version stands for
     for ident, lines in versions.items():
         for line in lines:
             match = _STATEMENT.match(line)
             if match is not None and match.group(2) is None:
-                name = f"m{len(owners)}"
-                owners[name] = ident
-                body.append(f'  "{name}" [{line[match.end(1):]}')
+                attrs = line[match.end(1):]
+                key = _size_key(attrs)
+                if key not in drawn or _pen(attrs) > _pen(drawn[key]):
+                    drawn[key] = attrs
+                if ident not in owners.setdefault(key, []):
+                    owners[key].append(ident)
+    names = {f"m{i}": key for i, key in enumerate(drawn)}
+    body.extend(f'  "{name}" [{drawn[key]}' for name, key in names.items())
     for i, caption in enumerate(sorted(captions)):
         body.append(f'  "caption{i}" [shape="plain" {font} label={caption}]')
     body.append("}")
@@ -248,10 +260,11 @@ def _measure(final: str, versions: dict[str, list[str]], captions: set[str], pro
         name, width, height = obj.get("name", ""), float(obj.get("width", 0)), float(obj.get("height", 0))
         if name.startswith("caption"):
             widest = max(widest, width * 72)
-        elif name in owners:
-            w, h, _, _ = largest.get(owners[name], (0.0, 0.0, "", 1))
-            largest[owners[name]] = (max(w, width), max(h, height), obj.get("shape", ""),
-                                     int(obj.get("peripheries", "1") or 1))
+        elif name in names:
+            for ident in owners[names[name]]:
+                w, h, _, _ = largest.get(ident, (0.0, 0.0, "", 1))
+                largest[ident] = (max(w, width), max(h, height), obj.get("shape", ""),
+                                  int(obj.get("peripheries", "1") or 1))
     sizes = {}
     for ident, (width, height, shape, rings) in largest.items():
         if shape in _LABEL_FREE:  # "plain" ignores width and height; "none" takes them as least size
@@ -260,6 +273,26 @@ def _measure(final: str, versions: dict[str, list[str]], captions: set[str], pro
             extra = max(0, rings - 1) * 8 / 72
             sizes[ident] = f'width="{width - extra:.4f}" height="{height - extra:.4f}"'
     return sizes, widest
+
+
+_SIZELESS = re.compile(r'(?<= )(?:id|class|tooltip|color|fillcolor|fontcolor|penwidth)="(?:[^"\\]|\\.)*" ?')
+_LABEL_COLOUR = re.compile(r' (?:BG)?COLOR="[^"]*"')  # in an HTML-like label (user text has its quotes escaped)
+_PENWIDTH = re.compile(r'(?<= )penwidth="([0-9.]+)"')
+
+
+def _size_key(attrs: str) -> str:
+    """A node statement's attributes without those its size does not depend on: its id, class
+    and tooltip, its colours and its pen width. (Versions of a node differ mostly in these: the
+    step drawn highlights it, greys it out while pending, or colours it by sign.)"""
+    return _LABEL_COLOUR.sub("", _SIZELESS.sub("", " " + attrs))
+
+
+def _pen(attrs: str) -> float:
+    """The statement's pen width (1 when not set). Of versions that differ only in it, the one
+    with the widest pen is measured: a layout program that counts the pen in a node's size
+    (Graphviz does not) makes it the largest."""
+    found = _PENWIDTH.search(attrs)
+    return float(found.group(1)) if found is not None else 1.0
 
 
 def pin(source: str, pins: Pins) -> str | None:

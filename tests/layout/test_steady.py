@@ -240,3 +240,41 @@ def test_the_players_layout_serves_the_single_steps_and_the_gif(program, runs):
     runs.clear()  # what follows the player
     export_bytes(res, "svg", dataclasses.replace(opts, step=4))
     assert runs == ["digraph computation {"]  # the pinned step drawn, nothing laid out
+
+
+@pytest.mark.parametrize("program", PROGRAMS)
+@pytest.mark.parametrize("opts", [RenderOptions(), RenderOptions(theme="micrograd", color_by_sign=True),
+                                  RenderOptions(theme="print", edge_text="both")], ids=["lecture", "micrograd", "print"])
+def test_versions_that_differ_only_in_colour_and_pen_are_measured_once(program, opts, monkeypatch):
+    """A node's versions differ mostly in colour and pen (highlighted at its step, grey while
+    pending): each size is measured once, and every node still gets the largest size of its
+    versions as the layout program measures each of them (the oracle: every version laid out)."""
+    res = gnn.evaluate(*PARTIAL)
+    prog = layout.find_program(program)
+    statements, captions = steady.step_statements(res, opts)
+    final = to_dot(res, dataclasses.replace(opts, step=len(res.trace)))
+    versions = steady._versions([*statements, *final.splitlines()])
+    nodes = {ident: [line for line in lines if " -> " not in line.split("[", 1)[0]] for ident, lines in versions.items()}
+    nodes = {ident: lines for ident, lines in nodes.items() if lines}
+    sent: list[str] = []
+    json_layout = steady._json_layout
+    monkeypatch.setattr(steady, "_json_layout", lambda source, *args: sent.append(source) or json_layout(source, *args))
+    sizes, _ = steady._measure(final, versions, captions, prog, opts.timeout)
+    measured = sent[0].count('\n  "m')
+    assert measured < sum(len(lines) for lines in nodes.values())
+    every = ["digraph every {", next(line for line in final.splitlines() if line.startswith("  node ["))]
+    owner = {}
+    for ident, lines in nodes.items():
+        for line in lines:
+            owner[f"v{len(owner)}"] = ident
+            every.append(f'  "v{len(owner) - 1}" [{line.split(" [", 1)[1]}')
+    found = json.loads(layout.run_layout("\n".join(every) + "\n}\n", "json", prog, opts.timeout))
+    largest: dict[str, list[float]] = {}
+    for obj in found["objects"]:
+        extra = 0 if obj.get("shape") == "plain" else (int(obj.get("peripheries", "1") or 1) - 1) * 8 / 72
+        w, h = largest.setdefault(owner[obj["name"]], [0.0, 0.0])
+        largest[owner[obj["name"]]] = [max(w, float(obj["width"]) - extra), max(h, float(obj["height"]) - extra)]
+    assert largest.keys() == sizes.keys()
+    for ident, (width, height) in largest.items():
+        got = [float(v) for v in re.findall(r'(?:width|height)="([0-9.]+)"', sizes[ident])]
+        assert got == pytest.approx([width, height], abs=1e-3), ident
