@@ -5,14 +5,15 @@ writing every step whole.
 the node and edge statements of :func:`~graphviz_nn.draw.dot.to_dot` at step ``k`` that may
 differ from step ``k - 1`` (all of them at step 0): the nodes the step and the one before touch,
 the edges out of a node just computed (no longer pending) and the edge a backward step works
-on and the one before (highlighted, then done with its term). At the seed and the last step
-every statement is written again. Each step comes with its caption (the title and the notes
-above the drawing, the first of which says what the step did).
+on and the one before (highlighted, then done with its term). At the last step every statement
+is written again (that drawing is written whole anyway: the steady layout lays it out). Each
+step comes with its caption (the title and the notes above the drawing, the first of which
+says what the step did).
 
 >>> import graphviz_nn as gnn
 >>> res = gnn.evaluate("x*y", {"x": 2, "y": 3})
 >>> [len(lines) for _, lines, _ in step_changes(res, RenderOptions())]
-[5, 2, 4, 3, 5, 3, 5]
+[5, 2, 4, 3, 1, 3, 5]
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ def statement_lines(source: str) -> list[str]:
 def step_changes(res: Any, options: RenderOptions, step_line: bool = True,
                  whole: dict[int, str] | None = None) -> Iterator[tuple[int, list[str], str | None]]:
     """``(k, statements, caption)`` for ``k = 0 … len(trace)``: the statements of step ``k``
-    that may differ from step ``k - 1`` (every one at step 0, at the seed and at the last step)
+    that may differ from step ``k - 1`` (every one at step 0 and at the last step)
     and the caption of step ``k`` (its ``label=<…>``, ``None`` without title and notes), which
     without ``step_line`` leaves out the note that says what the step did (then every step has
     the same caption). ``whole``, when given, holds :func:`to_dot` of some steps with these
@@ -65,7 +66,6 @@ def step_changes(res: Any, options: RenderOptions, step_line: bool = True,
     else:  # one box per named result: only the boxes' own nodes carry numbers
         summaries = {g.rep: g.summary for g in grouping.groups}
         drawn = {node: summaries.get(node, "") for node in graph.nodes if grouping.rep_of.get(node) == node}
-    seed = next((k for k, step in enumerate(trace, start=1) if step.phase == "backward"), n)
     plan = None
     caption: str | None = None
     state = StepState(0)
@@ -77,7 +77,7 @@ def step_changes(res: Any, options: RenderOptions, step_line: bool = True,
         if step_line or k == 0:
             notes = scene_notes(ctx, grouping)
             caption = caption_label(options.title, notes if step_line else notes[1:], ctx.theme)
-        if k in (0, seed, n):
+        if k in (0, n):
             yield k, everything if k == 0 else statement_lines(source(k)), caption
             continue
         recent = trace[max(0, k - 2):k]
