@@ -101,10 +101,11 @@ class DrawContext:
     ``stepping`` is true when a trace step is drawn (``state`` is then that step's state);
     ``compact`` selects the large-graph drawing; ``formulas`` holds the local derivatives' plain text
     by edge, ``blanks`` each worksheet blank's number by ``(node, kind)``, and ``path_targets``
-    the targets of highlighted edges. ``refs`` keeps how nodes are referred to in the notes
-    (:func:`~graphviz_nn.notation.formulas.node_ref`) once worked out: the contexts of one pass
-    made from each other with :func:`dataclasses.replace` share it, so a formula is expanded
-    once per pass, not once per step.
+    the targets of highlighted edges. ``memo`` keeps what is worked out once for every step
+    drawn: how the notes refer to nodes (:func:`~graphviz_nn.notation.formulas.node_ref`) and
+    the nodes' order. The contexts of one pass, made from each other with
+    :func:`dataclasses.replace`, share it, so a formula is expanded once per pass, not once per
+    step.
     """
 
     graph: nx.MultiDiGraph
@@ -117,7 +118,7 @@ class DrawContext:
     formulas: dict[Edge, str] = dataclasses.field(default_factory=dict)
     blanks: dict[tuple[str, str], int] = dataclasses.field(default_factory=dict)
     path_targets: frozenset[str] = frozenset()
-    refs: dict = dataclasses.field(default_factory=dict, compare=False, repr=False)
+    memo: dict = dataclasses.field(default_factory=dict, compare=False, repr=False)
 
     @property
     def digits(self) -> int:

@@ -251,7 +251,7 @@ def scene_notes(ctx: DrawContext, grouping: Grouping | None) -> list[str]:
     notes = []
     graph = ctx.graph
     if ctx.stepping:
-        notes.append(_describe_step(ctx.state, ctx.total_steps, graph, ctx.digits, ctx.refs))
+        notes.append(_describe_step(ctx.state, ctx.total_steps, graph, ctx.digits, ctx.memo))
     if grouping is not None:
         notes.extend(grouping.notes)
     if ctx.opts.show_grads and not ctx.theme.records:
@@ -303,7 +303,10 @@ def _grad_cell(node: str, ctx: DrawContext) -> Cell:
     if node not in state.grads:
         return Cell("pending")
     grad = state.grads[node]
-    outs = _out_edges(ctx.graph, node)
+    order = ctx.memo.get(("order", ctx.graph))
+    if order is None:
+        order = ctx.memo[("order", ctx.graph)] = {n: i for i, n in enumerate(ctx.graph.nodes)}
+    outs = _out_edges(ctx.graph, node, order)
     if ctx.opts.edge_mode in ("value", "both") and len(outs) > 1 and np.ndim(grad) == 0 and not ctx.compact:
         parts = tuple(d["contribution"] for u, v, k, d in outs
                       if edge_key(u, v, k, d) in state.done_edges and d.get("contribution") is not None)
@@ -312,9 +315,9 @@ def _grad_cell(node: str, ctx: DrawContext) -> Cell:
     return Cell("number", grad)
 
 
-def _out_edges(graph: nx.MultiDiGraph, node: str) -> list[tuple[str, str, int, dict]]:
-    """Edges out of ``node`` in the order their targets were made, then by argument position."""
-    order = {n: i for i, n in enumerate(graph.nodes)}
+def _out_edges(graph: nx.MultiDiGraph, node: str, order: dict[str, int]) -> list[tuple[str, str, int, dict]]:
+    """Edges out of ``node`` in the order their targets were made (``order``: each node's
+    place in the graph), then by argument position."""
     edges = [(u, v, k, d) for u, v, k, d in graph.out_edges(node, keys=True, data=True)]
     return sorted(edges, key=lambda e: (order[e[1]], e[2]))
 
