@@ -14,7 +14,7 @@ from ..page import exports as page_exports
 from ..page.netview import SpecForm
 from ..page.view import Labels
 
-__all__ = ["STALE_DOWNLOADS", "deferred", "step_downloads", "more_downloads", "neuron_downloads"]
+__all__ = ["STALE_DOWNLOADS", "CODE_KEY", "deferred", "step_downloads", "more_downloads", "neuron_downloads"]
 
 #: While a rerun is on its way, Streamlit keeps the previous run's elements on screen (marked
 #: ``data-stale``) until the new run redraws them. A download button among them would hand over
@@ -22,6 +22,10 @@ __all__ = ["STALE_DOWNLOADS", "deferred", "step_downloads", "more_downloads", "n
 #: an edit): it takes no clicks until its own run has drawn it.
 STALE_DOWNLOADS = ('<style>[data-stale="true"] [data-testid="stDownloadButton"] button '
                    '{pointer-events: none; cursor: progress;}</style>')
+
+
+CODE_KEY = "code_export"
+"""The session-state key that says whether the code downloads' expander is open."""
 
 
 def deferred(make: Callable[[], bytes], what: str) -> Callable[[], bytes]:
@@ -62,7 +66,11 @@ def step_downloads(text: str, values: tuple[tuple[str, str], ...], options: Rend
 def more_downloads(text: str, values: tuple[tuple[str, str], ...], options: RenderOptions,
                    labels: Labels = ()) -> None:
     """The graph as a NumPy or PyTorch script that recomputes the value and every gradient."""
-    with st.expander("Export as code (NumPy, PyTorch)"):
+    # The scripts are made only while the expander is open (opening it reruns the page).
+    box = st.expander("Export as code (NumPy, PyTorch)", key=CODE_KEY, on_change="rerun")
+    if box.open is False:
+        return
+    with box:
         st.caption("A standalone script of this graph and these values: it prints the value and every "
                    "gradient as JSON (as `graphviz-nn code` does).")
         cols = st.columns(len(page_exports.CODE_EXPORTS))

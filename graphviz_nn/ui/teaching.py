@@ -4,6 +4,9 @@ backprop beside finite differences, the local derivative on every edge in LaTeX,
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 import streamlit as st
 
 from ..draw.options import RenderOptions
@@ -15,9 +18,13 @@ from .markdown import fenced, graph_html, md_escape
 from .player import view_for
 from .worksheet import worksheet_panel
 
-__all__ = ["PLOT_PRESETS", "teaching_panels", "chain_rule_panel", "gradient_check_panel",
-           "edge_formulas_panel", "plot_panel"]
+__all__ = ["TABS", "TAB_KEY", "PLOT_PRESETS", "teaching_panels", "chain_rule_panel", "gradient_check_panel",
+           "edge_formulas_panel", "plot_panel", "plot_spec"]
 
+TABS = ("Chain rule", "Gradient check", "Edge formulas", "Worksheet", "Function plot")
+"""The teaching tabs, in order; the first is open when the page opens."""
+TAB_KEY = "teach_tab"
+"""The session-state key holding the open tab's title (set it to open a tab from a script)."""
 PLOT_PRESETS = {"this expression": None, **plots.ACTIVATIONS}
 """What the function plot can draw: the page's own expression or one activation of ``x``."""
 
@@ -32,18 +39,18 @@ def teaching_panels(text: str, values: tuple[tuple[str, str], ...], options: Ren
     shown = dict(view.labels)
     names = [name for name, _ in view.labels]
     st.markdown("#### Take the chain rule apart")
-    rule_tab, check_tab, edge_tab, sheet_tab, plot_tab = st.tabs(["Chain rule", "Gradient check",
-                                                                   "Edge formulas", "Worksheet", "Function plot"])
-    with rule_tab:
-        chain_rule_panel(text, values, options, labels, names, shown)
-    with check_tab:
-        gradient_check_panel(text, values, options, labels)
-    with edge_tab:
-        edge_formulas_panel(text, values, options, labels)
-    with sheet_tab:
-        worksheet_panel(text, values, options, labels)
-    with plot_tab:
-        plot_panel(text, values, names)
+    # Only the open tab is made (a tab chosen reruns the page): the worksheet's drawing and the
+    # plot's samples are not made again for every new value while their tabs are closed.
+    tabs = st.tabs(list(TABS), key=TAB_KEY, on_change="rerun")
+    panels = (lambda: chain_rule_panel(text, values, options, labels, names, shown),
+              lambda: gradient_check_panel(text, values, options, labels),
+              lambda: edge_formulas_panel(text, values, options, labels),
+              lambda: worksheet_panel(text, values, options, labels),
+              lambda: plot_panel(text, values, names))
+    for tab, panel in zip(tabs, panels):
+        if tab.open is not False:
+            with tab:
+                panel()
 
 
 def chain_rule_panel(text: str, values: tuple[tuple[str, str], ...], options: RenderOptions,
@@ -154,13 +161,28 @@ def plot_panel(text: str, values: tuple[tuple[str, str], ...], names: list[str])
         return
     st.caption(f"f({variable}) = {plot_text} and its derivative from the engine's backward pass on 401 points "
                f"(the other inputs keep their values).")
-    import pandas as pd
-
     # Charted in the browser; the drawn picture (matplotlib, ~1 s) is made only for a download.
-    frame = pd.DataFrame({"f": data.y, "df/d" + variable: data.dy}, index=pd.Index(data.x, name=variable))
-    st.line_chart(frame, x_label=variable, height=320)
+    st.vega_lite_chart(plot_spec(variable, data.x, data.y, data.dy), width="stretch")
     c1, c2 = st.columns(2)
     for col, fmt, mime in ((c1, "svg", "image/svg+xml"), (c2, "png", "image/png")):
         col.download_button(f"Plot as {fmt.upper()}", file_name=f"plot.{fmt}", mime=mime, key=f"plot_{fmt}",
                             on_click="ignore",
                             data=deferred(lambda fmt=fmt: page_teach.function_plot(*args, fmt)[0], "the plot"))
+
+
+def plot_spec(variable: str, x: Any, y: Any, dy: Any) -> dict[str, Any]:
+    """f and its derivative over ``x`` as a Vega-Lite line chart: a plain spec (a few
+    milliseconds a rerun, where ``st.line_chart`` of a DataFrame built and checked an Altair
+    chart for ~45 ms); where a curve is not finite its value is null and its line breaks there.
+
+    >>> spec = plot_spec("x", [0.0, 1.0], [0.0, 1.0], [0.0, 2.0])
+    >>> [(p["x"], p["curve"], p["y"]) for p in spec["data"]["values"]][:3]
+    [(0.0, 'f', 0.0), (1.0, 'f', 1.0), (0.0, 'df/dx', 0.0)]
+    """
+    rows = [{"x": float(a), "curve": name, "y": float(b) if math.isfinite(float(b)) else None}
+            for name, ys in (("f", y), (f"df/d{variable}", dy)) for a, b in zip(x, ys)]
+    return {"data": {"values": rows}, "mark": {"type": "line"}, "height": 320,
+            "encoding": {"x": {"field": "x", "type": "quantitative", "title": variable},
+                         "y": {"field": "y", "type": "quantitative", "title": None},
+                         "color": {"field": "curve", "type": "nominal", "title": None,
+                                   "sort": ["f", f"df/d{variable}"]}}}

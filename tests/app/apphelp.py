@@ -28,3 +28,19 @@ def current_graph(at: Any, step: int | None = None) -> str:
     shown = [m.value for m in at.markdown if 'class="gnn-graph" data-state="current"' in m.value]
     assert len(shown) == 1
     return shown[0]
+
+
+def open_tab(at: Any, title: str) -> Any:
+    """Open the teaching tab ``title`` (only the open tab is made) and rerun the page."""
+    from graphviz_nn.ui.teaching import TAB_KEY
+
+    at.session_state[TAB_KEY] = title
+    return at.run()
+
+
+def open_code(at: Any) -> Any:
+    """Open the code downloads' expander (its scripts are made only while it is open) and rerun."""
+    from graphviz_nn.ui.downloads import CODE_KEY
+
+    at.session_state[CODE_KEY] = True
+    return at.run()

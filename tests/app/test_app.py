@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from apphelp import current_graph, player
+from apphelp import current_graph, open_tab, player
 from graphviz_nn.page.examples import list_examples
 
 st_testing = pytest.importorskip("streamlit.testing.v1")
@@ -47,7 +47,7 @@ def test_default_page_renders() -> None:
     assert "f = 10" in texts(at) and "∂f/∂x = 7" in texts(at) and "∂f/∂y = 6" in texts(at)
     assert "= 10" in svg and "= 7" in svg
     assert "**Download step 15**" in texts(at)  # the finished graph: 8 nodes, the seed, 6 edges from inputs
-    assert len(at.get("download_button")) == 5 + 4 + 2 + 6 + 2  # this step, all steps, code, worksheet and key, plot
+    assert len(at.get("download_button")) == 5 + 4  # this step, all steps (code, worksheet, plot: when opened)
 
 
 def test_editing_the_expression_and_a_value_changes_the_graph() -> None:
@@ -174,6 +174,9 @@ def test_chain_rule_tab_highlights_the_paths() -> None:
 
 def test_worksheet_tab_checks_answers_with_hints() -> None:
     at = start()  # x^2 + 3xy at x = 2, y = 1: df/dx = 7, df/dy = 6
+    assert not [m for m in at.markdown if 'data-state="worksheet"' in m.value]  # made when its tab opens
+    open_tab(at, "Worksheet")
+    assert not at.exception
     sheet = [m.value for m in at.markdown if 'data-state="worksheet"' in m.value]
     assert len(sheet) == 1 and "____ (1)" in sheet[0]
     boxes = {t.label.split(") ", 1)[1]: t for t in at.text_input if t.key and t.key.startswith("ws_answer:")}
@@ -188,6 +191,8 @@ def test_worksheet_tab_checks_answers_with_hints() -> None:
 
 def test_function_plot_tab_draws_f_and_its_derivative() -> None:
     at = start()  # x^2 + 3xy: plotted against x with y = 1
+    assert not any("f(x) = " in c.value for c in at.caption)  # made when its tab opens
+    open_tab(at, "Function plot")
     assert not at.exception
     assert any("f(x) = x^2 + 3xy" in c.value for c in at.caption)
     keys = {b.key for b in at.get("download_button")}

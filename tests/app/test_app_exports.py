@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from apphelp import current_graph
+from apphelp import current_graph, open_code
 from graphviz_nn.page.examples import list_examples
 
 st_testing = pytest.importorskip("streamlit.testing.v1")
@@ -46,8 +46,11 @@ def test_the_merge_switch_draws_a_tree_with_the_same_numbers() -> None:
 
 def test_the_code_downloads_sit_beside_the_graph() -> None:
     at = start()
-    assert {"download_code_numpy", "download_code_torch"} <= download_keys(at)
     assert any(e.label.startswith("Export as code") for e in at.expander)
+    assert not {"download_code_numpy", "download_code_torch"} & download_keys(at)  # made when opened
+    open_code(at)
+    assert not at.exception
+    assert {"download_code_numpy", "download_code_torch"} <= download_keys(at)
 
 
 def test_the_neuron_view_has_its_downloads() -> None:
@@ -57,6 +60,6 @@ def test_the_neuron_view_has_its_downloads() -> None:
     assert not {k for k in download_keys(at) if k.startswith("download_neurons_")}
     at.radio(key="net_view").set_value("Neurons").run()
     assert not at.exception and not at.error
-    keys = download_keys(at)
+    keys = download_keys(open_code(at))
     assert {f"download_neurons_{fmt}" for fmt in ("svg", "png", "pdf", "dot")} <= keys
     assert {"download_code_numpy", "download_code_torch"} <= keys

@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow.ipc
 import pytest
 
-from apphelp import current_graph
+from apphelp import current_graph, open_tab
 from graphviz_nn.page import netview
 from graphviz_nn.errors import GnnError
 from graphviz_nn.page.netview import SpecForm
@@ -274,7 +274,7 @@ def test_two_paths_are_summed() -> None:
 def test_gradient_check_and_edge_formulas() -> None:
     at = start()  # x^2 + 3xy at x = 2, y = 1: df/dx = 2x + 3y = 7, df/dy = 3x = 6
     assert not [d for d in at.dataframe if "finite difference" in d.value.columns]  # computed on demand
-    at.button(key="gradcheck_run").click().run()
+    open_tab(at, "Gradient check").button(key="gradcheck_run").click().run()
     check = table(at, "finite difference")
     assert list(check["input"]) == ["x", "y"] and list(check["backprop"]) == ["7", "6"]
     assert list(check["finite difference"]) == ["7", "6"] and set(check["agree"]) == {"✓"}
@@ -282,7 +282,8 @@ def test_gradient_check_and_edge_formulas() -> None:
     at.number_input(key="num:y").set_value(2).run()  # a new problem: asked for again
     assert not [d for d in at.dataframe if "finite difference" in d.value.columns]
     plain_graph = current_graph(at)
-    at.radio(key="edge_mode").set_value("formula").run()
+    assert not at.latex  # the edge formulas are made when their tab opens
+    open_tab(at, "Edge formulas").radio(key="edge_mode").set_value("formula").run()
     latex = at.latex[-1].value
     assert r"2\,x" in latex and "= 4" not in latex  # d(x^2)/dx = 2x; no values
     formula_graph = current_graph(at)
