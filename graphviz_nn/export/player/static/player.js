@@ -7,8 +7,9 @@
  * follows the node or edge the step works on; a click on a node or edge opens the inspector;
  * a click on a trace-table row jumps to its step.
  *
- * The player opens on the whole drawing ("All": the whole drawing at any size). Fit shows the
- * whole drawing when its labels stay readable there (at least READABLE_PX CSS pixels); a drawing
+ * The player opens on the whole drawing ("All": the whole drawing at any size), a drawing without
+ * steps (the neuron view) at Fit. Fit shows the whole drawing when its node and edge labels stay
+ * readable there (at least READABLE_PX CSS pixels); a drawing
  * too large for that is shown at the smallest scale that keeps them readable (the whole width or
  * height when that scale allows it), centred on the step's node, and the view follows the
  * highlighted node from step to step.
@@ -23,7 +24,7 @@
 
   var SPEEDS = [0.5, 1, 2, 5, 10];
   var MIN_SCALE = 0.05, MAX_SCALE = 8, FIT_MAX = 1.5, MARGIN = 12;
-  /* The smallest node label a fitted drawing shows, in CSS pixels. */
+  /* The smallest node or edge label a fitted drawing shows, in CSS pixels. */
   var READABLE_PX = 10, SNAP = 1.25;
 
   function el(tag, cls, text) {
@@ -93,8 +94,10 @@
     this.inspected = null;
     this.build();
     this.draw(this.k);
-    this.autoFit = 'all';  // it opens on the whole drawing (fitted again when the view gets its size)
-    this.fit(true);
+    // A pass opens on the whole drawing; a drawing without steps (the neuron view, whose point is
+    // its weight labels) at Fit, its labels readable. Fitted again when the view gets its size.
+    this.autoFit = this.n ? 'all' : 'fit';
+    this.fit(this.autoFit === 'all');
     this.update();
     this.warmed = false;
     var self = this;
@@ -297,9 +300,9 @@
     this.svg.setAttribute('width', String(this.width));
     this.svg.setAttribute('height', String(this.height));
     this.svg.style.display = 'block';
-    // the smallest font of the node labels, in the drawing's points
+    // the smallest font of the node and edge labels, in the drawing's points
     var least = Infinity;
-    this.svg.querySelectorAll('g.node text').forEach(function (t) {
+    this.svg.querySelectorAll('g.node text, g.edge text').forEach(function (t) {
       var size = parseFloat(t.getAttribute('font-size'));
       if (size > 0 && size < least && t.textContent.trim()) least = size;
     });
