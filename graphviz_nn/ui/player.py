@@ -5,6 +5,7 @@ graph that worked, greyed out, while the problem cannot be drawn."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import streamlit as st
@@ -67,7 +68,10 @@ def draw_step_panel(text: str, values: tuple[tuple[str, str], ...], options: Ren
     over_budget = issue is not None and issue.explanation == OVER_BUDGET_ADVICE
     if over_budget:  # said at once, before the step's numbers are asked for
         show_issue(View(text, issue=issue))
-    view = view_for(text, values, options, step, labels, draw=not payload and not over_budget)
+    # With the player on the page the view of the step is the whole pass's at that step (no
+    # drawing either way): no second call to a worker.
+    view = (replace(full, step=step) if payload
+            else view_for(text, values, options, step, labels, draw=not over_budget))
     if view.svg and not payload:  # no player (too many steps, …): the finished drawing, and why
         st.caption(md_escape(issue.message) if issue is not None else "")
         st.markdown(graph_html(view.svg, zoom, dark), unsafe_allow_html=True)
