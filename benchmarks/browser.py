@@ -17,8 +17,8 @@ frame, ``iframe[title*="graphviz_nn_player"]``, the newest when a rerun briefly 
 other markup than before the action (the page polls once per animation frame). Every figure is
 the median of ``--repeats`` runs after one warm-up run; the first (cold) run is reported too.
 Beside each time, the **server's CPU** for the action (the app's process, its workers and the
-layout programs they ran, from ``/proc``): on a loaded machine the time is mostly waiting for a
-core, the CPU is what the action costs.
+layout programs they ran, from ``/proc``; each run's share of each on standard error): on a
+loaded machine the time is mostly waiting for a core, the CPU is what the action costs.
 Nothing here is a test: the figures go to docs/PERFORMANCE.md.
 """
 
@@ -75,30 +75,47 @@ class Row:
     runs: dict[str, list[float]] = field(default_factory=dict)
 
 
-def server_cpu(pid: int) -> float:
-    """CPU milliseconds used so far by the process ``pid`` and every process under it (the
-    ended and waited-for ones included: a layout program, a stopped worker)."""
-    tick, parent, used = os.sysconf("SC_CLK_TCK"), {}, {}
+def cpu_parts(pid: int) -> dict[str, float]:
+    """CPU milliseconds used so far by the process ``pid`` (``server``), the processes under it
+    that are layout programs (``layout``: ``dot``, ``neato``) and the others (``workers``), the
+    ended and waited-for ones included (a layout program, a stopped worker: counted in their
+    parent's share)."""
+    tick, parent, used, name = os.sysconf("SC_CLK_TCK"), {}, {}, {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
+            raw = stat.read_text()
         except OSError:  # the process ended meanwhile
             continue
+        fields = raw.rsplit(")", 1)[1].split()
         proc = int(stat.parent.name)
         parent[proc] = int(fields[1])
         used[proc] = sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
-    def under(proc: int) -> bool:
-        while proc in parent and proc != pid:
-            proc = parent[proc]
-        return proc == pid
-    return 1000 * sum(t for proc, t in used.items() if under(proc)) / tick
+        name[proc] = raw.split("(", 1)[1].rsplit(")", 1)[0]
+    parts = {"server": 0.0, "workers": 0.0, "layout": 0.0}
+    for proc, ticks in used.items():
+        up, depth = proc, 0
+        while up in parent and up != pid:
+            up, depth = parent[up], depth + 1
+        if up == pid:
+            part = "server" if depth == 0 else "layout" if name[proc] in ("dot", "neato") else "workers"
+            parts[part] += 1000 * ticks / tick
+    return parts
+
+
+def server_cpu(pid: int) -> float:
+    """CPU milliseconds used so far by the process ``pid`` and every process under it."""
+    return sum(cpu_parts(pid).values())
 
 
 def cpu_of(pid: int, run: object) -> tuple[float, float]:
-    """``(milliseconds, server CPU milliseconds)`` of ``run()``, which returns the milliseconds."""
-    before = server_cpu(pid)
+    """``(milliseconds, server CPU milliseconds)`` of ``run()``, which returns the milliseconds;
+    the server's CPU by part (:func:`cpu_parts`) goes to standard error."""
+    before = cpu_parts(pid)
     ms = run()  # type: ignore[operator]
-    return ms, server_cpu(pid) - before
+    after = cpu_parts(pid)
+    parts = {k: round(after[k] - before[k]) for k in before}
+    print(f"  {ms:.0f} ms, server CPU {sum(parts.values())} ms: {json.dumps(parts)}", file=sys.stderr, flush=True)
+    return ms, sum(parts.values())
 
 
 def timed(page: object, action: object) -> float:
