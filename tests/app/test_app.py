@@ -227,3 +227,22 @@ def test_the_server_forces_no_full_collection_after_each_run() -> None:
 
     config = tomllib.loads((Path(APP).parent / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
     assert config["runner"]["postScriptGC"] is False
+
+
+def test_a_reported_step_makes_no_second_view(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the player on the page, the view of the step it reports is the whole pass's view at
+    that step: the run asks for no view of its own (one worker call less per run), and the
+    step's downloads are that step's."""
+    import graphviz_nn.ui.player as ui_player
+
+    at = start()  # x^2 + 3xy: 15 steps
+    asked: list[int | None] = []
+    real = ui_player.build_view
+    monkeypatch.setattr(ui_player, "build_view", lambda text, values, options, step, **kw:
+                        asked.append(step) or real(text, values, options, step, **kw))
+    at.session_state["player"] = 4  # what the player sends once stepping rests
+    at.run()
+    assert not at.exception
+    assert asked and all(step is None for step in asked), asked
+    assert "**Download step 4**" in texts(at)
+    assert {"download_svg_step4", "download_png_step4"} <= {b.key for b in at.get("download_button")}
