@@ -11,7 +11,7 @@ import numpy as np
 from .engine import tidy
 from ..ops import OPS, local_derivative, vjp
 
-__all__ = ["forward", "backward"]
+__all__ = ["forward", "backward", "tensor_steps"]
 
 
 
@@ -51,7 +51,10 @@ def forward(s, values: Mapping[str, Any], leaves: np.ndarray) -> tuple:
 
 
 def backward(s, state: tuple) -> tuple:
-    """Every gradient, local derivative, contribution and running sum, level by level in reverse."""
+    """Every gradient, level by level in reverse, and every scalar step's local derivative,
+    contribution and running sum. A step whose local derivative or contribution is an array is
+    not kept: its arrays are dropped once summed into its source's gradient (the last item of
+    the state says whether there were any; :func:`tensor_steps` makes them again)."""
     v, tv, gathered = state
     n_steps = len(s.step_src) + 1  # and a spare entry that padded sums write to
     grad = np.zeros(s.n_scalar)
@@ -101,7 +104,25 @@ def backward(s, state: tuple) -> tuple:
                 _single_backward(s, i, v, tv, grad, tgrad, contrib, local, objects)
     _gather_grads(s, s.levels[0], grad, tgrad, contrib, after, objects)
     after[s.first_steps] = contrib[s.first_steps]
-    return state
+    lazy = bool(objects) or s.tensor_sums
+    objects.clear()  # what is left: array local derivatives of scalar sources (made again on reading)
+    return state + (lazy,)
+
+
+def tensor_steps(s, state: tuple) -> dict[int, tuple]:
+    """The steps a run did not keep (see :func:`backward`), made again from its values and
+    gradients with the same calls in the same order, so equal to the numbers the run summed:
+    storage index -> (local derivative, contribution or ``None`` where the contribution is in
+    the scalar array, running sum or ``None``)."""
+    v, tv, _, grad, tgrad, contrib, local, after, _, _ = state
+    objects: dict[int, tuple] = {}
+    with np.errstate(all="ignore"):  # as the run was
+        for i in s.single_steps:
+            _single_backward(s, i, v, tv, grad, tgrad, contrib, local, objects)
+        for plan in s.levels:
+            for i, stored in plan.tensors:
+                _tensor_sum(stored, objects, keep=True)
+    return objects
 
 
 def _chain_backward(chain: Any, grad: np.ndarray, contrib: np.ndarray, local: np.ndarray) -> None:
@@ -152,9 +173,16 @@ def _gather_grads(s, plan: Any, grad, tgrad, contrib, after, objects) -> None:
         after[total.index] = partial
         grad[total.slots] = partial[-1] if total.last is None else partial[total.last]
     for i, stored in plan.tensors:
-        total = None
-        for k in stored:
-            loc, flow, _ = objects[k]
-            total = flow if total is None else tidy(total + flow)
+        tgrad[s.tslot[i]] = _tensor_sum(stored, objects, keep=False)
+
+
+def _tensor_sum(stored: list[int], objects: dict[int, tuple], keep: bool) -> Any:
+    """A tensor's contributions summed in trace order; with ``keep``, each step's running sum
+    is recorded beside it, otherwise the steps are dropped once added."""
+    total = None
+    for k in stored:
+        loc, flow, _ = objects[k] if keep else objects.pop(k)
+        total = flow if total is None else tidy(total + flow)
+        if keep:
             objects[k] = (loc, flow, total)
-        tgrad[s.tslot[i]] = total
+    return total

@@ -298,6 +298,7 @@ class Schedule:
         stored = store[order]
         for lv, first, last in runs(level[multi_all]):
             self._plan(lv).sums = sums(multi_all[first:last], counts, starts, stored, slot, len(store))
+        self.tensor_sums = any(plan.tensors for plan in self.levels)
 
     def _plan(self, lv: int) -> Level:
         """Level ``lv``'s own plan (a level sharing the empty one gets a new one)."""

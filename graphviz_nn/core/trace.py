@@ -1,7 +1,10 @@
 """One run of the compiled schedule: its arrays (:class:`Result`) and its trace (:class:`Trace`).
 
 The run leaves every number in flat arrays (scalar nodes' values and gradients by slot, each
-backward step's local derivative, contribution and running sum by storage index). The
+scalar backward step's local derivative, contribution and running sum by storage index); the
+steps whose numbers are arrays are made again from the values and gradients when the trace or
+the graph's edge attributes are first read (:func:`~graphviz_nn.core.run.tensor_steps`), so a
+run over arrays keeps no array per edge. The
 id-ordered and trace-ordered lists that the graph's attributes and the trace's steps hold are
 made from them on first use, and a :class:`Trace` builds each step when it is read.
 """
@@ -15,6 +18,7 @@ import networkx as nx
 import numpy as np
 
 from .engine import TraceStep, all_finite, tidy
+from . import run
 
 __all__ = ["Result", "Trace"]
 
@@ -23,9 +27,10 @@ class Result:
     """One run's arrays; the id-ordered and trace-ordered Python lists that the graph
     attributes and the trace hold are made on first use."""
 
-    def __init__(self, schedule: Any, v, tv, gathered, grad, tgrad, contrib, local, after, objects):
+    def __init__(self, schedule: Any, v, tv, gathered, grad, tgrad, contrib, local, after, objects, lazy):
         self.schedule = schedule
-        self._arrays = (v, tv, grad, tgrad, contrib, local, after, objects)
+        self._arrays = (v, tv, grad, tgrad, contrib, local, after)
+        self._state = (v, tv, gathered, grad, tgrad, contrib, local, after, objects, lazy) if lazy else None
         self._nodes: tuple[list, list] | None = None
         self._edges: tuple[list, list, list] | None = None
         self._nonfinite: list[str] | None = None
@@ -76,7 +81,9 @@ class Result:
     def _edge_lists(self) -> tuple[list, list, list]:
         if self._edges is None:
             s = self.schedule
-            contrib, local, after, objects = self._arrays[4:]
+            contrib, local, after = self._arrays[4:]
+            objects = run.tensor_steps(s, self._state) if self._state is not None else {}
+            self._state = None
             order = s.store_arr
             locals_, contributions, totals = local[order].tolist(), contrib[order].tolist(), after[order].tolist()
             if objects:
