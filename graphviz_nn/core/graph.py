@@ -72,7 +72,7 @@ class _Builder:
         self.values = values
         self.merge = merge
         self.max_nodes = max_nodes
-        self.resolved: dict[int, str] = {}
+        self.resolved: dict[tuple[int, int], str] = {}
         self.nodes = Nodes(program, self.resolved)
         self.keys: dict[tuple, int] = {}
         self.env: dict[str, int] = {}
@@ -147,7 +147,7 @@ class _Builder:
         op = call.op
         if op == "juxt":
             op = _juxtaposition_op(shapes, args[0] in self.rows_vectors)
-            self.resolved[id(call)] = op
+            self.resolved[call.span] = op
         shape = _SCALAR_SHAPES.get((op, len(args)), _UNKNOWN) if plain and not call.params else None
         if shape is _UNKNOWN:
             shape = _scalar_shape(op, len(args))

@@ -18,7 +18,7 @@ printed forms of the text (``canonical``, ``reading``) are made on first read, t
 from __future__ import annotations
 
 import gc
-from typing import Any
+from typing import Any, Callable
 
 import networkx as nx
 import numpy as np
@@ -41,9 +41,12 @@ class Nodes:
     The builder appends one row per node (:meth:`add`) and :meth:`finish` turns the rows into
     the columns."""
 
-    def __init__(self, program: Program, resolved: dict[int, str]):
-        self.program = program
-        self.resolved = resolved  # id(juxtaposition call) -> the op it became
+    def __init__(self, program: Program, resolved: dict[tuple[int, int], str]):
+        self.program: Program | None = program
+        self.resolved = resolved  # span of each juxtaposition call -> the op it became
+        self.source = program.source if program is not None else ""
+        self.notes = program.notes if program is not None else []
+        self._reread: Callable[[], Program] | None = None
         self.rows: list[tuple] = []  # (kind, op, shape, span, params, args, level, needs, plain) while building
         self.names: dict[int, str] = {}  # inputs' and named statements' names
         self.labels: dict[int, str] = {}  # constants' labels
@@ -141,20 +144,30 @@ class Nodes:
         return len(self.kind)
 
     def _resolve(self, call: Call) -> str:
-        return self.resolved.get(id(call), "mul")
+        return self.resolved.get(call.span, "mul")
+
+    def forget_program(self, reread: Callable[[], Program]) -> None:
+        """Let the syntax tree go once the table is built; ``reread`` parses the text again
+        (the same text with the same names gives the same tree) if ``canonical`` or
+        ``reading`` is ever read. A kept tree is tens of thousands of objects that the garbage
+        collector would otherwise walk, for two strings most callers never read."""
+        self.program, self._reread = None, reread
+
+    def _program(self) -> Program:
+        return self.program if self.program is not None else self._reread()  # type: ignore[misc]
 
     @property
     def canonical(self) -> str:
         """The fully bracketed reading of the text (made on first read)."""
         if "canonical" not in self._texts:
-            self._texts["canonical"] = canonical(self.program, self._resolve)
+            self._texts["canonical"] = canonical(self._program(), self._resolve)
         return self._texts["canonical"]
 
     @property
     def reading(self) -> str:
         """The reading with only the brackets precedence needs (made on first read)."""
         if "reading" not in self._texts:
-            self._texts["reading"] = reading(self.program, self._resolve)
+            self._texts["reading"] = reading(self._program(), self._resolve)
         return self._texts["reading"]
 
     @property
@@ -166,12 +179,11 @@ class Nodes:
 
     def graph_attributes(self) -> dict[str, Any]:
         """What ``graph.graph`` holds (see docs/ARCHITECTURE.md)."""
-        program = self.program
         return dict(
             output=f"n{self.output}", output_name=self.output_name,
-            inputs={name: f"n{i}" for name, i in self.inputs.items()}, source=program.source,
+            inputs={name: f"n{i}" for name, i in self.inputs.items()}, source=self.source,
             canonical=self.canonical, reading=self.reading,
-            notes=[ParseError(message, span, program.source).render() for message, span in program.notes])
+            notes=[ParseError(message, span, self.source).render() for message, span in self.notes])
 
     def to_graph(self) -> nx.MultiDiGraph:
         """The networkx DAG (node attributes as docs/ARCHITECTURE.md lists them, ``value`` and

@@ -20,6 +20,7 @@ as one name rather than x·y), builds again; the last few builds are kept.
 from __future__ import annotations
 
 import threading
+from functools import partial
 from collections import OrderedDict
 from typing import Any, Mapping
 
@@ -132,7 +133,7 @@ class Prepared:
         self._options = dict(merge=merge, max_nodes=max_nodes)
         self._parse_options = dict(max_depth=max_depth, max_chars=max_chars)
         self._builds: OrderedDict[tuple, _Build] = OrderedDict()
-        self._programs: dict[frozenset[str], Program] = {}
+        self._defaults: dict[frozenset[str], dict[str, Any]] = {}  # given names -> the text's own values
         self._lock = threading.Lock()  # one Prepared may serve several threads (the app)
         self._start = self._values_for(_frozen(normalize_values(values)))  # bad text fails here
 
@@ -163,23 +164,35 @@ class Prepared:
             _reading=lambda: nodes.reading, n_nodes=schedule.n_nodes,
             _graph=lambda: _filled(nodes, result, nonfinite()))
 
+    def _parse(self, names: frozenset[str]) -> Program:
+        """The syntax tree of the text with ``names`` given values (the tree is not kept: a
+        build needs it once, and ``canonical`` / ``reading`` read it again if asked)."""
+        return parse(self.text, names, **self._parse_options)
+
     def _values_for(self, given: dict[str, Any]) -> _Values:
         """Read and build for these names and shapes (or reuse a kept build)."""
         names = frozenset(given)
         try:
             with self._lock, GcPaused():  # parse, build and compile make no reference cycles
-                program = self._programs.get(names)
-                if program is None:
-                    program = parse(self.text, given, **self._parse_options)
-                    if len(self._programs) >= KEEP_BUILDS:
-                        self._programs.clear()
-                    self._programs[names] = program
-                merged = {**program.defaults, **given}
+                defaults = self._defaults.get(names)
+                program = None
+                if defaults is None:
+                    program = self._parse(names)
+                    if len(self._defaults) >= KEEP_BUILDS:
+                        self._defaults.clear()
+                    defaults = self._defaults[names] = program.defaults
+                merged = {**defaults, **given}
                 shapes = {name: () if type(value) is float else np.shape(value) for name, value in merged.items()}
                 key = (names, tuple(sorted((name, shape) for name, shape in shapes.items() if shape != ())))
                 build = self._builds.get(key)
                 if build is None:
-                    build = _Build(program, build_nodes(program, merged, **self._options), self.constant_grads)
+                    if program is None:
+                        program = self._parse(names)
+                    nodes = build_nodes(program, merged, **self._options)
+                    build = _Build(program, nodes, self.constant_grads)
+                    # The tree goes while the collector is paused, so it never walks it.
+                    nodes.forget_program(partial(parse, self.text, names, **self._parse_options))
+                    del program
                     self._builds[key] = build
                     while len(self._builds) > KEEP_BUILDS:
                         self._builds.popitem(last=False)

@@ -310,10 +310,13 @@ class Schedule:
         """Where the inputs' values go (one gather for the scalars) and the constants' values."""
         nodes, scalar, slot, tslot = self.nodes, self.scalar, self.slot, self.tslot
         inputs = [i for i in leaves if nodes.kind[i] == "input"]
-        self.scalar_inputs = [(nodes.names[i], slot[i]) for i in inputs if scalar[i]]
-        self.input_slots = np.array([s for _, s in self.scalar_inputs], dtype=np.intp)
-        self.input_getter = itemgetter(*[name for name, _ in self.scalar_inputs] or [None])
-        self.input_slot = dict(self.scalar_inputs)
+        scalar_inputs = [i for i in inputs if scalar[i]]
+        names = [nodes.names[i] for i in scalar_inputs]
+        slots = [slot[i] for i in scalar_inputs]
+        self.scalar_inputs = bool(scalar_inputs)
+        self.input_slots = np.array(slots, dtype=np.intp)
+        self.input_getter = itemgetter(*names or [None])
+        self.input_slot = dict(zip(names, slots))
         self.n_leaf_slots = sum(scalar[i] for i in leaves)  # the scalar leaves come first
         self.tensor_inputs = [(nodes.names[i], tslot[i]) for i in inputs if not scalar[i]]
         consts = [i for i in leaves if nodes.kind[i] == "constant"]
