@@ -86,8 +86,69 @@ _LAYER_INDEX = re.compile(r"\^\s*\{\s*(?:\(\s*([A-Za-z0-9+\- ]+?)\s*\)|\[\s*([A-
 """A layer index after a name: ``^{(1)}``, ``^{[l-1]}``."""
 
 
+_PLAIN = re.compile(
+    r"([ \t\r]*)(?:([A-Za-z]+[0-9]*(?:_[0-9]+)?)|(\*\*|\|\||[-+*/^@,=;|<>()\[\]{}\n])"
+    r"|((?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?))")
+"""Blanks, then one token of plain ASCII text: a name (letters, digits, a numeric subscript), an
+ASCII operator or bracket, a number. ``findall`` over it reads a whole plain text in one call."""
+_PLAIN_KIND = {text: text for text in "-+*/^@,=;|<>()[]{}"} | {"**": "^", "||": "||"}
+_DEPTH = {"(": 1, "[": 1, "{": 1, ")": -1, "]": -1, "}": -1}
+
+
 def tokenize(source: str) -> list[Token]:
     """Split ``source`` into tokens; raise :class:`ParseError` at an unknown character."""
+    tokens = _plain_tokens(source)
+    if tokens is None:
+        tokens = _tokens(source)
+    if "^" in source and "{" in source:
+        tokens = _layer_indices(tokens, source)
+    return tokens
+
+
+def _plain_tokens(source: str) -> list[Token] | None:
+    """The tokens of a plain text (what most texts and every generated program are), from one
+    ``findall`` and a short loop; ``None`` when the text holds anything else (a character
+    :data:`_PLAIN` does not read, which ``findall`` skips and the lengths then show, or a
+    number followed by '.'), for :func:`_tokens` to read, and to refuse with its message."""
+    tokens: list[Token] = []
+    append = tokens.append
+    new = tuple.__new__  # as in _tokens
+    kinds, depths = _PLAIN_KIND, _DEPTH
+    pos = depth = 0
+    space = False
+    for blank, word, punct, number in _PLAIN.findall(source):
+        if blank:
+            pos += len(blank)
+            space = True
+        if word:
+            end = pos + len(word)
+            append(new(Token, ("WORD", word, (pos, end), space, False)))
+        elif punct:
+            end = pos + len(punct)
+            if punct == "\n":  # a statement break, except inside brackets
+                if depth == 0:
+                    append(new(Token, ("NL", punct, (pos, end), space, False)))
+                pos, space = end, True
+                continue
+            step = depths.get(punct)
+            if step is not None:
+                depth = depth + 1 if step > 0 else max(0, depth - 1)
+            append(new(Token, (kinds[punct], punct, (pos, end), space, False)))
+        else:
+            end = pos + len(number)
+            if source.startswith(".", end):
+                return None
+            append(new(Token, ("NUM", number, (pos, end), space, False)))
+        pos, space = end, False
+    rest = source[pos:]
+    if rest.strip(" \t\r"):
+        return None  # findall skipped something
+    append(Token("EOF", "", (len(source), len(source)), space or bool(rest)))
+    return tokens
+
+
+def _tokens(source: str) -> list[Token]:
+    """Any text's tokens: one ``finditer`` pass per run of tokens the master pattern reads."""
     tokens: list[Token] = []
     append = tokens.append
     new = tuple.__new__  # Token(...) without NamedTuple's Python-level __new__: the hot path
@@ -150,8 +211,6 @@ def tokenize(source: str) -> list[Token]:
         else:
             break
     append(Token("EOF", "", (len(source), len(source)), space))
-    if "^" in source and "{" in source:
-        tokens = _layer_indices(tokens, source)
     return tokens
 
 
