@@ -95,7 +95,12 @@ class _Builder:
         if node is None:
             value = self.values[name]
             shape = () if type(value) is float else tuple(np.shape(value))
-            node = inputs[name] = self.add_node("input", None, shape, span)
+            rows = self.rows
+            node = len(rows)
+            if node >= self.max_nodes:
+                raise self.error(LimitError, f"the graph has more than {self.max_nodes:,} nodes", span)
+            rows.append(("input", None, shape, span, _NO_PARAMS, _NO_ARGS, 0, True, True))  # as Nodes.add
+            inputs[name] = node
             self.nodes.names[node] = name
         return node
 
@@ -131,6 +136,38 @@ class _Builder:
     def op_node(self, call: Call, args: list[int], fresh: bool = False) -> int:
         """The node of ``call`` over its operands' nodes; an identical unnamed one is reused
         unless ``fresh`` (the top of a named statement, which must stay its own node)."""
+        rows = self.rows
+        const = self.nodes.const
+        if len(args) == 2 and not call.params and not (const and (args[0] in const or args[1] in const)):
+            # two scalar operands, neither a constant, no parameters, a scalar result: what
+            # :meth:`op_node_any` does for them, written out (every term of a sum of products)
+            first, second = rows[args[0]], rows[args[1]]
+            if not (first[2] or second[2]):
+                op = call.op
+                if op == "juxt":
+                    op = self.resolved[call.span] = "mul"
+                shape = _BINARY_SCALAR_SHAPES.get(op, _UNKNOWN)
+                if shape is _UNKNOWN:
+                    shape = _BINARY_SCALAR_SHAPES[op] = _scalar_shape(op, 2)
+                if shape == () and not OPS[op].params:
+                    key = None
+                    if self.merge and not fresh:
+                        key = (op, (args[0], args[1]), ())
+                        found = self.keys.get(key)
+                        if found is not None:
+                            return found
+                    node = len(rows)
+                    if node >= self.max_nodes:
+                        raise self.error(LimitError, f"the graph has more than {self.max_nodes:,} nodes", call.span)
+                    rows.append(("op", op, shape, call.span, _NO_PARAMS, args,
+                                 1 + (first[6] if first[6] > second[6] else second[6]), first[7] or second[7], True))
+                    if key is not None:
+                        self.keys[key] = node
+                    return node
+        return self.op_node_any(call, args, fresh)
+
+    def op_node_any(self, call: Call, args: list[int], fresh: bool = False) -> int:
+        """:meth:`op_node` for any operands."""
         rows = self.rows
         if len(args) == 2:  # most ops: the same as below, written out for two operands
             first, second = rows[args[0]], rows[args[1]]
@@ -278,6 +315,7 @@ def _juxtaposition_op(shapes: list[tuple[int, ...]], left_is_row: bool) -> str:
 
 
 _SCALAR_SHAPES: dict[tuple[str, int], tuple | None] = {}
+_BINARY_SCALAR_SHAPES: dict[str, tuple | None] = {}  # op -> _scalar_shape(op, 2)
 _UNKNOWN = object()  # an op and arity not yet in _SCALAR_SHAPES
 
 

@@ -72,6 +72,8 @@ def name_marks(name: str) -> tuple[str, str | None, str | None]:
 @lru_cache(maxsize=8192)
 def canonical_name(raw: str) -> str:
     """The one spelling of a variable name: Greek letters spelled out, subscript braces dropped."""
+    if raw.isascii() and raw.isalnum():  # x, w12, loss: nothing to fold (Greek letters are not ASCII)
+        return raw
     name = raw.strip()
     if name.startswith("\\"):
         name = name[1:]

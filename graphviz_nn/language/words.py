@@ -21,6 +21,9 @@ __all__ = ["assigned_names", "expand_words", "unknown_function_message", "INTERN
 INTERNAL_FUNCTIONS = {"prepend1"}
 """Callable (layer chains expand into it) but not advertised."""
 _kind = attrgetter("kind")
+_ITSELF = ("NAME", "")
+"""In the table of words seen: the word is a name spelled as written (``b0_1``), so its WORD
+token stands (the parser reads WORD and NAME tokens alike)."""
 
 
 def assigned_names(tokens: list[Token]) -> set[str]:
@@ -71,16 +74,17 @@ def expand_words(tokens: list[Token], known: set[str], source: str,
             continue
         hit = simple.get(text)
         if hit is not None:
-            append(Token(hit[0], hit[1], tok.span, tok.space_before))
+            append(tok if hit is _ITSELF else Token(hit[0], hit[1], tok.span, tok.space_before))
             continue
         letters = text.rstrip("0123456789") if "_" not in text else text.split("_", 1)[0].rstrip("0123456789")
         whole = canonical_name(text)
         if (whole in known or text.lower() in FUNCTIONS or len(letters) <= 1 or whole in CONSTANTS
                 or letters in GREEK or source[tok.span[0]] == "\\" or "^" in text):
             classified = _classify(text, tok.span, tok.space_before, known, False)
+            itself = classified.kind == "NAME" and classified.text == text
             if source[tok.span[0]] != "\\":
-                simple[text] = (classified.kind, classified.text)
-            append(classified)
+                simple[text] = _ITSELF if itself else (classified.kind, classified.text)
+            append(tok if itself else classified)
             continue
         following = tokens[idx + 1] if idx + 1 < len(tokens) else None
         if following is not None and following.kind == "(" and not following.space_before:
