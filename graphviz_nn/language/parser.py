@@ -171,9 +171,11 @@ class _Parser(TokenCursor):
         return left
 
     def leaf_operands(self, left: Expr, rbp: int) -> Expr:
-        """The fast path for long sums and products (``x1 + x2 + …``): apply the infix operators
-        at ``pos`` whose right operand is one leaf (a name or number followed by an operator that
-        binds no tighter, or by the end of the operand), without a recursive call per operand."""
+        """The fast path for long sums and products (``x1 + x2 + …``, ``b + w1*x1 + w2*x2 + …``):
+        apply the infix operators at ``pos`` whose right operand is one leaf (a name or number
+        followed by an operator that binds no tighter, or by the end of the operand) or two
+        leaves joined by a tighter operator (``w1*x1`` followed likewise), without a recursive
+        call per operand: the same tree, spans and errors the recursion gives."""
         tokens = self.tokens
         pos = self.pos
         start = left.span[0]
@@ -185,12 +187,30 @@ class _Parser(TokenCursor):
                 break
             after = tokens[pos + 2].kind  # nor does the leaf end the list
             after_infix = _INFIX_BP.get(after)
+            right: Expr = Num(float(text), span) if kind == "NUM" else Var(text, span)
             if after_infix is None:
                 if after not in _OPERAND_ENDS:
                     break
             elif after_infix[0] > infix[0] or after == "^":
-                break
-            right: Expr = Num(float(text), span) if kind == "NUM" else Var(text, span)
+                # ``op leaf after leaf2 then``: the recursion would read ``leaf after leaf2``
+                # one level deeper, when ``then`` binds no tighter than ``op``
+                if after == "^" or self.depth >= self.max_depth:
+                    break
+                kind2, text2, span2, _, _ = tokens[pos + 3]
+                if kind2 not in _LEAVES:
+                    break
+                then = tokens[pos + 4].kind
+                then_infix = _INFIX_BP.get(then)
+                if then_infix is None:
+                    if then not in _OPERAND_ENDS:
+                        break
+                elif then_infix[0] > infix[0] or then == "^":
+                    break
+                second: Expr = Num(float(text2), span2) if kind2 == "NUM" else Var(text2, span2)
+                right = Call(after_infix[1], (right, second), (span[0], span2[1]))
+                span = span2
+                pos += 2
+                after, after_infix = then, then_infix
             left = Call(infix[1], (left, right), (start, span[1]))
             pos += 2
             op, infix = after, after_infix
