@@ -268,8 +268,12 @@ class _Builder:
                 left = done.pop()
                 for call in reversed(item):
                     right = call.args[1]
-                    right_node = leaf(right) if type(right) is not Call else \
-                        op_node(right, [leaf(a) for a in right.args])
+                    if type(right) is not Call:
+                        right_node = leaf(right)
+                    else:
+                        operands = right.args
+                        right_node = op_node(right, [leaf(operands[0]), leaf(operands[1])] if len(operands) == 2
+                                             else [leaf(a) for a in operands])
                     left = op_node(call, [left, right_node], named and call is expr)
                 done.append(left)
             else:

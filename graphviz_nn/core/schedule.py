@@ -179,7 +179,13 @@ class Schedule:
         tslot = [-1] * n_nodes
         counts = [0, 0]  # scalar slots, tensor slots
 
-        def place(members: list[int]) -> None:
+        def place(members: list[int], all_scalar: bool = False) -> None:
+            if all_scalar:  # a group or a chain: scalars only, in a row
+                first = counts[0]
+                for k, i in enumerate(members, first):
+                    slot[i] = k
+                counts[0] = first + len(members)
+                return
             for i in members:
                 if scalar[i]:
                     slot[i] = counts[0]
@@ -199,14 +205,14 @@ class Schedule:
                 (_, op, _), members = by_level[at]
                 at += 1
                 start = counts[0]
-                place(members)
+                place(members, True)
                 here.append(Group(OPS[op], dict(params[members[0]]), start, counts[0],
                                    [index_array([slot[args[i][p]] for i in members])
                                     for p in range(len(args[members[0]]))], members))
             fused = []
             for members, operands in chains.get(lv, ()):
                 start = counts[0]
-                place(members.ravel().tolist())
+                place(members.ravel().tolist(), True)
                 fused.append(Chain(operands, start, counts[0], members.shape[1]))
                 self.chains.append((fused[-1], members))
             alone = singles.get(lv, ())
