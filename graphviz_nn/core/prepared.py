@@ -35,7 +35,7 @@ from ..language.guards import GcPaused
 from ..language.parser import MAX_CHARS, MAX_DEPTH, parse
 from .schedule import Schedule, Trace, compile_schedule
 from ..language.syntax import Program
-from ..language.values import normalize_values
+from ..language.values import owned_values
 
 __all__ = ["Prepared", "prepare", "evaluate"]
 
@@ -69,18 +69,6 @@ class _Build:
         if self._graph is None:
             self._graph = self.nodes.to_graph()
         return self._graph
-
-
-def _frozen(values: dict[str, Any]) -> dict[str, Any]:
-    """Arrays as read-only copies: every evaluation of a :class:`Prepared` shares its values, so
-    an in-place change (``res.values["w"] -= …``) must fail rather than change later results."""
-    frozen = {}
-    for name, value in values.items():
-        if isinstance(value, np.ndarray):
-            value = value.copy()
-            value.setflags(write=False)
-        frozen[name] = value
-    return frozen
 
 
 class _Values:
@@ -135,7 +123,7 @@ class Prepared:
         self._builds: OrderedDict[tuple, _Build] = OrderedDict()
         self._defaults: dict[frozenset[str], dict[str, Any]] = {}  # given names -> the text's own values
         self._lock = threading.Lock()  # one Prepared may serve several threads (the app)
-        self._start = self._values_for(_frozen(normalize_values(values)))  # bad text fails here
+        self._start = self._values_for(owned_values(values))  # bad text fails here
 
     def evaluate(self, values: Mapping[str, Any] | None = None) -> Evaluation:
         """Evaluate with ``values`` replacing the ones given to :func:`prepare` (any spelling
@@ -144,7 +132,7 @@ class Prepared:
         used = state.used
         changes = None
         if values:
-            changes = _frozen(normalize_values(values))
+            changes = owned_values(values)
             fits = state.updated(changes)
             if fits is not None:
                 used = fits

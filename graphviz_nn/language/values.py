@@ -19,7 +19,7 @@ import numpy as np
 from ..errors import LimitError, ValueInputError
 from .names import canonical_name
 
-__all__ = ["to_value", "normalize_values", "parse_assignment", "MAX_ELEMENTS"]
+__all__ = ["to_value", "normalize_values", "owned_values", "parse_assignment", "MAX_ELEMENTS"]
 
 MAX_ELEMENTS = 10_000_000
 """Largest number of entries one value may have."""
@@ -117,6 +117,31 @@ def normalize_values(values: Mapping[str, Any] | None) -> dict[str, float | np.n
         name = canonical_name(str(key))
         result[name] = raw if type(raw) is float else to_value(raw, name)  # floats pass as they are
     return result
+
+
+def owned_values(values: Mapping[str, Any] | None) -> dict[str, float | np.ndarray]:
+    """:func:`normalize_values`, with every array read-only and holding no memory of the
+    caller's: an array the caller passed as float64 is copied; one made while converting (from
+    a list, text or another dtype) is already new and is kept as it is (no second copy)."""
+    result: dict[str, float | np.ndarray] = {}
+    for key, raw in (values or {}).items():
+        name = canonical_name(str(key))
+        value = raw if type(raw) is float else to_value(raw, name)
+        if isinstance(value, np.ndarray):
+            if not _made_here(value, raw):
+                value = value.copy()
+            value.setflags(write=False)
+        result[name] = value
+    return result
+
+
+def _made_here(value: np.ndarray, raw: Any) -> bool:
+    """Whether converting ``raw`` made ``value`` as a new array that nothing else holds: from
+    nested lists or text, or from a plain ndarray of another dtype (never for other array-like
+    objects, whose ``__array__`` may hand out their own memory)."""
+    if value is raw or value.base is not None:
+        return False
+    return isinstance(raw, (list, tuple, str)) or (type(raw) is np.ndarray and raw.dtype != np.float64)
 
 
 def parse_assignment(text: str) -> tuple[str, float | np.ndarray]:
