@@ -53,8 +53,9 @@ def forward(s, values: Mapping[str, Any], leaves: np.ndarray) -> tuple:
 def backward(s, state: tuple) -> tuple:
     """Every gradient, level by level in reverse, and every scalar step's local derivative,
     contribution and running sum. A step whose local derivative or contribution is an array is
-    not kept: its arrays are dropped once summed into its source's gradient (the last item of
-    the state says whether there were any; :func:`tensor_steps` makes them again)."""
+    not kept: its local derivative is dropped at once and its contribution once summed into its
+    source's gradient (the last item of the state says whether the schedule has such steps;
+    :func:`tensor_steps` makes them again)."""
     v, tv, gathered = state
     n_steps = len(s.step_src) + 1  # and a spare entry that padded sums write to
     grad = np.zeros(s.n_scalar)
@@ -104,9 +105,7 @@ def backward(s, state: tuple) -> tuple:
                 _single_backward(s, i, v, tv, grad, tgrad, contrib, local, objects)
     _gather_grads(s, s.levels[0], grad, tgrad, contrib, after, objects)
     after[s.first_steps] = contrib[s.first_steps]
-    lazy = bool(objects) or s.tensor_sums
-    objects.clear()  # what is left: array local derivatives of scalar sources (made again on reading)
-    return state + (lazy,)
+    return state + (s.array_steps,)
 
 
 def tensor_steps(s, state: tuple) -> dict[int, tuple]:
@@ -118,7 +117,7 @@ def tensor_steps(s, state: tuple) -> dict[int, tuple]:
     objects: dict[int, tuple] = {}
     with np.errstate(all="ignore"):  # as the run was
         for i in s.single_steps:
-            _single_backward(s, i, v, tv, grad, tgrad, contrib, local, objects)
+            _single_backward(s, i, v, tv, grad, tgrad, contrib, local, objects, keep=True)
         for plan in s.levels:
             for i, stored in plan.tensors:
                 _tensor_sum(stored, objects, keep=True)
@@ -141,7 +140,10 @@ def _chain_backward(chain: Any, grad: np.ndarray, contrib: np.ndarray, local: np
     local[first:last] = 1.0
 
 
-def _single_backward(s, i: int, v, tv, grad, tgrad, contrib, local, objects) -> None:
+def _single_backward(s, i: int, v, tv, grad, tgrad, contrib, local, objects, keep: bool = False) -> None:
+    """Node ``i``'s backward steps, one operand at a time. An array local derivative is kept
+    in ``objects`` only with ``keep`` (when the steps are made again for reading): the run
+    needs the contributions alone, and a local derivative made for the step is dropped at once."""
     spec = OPS[s.nodes.op[i]]
     params = s.nodes.params[i]
     operands = [_operand(s, j, v, tv) for j in s.args[i]]
@@ -158,9 +160,10 @@ def _single_backward(s, i: int, v, tv, grad, tgrad, contrib, local, objects) -> 
             local[k] = loc
         elif s.scalar[source]:
             contrib[k] = flow
-            objects[k] = (loc, None, None)
+            if keep:
+                objects[k] = (loc, None, None)
         else:
-            objects[k] = (loc, flow, None)
+            objects[k] = (loc if keep else None, flow, None)
 
 
 def _gather_grads(s, plan: Any, grad, tgrad, contrib, after, objects) -> None:

@@ -272,6 +272,10 @@ class Schedule:
         for k in np.flatnonzero(~vec_arr[self.step_tgt]).tolist():
             self.single_steps.setdefault(int(self.step_tgt[k]), []).append(
                 (int(self.step_pos[k]), int(self.step_src[k]), int(store[k])))
+        scalar = self.scalar
+        self.array_steps = any(not scalar[i] or not all(scalar[j] for j in self.args[i]) for i in self.single_steps)
+        """Whether a step may hold an array (a local derivative or a contribution), which a run
+        does not keep (:func:`run.tensor_steps` makes them again when read)."""
 
     def _accumulation(self) -> None:
         """Per level, how its nodes' contributions are summed in trace order: nodes with one
@@ -304,7 +308,6 @@ class Schedule:
         stored = store[order]
         for lv, first, last in runs(level[multi_all]):
             self._plan(lv).sums = sums(multi_all[first:last], counts, starts, stored, slot, len(store))
-        self.tensor_sums = any(plan.tensors for plan in self.levels)
 
     def _plan(self, lv: int) -> Level:
         """Level ``lv``'s own plan (a level sharing the empty one gets a new one)."""
