@@ -273,9 +273,8 @@ class Schedule:
             self.single_steps.setdefault(int(self.step_tgt[k]), []).append(
                 (int(self.step_pos[k]), int(self.step_src[k]), int(store[k])))
         scalar = self.scalar
+        # whether a step may hold an array, which a run does not keep (run.tensor_steps makes it again)
         self.array_steps = any(not scalar[i] or not all(scalar[j] for j in self.args[i]) for i in self.single_steps)
-        """Whether a step may hold an array (a local derivative or a contribution), which a run
-        does not keep (:func:`run.tensor_steps` makes them again when read)."""
 
     def _accumulation(self) -> None:
         """Per level, how its nodes' contributions are summed in trace order: nodes with one
