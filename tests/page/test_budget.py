@@ -382,7 +382,7 @@ def test_the_prepared_programs_and_their_builds_are_bounded():
     p = prepared.prepare("sum(x)", {"x": [1.0, 2.0]})
     for n in range(3, 3 + prepared.KEEP_BUILDS + 3):
         p.evaluate({"x": list(range(n))})
-    assert len(p._builds) == prepared.KEEP_BUILDS and len(p._programs) <= prepared.KEEP_BUILDS
+    assert len(p._builds) == prepared.KEEP_BUILDS and len(p._defaults) <= prepared.KEEP_BUILDS
 
 
 @pytest.mark.exe
