@@ -79,9 +79,12 @@ def test_answers_are_checked_against_the_numbers_as_drawn() -> None:
 @pytest.mark.exe
 def test_the_app_tabs_through_the_answer_boxes_in_number_order() -> None:
     st_testing = pytest.importorskip("streamlit.testing.v1")
+    from graphviz_nn.ui.teaching import TAB_KEY
+
     app = str(Path(__file__).resolve().parents[2] / "app.py")
     at = st_testing.AppTest.from_file(app, default_timeout=60).run()
-    at.radio(key="ws_blank").set_value("both").run()
+    at.session_state[TAB_KEY] = "Worksheet"  # only the open teaching tab is made
+    at.run().radio(key="ws_blank").set_value("both").run()
     labels = [t.label for t in at.text_input if t.key and t.key.startswith("ws_answer:")]
     numbers = [int(re.match(r"\((\d+)\)", label).group(1)) for label in labels]
     assert len(numbers) > 4  # more than one row of boxes
