@@ -74,8 +74,9 @@ def neuron_dot(net: Network, res: Evaluation | None = None, options: NeuronOptio
         lines.append(f"  labelloc=t; label={dot_string(net.title)};")
 
     grads = res.gradients
-    # Inputs.
-    col = ["  subgraph layer0 { rank=same;"]
+    # Inputs. Each layer is an unnamed group: dot visits named sibling subgraphs in the order
+    # of their names' addresses in memory, which depends on what the process laid out before.
+    col = ["  { rank=same;"]
     if folded:
         col.append('    u0_0 [shape=circle style=filled fillcolor="#eeeeee" label=<x₀ = 1>];')
     x_grad = _first(grads["x"]) if "x" in grads else None
@@ -102,7 +103,7 @@ def neuron_dot(net: Network, res: Evaluation | None = None, options: NeuronOptio
         w_grad = np.asarray(grads[f"W{k}"], dtype=float) if f"W{k}" in grads else None
         b = None if folded else np.asarray(net.values[f"b{k}"], dtype=float)
         last = k == len(linears)
-        col = [f"  subgraph layer{k} {{ rank=same;"]
+        col = ["  { rank=same;"]
         if folded and not last:
             col.append(f'    u{k}_0 [shape=circle style=filled fillcolor="#eeeeee" label=<z₀ = 1>];')
         for j in range(w.shape[0]):

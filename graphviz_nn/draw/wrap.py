@@ -13,7 +13,11 @@ cuts the ranks into rows (columns when drawn top to bottom), reading on like lin
   the chain passes one value on;
 * edges that cross a cut do not constrain the ranking (``constraint="false"``), the nodes of a
   column share a rank (``rank="same"``, with ``newrank`` so that works across clusters) and
-  each row is an invisible cluster, which keeps the rows apart and in order.
+  each row is an invisible cluster, which keeps the rows apart and in order. Each cluster
+  stands alone in an unnamed group (``{ subgraph "cluster_gnn_row0" {…} }``): ``dot`` takes
+  sibling subgraphs in the order of their ids, which for named ones are the addresses of their
+  names in memory, so side by side the rows' order (and with it the layout) would depend on
+  what the same ``dot`` process laid out before; unnamed groups are numbered as read.
 
 Everything is decided from the DOT statements' ids, so it is the same at every step of a
 pass and works with the pinned layout of :mod:`graphviz_nn.layout.steady` (which lays out
@@ -70,7 +74,8 @@ class WrapPlan:
         out = ['  newrank="true"']  # ranks shared across clusters (the old ranking breaks them apart)
         for row in range(self.rows):
             members = " ".join(n for n, r in self.row_of.items() if r == row)
-            out.append(f'  subgraph "cluster_gnn_row{row}" {{ peripheries="0" label="" {members} }}')
+            # alone in an unnamed group, so dot takes the rows in the order written (module notes)
+            out.append(f'  {{ subgraph "cluster_gnn_row{row}" {{ peripheries="0" label="" {members} }} }}')
         by_column: dict[int, list[str]] = defaultdict(list)
         for name, column in self.column_of.items():
             by_column[column].append(name)

@@ -10,6 +10,11 @@ request to an idle one: the outputs are the same bytes as one run per graph
 (:func:`~graphviz_nn.layout.program.run_layout_many`; the SVG root group's id is written as
 for a run of its own).
 
+A layout must not depend on what the process laid out before: ``dot`` keeps some state from
+graph to graph (the ids of unnamed objects count on; named subgraphs are visited in the order
+of their names' addresses), so the drawings name every subgraph that could be a sibling of
+another named one only inside an unnamed group (:mod:`graphviz_nn.draw.wrap`).
+
 Only ``dot`` reads that way (graphviz-pure reads all of its input first), and only ``json``,
 ``json0`` and ``svg`` outputs are split here; anything else runs as before. A request that fails in any way
 (the process ends, writes an error, or a write breaks) is run again the ordinary way, which

@@ -189,7 +189,7 @@ def run_layout_many(
 ) -> list[bytes]:
     """Lay out several DOT texts in one run of the program (it reads one graph after another
     and writes their outputs one after another), so a step sequence starts one process instead
-    of one per frame. ``fmt`` is ``svg``, ``png`` or ``json``; ``timeout`` is for each graph.
+    of one per frame. ``fmt`` is ``svg``, ``png``, ``json`` or ``json0``; ``timeout`` is for each graph.
     Returns one output per source, in order."""
     if not sources:
         return []
@@ -206,7 +206,8 @@ _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 def split_outputs(data: bytes, fmt: str) -> list[bytes]:
-    """The outputs of one layout run over several graphs, one per graph (``svg``, ``png`` or ``json``).
+    """The outputs of one layout run over several graphs, one per graph (``svg``, ``png``, ``json``
+    or ``json0``).
 
     >>> split_outputs(b'<?xml a?><svg>1</svg>\\n<?xml b?><svg>2</svg>\\n', "svg")
     [b'<?xml a?><svg>1</svg>\\n', b'<?xml b?><svg>2</svg>\\n']
@@ -237,9 +238,7 @@ def split_outputs(data: bytes, fmt: str) -> list[bytes]:
             parts.append(data[i:j])
             i = j
         return parts
-    if fmt == "json":
-        import json
-
+    if fmt in ("json", "json0"):
         text = data.decode("utf-8")
         decoder = json.JSONDecoder()
         i = 0
@@ -249,9 +248,10 @@ def split_outputs(data: bytes, fmt: str) -> list[bytes]:
             if i >= len(text):
                 return parts
             _, end = decoder.raw_decode(text, i)
+            end += text.startswith("\n", end)  # the line's end, as a run of its own writes it
             parts.append(text[i:end].encode("utf-8"))
             i = end
-    raise RenderError(f"cannot split {fmt!r} outputs; split svg, png or json")
+    raise RenderError(f"cannot split {fmt!r} outputs; split svg, png, json or json0")
 
 
 def node_positions(dot_source: str, layout_program: str = "auto", timeout: float = DEFAULT_TIMEOUT) -> dict[str, tuple[float, float]]:

@@ -92,7 +92,7 @@ def test_the_mit_chain_is_drawn_in_rows_that_read_on(mit, theme, rankdir):
     # each row lies wholly after the one before: below it (LR; y grows upwards) or right of it (TB)
     row_of = {}
     for line in source.splitlines():
-        if line.startswith('  subgraph "cluster_gnn_row'):
+        if line.startswith('  { subgraph "cluster_gnn_row'):
             row = int(line.split("cluster_gnn_row")[1].split('"')[0])
             for name in re.findall(r'"([^"]*)"', line.split("{", 1)[1]):
                 if name in where:
@@ -122,3 +122,15 @@ def test_small_programs_are_not_wrapped():
         res = gnn.evaluate((EXAMPLES / name).read_text())
         for rankdir in ("LR", "TB"):
             assert "cluster_gnn_row" not in to_dot(res, RenderOptions(rankdir=rankdir)), (name, rankdir)
+
+
+def test_every_named_subgraph_stands_alone_in_an_unnamed_group(mit):
+    """dot visits sibling subgraphs in the order of their ids, a named one's being the address of
+    its name: named siblings would come in an order that depends on what the process laid out
+    before (tests/layout/test_history.py shows the layout changing)."""
+    for rankdir in ("LR", "TB"):
+        source = to_dot(mit, RenderOptions(rankdir=rankdir))
+        named = [line for line in source.splitlines() if re.search(r"\bsubgraph\s+\S", line)]
+        assert len(named) >= 2, rankdir
+        for row, line in enumerate(named):
+            assert line.startswith(f'  {{ subgraph "cluster_gnn_row{row}" {{ ') and line.endswith(" } }"), line
