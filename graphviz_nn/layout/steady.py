@@ -46,6 +46,7 @@ _KEEP = 32  # layouts kept
 
 _STATEMENT = re.compile(r'(\s+"(?:[^"\\]|\\.)*"( -> "(?:[^"\\]|\\.)*")? \[)id="((?:[^"\\]|\\.)*)"')
 _LABEL_FREE = ("plain", "none", "plaintext")  # shapes whose size is their label's
+_ANGLE = re.compile(r"[<>]")
 
 Pins = tuple[dict[str, str], tuple[float, float, float, float]]
 """Extra DOT attributes per statement id, and the corners of the drawing without its caption."""
@@ -122,10 +123,10 @@ def html_attr(line: str, name: str) -> str | None:
         return None
     i = start + len(name) + 2
     depth = 0
-    for j in range(i, len(line)):
-        depth += {"<": 1, ">": -1}.get(line[j], 0)
+    for angle in _ANGLE.finditer(line, i):  # only the brackets, not every character
+        depth += 1 if angle.group() == "<" else -1
         if depth == 0:
-            return line[i:j + 1]
+            return line[i:angle.end()]
     return None
 
 
@@ -249,7 +250,9 @@ def _measure(final: str, versions: dict[str, list[str]], captions: set[str], pro
                 if ident not in owners.setdefault(key, []):
                     owners[key].append(ident)
     names = {f"m{i}": key for i, key in enumerate(drawn)}
-    body.extend(f'  "{name}" [{drawn[key]}' for name, key in names.items())
+    for name, key in names.items():  # what the size depends on (a smaller graph to read and write)
+        pen = _PENWIDTH.search(drawn[key])
+        body.append(f'  "{name}" [{key.lstrip()}' if pen is None else f'  "{name}" [{pen.group()} {key.lstrip()}')
     for i, caption in enumerate(sorted(captions)):
         body.append(f'  "caption{i}" [shape="plain" {font} label={caption}]')
     body.append("}")
