@@ -43,6 +43,7 @@ so evaluation does not pay for ~3 Python objects per edge.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from itertools import chain
 from operator import itemgetter
 from typing import Any, Mapping
@@ -55,6 +56,7 @@ from .nodes import Nodes
 from .chains import chain_storage, find_chains, sums
 from .plan import ELEMENTWISE, EMPTY_LEVEL, Chain, Group, Level, elementwise, index_array, read_only, runs
 from . import run
+from . import blocks
 from .trace import Result, Trace
 from ..ops import OPS
 
@@ -92,6 +94,7 @@ class Schedule:
         self.slot = self.slot_arr  # one array instead of a list of ints (read one node at a time)
         self.step_src, self.step_tgt, self.step_pos = (a.astype(np.int32) for a in (self.step_src, self.step_tgt,
                                                                                      self.step_pos))
+        self.blocks = blocks.blocks_for(self)  # a batch of points run block by block, when the program allows
 
     # ------------------------------------------------------------------ compiling
 
@@ -365,8 +368,15 @@ class Schedule:
         if leaves is None:
             leaves = self.leaf_values(values)
         with np.errstate(all="ignore"):
+            if self.blocks is not None and self.blocks.size > blocks.BLOCK:  # two blocks or more
+                return Result(self, *self.blocks.run(self, values, leaves), complete=partial(self._full, values, leaves))
             state = run.backward(self, run.forward(self, values, leaves))
         return Result(self, *state)
+
+    def _full(self, values: Mapping[str, Any], leaves: np.ndarray) -> tuple:
+        """Every array of a run (the level schedule's passes), for a result of a run block by block."""
+        with np.errstate(all="ignore"):
+            return run.backward(self, run.forward(self, values, leaves))
 
     def leaf_values(self, values: Mapping[str, Any]) -> np.ndarray:
         """The values of the scalar inputs and constants, in slot order (the first slots)."""

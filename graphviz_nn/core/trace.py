@@ -11,8 +11,9 @@ made from them on first use, and a :class:`Trace` builds each step when it is re
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Callable
 
 import networkx as nx
 import numpy as np
@@ -25,15 +26,46 @@ __all__ = ["Result", "Trace"]
 
 class Result:
     """One run's arrays; the id-ordered and trace-ordered Python lists that the graph
-    attributes and the trace hold are made on first use."""
+    attributes and the trace hold are made on first use.
 
-    def __init__(self, schedule: Any, v, tv, gathered, grad, tgrad, contrib, local, after, objects, lazy):
+    A run block by block (:mod:`graphviz_nn.core.blocks`) keeps only the output's value and the
+    inputs' gradients; ``complete`` then runs the level schedule for every other array, which
+    :meth:`complete` does when something first reads one (the trace, the graph, the check for
+    nan and inf), keeping the arrays already returned."""
+
+    def __init__(self, schedule: Any, v, tv, gathered, grad, tgrad, contrib, local, after, objects, lazy,
+                 complete: Callable[[], tuple] | None = None):
         self.schedule = schedule
         self._arrays = (v, tv, grad, tgrad, contrib, local, after)
         self._state = (v, tv, gathered, grad, tgrad, contrib, local, after, objects, lazy) if lazy else None
         self._nodes: tuple[list, list] | None = None
         self._edges: tuple[list, list, list] | None = None
         self._nonfinite: list[str] | None = None
+        self._complete = complete
+        self._lock = threading.Lock() if complete is not None else None
+
+    def complete(self) -> None:
+        """Every value and gradient, when the run kept only some (see the class): the level
+        schedule's run, with the output's value and the inputs' gradients replaced by the
+        arrays this result returned already (equal, bit for bit), wherever they appear."""
+        if self._complete is None:
+            return
+        with self._lock:
+            if self._complete is None:
+                return
+            s = self.schedule
+            v, tv, gathered, grad, tgrad, contrib, local, after, objects, lazy = self._complete()
+            kept_values, kept_grads = self._arrays[1], self._arrays[3]
+            for slot, kept in enumerate(kept_values):
+                if kept is not None:
+                    tv[slot] = kept
+            for slot, kept in enumerate(kept_grads):
+                if kept is not None:
+                    made = tgrad[slot]
+                    tgrad[:] = [kept if g is made else g for g in tgrad]
+            self._arrays = (v, tv, grad, tgrad, contrib, local, after)
+            self._state = (v, tv, gathered, grad, tgrad, contrib, local, after, objects, lazy) if lazy else None
+            self._complete = None
 
     @property
     def values(self) -> list:
@@ -57,6 +89,7 @@ class Result:
 
     def _node_lists(self) -> tuple[list, list]:
         if self._nodes is None:
+            self.complete()
             s = self.schedule
             v, tv, grad, tgrad = self._arrays[:4]
             n = s.n_nodes
@@ -80,6 +113,7 @@ class Result:
 
     def _edge_lists(self) -> tuple[list, list, list]:
         if self._edges is None:
+            self.complete()
             s = self.schedule
             contrib, local, after = self._arrays[4:]
             objects = run.tensor_steps(s, self._state) if self._state is not None else {}
@@ -100,13 +134,20 @@ class Result:
     def node_value(self, i: int) -> Any:
         """Node ``i``'s value (a float or an array) without building the id-ordered lists."""
         s = self.schedule
-        return float(self._arrays[0][s.slot[i]]) if s.scalar[i] else self._arrays[1][s.tslot[i]]
+        if s.scalar[i]:
+            return float(self._arrays[0][s.slot[i]])
+        if self._complete is not None and self._arrays[1][s.tslot[i]] is None:
+            self.complete()
+        return self._arrays[1][s.tslot[i]]
 
     def input_gradients(self) -> dict[str, Any]:
         """d output / d input by input name, in the graph's input order."""
         s = self.schedule
         if s.all_scalar:
             return dict(zip(s.input_names, self._arrays[2][s.input_id_slots].tolist()))
+        if self._complete is not None:  # a run block by block: every input an array of the output's shape
+            tgrad = self._arrays[3]
+            return {name: _or_zeros(tgrad[s.tslot[i]], s.nodes.shape[i]) for name, i in zip(s.input_names, s.input_ids)}
         grads = self.grads
         return {name: grads[i] for name, i in zip(s.input_names, s.input_ids)}
 
@@ -118,6 +159,7 @@ class Result:
         return list(self._nonfinite)
 
     def _check_finite(self) -> list[str]:
+        self.complete()
         s = self.schedule
         v, tv, grad, tgrad = self._arrays[:4]
         with np.errstate(all="ignore"):  # a sum is finite only when every term is
@@ -158,6 +200,11 @@ class Result:
             flagged = set(nonfinite)
             for n, d in zip(s.ids, node_dicts):
                 d["nonfinite"] = n in flagged
+
+
+def _or_zeros(grad: Any, shape: tuple) -> Any:
+    """A gradient, or zeros for a node no gradient reaches (as :meth:`Result.grads` gives it)."""
+    return grad if grad is not None else tidy(np.zeros(shape))
 
 
 class Trace(Sequence):
