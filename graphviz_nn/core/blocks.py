@@ -46,7 +46,7 @@ def blocks_for(s: Any) -> Blocks | None:
     if s.all_scalar or not s.n_tensor:
         return None
     shape = nodes.shape[s.output]
-    if not shape:
+    if not shape or nodes.kind[s.output] != "op":
         return None
     for i in range(s.n_nodes):
         kind = nodes.kind[i]

@@ -33,6 +33,7 @@ CASES = [
     ("a = x*y; b = a*a + a; c = b*x; c + a", POINTS),
     ("x*y", {"x": RNG.uniform(-1, 1, (6, 9)), "y": RNG.uniform(-1, 1, (6, 9))}),  # a matrix of points
     ("u = x*y; z*2", POINTS),  # x and y reach nothing: zero gradients
+    ("a = x; b = a*y; b", POINTS),  # a named copy
 ]
 
 
@@ -106,6 +107,7 @@ def test_the_caller_arrays_are_neither_shared_nor_changed():
     ("x + [1, 2]", {"x": np.ones(2)}, {}),  # an array constant
     ("sum(x*y)", POINTS, {}),  # a reduction
     ("x*y", {"x": POINTS["x"], "y": np.ones((2, N))}, {}),  # two shapes
+    ("x", POINTS, {}),  # no op
 ])
 def test_other_programs_run_on_the_level_schedule(text, values, options):
     res = gnn.evaluate(text, values, **options)
