@@ -21,12 +21,15 @@ program alone.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, Mapping
 
 import numpy as np
 
+from . import run as levels
 from .engine import tidy
 from .plan import elementwise
+from .trace import Result
 from ..ops import OPS
 
 __all__ = ["BLOCK", "Blocks", "blocks_for"]
@@ -92,6 +95,11 @@ class Blocks:
         self.shared: dict[int, int | None] = {}  # input -> input whose gradient it is (None: the seed)
         self.direct: dict[int, int] = {}  # storage index -> the input whose gradient it is
         self.copied: list[int] = []  # inputs whose gradient is copied from the block's
+
+    def result(self, s: Any, values: Mapping[str, Any], leaves: np.ndarray) -> Result:
+        """A run's result, which makes every other array with the level schedule when read."""
+        with np.errstate(all="ignore"):
+            return Result(s, *self.run(s, values, leaves), complete=partial(_full, s, values, leaves))
 
     def run(self, s: Any, values: Mapping[str, Any], leaves: np.ndarray, block: int | None = None) -> tuple:
         """Forward and backward passes, ``block`` points at a time (:data:`BLOCK` unless
@@ -206,6 +214,12 @@ class Blocks:
                 copied.append(i)
         self.shared, self.direct, self.copied = shared, direct, copied
         return grads
+
+
+def _full(s: Any, values: Mapping[str, Any], leaves: np.ndarray) -> tuple:
+    """Every array of a run: the level schedule's passes (:mod:`graphviz_nn.core.run`)."""
+    with np.errstate(all="ignore"):
+        return levels.backward(s, levels.forward(s, values, leaves))
 
 
 def _summed(keys: list[int], contrib: dict, out: np.ndarray | None = None) -> Any:

@@ -43,7 +43,6 @@ so evaluation does not pay for ~3 Python objects per edge.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import partial
 from itertools import chain
 from operator import itemgetter
 from typing import Any, Mapping
@@ -55,14 +54,11 @@ from .engine import TraceStep
 from .nodes import Nodes
 from .chains import chain_storage, find_chains, sums
 from .plan import ELEMENTWISE, EMPTY_LEVEL, Chain, Group, Level, elementwise, index_array, read_only, runs
-from . import run
-from . import blocks
+from . import blocks, run
 from .trace import Result, Trace
 from ..ops import OPS
 
-_ELEMENTWISE = ELEMENTWISE
-"""Which ops a group may run in one call, by op name (filled on first use; a bounded table)."""
-
+_ELEMENTWISE = ELEMENTWISE  # which ops a group may run in one call, by op name (a bounded table)
 __all__ = ["Schedule", "Trace", "Result", "compile_schedule", "compiled_evaluate"]
 
 class Schedule:
@@ -362,21 +358,15 @@ class Schedule:
         return Trace(result)
 
     def compute(self, values: Mapping[str, Any], leaves: np.ndarray | None = None) -> Result:
-        """Forward and backward passes for ``values``, the numbers left in the run's arrays
-        (no graph is touched; ``Trace(result)`` gives the trace). ``leaves``: the scalar leaves'
-        values if already made (:meth:`leaf_values`)."""
-        if leaves is None:
-            leaves = self.leaf_values(values)
+        """Forward and backward passes for ``values`` (a batch of points block by block, when
+        it may: :mod:`.blocks`), the numbers left in the run's arrays (no graph is touched;
+        ``Trace(result)`` gives the trace). ``leaves``: the scalar leaves' values if made."""
+        leaves = self.leaf_values(values) if leaves is None else leaves
+        if self.blocks is not None and self.blocks.size > blocks.BLOCK:  # two blocks or more
+            return self.blocks.result(self, values, leaves)
         with np.errstate(all="ignore"):
-            if self.blocks is not None and self.blocks.size > blocks.BLOCK:  # two blocks or more
-                return Result(self, *self.blocks.run(self, values, leaves), complete=partial(self._full, values, leaves))
             state = run.backward(self, run.forward(self, values, leaves))
         return Result(self, *state)
-
-    def _full(self, values: Mapping[str, Any], leaves: np.ndarray) -> tuple:
-        """Every array of a run (the level schedule's passes), for a result of a run block by block."""
-        with np.errstate(all="ignore"):
-            return run.backward(self, run.forward(self, values, leaves))
 
     def leaf_values(self, values: Mapping[str, Any]) -> np.ndarray:
         """The values of the scalar inputs and constants, in slot order (the first slots)."""
