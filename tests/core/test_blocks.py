@@ -16,6 +16,7 @@ from graphviz_nn.core.reference import reference_evaluate
 from test_prepared import assert_same_evaluation
 from test_schedule import same
 
+REAL_BLOCK = blocks.BLOCK
 RNG = np.random.default_rng(11)
 N = 53
 POINTS = {name: RNG.uniform(0.5, 1.5, N) for name in "xyz"}
@@ -113,6 +114,18 @@ def test_other_programs_run_on_the_level_schedule(text, values, options):
     res = gnn.evaluate(text, values, **options)
     assert not _ran_in_blocks(res)
     assert_same_evaluation(res, reference_evaluate(text, values, **options))
+
+
+@pytest.mark.parametrize("block", [REAL_BLOCK, 4099])
+def test_full_size_blocks_equal_the_reference(monkeypatch, block):
+    """Blocks of the real size (and an odd one) use numpy's vector loops as the whole arrays do."""
+    monkeypatch.setattr(blocks, "BLOCK", block)
+    n = REAL_BLOCK + 5  # two blocks, the second of 5 points
+    points = {name: RNG.uniform(-3, 3, n) for name in "xyz"}
+    text = "sin(xy)/z + e^<xz>/(xy) + tanh(x)*sqrt(y) - log(z) + gelu(x) + y^z"
+    res = gnn.evaluate(text, points)
+    assert _ran_in_blocks(res)
+    assert_same_evaluation(res, reference_evaluate(text, points))
 
 
 def test_one_block_or_less_runs_on_the_level_schedule(monkeypatch):
