@@ -53,7 +53,6 @@ class Result:
         with self._lock:
             if self._complete is None:
                 return
-            s = self.schedule
             v, tv, gathered, grad, tgrad, contrib, local, after, objects, lazy = self._complete()
             kept_values, kept_grads = self._arrays[1], self._arrays[3]
             for slot, kept in enumerate(kept_values):
