@@ -22,10 +22,12 @@ that session's browser runs:
   benchmark machine's cores with the server, so the near-limit page's own rendering (its player
   of 16,788 steps) slows the other students' browser-only steps: a cost no class has, since each
   student's browser runs on their own laptop.
-- ``niced``: in a Chromium of its own at niceness 19 (:data:`HEAVY_NICE`), standing for that
-  student's laptop: it gets the cores the server and the ten measured browsers leave idle, so
-  what the others measure is the server's share of the near-limit input. The server and the
-  light sessions' browser are exactly those of the other phases.
+- ``idle``: in a Chromium of its own in the kernel's idle scheduling class (``chrt --idle``),
+  standing for that student's laptop: it gets only the cores the server and the ten measured
+  browsers leave idle, so what the others measure is the server's share of the near-limit input
+  (the server and the light sessions' browser are exactly those of the other phases). Its own
+  waits are then longer than a laptop's: the server's time for the near-limit input is in
+  ``server_heavy_reruns_by_phase`` (with ``--server-log``) beside the shared phase's.
 - ``both`` (the default): a phase with each, so the report shows the old figure beside the fair one.
 
 With ``--server-log FILE`` the server also logs each call and rerun of its worker pool
@@ -35,7 +37,7 @@ phase those of the light sessions alone (``server_light_reruns_by_phase``, rerun
 1,000 characters) with their p95 ratio: the others' latency on the server, which the browsers
 sharing the benchmark machine's cores do not blur.
 
-Reported per phase: the CPU seconds of the light sessions' Chromium and, in a ``niced`` phase, of
+Reported per phase: the CPU seconds of the light sessions' Chromium and, in an ``idle`` phase, of
 the near-limit session's own (``browser_cpu_s``); p50 and p95 latency of edit -> graph (the expression or a value changed), of a
 step (to the drawing, and to the page's downloads), the number of actions, errors (timeouts, pages showing an error, numbers of another
 session), and the resident memory of the server with its workers over time. The numbers depend on
@@ -365,19 +367,16 @@ async def browser_cpu(browser: Any) -> float | None:
         return None
 
 
-HEAVY_NICE = 19
-"""The niceness of the near-limit session's own Chromium in a ``niced`` phase: it gets the cores
-only when the server and the ten measured browsers leave them idle."""
-
-
-def niced_chromium(chromium: str, folder: Path) -> Path:
-    """A launcher in ``folder`` that runs ``chromium`` (and so every process it starts: its
-    renderers inherit the niceness) at niceness :data:`HEAVY_NICE`."""
-    nice = shutil.which("nice")
-    if nice is None:
-        raise SystemExit("nice (coreutils) is not installed")
-    launcher = folder / "chromium-niced"
-    launcher.write_text(f"#!/bin/sh\nexec {shlex.quote(nice)} -n {HEAVY_NICE} {shlex.quote(chromium)} \"$@\"\n",
+def idle_chromium(chromium: str, folder: Path) -> Path:
+    """A launcher in ``folder`` that runs ``chromium`` in the kernel's SCHED_IDLE class (``chrt
+    --idle 0``): it and every process and thread it starts run only on a core nothing else wants.
+    (Niceness alone does not hold: Chromium sets its processes' niceness itself, and as root
+    it may lower it back to 0; it leaves their scheduling class alone.)"""
+    chrt = shutil.which("chrt")
+    if chrt is None:
+        raise SystemExit("chrt (util-linux) is not installed")
+    launcher = folder / "chromium-idle"
+    launcher.write_text(f"#!/bin/sh\nexec {shlex.quote(chrt)} --idle 0 {shlex.quote(chromium)} \"$@\"\n",
                         encoding="utf-8")
     launcher.chmod(0o755)
     return launcher
@@ -385,8 +384,8 @@ def niced_chromium(chromium: str, folder: Path) -> Path:
 
 async def phase(url: str, sessions: int, seconds: float, heavy: str | None = None) -> Tally:
     """One phase: the light sessions, and with ``heavy`` the near-limit session too, in the same
-    Chromium as theirs (``"shared"``) or in a Chromium of its own at niceness :data:`HEAVY_NICE`
-    (``"niced"``: its student's laptop, see :data:`HEAVY_PHASES`)."""
+    Chromium as theirs (``"shared"``) or in a Chromium of its own at idle priority (``"idle"``:
+    its student's laptop, see the module's text)."""
     import tempfile
 
     from playwright.async_api import async_playwright
@@ -400,8 +399,8 @@ async def phase(url: str, sessions: int, seconds: float, heavy: str | None = Non
         heavy_browser = browser
         try:
             with tempfile.TemporaryDirectory(prefix="gnn-classroom-") as folder:
-                if heavy == "niced":
-                    heavy_browser = await p.chromium.launch(executable_path=niced_chromium(chromium, Path(folder)),
+                if heavy == "idle":
+                    heavy_browser = await p.chromium.launch(executable_path=idle_chromium(chromium, Path(folder)),
                                                             args=CHROMIUM_ARGS)
                 until = time.monotonic() + seconds
                 jobs = [light_session(browser, url, i, until, tally) for i in range(sessions)]
@@ -418,9 +417,9 @@ async def phase(url: str, sessions: int, seconds: float, heavy: str | None = Non
     return tally
 
 
-PHASES = (("alone", None), ("with_near_limit_input", "shared"), ("with_near_limit_input_niced", "niced"))
+PHASES = (("alone", None), ("with_near_limit_input", "shared"), ("with_near_limit_input_idle", "idle"))
 """The phases: their names in the report and the near-limit session's browser (None: no such session)."""
-RATIO_KEYS = (("with_near_limit_input", ""), ("with_near_limit_input_niced", "_niced"))
+RATIO_KEYS = (("with_near_limit_input", ""), ("with_near_limit_input_idle", "_idle"))
 """The phases compared with "alone", and the suffix of their ratios' names in the report."""
 
 
@@ -430,10 +429,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sessions", type=int, default=10, help="concurrent student sessions (10)")
     parser.add_argument("--seconds", type=float, default=180, help="length of each phase (180)")
     parser.add_argument("--no-heavy", action="store_true", help="skip the phases with the near-limit input")
-    parser.add_argument("--heavy-browser", choices=("both", "shared", "niced"), default="both",
+    parser.add_argument("--heavy-browser", choices=("both", "shared", "idle"), default="both",
                         help="the near-limit session's Chromium: the light sessions' own (shared), one of its "
-                             f"own at niceness {HEAVY_NICE} standing for its student's laptop (niced), or a "
-                             "phase with each (both, the default)")
+                             "own at idle priority standing for its student's laptop (idle), or a phase with "
+                             "each (both, the default)")
     parser.add_argument("--no-alone", action="store_true", help="skip the phase without it")
     parser.add_argument("--server-log", type=Path, help="write the server's output to this file")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
