@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
-__all__ = ["ROOT", "CHROMIUM_ARGS", "App", "free_port", "start_app", "stop_app", "running_app"]
+__all__ = ["ROOT", "CHROMIUM_ARGS", "App", "free_port", "wait_healthy", "start_app", "stop_app", "running_app"]
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Headless Chromium that reaches nothing but the loopback server it is pointed at.
@@ -53,6 +53,21 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def wait_healthy(url: str, proc: subprocess.Popen, seconds: float = START_SECONDS) -> bool:
+    """Wait until the Streamlit server at ``url`` answers its health check (True), or ``proc``
+    ends or ``seconds`` pass without an answer (False)."""
+    deadline = time.monotonic() + seconds
+    while proc.poll() is None and time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
+                if reply.status == 200:
+                    return True
+        except OSError:
+            pass
+        time.sleep(0.2)
+    return False
+
+
 def start_app(script: str | Path = "app.py", root: Path = ROOT, port: int | None = None,
               env: dict[str, str] | None = None, log: Path | None = None) -> App:
     """``streamlit run script`` from the checkout ``root`` (its package first on the path) on
@@ -69,15 +84,8 @@ def start_app(script: str | Path = "app.py", root: Path = ROOT, port: int | None
     if log is not None:
         out.close()  # the server holds its own copy
     app = App(proc, port)
-    deadline = time.monotonic() + START_SECONDS
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            with urllib.request.urlopen(f"{app.url}/_stcore/health", timeout=2) as reply:
-                if reply.status == 200:
-                    return app
-        except OSError:
-            pass
-        time.sleep(0.2)
+    if wait_healthy(app.url, proc, START_SECONDS):
+        return app
     stop_app(app)
     raise SystemExit(f"streamlit did not start: {script} on port {port}")
 

@@ -11,11 +11,24 @@ session) and records how long that took. A step is taken in the player's frame w
 server; the page learns the step reached a moment later (for its downloads, a rerun of the step
 panel), so a step has two figures: to the drawing, and to "Download step k" on the page.
 
-Phase 1 runs the sessions alone. Phase 2 (skip with ``--no-heavy``) runs them again with one more
-session that keeps loading the issue's near-limit input (19,889 characters, 16,788 steps) through a
-``?expr=`` link, each time with another value of y so that no cache answers it; it records how long
-that session waits for its first part (the value and gradients: "Read as" and the summary) and for
-its result or the over-budget message.
+Phase 1 runs the sessions alone. The next phases (skip them with ``--no-heavy``) run them again
+with one more session that keeps loading the issue's near-limit input (19,889 characters, 16,788
+steps) through a ``?expr=`` link, each time with another value of y so that no cache answers it;
+they record how long that session waits for its first part (the value and gradients: "Read as"
+and the summary) and for its result or the over-budget message. ``--heavy-browser`` says where
+that session's browser runs:
+
+- ``shared``: in the light sessions' Chromium, at their priority. Every renderer then shares the
+  benchmark machine's cores with the server, so the near-limit page's own rendering (its player
+  of 16,788 steps) slows the other students' browser-only steps: a cost no class has, since each
+  student's browser runs on their own laptop.
+- ``idle``: in a Chromium of its own in the kernel's idle scheduling class (``chrt --idle``),
+  standing for that student's laptop: it gets only the cores the server and the ten measured
+  browsers leave idle, so what the others measure is the server's share of the near-limit input
+  (the server and the light sessions' browser are exactly those of the other phases). Its own
+  waits are then longer than a laptop's: the server's time for the near-limit input is in
+  ``server_heavy_reruns_by_phase`` (with ``--server-log``) beside the shared phase's.
+- ``both`` (the default): a phase with each, so the report shows the old figure beside the fair one.
 
 With ``--server-log FILE`` the server also logs each call and rerun of its worker pool
 (``GNN_POOL_LOG=1``), and the report adds the server's own rerun times (``server_reruns``): the
@@ -24,7 +37,8 @@ phase those of the light sessions alone (``server_light_reruns_by_phase``, rerun
 1,000 characters) with their p95 ratio: the others' latency on the server, which the browsers
 sharing the benchmark machine's cores do not blur.
 
-Reported per phase: p50 and p95 latency of edit -> graph (the expression or a value changed), of a
+Reported per phase: the CPU seconds of the light sessions' Chromium and, in an ``idle`` phase, of
+the near-limit session's own (``browser_cpu_s``); p50 and p95 latency of edit -> graph (the expression or a value changed), of a
 step (to the drawing, and to the page's downloads), the number of actions, errors (timeouts, pages showing an error, numbers of another
 session), and the resident memory of the server with its workers over time. The numbers depend on
 the machine: read them beside its core count and load.
@@ -38,15 +52,18 @@ import json
 import os
 import random
 import re
+import shlex
 import shutil
 import sys
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+__all__ = ["main", "phase", "Tally", "NEAR_LIMIT", "PHASES", "cpu_seconds", "descendants", "rss_mb"]
+
 from .app_server import CHROMIUM_ARGS, App, start_app, stop_app
+from .server_watch import MemoryLog, cpu_seconds, descendants, rerun_figures, rss_mb
 
 MAX_SESSIONS = 40
 MAX_SECONDS = 1800
@@ -101,6 +118,7 @@ class Tally:
     step_page: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     heavy: list[tuple[float, str, float | None]] = field(default_factory=list)  # (to the end, what, to the summary)
+    browser_cpu: dict[str, float | None] = field(default_factory=dict)  # CPU seconds of each Chromium
 
     def summary(self) -> dict[str, Any]:
         def pct(values: list[float], q: float) -> float | None:
@@ -116,84 +134,8 @@ class Tally:
                 "step_to_downloads_p95_s": pct(self.step_page, 0.95),
                 "errors": len(self.errors), "error_examples": self.errors[:5],
                 "heavy_loads": [{"to_end_s": round(t, 2), "to_summary_s": None if first is None else round(first, 2),
-                                 "shown": outcome} for t, outcome, first in self.heavy]}
-
-
-# --------------------------------------------------------------------------- the server
-
-
-def descendants(pid: int) -> list[int]:
-    """``pid`` and every process below it (from /proc)."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as f:
-                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, ValueError, IndexError):
-                continue
-            children.setdefault(ppid, []).append(int(entry))
-    found, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        found.append(current)
-        todo.extend(children.get(current, []))
-    return found
-
-
-def cpu_seconds(pid: int, children: bool = False) -> float:
-    """User + system CPU seconds of ``pid`` (with ``children``: also of its reaped children)."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return 0.0
-    ticks = int(fields[11]) + int(fields[12]) + ((int(fields[13]) + int(fields[14])) if children else 0)
-    return ticks / os.sysconf("SC_CLK_TCK")
-
-
-def rss_mb(pid: int) -> float:
-    try:
-        with open(f"/proc/{pid}/statm", encoding="ascii") as f:
-            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
-    except (OSError, ValueError, IndexError):
-        return 0.0
-
-
-class MemoryLog:
-    """Samples the resident memory of the server and of its workers every ``every`` seconds."""
-
-    def __init__(self, pid: int, every: float = 2.0):
-        self.pid, self.every, self.start = pid, every, time.monotonic()
-        self.samples: list[tuple[float, float, float]] = []  # (seconds, server MB, workers MB)
-        self.cpu: list[tuple[float, float]] = []  # (seconds, CPU seconds of the server and its workers)
-        self.pids: set[int] = set()
-        self.loads: list[tuple[float, float]] = []  # (seconds, 1-minute load average)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.every):
-            tree = descendants(self.pid)
-            self.pids.update(tree)
-            now = round(time.monotonic() - self.start, 1)
-            self.loads.append((now, round(os.getloadavg()[0], 1)))
-            self.samples.append((now, round(rss_mb(self.pid), 1),
-                                 round(sum(rss_mb(p) for p in tree if p != self.pid), 1)))
-            self.cpu.append((now, cpu_seconds(self.pid, children=True)
-                             + sum(cpu_seconds(p, children=True) for p in tree if p != self.pid)))
-
-    def cpu_between(self, first: int, last: int) -> float | None:
-        """Cores the server and its workers kept busy on average between two samples."""
-        if last - first < 2 or last > len(self.cpu):
-            return None
-        (t0, c0), (t1, c1) = self.cpu[first], self.cpu[last - 1]
-        return round((c1 - c0) / (t1 - t0), 2) if t1 > t0 else None
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join()
+                                 "shown": outcome} for t, outcome, first in self.heavy],
+                "browser_cpu_s": self.browser_cpu}
 
 
 # --------------------------------------------------------------------------- sessions
@@ -339,7 +281,38 @@ async def heavy_session(browser: Any, url: str, until: float, tally: Tally) -> N
         await context.close()
 
 
-async def phase(url: str, sessions: int, seconds: float, heavy: bool) -> Tally:
+async def browser_cpu(browser: Any) -> float | None:
+    """CPU seconds of ``browser``'s processes so far (browser, renderers, GPU, utilities), as
+    Chromium counts them; None when it cannot say."""
+    try:
+        session = await browser.new_browser_cdp_session()
+        info = await session.send("SystemInfo.getProcessInfo")
+        return round(sum(p["cpuTime"] for p in info["processInfo"]), 1)
+    except Exception:
+        return None
+
+
+def idle_chromium(chromium: str, folder: Path) -> Path:
+    """A launcher in ``folder`` that runs ``chromium`` in the kernel's SCHED_IDLE class (``chrt
+    --idle 0``): it and every process and thread it starts run only on a core nothing else wants.
+    (Niceness alone does not hold: Chromium sets its processes' niceness itself, and as root
+    it may lower it back to 0; it leaves their scheduling class alone.)"""
+    chrt = shutil.which("chrt")
+    if chrt is None:
+        raise SystemExit("chrt (util-linux) is not installed")
+    launcher = folder / "chromium-idle"
+    launcher.write_text(f"#!/bin/sh\nexec {shlex.quote(chrt)} --idle 0 {shlex.quote(chromium)} \"$@\"\n",
+                        encoding="utf-8")
+    launcher.chmod(0o755)
+    return launcher
+
+
+async def phase(url: str, sessions: int, seconds: float, heavy: str | None = None) -> Tally:
+    """One phase: the light sessions, and with ``heavy`` the near-limit session too, in the same
+    Chromium as theirs (``"shared"``) or in a Chromium of its own at idle priority (``"idle"``:
+    its student's laptop, see the module's text)."""
+    import tempfile
+
     from playwright.async_api import async_playwright
 
     chromium = shutil.which("chromium")
@@ -348,15 +321,31 @@ async def phase(url: str, sessions: int, seconds: float, heavy: bool) -> Tally:
     tally = Tally()
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        heavy_browser = browser
         try:
-            until = time.monotonic() + seconds
-            jobs = [light_session(browser, url, i, until, tally) for i in range(sessions)]
-            if heavy:
-                jobs.append(heavy_session(browser, url, until, tally))
-            await asyncio.gather(*jobs)
+            with tempfile.TemporaryDirectory(prefix="gnn-classroom-") as folder:
+                if heavy == "idle":
+                    heavy_browser = await p.chromium.launch(executable_path=idle_chromium(chromium, Path(folder)),
+                                                            args=CHROMIUM_ARGS)
+                until = time.monotonic() + seconds
+                jobs = [light_session(browser, url, i, until, tally) for i in range(sessions)]
+                if heavy:
+                    jobs.append(heavy_session(heavy_browser, url, until, tally))
+                await asyncio.gather(*jobs)
+                tally.browser_cpu["light_sessions"] = await browser_cpu(browser)
+                if heavy_browser is not browser:
+                    tally.browser_cpu["near_limit_session"] = await browser_cpu(heavy_browser)
         finally:
+            if heavy_browser is not browser:
+                await heavy_browser.close()
             await browser.close()
     return tally
+
+
+PHASES = (("alone", None), ("with_near_limit_input", "shared"), ("with_near_limit_input_idle", "idle"))
+"""The phases: their names in the report and the near-limit session's browser (None: no such session)."""
+RATIO_KEYS = (("with_near_limit_input", ""), ("with_near_limit_input_idle", "_idle"))
+"""The phases compared with "alone", and the suffix of their ratios' names in the report."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -364,7 +353,11 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sessions", type=int, default=10, help="concurrent student sessions (10)")
     parser.add_argument("--seconds", type=float, default=180, help="length of each phase (180)")
-    parser.add_argument("--no-heavy", action="store_true", help="skip the phase with the near-limit input")
+    parser.add_argument("--no-heavy", action="store_true", help="skip the phases with the near-limit input")
+    parser.add_argument("--heavy-browser", choices=("both", "shared", "idle"), default="both",
+                        help="the near-limit session's Chromium: the light sessions' own (shared), one of its "
+                             "own at idle priority standing for its student's laptop (idle), or a phase with "
+                             "each (both, the default)")
     parser.add_argument("--no-alone", action="store_true", help="skip the phase without it")
     parser.add_argument("--server-log", type=Path, help="write the server's output to this file")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
@@ -379,8 +372,9 @@ def main(argv: list[str] | None = None) -> int:
                               "cpus": os.cpu_count(), "load_average_at_start": os.getloadavg()}
     spans: dict[str, tuple[float, float]] = {}  # each phase's start and end (seconds since the epoch)
     try:
-        for name, heavy in (("alone", False), ("with_near_limit_input", True)):
-            if (heavy and args.no_heavy) or (not heavy and args.no_alone):
+        for name, heavy in PHASES:
+            if (heavy and args.no_heavy) or (not heavy and args.no_alone) \
+                    or (heavy and args.heavy_browser not in ("both", heavy)):
                 continue
             mark = len(memory.samples)
             began = time.time()
@@ -406,48 +400,24 @@ def main(argv: list[str] | None = None) -> int:
         report["phase_spans"] = spans
         report["server_light_reruns_by_phase"] = {name: rerun_figures(args.server_log, span, light=True)
                                                   for name, span in spans.items()}
-        if len(spans) == 2:
-            alone, heavy_phase = report["server_light_reruns_by_phase"].values()
-            if alone.get("wall_p95_s") and heavy_phase.get("wall_p95_s"):
-                report["server_light_rerun_p95_with_over_without"] = round(heavy_phase["wall_p95_s"] / alone["wall_p95_s"], 2)
-    if "alone" in report and "with_near_limit_input" in report:  # the goal: within 2x
-        report["p95_with_over_without"] = {
-            what: round(report["with_near_limit_input"][what] / report["alone"][what], 2)
-            for what in ("edit_p95_s", "step_p95_s", "step_to_downloads_p95_s")
-            if report["alone"][what] and report["with_near_limit_input"][what] is not None}
-    print(json.dumps({k: v for k, v in report.items() if k not in ("alone", "with_near_limit_input")}, indent=1))
+        report["server_heavy_reruns_by_phase"] = {name: rerun_figures(args.server_log, span, heavy=True)
+                                                  for name, span in spans.items() if name != "alone"}
+        by_phase = report["server_light_reruns_by_phase"]
+        for name, suffix in RATIO_KEYS:
+            if "alone" in by_phase and name in by_phase and by_phase["alone"].get("wall_p95_s") \
+                    and by_phase[name].get("wall_p95_s"):
+                report["server_light_rerun_p95_with_over_without" + suffix] = round(
+                    by_phase[name]["wall_p95_s"] / by_phase["alone"]["wall_p95_s"], 2)
+    for name, suffix in RATIO_KEYS:  # the goal: within 2x
+        if "alone" in report and name in report:
+            report["p95_with_over_without" + suffix] = {
+                what: round(report[name][what] / report["alone"][what], 2)
+                for what in ("edit_p95_s", "step_p95_s", "step_to_downloads_p95_s")
+                if report["alone"][what] and report[name][what] is not None}
+    print(json.dumps({k: v for k, v in report.items() if k not in dict(PHASES)}, indent=1))
     if args.json:
         args.json.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     return 0
-
-
-_RERUN_LINE = re.compile(r"^(\S+ \S+) gnn-pool rerun: ([0-9.]+) s of wall time, ([0-9.]+) s of it in workers"
-                         r"(?:, text of (\d+) characters)?", re.M)
-LIGHT_CHARS = 1000
-"""A rerun for a text shorter than this is one of the light sessions' (theirs are ``x*y + K``)."""
-
-
-def rerun_figures(log: Path, span: tuple[float, float] | None = None, light: bool = False) -> dict[str, Any]:
-    """The server's own view of its reruns (its log's ``rerun:`` lines): how many, the longest
-    wall times, and the p95: what the server took, apart from the browsers' page loads. With
-    ``span`` only the reruns that ended within it; with ``light`` only those for a text shorter
-    than :data:`LIGHT_CHARS` (the other sessions', not the near-limit input's)."""
-    from datetime import datetime
-
-    walls = []
-    for m in _RERUN_LINE.finditer(log.read_text(encoding="utf-8", errors="replace")):
-        if span is not None:
-            at = datetime.strptime(m.group(1), "%Y-%m-%d %H:%M:%S,%f").timestamp()
-            if not span[0] <= at <= span[1]:
-                continue
-        if light and int(m.group(4) or 0) >= LIGHT_CHARS:
-            continue
-        walls.append(float(m.group(2)))
-    walls.sort()
-    if not walls:
-        return {"reruns": 0}
-    return {"reruns": len(walls), "wall_p50_s": walls[len(walls) // 2],
-            "wall_p95_s": walls[min(len(walls) - 1, int(0.95 * len(walls)))], "wall_longest_s": walls[-5:]}
 
 
 if __name__ == "__main__":

@@ -6,17 +6,16 @@ Skips only where no chromium is installed (.ci/run installs it with apt when it 
 from __future__ import annotations
 
 import re
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 from typing import Iterator
 from urllib.parse import urlencode
 
 import pytest
 from helpers import chromium_browser
+
+from benchmarks.app_server import free_port, wait_healthy
 
 pytestmark = pytest.mark.browser
 
@@ -30,32 +29,12 @@ PLAYER = 'iframe[title*="graphviz_nn_player"]'
 WAIT_MS = 120_000
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _start_app(port: int) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
          "--server.port", str(port), "--server.headless", "true",
          "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-
-
-def _healthy(url: str, proc: subprocess.Popen) -> bool:
-    """Wait until the server at ``url`` answers its health check (True) or ``proc`` ends (False)."""
-    deadline = time.monotonic() + 120
-    while proc.poll() is None and time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
-                if reply.status == 200:
-                    return True
-        except OSError:
-            pass
-        time.sleep(0.2)
-    return False
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +48,7 @@ def app_url() -> Iterator[str]:
         proc = _start_app(port)
         url = f"http://127.0.0.1:{port}"
         try:
-            if _healthy(url, proc):
+            if wait_healthy(url, proc, 120):
                 yield url
                 return
             errors.append(proc.stderr.read1(20_000).decode(errors="replace") if proc.stderr and proc.poll() is not None

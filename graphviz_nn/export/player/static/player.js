@@ -54,21 +54,12 @@
     return html;
   }
 
-  /* Typeset every caption ahead, a few at a time while the page is idle, so a step only swaps
-     in finished markup. */
-  function warm(steps, done) {
-    if (!global.katex) { done(); return; }
-    var i = 0;
-    var later = global.requestIdleCallback || function (fn) { return setTimeout(function () { fn({ timeRemaining: function () { return 8; } }); }, 50); };
-    var work = function (deadline) {
-      while (i < steps.length && deadline.timeRemaining() > 2) {
-        if (steps[i].latex) texHtml(steps[i].latex);
-        i += 1;
-      }
-      if (i < steps.length) later(work); else done();
-    };
-    later(work);
-  }
+  /* Captions typeset ahead, while the page is idle, so a step only swaps in finished markup:
+     those of the steps just before the shown one and WARM_AHEAD after it (a pass of thousands of
+     steps is not typeset whole: a step's caption takes about a millisecond). */
+  var WARM_BEHIND = 8, WARM_AHEAD = 48;
+  var later = global.requestIdleCallback ? function (fn) { global.requestIdleCallback(fn); }
+    : function (fn) { setTimeout(function () { fn({ timeRemaining: function () { return 8; } }); }, 50); };
 
   function typeset(target, latex, plain) {
     target.textContent = '';
@@ -99,10 +90,28 @@
     this.autoFit = this.n ? 'all' : 'fit';
     this.fit(this.autoFit === 'all');
     this.update();
-    this.warmed = false;
-    var self = this;
-    warm(data.steps, function () { self.warmed = true; });
+    this.warm();
   }
+
+  /* Typeset the captions near the shown step in idle time (one idle task at a time). */
+  Player.prototype.warm = function () {
+    var self = this, steps = this.data.steps;
+    this.warmNext = Math.max(0, this.k - WARM_BEHIND);
+    this.warmEnd = Math.min(steps.length, this.k + WARM_AHEAD + 1);
+    if (!global.katex || this.warming) return;
+    var work = function (deadline) {
+      self.warming = false;
+      if (self.gone) return;
+      while (self.warmNext < self.warmEnd && deadline.timeRemaining() > 2) {
+        var step = steps[self.warmNext];
+        if (step && step.latex) texHtml(step.latex);
+        self.warmNext += 1;
+      }
+      if (self.warmNext < self.warmEnd) { self.warming = true; later(work); }
+    };
+    this.warming = true;
+    later(work);
+  };
 
   Player.prototype.build = function () {
     var self = this, root = this.root, data = this.data;
@@ -163,18 +172,10 @@
     ['#', 'phase', 'step', 'equation', 'value', 'gradient'].forEach(function (h) { head.appendChild(el('th', null, h)); });
     var thead = el('thead'); thead.appendChild(head); table.appendChild(thead);
     var tbody = el('tbody');
-    this.rows = [];
-    data.rows.forEach(function (row) {
-      var tr = el('tr');
-      row.forEach(function (cell) { tr.appendChild(el('td', null, cell)); });
-      tr.dataset.step = String(row[0]);
-      tr.title = 'Go to step ' + row[0];
-      tbody.appendChild(tr);
-      self.rows.push(tr);
-    });
     table.appendChild(tbody);
     tableBox.appendChild(table);
     this.tableBox = tableBox;
+    this.table = new TraceTable(tableBox, tbody, data.rows);
     side.appendChild(this.inspector);
     side.appendChild(tableBox);
 
@@ -212,7 +213,9 @@
   };
 
   Player.prototype.destroy = function () {
+    this.gone = true;
     this.stop();
+    this.table.destroy();
     this.keyTarget.removeEventListener('keydown', this.onKeyDown);
     global.removeEventListener('resize', this.onResize);
     if (this.viewObserver) this.viewObserver.disconnect();
@@ -318,6 +321,7 @@
     this.draw(k);
     this.update();
     this.follow();
+    this.warm();
     if (this.inspected) this.inspect(this.inspectedKind, this.inspected);
     if (this.options.onStep) this.options.onStep(k, this.playing);
   };
@@ -333,11 +337,9 @@
     this.capTitle.textContent = 'Step ' + this.k + ' of ' + this.n + ' — ' + (step.title || '');
     typeset(this.capTex, step.latex, step.plain);
     this.capWords.textContent = step.words || '';
-    if (this.currentRow) this.currentRow.classList.remove('gnn-current');
-    this.currentRow = this.k > 0 ? this.rows[this.k - 1] : null;
-    if (this.currentRow) {
-      this.currentRow.classList.add('gnn-current');
-      var box = this.tableBox, row = this.currentRow;
+    var row = this.table.mark(this.k - 1);
+    if (row) {
+      var box = this.tableBox;
       var head = box.querySelector('thead');
       var top = row.offsetTop - (head ? head.offsetHeight : 0), bottom = row.offsetTop + row.offsetHeight;
       if (top < box.scrollTop || bottom > box.scrollTop + box.clientHeight) {
@@ -545,6 +547,146 @@
     };
     view.addEventListener('pointerup', end);
     view.addEventListener('pointercancel', end);
+  };
+
+  /* ---------------------------------------------------------------- the trace table */
+
+  /* A trace table of up to TABLE_ALL rows has all of them in the page. A longer one (a pass of
+     thousands of steps) has only a window of TABLE_WINDOW rows, around the rows scrolled to or the
+     current step's, between two empty rows as high as the rows they stand for (each row's height
+     as measured when it was drawn, the mean height for rows never drawn): it scrolls, reads and
+     answers clicks the same, without laying out every row of the pass. */
+  var TABLE_ALL = 1500, TABLE_WINDOW = 160, TABLE_MARGIN = 30;
+
+  function TraceTable(box, tbody, rows) {
+    var self = this;
+    this.box = box; this.tbody = tbody; this.data = rows;
+    this.current = -1;
+    this.trs = [];
+    this.first = 0;
+    this.windowed = rows.length > TABLE_ALL;
+    if (!this.windowed) {
+      for (var i = 0; i < rows.length; i++) { var tr = this.makeRow(i); tbody.appendChild(tr); this.trs.push(tr); }
+      return;
+    }
+    this.px = new Float64Array(rows.length);  // each drawn row's height (0: never drawn)
+    this.pxSum = 0; this.pxCount = 0;
+    this.above = this.spacer(); this.below = this.spacer();
+    tbody.appendChild(this.above); tbody.appendChild(this.below);
+    this.onScroll = function () {
+      if (self.pending) return;
+      self.pending = true;
+      global.requestAnimationFrame(function () { self.pending = false; self.scrolled(); });
+    };
+    box.addEventListener('scroll', this.onScroll, { passive: true });
+    this.render(0);
+  }
+
+  TraceTable.prototype.makeRow = function (i) {
+    var row = this.data[i], tr = el('tr');
+    row.forEach(function (cell) { tr.appendChild(el('td', null, cell)); });
+    tr.dataset.step = String(row[0]);
+    tr.title = 'Go to step ' + row[0];
+    if (i === this.current) tr.classList.add('gnn-current');
+    return tr;
+  };
+
+  TraceTable.prototype.spacer = function () {
+    var tr = el('tr', 'gnn-spacer'), td = el('td');
+    tr.setAttribute('aria-hidden', 'true');
+    td.colSpan = 6;
+    tr.appendChild(td);
+    return tr;
+  };
+
+  /* The height of rows [0, i): measured, or the mean height for rows never drawn. */
+  TraceTable.prototype.offset = function (i) {
+    var mean = this.pxCount ? this.pxSum / this.pxCount : 24, y = 0;
+    for (var j = 0; j < i; j++) y += this.px[j] || mean;
+    return y;
+  };
+
+  /* The row at height y below the first row's top. */
+  TraceTable.prototype.rowAt = function (y) {
+    var mean = this.pxCount ? this.pxSum / this.pxCount : 24, n = this.data.length, top = 0;
+    for (var j = 0; j < n; j++) {
+      top += this.px[j] || mean;
+      if (top > y) return j;
+    }
+    return n - 1;
+  };
+
+  /* Draw rows [start, start + TABLE_WINDOW) (kept inside the table) between the spacers. */
+  TraceTable.prototype.render = function (start) {
+    var n = this.data.length, i;
+    start = Math.max(0, Math.min(n - TABLE_WINDOW, Math.round(start)));
+    var end = Math.min(n, start + TABLE_WINDOW);
+    this.trs.forEach(function (tr) { tr.remove(); });
+    this.trs = [];
+    var rows = document.createDocumentFragment();
+    for (i = start; i < end; i++) { var tr = this.makeRow(i); rows.appendChild(tr); this.trs.push(tr); }
+    this.tbody.insertBefore(rows, this.below);
+    this.first = start;
+    for (i = start; i < end; i++) {  // their heights (none while the table is not in the page)
+      var h = this.trs[i - start].getBoundingClientRect().height;
+      if (!h) break;
+      if (!this.px[i]) this.pxCount += 1;
+      this.pxSum += h - this.px[i];
+      this.px[i] = h;
+    }
+    this.above.firstChild.style.height = this.offset(start) + 'px';
+    this.below.firstChild.style.height = (this.offset(n) - this.offset(end)) + 'px';
+    this.above.style.display = start ? '' : 'none';
+    this.below.style.display = end < n ? '' : 'none';
+  };
+
+  /* The box scrolled: draw the rows it now shows when they come near the window's ends, the
+     row at the box's top staying where it is. */
+  TraceTable.prototype.scrolled = function () {
+    if (!this.trs.length) return;
+    var box = this.box, top = box.scrollTop, height = box.clientHeight, n = this.data.length;
+    var firstTop = this.trs[0].offsetTop, lastBottom = this.below.offsetTop, end = this.first + this.trs.length;
+    var margin = TABLE_MARGIN * (this.pxCount ? this.pxSum / this.pxCount : 24);
+    if (!((this.first > 0 && top < firstTop + margin) || (end < n && top + height > lastBottom - margin))) return;
+    if (top <= 0) { this.render(0); box.scrollTop = 0; return; }
+    if (top + height >= box.scrollHeight - 1) { this.render(n); box.scrollTop = box.scrollHeight; return; }
+    var anchor, shift;  // a row, and its top's height over the box's top
+    if (top >= firstTop && top < lastBottom) {
+      anchor = this.first;
+      while (anchor + 1 < end && this.trs[anchor + 1 - this.first].offsetTop <= top) anchor += 1;
+      shift = this.trs[anchor - this.first].offsetTop - top;
+    } else {
+      var rowsTop = firstTop - this.offset(this.first);  // the thead's height
+      anchor = this.rowAt(top - rowsTop);
+      shift = rowsTop + this.offset(anchor) - top;
+    }
+    this.render(anchor - (TABLE_WINDOW - height / (margin / TABLE_MARGIN)) / 2);
+    box.scrollTop = this.trs[anchor - this.first].offsetTop - shift;
+  };
+
+  /* The row of step i + 1 marked current (i < 0: none); returns it, drawn. */
+  TraceTable.prototype.mark = function (i) {
+    var old = this.row(this.current, false);
+    if (old) old.classList.remove('gnn-current');
+    this.current = i;
+    if (i < 0 || i >= this.data.length) return null;
+    var tr = this.row(i, true);
+    tr.classList.add('gnn-current');
+    return tr;
+  };
+
+  /* The row of index i, drawing its window first when ``draw`` (else null when not drawn). */
+  TraceTable.prototype.row = function (i, draw) {
+    if (i < 0 || i >= this.data.length) return null;
+    if (i < this.first || i >= this.first + this.trs.length) {
+      if (!draw) return null;
+      this.render(i - TABLE_WINDOW / 2);
+    }
+    return this.trs[i - this.first];
+  };
+
+  TraceTable.prototype.destroy = function () {
+    if (this.onScroll) this.box.removeEventListener('scroll', this.onScroll);
   };
 
   /* ---------------------------------------------------------------- inspector */
