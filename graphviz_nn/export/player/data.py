@@ -16,7 +16,7 @@ escaped.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import networkx as nx
 
@@ -25,7 +25,7 @@ from ...draw.dot import RenderOptions, graph_and_trace
 from ...draw.groups import group_nodes
 from ...explain.captions import (all_captions, format_latex_number, format_number, node_formula, node_ref_text,
                                  partial_text)
-from ...explain.chainrule import edge_formulas, latex_name, latex_to_text, path_factors
+from ...explain.chainrule import edge_formulas, latex_name, latex_to_text, path_folder
 from ...notation.numfmt import format_shape
 from .chunks import pack_frames
 from .sheets import drawing_pack
@@ -94,15 +94,16 @@ def _anchor(graph: nx.MultiDiGraph, node: str) -> bool:
     return node == graph.graph["output"] or attrs["kind"] == "input" or bool(attrs.get("name"))
 
 
-def _path_factors(graph: nx.MultiDiGraph, edges: list) -> tuple[list, int]:
+def _path_factors(graph: nx.MultiDiGraph, edges: list, fold: Callable[[list], list]) -> tuple[list, int]:
     """The factors of a path, output first, and how many were left out of the middle: a path
-    of more than :data:`MAX_FACTORS` factors keeps the first and last halves of that many."""
+    of more than :data:`MAX_FACTORS` factors keeps the first and last halves of that many
+    (``fold``: :func:`~graphviz_nn.explain.chainrule.path_folder` of the graph)."""
     ends = [i for i, (_, target, _) in enumerate(edges) if _anchor(graph, target)]
     if len(ends) <= MAX_FACTORS:
-        return path_factors(graph, edges), 0
+        return fold(edges), 0
     half = MAX_FACTORS // 2
     near, far = edges[:ends[half - 1] + 1], edges[ends[-half - 1] + 1:]
-    return path_factors(graph, far) + path_factors(graph, near), len(ends) - 2 * half
+    return fold(far) + fold(near), len(ends) - 2 * half
 
 
 def _first_paths(graph: nx.MultiDiGraph, node: str, output: str, limit: int,
@@ -134,14 +135,16 @@ def _first_paths(graph: nx.MultiDiGraph, node: str, output: str, limit: int,
     return found
 
 
-def _chain(graph: nx.MultiDiGraph, node: str, digits: int, reach: set[str] | None = None) -> dict[str, Any]:
+def _chain(graph: nx.MultiDiGraph, node: str, digits: int, reach: set[str] | None = None,
+           fold: Callable[[list], list] | None = None) -> dict[str, Any]:
     """∂output/∂node along every path (the first :data:`MAX_PATHS`), factors output first."""
     output = graph.graph["output"]
     if node == output:
         return {"count": 0, "truncated": False, "paths": []}
     found = _first_paths(graph, node, output, MAX_PATHS + 1, reach)
     truncated = len(found) > MAX_PATHS
-    paths = [_path_factors(graph, list(edges)) for edges in found[:MAX_PATHS]]
+    fold = fold if fold is not None else path_folder(graph)
+    paths = [_path_factors(graph, list(edges), fold) for edges in found[:MAX_PATHS]]
     uses: dict[tuple, int] = {}
     for factors, _ in paths:
         for f in factors:
@@ -162,9 +165,11 @@ def _chain(graph: nx.MultiDiGraph, node: str, digits: int, reach: set[str] | Non
     return {"count": len(found) if not truncated else None, "truncated": truncated, "paths": out}
 
 
-def node_info(res: Any, node: str, digits: int = 4, reach: set[str] | None = None) -> dict[str, Any]:
-    """What the inspector shows for ``node`` (``reach``: the nodes the output depends on, when
-    the caller has them)."""
+def node_info(res: Any, node: str, digits: int = 4, reach: set[str] | None = None,
+              fold: Callable[[list], list] | None = None) -> dict[str, Any]:
+    """What the inspector shows for ``node`` (``reach``: the nodes the output depends on, and
+    ``fold``: :func:`~graphviz_nn.explain.chainrule.path_folder` of its graph, when the caller
+    has them: shared by every node, each formula is written once)."""
     graph = res.graph
     data = graph.nodes[node]
     output = graph.graph["output"]
@@ -202,7 +207,7 @@ def node_info(res: Any, node: str, digits: int = 4, reach: set[str] | None = Non
     if len(uses) > 1 and grad is not None:
         info["sum"] = " + ".join(_bracket_negative(u["contribution"] or "?") for u in uses) \
             + f" = {format_number(grad, digits)}"
-    info["chain"] = _chain(graph, node, digits, reach)
+    info["chain"] = _chain(graph, node, digits, reach, fold)
     return info
 
 
@@ -258,7 +263,8 @@ def player_data(res: Any, options: RenderOptions | None = None) -> dict[str, Any
     steps = [{"title": c.title, "words": c.words, "latex": c.latex, "plain": c.plain, "phase": c.phase,
               "focus": _drawn_focus(res, k, drawn, rep_of)} for k, c in enumerate(captions)]
     reach = nx.ancestors(graph, graph.graph["output"]) | {graph.graph["output"]}
-    nodes = {n: node_info(res, n, digits, reach) for n in graph.nodes if n in drawn or f"{n}_op" in drawn}
+    fold = path_folder(graph)
+    nodes = {n: node_info(res, n, digits, reach, fold) for n in graph.nodes if n in drawn or f"{n}_op" in drawn}
     formulas = edge_formulas(graph)
     edges = {}
     for u, v, key, d in graph.edges(keys=True, data=True):
