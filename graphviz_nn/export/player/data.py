@@ -23,9 +23,9 @@ import networkx as nx
 from ...draw.context import is_compact
 from ...draw.dot import RenderOptions, graph_and_trace
 from ...draw.groups import group_nodes
-from ...explain.captions import (all_captions, format_latex_number, format_number, node_formula, node_ref_text,
-                                 partial_text)
+from ...explain.captions import all_captions, format_latex_number, format_number, node_formula, node_ref_text
 from ...explain.chainrule import edge_formulas, latex_name, latex_to_text, path_folder
+from ...notation.formulas import node_ref, partial
 from ...notation.numfmt import format_shape
 from .chunks import pack_frames
 from .sheets import drawing_pack
@@ -165,11 +165,18 @@ def _chain(graph: nx.MultiDiGraph, node: str, digits: int, reach: set[str] | Non
     return {"count": len(found) if not truncated else None, "truncated": truncated, "paths": out}
 
 
+def _partial(graph: nx.MultiDiGraph, top: str, node: str, digits: int, memo: dict | None) -> str:
+    """``∂top/∂node`` in plain text (:func:`~graphviz_nn.notation.formulas.partial_text`), each
+    node's name or formula worked out once per ``memo``."""
+    return partial(node_ref(graph, top, digits, memo), node_ref(graph, node, digits, memo))[0]
+
+
 def node_info(res: Any, node: str, digits: int = 4, reach: set[str] | None = None,
-              fold: Callable[[list], list] | None = None) -> dict[str, Any]:
-    """What the inspector shows for ``node`` (``reach``: the nodes the output depends on, and
-    ``fold``: :func:`~graphviz_nn.explain.chainrule.path_folder` of its graph, when the caller
-    has them: shared by every node, each formula is written once)."""
+              fold: Callable[[list], list] | None = None, memo: dict | None = None) -> dict[str, Any]:
+    """What the inspector shows for ``node`` (``reach``: the nodes the output depends on,
+    ``fold``: :func:`~graphviz_nn.explain.chainrule.path_folder` of its graph and ``memo``: a
+    dict for the names of nodes, when the caller has them: shared by every node, each formula
+    is written once)."""
     graph = res.graph
     data = graph.nodes[node]
     output = graph.graph["output"]
@@ -180,7 +187,7 @@ def node_info(res: Any, node: str, digits: int = 4, reach: set[str] | None = Non
         "value": None if value is None else format_number(value, digits),
         "grad": None if grad is None else format_number(grad, digits),
         "output": node == output,
-        "d": partial_text(graph, output, node, digits),
+        "d": _partial(graph, output, node, digits, memo),
     }
     if data.get("kind") == "op" and value is not None:
         symbolic, numbers = node_formula(graph, node, digits)
@@ -197,8 +204,8 @@ def node_info(res: Any, node: str, digits: int = 4, reach: set[str] | None = Non
         upstream = graph.nodes[target].get("grad")
         uses.append({
             "edge": edge_id((node, target, arg)), "to": _label(graph, target),
-            "upstream_name": partial_text(graph, output, target, digits),
-            "local_name": partial_text(graph, target, node, digits),
+            "upstream_name": _partial(graph, output, target, digits, memo),
+            "local_name": _partial(graph, target, node, digits, memo),
             "upstream": None if upstream is None else format_number(upstream, digits),
             "local": None if local is None else format_number(local, digits),
             "contribution": None if contribution is None else format_number(contribution, digits),
@@ -211,8 +218,10 @@ def node_info(res: Any, node: str, digits: int = 4, reach: set[str] | None = Non
     return info
 
 
-def edge_info(res: Any, edge: tuple[str, str, int], formulas: dict, digits: int = 4) -> dict[str, Any]:
-    """What the inspector shows for the edge ``(source, target, arg)``."""
+def edge_info(res: Any, edge: tuple[str, str, int], formulas: dict, digits: int = 4,
+              memo: dict | None = None) -> dict[str, Any]:
+    """What the inspector shows for the edge ``(source, target, arg)`` (``memo`` as for
+    :func:`node_info`)."""
     graph = res.graph
     source, target, arg = edge
     data = next((d for _, t, d in graph.out_edges(source, data=True) if t == target and d.get("arg") == arg), {})
@@ -222,8 +231,8 @@ def edge_info(res: Any, edge: tuple[str, str, int], formulas: dict, digits: int 
     return {
         "id": edge_id(edge), "from": _label(graph, source), "to": _label(graph, target),
         "source": source, "target": target,
-        "local_name": partial_text(graph, target, source, digits),
-        "upstream_name": partial_text(graph, graph.graph["output"], target, digits),
+        "local_name": _partial(graph, target, source, digits, memo),
+        "upstream_name": _partial(graph, graph.graph["output"], target, digits, memo),
         "formula": formula, "formula_text": latex_to_text(formula) if formula else None,
         "local": None if local is None else format_number(local, digits),
         "upstream": None if upstream is None else format_number(upstream, digits),
@@ -263,14 +272,14 @@ def player_data(res: Any, options: RenderOptions | None = None) -> dict[str, Any
     steps = [{"title": c.title, "words": c.words, "latex": c.latex, "plain": c.plain, "phase": c.phase,
               "focus": _drawn_focus(res, k, drawn, rep_of)} for k, c in enumerate(captions)]
     reach = nx.ancestors(graph, graph.graph["output"]) | {graph.graph["output"]}
-    fold = path_folder(graph)
-    nodes = {n: node_info(res, n, digits, reach, fold) for n in graph.nodes if n in drawn or f"{n}_op" in drawn}
+    fold, memo = path_folder(graph), {}
+    nodes = {n: node_info(res, n, digits, reach, fold, memo) for n in graph.nodes if n in drawn or f"{n}_op" in drawn}
     formulas = edge_formulas(graph)
     edges = {}
     for u, v, key, d in graph.edges(keys=True, data=True):
         edge = (u, v, int(d.get("arg", key)))
         if edge_id(edge) in drawn:
-            edges[edge_id(edge)] = edge_info(res, edge, formulas, digits)
+            edges[edge_id(edge)] = edge_info(res, edge, formulas, digits, memo)
     add_timeline(res, nodes, edges, digits)
     output = graph.graph["output"]
     return {
