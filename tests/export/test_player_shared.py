@@ -45,3 +45,14 @@ def test_shared_helpers_write_what_each_entry_alone_writes(name: str) -> None:
             edge = (u, v, int(d.get("arg", key)))
             assert edge_info(res, edge, formulas, digits, memo) == edge_info(res, edge, formulas, digits), edge
     assert memo  # the names were kept
+
+
+@pytest.mark.parametrize("name", ["cs189_matrix_loss.gnn", "nyu_classification.toml"])
+def test_captions_with_the_inspectors_memo_are_the_captions_alone(name: str) -> None:
+    from graphviz_nn.explain.captions import all_captions
+
+    res = _evaluation(name)
+    memo: dict = {}
+    for node in res.graph.nodes:  # the inspector first fills the memo, then the captions read it
+        node_info(res, node, 4, None, None, memo)
+    assert memo and all_captions(res, 4, memo) == all_captions(res, 4)

@@ -267,12 +267,13 @@ def player_data(res: Any, options: RenderOptions | None = None) -> dict[str, Any
     digits = opts.digits
     drawing = drawing_pack(res, opts)
     drawn = set(drawing["keys"])
-    captions = all_captions(res, digits)
+    memo: dict = {}  # the node references of the captions and the inspector, each worked out once
+    captions = all_captions(res, digits, memo)
     rep_of = group_nodes(graph).rep_of if is_compact(graph, opts) else {}
     steps = [{"title": c.title, "words": c.words, "latex": c.latex, "plain": c.plain, "phase": c.phase,
               "focus": _drawn_focus(res, k, drawn, rep_of)} for k, c in enumerate(captions)]
     reach = nx.ancestors(graph, graph.graph["output"]) | {graph.graph["output"]}
-    fold, memo = path_folder(graph), {}
+    fold = path_folder(graph)
     nodes = {n: node_info(res, n, digits, reach, fold, memo) for n in graph.nodes if n in drawn or f"{n}_op" in drawn}
     formulas = edge_formulas(graph)
     edges = {}
