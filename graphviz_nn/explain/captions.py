@@ -129,14 +129,14 @@ class TraceFacts:
     steps, how many are forward, and for each node the steps whose contribution flows into it.
     Captions of all steps then cost time linear in the trace, not quadratic."""
 
-    def __init__(self, res: Any):
+    def __init__(self, res: Any, memo: dict | None = None):
         self.steps: list[Any] = list(res.trace)
         self.n_forward = sum(1 for s in self.steps if s.phase == "forward")
         self.arrivals: dict[str, list[int]] = {}
         for k, s in enumerate(self.steps, start=1):
             if s.edge is not None:
                 self.arrivals.setdefault(s.edge[0], []).append(k)
-        self.memo: dict = {}
+        self.memo: dict = {} if memo is None else memo  # node references (formulas.node_ref)
 
     def arrived(self, source: str, k: int) -> list[Any]:
         """The steps up to step ``k`` whose contribution went to ``source``, in order."""
@@ -267,7 +267,9 @@ def caption_at(res: Any, k: int, digits: int = 4, facts: TraceFacts | None = Non
     return _backward_caption(res, k, step, digits, facts)
 
 
-def all_captions(res: Any, digits: int = 4) -> list[Caption]:
-    """Captions for steps 0..len(trace), from one pass over the trace."""
-    facts = TraceFacts(res)
+def all_captions(res: Any, digits: int = 4, memo: dict | None = None) -> list[Caption]:
+    """Captions for steps 0..len(trace), from one pass over the trace (``memo``: a dict of the
+    node references worked out, as for :func:`~graphviz_nn.notation.formulas.node_ref`, which
+    the caller may share with other texts of the same graph)."""
+    facts = TraceFacts(res, memo)
     return [caption_at(res, k, digits, facts) for k in range(len(facts.steps) + 1)]

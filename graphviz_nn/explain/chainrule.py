@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import networkx as nx
 
@@ -30,7 +30,7 @@ from ..notation.plaintext import latex_to_text
 from ..notation.symbols import latex_name, plain_name
 
 __all__ = ["Factor", "PathProduct", "ChainRule", "explain", "factor_table", "latex_name", "latex_to_text",
-           "edge_formulas", "path_factors", "count_paths", "edge_paths", "MAX_PATHS"]
+           "edge_formulas", "path_factors", "path_folder", "count_paths", "edge_paths", "MAX_PATHS"]
 
 MAX_PATHS = 64
 """Most paths listed per target (a DAG can have exponentially many)."""
@@ -107,6 +107,7 @@ class _Namer:
     def __init__(self, graph: nx.MultiDiGraph):
         self.graph = graph
         self.cache: dict[str, Expr] = {}
+        self.forms: dict[tuple[str, int], Expr] = {}
 
     def expr(self, node: str) -> Expr:
         """The node as a formula in both forms, with its binding power."""
@@ -128,9 +129,13 @@ def _is_compound(text: str) -> bool:
 
 
 def _edge_forms(graph: nx.MultiDiGraph, namer: _Namer, target: str, arg: int) -> Expr:
-    """The local derivative on one edge; ``J`` (a Jacobian) where the op writes no formula."""
-    forms = local_forms(graph, target, arg, namer.expr, DIGITS)
-    return forms if forms.latex else Expr("J", "J", forms.power)
+    """The local derivative on one edge; ``J`` (a Jacobian) where the op writes no formula
+    (written once per namer: a path folds the same edges as many other paths do)."""
+    found = namer.forms.get((target, arg))
+    if found is None:
+        forms = local_forms(graph, target, arg, namer.expr, DIGITS)
+        found = namer.forms[(target, arg)] = forms if forms.latex else Expr("J", "J", forms.power)
+    return found
 
 
 def _product(pieces: list[Expr]) -> Expr:
@@ -209,10 +214,16 @@ def path_factors(graph: nx.MultiDiGraph, path: list[tuple[str, str, int]]) -> li
     The same folding :func:`explain` uses: anonymous intermediates are absorbed into the factor
     between two named nodes, so the last factor is ∂(first named use)/∂(start of the path).
     """
+    return path_folder(graph)(path)
+
+
+def path_folder(graph: nx.MultiDiGraph) -> Callable[[list[tuple[str, str, int]]], list[Factor]]:
+    """:func:`path_factors` for many paths of one graph: the formulas of its nodes and edges are
+    written once, for every path that goes through them (the graph must not change meanwhile)."""
     output = graph.graph["output"]
     namer = _Namer(graph)
     out_tex = namer(output) if graph.nodes[output]["name"] else "f"
-    return _factors(graph, namer, list(path), output, out_tex)
+    return lambda path: _factors(graph, namer, list(path), output, out_tex)
 
 
 def _on_paths(graph: nx.MultiDiGraph, node: str, output: str) -> set[str]:

@@ -26,6 +26,7 @@ Arrays are written out (``[4, 12, 8]``, columns and ``bmatrix`` in LaTeX) up to
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -59,8 +60,15 @@ MAX_SHOWN_ELEMENTS = 12
 """Arrays with more entries than this are written by their shape (``array 20×20``)."""
 
 
+PLAIN_MEMO = 8192
+"""How many (number, digits) texts :func:`_plain` keeps: a player's build writes each value of
+the pass many times (labels, caption, trace table, inspector); the same few thousand numbers."""
+
+
+@functools.lru_cache(maxsize=PLAIN_MEMO)
 def _plain(x: float, digits: int) -> str:
-    """``x`` with ``digits`` significant digits, ASCII minus, no exponent marker rewriting."""
+    """``x`` with ``digits`` significant digits, ASCII minus, no exponent marker rewriting.
+    Memoized: equal floats give the same text (0.0 and -0.0 both ``0``, every NaN ``nan``)."""
     if math.isnan(x):
         return "nan"
     if math.isinf(x):
@@ -91,7 +99,7 @@ def format_number(x: Any, digits: int = 4) -> str:
     >>> format_number(np.array([[4.0, 4, 8], [8, 8, 16]])), format_number(np.zeros((20, 20)))
     ('[[4, 4, 8], [8, 8, 16]]', 'array 20×20')
     """
-    if type(x) is not float:
+    if not isinstance(x, float):  # a float or numpy float64 goes straight to the text
         if x is None:
             return ""
         arr = np.asarray(x)

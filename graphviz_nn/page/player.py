@@ -35,23 +35,24 @@ drawing: a phone's screen high."""
 
 @functools.lru_cache(maxsize=16)
 def _player_json(text: str, values: tuple[tuple[str, str], ...], options: RenderOptions, labels: Labels) -> str:
-    from ..export.player import embed_json, player_data
+    from ..export.player import component_json, player_data
 
     res = cached_evaluation(text, values, labels, options.constant_grads, options.merge)
-    return embed_json(player_data(res, replace(options, step=None)))
+    return component_json(player_data(res, replace(options, step=None)))
 
 
 def player_json(text: str, values: ValuesArg | None, options: RenderOptions, labels: Labels = ()) -> str:
-    """The player's data as JSON text (``<``, ``>`` and ``&`` escaped). Raises ``GnnError``."""
+    """The player's data as JSON text for the component (:func:`~graphviz_nn.export.player.component_json`).
+    Raises ``GnnError``."""
     return _player_json(text, with_defaults(text, normalise_values(values)), options, labels)
 
 
 @functools.lru_cache(maxsize=8)
 def drawing_json(svg: str, title: str = "", dark: bool = False) -> str:
     """One drawing without steps (the neuron view) as the player's JSON: fit, zoom and pan."""
-    from ..export.player import drawing_data, embed_json
+    from ..export.player import component_json, drawing_data
 
-    return embed_json(drawing_data(svg, title, dark))
+    return component_json(drawing_data(svg, title, dark))
 
 
 @bounded(over=lambda err, text, *args, **kwargs: ("", issue_of(err, text)))

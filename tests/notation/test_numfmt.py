@@ -79,3 +79,35 @@ def test_formatted_numbers_round_trip_to_four_significant_digits(x: float) -> No
     back = float(text)
     assert math.isclose(back, x, rel_tol=1e-3, abs_tol=1e-300) or (abs(x) < 1e-4 and abs(back - x) < 1e-7)
     assert text != "-0"
+
+
+# The memo of number texts: the same text as written afresh, for every float and digits.
+_any_float = st.floats(allow_nan=True, allow_infinity=True) | st.sampled_from([0.0, -0.0, 5e-324, -1e-7, 1e6 - 0.5])
+
+
+@given(_any_float, st.integers(1, 9), st.integers(1, 9))
+def test_memoized_number_text_equals_the_unmemoized(x: float, d1: int, d2: int) -> None:
+    from graphviz_nn.notation import numfmt
+
+    fresh = numfmt._plain.__wrapped__
+    # the same number at two precisions, and again: every call agrees with a fresh writing
+    for digits in (d1, d2, d1):
+        assert format_number(x, digits) == fresh(x, digits).replace("-", M)
+        assert format_number(np.float64(x), digits) == fresh(x, digits).replace("-", M)
+
+
+def test_signed_zero_and_nan_share_memo_entries_safely() -> None:
+    assert [format_number(v) for v in (0.0, -0.0, 0.0)] == ["0", "0", "0"]
+    assert [format_number(v) for v in (float("nan"), -float("nan"))] == ["nan", "nan"]
+    assert format_number(np.array([0.5, -0.5])) == f"[0.5, {M}0.5]"
+
+
+def test_a_number_written_twice_is_looked_up() -> None:
+    from graphviz_nn.notation import numfmt
+
+    x = 0.1234567891234
+    format_number(x, 7)
+    before = numfmt._plain.cache_info().hits
+    assert format_number(x, 7) == "0.1234568"
+    assert numfmt._plain.cache_info().hits == before + 1
+    assert numfmt._plain.cache_info().maxsize == numfmt.PLAIN_MEMO

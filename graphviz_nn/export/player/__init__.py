@@ -19,9 +19,9 @@ from typing import Any
 
 from ...draw.dot import RenderOptions
 from .data import drawing_data, player_data
-from .page import embed_json, player_page, static_dir
+from .page import component_json, embed_json, player_page, static_dir
 
-__all__ = ["player_html", "drawing_html", "player_data", "drawing_data", "player_page", "embed_json", "static_dir"]
+__all__ = ["player_html", "drawing_html", "player_data", "drawing_data", "player_page", "embed_json", "component_json", "static_dir"]
 
 
 def player_html(res: Any, options: RenderOptions | None = None, *, katex: bool = True) -> str:

@@ -16,16 +16,16 @@ escaped.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import networkx as nx
 
 from ...draw.context import is_compact
 from ...draw.dot import RenderOptions, graph_and_trace
 from ...draw.groups import group_nodes
-from ...explain.captions import (all_captions, format_latex_number, format_number, node_formula, node_ref_text,
-                                 partial_text)
-from ...explain.chainrule import edge_formulas, latex_name, latex_to_text, path_factors
+from ...explain.captions import all_captions, format_latex_number, format_number, node_formula, node_ref_text
+from ...explain.chainrule import edge_formulas, latex_name, latex_to_text, path_folder
+from ...notation.formulas import node_ref, partial
 from ...notation.numfmt import format_shape
 from .chunks import pack_frames
 from .sheets import drawing_pack
@@ -94,15 +94,16 @@ def _anchor(graph: nx.MultiDiGraph, node: str) -> bool:
     return node == graph.graph["output"] or attrs["kind"] == "input" or bool(attrs.get("name"))
 
 
-def _path_factors(graph: nx.MultiDiGraph, edges: list) -> tuple[list, int]:
+def _path_factors(graph: nx.MultiDiGraph, edges: list, fold: Callable[[list], list]) -> tuple[list, int]:
     """The factors of a path, output first, and how many were left out of the middle: a path
-    of more than :data:`MAX_FACTORS` factors keeps the first and last halves of that many."""
+    of more than :data:`MAX_FACTORS` factors keeps the first and last halves of that many
+    (``fold``: :func:`~graphviz_nn.explain.chainrule.path_folder` of the graph)."""
     ends = [i for i, (_, target, _) in enumerate(edges) if _anchor(graph, target)]
     if len(ends) <= MAX_FACTORS:
-        return path_factors(graph, edges), 0
+        return fold(edges), 0
     half = MAX_FACTORS // 2
     near, far = edges[:ends[half - 1] + 1], edges[ends[-half - 1] + 1:]
-    return path_factors(graph, far) + path_factors(graph, near), len(ends) - 2 * half
+    return fold(far) + fold(near), len(ends) - 2 * half
 
 
 def _first_paths(graph: nx.MultiDiGraph, node: str, output: str, limit: int,
@@ -134,14 +135,16 @@ def _first_paths(graph: nx.MultiDiGraph, node: str, output: str, limit: int,
     return found
 
 
-def _chain(graph: nx.MultiDiGraph, node: str, digits: int, reach: set[str] | None = None) -> dict[str, Any]:
+def _chain(graph: nx.MultiDiGraph, node: str, digits: int, reach: set[str] | None = None,
+           fold: Callable[[list], list] | None = None) -> dict[str, Any]:
     """∂output/∂node along every path (the first :data:`MAX_PATHS`), factors output first."""
     output = graph.graph["output"]
     if node == output:
         return {"count": 0, "truncated": False, "paths": []}
     found = _first_paths(graph, node, output, MAX_PATHS + 1, reach)
     truncated = len(found) > MAX_PATHS
-    paths = [_path_factors(graph, list(edges)) for edges in found[:MAX_PATHS]]
+    fold = fold if fold is not None else path_folder(graph)
+    paths = [_path_factors(graph, list(edges), fold) for edges in found[:MAX_PATHS]]
     uses: dict[tuple, int] = {}
     for factors, _ in paths:
         for f in factors:
@@ -162,9 +165,18 @@ def _chain(graph: nx.MultiDiGraph, node: str, digits: int, reach: set[str] | Non
     return {"count": len(found) if not truncated else None, "truncated": truncated, "paths": out}
 
 
-def node_info(res: Any, node: str, digits: int = 4, reach: set[str] | None = None) -> dict[str, Any]:
-    """What the inspector shows for ``node`` (``reach``: the nodes the output depends on, when
-    the caller has them)."""
+def _partial(graph: nx.MultiDiGraph, top: str, node: str, digits: int, memo: dict | None) -> str:
+    """``∂top/∂node`` in plain text (:func:`~graphviz_nn.notation.formulas.partial_text`), each
+    node's name or formula worked out once per ``memo``."""
+    return partial(node_ref(graph, top, digits, memo), node_ref(graph, node, digits, memo))[0]
+
+
+def node_info(res: Any, node: str, digits: int = 4, reach: set[str] | None = None,
+              fold: Callable[[list], list] | None = None, memo: dict | None = None) -> dict[str, Any]:
+    """What the inspector shows for ``node`` (``reach``: the nodes the output depends on,
+    ``fold``: :func:`~graphviz_nn.explain.chainrule.path_folder` of its graph and ``memo``: a
+    dict for the names of nodes, when the caller has them: shared by every node, each formula
+    is written once)."""
     graph = res.graph
     data = graph.nodes[node]
     output = graph.graph["output"]
@@ -175,7 +187,7 @@ def node_info(res: Any, node: str, digits: int = 4, reach: set[str] | None = Non
         "value": None if value is None else format_number(value, digits),
         "grad": None if grad is None else format_number(grad, digits),
         "output": node == output,
-        "d": partial_text(graph, output, node, digits),
+        "d": _partial(graph, output, node, digits, memo),
     }
     if data.get("kind") == "op" and value is not None:
         symbolic, numbers = node_formula(graph, node, digits)
@@ -192,8 +204,8 @@ def node_info(res: Any, node: str, digits: int = 4, reach: set[str] | None = Non
         upstream = graph.nodes[target].get("grad")
         uses.append({
             "edge": edge_id((node, target, arg)), "to": _label(graph, target),
-            "upstream_name": partial_text(graph, output, target, digits),
-            "local_name": partial_text(graph, target, node, digits),
+            "upstream_name": _partial(graph, output, target, digits, memo),
+            "local_name": _partial(graph, target, node, digits, memo),
             "upstream": None if upstream is None else format_number(upstream, digits),
             "local": None if local is None else format_number(local, digits),
             "contribution": None if contribution is None else format_number(contribution, digits),
@@ -202,12 +214,14 @@ def node_info(res: Any, node: str, digits: int = 4, reach: set[str] | None = Non
     if len(uses) > 1 and grad is not None:
         info["sum"] = " + ".join(_bracket_negative(u["contribution"] or "?") for u in uses) \
             + f" = {format_number(grad, digits)}"
-    info["chain"] = _chain(graph, node, digits, reach)
+    info["chain"] = _chain(graph, node, digits, reach, fold)
     return info
 
 
-def edge_info(res: Any, edge: tuple[str, str, int], formulas: dict, digits: int = 4) -> dict[str, Any]:
-    """What the inspector shows for the edge ``(source, target, arg)``."""
+def edge_info(res: Any, edge: tuple[str, str, int], formulas: dict, digits: int = 4,
+              memo: dict | None = None) -> dict[str, Any]:
+    """What the inspector shows for the edge ``(source, target, arg)`` (``memo`` as for
+    :func:`node_info`)."""
     graph = res.graph
     source, target, arg = edge
     data = next((d for _, t, d in graph.out_edges(source, data=True) if t == target and d.get("arg") == arg), {})
@@ -217,8 +231,8 @@ def edge_info(res: Any, edge: tuple[str, str, int], formulas: dict, digits: int 
     return {
         "id": edge_id(edge), "from": _label(graph, source), "to": _label(graph, target),
         "source": source, "target": target,
-        "local_name": partial_text(graph, target, source, digits),
-        "upstream_name": partial_text(graph, graph.graph["output"], target, digits),
+        "local_name": _partial(graph, target, source, digits, memo),
+        "upstream_name": _partial(graph, graph.graph["output"], target, digits, memo),
         "formula": formula, "formula_text": latex_to_text(formula) if formula else None,
         "local": None if local is None else format_number(local, digits),
         "upstream": None if upstream is None else format_number(upstream, digits),
@@ -253,18 +267,20 @@ def player_data(res: Any, options: RenderOptions | None = None) -> dict[str, Any
     digits = opts.digits
     drawing = drawing_pack(res, opts)
     drawn = set(drawing["keys"])
-    captions = all_captions(res, digits)
+    memo: dict = {}  # the node references of the captions and the inspector, each worked out once
+    captions = all_captions(res, digits, memo)
     rep_of = group_nodes(graph).rep_of if is_compact(graph, opts) else {}
     steps = [{"title": c.title, "words": c.words, "latex": c.latex, "plain": c.plain, "phase": c.phase,
               "focus": _drawn_focus(res, k, drawn, rep_of)} for k, c in enumerate(captions)]
     reach = nx.ancestors(graph, graph.graph["output"]) | {graph.graph["output"]}
-    nodes = {n: node_info(res, n, digits, reach) for n in graph.nodes if n in drawn or f"{n}_op" in drawn}
+    fold = path_folder(graph)
+    nodes = {n: node_info(res, n, digits, reach, fold, memo) for n in graph.nodes if n in drawn or f"{n}_op" in drawn}
     formulas = edge_formulas(graph)
     edges = {}
     for u, v, key, d in graph.edges(keys=True, data=True):
         edge = (u, v, int(d.get("arg", key)))
         if edge_id(edge) in drawn:
-            edges[edge_id(edge)] = edge_info(res, edge, formulas, digits)
+            edges[edge_id(edge)] = edge_info(res, edge, formulas, digits, memo)
     add_timeline(res, nodes, edges, digits)
     output = graph.graph["output"]
     return {
