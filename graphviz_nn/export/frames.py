@@ -19,6 +19,7 @@ import dataclasses
 import io
 import json
 import math
+import re
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -28,7 +29,8 @@ from ..layout import program as layout
 from ..errors import LimitError, RenderError, ValueInputError
 from ..draw.dot import RenderOptions, graph_and_trace
 from ..layout import kept
-from ..layout.steady import step_source
+from ..draw.steps import step_changes
+from ..layout.steady import PIN_ARGS, html_attr, pin, shared_layout, step_source
 from .writing import write_bytes, write_folder
 
 __all__ = ["MAX_FRAMES", "STEP_FORMATS", "frame_count", "frame_options", "svg_frames", "svg_zip",
@@ -102,9 +104,59 @@ def _layout(res: Any, fmt: str, extra: tuple[str, ...] = ()) -> Callable[[Render
 
 
 def _sources(res: Any, frames: list[RenderOptions]) -> list[tuple[str, tuple[str, ...]]]:
-    """Every frame's DOT text and layout arguments (:func:`~graphviz_nn.layout.steady.step_source`)."""
-    last = step_source(res, frames[-1])  # the finished drawing first: it lays out the pins
-    return [step_source(res, f) for f in frames[:-1]] + [last]
+    """Every frame's DOT text and layout arguments, as :func:`~graphviz_nn.layout.steady.step_source`
+    gives them. A steady sequence's texts are written step by step (:func:`_step_texts`) and
+    pinned to the one shared layout."""
+    last = frames[-1]
+    texts = _step_texts(res, frames) if last.steady and len(frames) > 2 else None
+    if texts is None:
+        first = step_source(res, last)  # the finished drawing first: it lays out the pins
+        return [step_source(res, f) for f in frames[:-1]] + [first]
+    program = layout.find_program(last.layout_program)
+    pins = shared_layout(res, last, program, whole={len(texts) - 1: texts[-1], 0: texts[0]})
+    out = []
+    for text in texts:
+        pinned = pin(text, pins)
+        out.append((pinned, PIN_ARGS) if pinned is not None else (text, ()))
+    return out
+
+
+def _step_texts(res: Any, frames: list[RenderOptions]) -> list[str] | None:
+    """:func:`~graphviz_nn.draw.dot.to_dot` of every frame, written as the step player writes
+    its sheets: the first frame whole, then each step's changed statements
+    (:func:`~graphviz_nn.draw.steps.step_changes`) and caption put in place of the ones before;
+    ``None`` when a step changes what cannot be put in place (then each frame is written whole)."""
+    whole: dict[int, str] = {}
+    texts: list[str] = []
+    lines: list[str] = []
+    where: dict[str, int] = {}
+    graph = -1
+    for k, statements, caption in step_changes(res, frames[0], True, whole):
+        if k == 0 or k == len(frames) - 1:
+            texts.append(whole[k])  # written whole by step_changes
+            if k == 0:
+                lines = whole[0].splitlines()
+                graph = next((i for i, line in enumerate(lines) if line.startswith("  graph [")), -1)
+                for i, line in enumerate(lines):
+                    found = _ID.match(line)
+                    if found is not None:
+                        where[found.group(1)] = i
+            continue
+        for line in statements:
+            found = _ID.match(line)
+            if found is None or found.group(1) not in where:
+                return None
+            lines[where[found.group(1)]] = line
+        old = html_attr(lines[graph], "label") if graph >= 0 else None
+        if (old is None) != (caption is None):
+            return None
+        if old is not None and caption is not None:
+            lines[graph] = lines[graph].replace(f" label={old}", f" label={caption}", 1)
+        texts.append("\n".join(lines) + "\n")
+    return texts if len(texts) == len(frames) else None
+
+
+_ID = re.compile(r'^\s+"(?:[^"\\]|\\.)*"(?: -> "(?:[^"\\]|\\.)*")? \[id="((?:[^"\\]|\\.)*)"')
 
 
 def _layout_all(res: Any, fmt: str, frames: list[RenderOptions], extra: tuple[str, ...] = (),
