@@ -5,9 +5,11 @@ Every frame of a steady sequence (:mod:`graphviz_nn.layout.steady`) has the same
 the caption. :func:`region_frames` therefore draws frame 0 whole and, for every later frame, only
 the rectangles those changes can touch, each with the layout program's ``viewport`` (the frame's
 whole DOT text, drawn through a window: what lies under the window is drawn exactly as in the
-whole frame). Pasted over the previous frame, the rectangles give the frame, the same pixels as
-drawing it whole (``dot`` with cairo draws a window pixel-identically at whole-number resolutions
-and within a level or two of 255 at others: the window's offset is rounded differently).
+whole frame). Pasted over the previous frame, the rectangles give the frame: the pixels of the
+frame drawn whole, but for anti-aliased lines lying almost on a pixel edge (a few levels of 255)
+and, at resolutions other than 96 dpi, now and then a glyph a pixel over (cairo rounds a window's
+offset slightly differently). Each window is drawn :data:`GUARD` pixels larger than it is pasted:
+where a window's edge cuts a line, the pixels next to the cut differ.
 
 Where each statement can draw is read once from one ``json`` drawing of every version of every
 statement side by side (the versions pinned at the same place): the box of its drawing
@@ -31,7 +33,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 
 from ..layout import program as layout
-from ..layout.steady import PIN_ARGS
+from ..layout.steady import PIN_ARGS, html_attr
 
 __all__ = ["Patch", "Regions", "Plan", "plan_regions", "region_frames", "changed_ids", "statement_boxes", "merge_boxes"]
 
@@ -131,21 +133,29 @@ def _versions_source(frames: list[_Frame], last_source: str) -> tuple[str, dict[
     return "\n".join([*body, *added, closing]) + "\n", owner
 
 
-def _ops_box(ops: Iterable[dict[str, Any]]) -> tuple[Box | None, float]:
-    """The box of some xdot drawing instructions and the widest pen among them."""
-    xs: list[float] = []
-    ys: list[float] = []
+def _ops_boxes(ops: Iterable[dict[str, Any]]) -> tuple[list[Box], float]:
+    """The boxes of some xdot drawing instructions (one per instruction, one per cubic segment of
+    a curve: a long edge's box would be mostly empty) and the widest pen among them."""
+    boxes: list[Box] = []
     pen, size = 1.0, 14.0
+
+    def add(xs: list[float], ys: list[float]) -> None:
+        if xs:
+            boxes.append((min(xs), min(ys), max(xs), max(ys)))
+
     for op in ops:
         kind = op.get("op")
-        if kind in ("p", "P", "L", "b", "B"):
-            for x, y in op.get("points", []):
-                xs.append(float(x))
-                ys.append(float(y))
+        if kind in ("b", "B"):
+            points = [(float(x), float(y)) for x, y in op.get("points", [])]
+            for i in range(0, max(1, len(points) - 3), 3):
+                part = points[i:i + 4]
+                add([x for x, _ in part], [y for _, y in part])
+        elif kind in ("p", "P", "L"):
+            points = [(float(x), float(y)) for x, y in op.get("points", [])]
+            add([x for x, _ in points], [y for _, y in points])
         elif kind in ("e", "E"):
             x, y, rx, ry = (float(v) for v in op["rect"])
-            xs += [x - rx, x + rx]
-            ys += [y - ry, y + ry]
+            add([x - rx, x + rx], [y - ry, y + ry])
         elif kind == "F":
             size = float(op.get("size", size))
         elif kind == "S":
@@ -156,16 +166,12 @@ def _ops_box(ops: Iterable[dict[str, Any]]) -> tuple[Box | None, float]:
             x, y = (float(v) for v in op["pt"])
             width = float(op.get("width", 0.0))
             left = x - {"l": 0.0, "r": width}.get(str(op.get("align", "c")), width / 2)
-            xs += [left, left + width]
-            ys += [y - size * 0.6, y + size * 1.2]
+            add([left, left + width], [y - size * 0.6, y + size * 1.2])
         elif kind == "I":
             x, y = (float(v) for v in op["pos"])
             w, h = (float(v) for v in op["size"])
-            xs += [x, x + w]
-            ys += [y, y + h]
-    if not xs:
-        return None, pen
-    return (min(xs), min(ys), max(xs), max(ys)), pen
+            add([x, x + w], [y, y + h])
+    return boxes, pen
 
 
 def _union(a: Box | None, b: Box | None) -> Box | None:
@@ -177,36 +183,41 @@ def _union(a: Box | None, b: Box | None) -> Box | None:
 _DRAWS = ("_draw_", "_ldraw_", "_hdraw_", "_tdraw_", "_hldraw_", "_tldraw_")
 
 
-def statement_boxes(drawing: dict[str, Any], owner: dict[str, str]) -> dict[str, Box]:
+def statement_boxes(drawing: dict[str, Any], owner: dict[str, str]) -> dict[str, list[Box]]:
     """Where each statement id can draw, in points, from a ``json`` drawing (``owner``: the id
-    an added version stands for): its drawing instructions and a node's pinned size, widened by
+    an added version stands for): a node's drawing instructions and pinned size as one box, an
+    edge's instructions box by box (each cubic segment of its curve on its own), all widened by
     the widest pen and :data:`MARGIN`."""
-    boxes: dict[str, Box] = {}
+    boxes: dict[str, list[Box]] = {}
     for item in [*drawing.get("objects", []), *drawing.get("edges", [])]:
         ident = item.get("id")
         if not ident:
             continue
-        box: Box | None = None
+        found: list[Box] = []
         pen = float(item.get("penwidth", 1.0) or 1.0)
         for name in _DRAWS:
-            found, width = _ops_box(item.get(name, []))
-            box, pen = _union(box, found), max(pen, width)
-        if "pos" in item and "width" in item and "height" in item:
+            some, width = _ops_boxes(item.get(name, []))
+            found, pen = found + some, max(pen, width)
+        if "pos" in item and "width" in item and "height" in item:  # a node: one box
             x, y = (float(v) for v in str(item["pos"]).split(",")[:2])
             w, h = float(item["width"]) * 36, float(item["height"]) * 36
-            box = _union(box, (x - w, y - h, x + w, y + h))
-        if box is None:
-            continue
+            whole: Box | None = (x - w, y - h, x + w, y + h)
+            for box in found:
+                whole = _union(whole, box)
+            found = [whole] if whole is not None else []
         grow = pen + MARGIN
-        box = (box[0] - grow, box[1] - grow, box[2] + grow, box[3] + grow)
-        key = owner.get(ident, ident)
-        boxes[key] = _union(boxes.get(key), box)  # type: ignore[assignment]
-    return boxes
+        mine = boxes.setdefault(owner.get(ident, ident), [])
+        for box in found:
+            grown = (box[0] - grow, box[1] - grow, box[2] + grow, box[3] + grow)
+            if grown not in mine:
+                mine.append(grown)
+    return {ident: found for ident, found in boxes.items() if found}
 
 
 def merge_boxes(boxes: list[tuple[int, int, int, int]], slack: int = MERGE_PIXELS) -> list[tuple[int, int, int, int]]:
     """Pixel rectangles ``(left, top, right, bottom)`` merged while a union costs at most
-    ``slack`` pixels more than its two parts (overlapping ones always).
+    ``slack`` pixels more than its two parts (windows may overlap: each is drawn from the whole
+    frame).
 
     >>> merge_boxes([(0, 0, 10, 10), (5, 5, 20, 20), (500, 500, 510, 510)], slack=0)
     [(0, 0, 20, 20), (500, 500, 510, 510)]
@@ -223,8 +234,7 @@ def merge_boxes(boxes: list[tuple[int, int, int, int]], slack: int = MERGE_PIXEL
             for j in range(i + 1, len(out)):
                 a, b = out[i], out[j]
                 both = (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
-                overlap = a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
-                if overlap or area(both) <= area(a) + area(b) + slack:
+                if area(both) <= area(a) + area(b) + slack:
                     out[i] = both
                     del out[j]
                     merged = True
@@ -232,6 +242,21 @@ def merge_boxes(boxes: list[tuple[int, int, int, int]], slack: int = MERGE_PIXEL
             if merged:
                 break
     return sorted(out)
+
+
+_FONT = re.compile(r'\b(?:fontname|fontsize)="[^"]*"')
+
+
+def _captions_source(graphs: list[str]) -> str:
+    """A DOT text with the caption (label) of each graph line of ``graphs`` as a node
+    ``caption<i>`` of its own, in the graph's font: its json drawing gives each caption's width."""
+    lines = ["digraph captions {"]
+    for i, graph in enumerate(graphs):
+        label = html_attr(graph, "label") or '""'
+        font = " ".join(_FONT.findall(graph))
+        lines.append(f'  "caption{i}" [shape="plain" {font} pos="0,{40 * i}!" label={label}]')
+    lines.append("}")
+    return "\n".join(lines) + "\n"
 
 
 def _with_viewport(source: str, graph: str, view: str) -> str:
@@ -316,7 +341,16 @@ def plan_regions(sources: list[tuple[str, tuple[str, ...]]], program: layout.Lay
     if any(f.other != first.other or f.ids != first.ids or _TEXT.sub("><", f.graph) != caption for f in read):
         return None
     union, owner = _versions_source(read, sources[-1][0])
-    drawing = json.loads(layout.run_layout(union, "json", program, timeout, PIN_ARGS))
+    captions = sorted({f.graph for f in read})
+    drawn = layout.run_layout_many([union, _captions_source(captions)], "json", program, timeout, PIN_ARGS)
+    drawing = json.loads(drawn[0])
+    widths = {}  # each caption's width in points, by its graph line
+    for obj in json.loads(drawn[1]).get("objects", []):
+        name = str(obj.get("name", ""))
+        if name.startswith("caption") and name[7:].isdigit() and int(name[7:]) < len(captions):
+            widths[captions[int(name[7:])]] = float(obj.get("width", 0)) * 72
+    if len(widths) != len(captions):
+        return None
     boxes = statement_boxes(drawing, owner)
     corner = next((o for o in drawing.get("objects", []) if o.get("name") == "gnn_corner_1"), None)
     try:
@@ -337,9 +371,10 @@ def plan_regions(sources: list[tuple[str, tuple[str, ...]]], program: layout.Lay
         changed = changed_ids(read[k - 1].lines, read[k].lines)
         if any(i not in boxes for i in changed):
             return None  # a statement that draws nowhere known
-        found = [pixels(boxes[i]) for i in sorted(changed)]
-        if read[k].graph != read[k - 1].graph:  # the caption: the band above the pinned drawing
-            found.append(pixels((left, caption_bottom, x1 + PAD, top)))
+        found = [pixels(box) for i in sorted(changed) for box in boxes[i]]
+        if read[k].graph != read[k - 1].graph:  # the caption: above the pinned drawing, at the left
+            wide = max(widths[read[k].graph], widths[read[k - 1].graph])
+            found.append(pixels((left, caption_bottom, x0 + wide + 2 * MARGIN + PAD, top)))
         rects[k] = merge_boxes([r for r in found if r[0] < r[2] and r[1] < r[3]])
     return Plan([s for s, _ in sources], [f.graph for f in read], left, top, scale, (width, height), rects)
 
