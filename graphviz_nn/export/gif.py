@@ -45,8 +45,7 @@ MERGE_PIXELS = 100_000
 """Two rectangles of a frame are drawn as one when their union is at most this many pixels
 larger than the two (a run of its own costs about as much as drawing that many pixels)."""
 GUARD = 8
-"""Pixels drawn around every window and dropped: where a window's edge cuts a line, the line's
-pixels next to the cut can differ slightly from the whole frame's."""
+"""Pixels drawn around every window and dropped (see the module)."""
 _BATCHES = 2  # layout runs at a time
 
 _STATEMENT = re.compile(r'^\s+"(?:[^"\\]|\\.)*"( -> "(?:[^"\\]|\\.)*")? \[id="((?:[^"\\]|\\.)*)"')
@@ -175,9 +174,7 @@ def _ops_boxes(ops: Iterable[dict[str, Any]]) -> tuple[list[Box], float]:
 
 
 def _union(a: Box | None, b: Box | None) -> Box | None:
-    if a is None or b is None:
-        return a or b
-    return min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])
+    return (a or b) if a is None or b is None else (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
 
 
 _DRAWS = ("_draw_", "_ldraw_", "_hdraw_", "_tdraw_", "_hldraw_", "_tldraw_")
@@ -219,14 +216,13 @@ def merge_boxes(boxes: list[tuple[int, int, int, int]], slack: int = MERGE_PIXEL
     ``slack`` pixels more than its two parts (windows may overlap: each is drawn from the whole
     frame).
 
-    >>> merge_boxes([(0, 0, 10, 10), (5, 5, 20, 20), (500, 500, 510, 510)], slack=0)
+    >>> merge_boxes([(0, 0, 10, 10), (5, 5, 20, 20), (500, 500, 510, 510)], slack=100)
     [(0, 0, 20, 20), (500, 500, 510, 510)]
     """
     out = list(boxes)
 
     def area(b: tuple[int, int, int, int]) -> int:
         return (b[2] - b[0]) * (b[3] - b[1])
-
     merged = True
     while merged and len(out) > 1:
         merged = False
