@@ -19,6 +19,7 @@ import dataclasses
 import io
 import json
 import math
+import re
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -28,7 +29,8 @@ from ..layout import program as layout
 from ..errors import LimitError, RenderError, ValueInputError
 from ..draw.dot import RenderOptions, graph_and_trace
 from ..layout import kept
-from ..layout.steady import step_source
+from ..draw.steps import step_changes
+from ..layout.steady import PIN_ARGS, html_attr, pin, shared_layout, step_source
 from .writing import write_bytes, write_folder
 
 __all__ = ["MAX_FRAMES", "STEP_FORMATS", "frame_count", "frame_options", "svg_frames", "svg_zip",
@@ -101,14 +103,72 @@ def _layout(res: Any, fmt: str, extra: tuple[str, ...] = ()) -> Callable[[Render
     return make
 
 
-def _layout_all(res: Any, fmt: str, frames: list[RenderOptions], extra: tuple[str, ...] = ()) -> list[bytes]:
+def _sources(res: Any, frames: list[RenderOptions]) -> list[tuple[str, tuple[str, ...]]]:
+    """Every frame's DOT text and layout arguments, as :func:`~graphviz_nn.layout.steady.step_source`
+    gives them. A steady sequence's texts are written step by step (:func:`_step_texts`) and
+    pinned to the one shared layout."""
+    last = frames[-1]
+    texts = _step_texts(res, frames) if last.steady and len(frames) > 2 else None
+    if texts is None:
+        first = step_source(res, last)  # the finished drawing first: it lays out the pins
+        return [step_source(res, f) for f in frames[:-1]] + [first]
+    program = layout.find_program(last.layout_program)
+    pins = shared_layout(res, last, program, whole={len(texts) - 1: texts[-1], 0: texts[0]})
+    out = []
+    for text in texts:
+        pinned = pin(text, pins)
+        out.append((pinned, PIN_ARGS) if pinned is not None else (text, ()))
+    return out
+
+
+def _step_texts(res: Any, frames: list[RenderOptions]) -> list[str] | None:
+    """:func:`~graphviz_nn.draw.dot.to_dot` of every frame, written as the step player writes
+    its sheets: the first frame whole, then each step's changed statements
+    (:func:`~graphviz_nn.draw.steps.step_changes`) and caption put in place of the ones before;
+    ``None`` when a step changes what cannot be put in place (then each frame is written whole)."""
+    whole: dict[int, str] = {}
+    texts: list[str] = []
+    lines: list[str] = []
+    where: dict[str, int] = {}
+    graph = -1
+    for k, statements, caption in step_changes(res, frames[0], True, whole):
+        if k == 0 or k == len(frames) - 1:
+            texts.append(whole[k])  # written whole by step_changes
+            if k == 0:
+                lines = whole[0].splitlines()
+                graph = next((i for i, line in enumerate(lines) if line.startswith("  graph [")), -1)
+                for i, line in enumerate(lines):
+                    found = _ID.match(line)
+                    if found is not None:
+                        where[found.group(1)] = i
+            continue
+        for line in statements:
+            found = _ID.match(line)
+            if found is None or found.group(1) not in where:
+                return None
+            lines[where[found.group(1)]] = line
+        old = html_attr(lines[graph], "label") if graph >= 0 else None
+        if (old is None) != (caption is None):
+            return None
+        if old is not None and caption is not None:
+            lines[graph] = lines[graph].replace(f" label={old}", f" label={caption}", 1)
+        texts.append("\n".join(lines) + "\n")
+    return texts if len(texts) == len(frames) else None
+
+
+_ID = re.compile(r'^\s+"(?:[^"\\]|\\.)*"(?: -> "(?:[^"\\]|\\.)*")? \[id="((?:[^"\\]|\\.)*)"')
+
+
+def _layout_all(res: Any, fmt: str, frames: list[RenderOptions], extra: tuple[str, ...] = (),
+                sources: list[tuple[str, tuple[str, ...]]] | None = None) -> list[bytes]:
     """Every frame laid out, in order, with few processes: the frames that share layout
     arguments (the pinned ones) go through :func:`~graphviz_nn.layout.kept.run_kept` in one run per
-    worker (a kept process), since starting the program costs more than drawing a small pinned frame."""
-    if len(frames) <= 2:
+    worker (a kept process), since starting the program costs more than drawing a small pinned frame.
+    ``sources``: the frames' :func:`_sources`, when the caller has them."""
+    if len(frames) <= 2 and sources is None:
         return [_layout(res, fmt, extra)(f) for f in frames]
-    sources = [step_source(res, frames[-1])]  # the finished drawing first: it lays out the pins
-    sources = [step_source(res, f) for f in frames[:-1]] + sources
+    if sources is None:
+        sources = _sources(res, frames)
     program = layout.find_program(frames[0].layout_program)
     by_args: dict[tuple[str, ...], list[int]] = {}
     for k, (_, pinned) in enumerate(sources):
@@ -177,23 +237,70 @@ def gif_bytes(res: Any, options: RenderOptions | None = None, seconds_per_frame:
               max_frames: int = MAX_FRAMES) -> bytes:
     """An animated GIF of every step, looping; frames are padded to the largest one.
 
-    Memory stays bounded: the resolution is lowered for big drawings (:func:`gif_dpi`), frame
-    sizes are read from the PNG headers before any pixel is decoded, five sample frames make
-    the one palette (:func:`_palette`), and frames are decoded one at a time into 8-bit palette
-    images (one byte a pixel), which Pillow keeps until it writes the file: at most about
+    A steady sequence drawn by ``dot`` is drawn a region at a time (:mod:`graphviz_nn.export.gif`:
+    the first frame whole, then what each step changes); others frame by frame. Memory stays
+    bounded: the resolution is lowered for big drawings (:func:`gif_dpi`), five sample frames
+    make the one palette (:func:`_palette`), and frames are kept as 8-bit palette images (one
+    byte a pixel), which Pillow keeps until it writes the file: at most about
     :data:`MAX_GIF_PIXELS` bytes."""
     from PIL import Image
+
+    from .gif import region_frames
 
     duration = check_seconds(seconds_per_frame)
     frames = frame_options(res, options, max_frames)
     dpi = gif_dpi(_drawing_points(res, frames[-1]), len(frames))
-    pngs = _layout_all(res, "png", frames, (f"-Gdpi={dpi:.2f}",))
+    background = (30, 30, 30) if frames[0].background == "dark" else (255, 255, 255)
+    sources = _sources(res, frames)
+    program = layout.find_program(frames[0].layout_program)
+    regions = region_frames(sources, program, dpi, frames[0].timeout, background)
+    if regions is None:
+        stream = _whole_frames(res, frames, dpi, background, sources)
+    else:
+        stream = _patched_frames(regions)
+    out = io.BytesIO()
+    next(stream).save(out, "GIF", save_all=True, append_images=stream, loop=0, duration=duration,
+                      optimize=False, disposal=1)
+    return out.getvalue()
+
+
+def _patched_frames(regions: Any) -> Iterator[Any]:
+    """The palette frames of a sequence drawn by regions (:class:`~graphviz_nn.export.gif.Regions`):
+    the sample frames are built up from the patches for the palette, then every frame is the
+    frame before with its patches mapped to the palette pasted over it."""
+    from PIL import Image
+
+    picks = set(_palette_frames(len(regions.patches) + 1))
+    canvas = regions.first.copy()
+    samples = [regions.first] if 0 in picks else []
+    for k, patches in enumerate(regions.patches, start=1):
+        for patch in patches:
+            canvas.paste(patch.image, (patch.left, patch.top))
+        if k in picks:
+            samples.append(canvas.copy())
+    palette = _palette(samples)
+    del samples, canvas
+    frame = regions.first.quantize(palette=palette, dither=Image.Dither.NONE)
+    yield frame
+    for patches in regions.patches:
+        frame = frame.copy()
+        for patch in patches:
+            frame.paste(patch.image.quantize(palette=palette, dither=Image.Dither.NONE), (patch.left, patch.top))
+        yield frame
+
+
+def _whole_frames(res: Any, frames: list[RenderOptions], dpi: float, background: tuple[int, int, int],
+                  sources: list[tuple[str, tuple[str, ...]]]) -> Iterator[Any]:
+    """The palette frames, every frame drawn whole: frame sizes are read from the PNG headers
+    before any pixel is decoded, and frames are decoded one at a time."""
+    from PIL import Image
+
+    pngs = _layout_all(res, "png", frames, (f"-Gdpi={dpi:.2f}",), sources)
     sizes = [Image.open(io.BytesIO(data)).size for data in pngs]  # headers only
     width, height = max(w for w, _ in sizes), max(h for _, h in sizes)
     if width * height > 2 * MAX_FRAME_PIXELS or len(pngs) * width * height > 2 * MAX_GIF_PIXELS:
         raise LimitError(f"the frames are {width:,}×{height:,} pixels, too large for a GIF; write OUT.pdf, "
                          "OUT.zip or a folder of SVG frames instead")
-    background = (30, 30, 30, 255) if frames[0].background == "dark" else (255, 255, 255, 255)
 
     def rgb(data: bytes) -> Any:
         """A frame on the background, full size, as RGB (pasted through its own alpha: the same
@@ -201,24 +308,16 @@ def gif_bytes(res: Any, options: RenderOptions | None = None, seconds_per_frame:
         image = Image.open(io.BytesIO(data))
         if image.mode != "RGB":
             image = image.convert("RGBA")
-        canvas = Image.new("RGB", (width, height), background[:3])
+        canvas = Image.new("RGB", (width, height), background)
         canvas.paste(image, (0, 0), image if image.mode == "RGBA" else None)
         return canvas
 
     samples = {k: rgb(pngs[k]) for k in _palette_frames(len(pngs))}
     palette = _palette(list(samples.values()))
-
-    def palette_frames() -> Iterator[Any]:
-        for k in range(len(pngs)):
-            data, pngs[k] = pngs[k], b""  # the PNG is not needed once decoded
-            frame = samples.pop(k) if k in samples else rgb(data)
-            yield frame.quantize(palette=palette, dither=Image.Dither.NONE)
-
-    stream = palette_frames()
-    out = io.BytesIO()
-    next(stream).save(out, "GIF", save_all=True, append_images=stream, loop=0, duration=duration,
-                      optimize=False, disposal=1)
-    return out.getvalue()
+    for k in range(len(pngs)):
+        data, pngs[k] = pngs[k], b""  # the PNG is not needed once decoded
+        frame = samples.pop(k) if k in samples else rgb(data)
+        yield frame.quantize(palette=palette, dither=Image.Dither.NONE)
 
 
 def _palette_frames(count: int) -> list[int]:
