@@ -19,7 +19,8 @@ says what the step did).
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Iterator
+import re
+from typing import Any, Collection, Iterator
 
 import networkx as nx
 
@@ -34,6 +35,8 @@ from .options import RenderOptions
 
 __all__ = ["step_changes", "statement_lines"]
 
+_ID = re.compile(r' \[id="((?:[^"\\]|\\.)*)"')
+
 
 def statement_lines(source: str) -> list[str]:
     """The node and edge statements of a DOT text written by :func:`to_dot` (every line that
@@ -42,13 +45,16 @@ def statement_lines(source: str) -> list[str]:
 
 
 def step_changes(res: Any, options: RenderOptions, step_line: bool = True,
-                 whole: dict[int, str] | None = None) -> Iterator[tuple[int, list[str], str | None]]:
+                 whole: dict[int, str] | None = None,
+                 wanted: Collection[int] = ()) -> Iterator[tuple[int, list[str], str | None]]:
     """``(k, statements, caption)`` for ``k = 0 … len(trace)``: the statements of step ``k``
     that may differ from step ``k - 1`` (every one at step 0 and at the last step)
     and the caption of step ``k`` (its ``label=<…>``, ``None`` without title and notes), which
     without ``step_line`` leaves out the note that says what the step did (then every step has
     the same caption). ``whole``, when given, holds :func:`to_dot` of some steps with these
-    options: those are read from it, and the ones written here are added to it."""
+    options: those are read from it, and the ones written here are added to it. The whole
+    drawings of the steps ``wanted`` are put there too, made from step 0's and the changes
+    (:class:`_Assembly`) rather than written again."""
     whole = {} if whole is None else whole
 
     def source(k: int) -> str:
@@ -70,14 +76,17 @@ def step_changes(res: Any, options: RenderOptions, step_line: bool = True,
     caption: str | None = None
     state = StepState(0)
     everything = statement_lines(source(0))
+    assembly = _Assembly(whole[0]) if any(0 < k < n and k not in whole for k in wanted) else None
     for k in range(n + 1):
         if k > 0:
             state = advance(StepState(k, state.computed, state.grads, state.done_edges), trace[k - 1], k)
         ctx = dataclasses.replace(base, state=state)
-        if step_line or k == 0:
+        if step_line or k == 0 or (assembly is not None and k in wanted):
             notes = scene_notes(ctx, grouping)
             caption = caption_label(options.title, notes if step_line else notes[1:], ctx.theme)
         if k in (0, n):
+            if k == 0 and assembly is not None:
+                assembly.start(caption if step_line else caption_label(options.title, notes, ctx.theme))
             yield k, everything if k == 0 else statement_lines(source(k)), caption
             continue
         recent = trace[max(0, k - 2):k]
@@ -93,7 +102,49 @@ def step_changes(res: Any, options: RenderOptions, step_line: bool = True,
                 plan = plan_rows(everything, options, base.theme) or False
             if plan:
                 lines = [plan.mark(line) for line in lines]
+        if assembly is not None:
+            assembly.update(lines)
+            if k in wanted and k not in whole:
+                made = assembly.text(caption if step_line else caption_label(options.title, notes, ctx.theme))
+                whole[k] = made if made is not None else to_dot(res, dataclasses.replace(options, step=k))
         yield k, lines, caption
+
+
+class _Assembly:
+    """Whole drawings of a pass made from step 0's and the changes: every line but the node and
+    edge statements and the caption is the same at every step (the graph attributes, the
+    defaults, the rows of a wrapped drawing), and the statements keep their places."""
+
+    def __init__(self, first: str) -> None:
+        self._lines = first.splitlines()
+        self._at = {_ID.search(line).group(1): i for i, line in enumerate(self._lines)
+                    if line.startswith('  "') and ' [id="' in line}
+        self._graph = next((i for i, line in enumerate(self._lines) if line.startswith("  graph [")), None)
+        self._head: str | None = None
+        self._broken = False
+
+    def start(self, caption: str | None) -> None:
+        """Step 0's caption (``None``: no caption), which the graph line ends with."""
+        if self._graph is None or caption is None or not self._lines[self._graph].endswith(f" label={caption}]"):
+            self._broken = True
+        else:
+            self._head = self._lines[self._graph][:-len(caption) - 1]
+
+    def update(self, lines: list[str]) -> None:
+        """Take a step's changed statements in their places."""
+        for line in lines:
+            at = self._at.get(_ID.search(line).group(1))
+            if at is None:  # a statement step 0 lacks: not made here
+                self._broken = True
+            else:
+                self._lines[at] = line
+
+    def text(self, caption: str | None) -> str | None:
+        """The whole drawing now, with ``caption``; ``None`` when it cannot be made here."""
+        if self._broken or caption is None or self._head is None:
+            return None
+        self._lines[self._graph] = f"{self._head}{caption}]"  # type: ignore[index]
+        return "\n".join(self._lines) + "\n"
 
 
 class _Nodes:
