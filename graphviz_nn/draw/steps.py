@@ -28,7 +28,7 @@ from ..core.engine import StepState, advance
 from .context import DrawContext, draw_context, graph_and_trace
 from .dot import caption_label, plan_rows, to_dot
 from .edges import edge_lines
-from .scene import scene_edges, scene_node, scene_notes
+from .scene import Cell, SceneEdge, SceneNode, scene_edges, scene_node, scene_notes
 from .groups import group_nodes
 from .nodes import node_lines
 from .options import RenderOptions
@@ -74,6 +74,7 @@ def step_changes(res: Any, options: RenderOptions, step_line: bool = True,
         drawn = {node: summaries.get(node, "") for node in graph.nodes if grouping.rep_of.get(node) == node}
     plan = None
     caption: str | None = None
+    written: dict[Any, tuple[Any, list[str]]] = {}  # by node, and by edge: its scene and its lines
     state = StepState(0)
     everything = statement_lines(source(0))
     assembly = _Assembly(whole[0]) if any(0 < k < n and k not in whole for k in wanted) else None
@@ -92,12 +93,12 @@ def step_changes(res: Any, options: RenderOptions, step_line: bool = True,
         recent = trace[max(0, k - 2):k]
         touched = sorted({node for step in recent for node in (step.node, *(step.edge[:2] if step.edge else ()))})
         lines = [line for node in touched if node in drawn
-                 for line in node_lines(scene_node(node, ctx, drawn[node]), ctx)]
+                 for line in _redrawn(scene_node(node, ctx, drawn[node]), ctx, written)]
         if grouping is None:
             edges = _touched_edges(ctx, recent)
             if edges:
                 seen = dataclasses.replace(ctx, graph=_EdgesOf(graph, edges))  # type: ignore[arg-type]
-                lines.extend(edge_lines(scene_edges(seen), ctx))
+                lines.extend(line for edge in scene_edges(seen) for line in _redrawn_edge(edge, ctx, written))
             if plan is None:
                 plan = plan_rows(everything, options, base.theme) or False
             if plan:
@@ -108,6 +109,66 @@ def step_changes(res: Any, options: RenderOptions, step_line: bool = True,
                 made = assembly.text(caption if step_line else caption_label(options.title, notes, ctx.theme))
                 whole[k] = made if made is not None else to_dot(res, dataclasses.replace(options, step=k))
         yield k, lines, caption
+
+
+def _redrawn(node: SceneNode, ctx: DrawContext, written: dict[Any, tuple[Any, list[str]]]) -> list[str]:
+    """``node_lines(node, ctx)``; the lines written for the node before when it is drawn the
+    same (a node is redrawn at its step and the next, and many times in the backward pass,
+    often unchanged). Within a pass a node's statements depend on its scene only."""
+    before = written.get(node.id)
+    if before is not None and _same_scene(before[0], node):
+        return before[1]
+    lines = node_lines(node, ctx)
+    written[node.id] = (node, lines)
+    return lines
+
+
+def _redrawn_edge(edge: SceneEdge, ctx: DrawContext, written: dict[Any, tuple[Any, list[str]]]) -> list[str]:
+    """``edge_lines([edge], ctx)``, or the lines written for the edge before when it is drawn
+    the same (as :func:`_redrawn` for nodes)."""
+    key = (edge.source, edge.target, edge.arg)
+    before = written.get(key)
+    if before is not None and _same_edge(before[0], edge):
+        return before[1]
+    lines = edge_lines([edge], ctx)
+    written[key] = (edge, lines)
+    return lines
+
+
+def _same_edge(a: SceneEdge, b: SceneEdge) -> bool:
+    """Whether two scenes of an edge are the same, their numbers the same objects."""
+    if (a.source, a.target, a.arg, a.entry, a.current, a.on_path, a.pending) != \
+            (b.source, b.target, b.arg, b.entry, b.current, b.on_path, b.pending):
+        return False
+    x, y = a.label, b.label
+    if x is None or y is None:
+        return x is y
+    if x.key != y.key or x.formula_text != y.formula_text:
+        return False
+    s, t = x.term, y.term
+    if s is None or t is None:
+        return s is t
+    return s.local is t.local and s.upstream is t.upstream and s.contribution is t.contribution and s.scalar == t.scalar
+
+
+def _same_scene(a: SceneNode, b: SceneNode) -> bool:
+    """Whether two scenes of a node are the same, their numbers the same objects (numbers that
+    are merely equal may still be written differently: ``0.0`` and ``-0.0``)."""
+    for field in _SCENE_FIELDS:
+        x, y = getattr(a, field), getattr(b, field)
+        if x is y:
+            continue
+        if isinstance(x, Cell) and isinstance(y, Cell):
+            if (x.kind != y.kind or x.blank != y.blank or x.value is not y.value or len(x.parts) != len(y.parts)
+                    or any(p is not q for p, q in zip(x.parts, y.parts))):
+                return False
+        elif isinstance(x, Cell) or isinstance(y, Cell) or field in ("constant",) or type(x) is not type(y) \
+                or not isinstance(x, (str, bool, int, tuple)) or x != y:
+            return False
+    return True
+
+
+_SCENE_FIELDS = tuple(f.name for f in dataclasses.fields(SceneNode))
 
 
 class _Assembly:
