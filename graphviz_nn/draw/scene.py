@@ -303,10 +303,12 @@ def _grad_cell(node: str, ctx: DrawContext) -> Cell:
     if node not in state.grads:
         return Cell("pending")
     grad = state.grads[node]
-    order = ctx.memo.get(("order", ctx.graph))
-    if order is None:
-        order = ctx.memo[("order", ctx.graph)] = {n: i for i, n in enumerate(ctx.graph.nodes)}
-    outs = _out_edges(ctx.graph, node, order)
+    outs = ctx.memo.get(("outs", node))  # the graph's edges: the same at every step of a pass
+    if outs is None:
+        order = ctx.memo.get(("order", ctx.graph))
+        if order is None:
+            order = ctx.memo[("order", ctx.graph)] = {n: i for i, n in enumerate(ctx.graph.nodes)}
+        outs = ctx.memo[("outs", node)] = _out_edges(ctx.graph, node, order)
     if ctx.opts.edge_mode in ("value", "both") and len(outs) > 1 and np.ndim(grad) == 0 and not ctx.compact:
         parts = tuple(d["contribution"] for u, v, k, d in outs
                       if edge_key(u, v, k, d) in state.done_edges and d.get("contribution") is not None)
