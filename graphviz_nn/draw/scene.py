@@ -36,7 +36,7 @@ from .options import Edge, RenderOptions
 from .themes import Theme
 
 __all__ = ["Cell", "SceneNode", "EdgeTerm", "EdgeLabel", "SceneEdge", "Scene", "build_scene", "scene_node",
-           "scene_edges", "scene_notes", "has_aux", "FORMULA_MAX"]
+           "scene_edges", "scene_notes", "has_aux", "FORMULA_MAX", "context_scene"]
 
 #: Longest formula written on an edge (as plain text); longer ones are left to the chain-rule panels.
 FORMULA_MAX = 40
@@ -161,7 +161,11 @@ class Scene:
 
 def build_scene(res: Any, opts: RenderOptions) -> Scene:
     """The scene of ``res`` (an evaluation or a bare graph) drawn with ``opts``."""
-    ctx = draw_context(res, opts)
+    return context_scene(draw_context(res, opts))
+
+
+def context_scene(ctx: DrawContext) -> Scene:
+    """The scene drawn in the context ``ctx`` (:func:`~graphviz_nn.draw.context.draw_context`)."""
     graph = ctx.graph
     grouping = group_nodes(graph) if ctx.compact else None
     if grouping is None:

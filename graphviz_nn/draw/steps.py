@@ -26,9 +26,9 @@ import networkx as nx
 
 from ..core.engine import StepState, advance
 from .context import DrawContext, draw_context, graph_and_trace
-from .dot import caption_label, plan_rows, to_dot
+from .dot import caption_label, plan_rows, scene_dot, to_dot
 from .edges import edge_lines
-from .scene import Cell, SceneEdge, SceneNode, scene_edges, scene_node, scene_notes
+from .scene import Cell, SceneEdge, SceneNode, context_scene, scene_edges, scene_node, scene_notes
 from .groups import group_nodes
 from .nodes import node_lines
 from .options import RenderOptions
@@ -58,8 +58,8 @@ def step_changes(res: Any, options: RenderOptions, step_line: bool = True,
     whole = {} if whole is None else whole
 
     def source(k: int) -> str:
-        if k not in whole:
-            whole[k] = to_dot(res, dataclasses.replace(options, step=k))
+        if k not in whole:  # step 0 in the pass's context: what it works out serves the walk
+            whole[k] = scene_dot(context_scene(base)) if k == 0 else to_dot(res, dataclasses.replace(options, step=k))
         return whole[k]
 
     graph, trace = graph_and_trace(res)
@@ -81,7 +81,7 @@ def step_changes(res: Any, options: RenderOptions, step_line: bool = True,
     for k in range(n + 1):
         if k > 0:
             state = advance(StepState(k, state.computed, state.grads, state.done_edges), trace[k - 1], k)
-        ctx = dataclasses.replace(base, state=state)
+        ctx = _at_state(base, state)
         if step_line or k == 0 or (assembly is not None and k in wanted):
             notes = scene_notes(ctx, grouping)
             caption = caption_label(options.title, notes if step_line else notes[1:], ctx.theme)
@@ -206,6 +206,15 @@ class _Assembly:
             return None
         self._lines[self._graph] = f"{self._head}{caption}]"  # type: ignore[index]
         return "\n".join(self._lines) + "\n"
+
+
+def _at_state(base: DrawContext, state: StepState) -> DrawContext:
+    """``dataclasses.replace(base, state=state)`` without its checks (a step of the walk: the
+    same fields, memo shared, another state)."""
+    ctx = object.__new__(DrawContext)
+    ctx.__dict__.update(base.__dict__)
+    ctx.__dict__["state"] = state
+    return ctx
 
 
 class _Nodes:
