@@ -16,6 +16,7 @@ from typing import Any
 import networkx as nx
 
 from ..core.engine import StepState, state_at
+from ..core.graph import node_text
 from ..errors import RenderError
 from .options import Edge, RenderOptions
 from .themes import Theme, get_theme
@@ -30,6 +31,7 @@ __all__ = [
     "op_symbol",
     "edge_key",
     "is_compact",
+    "node_words",
     "LONG_EDGE_LIMIT",
 ]
 
@@ -124,6 +126,16 @@ class DrawContext:
     def digits(self) -> int:
         """Significant digits written; at most 3 in the compact drawing."""
         return min(self.opts.digits, 3) if self.compact else self.opts.digits
+
+
+def node_words(ctx: DrawContext, node: str) -> str:
+    """``node_text(ctx.graph, node)`` (a node as a user knows it: the tooltips' words), worked
+    out once per pass (``ctx.memo``): an unnamed operation's formula is not expanded again at
+    every step that redraws it or an edge of it."""
+    words = ctx.memo.get(("words", node))
+    if words is None:
+        words = ctx.memo[("words", node)] = node_text(ctx.graph, node)
+    return words
 
 
 def draw_context(res: Any, opts: RenderOptions) -> DrawContext:

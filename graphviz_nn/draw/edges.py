@@ -11,9 +11,8 @@ path colour.
 from __future__ import annotations
 
 from ..notation import numfmt
-from ..core.graph import node_text
-from .context import DrawContext
-from .markup import dot_attrs, dot_string, html_font, html_stack, html_text
+from .context import DrawContext, node_words
+from .markup import dot_statement, html_font, html_stack, html_text
 from .scene import FORMULA_MAX, EdgeLabel, SceneEdge
 
 __all__ = ["edge_lines", "FORMULA_MAX"]
@@ -27,19 +26,16 @@ def edge_lines(edges: list[SceneEdge] | tuple[SceneEdge, ...], ctx: DrawContext)
         u, v = edge.source, edge.target
         color = (pal.highlight if edge.current else pal.path if edge.on_path
                  else pal.pending_border if edge.pending else None)
-        lines.append(
-            f"  {dot_string(u)} -> {dot_string(edge.entry)}"
-            + dot_attrs(
-                id=f"{u}-{v}-{edge.arg}",
-                **{"class": "arg path" if edge.on_path else "arg"},
-                tooltip=f"{node_text(ctx.graph, u)} → {node_text(ctx.graph, v)}",
-                color=color,
-                penwidth="3" if edge.current or edge.on_path else None,
-                arrowsize="1" if edge.on_path else None,
-                style="dashed" if edge.pending or edge.on_path else None,
-                label=_label_html(edge.label, ctx) if edge.label is not None else None,
-            )
-        )
+        lines.append(dot_statement(ctx.memo, u, dict(
+            id=f"{u}-{v}-{edge.arg}",
+            **{"class": "arg path" if edge.on_path else "arg"},
+            tooltip=f"{node_words(ctx, u)} → {node_words(ctx, v)}",
+            color=color,
+            penwidth="3" if edge.current or edge.on_path else None,
+            arrowsize="1" if edge.on_path else None,
+            style="dashed" if edge.pending or edge.on_path else None,
+            label=_label_html(edge.label, ctx) if edge.label is not None else None,
+        ), edge.entry))
     return lines
 
 

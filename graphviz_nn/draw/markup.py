@@ -20,7 +20,7 @@ from typing import Any, Iterable
 from ..errors import visible
 from ..notation.symbols import html_escape
 
-__all__ = ["html_text", "dot_string", "dot_attrs", "html_font", "html_stack"]
+__all__ = ["html_text", "dot_string", "dot_attrs", "dot_attr", "dot_statement", "html_font", "html_stack"]
 
 
 def html_text(text: Any) -> str:
@@ -42,16 +42,41 @@ def dot_attrs(**attrs: Any) -> str:
     other value is quoted with :func:`dot_string`. A ``tooltip`` (hover text, which may hold
     names a user chose) is always text: escaped as for HTML, which the SVG shows as written.
     """
-    parts = []
-    for key, value in attrs.items():
-        if value is None:
-            continue
-        text = html_text(value) if key == "tooltip" else str(value)
-        if key != "tooltip" and (text.startswith("<<") or (text.startswith("<") and text.endswith(">") and key == "label")):
-            parts.append(f"{key}={text}")
-        else:
-            parts.append(f"{key}={dot_string(text)}")
+    parts = [dot_attr(key, value) for key, value in attrs.items() if value is not None]
     return " [" + " ".join(parts) + "]" if parts else ""
+
+
+def dot_attr(key: str, value: Any) -> str:
+    """One ``key=value`` of :func:`dot_attrs` (``value`` not ``None``)."""
+    text = html_text(value) if key == "tooltip" else str(value)
+    if key != "tooltip" and (text.startswith("<<") or (text.startswith("<") and text.endswith(">") and key == "label")):
+        return f"{key}={text}"
+    return f"{key}={dot_string(text)}"
+
+
+def dot_statement(memo: dict | None, name: str, attrs: dict[str, Any], target: str | None = None) -> str:
+    """A node statement ``  "name" [attrs]`` (an edge ``  "name" -> "target" [attrs]``), as
+    :func:`dot_string` and :func:`dot_attrs` spell it. With a ``memo`` (one pass's, which
+    writes the same node again and again with a new label), all but a last ``label`` is
+    spelled once per distinct set of values and kept there."""
+    if memo is None:
+        ends = dot_string(name) if target is None else f"{dot_string(name)} -> {dot_string(target)}"
+        return f"  {ends}" + dot_attrs(**attrs)
+    items = tuple(attrs.items())
+    label = None
+    if items and items[-1][0] == "label":
+        label, items = items[-1][1], items[:-1]
+    key = ("statement", name, target, items)
+    try:
+        head = memo.get(key)
+    except TypeError:  # a value that cannot be a key
+        return dot_statement(None, name, attrs, target)
+    if head is None:
+        head = memo[key] = dot_statement(None, name, dict(items), target)
+    if label is None:
+        return head
+    part = dot_attr("label", label)
+    return f"{head[:-1]} {part}]" if head.endswith("]") else f"{head} [{part}]"
 
 
 def html_font(text: str, color: str | None = None, size: float | None = None, bold: bool = False) -> str:

@@ -16,9 +16,9 @@ import networkx as nx
 
 from ..notation import numfmt
 from ..core.graph import node_text
-from .context import DrawContext, op_symbol
+from .context import DrawContext, node_words, op_symbol
 from ..notation.symbols import html_name
-from .markup import dot_attrs, dot_string, html_font, html_stack, html_text
+from .markup import dot_statement, html_font, html_stack, html_text
 from .scene import Cell, SceneNode, has_aux
 from .themes import NodeStyle
 
@@ -46,9 +46,8 @@ def node_lines(node: SceneNode, ctx: DrawContext) -> list[str]:
             peripheries=2 if node.output else None,
             label=label,
         )
-    lines = [f"  {dot_string(node.id)}"
-             + dot_attrs(id=node.id, **{"class": " ".join(node.classes)}, tooltip=_tooltip(ctx.graph, node.id),
-                         **attrs)]
+    lines = [dot_statement(ctx.memo, node.id, {"id": node.id, "class": " ".join(node.classes),
+                                                "tooltip": _tip(ctx, node.id), **attrs})]
     if node.aux:
         lines.extend(_aux_lines(node, ctx))
     return lines
@@ -63,9 +62,9 @@ def _aux_lines(node: SceneNode, ctx: DrawContext) -> list[str]:
     on_path = node.path_target
     width = max(aux_style.penwidth, 3.0) if node.highlighted else aux_style.penwidth
     aux = f"{node.id}_op"
+    words = node_words(ctx, node.id)
     return [
-        f"  {dot_string(aux)}"
-        + dot_attrs(
+        dot_statement(ctx.memo, aux, dict(
             id=aux,
             **{"class": "aux"},
             shape=aux_style.shape,
@@ -77,14 +76,21 @@ def _aux_lines(node: SceneNode, ctx: DrawContext) -> list[str]:
             width="0.3",
             height="0.3",
             label=f"<{html_font(html_text(op_symbol(node.op)), pal.pending_text if node.pending else None)}>",
-            tooltip=f"{node.op}: {node_text(ctx.graph, node.id)}",
-        ),
-        f"  {dot_string(aux)} -> {dot_string(node.id)}"
-        + dot_attrs(id=f"{aux}-{node.id}", **{"class": "aux path" if on_path else "aux"}, arrowsize="0.6",
-                    tooltip=node_text(ctx.graph, node.id),
-                    color=pal.path if on_path else None, penwidth="3" if on_path else None,
-                    style="dashed" if on_path else None),
+            tooltip=f"{node.op}: {words}",
+        )),
+        dot_statement(ctx.memo, aux, dict(id=f"{aux}-{node.id}", **{"class": "aux path" if on_path else "aux"},
+                                          arrowsize="0.6", tooltip=words,
+                                          color=pal.path if on_path else None, penwidth="3" if on_path else None,
+                                          style="dashed" if on_path else None), node.id),
     ]
+
+
+def _tip(ctx: DrawContext, node: str) -> str:
+    """:func:`_tooltip`, worked out once per pass (``ctx.memo``)."""
+    tip = ctx.memo.get(("tooltip", node))
+    if tip is None:
+        tip = ctx.memo[("tooltip", node)] = _tooltip(ctx.graph, node)
+    return tip
 
 
 def _tooltip(graph: nx.MultiDiGraph, node: str) -> str:

@@ -36,7 +36,7 @@ from .options import Edge, RenderOptions
 from .themes import Theme
 
 __all__ = ["Cell", "SceneNode", "EdgeTerm", "EdgeLabel", "SceneEdge", "Scene", "build_scene", "scene_node",
-           "scene_edges", "scene_notes", "has_aux", "FORMULA_MAX"]
+           "scene_edges", "scene_notes", "has_aux", "FORMULA_MAX", "context_scene"]
 
 #: Longest formula written on an edge (as plain text); longer ones are left to the chain-rule panels.
 FORMULA_MAX = 40
@@ -161,7 +161,11 @@ class Scene:
 
 def build_scene(res: Any, opts: RenderOptions) -> Scene:
     """The scene of ``res`` (an evaluation or a bare graph) drawn with ``opts``."""
-    ctx = draw_context(res, opts)
+    return context_scene(draw_context(res, opts))
+
+
+def context_scene(ctx: DrawContext) -> Scene:
+    """The scene drawn in the context ``ctx`` (:func:`~graphviz_nn.draw.context.draw_context`)."""
     graph = ctx.graph
     grouping = group_nodes(graph) if ctx.compact else None
     if grouping is None:
@@ -303,10 +307,12 @@ def _grad_cell(node: str, ctx: DrawContext) -> Cell:
     if node not in state.grads:
         return Cell("pending")
     grad = state.grads[node]
-    order = ctx.memo.get(("order", ctx.graph))
-    if order is None:
-        order = ctx.memo[("order", ctx.graph)] = {n: i for i, n in enumerate(ctx.graph.nodes)}
-    outs = _out_edges(ctx.graph, node, order)
+    outs = ctx.memo.get(("outs", node))  # the graph's edges: the same at every step of a pass
+    if outs is None:
+        order = ctx.memo.get(("order", ctx.graph))
+        if order is None:
+            order = ctx.memo[("order", ctx.graph)] = {n: i for i, n in enumerate(ctx.graph.nodes)}
+        outs = ctx.memo[("outs", node)] = _out_edges(ctx.graph, node, order)
     if ctx.opts.edge_mode in ("value", "both") and len(outs) > 1 and np.ndim(grad) == 0 and not ctx.compact:
         parts = tuple(d["contribution"] for u, v, k, d in outs
                       if edge_key(u, v, k, d) in state.done_edges and d.get("contribution") is not None)

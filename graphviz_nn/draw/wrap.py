@@ -64,6 +64,8 @@ class WrapPlan:
 
     def mark(self, line: str) -> str:
         """An edge statement that crosses rows with ``constraint="false"``; other lines as they are."""
+        if " -> " not in line:  # not an edge (the pattern needs the arrow): no search
+            return line
         match = _EDGE.match(line)
         if match is None or match.group(3) not in self.cut_edges or not line.endswith("]"):
             return line

@@ -59,11 +59,14 @@ _LOCK = threading.Lock()
 def step_source(res: Any, opts: RenderOptions) -> tuple[str, tuple[str, ...]]:
     """The DOT source of the picture ``opts`` asks for, and the layout arguments it needs:
     a step with ``opts.steady`` comes pinned to the shared layout, with :data:`PIN_ARGS`."""
-    source = to_dot(res, opts)
-    if opts.step is None or not opts.steady:
-        return source, ()
+    if opts.step is None or not opts.steady or not 0 <= opts.step <= len(graph_and_trace(res)[1]):
+        return to_dot(res, opts), ()  # (a step out of range: to_dot says so)
     program = layout.find_program(opts.layout_program)
-    pinned = pin(source, _pins(res, opts, program, whole={opts.step: source}))
+    whole: dict[int, str] = {}
+    pins = _pins(res, opts, program, whole=whole, wanted=opts.step)
+    # the step's drawing comes from the walk over the pass when the layout was made now
+    source = whole[opts.step] if opts.step in whole else to_dot(res, opts)
+    pinned = pin(source, pins)
     return (pinned, PIN_ARGS) if pinned is not None else (source, ())
 
 
@@ -77,16 +80,18 @@ def shared_layout(res: Any, opts: RenderOptions, program: layout.LayoutProgram,
     ``step_lines`` says whether those captions carry each step's line. The same layout then
     serves the player and the single steps (the GIF after the player: no layout run). ``whole``:
     :func:`to_dot` of some steps with ``opts``, by step, when the caller has them."""
-    return _pins(res, opts, program, statements, captions, step_lines, whole)
+    return _pins(res, opts, program, statements, captions, step_lines, dict(whole or {}))
 
 
 def _pins(res: Any, opts: RenderOptions, program: layout.LayoutProgram, known: list[str] | None = None,
           known_captions: set[str] | None = None, step_lines: bool = True,
-          whole: dict[int, str] | None = None) -> Pins:
-    """The shared layout of every step of ``res`` drawn with ``opts`` (made once, kept)."""
+          whole: dict[int, str] | None = None, wanted: int | None = None) -> Pins:
+    """The shared layout of every step of ``res`` drawn with ``opts`` (made once, kept).
+    ``whole`` (by step, :func:`to_dot` with ``opts``) is read and added to: the finished
+    drawing, and when the pass is walked here, step 0's and step ``wanted``'s."""
     _, trace = graph_and_trace(res)
     n = len(trace)
-    whole = dict(whole or {})
+    whole = {} if whole is None else whole
     if n not in whole:
         whole[n] = to_dot(res, dataclasses.replace(opts, step=n))
     final = whole[n]
@@ -104,7 +109,7 @@ def _pins(res: Any, opts: RenderOptions, program: layout.LayoutProgram, known: l
     if n < MAX_UNION_STEPS and known is not None:
         statements = known
     elif n < MAX_UNION_STEPS:
-        for _, lines, caption in step_changes(res, opts, whole=whole):
+        for _, lines, caption in step_changes(res, opts, whole=whole, wanted=() if wanted is None else (wanted,)):
             statements.extend(lines)
             if caption is not None:
                 captions.add(caption)
@@ -253,7 +258,7 @@ def _measure(final: str, versions: dict[str, list[str]], captions: set[str], pro
     for name, key in names.items():  # what the size depends on (a smaller graph to read and write)
         pen = _PENWIDTH.search(drawn[key])
         body.append(f'  "{name}" [{key.lstrip()}' if pen is None else f'  "{name}" [{pen.group()} {key.lstrip()}')
-    for i, caption in enumerate(sorted(captions)):
+    for i, caption in enumerate(_merged(captions)):
         body.append(f'  "caption{i}" [shape="plain" {font} label={caption}]')
     body.append("}")
     drawing = _json_layout("\n".join(body) + "\n", program, timeout)
@@ -276,6 +281,29 @@ def _measure(final: str, versions: dict[str, list[str]], captions: set[str], pro
             extra = max(0, rings - 1) * 8 / 72
             sizes[ident] = f'width="{width - extra:.4f}" height="{height - extra:.4f}"'
     return sizes, widest
+
+
+_CAPTION_HEAD = '<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">'
+_CAPTION_TAIL = "</TABLE>>"
+
+
+def _merged(captions: set[str]) -> list[str]:
+    """Captions to measure for the widest one: a caption is a one-column table of rows
+    (:func:`~graphviz_nn.draw.dot.caption_label`), as wide as its widest row, so one table of
+    every distinct row is as wide as the widest caption (its height is not read), and the
+    program measures each row once (a pass's captions share all rows but the step's line).
+    Captions of another form are measured as they are."""
+    rows: dict[str, None] = {}
+    others = []
+    for caption in sorted(captions):
+        body = caption[len(_CAPTION_HEAD):-len(_CAPTION_TAIL)]
+        parts = body.split("</TR>")
+        if (caption.startswith(_CAPTION_HEAD) and caption.endswith(_CAPTION_TAIL) and len(parts) > 1
+                and parts[-1] == "" and all(p.startswith("<TR>") and "<TR>" not in p[4:] for p in parts[:-1])):
+            rows.update((p + "</TR>", None) for p in parts[:-1])
+        else:
+            others.append(caption)
+    return ([_CAPTION_HEAD + "".join(rows) + _CAPTION_TAIL] if rows else []) + others
 
 
 _SIZELESS = re.compile(r'(?<= )(?:id|class|tooltip|color|fillcolor|fontcolor|penwidth)="(?:[^"\\]|\\.)*" ?')

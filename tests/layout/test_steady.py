@@ -278,3 +278,35 @@ def test_versions_that_differ_only_in_colour_and_pen_are_measured_once(program, 
     for ident, (width, height) in largest.items():
         got = [float(v) for v in re.findall(r'(?:width|height)="([0-9.]+)"', sizes[ident])]
         assert got == pytest.approx([width, height], abs=1e-3), ident
+
+
+@pytest.mark.parametrize("program", PROGRAMS)
+@pytest.mark.parametrize("title", [None, "A wide bold title over the notes"])
+def test_the_widest_caption_is_measured_as_one_table_of_every_row(program, title, monkeypatch):
+    """Every caption of a pass is measured as one table of their distinct rows (as wide as the
+    widest row): the same widest caption as measuring each caption on its own (the oracle),
+    with a title row and without, with each program."""
+    res = gnn.evaluate(*PARTIAL)
+    prog = layout.find_program(program)
+    opts = RenderOptions(title=title)
+    statements, captions = steady.step_statements(res, opts)
+    assert len(captions) > 3
+    final = to_dot(res, dataclasses.replace(opts, step=len(res.trace)))
+    versions = steady._versions([*statements, *final.splitlines()])
+    sent: list[str] = []
+    json_layout = steady._json_layout
+    monkeypatch.setattr(steady, "_json_layout", lambda source, *args: sent.append(source) or json_layout(source, *args))
+    sizes, widest = steady._measure(final, versions, captions, prog, opts.timeout)
+    assert sent[0].count('"caption') == 1
+    monkeypatch.setattr(steady, "_merged", sorted)  # each caption on its own
+    assert steady._measure(final, versions, captions, prog, opts.timeout) == (sizes, widest)
+    assert sent[-1].count('"caption') == len(captions)
+
+
+def test_captions_of_another_form_are_measured_as_they_are():
+    row = '<TR><TD ALIGN="LEFT">step 1</TD></TR>'
+    plain = f"{steady._CAPTION_HEAD}{row}{steady._CAPTION_TAIL}"
+    nested = f"{steady._CAPTION_HEAD}<TR><TD><TABLE><TR><TD>x</TD></TR></TABLE></TD></TR>{steady._CAPTION_TAIL}"
+    assert steady._merged({plain, "<other>", nested}) == [plain, nested, "<other>"]
+    two = f"{steady._CAPTION_HEAD}{row.replace('1', '2')}{row}{steady._CAPTION_TAIL}"
+    assert steady._merged({plain, two}) == [f"{steady._CAPTION_HEAD}{row}{row.replace('1', '2')}{steady._CAPTION_TAIL}"]
