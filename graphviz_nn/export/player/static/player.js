@@ -288,13 +288,14 @@
       this.markInspected();
       if (resized) this.sizeSvg();
     }
-    if (resized && this.autoFit) this.fit(this.autoFit === 'all', true);
     var box = this.tableBox, top = box.scrollTop;
     this.table.destroy();
     this.tbody.textContent = '';
     this.table = new TraceTable(box, this.tbody, data.rows);
     box.scrollTop = top;
     this.update();
+    // fitted after every change to the page, so the page is laid out once
+    if (resized && this.autoFit) this.fit(this.autoFit === 'all', true);
     this.warm();
     if (this.inspected) {
       var still = this.inspectedKind === 'node' ? data.nodes[this.inspected] : data.edges[this.inspected];
