@@ -5,7 +5,9 @@
  * the player steps, zooms and inspects in this frame without the script running again. The
  * step reached goes back to Streamlit (setComponentValue) only once stepping has rested for
  * REPORT_MS and never while playing, so the page's downloads know the step while stepping
- * itself never waits for the server. The same data sent again (every rerun) changes nothing.
+ * itself never waits for the server. The same data sent again (every rerun) changes nothing;
+ * data of the same drawing with other numbers (a value changed, a training step) is swapped into
+ * the player shown (GnnPlayer's replace), its view kept; other data mounts a new player.
  */
 (function () {
   'use strict';
@@ -42,11 +44,15 @@
       var data = JSON.parse(args.data);
       var keep = player && player.n === data.n ? player.k : null;
       var start = keep !== null ? keep : (typeof args.step === 'number' ? args.step : data.n);
-      if (player) player.destroy();
-      document.body.className = 'gnn-page ' + (data.dark ? 'gnn-dark' : 'gnn-light');
-      var root = document.getElementById('gnn-player');
-      root.className = '';
-      player = window.gnnPlayer = window.GnnPlayer.mount(root, data, { height: height, start: start, onStep: report });
+      var options = { height: height, start: start, onStep: report };
+      // new numbers in the same drawing: swapped in place, the view kept; else a new player
+      if (!(player && player.replace(data, options))) {
+        if (player) player.destroy();
+        document.body.className = 'gnn-page ' + (data.dark ? 'gnn-dark' : 'gnn-light');
+        var root = document.getElementById('gnn-player');
+        root.className = '';
+        player = window.gnnPlayer = window.GnnPlayer.mount(root, data, options);
+      }
       shown = args.data;
       reported = typeof args.step === 'number' ? args.step : data.n;
       if (start !== reported) report(start, false);

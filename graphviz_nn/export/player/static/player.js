@@ -42,15 +42,24 @@
     return b;
   }
 
-  var texCache = {};
+  /* KaTeX's markup per LaTeX string, the TEX_CACHE_MAX used last kept (a Map keeps insertion
+     order: a hit moves its entry to the end, the oldest entry goes first). Every new value,
+     step or edit brings new strings, so an unbounded cache would grow for as long as the page
+     stays open. */
+  var TEX_CACHE_MAX = 3000;
+  var texCache = new Map();
   function texHtml(latex) {
-    var html = texCache[latex];
-    if (html === undefined) {
-      try {
-        html = global.katex.renderToString(latex, { throwOnError: false, displayMode: false, trust: false });
-      } catch (err) { html = null; }
-      texCache[latex] = html;
+    var html = texCache.get(latex);
+    if (html !== undefined) {
+      texCache.delete(latex);
+      texCache.set(latex, html);
+      return html;
     }
+    try {
+      html = global.katex.renderToString(latex, { throwOnError: false, displayMode: false, trust: false });
+    } catch (err) { html = null; }
+    texCache.set(latex, html);
+    if (texCache.size > TEX_CACHE_MAX) texCache.delete(texCache.keys().next().value);
     return html;
   }
 
@@ -175,6 +184,7 @@
     table.appendChild(tbody);
     tableBox.appendChild(table);
     this.tableBox = tableBox;
+    this.tbody = tbody;
     this.table = new TraceTable(tableBox, tbody, data.rows);
     side.appendChild(this.inspector);
     side.appendChild(tableBox);
@@ -220,6 +230,79 @@
     global.removeEventListener('resize', this.onResize);
     if (this.viewObserver) this.viewObserver.disconnect();
     this.root.textContent = '';
+    delete this.root.dataset.updates;
+  };
+
+  /* The same drawing with other numbers: the same steps, pieces and piece orders, in the same
+     colours and frame height (its size may differ: labels with other numbers are wider). */
+  Player.prototype.sameShape = function (data, options) {
+    var a = this.data.drawing, b = data.drawing;
+    var same = function (x, y) { return JSON.stringify(x) === JSON.stringify(y); };
+    return !this.gone && data.n === this.n && !!data.dark === !!this.data.dark &&
+      (options.height || null) === (this.options.height || null) &&
+      same(a.keys, b.keys) && same(a.orders, b.orders);
+  };
+
+  /* The drawing's size and the graph group's place from another SVG head (pieces kept). */
+  Player.prototype.setHead = function (head) {
+    var box = document.createElement('div');
+    box.innerHTML = head + '</g></svg>';  // the layout program's SVG tag
+    var svg = box.querySelector('svg'), graph = svg && svg.querySelector('g');
+    if (!svg || !graph) return;
+    ['width', 'height', 'viewBox'].forEach(function (name) {
+      var v = svg.getAttribute(name);
+      if (v !== null) this.svg.setAttribute(name, v); else this.svg.removeAttribute(name);
+    }, this);
+    var own = this.svg.querySelector('g'), t = graph.getAttribute('transform');
+    if (own && t !== null) own.setAttribute('transform', t);
+  };
+
+  /* Show ``data`` at step ``options.start`` in place when it has the shape of the data shown
+     (:meth:`sameShape`): only the pieces whose SVG text changed are swapped, the captions, trace
+     table and inspector show the new numbers, and the view (zoom, pan) stays as it is; a fitted
+     view is fitted again only when the drawing's size changed. Returns false, changing
+     nothing, when the shapes differ (mount a new player then). */
+  Player.prototype.replace = function (data, options) {
+    options = options || {};
+    if (!this.sameShape(data, options)) return false;
+    var old = this.data.drawing, shown = this.shownFrame, resized = false;
+    this.stop();
+    this.data = data;
+    this.options.onStep = options.onStep || this.options.onStep;
+    var k = Math.max(0, Math.min(this.n, options.start === undefined ? this.k : options.start));
+    this.k = k;
+    var frame = this.frameAt(k), d = data.drawing;
+    frame.k = k;
+    if (!shown || shown.o !== frame.o) {
+      this.shownFrame = null;
+      this.draw(k);
+      resized = true;
+    } else {
+      if (old.heads[shown.h] !== d.heads[frame.h]) { this.setHead(d.heads[frame.h]); resized = true; }
+      var keys = d.orders[frame.o];
+      for (var j = 0; j < keys.length; j++) {
+        var text = d.versions[keys[j]][frame.v[j]];
+        if (old.versions[keys[j]][shown.v[j]] !== text) this.pieces[j].innerHTML = text;
+      }
+      this.shownFrame = frame;
+      this.markInspected();
+      if (resized) this.sizeSvg();
+    }
+    var box = this.tableBox, top = box.scrollTop;
+    this.table.destroy();
+    this.tbody.textContent = '';
+    this.table = new TraceTable(box, this.tbody, data.rows);
+    box.scrollTop = top;
+    this.update();
+    // fitted after every change to the page, so the page is laid out once
+    if (resized && this.autoFit) this.fit(this.autoFit === 'all', true);
+    this.warm();
+    if (this.inspected) {
+      var still = this.inspectedKind === 'node' ? data.nodes[this.inspected] : data.edges[this.inspected];
+      if (still) this.inspect(this.inspectedKind, this.inspected);
+    }
+    this.root.dataset.updates = String((parseInt(this.root.dataset.updates, 10) || 0) + 1);
+    return true;
   };
 
   Player.prototype.onKey = function (ev) {
@@ -826,6 +909,9 @@
 
   global.GnnPlayer = {
     mount: function (root, data, options) { return new Player(root, data, options || {}); },
-    Player: Player
+    Player: Player,
+    texCacheSize: function () { return texCache.size; },
+    TEX_CACHE_MAX: TEX_CACHE_MAX,
+    texHtml: function (latex) { return global.katex ? texHtml(latex) : null; }
   };
 })(window);
