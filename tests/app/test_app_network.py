@@ -190,6 +190,29 @@ def test_take_a_step_moves_w1_and_grows_the_loss_curve() -> None:
     assert "W1 = 3\n" in at.text_area(key="net_values").value and at.session_state["net_losses"] == []
 
 
+def loss_chart(at: object) -> tuple[str, list[float]]:
+    """The loss chart's spec text as sent to the browser, and the losses its data holds."""
+    charts = [c.proto for c in at.get("vega_lite_chart") if '"loss"' in c.proto.spec]  # type: ignore[attr-defined]
+    assert len(charts) == 1
+    return charts[0].spec, pyarrow.ipc.open_stream(charts[0].data.data).read_all().column("loss").to_pylist()
+
+
+def test_the_loss_chart_spec_stays_the_same_text_across_steps_and_only_its_data_grows() -> None:
+    """The browser rebuilds a Vega view only when the spec text changes: it must not change with
+    the number of steps (it did past 30 steps, when the points were dropped)."""
+    at = load(start(), "cmu_alpha_beta")
+    at.number_input(key="net_lr").set_value(0.01).run()
+    at.button(key="net_step").click().run()
+    first_spec, first = loss_chart(at)
+    assert first == at.session_state["net_losses"] and first[0] == 8.0  # the published l = 8
+    for _ in range(3):
+        at.button(key="net_step10").click().run()
+    assert not at.exception and not at.error
+    spec, curve = loss_chart(at)
+    assert len(curve) == 32 and curve == at.session_state["net_losses"] and curve[:2] == first
+    assert spec == first_spec
+
+
 def test_a_bad_upload_shows_an_error_and_keeps_the_graph_then_a_good_one_loads() -> None:
     at = load(start(), "cmu_alpha_beta")
     good = current_graph(at)

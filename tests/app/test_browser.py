@@ -320,4 +320,15 @@ def test_network_upload_and_gradient_step(app_url: str, browser: object) -> None
     page.get_by_role("button", name="Take a step").click()
     expect(page.get_by_text(re.compile(r"Loss 8 before the first step"))).to_be_visible()
     expect(page.locator('[data-testid="stVegaLiteChart"]')).to_be_visible()
+    # Past 30 steps the loss chart updates in place: its drawing survives and gains the points.
+    settled(page)
+    points = page.locator('[data-testid="stVegaLiteChart"] .mark-symbol path')
+    expect(points).to_have_count(2)
+    page.locator('[data-testid="stVegaLiteChart"] svg.marks').evaluate("e => { e.dataset.gnnProbe = 'first'; }")
+    for steps in (11, 21, 31):
+        page.get_by_role("button", name="Take 10 steps").click()
+        expect(page.get_by_text(re.compile(rf"after {steps} steps"))).to_be_visible()
+        settled(page)
+    expect(points).to_have_count(32)
+    expect(page.locator('[data-testid="stVegaLiteChart"] svg.marks[data-gnn-probe="first"]')).to_have_count(1)
     page.close()
