@@ -24,16 +24,15 @@ whole frames.
 
 from __future__ import annotations
 
-import io
 import json
 import math
 import re
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Iterable
 
 from ..layout import program as layout
 from ..layout.steady import PIN_ARGS, html_attr
+from .windows import _on_background, _run_all, window_source
 
 __all__ = ["Patch", "Regions", "Plan", "plan_regions", "region_frames", "changed_ids", "statement_boxes", "merge_boxes"]
 
@@ -46,7 +45,6 @@ MERGE_PIXELS = 100_000
 larger than the two (a run of its own costs about as much as drawing that many pixels)."""
 GUARD = 8
 """Pixels drawn around every window and dropped (see the module)."""
-_BATCHES = 2  # layout runs at a time
 
 _STATEMENT = re.compile(r'^\s+"(?:[^"\\]|\\.)*"( -> "(?:[^"\\]|\\.)*")? \[id="((?:[^"\\]|\\.)*)"')
 _NODE_NAME = re.compile(r'^(\s+)"(?:[^"\\]|\\.)*" \[id="(?:[^"\\]|\\.)*"')
@@ -260,35 +258,6 @@ def _with_viewport(source: str, graph: str, view: str) -> str:
     return source.replace(graph, f'{graph[:-1]} viewport="{view}"]', 1)
 
 
-def _run_all(sources: list[str], program: layout.LayoutProgram, timeout: float,
-             extra: tuple[str, ...]) -> list[bytes]:
-    """PNG drawings of ``sources`` in order, from :data:`_BATCHES` runs at a time."""
-    jobs = [list(range(i, len(sources), _BATCHES)) for i in range(_BATCHES)]
-    jobs = [ks for ks in jobs if ks]
-
-    def run(ks: list[int]) -> list[bytes]:
-        return layout.run_layout_many([sources[k] for k in ks], "png", program, timeout, extra)
-
-    out: list[bytes] = [b""] * len(sources)
-    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
-        for ks, drawn in zip(jobs, pool.map(run, jobs)):
-            for k, data in zip(ks, drawn):
-                out[k] = data
-    return out
-
-
-def _on_background(data: bytes, background: tuple[int, int, int]) -> Any:
-    """A PNG drawing as RGB over ``background`` (pasted through its own alpha)."""
-    from PIL import Image
-
-    image = Image.open(io.BytesIO(data))
-    if image.mode != "RGB":
-        image = image.convert("RGBA")
-    canvas = Image.new("RGB", image.size, background)
-    canvas.paste(image, (0, 0), image if image.mode == "RGBA" else None)
-    return canvas
-
-
 @dataclass(frozen=True)
 class Plan:
     """How a sequence is drawn by regions: the frames' DOT texts, where the drawing sits (its top
@@ -302,14 +271,21 @@ class Plan:
     scale: float
     size: tuple[int, int]
     rects: dict[int, list[tuple[int, int, int, int]]]
+    boxes: dict[str, list[Box]] | None = None  # where each statement can draw, in points
+    corners: Box | None = None  # the pinned corners' rectangle, in points
 
     def window(self, k: int, box: tuple[int, int, int, int]) -> str:
-        """Frame ``k``'s DOT text drawing only the pixels ``box`` (left, top, right, bottom)."""
+        """Frame ``k``'s DOT text drawing only the pixels ``box`` (left, top, right, bottom),
+        without the statements that cannot draw there (:func:`~graphviz_nn.export.windows.window_source`)."""
         l, t, r, b = box
         unit = 1 / self.scale  # points a pixel (0.75 at 96 dpi: exact, so is every sum below)
         w, h = (r - l) * unit, (b - t) * unit
         cx, cy = self.left + (l + r) / 2 * unit, self.top - (t + b) / 2 * unit
-        return _with_viewport(self.sources[k], self.graphs[k], f"{w!r},{h!r},1,{cx!r},{cy!r}")
+        source = self.sources[k]
+        if self.boxes is not None and self.corners is not None and box != (0, 0, *self.size):
+            view = (self.left + l * unit, self.top - b * unit, self.left + r * unit, self.top - t * unit)
+            source = window_source(source, self.boxes, view, self.corners)
+        return _with_viewport(source, self.graphs[k], f"{w!r},{h!r},1,{cx!r},{cy!r}")
 
     def whole(self, k: int) -> str:
         """Frame ``k`` drawn whole, placed as its windows are. (The program places a whole
@@ -348,10 +324,11 @@ def plan_regions(sources: list[tuple[str, tuple[str, ...]]], program: layout.Lay
     if len(widths) != len(captions):
         return None
     boxes = statement_boxes(drawing, owner)
-    corner = next((o for o in drawing.get("objects", []) if o.get("name") == "gnn_corner_1"), None)
+    corner = {o.get("name"): o for o in drawing.get("objects", []) if o.get("name") in ("gnn_corner_0", "gnn_corner_1")}
     try:
         x0, y0, x1, y1 = (float(v) for v in drawing["bb"].split(","))
-        caption_bottom = float(str(corner["pos"]).split(",")[1])  # type: ignore[index]
+        c0, c1 = ([float(v) for v in str(corner[f"gnn_corner_{i}"]["pos"]).split(",")[:2]] for i in (0, 1))
+        caption_bottom = c1[1]
     except (KeyError, ValueError, TypeError, IndexError):
         return None
     scale = float(f"{dpi:.2f}") / 72.0  # the resolution the program is given
@@ -372,7 +349,8 @@ def plan_regions(sources: list[tuple[str, tuple[str, ...]]], program: layout.Lay
             wide = max(widths[read[k].graph], widths[read[k - 1].graph])
             found.append(pixels((left, caption_bottom, x0 + wide + 2 * MARGIN + PAD, top)))
         rects[k] = merge_boxes([r for r in found if r[0] < r[2] and r[1] < r[3]])
-    return Plan([s for s, _ in sources], [f.graph for f in read], left, top, scale, (width, height), rects)
+    return Plan([s for s, _ in sources], [f.graph for f in read], left, top, scale, (width, height), rects, boxes,
+                (c0[0], c0[1], c1[0], c1[1]))
 
 
 def region_frames(sources: list[tuple[str, tuple[str, ...]]], program: layout.LayoutProgram, dpi: float,

@@ -27,7 +27,7 @@ import pytest
 
 import graphviz_nn as gnn
 from graphviz_nn.draw.dot import RenderOptions
-from graphviz_nn.export import frames, gif
+from graphviz_nn.export import frames, gif, windows
 from graphviz_nn.layout import program as layout
 from graphviz_nn.layout.steady import PIN_ARGS, step_source
 
@@ -96,6 +96,7 @@ CASES = [
     ("cs231n_simple white", lambda: _example("cs231n_simple"), RenderOptions(theme="lecture"), None),
     ("micrograd_neuron dark", lambda: _example("micrograd_neuron"),
      RenderOptions(theme="lecture", background="dark"), None),
+    ("mit_4layer_chain rows", lambda: _example("mit_4layer_chain"), RenderOptions(), None),  # subgraphs
 ]
 
 
@@ -109,7 +110,8 @@ def test_region_frames_show_the_whole_frames(name: str, make, options: RenderOpt
 
 
 @exe
-@pytest.mark.parametrize("breakage", ["a changed statement left out", "boxes too small", "no caption"])
+@pytest.mark.parametrize("breakage", ["a changed statement left out", "boxes too small", "no caption",
+                                      "windows cut too much"])
 def test_a_broken_region_logic_is_caught(monkeypatch: pytest.MonkeyPatch, breakage: str) -> None:
     """The comparison above fails when the regions miss what a step changes."""
     if breakage == "a changed statement left out":
@@ -117,6 +119,8 @@ def test_a_broken_region_logic_is_caught(monkeypatch: pytest.MonkeyPatch, breaka
         monkeypatch.setattr(gif, "changed_ids", lambda a, b: set(sorted(real(a, b))[1:]))
     elif breakage == "boxes too small":
         monkeypatch.setattr(gif, "MARGIN", -12.0)
+    elif breakage == "windows cut too much":  # every statement with a box dropped from the windows
+        monkeypatch.setattr(windows, "_meets", lambda a, b: False)
     else:
         real_plan = gif.plan_regions
 
@@ -192,3 +196,24 @@ def test_statement_boxes_cover_a_nodes_pinned_size() -> None:
     grow = 1 + gif.MARGIN
     assert boxes["e1"] == [pytest.approx((0 - grow, 0 - grow, 50 + grow, 60 + grow)),
                            pytest.approx((50 - grow, 60 - grow, 200 + grow, 100 + grow))]
+
+
+def test_window_source_keeps_what_draws_under_the_window() -> None:
+    text = ('digraph g {\n  graph [label="x"]\n  "a" [id="a" pos="0,0!"]\n  "b" [id="b" pos="500,0!"]\n'
+            '  "c" [id="c" pos="900,0!"]\n  "d" [id="d" pos="300,0!"]\n  "e" [shape="point" pos="9,9!"]\n'
+            '  "a" -> "b" [id="a-b" pos="e,490,0 10,0"]\n  "c" -> "d" [id="c-d" pos="e,310,0 890,0"]\n'
+            '  { subgraph "cluster_r" { label="" "a" "c" "d" } }\n}\n')
+    boxes = {"a": [(-10, -10, 10, 10)], "b": [(490, -10, 510, 10)], "c": [(890, -10, 910, 10)],
+             "d": [(290, -10, 310, 10)], "a-b": [(10, -5, 490, 5)], "c-d": [(310, -5, 890, 5)]}
+    frame = (-20, -20, 920, 20)  # the pinned corners: every statement inside
+    cut = windows.window_source(text, boxes, (480, -20, 520, 20), frame)  # b, both edges, so a, c and d
+    assert cut == text
+    cut = windows.window_source(text, boxes, (-20, -20, 20, 20), frame)  # a, so the edge a-b, so b
+    assert cut == ('digraph g {\n  graph [label="x"]\n  "a" [id="a" pos="0,0!"]\n  "b" [id="b" pos="500,0!"]\n'
+                   '  "e" [shape="point" pos="9,9!"]\n  "a" -> "b" [id="a-b" pos="e,490,0 10,0"]\n'
+                   '  { subgraph "cluster_r" { label="" "a" } }\n}\n')
+    assert windows.window_source(text, boxes, (-1000, -1000, 2000, 1000), frame) == text
+    # what reaches beyond the corners widens the drawing (so moves the window): it stays
+    assert windows.window_source(text, boxes, (-20, -20, 20, 20), (-20, -20, 900, 20)) == text.replace(
+        '  "d" [id="d" pos="300,0!"]\n', "").replace('  "c" -> "d" [id="c-d" pos="e,310,0 890,0"]\n', "").replace(
+        ' "a" "c" "d" }', ' "a" "c" }')
