@@ -32,7 +32,7 @@ from typing import Any, Iterable
 
 from ..layout import program as layout
 from ..layout.steady import PIN_ARGS, html_attr
-from .windows import _on_background, _run_all, window_source
+from .windows import _on_background, _run_all, droppable, window_source
 
 __all__ = ["Patch", "Regions", "Plan", "plan_regions", "region_frames", "changed_ids", "statement_boxes", "merge_boxes"]
 
@@ -271,8 +271,7 @@ class Plan:
     scale: float
     size: tuple[int, int]
     rects: dict[int, list[tuple[int, int, int, int]]]
-    boxes: dict[str, list[Box]] | None = None  # where each statement can draw, in points
-    corners: Box | None = None  # the pinned corners' rectangle, in points
+    boxes: dict[str, list[Box]] | None = None  # where each statement a window may drop draws, in points
 
     def window(self, k: int, box: tuple[int, int, int, int]) -> str:
         """Frame ``k``'s DOT text drawing only the pixels ``box`` (left, top, right, bottom),
@@ -282,9 +281,9 @@ class Plan:
         w, h = (r - l) * unit, (b - t) * unit
         cx, cy = self.left + (l + r) / 2 * unit, self.top - (t + b) / 2 * unit
         source = self.sources[k]
-        if self.boxes is not None and self.corners is not None and box != (0, 0, *self.size):
+        if self.boxes is not None and box != (0, 0, *self.size):
             view = (self.left + l * unit, self.top - b * unit, self.left + r * unit, self.top - t * unit)
-            source = window_source(source, self.boxes, view, self.corners)
+            source = window_source(source, self.boxes, view)
         return _with_viewport(source, self.graphs[k], f"{w!r},{h!r},1,{cx!r},{cy!r}")
 
     def whole(self, k: int) -> str:
@@ -349,8 +348,8 @@ def plan_regions(sources: list[tuple[str, tuple[str, ...]]], program: layout.Lay
             wide = max(widths[read[k].graph], widths[read[k - 1].graph])
             found.append(pixels((left, caption_bottom, x0 + wide + 2 * MARGIN + PAD, top)))
         rects[k] = merge_boxes([r for r in found if r[0] < r[2] and r[1] < r[3]])
-    return Plan([s for s, _ in sources], [f.graph for f in read], left, top, scale, (width, height), rects, boxes,
-                (c0[0], c0[1], c1[0], c1[1]))
+    return Plan([s for s, _ in sources], [f.graph for f in read], left, top, scale, (width, height), rects,
+                droppable(boxes, (c0[0], c0[1], c1[0], c1[1])))
 
 
 def region_frames(sources: list[tuple[str, tuple[str, ...]]], program: layout.LayoutProgram, dpi: float,

@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import io
 import re
+from functools import lru_cache
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ..layout import program as layout
 
-__all__ = ["window_source"]
+__all__ = ["window_source", "droppable"]
 
 Box = tuple[float, float, float, float]
 """left, bottom, right, top in points (y up)."""
@@ -41,17 +42,29 @@ def _inside(a: Box, b: Box) -> bool:
     return b[0] <= a[0] and b[1] <= a[1] and a[2] <= b[2] and a[3] <= b[3]
 
 
-def window_source(source: str, boxes: dict[str, list[Box]], view: Box, frame: Box) -> str:
-    """``source`` without the statements that cannot draw under ``view`` (see the module). Only
-    statements whose boxes lie inside ``frame`` (the pinned corners) are dropped: the drawing's
-    size, and so where the window lies in it, is the union of what every statement draws.
+def droppable(boxes: dict[str, list[Box]], frame: Box) -> dict[str, list[Box]]:
+    """The statements' ``boxes`` that lie inside ``frame`` (the pinned corners): only those may be
+    dropped from a window, since the drawing's size, and so where the window lies in it, is the
+    union of what every statement draws."""
+    return {ident: found for ident, found in boxes.items() if all(_inside(box, frame) for box in found)}
+
+
+@lru_cache(maxsize=8192)
+def _statement(line: str) -> tuple[str, str | None, str] | None:
+    found = _LINE.match(line)
+    return None if found is None else found.groups()  # type: ignore[return-value]
+
+
+def window_source(source: str, boxes: dict[str, list[Box]], view: Box) -> str:
+    """``source`` without the statements that cannot draw under ``view`` (see the module):
+    ``boxes`` says where each statement that may be dropped can draw (:func:`droppable`).
 
     >>> text = ('digraph g {\\n  "a" [id="a" pos="0,0!"]\\n  "b" [id="b" pos="500,0!"]\\n'
     ...         '  "c" [id="c" pos="900,0!"]\\n  "a" -> "b" [id="a-b" pos="e,490,0 10,0"]\\n'
     ...         '  { subgraph "s" { label="" "c" "a" } }\\n  { rank="same" "a" "b" "c" }\\n}\\n')
     >>> boxes = {"a": [(-10, -10, 10, 10)], "b": [(490, -10, 510, 10)], "c": [(890, -10, 910, 10)],
     ...          "a-b": [(10, -5, 490, 5)]}
-    >>> print(window_source(text, boxes, (100, -20, 200, 20), (-20, -20, 920, 20)), end="")
+    >>> print(window_source(text, droppable(boxes, (-20, -20, 920, 20)), (100, -20, 200, 20)), end="")
     digraph g {
       "a" [id="a" pos="0,0!"]
       "b" [id="b" pos="500,0!"]
@@ -65,12 +78,12 @@ def window_source(source: str, boxes: dict[str, list[Box]], view: Box, frame: Bo
     nodes: dict[str, int] = {}  # a node statement's line, by the node's name
     needed: set[str] = set()
     for i, line in enumerate(lines):
-        found = _LINE.match(line)
+        found = _statement(line)
         if found is None:
             continue
-        name, head, ident = found.groups()
+        name, head, ident = found
         known = boxes.get(ident)
-        keep[i] = known is None or any(_meets(box, view) or not _inside(box, frame) for box in known)
+        keep[i] = known is None or any(_meets(box, view) for box in known)
         if head is None:
             nodes[name] = i
         elif keep[i]:

@@ -206,14 +206,33 @@ def test_window_source_keeps_what_draws_under_the_window() -> None:
     boxes = {"a": [(-10, -10, 10, 10)], "b": [(490, -10, 510, 10)], "c": [(890, -10, 910, 10)],
              "d": [(290, -10, 310, 10)], "a-b": [(10, -5, 490, 5)], "c-d": [(310, -5, 890, 5)]}
     frame = (-20, -20, 920, 20)  # the pinned corners: every statement inside
-    cut = windows.window_source(text, boxes, (480, -20, 520, 20), frame)  # b, both edges, so a, c and d
+    cut = windows.window_source(text, windows.droppable(boxes, frame), (480, -20, 520, 20))  # b, both edges, so a, c and d
     assert cut == text
-    cut = windows.window_source(text, boxes, (-20, -20, 20, 20), frame)  # a, so the edge a-b, so b
+    cut = windows.window_source(text, windows.droppable(boxes, frame), (-20, -20, 20, 20))  # a, so the edge a-b, so b
     assert cut == ('digraph g {\n  graph [label="x"]\n  "a" [id="a" pos="0,0!"]\n  "b" [id="b" pos="500,0!"]\n'
                    '  "e" [shape="point" pos="9,9!"]\n  "a" -> "b" [id="a-b" pos="e,490,0 10,0"]\n'
                    '  { subgraph "cluster_r" { label="" "a" } }\n}\n')
-    assert windows.window_source(text, boxes, (-1000, -1000, 2000, 1000), frame) == text
+    assert windows.window_source(text, windows.droppable(boxes, frame), (-1000, -1000, 2000, 1000)) == text
     # what reaches beyond the corners widens the drawing (so moves the window): it stays
-    assert windows.window_source(text, boxes, (-20, -20, 20, 20), (-20, -20, 900, 20)) == text.replace(
+    beyond = windows.droppable(boxes, (-20, -20, 900, 20))
+    assert windows.window_source(text, beyond, (-20, -20, 20, 20)) == text.replace(
         '  "d" [id="d" pos="300,0!"]\n', "").replace('  "c" -> "d" [id="c-d" pos="e,310,0 890,0"]\n', "").replace(
         ' "a" "c" "d" }', ' "a" "c" }')
+
+
+def test_patch_sheet_holds_every_colour_of_the_sequence() -> None:
+    """The palette is made from the first frame and the patches packed below it: every colour
+    any frame shows is on the sheet, in fewer pixels than the frames."""
+    from PIL import Image
+
+    first = Image.new("RGB", (50, 40), (255, 255, 255))
+    first.paste((200, 0, 0), (5, 5, 20, 20))
+    patches = [[gif.Patch(0, 0, Image.new("RGB", (10, 10 + k), (0, 20 * k, 0)))] for k in range(1, 8)]
+    patches[3].append(gif.Patch(0, 30, Image.new("RGB", (50, 5), (0, 0, 255))))
+    sheet = frames._patch_sheet(first, patches)
+    colours = {colour for _, colour in sheet.getcolors(10_000)}
+    assert colours == {(255, 255, 255), (200, 0, 0), (0, 0, 255), *((0, 20 * k, 0) for k in range(1, 8))}
+    assert sheet.crop((0, 0, 50, 40)).tobytes() == first.tobytes()
+    assert sheet.size[0] == 50 and sheet.size[1] < 40 + 17 + 17 + 5 + 1  # patches side by side
+    few = frames._patch_sheet(first, patches, most=0.2)  # 400 pixels of patches: every third
+    assert len({colour for _, colour in few.getcolors(10_000)}) < len(colours)
