@@ -226,9 +226,15 @@ def gif_dpi(points: tuple[float, float], count: int) -> float:
     return GIF_DPI * scale
 
 
-def _drawing_points(res: Any, last: RenderOptions) -> tuple[float, float]:
-    """Width and height in points of the finished drawing (every steady frame has its size)."""
-    drawing = json.loads(_layout(res, "json")(last))
+def _drawing_points(res: Any, last: RenderOptions, source: tuple[str, tuple[str, ...]] | None = None
+                    ) -> tuple[float, float]:
+    """Width and height in points of the finished drawing (every steady frame has its size);
+    ``source``: the last frame's DOT text and layout arguments, when the caller has them."""
+    if source is None:
+        drawing = json.loads(_layout(res, "json")(last))
+    else:
+        program = layout.find_program(last.layout_program)
+        drawing = json.loads(kept.run_kept([source[0]], "json", program, last.timeout, source[1])[0])
     left, bottom, right, top = (float(v) for v in drawing.get("bb", "0,0,1,1").split(","))
     return right - left + 2 * _PAD, top - bottom + 2 * _PAD
 
@@ -243,15 +249,13 @@ def gif_bytes(res: Any, options: RenderOptions | None = None, seconds_per_frame:
     make the one palette (:func:`_palette`), and frames are kept as 8-bit palette images (one
     byte a pixel), which Pillow keeps until it writes the file: at most about
     :data:`MAX_GIF_PIXELS` bytes."""
-    from PIL import Image
-
     from .gif import region_frames
 
     duration = check_seconds(seconds_per_frame)
     frames = frame_options(res, options, max_frames)
-    dpi = gif_dpi(_drawing_points(res, frames[-1]), len(frames))
-    background = (30, 30, 30) if frames[0].background == "dark" else (255, 255, 255)
     sources = _sources(res, frames)
+    dpi = gif_dpi(_drawing_points(res, frames[-1], sources[-1]), len(frames))
+    background = (30, 30, 30) if frames[0].background == "dark" else (255, 255, 255)
     program = layout.find_program(frames[0].layout_program)
     regions = region_frames(sources, program, dpi, frames[0].timeout, background)
     if regions is None:

@@ -233,6 +233,19 @@ def test_patch_sheet_holds_every_colour_of_the_sequence() -> None:
     colours = {colour for _, colour in sheet.getcolors(10_000)}
     assert colours == {(255, 255, 255), (200, 0, 0), (0, 0, 255), *((0, 20 * k, 0) for k in range(1, 8))}
     assert sheet.crop((0, 0, 50, 40)).tobytes() == first.tobytes()
-    assert sheet.size[0] == 50 and sheet.size[1] < 40 + 17 + 17 + 5 + 1  # patches side by side
+    assert sheet.size[0] == 50 and sheet.size[1] < 40 + 17 + 17 + 5 + 1  # side by side
     few = frames._patch_sheet(first, patches, most=0.2)  # 400 pixels of patches: every third
     assert len({colour for _, colour in few.getcolors(10_000)}) < len(colours)
+
+
+@exe
+@pytest.mark.parametrize("options", [RenderOptions(), RenderOptions(steady=False)], ids=["steady", "unpinned"])
+def test_drawing_size_from_the_last_source_is_the_finished_drawings(options: RenderOptions) -> None:
+    """The GIF's resolution is read from the last frame's text the sequence already has: the
+    same size as the finished drawing laid out on its own."""
+    res = gnn.evaluate(*EXPRESSION)
+    steps = frames.frame_options(res, options)
+    sources = frames._sources(res, steps)
+    points = frames._drawing_points(res, steps[-1], sources[-1])
+    assert points == frames._drawing_points(res, steps[-1])
+    assert frames._drawing_points(res, steps[-1], ("digraph g { a }\n", ())) != points  # the text given is read
