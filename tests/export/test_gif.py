@@ -68,12 +68,12 @@ def _compare(res: object, options: RenderOptions, dpi: float | None = None) -> t
     assert plan is not None, "a steady sequence drawn by dot is drawn by regions"
     regions = gif.region_frames(sources, _dot(), dpi, options.timeout, _background(options), plan)
     assert regions is not None
-    windows = gif._run_all([plan.whole(k) for k in range(len(steps))], _dot(), options.timeout,
-                           (*PIN_ARGS, f"-Gdpi={dpi:.2f}"))
+    wholes = gif._run_all([plan.whole(k) for k in range(len(steps))], _dot(), options.timeout,
+                          (*PIN_ARGS, f"-Gdpi={dpi:.2f}"))
     own = frames._layout_all(res, "png", steps, (f"-Gdpi={dpi:.2f}",), sources)
     canvas = regions.first.copy()
     worst, share, own_share = 0, 0.0, 0.0
-    for k, (window, png) in enumerate(zip(windows, own)):
+    for k, (window, png) in enumerate(zip(wholes, own)):
         if k:
             for patch in regions.patches[k - 1]:
                 canvas.paste(patch.image, (patch.left, patch.top))
