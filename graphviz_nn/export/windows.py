@@ -9,8 +9,8 @@ edges join (an edge needs its ends; they draw where they are pinned), every stat
 known box and every line that is no statement (the graph's attributes, its invisible corners
 that fix the drawing's size, subgraphs); a dropped node's name is taken out of the subgraph and
 rank lines, which would otherwise make it anew without its place. What lies under the window is
-drawn as from the whole text; the program reads a fraction of it. :func:`_run_all` draws
-windows a few runs at a time, :func:`_on_background` puts a drawing on the frame's background.
+drawn as from the whole text; the program reads a fraction of it. :func:`draw_all` draws
+windows a few runs at a time, :func:`on_background` puts a drawing on the frame's background.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import Any
 
 from ..layout import program as layout
 
-__all__ = ["window_source", "droppable"]
+__all__ = ["window_source", "droppable", "draw_all", "on_background"]
 
 Box = tuple[float, float, float, float]
 """left, bottom, right, top in points (y up)."""
@@ -106,7 +106,7 @@ def window_source(source: str, boxes: dict[str, list[Box]], view: Box) -> str:
     return "\n".join(out) + "\n"
 
 
-def _run_all(sources: list[str], program: layout.LayoutProgram, timeout: float,
+def draw_all(sources: list[str], program: layout.LayoutProgram, timeout: float,
              extra: tuple[str, ...]) -> list[bytes]:
     """PNG drawings of ``sources`` in order, from :data:`_BATCHES` runs at a time."""
     jobs = [list(range(i, len(sources), _BATCHES)) for i in range(_BATCHES)]
@@ -123,7 +123,7 @@ def _run_all(sources: list[str], program: layout.LayoutProgram, timeout: float,
     return out
 
 
-def _on_background(data: bytes, background: tuple[int, int, int]) -> Any:
+def on_background(data: bytes, background: tuple[int, int, int]) -> Any:
     """A PNG drawing as RGB over ``background`` (pasted through its own alpha)."""
     from PIL import Image
 

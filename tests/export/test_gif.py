@@ -68,8 +68,8 @@ def _compare(res: object, options: RenderOptions, dpi: float | None = None) -> t
     assert plan is not None, "a steady sequence drawn by dot is drawn by regions"
     regions = gif.region_frames(sources, _dot(), dpi, options.timeout, _background(options), plan)
     assert regions is not None
-    wholes = gif._run_all([plan.whole(k) for k in range(len(steps))], _dot(), options.timeout,
-                          (*PIN_ARGS, f"-Gdpi={dpi:.2f}"))
+    wholes = windows.draw_all([plan.whole(k) for k in range(len(steps))], _dot(), options.timeout,
+                              (*PIN_ARGS, f"-Gdpi={dpi:.2f}"))
     own = frames._layout_all(res, "png", steps, (f"-Gdpi={dpi:.2f}",), sources)
     canvas = regions.first.copy()
     worst, share, own_share = 0, 0.0, 0.0
@@ -79,7 +79,7 @@ def _compare(res: object, options: RenderOptions, dpi: float | None = None) -> t
                 canvas.paste(patch.image, (patch.left, patch.top))
         built = np.asarray(canvas, dtype=int)
         for drawn, mine in ((window, True), (png, False)):
-            whole = np.asarray(gif._on_background(drawn, _background(options)), dtype=int)
+            whole = np.asarray(windows.on_background(drawn, _background(options)), dtype=int)
             assert built.shape == whole.shape, k
             error = np.abs(built - whole).max(axis=2)
             if mine:
@@ -206,7 +206,8 @@ def test_window_source_keeps_what_draws_under_the_window() -> None:
     boxes = {"a": [(-10, -10, 10, 10)], "b": [(490, -10, 510, 10)], "c": [(890, -10, 910, 10)],
              "d": [(290, -10, 310, 10)], "a-b": [(10, -5, 490, 5)], "c-d": [(310, -5, 890, 5)]}
     frame = (-20, -20, 920, 20)  # the pinned corners: every statement inside
-    cut = windows.window_source(text, windows.droppable(boxes, frame), (480, -20, 520, 20))  # b, both edges, so a, c and d
+    # under the window: b, both edges, so their ends a, c and d
+    cut = windows.window_source(text, windows.droppable(boxes, frame), (480, -20, 520, 20))
     assert cut == text
     cut = windows.window_source(text, windows.droppable(boxes, frame), (-20, -20, 20, 20))  # a, so the edge a-b, so b
     assert cut == ('digraph g {\n  graph [label="x"]\n  "a" [id="a" pos="0,0!"]\n  "b" [id="b" pos="500,0!"]\n'
