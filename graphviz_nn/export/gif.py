@@ -4,8 +4,8 @@ Every frame of a steady sequence (:mod:`graphviz_nn.layout.steady`) has the same
 ``k`` differs from frame ``k - 1`` only in the node and edge statements the step redraws and in
 the caption. :func:`region_frames` therefore draws frame 0 whole and, for every later frame, only
 the rectangles those changes can touch, each with the layout program's ``viewport`` (the frame's
-whole DOT text, drawn through a window: what lies under the window is drawn exactly as in the
-whole frame). Pasted over the previous frame, the rectangles give the frame: the pixels of the
+DOT text, less what cannot draw under the window (:mod:`graphviz_nn.export.windows`), drawn
+through a window: what lies under the window is drawn exactly as in the whole frame). Pasted over the previous frame, the rectangles give the frame: the pixels of the
 frame drawn whole, but for anti-aliased lines lying almost on a pixel edge (a few levels of 255)
 and, at resolutions other than 96 dpi, now and then a glyph a pixel over (cairo rounds a window's
 offset slightly differently). Each window is drawn :data:`GUARD` pixels larger than it is pasted:
