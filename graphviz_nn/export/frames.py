@@ -226,9 +226,15 @@ def gif_dpi(points: tuple[float, float], count: int) -> float:
     return GIF_DPI * scale
 
 
-def _drawing_points(res: Any, last: RenderOptions) -> tuple[float, float]:
-    """Width and height in points of the finished drawing (every steady frame has its size)."""
-    drawing = json.loads(_layout(res, "json")(last))
+def _drawing_points(res: Any, last: RenderOptions, source: tuple[str, tuple[str, ...]] | None = None
+                    ) -> tuple[float, float]:
+    """Width and height in points of the finished drawing (every steady frame has its size);
+    ``source``: the last frame's DOT text and layout arguments, when the caller has them."""
+    if source is None:
+        drawing = json.loads(_layout(res, "json")(last))
+    else:
+        program = layout.find_program(last.layout_program)
+        drawing = json.loads(kept.run_kept([source[0]], "json", program, last.timeout, source[1])[0])
     left, bottom, right, top = (float(v) for v in drawing.get("bb", "0,0,1,1").split(","))
     return right - left + 2 * _PAD, top - bottom + 2 * _PAD
 
@@ -239,19 +245,17 @@ def gif_bytes(res: Any, options: RenderOptions | None = None, seconds_per_frame:
 
     A steady sequence drawn by ``dot`` is drawn a region at a time (:mod:`graphviz_nn.export.gif`:
     the first frame whole, then what each step changes); others frame by frame. Memory stays
-    bounded: the resolution is lowered for big drawings (:func:`gif_dpi`), five sample frames
+    bounded: the resolution is lowered for big drawings (:func:`gif_dpi`), a few frames' pixels
     make the one palette (:func:`_palette`), and frames are kept as 8-bit palette images (one
     byte a pixel), which Pillow keeps until it writes the file: at most about
     :data:`MAX_GIF_PIXELS` bytes."""
-    from PIL import Image
-
     from .gif import region_frames
 
     duration = check_seconds(seconds_per_frame)
     frames = frame_options(res, options, max_frames)
-    dpi = gif_dpi(_drawing_points(res, frames[-1]), len(frames))
-    background = (30, 30, 30) if frames[0].background == "dark" else (255, 255, 255)
     sources = _sources(res, frames)
+    dpi = gif_dpi(_drawing_points(res, frames[-1], sources[-1]), len(frames))
+    background = (30, 30, 30) if frames[0].background == "dark" else (255, 255, 255)
     program = layout.find_program(frames[0].layout_program)
     regions = region_frames(sources, program, dpi, frames[0].timeout, background)
     if regions is None:
@@ -266,20 +270,12 @@ def gif_bytes(res: Any, options: RenderOptions | None = None, seconds_per_frame:
 
 def _patched_frames(regions: Any) -> Iterator[Any]:
     """The palette frames of a sequence drawn by regions (:class:`~graphviz_nn.export.gif.Regions`):
-    the sample frames are built up from the patches for the palette, then every frame is the
-    frame before with its patches mapped to the palette pasted over it."""
+    the palette is made from the first frame and the patches (:func:`_patch_sheet`: every pixel
+    of every frame is one of theirs), then every frame is the frame before with its patches
+    mapped to the palette pasted over it."""
     from PIL import Image
 
-    picks = set(_palette_frames(len(regions.patches) + 1))
-    canvas = regions.first.copy()
-    samples = [regions.first] if 0 in picks else []
-    for k, patches in enumerate(regions.patches, start=1):
-        for patch in patches:
-            canvas.paste(patch.image, (patch.left, patch.top))
-        if k in picks:
-            samples.append(canvas.copy())
-    palette = _palette(samples)
-    del samples, canvas
+    palette = _palette([_patch_sheet(regions.first, regions.patches)])
     frame = regions.first.quantize(palette=palette, dither=Image.Dither.NONE)
     yield frame
     for patches in regions.patches:
@@ -287,6 +283,30 @@ def _patched_frames(regions: Any) -> Iterator[Any]:
         for patch in patches:
             frame.paste(patch.image.quantize(palette=palette, dither=Image.Dither.NONE), (patch.left, patch.top))
         yield frame
+
+
+def _patch_sheet(first: Any, patches: list[list[Any]], most: float = 1) -> Any:
+    """The first frame with the patches packed in rows below it, on the frame's background (its
+    corner): the colours of the whole sequence in a few times fewer pixels than its frames. When
+    the patches have more than ``most`` frames' pixels, an even share of them."""
+    from PIL import Image
+
+    width, height = first.size
+    images = [patch.image for some in patches for patch in some]
+    total = sum(image.size[0] * image.size[1] for image in images)
+    images = images[::max(1, math.ceil(total / (most * width * height)))]
+    x = y = row = 0
+    places = []
+    for image in sorted(images, key=lambda image: -image.size[1]):  # shelves of falling height
+        if x + image.size[0] > width:
+            x, y, row = 0, y + row, 0
+        places.append((image, (x, height + y)))
+        x, row = x + image.size[0], max(row, image.size[1])
+    sheet = Image.new("RGB", (width, height + y + row), first.getpixel((0, 0)))
+    sheet.paste(first, (0, 0))
+    for image, place in places:
+        sheet.paste(image, place)
+    return sheet
 
 
 def _whole_frames(res: Any, frames: list[RenderOptions], dpi: float, background: tuple[int, int, int],

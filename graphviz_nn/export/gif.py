@@ -4,8 +4,8 @@ Every frame of a steady sequence (:mod:`graphviz_nn.layout.steady`) has the same
 ``k`` differs from frame ``k - 1`` only in the node and edge statements the step redraws and in
 the caption. :func:`region_frames` therefore draws frame 0 whole and, for every later frame, only
 the rectangles those changes can touch, each with the layout program's ``viewport`` (the frame's
-whole DOT text, drawn through a window: what lies under the window is drawn exactly as in the
-whole frame). Pasted over the previous frame, the rectangles give the frame: the pixels of the
+DOT text, less what cannot draw under the window (:mod:`graphviz_nn.export.windows`), drawn
+through a window: what lies under the window is drawn exactly as in the whole frame). Pasted over the previous frame, the rectangles give the frame: the pixels of the
 frame drawn whole, but for anti-aliased lines lying almost on a pixel edge (a few levels of 255)
 and, at resolutions other than 96 dpi, now and then a glyph a pixel over (cairo rounds a window's
 offset slightly differently). Each window is drawn :data:`GUARD` pixels larger than it is pasted:
@@ -24,16 +24,15 @@ whole frames.
 
 from __future__ import annotations
 
-import io
 import json
 import math
 import re
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Iterable
 
 from ..layout import program as layout
 from ..layout.steady import PIN_ARGS, html_attr
+from .windows import draw_all, droppable, on_background, window_source
 
 __all__ = ["Patch", "Regions", "Plan", "plan_regions", "region_frames", "changed_ids", "statement_boxes", "merge_boxes"]
 
@@ -46,7 +45,6 @@ MERGE_PIXELS = 100_000
 larger than the two (a run of its own costs about as much as drawing that many pixels)."""
 GUARD = 8
 """Pixels drawn around every window and dropped (see the module)."""
-_BATCHES = 2  # layout runs at a time
 
 _STATEMENT = re.compile(r'^\s+"(?:[^"\\]|\\.)*"( -> "(?:[^"\\]|\\.)*")? \[id="((?:[^"\\]|\\.)*)"')
 _NODE_NAME = re.compile(r'^(\s+)"(?:[^"\\]|\\.)*" \[id="(?:[^"\\]|\\.)*"')
@@ -260,35 +258,6 @@ def _with_viewport(source: str, graph: str, view: str) -> str:
     return source.replace(graph, f'{graph[:-1]} viewport="{view}"]', 1)
 
 
-def _run_all(sources: list[str], program: layout.LayoutProgram, timeout: float,
-             extra: tuple[str, ...]) -> list[bytes]:
-    """PNG drawings of ``sources`` in order, from :data:`_BATCHES` runs at a time."""
-    jobs = [list(range(i, len(sources), _BATCHES)) for i in range(_BATCHES)]
-    jobs = [ks for ks in jobs if ks]
-
-    def run(ks: list[int]) -> list[bytes]:
-        return layout.run_layout_many([sources[k] for k in ks], "png", program, timeout, extra)
-
-    out: list[bytes] = [b""] * len(sources)
-    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
-        for ks, drawn in zip(jobs, pool.map(run, jobs)):
-            for k, data in zip(ks, drawn):
-                out[k] = data
-    return out
-
-
-def _on_background(data: bytes, background: tuple[int, int, int]) -> Any:
-    """A PNG drawing as RGB over ``background`` (pasted through its own alpha)."""
-    from PIL import Image
-
-    image = Image.open(io.BytesIO(data))
-    if image.mode != "RGB":
-        image = image.convert("RGBA")
-    canvas = Image.new("RGB", image.size, background)
-    canvas.paste(image, (0, 0), image if image.mode == "RGBA" else None)
-    return canvas
-
-
 @dataclass(frozen=True)
 class Plan:
     """How a sequence is drawn by regions: the frames' DOT texts, where the drawing sits (its top
@@ -302,14 +271,20 @@ class Plan:
     scale: float
     size: tuple[int, int]
     rects: dict[int, list[tuple[int, int, int, int]]]
+    boxes: dict[str, list[Box]] | None = None  # where each statement a window may drop draws, in points
 
     def window(self, k: int, box: tuple[int, int, int, int]) -> str:
-        """Frame ``k``'s DOT text drawing only the pixels ``box`` (left, top, right, bottom)."""
+        """Frame ``k``'s DOT text drawing only the pixels ``box`` (left, top, right, bottom),
+        without the statements that cannot draw there (:func:`~graphviz_nn.export.windows.window_source`)."""
         l, t, r, b = box
         unit = 1 / self.scale  # points a pixel (0.75 at 96 dpi: exact, so is every sum below)
         w, h = (r - l) * unit, (b - t) * unit
         cx, cy = self.left + (l + r) / 2 * unit, self.top - (t + b) / 2 * unit
-        return _with_viewport(self.sources[k], self.graphs[k], f"{w!r},{h!r},1,{cx!r},{cy!r}")
+        source = self.sources[k]
+        if self.boxes is not None and box != (0, 0, *self.size):
+            view = (self.left + l * unit, self.top - b * unit, self.left + r * unit, self.top - t * unit)
+            source = window_source(source, self.boxes, view)
+        return _with_viewport(source, self.graphs[k], f"{w!r},{h!r},1,{cx!r},{cy!r}")
 
     def whole(self, k: int) -> str:
         """Frame ``k`` drawn whole, placed as its windows are. (The program places a whole
@@ -348,10 +323,11 @@ def plan_regions(sources: list[tuple[str, tuple[str, ...]]], program: layout.Lay
     if len(widths) != len(captions):
         return None
     boxes = statement_boxes(drawing, owner)
-    corner = next((o for o in drawing.get("objects", []) if o.get("name") == "gnn_corner_1"), None)
+    corner = {o.get("name"): o for o in drawing.get("objects", []) if o.get("name") in ("gnn_corner_0", "gnn_corner_1")}
     try:
         x0, y0, x1, y1 = (float(v) for v in drawing["bb"].split(","))
-        caption_bottom = float(str(corner["pos"]).split(",")[1])  # type: ignore[index]
+        c0, c1 = ([float(v) for v in str(corner[f"gnn_corner_{i}"]["pos"]).split(",")[:2]] for i in (0, 1))
+        caption_bottom = c1[1]
     except (KeyError, ValueError, TypeError, IndexError):
         return None
     scale = float(f"{dpi:.2f}") / 72.0  # the resolution the program is given
@@ -372,7 +348,8 @@ def plan_regions(sources: list[tuple[str, tuple[str, ...]]], program: layout.Lay
             wide = max(widths[read[k].graph], widths[read[k - 1].graph])
             found.append(pixels((left, caption_bottom, x0 + wide + 2 * MARGIN + PAD, top)))
         rects[k] = merge_boxes([r for r in found if r[0] < r[2] and r[1] < r[3]])
-    return Plan([s for s, _ in sources], [f.graph for f in read], left, top, scale, (width, height), rects)
+    return Plan([s for s, _ in sources], [f.graph for f in read], left, top, scale, (width, height), rects,
+                droppable(boxes, (c0[0], c0[1], c1[0], c1[1])))
 
 
 def region_frames(sources: list[tuple[str, tuple[str, ...]]], program: layout.LayoutProgram, dpi: float,
@@ -387,13 +364,13 @@ def region_frames(sources: list[tuple[str, tuple[str, ...]]], program: layout.La
     grown = [(max(0, l - GUARD), max(0, t - GUARD), min(width, r + GUARD), min(height, b + GUARD))
              for _, (l, t, r, b) in wanted]  # each window with a guard band (dropped when pasted)
     windows = [plan.whole(0)] + [plan.window(k, box) for (k, _), box in zip(wanted, grown)]
-    drawn = _run_all(windows, program, timeout, (*PIN_ARGS, f"-Gdpi={dpi:.2f}"))
-    first = _on_background(drawn[0], background)
+    drawn = draw_all(windows, program, timeout, (*PIN_ARGS, f"-Gdpi={dpi:.2f}"))
+    first = on_background(drawn[0], background)
     if first.size != plan.size:
         return None  # not the size the windows were placed by
     patches: list[list[Patch]] = [[] for _ in range(len(plan.sources) - 1)]
     for (k, (l, t, r, b)), (gl, gt, gr, gb), data in zip(wanted, grown, drawn[1:]):
-        image = _on_background(data, background)
+        image = on_background(data, background)
         if image.size != (gr - gl, gb - gt):
             return None
         patches[k - 1].append(Patch(l, t, image.crop((l - gl, t - gt, r - gl, b - gt))))

@@ -27,7 +27,7 @@ import pytest
 
 import graphviz_nn as gnn
 from graphviz_nn.draw.dot import RenderOptions
-from graphviz_nn.export import frames, gif
+from graphviz_nn.export import frames, gif, windows
 from graphviz_nn.layout import program as layout
 from graphviz_nn.layout.steady import PIN_ARGS, step_source
 
@@ -68,18 +68,18 @@ def _compare(res: object, options: RenderOptions, dpi: float | None = None) -> t
     assert plan is not None, "a steady sequence drawn by dot is drawn by regions"
     regions = gif.region_frames(sources, _dot(), dpi, options.timeout, _background(options), plan)
     assert regions is not None
-    windows = gif._run_all([plan.whole(k) for k in range(len(steps))], _dot(), options.timeout,
-                           (*PIN_ARGS, f"-Gdpi={dpi:.2f}"))
+    wholes = windows.draw_all([plan.whole(k) for k in range(len(steps))], _dot(), options.timeout,
+                              (*PIN_ARGS, f"-Gdpi={dpi:.2f}"))
     own = frames._layout_all(res, "png", steps, (f"-Gdpi={dpi:.2f}",), sources)
     canvas = regions.first.copy()
     worst, share, own_share = 0, 0.0, 0.0
-    for k, (window, png) in enumerate(zip(windows, own)):
+    for k, (window, png) in enumerate(zip(wholes, own)):
         if k:
             for patch in regions.patches[k - 1]:
                 canvas.paste(patch.image, (patch.left, patch.top))
         built = np.asarray(canvas, dtype=int)
         for drawn, mine in ((window, True), (png, False)):
-            whole = np.asarray(gif._on_background(drawn, _background(options)), dtype=int)
+            whole = np.asarray(windows.on_background(drawn, _background(options)), dtype=int)
             assert built.shape == whole.shape, k
             error = np.abs(built - whole).max(axis=2)
             if mine:
@@ -96,6 +96,7 @@ CASES = [
     ("cs231n_simple white", lambda: _example("cs231n_simple"), RenderOptions(theme="lecture"), None),
     ("micrograd_neuron dark", lambda: _example("micrograd_neuron"),
      RenderOptions(theme="lecture", background="dark"), None),
+    ("mit_4layer_chain rows", lambda: _example("mit_4layer_chain"), RenderOptions(), None),  # subgraphs
 ]
 
 
@@ -109,7 +110,8 @@ def test_region_frames_show_the_whole_frames(name: str, make, options: RenderOpt
 
 
 @exe
-@pytest.mark.parametrize("breakage", ["a changed statement left out", "boxes too small", "no caption"])
+@pytest.mark.parametrize("breakage", ["a changed statement left out", "boxes too small", "no caption",
+                                      "windows cut too much"])
 def test_a_broken_region_logic_is_caught(monkeypatch: pytest.MonkeyPatch, breakage: str) -> None:
     """The comparison above fails when the regions miss what a step changes."""
     if breakage == "a changed statement left out":
@@ -117,6 +119,8 @@ def test_a_broken_region_logic_is_caught(monkeypatch: pytest.MonkeyPatch, breaka
         monkeypatch.setattr(gif, "changed_ids", lambda a, b: set(sorted(real(a, b))[1:]))
     elif breakage == "boxes too small":
         monkeypatch.setattr(gif, "MARGIN", -12.0)
+    elif breakage == "windows cut too much":  # every statement with a box dropped from the windows
+        monkeypatch.setattr(windows, "_meets", lambda a, b: False)
     else:
         real_plan = gif.plan_regions
 
@@ -192,3 +196,57 @@ def test_statement_boxes_cover_a_nodes_pinned_size() -> None:
     grow = 1 + gif.MARGIN
     assert boxes["e1"] == [pytest.approx((0 - grow, 0 - grow, 50 + grow, 60 + grow)),
                            pytest.approx((50 - grow, 60 - grow, 200 + grow, 100 + grow))]
+
+
+def test_window_source_keeps_what_draws_under_the_window() -> None:
+    text = ('digraph g {\n  graph [label="x"]\n  "a" [id="a" pos="0,0!"]\n  "b" [id="b" pos="500,0!"]\n'
+            '  "c" [id="c" pos="900,0!"]\n  "d" [id="d" pos="300,0!"]\n  "e" [shape="point" pos="9,9!"]\n'
+            '  "a" -> "b" [id="a-b" pos="e,490,0 10,0"]\n  "c" -> "d" [id="c-d" pos="e,310,0 890,0"]\n'
+            '  { subgraph "cluster_r" { label="" "a" "c" "d" } }\n}\n')
+    boxes = {"a": [(-10, -10, 10, 10)], "b": [(490, -10, 510, 10)], "c": [(890, -10, 910, 10)],
+             "d": [(290, -10, 310, 10)], "a-b": [(10, -5, 490, 5)], "c-d": [(310, -5, 890, 5)]}
+    frame = (-20, -20, 920, 20)  # the pinned corners: every statement inside
+    # under the window: b, both edges, so their ends a, c and d
+    cut = windows.window_source(text, windows.droppable(boxes, frame), (480, -20, 520, 20))
+    assert cut == text
+    cut = windows.window_source(text, windows.droppable(boxes, frame), (-20, -20, 20, 20))  # a, so the edge a-b, so b
+    assert cut == ('digraph g {\n  graph [label="x"]\n  "a" [id="a" pos="0,0!"]\n  "b" [id="b" pos="500,0!"]\n'
+                   '  "e" [shape="point" pos="9,9!"]\n  "a" -> "b" [id="a-b" pos="e,490,0 10,0"]\n'
+                   '  { subgraph "cluster_r" { label="" "a" } }\n}\n')
+    assert windows.window_source(text, windows.droppable(boxes, frame), (-1000, -1000, 2000, 1000)) == text
+    # what reaches beyond the corners widens the drawing (so moves the window): it stays
+    beyond = windows.droppable(boxes, (-20, -20, 900, 20))
+    assert windows.window_source(text, beyond, (-20, -20, 20, 20)) == text.replace(
+        '  "d" [id="d" pos="300,0!"]\n', "").replace('  "c" -> "d" [id="c-d" pos="e,310,0 890,0"]\n', "").replace(
+        ' "a" "c" "d" }', ' "a" "c" }')
+
+
+def test_patch_sheet_holds_every_colour_of_the_sequence() -> None:
+    """The palette is made from the first frame and the patches packed below it: every colour
+    any frame shows is on the sheet, in fewer pixels than the frames."""
+    from PIL import Image
+
+    first = Image.new("RGB", (50, 40), (255, 255, 255))
+    first.paste((200, 0, 0), (5, 5, 20, 20))
+    patches = [[gif.Patch(0, 0, Image.new("RGB", (10, 10 + k), (0, 20 * k, 0)))] for k in range(1, 8)]
+    patches[3].append(gif.Patch(0, 30, Image.new("RGB", (50, 5), (0, 0, 255))))
+    sheet = frames._patch_sheet(first, patches)
+    colours = {colour for _, colour in sheet.getcolors(10_000)}
+    assert colours == {(255, 255, 255), (200, 0, 0), (0, 0, 255), *((0, 20 * k, 0) for k in range(1, 8))}
+    assert sheet.crop((0, 0, 50, 40)).tobytes() == first.tobytes()
+    assert sheet.size[0] == 50 and sheet.size[1] < 40 + 17 + 17 + 5 + 1  # side by side
+    few = frames._patch_sheet(first, patches, most=0.2)  # 400 pixels of patches: every third
+    assert len({colour for _, colour in few.getcolors(10_000)}) < len(colours)
+
+
+@exe
+@pytest.mark.parametrize("options", [RenderOptions(), RenderOptions(steady=False)], ids=["steady", "unpinned"])
+def test_drawing_size_from_the_last_source_is_the_finished_drawings(options: RenderOptions) -> None:
+    """The GIF's resolution is read from the last frame's text the sequence already has: the
+    same size as the finished drawing laid out on its own."""
+    res = gnn.evaluate(*EXPRESSION)
+    steps = frames.frame_options(res, options)
+    sources = frames._sources(res, steps)
+    points = frames._drawing_points(res, steps[-1], sources[-1])
+    assert points == frames._drawing_points(res, steps[-1])
+    assert frames._drawing_points(res, steps[-1], ("digraph g { a }\n", ())) != points  # the text given is read
