@@ -98,10 +98,32 @@ def field(page: object, name: str) -> object:
     return page.get_by_role("spinbutton", name=name, exact=True)
 
 
+PICK_MS = 30_000
+"""How long one try at picking from the examples' menu waits for its option."""
+
+
 def load_example(page: object, title: str) -> None:
-    """Pick an example from the sidebar's menu."""
-    page.locator(".st-key-example").get_by_role("combobox").click()
-    page.get_by_role("option", name=title, exact=True).click()
+    """Pick an example from the sidebar's menu, typing its title (a small screen's list shows
+    only a few options at a time).
+
+    The menu's list closes, as it does for a person, when the page around it scrolls (clicking
+    an option scrolls it into view) or the drawer moves under it; its option is then gone from
+    the page. So each try waits for the option to be clicked, and a try whose list closed opens
+    it again by typing the title afresh: at most three tries."""
+    from playwright.sync_api import Error as PlaywrightError
+
+    box = page.locator(".st-key-example").get_by_role("combobox")
+    option = page.get_by_role("option", name=title, exact=True)
+    for attempt in range(3):
+        box.click()
+        box.fill("")
+        box.fill(title)
+        try:
+            option.click(timeout=PICK_MS)
+            return
+        except PlaywrightError:
+            if attempt == 2:
+                raise
 
 
 def test_type_set_values_step_and_download(app_url: str, browser: object, tmp_path: Path) -> None:

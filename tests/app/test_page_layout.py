@@ -23,7 +23,7 @@ from graphviz_nn.explain.captions import format_number
 from graphviz_nn.page import netview
 from graphviz_nn.page.examples import Example, list_examples
 from helpers import LABEL_PX, READABLE_PX, example_player_data
-from test_browser import PLAYER, app_url, browser, new_page, settled  # noqa: F401
+from test_browser import PLAYER, app_url, browser, load_example, new_page, settled  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
@@ -53,15 +53,6 @@ def oracle(example: Example) -> tuple[str, list[str]]:
 def steps_of(example: Example) -> int:
     """How many steps the player shows for the example (the app's own player data)."""
     return int(example_player_data(example)["n"])
-
-
-def load_example(page: Any, title: str) -> None:
-    """Pick an example from the menu, typing its title (the menu's list shows only a few
-    options at a time on a small screen)."""
-    box = page.locator(".st-key-example").get_by_role("combobox")
-    box.click()
-    box.fill(title)
-    page.get_by_role("option", name=title, exact=True).click()
 
 
 def show(page: Any, example: Example, phone: bool) -> Any:
