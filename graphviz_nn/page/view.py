@@ -78,6 +78,7 @@ class View:
     reading: str = ""
     output: str = "f"
     value: str = ""
+    number: float | None = None
     gradients: tuple[tuple[str, str], ...] = ()
     labels: tuple[tuple[str, str], ...] = ()
     warnings: tuple[str, ...] = ()
@@ -134,6 +135,18 @@ def _tables(text: str, values: tuple[tuple[str, str], ...], digits: int,
         rows.append(TraceRow(step=k, phase=step.phase, node=who, formula=captions[k].plain, value=value,
                              gradient=gradient))
     return Tables(rows=tuple(rows), captions=captions)
+
+
+def _scalar(value: Any) -> float | None:
+    """The output as a float when it is one number (a network's loss), else ``None``.
+
+    >>> _scalar(8), _scalar([1.0, 2.0])
+    (8.0, None)
+    """
+    import numpy as np
+
+    arr = np.asarray(value)
+    return float(arr) if arr.ndim == 0 and np.isrealobj(arr) else None
 
 
 def _output_label(graph: Any) -> str:
@@ -195,7 +208,7 @@ def build_view(text: str, values: ValuesArg | None = None, options: RenderOption
     view = View(
         text=text, fields=fields, canonical=str(res.canonical),
         reading=str(getattr(res, "reading", "") or res.canonical), output=_output_label(graph),
-        value=format_number(res.value, options.digits),
+        value=format_number(res.value, options.digits), number=_scalar(res.value),
         gradients=tuple((name, format_number(grad, options.digits)) for name, grad in res.gradients.items()),
         labels=tuple((name, str(graph.nodes[nid].get("label") or name)) for name, nid in inputs.items()),
         warnings=tuple(str(w) for w in (res.warnings or ())), nonfinite=_nonfinite_text(res), n_steps=n_steps,

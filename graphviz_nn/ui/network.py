@@ -90,7 +90,7 @@ def network_page(options: RenderOptions, zoom: int, left: Any, stage: Any) -> No
         st.markdown(title + summary_line(view))
         if view.nonfinite:
             st.warning(md_escape(view.nonfinite))
-        training_panel(net.loss)
+        training_panel(net.loss, view.number)
         with st.expander("The chain expands into this program"):
             st.code(net.program, language=None)
             st.download_button("Download this spec (.toml)", netview.spec_toml(form), file_name="network.toml",
@@ -116,8 +116,10 @@ def network_page(options: RenderOptions, zoom: int, left: Any, stage: Any) -> No
     teaching_panels(text, values, options, labels)
 
 
-def training_panel(loss: str) -> None:
-    """Take a gradient-descent step (or ten) and watch the loss curve."""
+def training_panel(loss: str, current: float | None = None) -> None:
+    """Take a gradient-descent step (or ten) and watch the loss curve. The curve is on the page
+    from the start, with the loss of the values shown (``current``) as its first point: a step
+    then adds a point to a chart already drawn instead of creating one."""
     st.markdown("**Gradient descent**")
     if loss == "none":
         st.caption("Training needs a loss: pick one in the form (or end the chain with -> MSE).")
@@ -138,9 +140,14 @@ def training_panel(loss: str) -> None:
                     f"{md_escape(format_number(losses[-1]))} after {len(losses) - 1} "
                     f"step{'s' if len(losses) != 2 else ''}. Each step sets every parameter "
                     "w ← w − η ∂L/∂w; the values editor shows the new values.")
-        st.vega_lite_chart(loss_curve(losses), width="stretch")
+    elif current is not None:
+        st.markdown(f"Loss {md_escape(format_number(current))} with these values. Each step sets every "
+                    "parameter w ← w − η ∂L/∂w and adds its loss to the curve.")
+        losses = [current]
     else:
         st.caption("Each step sets every parameter w ← w − η ∂L/∂w; the loss curve appears here.")
+    if losses:
+        st.vega_lite_chart(loss_curve(losses), width="stretch")
 
 
 LOSS_MARKS: dict[str, Any] = {

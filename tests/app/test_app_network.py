@@ -201,9 +201,12 @@ def test_the_loss_chart_spec_stays_the_same_text_across_steps_and_only_its_data_
     """The browser rebuilds a Vega view only when the spec text changes: it must not change with
     the number of steps (it did past 30 steps, when the points were dropped)."""
     at = load(start(), "cmu_alpha_beta")
+    start_spec, start_curve = loss_chart(at)  # on the page before any step: the loss of the values
+    assert start_curve == [8.0] and "Loss 8 with these values" in plain(at)  # the published l = 8
     at.number_input(key="net_lr").set_value(0.01).run()
     at.button(key="net_step").click().run()
     first_spec, first = loss_chart(at)
+    assert first_spec == start_spec
     assert first == at.session_state["net_losses"] and first[0] == 8.0  # the published l = 8
     for _ in range(3):
         at.button(key="net_step10").click().run()
