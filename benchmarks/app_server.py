@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
-__all__ = ["ROOT", "CHROMIUM_ARGS", "App", "free_port", "wait_healthy", "start_app", "stop_app", "running_app"]
+__all__ = ["ROOT", "CHROMIUM_ARGS", "App", "free_port", "wait_healthy", "launch_app", "start_app", "stop_app", "running_app"]
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Headless Chromium that reaches nothing but the loopback server it is pointed at.
@@ -68,26 +68,35 @@ def wait_healthy(url: str, proc: subprocess.Popen, seconds: float = START_SECOND
     return False
 
 
-def start_app(script: str | Path = "app.py", root: Path = ROOT, port: int | None = None,
-              env: dict[str, str] | None = None, log: Path | None = None) -> App:
+def launch_app(script: str | Path = "app.py", root: Path = ROOT, port: int | None = None,
+               env: dict[str, str] | None = None, log: Path | None = None, keep_errors: bool = False) -> App:
     """``streamlit run script`` from the checkout ``root`` (its package first on the path) on
-    127.0.0.1; returns once ``/_stcore/health`` answers, or stops it and exits with a message.
-    ``log``: a file for the server's output (by default it is dropped)."""
+    127.0.0.1, without waiting for it. ``log``: a file for the server's output (by default it is
+    dropped); ``keep_errors``: its standard error stays readable as ``app.proc.stderr`` (a test
+    shows why a server did not start)."""
     port = port or free_port()
     environ = {**os.environ, "PYTHONPATH": str(root), **(env or {})}
     out = open(log, "ab") if log is not None else subprocess.DEVNULL  # noqa: SIM115 (the server keeps it)
+    errors = subprocess.PIPE if keep_errors else subprocess.STDOUT if log is not None else subprocess.DEVNULL
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(script), "--server.address", "127.0.0.1",
          "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
          "--server.fileWatcherType", "none"],
-        cwd=root, env=environ, stdout=out, stderr=subprocess.STDOUT if log is not None else subprocess.DEVNULL)
+        cwd=root, env=environ, stdout=out, stderr=errors)
     if log is not None:
         out.close()  # the server holds its own copy
-    app = App(proc, port)
-    if wait_healthy(app.url, proc, START_SECONDS):
+    return App(proc, port)
+
+
+def start_app(script: str | Path = "app.py", root: Path = ROOT, port: int | None = None,
+              env: dict[str, str] | None = None, log: Path | None = None) -> App:
+    """:func:`launch_app`, returning once ``/_stcore/health`` answers; or it is stopped and the
+    program exits with a message."""
+    app = launch_app(script, root, port, env, log)
+    if wait_healthy(app.url, app.proc, START_SECONDS):
         return app
     stop_app(app)
-    raise SystemExit(f"streamlit did not start: {script} on port {port}")
+    raise SystemExit(f"streamlit did not start: {script} on port {app.port}")
 
 
 def stop_app(app: App, also: Iterable[int] = ()) -> None:

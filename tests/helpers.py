@@ -9,6 +9,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
+from benchmarks.app_server import CHROMIUM_ARGS  # headless, and nothing reaches the network
+
 
 @contextmanager
 def time_limit(seconds: int) -> Iterator[None]:
@@ -25,9 +27,6 @@ def time_limit(seconds: int) -> Iterator[None]:
         signal.signal(signal.SIGALRM, old)
 
 
-#: How the browser tests start Debian's chromium: headless, and nothing reaches the network.
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
 
 
 @contextmanager

@@ -6,8 +6,6 @@ Skips only where no chromium is installed (.ci/run installs it with apt when it 
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 from typing import Iterator
 from urllib.parse import urlencode
@@ -15,7 +13,7 @@ from urllib.parse import urlencode
 import pytest
 from helpers import chromium_browser
 
-from benchmarks.app_server import free_port, wait_healthy
+from benchmarks.app_server import launch_app, stop_app, wait_healthy
 
 pytestmark = pytest.mark.browser
 
@@ -29,14 +27,6 @@ PLAYER = 'iframe[title*="graphviz_nn_player"]'
 WAIT_MS = 120_000
 
 
-def _start_app(port: int) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
-         "--server.port", str(port), "--server.headless", "true",
-         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-
-
 @pytest.fixture(scope="module")
 def app_url() -> Iterator[str]:
     """``streamlit run app.py`` on a free loopback port, stopped by PID afterwards. The port is
@@ -44,22 +34,15 @@ def app_url() -> Iterator[str]:
     several servers at once): then Streamlit exits and another port is tried."""
     errors = []
     for _ in range(3):
-        port = free_port()
-        proc = _start_app(port)
-        url = f"http://127.0.0.1:{port}"
+        app = launch_app(keep_errors=True)
         try:
-            if wait_healthy(url, proc, 120):
-                yield url
+            if wait_healthy(app.url, app.proc, 120):
+                yield app.url
                 return
-            errors.append(proc.stderr.read1(20_000).decode(errors="replace") if proc.stderr and proc.poll() is not None
-                          else "no answer to the health check")
+            errors.append(app.proc.stderr.read1(20_000).decode(errors="replace")
+                          if app.proc.stderr and app.proc.poll() is not None else "no answer to the health check")
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=10)
+            stop_app(app)
     pytest.fail(f"streamlit did not start: {errors[-1][-2000:]}")
 
 
