@@ -152,13 +152,15 @@ def training_panel(loss: str, current: float | None = None) -> None:
 
 LOSS_MARKS: dict[str, Any] = {
     "mark": {"type": "line", "point": {"filled": True, "size": 16}},
-    "encoding": {"x": {"field": "step", "type": "quantitative", "title": "step", "axis": {"tickMinStep": 1}},
+    "encoding": {"x": {"field": "step", "type": "quantitative", "title": "step",
+                       "axis": {"tickMinStep": 1, "format": "d"}, "scale": {"domain": {"unionWith": [0, 1]}}},
                  "y": {"field": "loss", "type": "quantitative", "title": "loss"}},
     "height": 220}
 """The loss chart's marks, axes and size: the same for every number of steps. Streamlit sends the
 data apart from the spec and its frontend swaps only the data while the spec text stays the same;
 a spec that changed with the data (points only on short curves, say) would make it build the
-whole Vega view again on that step."""
+whole Vega view again on that step. The step axis spans at least 0 to 1 and counts in whole
+steps, so the curve's first point (before any step) sits at 0 on the left."""
 
 
 def loss_curve(losses: list[float]) -> dict[str, Any]:
