@@ -244,12 +244,14 @@ def gif_bytes(res: Any, options: RenderOptions | None = None, seconds_per_frame:
     """An animated GIF of every step, looping; frames are padded to the largest one.
 
     A steady sequence drawn by ``dot`` is drawn a region at a time (:mod:`graphviz_nn.export.gif`:
-    the first frame whole, then what each step changes); others frame by frame. Memory stays
+    the first frame whole, then what each step changes), its file written from the patches
+    (:mod:`graphviz_nn.export.gifwrite`); others frame by frame, written by Pillow. Memory stays
     bounded: the resolution is lowered for big drawings (:func:`gif_dpi`), a few frames' pixels
-    make the one palette (:func:`_palette`), and frames are kept as 8-bit palette images (one
-    byte a pixel), which Pillow keeps until it writes the file: at most about
-    :data:`MAX_GIF_PIXELS` bytes."""
+    make the one palette (:func:`~graphviz_nn.export.gifwrite.palette_of`), and frames are kept as
+    8-bit palette images (one byte a pixel), which Pillow keeps until it writes the file: at most
+    about :data:`MAX_GIF_PIXELS` bytes."""
     from .gif import region_frames
+    from .gifwrite import patched_gif
 
     duration = check_seconds(seconds_per_frame)
     frames = frame_options(res, options, max_frames)
@@ -258,55 +260,13 @@ def gif_bytes(res: Any, options: RenderOptions | None = None, seconds_per_frame:
     background = (30, 30, 30) if frames[0].background == "dark" else (255, 255, 255)
     program = layout.find_program(frames[0].layout_program)
     regions = region_frames(sources, program, dpi, frames[0].timeout, background)
-    if regions is None:
-        stream = _whole_frames(res, frames, dpi, background, sources)
-    else:
-        stream = _patched_frames(regions)
+    if regions is not None:
+        return patched_gif(regions, duration)
+    stream = _whole_frames(res, frames, dpi, background, sources)
     out = io.BytesIO()
     next(stream).save(out, "GIF", save_all=True, append_images=stream, loop=0, duration=duration,
                       optimize=False, disposal=1)
     return out.getvalue()
-
-
-def _patched_frames(regions: Any) -> Iterator[Any]:
-    """The palette frames of a sequence drawn by regions (:class:`~graphviz_nn.export.gif.Regions`):
-    the palette is made from the first frame and the patches (:func:`_patch_sheet`: every pixel
-    of every frame is one of theirs), then every frame is the frame before with its patches
-    mapped to the palette pasted over it."""
-    from PIL import Image
-
-    palette = _palette([_patch_sheet(regions.first, regions.patches)])
-    frame = regions.first.quantize(palette=palette, dither=Image.Dither.NONE)
-    yield frame
-    for patches in regions.patches:
-        frame = frame.copy()
-        for patch in patches:
-            frame.paste(patch.image.quantize(palette=palette, dither=Image.Dither.NONE), (patch.left, patch.top))
-        yield frame
-
-
-def _patch_sheet(first: Any, patches: list[list[Any]], most: float = 1) -> Any:
-    """The first frame with the patches packed in rows below it, on the frame's background (its
-    corner): the colours of the whole sequence in a few times fewer pixels than its frames. When
-    the patches have more than ``most`` frames' pixels, an even share of them."""
-    from PIL import Image
-
-    width, height = first.size
-    images = [patch.image for some in patches for patch in some]
-    total = sum(image.size[0] * image.size[1] for image in images)
-    images = images[::max(1, math.ceil(total / (most * width * height)))]
-    x = y = row = 0
-    places = []
-    for image in sorted(images, key=lambda image: -image.size[1]):  # shelves of falling height
-        if x + image.size[0] > width:
-            x, y, row = 0, y + row, 0
-        places.append((image, (x, height + y)))
-        x, row = x + image.size[0], max(row, image.size[1])
-    sheet = Image.new("RGB", (width, height + y + row), first.getpixel((0, 0)))
-    sheet.paste(first, (0, 0))
-    for image, place in places:
-        sheet.paste(image, place)
-    return sheet
 
 
 def _whole_frames(res: Any, frames: list[RenderOptions], dpi: float, background: tuple[int, int, int],
@@ -314,6 +274,8 @@ def _whole_frames(res: Any, frames: list[RenderOptions], dpi: float, background:
     """The palette frames, every frame drawn whole: frame sizes are read from the PNG headers
     before any pixel is decoded, and frames are decoded one at a time."""
     from PIL import Image
+
+    from .gifwrite import palette_of
 
     pngs = _layout_all(res, "png", frames, (f"-Gdpi={dpi:.2f}",), sources)
     sizes = [Image.open(io.BytesIO(data)).size for data in pngs]  # headers only
@@ -333,7 +295,7 @@ def _whole_frames(res: Any, frames: list[RenderOptions], dpi: float, background:
         return canvas
 
     samples = {k: rgb(pngs[k]) for k in _palette_frames(len(pngs))}
-    palette = _palette(list(samples.values()))
+    palette = palette_of(list(samples.values()))
     for k in range(len(pngs)):
         data, pngs[k] = pngs[k], b""  # the PNG is not needed once decoded
         frame = samples.pop(k) if k in samples else rgb(data)
@@ -345,19 +307,6 @@ def _palette_frames(count: int) -> list[int]:
     (the forward and the backward pass each highlight their step in their own colours)."""
     last = count - 1
     return sorted({0, last // 4, last // 2, 3 * last // 4, last})
-
-
-def _palette(samples: list[Any]) -> Any:
-    """One palette of 255 colours for every frame (fast octree over the sample frames side by
-    side: the frames share the theme's few flat colours and their anti-aliased edges), so each
-    frame is only mapped to it, and the GIF holds one colour table."""
-    from PIL import Image
-
-    width, height = samples[0].size
-    sheet = Image.new("RGB", (width, height * len(samples)))
-    for i, image in enumerate(samples):
-        sheet.paste(image, (0, height * i))
-    return sheet.quantize(colors=255, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
 
 
 def pdf_bytes(res: Any, options: RenderOptions | None = None, max_frames: int = MAX_FRAMES) -> bytes:

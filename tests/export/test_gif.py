@@ -221,24 +221,6 @@ def test_window_source_keeps_what_draws_under_the_window() -> None:
         ' "a" "c" "d" }', ' "a" "c" }')
 
 
-def test_patch_sheet_holds_every_colour_of_the_sequence() -> None:
-    """The palette is made from the first frame and the patches packed below it: every colour
-    any frame shows is on the sheet, in fewer pixels than the frames."""
-    from PIL import Image
-
-    first = Image.new("RGB", (50, 40), (255, 255, 255))
-    first.paste((200, 0, 0), (5, 5, 20, 20))
-    patches = [[gif.Patch(0, 0, Image.new("RGB", (10, 10 + k), (0, 20 * k, 0)))] for k in range(1, 8)]
-    patches[3].append(gif.Patch(0, 30, Image.new("RGB", (50, 5), (0, 0, 255))))
-    sheet = frames._patch_sheet(first, patches)
-    colours = {colour for _, colour in sheet.getcolors(10_000)}
-    assert colours == {(255, 255, 255), (200, 0, 0), (0, 0, 255), *((0, 20 * k, 0) for k in range(1, 8))}
-    assert sheet.crop((0, 0, 50, 40)).tobytes() == first.tobytes()
-    assert sheet.size[0] == 50 and sheet.size[1] < 40 + 17 + 17 + 5 + 1  # side by side
-    few = frames._patch_sheet(first, patches, most=0.2)  # 400 pixels of patches: every third
-    assert len({colour for _, colour in few.getcolors(10_000)}) < len(colours)
-
-
 @exe
 @pytest.mark.parametrize("options", [RenderOptions(), RenderOptions(steady=False)], ids=["steady", "unpinned"])
 def test_drawing_size_from_the_last_source_is_the_finished_drawings(options: RenderOptions) -> None:
