@@ -364,13 +364,13 @@ def region_frames(sources: list[tuple[str, tuple[str, ...]]], program: layout.La
     grown = [(max(0, l - GUARD), max(0, t - GUARD), min(width, r + GUARD), min(height, b + GUARD))
              for _, (l, t, r, b) in wanted]  # each window with a guard band (dropped when pasted)
     windows = [plan.whole(0)] + [plan.window(k, box) for (k, _), box in zip(wanted, grown)]
-    drawn = draw_all(windows, program, timeout, (*PIN_ARGS, f"-Gdpi={dpi:.2f}"))
-    first = on_background(drawn[0], background)
+    drawn = draw_all(windows, program, timeout, (*PIN_ARGS, f"-Gdpi={dpi:.2f}"),
+                     lambda data: on_background(data, background))
+    first = drawn[0]
     if first.size != plan.size:
         return None  # not the size the windows were placed by
     patches: list[list[Patch]] = [[] for _ in range(len(plan.sources) - 1)]
-    for (k, (l, t, r, b)), (gl, gt, gr, gb), data in zip(wanted, grown, drawn[1:]):
-        image = on_background(data, background)
+    for (k, (l, t, r, b)), (gl, gt, gr, gb), image in zip(wanted, grown, drawn[1:]):
         if image.size != (gr - gl, gb - gt):
             return None
         patches[k - 1].append(Patch(l, t, image.crop((l - gl, t - gt, r - gl, b - gt))))

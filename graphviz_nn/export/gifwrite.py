@@ -169,11 +169,10 @@ def patched_gif(regions: Any, duration: int) -> bytes:
         return image.quantize(palette=palette, dither=Image.Dither.NONE)
 
     first = mapped(regions.first)
-    patches = [[_Mapped(p.left, p.top, mapped(p.image)) for p in some] for some in regions.patches]
-    blocks = list(patch_blocks(first, patches))
-    with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
-        datas = list(pool.map(lambda b: lzw_data(b.pixels, table), blocks))
-    return gif_file(first.size, table, iter(zip(blocks, datas)), duration)
+    with ThreadPoolExecutor(max_workers=_WORKERS) as pool:  # each block encoded while the next is made
+        patches = ([_Mapped(p.left, p.top, mapped(p.image)) for p in some] for some in regions.patches)
+        blocks = [(block, pool.submit(lzw_data, block.pixels, table)) for block in patch_blocks(first, patches)]
+        return gif_file(first.size, table, ((block, data.result()) for block, data in blocks), duration)
 
 
 @dataclass(frozen=True)

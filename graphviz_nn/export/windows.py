@@ -19,7 +19,7 @@ import io
 import re
 from functools import lru_cache
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, Callable
 
 from ..layout import program as layout
 
@@ -107,15 +107,18 @@ def window_source(source: str, boxes: dict[str, list[Box]], view: Box) -> str:
 
 
 def draw_all(sources: list[str], program: layout.LayoutProgram, timeout: float,
-             extra: tuple[str, ...]) -> list[bytes]:
-    """PNG drawings of ``sources`` in order, from :data:`_BATCHES` runs at a time."""
+             extra: tuple[str, ...], then: Callable[[bytes], Any] | None = None) -> list[Any]:
+    """PNG drawings of ``sources`` in order, from :data:`_BATCHES` runs at a time; ``then``:
+    what to make of each drawing, made by the run's thread as soon as its run is done (while the
+    other run may still draw)."""
     jobs = [list(range(i, len(sources), _BATCHES)) for i in range(_BATCHES)]
     jobs = [ks for ks in jobs if ks]
 
-    def run(ks: list[int]) -> list[bytes]:
-        return layout.run_layout_many([sources[k] for k in ks], "png", program, timeout, extra)
+    def run(ks: list[int]) -> list[Any]:
+        drawn = layout.run_layout_many([sources[k] for k in ks], "png", program, timeout, extra)
+        return drawn if then is None else [then(data) for data in drawn]
 
-    out: list[bytes] = [b""] * len(sources)
+    out: list[Any] = [b""] * len(sources)
     with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
         for ks, drawn in zip(jobs, pool.map(run, jobs)):
             for k, data in zip(ks, drawn):
