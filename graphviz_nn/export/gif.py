@@ -43,6 +43,8 @@ MARGIN = 4.0
 MERGE_PIXELS = 100_000
 """Two rectangles of a frame are drawn as one when their union is at most this many pixels
 larger than the two (a run of its own costs about as much as drawing that many pixels)."""
+RUN_PIXELS = 40_000
+"""About what drawing a window costs the program besides its pixels, in pixels (reading its text)."""
 GUARD = 8
 """Pixels drawn around every window and dropped (see the module)."""
 
@@ -364,8 +366,9 @@ def region_frames(sources: list[tuple[str, tuple[str, ...]]], program: layout.La
     grown = [(max(0, l - GUARD), max(0, t - GUARD), min(width, r + GUARD), min(height, b + GUARD))
              for _, (l, t, r, b) in wanted]  # each window with a guard band (dropped when pasted)
     windows = [plan.whole(0)] + [plan.window(k, box) for (k, _), box in zip(wanted, grown)]
+    costs = [float(width * height)] + [RUN_PIXELS + (r - l) * (b - t) for l, t, r, b in grown]
     drawn = draw_all(windows, program, timeout, (*PIN_ARGS, f"-Gdpi={dpi:.2f}"),
-                     lambda data: on_background(data, background))
+                     lambda data: on_background(data, background), costs)
     first = drawn[0]
     if first.size != plan.size:
         return None  # not the size the windows were placed by

@@ -107,12 +107,12 @@ def window_source(source: str, boxes: dict[str, list[Box]], view: Box) -> str:
 
 
 def draw_all(sources: list[str], program: layout.LayoutProgram, timeout: float,
-             extra: tuple[str, ...], then: Callable[[bytes], Any] | None = None) -> list[Any]:
-    """PNG drawings of ``sources`` in order, from :data:`_BATCHES` runs at a time; ``then``:
-    what to make of each drawing, made by the run's thread as soon as its run is done (while the
-    other run may still draw)."""
-    jobs = [list(range(i, len(sources), _BATCHES)) for i in range(_BATCHES)]
-    jobs = [ks for ks in jobs if ks]
+             extra: tuple[str, ...], then: Callable[[bytes], Any] | None = None,
+             costs: list[float] | None = None) -> list[Any]:
+    """PNG drawings of ``sources`` in order, from :data:`_BATCHES` runs at a time, each drawing a
+    share of about the same ``costs`` (by default one each); ``then``: what to make of each
+    drawing, made by the run's thread as soon as its run is done (while the other may still draw)."""
+    jobs = _shares(costs if costs is not None else [1.0] * len(sources), _BATCHES)
 
     def run(ks: list[int]) -> list[Any]:
         drawn = layout.run_layout_many([sources[k] for k in ks], "png", program, timeout, extra)
@@ -124,6 +124,22 @@ def draw_all(sources: list[str], program: layout.LayoutProgram, timeout: float,
             for k, data in zip(ks, drawn):
                 out[k] = data
     return out
+
+
+def _shares(costs: list[float], count: int) -> list[list[int]]:
+    """The indices of ``costs`` dealt into at most ``count`` shares of about the same sum, the
+    dearest first, each to the share with the least so far (each share in order).
+
+    >>> _shares([4.0, 1.0, 1.0, 1.0, 1.0, 2.0], 2)
+    [[0, 3], [1, 2, 4, 5]]
+    """
+    shares: list[list[int]] = [[] for _ in range(count)]
+    sums = [0.0] * count
+    for k in sorted(range(len(costs)), key=lambda k: -costs[k]):
+        least = sums.index(min(sums))
+        shares[least].append(k)
+        sums[least] += costs[k]
+    return [sorted(share) for share in shares if share]
 
 
 def on_background(data: bytes, background: tuple[int, int, int]) -> Any:
