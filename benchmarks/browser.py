@@ -10,7 +10,8 @@ from the menu, then measures from the user's action to the new drawing on the pa
   nothing is cached) and Ctrl+Enter; programs only;
 * **value → graph**: the first number field gets a new value and Enter; programs only;
 * **take a step**: the network's "Take a step" button; layer specs only;
-* **GIF**: a click on the GIF download until the file has arrived.
+* **GIF**: a click on the GIF download until the file has arrived (and the server CPU of the first,
+  cold download: the others are served from the cache);
 
 "The new drawing" is the moment the step player's drawing (``.gnn-stage svg`` in the player's
 frame, ``iframe[title*="graphviz_nn_player"]``, the newest when a rerun briefly shows two) holds
@@ -72,6 +73,7 @@ class Row:
     step_cpu: float | None = None
     gif_cold: float | None = None
     gif: float | None = None
+    gif_cold_cpu: float | None = None
     runs: dict[str, list[float]] = field(default_factory=dict)
 
 
@@ -209,7 +211,8 @@ def measure(page: object, example: object, repeats: int, gif_repeats: int | None
         runs["step"], runs["step_cpu"] = zip(*(cpu_of(pid, lambda: timed(page, button.click))
                                                for _ in range(repeats + 1)))
     if gif_repeats is not None:
-        runs["gif"] = [gif_ms(page) for _ in range(gif_repeats + 1)]
+        runs["gif"], gif_cpu = zip(*(cpu_of(pid, lambda: gif_ms(page)) for _ in range(gif_repeats + 1)))
+        row.gif_cold_cpu = gif_cpu[0]  # the first download makes the file; the others are cached
     for name, values in runs.items():
         warm = [v for v in values[1:] if v == v] or list(values)  # NaN (no graph) left out
         if not name.endswith("_cpu"):
@@ -230,7 +233,8 @@ def table(rows: list[Row]) -> str:
 
     body = [f"| {r.slug} ({r.kind}) | {r.nodes or ''} | {cell(r.edit, r.edit_cold, r.edit_cpu)} | "
             f"{cell(r.value, r.value_cold, r.value_cpu)} | {cell(r.step, r.step_cold, r.step_cpu)} | "
-            f"{cell(r.gif, r.gif_cold)} |" for r in rows]
+            f"{cell(r.gif, r.gif_cold)}{'' if r.gif_cold_cpu is None else f', cold CPU {r.gif_cold_cpu:.0f}'} |"
+            for r in rows]
     return "\n".join([head, *body])
 
 

@@ -147,8 +147,10 @@ def on_background(data: bytes, background: tuple[int, int, int]) -> Any:
     from PIL import Image
 
     image = Image.open(io.BytesIO(data))
-    if image.mode != "RGB":
-        image = image.convert("RGBA")
+    if image.mode == "RGB":  # opaque already (the graph's own background)
+        image.load()
+        return image
+    image = image.convert("RGBA")
     canvas = Image.new("RGB", image.size, background)
-    canvas.paste(image, (0, 0), image if image.mode == "RGBA" else None)
+    canvas.paste(image, (0, 0), image)
     return canvas
