@@ -91,9 +91,11 @@ def palette_of(samples: list[Any]) -> Any:
     from PIL import Image
 
     width, height = samples[0].size
-    sheet = Image.new("RGB", (width, height * len(samples)))
-    for i, image in enumerate(samples):
-        sheet.paste(image, (0, height * i))
+    sheet = samples[0]
+    if len(samples) > 1:
+        sheet = Image.new("RGB", (width, height * len(samples)))
+        for i, image in enumerate(samples):
+            sheet.paste(image, (0, height * i))
     return sheet.quantize(colors=255, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
 
 
@@ -166,7 +168,10 @@ def patched_gif(regions: Any, duration: int) -> bytes:
     table = bytes(colours) + bytes(768 - len(colours))
 
     def mapped(image: Any) -> Any:
-        return image.quantize(palette=palette, dither=Image.Dither.NONE)
+        out = image.quantize(palette=palette, dither=Image.Dither.NONE)
+        if out.getextrema()[1] >= CLEAR:  # cannot be: the palette has at most 255 colours
+            raise ValueError("a pixel mapped to the index kept for unchanged pixels")
+        return out
 
     first = mapped(regions.first)
     with ThreadPoolExecutor(max_workers=_WORKERS) as pool:  # each block encoded while the next is made
