@@ -6,10 +6,12 @@ frame differs from the one before, so the file is written here rather than by Pi
 the whole screen, every later frame one image over the box of the pixels its patches change,
 the pixels in that box it leaves as they were being the transparent index :data:`CLEAR` (disposal
 "do not dispose": they show the frame before). Every image uses the one global palette
-(:func:`palette_of`, 255 colours, so index 255 is free for :data:`CLEAR`). Each image's LZW data
-is Pillow's (:func:`lzw_data`: a one-image GIF written by Pillow, its image data cut out);
-images are encoded two at a time. A viewer that composites frames as GIF says (browsers, Pillow,
-ImageMagick) shows each frame exactly as the frame built by pasting the patches in turn.
+(:func:`palette_of`, 255 colours, so index 255 is free for :data:`CLEAR`). An image that is
+mostly :data:`CLEAR` is coded a run at a time (:func:`~graphviz_nn.export.giflzw.run_data`,
+a few times faster than a coder that looks at every pixel); the first frame and any other image
+by Pillow (:func:`lzw_data`: a one-image GIF written by Pillow, its image data cut out). Images
+are coded two at a time. A viewer that composites frames as GIF says (browsers, Pillow) shows
+each frame exactly as the frame built by pasting the patches in turn.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from dataclasses import dataclass
 from typing import Any, Iterator
 
 import numpy as np
+
+from .giflzw import run_data
 
 __all__ = ["CLEAR", "Block", "lzw_data", "gif_file", "palette_of", "patch_sheet", "patch_blocks", "patched_gif"]
 
@@ -71,6 +75,8 @@ def gif_file(size: tuple[int, int], palette: bytes, blocks: Iterator[tuple[Block
     if len(palette) != 768:
         raise ValueError("a GIF palette of 256 colours is 768 bytes")
     width, height = size
+    if not (0 < width < 65536 and 0 < height < 65536):
+        raise ValueError(f"a GIF is at most 65,535 pixels wide and high, not {width}×{height}")
     out = [b"GIF89a", struct.pack("<HHBBB", width, height, 0xF7, 0, 0), palette,
            b"\x21\xff\x0bNETSCAPE2.0\x03\x01\x00\x00\x00"]  # loop for ever
     delay = max(0, min(65535, round(duration / 10)))
@@ -176,8 +182,15 @@ def patched_gif(regions: Any, duration: int) -> bytes:
     first = mapped(regions.first)
     with ThreadPoolExecutor(max_workers=_WORKERS) as pool:  # each block encoded while the next is made
         patches = ([_Mapped(p.left, p.top, mapped(p.image)) for p in some] for some in regions.patches)
-        blocks = [(block, pool.submit(lzw_data, block.pixels, table)) for block in patch_blocks(first, patches)]
+        blocks = [(block, pool.submit(run_data, block.pixels) if _mostly_clear(block)
+                   else pool.submit(lzw_data, block.pixels, table)) for block in patch_blocks(first, patches)]
         return gif_file(first.size, table, ((block, data.result()) for block, data in blocks), duration)
+
+
+def _mostly_clear(block: Block) -> bool:
+    """Whether most of a block is :data:`CLEAR` (one pixel in 49 looked at): such a block is
+    coded a run at a time (:func:`~graphviz_nn.export.giflzw.run_data`), others by Pillow."""
+    return block.clear and bool((block.pixels[::7, ::7] == CLEAR).mean() >= 0.5)
 
 
 @dataclass(frozen=True)
