@@ -5,7 +5,9 @@ sequence has ``len(trace) + 1`` frames: the bare graph, one per forward step, th
 per backward edge. Three containers:
 
 * :func:`svg_zip` — numbered SVG files ``step-000.svg``, ``step-001.svg``, … in a zip;
-* :func:`gif_bytes` — an animated GIF (Pillow) from PNG frames padded to the largest size;
+* :func:`gif_bytes` — an animated GIF: a steady sequence's frames drawn a region at a time and
+  written from their patches (:mod:`graphviz_nn.export.gifwrite`), others by Pillow from PNG
+  frames padded to the largest size;
 * :func:`pdf_bytes` — a multi-page PDF, one step a page, written by :mod:`graphviz_nn.layout.pdf` from
   the layout program's ``-Tjson`` drawings (works with ``dot`` and with ``graphviz-pure``).
 
