@@ -71,7 +71,8 @@ def lzw_data(pixels: Any, palette: bytes) -> bytes:
 
 def gif_file(size: tuple[int, int], palette: bytes, blocks: Iterator[tuple[Block, bytes]], duration: int) -> bytes:
     """A looping GIF of ``size`` with the global ``palette`` (768 bytes): one frame per block
-    (with its :func:`lzw_data`) showing ``duration`` milliseconds, disposal "do not dispose"."""
+    (with its image data: :func:`lzw_data` or :func:`~graphviz_nn.export.giflzw.run_data`)
+    showing ``duration`` milliseconds, disposal "do not dispose"."""
     if len(palette) != 768:
         raise ValueError("a GIF palette of 256 colours is 768 bytes")
     width, height = size
@@ -195,6 +196,8 @@ def _mostly_clear(block: Block) -> bool:
 
 @dataclass(frozen=True)
 class _Mapped:
+    """A patch mapped to the palette (a mode ``P`` image) to paste at ``(left, top)``."""
+
     left: int
     top: int
     image: Any
