@@ -171,14 +171,13 @@ def patched_gif(regions: Any, duration: int) -> bytes:
     from PIL import Image
 
     palette = palette_of([patch_sheet(regions.first, regions.patches)])
-    colours = palette.getpalette("RGB")[:3 * CLEAR]
+    colours = palette.getpalette("RGB")
+    if len(colours) > 3 * CLEAR:  # every pixel is mapped to one of these: CLEAR stays free
+        raise ValueError("a palette of more than 255 colours leaves no index for unchanged pixels")
     table = bytes(colours) + bytes(768 - len(colours))
 
     def mapped(image: Any) -> Any:
-        out = image.quantize(palette=palette, dither=Image.Dither.NONE)
-        if out.getextrema()[1] >= CLEAR:  # cannot be: the palette has at most 255 colours
-            raise ValueError("a pixel mapped to the index kept for unchanged pixels")
-        return out
+        return image.quantize(palette=palette, dither=Image.Dither.NONE)
 
     first = mapped(regions.first)
     with ThreadPoolExecutor(max_workers=_WORKERS) as pool:  # each block encoded while the next is made

@@ -200,3 +200,14 @@ def test_the_written_gif_is_pillows_gif_of_the_same_frames(options: RenderOption
     assert len(mine) == len(pillows) == len(steps)
     for k, (a, b) in enumerate(zip(mine, pillows)):
         assert np.array_equal(a, b), k
+
+
+def test_a_palette_without_a_free_index_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Index 255 must stay free for "unchanged": a palette of 256 colours is refused, not written."""
+    from PIL import Image
+
+    full = Image.new("P", (16, 16))
+    full.putpalette(bytes(range(256)) * 3)
+    monkeypatch.setattr(gifwrite, "palette_of", lambda samples: full)
+    with pytest.raises(ValueError, match="255 colours"):
+        gifwrite.patched_gif(_synthetic(), 700)
