@@ -20,6 +20,13 @@ the median of ``--repeats`` runs after one warm-up run; the first (cold) run is 
 Beside each time, the **server's CPU** for the action (the app's process, its workers and the
 layout programs they ran, from ``/proc``; each run's share of each on standard error): on a
 loaded machine the time is mostly waiting for a core, the CPU is what the action costs.
+**In page**: the median of the same runs on the page's own clock, from the user's input reaching
+the page (the Enter key's or the pointer's event) to the animation frame that first holds the new
+drawing: the latency a user sees, without the driver's round trips around it (typing the text in,
+finding the button, reading the answer back: 40–70 ms of the time above).
+**Browser**: the median of the browser's CPU milliseconds from the action to the new drawing
+(every chromium process: the page, the player's frame, painting): the page's own work, apart
+from waiting, at 10 ms resolution.
 Nothing here is a test: the figures go to docs/PERFORMANCE.md.
 """
 
@@ -51,7 +58,15 @@ GIF_TIMEOUT_MS = 300_000
 _SVG = (f"(() => {{ const fs = document.querySelectorAll('{PLAYER}'); const f = fs[fs.length - 1]; "
         f"const d = f && f.contentDocument; return d ? d.querySelector('{GRAPH}') : null; }})()")
 _MARK_OLD = f"() => {{ const s = {_SVG}; window.__gnnOld = s ? s.outerHTML : ''; }}"
-_NEW_GRAPH = f"() => {{ const s = {_SVG}; return !!s && s.outerHTML !== window.__gnnOld; }}"
+_NEW_GRAPH = (f"() => {{ const s = {_SVG}; const now = performance.now(); "
+              f"const seen = !!s && s.outerHTML !== window.__gnnOld; if (seen) window.__gnnSeen = now; return seen; }}")
+# The page's own clock: when the user's action reached the page (the Enter key of Ctrl+Enter or
+# of a value field, the pointer pressed on a button), so that the driver's own round trips
+# (typing the text, finding the button, reading the result back) are left out.
+_WATCH_INPUT = """() => { if (window.__gnnWatch) return; window.__gnnWatch = true;
+  window.addEventListener('keydown', (e) => { if (e.key === 'Enter') window.__gnnAct = e.timeStamp; }, true);
+  window.addEventListener('pointerdown', (e) => { window.__gnnAct = e.timeStamp; }, true); }"""
+_IN_PAGE = "() => window.__gnnSeen - window.__gnnAct"
 _ANY_GRAPH = f"() => !!{_SVG}"
 
 
@@ -71,6 +86,12 @@ class Row:
     edit_cpu: float | None = None
     value_cpu: float | None = None
     step_cpu: float | None = None
+    edit_page: float | None = None
+    edit_browser: float | None = None
+    value_page: float | None = None
+    value_browser: float | None = None
+    step_page: float | None = None
+    step_browser: float | None = None
     gif_cold: float | None = None
     gif: float | None = None
     gif_cold_cpu: float | None = None
@@ -125,7 +146,9 @@ def timed(page: object, action: object) -> float:
     screenshot of the page is left in the temporary folder)."""
     from playwright.sync_api import TimeoutError as Timeout
 
+    page.evaluate(_WATCH_INPUT)  # type: ignore[attr-defined]
     page.evaluate(_MARK_OLD)  # type: ignore[attr-defined]
+    busy0 = browser_cpu_ms()
     t0 = time.perf_counter()
     action()  # type: ignore[operator]
     try:
@@ -135,7 +158,45 @@ def timed(page: object, action: object) -> float:
         page.screenshot(path=str(shot), full_page=True)  # type: ignore[attr-defined]
         print(f"no new graph within {TIMEOUT_MS / 1000:g} s; the page: {shot}", file=sys.stderr)
         return float("nan")
-    return (time.perf_counter() - t0) * 1000
+    ms = (time.perf_counter() - t0) * 1000
+    BROWSER.append(browser_cpu_ms() - busy0)
+    IN_PAGE.append(float(page.evaluate(_IN_PAGE)))  # type: ignore[attr-defined]
+    return ms
+
+
+def browser_cpu_ms() -> float:
+    """CPU milliseconds used so far by the browser this process drives: every ``chromium``
+    process under it (the page's renderer, the GPU and the browser process; from ``/proc``, so
+    that waiting for a core on a loaded machine does not count)."""
+    tick, parent, used, name = os.sysconf("SC_CLK_TCK"), {}, {}, {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            raw = stat.read_text()
+        except OSError:
+            continue
+        fields = raw.rsplit(")", 1)[1].split()
+        proc = int(stat.parent.name)
+        parent[proc], used[proc] = int(fields[1]), sum(int(f) for f in fields[11:13])  # utime, stime
+        name[proc] = raw.split("(", 1)[1].rsplit(")", 1)[0]
+    me, total = os.getpid(), 0
+    for proc, ticks in used.items():
+        up = proc
+        while up in parent and up != me and up > 1:
+            up = parent[up]
+        if up == me and "chrom" in name[proc]:
+            total += ticks
+    return 1000 * total / tick
+
+
+BROWSER: list[float] = []
+"""The browser's CPU milliseconds of each :func:`timed` action, from the action to the new
+drawing (:func:`browser_cpu_ms`): what the page's work costs, apart from waiting."""
+
+
+IN_PAGE: list[float] = []
+"""The in-page milliseconds of each :func:`timed` action, in order: from the user's input
+reaching the page (its event's time stamp) to the animation frame that first shows the new
+drawing, on the page's clock (without the driver's round trips)."""
 
 
 def load_example(page: object, title: str) -> None:
@@ -190,8 +251,12 @@ def measure(page: object, example: object, repeats: int, gif_repeats: int | None
             box.fill(edited(text, k))
             box.press("Control+Enter")
 
+        IN_PAGE.clear()
+        BROWSER.clear()
         runs["edit"], runs["edit_cpu"] = zip(*(cpu_of(pid, lambda k=k: timed(page, lambda: edit(k)))
                                                for k in range(2, repeats + 3)))
+        runs["edit_page"] = list(IN_PAGE)
+        runs["edit_browser"] = list(BROWSER)
         timed(page, lambda: edit(1))  # back to a known text: its fields are the example's
         first = input_fields(text)[0]
         label = first.label if first.label == first.name else f"{first.label} ({first.name})"
@@ -204,18 +269,26 @@ def measure(page: object, example: object, repeats: int, gif_repeats: int | None
             field.fill(re.sub(r"-?\d+(\.\d+)?", lambda m: f"{float(m.group(0)) + 0.5 * k:g}", first.default, count=1))
             field.press("Enter")
 
+        IN_PAGE.clear()
+        BROWSER.clear()
         runs["value"], runs["value_cpu"] = zip(*(cpu_of(pid, lambda k=k: timed(page, lambda: change(k)))
                                                  for k in range(1, repeats + 2)))
+        runs["value_page"] = list(IN_PAGE)
+        runs["value_browser"] = list(BROWSER)
     else:
         button = page.get_by_role("button", name="Take a step")  # type: ignore[attr-defined]
+        IN_PAGE.clear()
+        BROWSER.clear()
         runs["step"], runs["step_cpu"] = zip(*(cpu_of(pid, lambda: timed(page, button.click))
                                                for _ in range(repeats + 1)))
+        runs["step_page"] = list(IN_PAGE)
+        runs["step_browser"] = list(BROWSER)
     if gif_repeats is not None:
         runs["gif"], gif_cpu = zip(*(cpu_of(pid, lambda: gif_ms(page)) for _ in range(gif_repeats + 1)))
         row.gif_cold_cpu = gif_cpu[0]  # the first download makes the file; the others are cached
     for name, values in runs.items():
         warm = [v for v in values[1:] if v == v] or list(values)  # NaN (no graph) left out
-        if not name.endswith("_cpu"):
+        if not name.endswith(("_cpu", "_page", "_browser")):
             setattr(row, f"{name}_cold", values[0])
         setattr(row, name, statistics.median(warm))
     row.runs = {k: [round(v) if v == v else None for v in vs] for k, vs in runs.items()}
@@ -225,15 +298,18 @@ def measure(page: object, example: object, repeats: int, gif_repeats: int | None
 def table(rows: list[Row]) -> str:
     head = ("| example | nodes | edit → graph | value → graph | take a step | GIF |\n|---|---|---|---|---|---|")
 
-    def cell(warm: float | None, cold: float | None, cpu: float | None = None) -> str:
+    def cell(r: Row, name: str) -> str:
+        warm, cold = getattr(r, name), getattr(r, f"{name}_cold")
         if warm is None:
             return "–"
-        text = f"{warm:.0f} ({cold:.0f})" + (f", CPU {cpu:.0f}" if cpu is not None else "")
+        cpu, in_page, browser = (getattr(r, f"{name}_{part}", None) for part in ("cpu", "page", "browser"))
+        text = (f"{warm:.0f} ({cold:.0f})" + (f", CPU {cpu:.0f}" if cpu is not None else "")
+                + (f", in page {in_page:.0f}" if in_page is not None else "")
+                + (f", browser CPU {browser:.0f}" if browser is not None else ""))
         return text.replace("nan", "–")
 
-    body = [f"| {r.slug} ({r.kind}) | {r.nodes or ''} | {cell(r.edit, r.edit_cold, r.edit_cpu)} | "
-            f"{cell(r.value, r.value_cold, r.value_cpu)} | {cell(r.step, r.step_cold, r.step_cpu)} | "
-            f"{cell(r.gif, r.gif_cold)}{'' if r.gif_cold_cpu is None else f', cold CPU {r.gif_cold_cpu:.0f}'} |"
+    body = [f"| {r.slug} ({r.kind}) | {r.nodes or ''} | {cell(r, 'edit')} | {cell(r, 'value')} | "
+            f"{cell(r, 'step')} | {cell(r, 'gif')}{'' if r.gif_cold_cpu is None else f', cold CPU {r.gif_cold_cpu:.0f}'} |"
             for r in rows]
     return "\n".join([head, *body])
 
