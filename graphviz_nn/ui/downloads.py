@@ -14,7 +14,7 @@ from ..page import exports as page_exports
 from ..page.netview import SpecForm
 from ..page.view import Labels
 
-__all__ = ["STALE_DOWNLOADS", "CODE_KEY", "deferred", "step_downloads", "more_downloads", "neuron_downloads"]
+__all__ = ["STALE_DOWNLOADS", "CODE_KEY", "deferred", "button_row", "step_downloads", "more_downloads", "neuron_downloads"]
 
 #: While a rerun is on its way, Streamlit keeps the previous run's elements on screen (marked
 #: ``data-stale``) until the new run redraws them. A download button among them would hand over
@@ -40,27 +40,34 @@ def deferred(make: Callable[[], bytes], what: str) -> Callable[[], bytes]:
     return made
 
 
+def button_row(heading: str) -> Any:
+    """A row of download buttons after a bold ``heading``, wrapping on a narrow screen: one
+    element of the page, where columns made one per button and one more for the row (each
+    element of the page costs the browser work on every rerun)."""
+    row = st.container(horizontal=True, vertical_alignment="center", gap="small")
+    row.markdown(f"**{heading}**", width="content")
+    return row
+
+
 def step_downloads(text: str, values: tuple[tuple[str, str], ...], options: RenderOptions, step: int,
                    n_steps: int, svg: str, labels: Labels = ()) -> None:
     """Two rows of buttons: the drawing of step ``step`` in every format, and the whole pass
     (``n_steps`` steps) as a zip of SVGs, a GIF or a PDF."""
-    cols = st.columns(len(page_downloads.EXPORT_FORMATS) + 1, vertical_alignment="center")
-    cols[0].markdown(f"**Download step {step}**")
-    for col, (fmt, ext, mime, label) in zip(cols[1:], page_downloads.EXPORT_FORMATS):
+    row = button_row(f"Download step {step}")
+    for fmt, ext, mime, label in page_downloads.EXPORT_FORMATS:
         # A drawing made for the page is handed over directly; other files are made on click.
         # The key names the step, so each step's button is its own element (a test or a script
         # can ask for step k's button); STALE_DOWNLOADS keeps an older run's button unclickable.
         data: Any = svg.encode("utf-8") if fmt == "svg" and svg else deferred(
             lambda fmt=fmt: page_downloads.export(text, values, options, step, fmt, labels), fmt)
-        col.download_button(label, data=data, file_name=f"graph-step{step}.{ext}", mime=mime,
-                            on_click="ignore", key=f"download_{fmt}_step{step}", width="stretch")
-    cols = st.columns(len(page_downloads.STEP_EXPORTS) + 1, vertical_alignment="center")
-    cols[0].markdown(f"**{page_downloads.steps_heading(n_steps)}**")
-    for col, (fmt, ext, mime, label) in zip(cols[1:], page_downloads.STEP_EXPORTS):
+        row.download_button(label, data=data, file_name=f"graph-step{step}.{ext}", mime=mime,
+                            on_click="ignore", key=f"download_{fmt}_step{step}")
+    row = button_row(page_downloads.steps_heading(n_steps))
+    for fmt, ext, mime, label in page_downloads.STEP_EXPORTS:
         data = deferred(lambda fmt=fmt: page_downloads.steps_export(text, values, options, fmt, labels),
                         f"the steps as {fmt}")
-        col.download_button(label, data=data, file_name=f"steps.{ext}", mime=mime, on_click="ignore",
-                            key=f"download_steps_{fmt}", width="stretch")
+        row.download_button(label, data=data, file_name=f"steps.{ext}", mime=mime, on_click="ignore",
+                            key=f"download_steps_{fmt}")
 
 
 def more_downloads(text: str, values: tuple[tuple[str, str], ...], options: RenderOptions,
@@ -87,10 +94,9 @@ def more_downloads(text: str, values: tuple[tuple[str, str], ...], options: Rend
 
 def neuron_downloads(form: SpecForm, options: RenderOptions, grads_on_edges: bool, svg: str) -> None:
     """The neuron view as SVG (the drawing on the page), PNG, PDF or DOT."""
-    cols = st.columns(len(page_exports.NEURON_FORMATS) + 1, vertical_alignment="center")
-    cols[0].markdown("**Download the neuron view**")
-    for col, (fmt, ext, mime, label) in zip(cols[1:], page_exports.NEURON_FORMATS):
+    row = button_row("Download the neuron view")
+    for fmt, ext, mime, label in page_exports.NEURON_FORMATS:
         data: Any = svg.encode("utf-8") if fmt == "svg" else deferred(
             lambda fmt=fmt: page_exports.neuron_export(form, fmt, options, grads_on_edges), f"the neuron view as {fmt}")
-        col.download_button(label, data=data, file_name=f"neurons.{ext}", mime=mime, on_click="ignore",
-                            key=f"download_neurons_{fmt}", width="stretch")
+        row.download_button(label, data=data, file_name=f"neurons.{ext}", mime=mime, on_click="ignore",
+                            key=f"download_neurons_{fmt}")

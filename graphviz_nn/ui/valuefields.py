@@ -11,9 +11,11 @@ from ..page import fields as page_fields
 from ..page.view import InputField
 from .session import field_changed, reset_step
 
-__all__ = ["FIELD_SPLIT", "value_fields"]
+__all__ = ["KIND_MENU_WIDTH", "value_fields"]
 
-FIELD_SPLIT = (0.58, 0.42)  # a value field and the menu of its kind, side by side
+KIND_MENU_WIDTH = 148
+"""The menu of a field's kind beside the field, in CSS pixels (the field takes the rest of the
+row: about 58/42 in the problem's column of a laptop or a phone)."""
 
 
 def value_fields(fields: tuple[InputField, ...], values: tuple[tuple[str, str], ...],
@@ -36,7 +38,9 @@ def value_fields(fields: tuple[InputField, ...], values: tuple[tuple[str, str], 
             if st.session_state.get(key) != wanted:
                 st.session_state[key] = wanted
             label = f"{field.label}" if field.label == field.name else f"{field.label} ({field.name})"
-            entry, menu = st.columns(FIELD_SPLIT, gap="small", vertical_alignment="bottom")
+            # one row element, where columns made three (each element costs the browser work
+            # on every rerun)
+            entry = menu = st.container(horizontal=True, wrap=False, gap="small", vertical_alignment="bottom")
             if numeric:
                 entry.number_input(label, key=key, format="%g", step=1.0, on_change=field_changed,
                                    args=(name, key, st.session_state.get("problem", 0)), disabled=disabled)
@@ -52,6 +56,6 @@ def value_fields(fields: tuple[InputField, ...], values: tuple[tuple[str, str], 
                                  help="A vector [1, 2] or a matrix [[1, 2], [0, -1]] (rows in brackets).")
             menu.selectbox(f"Kind of {label}", page_fields.KINDS, key=f"kind:{name}",
                            format_func=page_fields.KIND_LABELS.get, label_visibility="collapsed",
-                           on_change=reset_step, disabled=disabled)
+                           on_change=reset_step, disabled=disabled, width=KIND_MENU_WIDTH)
             if refused:
                 st.caption(refused)
