@@ -38,15 +38,17 @@ def network_form() -> None:
     st.text_input("Layer chain", key="net_chain", on_change=chain_changed,
                   help="Layers joined by ->, e.g. Linear(2->2) -> ReLU -> Linear(2->1) -> MSE. "
                        "Activations: ReLU, Sigmoid, Tanh, LeakyReLU, Softplus, GELU, Softmax, Identity.")
-    c1, c2, c3, c4 = st.columns(4)
+    # one row element, where four columns made five (each element costs the browser work on
+    # every rerun, a training step's included)
+    row = st.container(horizontal=True, wrap=False, gap="small", key="gnn_net_options")
     named = netview.chain_loss(st.session_state.get("net_chain", ""))
-    c1.selectbox("Loss", netview.LOSS_CHOICES, key="net_loss", on_change=form_changed, disabled=named is not None,
+    row.selectbox("Loss", netview.LOSS_CHOICES, key="net_loss", on_change=form_changed, disabled=named is not None,
                  help="The chain names the loss at its end." if named is not None else None)
-    c2.selectbox("Bias", netview.BIAS_CHOICES, key="net_bias", on_change=form_changed,
+    row.selectbox("Bias", netview.BIAS_CHOICES, key="net_bias", on_change=form_changed,
                  help="separate: W1 and b1; folded: W1 has an extra first column that multiplies 1.")
-    c3.text_input("Init", key="net_init", on_change=form_changed, placeholder="given values",
+    row.text_input("Init", key="net_init", on_change=form_changed, placeholder="given values",
                   help="Parameters the values leave out: empty (give them all), random, or a number.")
-    c4.number_input("Seed", key="net_seed", step=1, min_value=0, on_change=form_changed)
+    row.number_input("Seed", key="net_seed", step=1, min_value=0, on_change=form_changed)
     st.text_area("Values", key="net_values", height=120, on_change=form_changed,
                  help="One per line as in a spec's [values] table: x = [1, 2], y = 3, "
                       "W1 = [[2, 1, 0], [0, 2, 0]], b1 = [0, 0]. W_k is (outputs × inputs).")
@@ -96,11 +98,11 @@ def network_page(options: RenderOptions, zoom: int, left: Any, stage: Any) -> No
             st.download_button("Download this spec (.toml)", netview.spec_toml(form), file_name="network.toml",
                                mime="application/toml", on_click="ignore", key="download_spec")
     with stage:
-        c1, c2 = st.columns([3, 2], vertical_alignment="center")
-        which = c1.radio("View", NET_VIEWS, horizontal=True, key="net_view", label_visibility="collapsed")
+        row = st.container(horizontal=True, vertical_alignment="center", gap="medium")  # one element
+        which = row.radio("View", NET_VIEWS, horizontal=True, key="net_view", label_visibility="collapsed")
         height = page_player.PLAYER_HEIGHT - NET_VIEW_ROW
         if which == NET_VIEWS[1]:
-            grads_on_edges = c2.toggle("∂L/∂w on the edges", key="net_wgrads")
+            grads_on_edges = row.toggle("∂L/∂w on the edges", key="net_wgrads")
             neurons = neuron_view_for(form, grads_on_edges, options)
             if neurons.svg:
                 step_player(data=page_player.drawing_json(neurons.svg, form.title, options.background == "dark"),

@@ -16,6 +16,7 @@ EXAMPLE = next(ex for ex in list_examples() if ex.slug == "cmu_alpha_beta" and e
 #: The page of EXAMPLE (4 value fields) in elements and blocks, sidebar included: 81 when the
 #: rows of buttons and the value fields were blocks of columns, 62 as rows (and room for two more).
 MOST_ELEMENTS = 64
+HORIZONTAL = 2  # a flex container's direction in Streamlit's block message
 
 
 def nodes(node: Any) -> list[Any]:
@@ -29,9 +30,8 @@ def nodes(node: Any) -> list[Any]:
 def row_of(at: Any, element: Any) -> Any:
     """The horizontal row element holding ``element`` directly (``None``: it is not in one)."""
     for block in nodes(at.main):
-        proto = getattr(block, "proto", None)
-        if (element in (getattr(block, "children", {}) or {}).values() and proto is not None
-                and proto.WhichOneof("type") == "flex_container" and proto.flex_container.direction == 2):
+        if (getattr(block, "type", None) == "flex_container" and block.proto.flex_container.direction == HORIZONTAL
+                and element in block.children.values()):
             return block
     return None
 
@@ -70,3 +70,33 @@ def test_a_value_field_and_its_kind_menu_share_one_row(page: Any) -> None:
         assert row is not None, field.key
         menus = [e for e in row.children.values() if type(e).__name__ == "Selectbox"]
         assert [m.key for m in menus] == [f"kind:{field.key.split(':', 1)[1]}"]
+
+
+SPEC = next(ex for ex in list_examples() if ex.slug == "cmu_alpha_beta" and ex.kind == "spec")
+#: The network page of SPEC, counted as above: 91 with blocks of columns, 74 as rows.
+MOST_NET_ELEMENTS = 76
+
+
+@pytest.fixture(scope="module")
+def network_page() -> Any:
+    at = start()
+    at.selectbox(key="example").set_value(SPEC.title).run()
+    assert not at.exception and not at.error
+    assert at.radio(key="mode").value == "Layer network"
+    return at
+
+
+def test_the_network_page_is_made_of_few_elements(network_page: Any) -> None:
+    count = len(nodes(network_page.main)) + len(nodes(network_page.sidebar)) - 2
+    assert count <= MOST_NET_ELEMENTS, count
+
+
+def test_the_networks_options_and_its_view_switch_are_one_row_each(network_page: Any) -> None:
+    at = network_page
+    options = [at.selectbox(key="net_loss"), at.selectbox(key="net_bias"), at.text_input(key="net_init"),
+               at.number_input(key="net_seed")]
+    rows = [row_of(at, w) for w in options]
+    assert rows[0] is not None and all(row is rows[0] for row in rows)
+    assert len(rows[0].children) == 4
+    view = row_of(at, at.radio(key="net_view"))
+    assert view is not None and len(view.children) == 1  # the graph view: no ∂L/∂w switch beside it
