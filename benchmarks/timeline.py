@@ -1,17 +1,20 @@
 """``python -m benchmarks.timeline [--only SLUG[.KIND] ...] [--repeats N] [--profile FILE]``: where
 the time of one action goes in the browser, from the user's action to the new drawing.
 
-Drives the app as :mod:`benchmarks.browser` does (the same server, browser and actions: an edit
-with Ctrl+Enter, a value change, "Take a step") with marks recorded in the page and in the
+Drives the app as :mod:`benchmarks.browser` does (the same server and browser; the actions: an edit
+of a program with Ctrl+Enter, "Take a step" of a layer spec) with marks recorded in the page and in the
 player's frame (one clock, milliseconds after the action):
 
-* ``ws-out`` / ``ws-in``: each websocket message sent / received (its size in bytes),
+* ``keydown`` / ``pointerdown`` / ``click``: the driver's input reaching the page,
+* ``ws-out`` / ``ws-in``: each websocket message sent / received (its size in bytes and the
+  start of its text, which names the element it carries),
 * ``render``: a ``streamlit:render`` message reaching the player's frame (the data's length,
   whether it is the data already shown),
 * ``replace`` / ``mount``: the player swapping the new numbers in / a new player (its duration),
 * ``longtask``: the browser's main thread busy for 50 ms or more (its duration),
 * ``graph``: the new drawing on the page (what :mod:`benchmarks.browser` times).
 
+``--log FILE``: the server's output with the worker pool's lines (each call's wait and run).
 ``--profile FILE``: a CPU profile of the page's main thread (Chrome DevTools' ``.cpuprofile``)
 over the timed runs, with the functions that took most of it printed. A diagnostic, not a test.
 """
@@ -138,14 +141,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--root", type=Path, default=ROOT)
     parser.add_argument("--profile", type=Path)
-    parser.add_argument("--script", default="app.py")
+    parser.add_argument("--script", default="app.py", help="the page script (a wrapper of app.py that profiles it, say)")
     parser.add_argument("--log", type=Path, help="the server's output, with the worker pool's lines")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     from playwright.sync_api import sync_playwright
 
     from graphviz_nn.page.examples import list_examples
-    from graphviz_nn.page.evaluations import input_fields
 
     examples = [ex for ex in list_examples() if ex.slug in args.only or f"{ex.slug}.{ex.kind}" in args.only]
     app = start_app(args.script, root=args.root.resolve(), env={"GNN_POOL_LOG": "1"} if args.log else None, log=args.log)
@@ -172,8 +174,6 @@ def main(argv: list[str] | None = None) -> int:
                         show(f"{ex.slug} edit {k}", one(page, lambda: (box.fill(edited(ex.text, k)),
                                                                       box.press("Control+Enter"))))
                         time.sleep(0.5)
-                    first = input_fields(ex.text)[0]
-                    del first
                 else:
                     button = page.get_by_role("button", name="Take a step")
                     for k in range(args.repeats + 1):
