@@ -22,7 +22,8 @@ from .player import run_steps, show_last_good, step_player, view_for
 from .session import NET_VIEWS
 from .teaching import teaching_panels
 
-__all__ = ["NET_VIEW_ROW", "loss_curve", "neuron_view_for", "network_form", "network_page", "training_panel"]
+__all__ = ["NET_VIEW_ROW", "loss_curve", "neuron_view_for", "network_form", "network_page", "spec_upload",
+           "training_buttons", "loss_panel"]
 
 NET_VIEW_ROW = 48  # the network's view switch above its drawing, in CSS pixels
 
@@ -34,12 +35,14 @@ def neuron_view_for(form: SpecForm, show_weight_grads: bool, options: RenderOpti
 
 
 def network_form() -> None:
-    """Chain, loss, bias, init, seed and the values editor; or an uploaded spec file."""
+    """Chain, loss, bias, init, seed and the values editor (a spec file is uploaded below the
+    training panel: :func:`spec_upload`)."""
     st.text_input("Layer chain", key="net_chain", on_change=chain_changed,
                   help="Layers joined by ->, e.g. Linear(2->2) -> ReLU -> Linear(2->1) -> MSE. "
                        "Activations: ReLU, Sigmoid, Tanh, LeakyReLU, Softplus, GELU, Softmax, Identity.")
     # one row element, where four columns made five (each element costs the browser work on
-    # every rerun, a training step's included)
+    # every rerun, a training step's included); its fields wrap two to a row where four would be
+    # too narrow to read (page.css)
     row = st.container(horizontal=True, wrap=False, gap="small", key="gnn_net_options")
     named = netview.chain_loss(st.session_state.get("net_chain", ""))
     row.selectbox("Loss", netview.LOSS_CHOICES, key="net_loss", on_change=form_changed, disabled=named is not None,
@@ -52,11 +55,20 @@ def network_form() -> None:
     st.text_area("Values", key="net_values", height=120, on_change=form_changed,
                  help="One per line as in a spec's [values] table: x = [1, 2], y = 3, "
                       "W1 = [[2, 1, 0], [0, 2, 0]], b1 = [0, 0]. W_k is (outputs × inputs).")
-    with st.expander("Or upload a spec file"):
-        st.file_uploader("Or upload a spec file", type=["toml"], key="spec_upload", on_change=upload_spec,
+
+
+def spec_upload() -> None:
+    """A spec file to load into the form, and why the last one was not loaded. It comes after the
+    training panel: the form, the result and "Take a step" come first on a laptop's screen."""
+    with st.expander("Upload a spec file (.toml)"):
+        st.file_uploader("Upload a spec file", type=["toml"], key="spec_upload", on_change=upload_spec,
                          label_visibility="collapsed",
                          help="A TOML file with [network] (chain, loss, bias, init, seed, title, names) "
                               "and [values], like examples/*.toml.")
+    if st.session_state.get("upload_error"):
+        st.error("**The spec file was not loaded**\n\n" + fenced(st.session_state.upload_error))
+        st.info("The form keeps the last spec that worked. A spec has a [network] table with "
+                "chain = \"Linear(2->2) -> ReLU -> Linear(2->1)\" and a [values] table.")
 
 
 def network_page(options: RenderOptions, zoom: int, left: Any, stage: Any) -> None:
@@ -66,10 +78,6 @@ def network_page(options: RenderOptions, zoom: int, left: Any, stage: Any) -> No
         set_form(DEFAULT_CHAIN)
     with left:
         network_form()
-        if st.session_state.get("upload_error"):
-            st.error("**The spec file was not loaded**\n\n" + fenced(st.session_state.upload_error))
-            st.info("The form keeps the last spec that worked. A spec has a [network] table with "
-                    "chain = \"Linear(2->2) -> ReLU -> Linear(2->1)\" and a [values] table.")
         form = current_form()
         try:
             net = netview.network(form)
@@ -78,6 +86,7 @@ def network_page(options: RenderOptions, zoom: int, left: Any, stage: Any) -> No
             st.info("Check the chain, the loss and the values: each W_k must be (outputs × inputs"
                     + (" + 1" if form.bias == "folded" else "") + ") and every parameter needs a value "
                     "(or set Init to random).")
+            spec_upload()
             with stage:
                 show_last_good(options, zoom)
             return
@@ -85,18 +94,24 @@ def network_page(options: RenderOptions, zoom: int, left: Any, stage: Any) -> No
         view = view_for(text, values, options, None, labels, draw=False)
         if view.issue is not None:
             show_issue(view)
+            spec_upload()
             with stage:
                 show_last_good(options, zoom)
             return
+        # The training buttons right under the form, where a laptop's first screen shows them
+        # whatever the size of the result line; the result and the loss curve below them.
+        trains = training_buttons(net.loss)
         title = f"**{md_escape(form.title)}** · " if form.title else ""
         st.markdown(title + summary_line(view))
         if view.nonfinite:
             st.warning(md_escape(view.nonfinite))
-        training_panel(net.loss, view.number)
+        if trains:
+            loss_panel(view.number)
         with st.expander("The chain expands into this program"):
             st.code(net.program, language=None)
             st.download_button("Download this spec (.toml)", netview.spec_toml(form), file_name="network.toml",
                                mime="application/toml", on_click="ignore", key="download_spec")
+        spec_upload()
     with stage:
         row = st.container(horizontal=True, vertical_alignment="center", gap="medium")  # one element
         which = row.radio("View", NET_VIEWS, horizontal=True, key="net_view", label_visibility="collapsed")
@@ -118,14 +133,13 @@ def network_page(options: RenderOptions, zoom: int, left: Any, stage: Any) -> No
     teaching_panels(text, values, options, labels)
 
 
-def training_panel(loss: str, current: float | None = None) -> None:
-    """Take a gradient-descent step (or ten) and watch the loss curve. The curve is on the page
-    from the start, with the loss of the values shown (``current``) as its first point: a step
-    then adds a point to a chart already drawn instead of creating one."""
+def training_buttons(loss: str) -> bool:
+    """Take a gradient-descent step (or ten), with the learning rate; whether the network can be
+    trained (it has a loss)."""
     st.markdown("**Gradient descent**")
     if loss == "none":
         st.caption("Training needs a loss: pick one in the form (or end the chain with -> MSE).")
-        return
+        return False
     c1, c2 = st.columns(2, vertical_alignment="bottom")
     c1.number_input("Learning rate", min_value=0.0, step=0.01, format="%g", key="net_lr")
     c2.button("Take a step", key="net_step", on_click=take_steps, args=(1,), width="stretch",
@@ -136,6 +150,13 @@ def training_panel(loss: str, current: float | None = None) -> None:
               disabled=st.session_state.get("net_start") is None)
     if st.session_state.get("train_error"):
         st.error(fenced(st.session_state.train_error))
+    return True
+
+
+def loss_panel(current: float | None = None) -> None:
+    """The loss curve of the steps taken. It is on the page from the start, with the loss of the
+    values shown (``current``) as its first point: a step then adds a point to a chart already
+    drawn instead of creating one."""
     losses = st.session_state.get("net_losses") or []
     if losses:
         st.markdown(f"Loss {md_escape(format_number(losses[0]))} before the first step, "

@@ -96,6 +96,13 @@ def not_cut(locator: Any) -> bool:
     return bool(locator.evaluate("e => e.scrollHeight <= e.clientHeight + 1"))
 
 
+def whole_width(locator: Any) -> bool:
+    """No part of the element cuts its text at the side (an ellipsis, a clipped box)."""
+    return bool(locator.evaluate(
+        "e => [e, ...e.querySelectorAll('*')].every(d => getComputedStyle(d).overflowX === 'visible'"
+        " || d.scrollWidth <= d.clientWidth + 1)"))
+
+
 def readable(locator: Any) -> bool:
     """All the element's content can be read: it shows all of it, or what it does not show is
     reached by scrolling inside its box (a phone's long caption scrolls in its own box)."""
@@ -121,6 +128,14 @@ def test_laptop_screen_holds_graph_next_and_caption_for_every_example(app_url: s
             problems.append(f"{example.slug} ({example.kind}): the page scrolled by {scrolled} px")
         if not not_cut(player.locator(".gnn-caption")):
             problems.append(f"{example.slug} ({example.kind}): the caption is cut")
+        if example.kind == "spec":  # "Take a step" beside the graph, and the form's choices readable
+            step = page.get_by_role("button", name="Take a step").bounding_box()
+            if not inside(step, width, height):
+                problems.append(f"{example.slug} (spec): Take a step at {step}")
+            for name in ("loss", "bias"):
+                menu = page.locator(f'.st-key-net_{name} [data-testid="stSelectbox"]')
+                if not whole_width(menu):
+                    problems.append(f"{example.slug} (spec): the {name} menu's value is cut")
     page.close()
     assert not problems, "\n".join(problems)
 
