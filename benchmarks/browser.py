@@ -98,12 +98,11 @@ class Row:
     runs: dict[str, list[float]] = field(default_factory=dict)
 
 
-def cpu_parts(pid: int) -> dict[str, float]:
-    """CPU milliseconds used so far by the process ``pid`` (``server``), the processes under it
-    that are layout programs (``layout``: ``dot``, ``neato``) and the others (``workers``), the
-    ended and waited-for ones included (a layout program, a stopped worker: counted in their
-    parent's share)."""
+def processes(children: bool) -> tuple[dict[int, int], dict[int, float], dict[int, str]]:
+    """Every process's parent, CPU milliseconds used so far and name, from ``/proc``; with
+    ``children``, the CPU of its ended and waited-for children is counted in its own."""
     tick, parent, used, name = os.sysconf("SC_CLK_TCK"), {}, {}, {}
+    last = 15 if children else 13  # utime, stime (, cutime, cstime)
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             raw = stat.read_text()
@@ -112,16 +111,30 @@ def cpu_parts(pid: int) -> dict[str, float]:
         fields = raw.rsplit(")", 1)[1].split()
         proc = int(stat.parent.name)
         parent[proc] = int(fields[1])
-        used[proc] = sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
+        used[proc] = 1000 * sum(int(f) for f in fields[11:last]) / tick
         name[proc] = raw.split("(", 1)[1].rsplit(")", 1)[0]
+    return parent, used, name
+
+
+def depth_under(proc: int, root: int, parent: dict[int, int]) -> int | None:
+    """How many generations ``proc`` is below ``root`` (0: itself), or ``None`` when it is not."""
+    depth = 0
+    while proc in parent and proc != root:
+        proc, depth = parent[proc], depth + 1
+    return depth if proc == root else None
+
+
+def cpu_parts(pid: int) -> dict[str, float]:
+    """CPU milliseconds used so far by the process ``pid`` (``server``), the processes under it
+    that are layout programs (``layout``: ``dot``, ``neato``) and the others (``workers``), the
+    ended and waited-for ones included (a layout program, a stopped worker: counted in their
+    parent's share)."""
+    parent, used, name = processes(children=True)
     parts = {"server": 0.0, "workers": 0.0, "layout": 0.0}
-    for proc, ticks in used.items():
-        up, depth = proc, 0
-        while up in parent and up != pid:
-            up, depth = parent[up], depth + 1
-        if up == pid:
-            part = "server" if depth == 0 else "layout" if name[proc] in ("dot", "neato") else "workers"
-            parts[part] += 1000 * ticks / tick
+    for proc, ms in used.items():
+        depth = depth_under(proc, pid, parent)
+        if depth is not None:
+            parts["server" if depth == 0 else "layout" if name[proc] in ("dot", "neato") else "workers"] += ms
     return parts
 
 
@@ -168,24 +181,9 @@ def browser_cpu_ms() -> float:
     """CPU milliseconds used so far by the browser this process drives: every ``chromium``
     process under it (the page's renderer, the GPU and the browser process; from ``/proc``, so
     that waiting for a core on a loaded machine does not count)."""
-    tick, parent, used, name = os.sysconf("SC_CLK_TCK"), {}, {}, {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            raw = stat.read_text()
-        except OSError:
-            continue
-        fields = raw.rsplit(")", 1)[1].split()
-        proc = int(stat.parent.name)
-        parent[proc], used[proc] = int(fields[1]), sum(int(f) for f in fields[11:13])  # utime, stime
-        name[proc] = raw.split("(", 1)[1].rsplit(")", 1)[0]
-    me, total = os.getpid(), 0
-    for proc, ticks in used.items():
-        up = proc
-        while up in parent and up != me and up > 1:
-            up = parent[up]
-        if up == me and "chrom" in name[proc]:
-            total += ticks
-    return 1000 * total / tick
+    parent, used, name = processes(children=False)
+    me = os.getpid()
+    return sum(ms for proc, ms in used.items() if "chrom" in name[proc] and depth_under(proc, me, parent) is not None)
 
 
 BROWSER: list[float] = []
