@@ -27,8 +27,6 @@ def time_limit(seconds: int) -> Iterator[None]:
         signal.signal(signal.SIGALRM, old)
 
 
-
-
 @contextmanager
 def chromium_browser() -> Iterator[object]:
     """A playwright Browser on the system's chromium (the test is skipped where it is missing)."""
