@@ -60,7 +60,8 @@ Box = tuple[float, float, float, float]
 
 @dataclass(frozen=True)
 class Patch:
-    """Pixels of a frame (RGB on the background) to paste at ``(left, top)``."""
+    """Pixels of a frame (RGB on the background; mapped to the GIF palette when written) to paste
+    at ``(left, top)``."""
 
     left: int
     top: int

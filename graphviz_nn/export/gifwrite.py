@@ -20,7 +20,7 @@ import io
 import math
 import struct
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Iterator
 
 import numpy as np
@@ -181,7 +181,7 @@ def patched_gif(regions: Any, duration: int) -> bytes:
 
     first = mapped(regions.first)
     with ThreadPoolExecutor(max_workers=_WORKERS) as pool:  # each block encoded while the next is made
-        patches = ([_Mapped(p.left, p.top, mapped(p.image)) for p in some] for some in regions.patches)
+        patches = ([replace(p, image=mapped(p.image)) for p in some] for some in regions.patches)
         blocks = [(block, pool.submit(run_data, block.pixels) if _mostly_clear(block)
                    else pool.submit(lzw_data, block.pixels, table)) for block in patch_blocks(first, patches)]
         return gif_file(first.size, table, ((block, data.result()) for block, data in blocks), duration)
@@ -192,11 +192,3 @@ def _mostly_clear(block: Block) -> bool:
     coded a run at a time (:func:`~graphviz_nn.export.giflzw.run_data`), others by Pillow."""
     return block.clear and bool((block.pixels[::7, ::7] == CLEAR).mean() >= 0.5)
 
-
-@dataclass(frozen=True)
-class _Mapped:
-    """A patch mapped to the palette (a mode ``P`` image) to paste at ``(left, top)``."""
-
-    left: int
-    top: int
-    image: Any
