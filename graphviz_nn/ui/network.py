@@ -42,8 +42,8 @@ def network_form() -> None:
                        "Activations: ReLU, Sigmoid, Tanh, LeakyReLU, Softplus, GELU, Softmax, Identity.")
     # one row element, where four columns made five (each element costs the browser work on
     # every rerun, a training step's included); its fields wrap two to a row where four would be
-    # too narrow to read (page.css)
-    row = st.container(horizontal=True, wrap=False, gap="small", key="gnn_net_options")
+    # too narrow to read (their least width: page.css)
+    row = st.container(horizontal=True, wrap=True, gap="small", key="gnn_net_options")
     named = netview.chain_loss(st.session_state.get("net_chain", ""))
     row.selectbox("Loss", netview.LOSS_CHOICES, key="net_loss", on_change=form_changed, disabled=named is not None,
                  help="The chain names the loss at its end." if named is not None else None)
